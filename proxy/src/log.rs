@@ -1,0 +1,56 @@
+//! The dependency-side log: one entry per request that crossed an HTTP proxy, kept in a bounded ring.
+//!
+//! These types are a boundary (served as JSON by the native control API and embedded in the
+//! root crate's result.json), so they derive serde. Keep field names stable.
+
+use serde::{Deserialize, Serialize};
+
+/// What happened to one request that reached the proxy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Forwarded and the upstream's full answer was delivered to the caller.
+    Forwarded,
+    /// Answered by the proxy itself (abort fault) without forwarding.
+    Aborted,
+    /// Connection closed abruptly by a reset fault.
+    Reset,
+    /// Held by a hang fault (answered late or never).
+    Hung,
+    /// Response body cut short by a truncate fault.
+    Truncated,
+    /// The caller closed the connection before the answer was complete.
+    CallerGaveUp,
+    /// The upstream could not be reached or broke the exchange (the proxy answered 502).
+    UpstreamError,
+    /// Refused because the proxy was down (down fault or disabled).
+    Refused,
+}
+
+/// One request as the dependency side saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// Sequence number within this proxy, from 0; gaps show entries dropped from the ring.
+    pub seq: u64,
+    /// Arrival time in milliseconds since the proxy's clock origin (the run start in a chaos run).
+    pub t_ms: f64,
+    pub method: String,
+    pub path: String,
+    /// Correlation id: the first configured header present (default `x-request-id`, then the
+    /// trace id of `traceparent`).
+    pub correlation_id: Option<String>,
+    /// Name of the fault applied to this request, if any (e.g. "abort", "latency").
+    pub fault: Option<String>,
+    pub outcome: Outcome,
+    /// Status sent to the caller (upstream's or the fault's), if any was sent.
+    pub status: Option<u16>,
+    /// Upstream status, when the request was forwarded and answered.
+    pub upstream_status: Option<u16>,
+    /// Time the upstream took to answer the head, in ms, when forwarded.
+    pub upstream_ms: Option<f64>,
+    /// Milliseconds from arrival until the caller closed the connection before the answer was
+    /// complete: the caller's own timeout, seen from outside. `None` if the caller waited.
+    pub gave_up_ms: Option<f64>,
+    /// Milliseconds from arrival until the answer was complete (or the exchange ended).
+    pub total_ms: f64,
+}

@@ -1,0 +1,7 @@
+//! redline: load and chaos testing that checks a service against the promises in its spec.
+//!
+//! See ARCHITECTURE.md for the code map and each module's invariants.
+
+pub mod cli;
+pub mod result;
+pub mod spec;

@@ -1,0 +1,258 @@
+//! result.json: the versioned record of one run, written by `run`, read by `verdict` and `report`.
+//!
+//! This is a boundary type (it is the file users script against), so it derives serde. Adding
+//! optional fields is fine; renaming or removing one means bumping `SCHEMA_VERSION` and the JSON
+//! Schema in `schema/result.schema.json`.
+
+use std::collections::BTreeMap;
+
+use redline_proxy::log::LogEntry;
+use serde::{Deserialize, Serialize};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    pub schema_version: u32,
+    /// The scenario's `name`.
+    pub scenario: String,
+    /// Path of the scenario file as given on the command line, if any.
+    #[serde(default)]
+    pub scenario_file: Option<String>,
+    pub seed: u64,
+    /// RFC 3339 UTC timestamp of the run's clock origin (t = 0).
+    pub started_at: String,
+    /// Wall time from t = 0 until the last in-flight request was settled.
+    pub duration_s: f64,
+    /// True when the run was stopped early (Ctrl-C or an error); the figures cover what was measured.
+    pub interrupted: bool,
+    /// Seconds of warmup at the start: measured, in the timeline, but excluded from `operations`.
+    #[serde(default)]
+    pub warmup_s: f64,
+    pub totals: Totals,
+    /// Keyed by the scenario's `[[request]] name`; statistics exclude the warmup.
+    pub operations: BTreeMap<String, OperationStats>,
+    /// One bucket per second of the run, t = 0 first.
+    pub timeline: Vec<TimelineBucket>,
+    /// Statistics per phase (warmup, baseline, each fault window, recovery, or the scenario's own).
+    #[serde(default)]
+    pub phases: Vec<PhaseStats>,
+    /// Faults as they were applied, on the run's clock.
+    #[serde(default)]
+    pub faults: Vec<AppliedFault>,
+    /// Per dependency (keyed by the scenario's `[[dependency]] name`): what the dependency side saw.
+    #[serde(default)]
+    pub dependencies: BTreeMap<String, DependencyReport>,
+    /// A bounded sample of individual client requests (all of them on short runs; around fault
+    /// windows otherwise), for correlation with the dependency log.
+    #[serde(default)]
+    pub client_log: Vec<ClientLogEntry>,
+    #[serde(default)]
+    pub client_log_truncated: bool,
+    /// Path of the spec judged, if any.
+    #[serde(default)]
+    pub spec: Option<String>,
+    #[serde(default)]
+    pub verdicts: Vec<Verdict>,
+    /// Circuit-breaker episodes seen from outside, per dependency, whether or not the spec claims one.
+    #[serde(default)]
+    pub breaker_episodes: Vec<BreakerEpisode>,
+    /// Free-form notes from the run (e.g. "interrupted by Ctrl-C at 12.3 s").
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Totals {
+    /// Requests actually sent (arrivals minus drops).
+    pub sent: u64,
+    /// Requests that got a response (any status).
+    pub completed: u64,
+    /// Requests that failed: transport error, timeout, or a status not in `expect_status`.
+    pub errors: u64,
+    /// Open-model arrivals dropped because `max_in_flight` was reached (counted, never sent).
+    pub dropped: u64,
+    /// Completed requests per second over `duration_s`.
+    pub rps: f64,
+}
+
+/// Latency summary in milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Percentiles {
+    pub min: f64,
+    pub mean: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OperationStats {
+    /// The spec row this request exercises (`[[request]] operation`), if given.
+    pub operation: Option<String>,
+    /// Requests settled (completed or failed).
+    pub count: u64,
+    pub errors: u64,
+    /// Responses by status code ("200": n).
+    pub status: BTreeMap<String, u64>,
+    /// Failures by kind ("timeout": n, "connect": n, "status_unexpected": n ...).
+    pub error_kinds: BTreeMap<String, u64>,
+    /// Latency from the intended send time (includes queueing in the generator).
+    pub latency_ms: Percentiles,
+    /// Latency from the actual send time.
+    pub service_time_ms: Percentiles,
+    /// The latency HdrHistogram (microseconds), V2 compressed, base64.
+    pub histogram: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OpSecond {
+    pub count: u64,
+    pub errors: u64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TimelineBucket {
+    /// Second since t = 0 (bucket covers [t_s, t_s + 1)).
+    pub t_s: u32,
+    /// Arrivals scheduled in this second that were sent.
+    pub sent: u64,
+    /// Requests settled in this second.
+    pub completed: u64,
+    pub errors: u64,
+    pub dropped: u64,
+    pub error_kinds: BTreeMap<String, u64>,
+    /// "2xx", "3xx", "4xx", "5xx" counts of responses settled in this second.
+    pub status_classes: BTreeMap<String, u64>,
+    /// Per request name; latency of requests settled in this second.
+    pub ops: BTreeMap<String, OpSecond>,
+    /// Requests in flight at the end of the second.
+    pub in_flight: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhaseKind {
+    Warmup,
+    Baseline,
+    Fault,
+    Recovery,
+    Custom,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhaseStats {
+    pub name: String,
+    pub kind: PhaseKind,
+    pub from_s: f64,
+    pub to_s: f64,
+    /// Requests are assigned to the phase containing their intended send time.
+    pub operations: BTreeMap<String, OperationStats>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppliedFault {
+    pub dependency: String,
+    /// Fault kind: latency, abort, hang, reset, truncate, throttle, down.
+    pub kind: String,
+    /// The fault's parameters as applied (status, delay, probability ...).
+    pub params: serde_json::Value,
+    /// Seconds since t = 0 when the fault took effect.
+    pub applied_at_s: f64,
+    /// Seconds since t = 0 when it was removed (None: still active when the run ended).
+    pub removed_at_s: Option<f64>,
+    /// "schedule" for the scenario timeline, otherwise who changed it (e.g. "api 127.0.0.1:53122").
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DependencySecond {
+    pub t_s: u32,
+    pub requests: u64,
+    /// Upstream answered with a status < 500 and nothing was injected.
+    pub ok: u64,
+    /// Anything else: injected fault, upstream 5xx or error, caller gave up.
+    pub failed: u64,
+    pub faulted: u64,
+    pub gave_up: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DependencyReport {
+    pub listen: String,
+    pub upstream: String,
+    pub protocol: String,
+    pub requests: u64,
+    pub per_second: Vec<DependencySecond>,
+    /// Count per outcome (forwarded, aborted, caller_gave_up ...).
+    pub outcomes: BTreeMap<String, u64>,
+    /// Count per injected fault kind.
+    pub faults_injected: BTreeMap<String, u64>,
+    /// Distribution of the caller's give-up times (ms from arrival), if any call was given up.
+    pub gave_up_ms: Option<Percentiles>,
+    /// Raw entries around fault windows (bounded; see `log_truncated`).
+    pub log: Vec<LogEntry>,
+    pub log_truncated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientLogEntry {
+    /// Intended send time, ms since t = 0.
+    pub t_ms: f64,
+    /// `[[request]] name`.
+    pub request: String,
+    /// The value sent in `request_id_header`, if one was sent.
+    pub request_id: Option<String>,
+    pub status: Option<u16>,
+    /// Error kind if the request failed (same names as `error_kinds`).
+    pub error: Option<String>,
+    /// Latency from intended send time, ms.
+    pub latency_ms: f64,
+    /// True when a `Retry-After` header was present in the response.
+    #[serde(default)]
+    pub retry_after: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictStatus {
+    Pass,
+    Fail,
+    Inconclusive,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// Stable id, e.g. "latency.get-by-id.p99" or "breaker.userservice.failure_threshold".
+    pub id: String,
+    /// The claim in words.
+    pub claim: String,
+    /// Where the claim came from: "spec.md:112" or "scenario.toml:40".
+    pub source: String,
+    pub expected: String,
+    pub measured: String,
+    pub status: VerdictStatus,
+    /// Why, in a sentence a person can act on.
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BreakerEpisode {
+    pub dependency: String,
+    /// Seconds since t = 0 when traffic to the dependency stopped.
+    pub opened_at_s: f64,
+    /// Failed dependency calls before traffic stopped (consecutive run observed).
+    pub failures_before_open: u64,
+    /// How long traffic stayed stopped, in seconds (None: still stopped when the run ended).
+    pub open_for_s: Option<f64>,
+    /// Calls that came through when traffic resumed, before the breaker closed or reopened.
+    pub probes: u64,
+    /// "closed" (probe succeeded), "reopened" (probe failed), "unknown" (run ended).
+    pub outcome: String,
+}

@@ -1,0 +1,162 @@
+//! The claims model: every testable promise read from a spec, each with its source line.
+//!
+//! `redline spec --json` prints this model, so it derives Serialize; field names follow the
+//! contract in the spec-reader issue. Absent values are `None` (JSON `null`), never a guess.
+
+use serde::Serialize;
+
+/// Everything read from one spec. Lines are 1-based lines of the Markdown source.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Claims {
+    /// From the `Backend Spec: <Service>` title (or the first heading), if any.
+    pub service: Option<String>,
+    pub latency: Vec<LatencyTarget>,
+    pub latency_budget: Option<LatencyBudget>,
+    pub dependencies: Vec<Dependency>,
+    pub breakers: Vec<Breaker>,
+    pub retries: Vec<RetryPolicy>,
+    pub rate_limits: Vec<RateLimit>,
+    pub error_classes: Vec<ErrorClass>,
+    pub alerts: Vec<Alert>,
+    pub health: Option<HealthCheck>,
+    /// Maximum error rate as a fraction (0.02 = 2%), from an objective or an error-rate alert.
+    pub error_rate_max: Option<f64>,
+    pub error_rate_line: Option<usize>,
+    /// Availability objective as a fraction (0.999).
+    pub availability: Option<f64>,
+    pub availability_line: Option<usize>,
+    pub throughput: Vec<Throughput>,
+    /// What could not be read, and why.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LatencyTarget {
+    /// The operation as written (Markdown emphasis removed).
+    pub operation: String,
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub timeout_ms: Option<f64>,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LatencyBudget {
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Dependency {
+    pub name: String,
+    pub kind: Option<String>,
+    pub timeout_ms: Option<f64>,
+    /// The fallback as written ("Return 503", "Serve cached rate"); None for "N/A"/"-".
+    pub fallback: Option<String>,
+    /// The HTTP status the fallback answers with, when it names one ("Return 503" -> 503).
+    pub fallback_status: Option<u16>,
+    /// True when the fallback says the dependency is critical (no fallback: "N/A (critical)").
+    pub critical: bool,
+    pub health_check: Option<String>,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Breaker {
+    /// The breaker's name in the spec (variable name or heading), if any.
+    pub name: Option<String>,
+    /// The dependency it guards, matched by name; None when the spec does not say.
+    pub dependency: Option<String>,
+    /// Consecutive failures to open.
+    pub failure_threshold: Option<u32>,
+    /// Time open before probing.
+    pub recovery_timeout_ms: Option<f64>,
+    /// Probes allowed in half-open.
+    pub half_open_requests: Option<u32>,
+    pub expected_exceptions: Vec<String>,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RetryPolicy {
+    pub scenario: String,
+    /// "exponential", "linear", "fixed", "none", or the text as written when unrecognised.
+    pub strategy: Option<String>,
+    pub max_attempts: Option<u32>,
+    pub backoff_ms: Vec<f64>,
+    /// Relative jitter (0.2 for "±20%"), if stated.
+    pub jitter: Option<f64>,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RateLimit {
+    /// Tier, endpoint or key the limit applies to ("default", "anon", "POST /orders").
+    pub name: String,
+    pub requests: u64,
+    /// Window length in seconds (60 for "/minute").
+    pub per_s: f64,
+    /// Who the limit is counted per ("user", "ip", "api key"), if stated.
+    pub per_key: Option<String>,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErrorClass {
+    pub error_type: String,
+    pub status: Option<u16>,
+    pub code: Option<String>,
+    pub retryable: Option<bool>,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "metric", rename_all = "snake_case")]
+pub enum AlertCondition {
+    /// Error rate above `threshold` (fraction) for `for_s` seconds.
+    ErrorRate { threshold: f64, for_s: Option<f64> },
+    /// Latency percentile `percentile` (e.g. 95.0) above `threshold_ms` for `for_s` seconds.
+    Latency { percentile: f64, threshold_ms: f64, for_s: Option<f64> },
+    /// A condition read but not of a kind redline can test; kept as written.
+    Other { text: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alert {
+    pub name: String,
+    pub condition: AlertCondition,
+    pub severity: Option<String>,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HealthCheck {
+    /// e.g. "/health".
+    pub path: String,
+    pub ready_path: Option<String>,
+    /// States the health endpoint promises ("healthy", "degraded", "unhealthy").
+    pub states: Vec<String>,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Throughput {
+    /// As written ("2x peak with <5% errors", "100 orders/sec").
+    pub text: String,
+    /// Absolute rate in requests per second, when stated.
+    pub rps: Option<f64>,
+    /// Multiple of peak, when stated ("2x peak").
+    pub peak_multiple: Option<f64>,
+    /// Error rate allowed at that load, as a fraction.
+    pub max_error_rate: Option<f64>,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diagnostic {
+    pub line: usize,
+    pub message: String,
+}
