@@ -49,6 +49,9 @@ pub struct RunResult {
     pub client_log: Vec<ClientLogEntry>,
     #[serde(default)]
     pub client_log_truncated: bool,
+    /// Samples of the target's health endpoint (when the scenario names `health_path`), in time order.
+    #[serde(default)]
+    pub health: Vec<HealthSample>,
     /// Path of the spec judged, if any.
     #[serde(default)]
     pub spec: Option<String>,
@@ -255,4 +258,14 @@ pub struct BreakerEpisode {
     pub probes: u64,
     /// "closed" (probe succeeded), "reopened" (probe failed), "unknown" (run ended).
     pub outcome: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthSample {
+    /// Seconds since t = 0 when the probe was sent.
+    pub t_s: f64,
+    /// HTTP status of the health answer; None when the probe failed (connect, timeout).
+    pub status: Option<u16>,
+    /// The state the body reported ("healthy", "degraded", "unhealthy"), when it named one.
+    pub state: Option<String>,
 }
