@@ -3,5 +3,7 @@
 //! See ARCHITECTURE.md for the code map and each module's invariants.
 
 pub mod cli;
+pub mod engine;
 pub mod result;
+pub mod scenario;
 pub mod spec;

@@ -1,0 +1,514 @@
+//! Validation of the top level, `[target]`, `[load]` and `[[request]]` into plan types.
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use super::error::Diagnostics;
+use super::tree::{int_in, Kind, Node, TableReader};
+use super::{
+    chaos, Arrival, BaseUrl, Load, Model, Plan, RequestSpec, Scheme, Stage, Target, Template,
+};
+
+const TOP: &[&str] = &[
+    "name",
+    "seed",
+    "spec",
+    "target",
+    "load",
+    "request",
+    "dependency",
+    "fault",
+    "phase",
+    "slo",
+];
+const TARGET: &[&str] = &[
+    "base_url",
+    "allowed_hosts",
+    "timeout",
+    "max_connections",
+    "headers",
+    "request_id_header",
+    "insecure_tls",
+    "health_path",
+];
+const LOAD: &[&str] = &[
+    "model",
+    "arrival",
+    "stages",
+    "warmup",
+    "max_in_flight",
+    "users",
+    "duration",
+    "think_time",
+];
+const STAGE: &[&str] = &["duration", "rate", "ramp"];
+const REQUEST: &[&str] = &[
+    "name",
+    "operation",
+    "weight",
+    "method",
+    "path",
+    "headers",
+    "body",
+    "expect_status",
+];
+
+/// Validates the whole document; `None` if anything was wrong (the diagnostics say what).
+pub(super) fn plan(root: &Node, d: &mut Diagnostics) -> Option<Plan> {
+    let top = TableReader::new(root, "", TOP, d)?;
+    let name = top.req_string("name", d);
+    if let Some(n) = &name {
+        if n.is_empty() || n.contains(['/', '\\']) {
+            d.push(
+                top.get("name").map_or(0, |n| n.span.start),
+                "name",
+                format!("expected a non-empty name without slashes, found {n:?}"),
+            );
+        }
+    }
+    let seed = top.int("seed", 0, i64::MAX, d).map_or(1, |s| s as u64);
+    let spec = top.string("spec", d);
+    let target = section(&top, "target", d).and_then(|t| target(&t, d));
+    let load = section(&top, "load", d).and_then(|l| load(&l, d));
+    let requests = requests(&top, d);
+    let warmup_end = load.as_ref().map(|l| (l.warmup, l.duration()));
+    let chaos = chaos::chaos(&top, warmup_end, d);
+    Some(Plan {
+        name: name?,
+        seed,
+        spec,
+        target: target?,
+        load: load?,
+        requests: requests?,
+        dependencies: chaos.dependencies,
+        faults: chaos.faults,
+        phases: chaos.phases,
+        slos: chaos.slos,
+    })
+}
+
+fn section<'n>(top: &TableReader<'n>, key: &str, d: &mut Diagnostics) -> Option<TableReader<'n>> {
+    let known = if key == "target" { TARGET } else { LOAD };
+    match top.get(key) {
+        Some(node) => TableReader::new(node, key, known, d),
+        None => {
+            d.push(0, key, format!("missing required section `[{key}]`"));
+            None
+        }
+    }
+}
+
+fn target(t: &TableReader, d: &mut Diagnostics) -> Option<Target> {
+    let base = t.req_string("base_url", d).and_then(|s| {
+        let at = t.get("base_url").map_or(0, |n| n.span.start);
+        parse_base_url(&s)
+            .map_err(|why| {
+                d.push(
+                    at,
+                    &t.key("base_url"),
+                    format!("expected http://host:port or https://host:port, found {s:?} ({why})"),
+                )
+            })
+            .ok()
+    });
+    if t.get("allowed_hosts").is_none() {
+        t.missing(
+            "allowed_hosts",
+            "the list of hosts this scenario may send to, e.g. [\"127.0.0.1\"]",
+            d,
+        );
+    }
+    let allowed = t.strings("allowed_hosts", d);
+    if let (Some(base), Some(allowed)) = (&base, &allowed) {
+        let host = base.host.to_ascii_lowercase();
+        if !allowed.iter().any(|h| {
+            h.trim_start_matches('[')
+                .trim_end_matches(']')
+                .eq_ignore_ascii_case(&host)
+        }) {
+            let at = t.get("base_url").map_or(0, |n| n.span.start);
+            d.push(
+                at,
+                &t.key("base_url"),
+                format!(
+                    "host {:?} is not in allowed_hosts {allowed:?}; refusing to send to it",
+                    base.host
+                ),
+            );
+        }
+    }
+    let timeout = positive(t, "timeout", d).unwrap_or(Duration::from_secs(5));
+    let max_connections = t
+        .int("max_connections", 1, 1_000_000, d)
+        .map_or(256, |v| v as u32);
+    let headers = header_list(t, "headers", d);
+    let request_id_header = t.string("request_id_header", d);
+    if let Some(h) = &request_id_header {
+        check_header_name(t, "request_id_header", h, d);
+    }
+    let insecure_tls = t.bool("insecure_tls", d).unwrap_or(false);
+    let health_path = t.string("health_path", d);
+    if let Some(p) = &health_path {
+        if !p.starts_with('/') {
+            let at = t.get("health_path").map_or(0, |n| n.span.start);
+            d.push(
+                at,
+                &t.key("health_path"),
+                format!("expected a path starting with \"/\", found {p:?}"),
+            );
+        }
+    }
+    Some(Target {
+        base_url: base?,
+        allowed_hosts: allowed?,
+        timeout,
+        max_connections: NonZeroU32::new(max_connections)?,
+        headers,
+        request_id_header,
+        insecure_tls,
+        health_path,
+    })
+}
+
+/// A duration that must be above zero.
+fn positive(t: &TableReader, key: &str, d: &mut Diagnostics) -> Option<Duration> {
+    let v = t.duration(key, d)?;
+    if v.is_zero() {
+        let at = t.get(key).map_or(0, |n| n.span.start);
+        d.push(at, &t.key(key), "expected a duration above zero, found 0");
+        return None;
+    }
+    Some(v)
+}
+
+fn header_list(t: &TableReader, key: &str, d: &mut Diagnostics) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (name, value, at) in t.string_map(key, d) {
+        let ok_name = hyper::header::HeaderName::from_bytes(name.as_bytes()).is_ok();
+        let ok_value = hyper::header::HeaderValue::from_str(&value).is_ok();
+        if !ok_name || !ok_value {
+            d.push(
+                at,
+                &format!("{}.{name}", t.key(key)),
+                format!("expected a valid HTTP header, found {name:?}: {value:?}"),
+            );
+        } else {
+            out.push((name.to_ascii_lowercase(), value));
+        }
+    }
+    out
+}
+
+fn check_header_name(t: &TableReader, key: &str, h: &str, d: &mut Diagnostics) {
+    if hyper::header::HeaderName::from_bytes(h.as_bytes()).is_err() {
+        let at = t.get(key).map_or(0, |n| n.span.start);
+        d.push(
+            at,
+            &t.key(key),
+            format!("expected an HTTP header name, found {h:?}"),
+        );
+    }
+}
+
+/// Splits `scheme://host[:port][/prefix]`.
+pub(super) fn parse_base_url(s: &str) -> Result<BaseUrl, String> {
+    let (scheme, rest) = if let Some(r) = s.strip_prefix("http://") {
+        (Scheme::Http, r)
+    } else if let Some(r) = s.strip_prefix("https://") {
+        (Scheme::Https, r)
+    } else {
+        return Err("the scheme must be http or https".into());
+    };
+    let (authority, prefix) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    if prefix.contains(['?', '#']) {
+        return Err("no query or fragment allowed".into());
+    }
+    let default_port = if scheme == Scheme::Http { 80 } else { 443 };
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let end = v6.find(']').ok_or("unclosed `[`")?;
+        let port = v6[end + 1..].strip_prefix(':');
+        (v6[..end].to_string(), port)
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), Some(p)),
+            None => (authority.to_string(), None),
+        }
+    };
+    if host.is_empty() || host.contains('@') {
+        return Err("missing or invalid host".into());
+    }
+    let port = match port {
+        Some(p) => p
+            .parse::<u16>()
+            .map_err(|_| format!("`{p}` is not a port"))?,
+        None => default_port,
+    };
+    Ok(BaseUrl {
+        scheme,
+        host,
+        port,
+        prefix: prefix.trim_end_matches('/').to_string(),
+    })
+}
+
+fn load(l: &TableReader, d: &mut Diagnostics) -> Option<Load> {
+    let model = l.string("model", d).unwrap_or_else(|| "open".into());
+    let warmup = l.duration("warmup", d).unwrap_or(Duration::ZERO);
+    let max_in_flight = l
+        .int("max_in_flight", 1, 10_000_000, d)
+        .map_or(10_000, |v| v as u32);
+    let only = |keys: &[&str], model: &str, d: &mut Diagnostics| {
+        for k in keys {
+            if let Some(e) = l.entry(k) {
+                d.push(
+                    e.key_span.start,
+                    &l.key(k),
+                    format!("`{k}` does not apply to model = \"{model}\""),
+                );
+            }
+        }
+    };
+    let model = match model.as_str() {
+        "open" => {
+            only(&["users", "duration", "think_time"], "open", d);
+            let arrival = match l.string("arrival", d).as_deref() {
+                None | Some("uniform") => Some(Arrival::Uniform),
+                Some("poisson") => Some(Arrival::Poisson),
+                Some(other) => {
+                    let at = l.get("arrival").map_or(0, |n| n.span.start);
+                    d.push(
+                        at,
+                        &l.key("arrival"),
+                        format!("expected \"uniform\" or \"poisson\", found {other:?}"),
+                    );
+                    None
+                }
+            };
+            let stages = stages(l, d);
+            Model::Open {
+                arrival: arrival?,
+                stages: stages?,
+            }
+        }
+        "closed" => {
+            only(&["arrival", "stages", "max_in_flight"], "closed", d);
+            if l.get("users").is_none() {
+                l.missing("users", "the number of concurrent users", d);
+            }
+            if l.get("duration").is_none() {
+                l.missing("duration", "a duration such as \"30s\"", d);
+            }
+            let users = l.int("users", 1, 1_000_000, d).map(|u| u as u32);
+            let duration = positive(l, "duration", d);
+            let think_time = l.duration("think_time", d).unwrap_or(Duration::ZERO);
+            Model::Closed {
+                users: NonZeroU32::new(users?)?,
+                duration: duration?,
+                think_time,
+            }
+        }
+        other => {
+            let at = l.get("model").map_or(0, |n| n.span.start);
+            d.push(
+                at,
+                &l.key("model"),
+                format!("expected \"open\" or \"closed\", found {other:?}"),
+            );
+            return None;
+        }
+    };
+    let load = Load {
+        model,
+        warmup,
+        max_in_flight: NonZeroU32::new(max_in_flight)?,
+    };
+    if !warmup.is_zero() && warmup >= load.duration() {
+        let at = l.get("warmup").map_or(0, |n| n.span.start);
+        d.push(
+            at,
+            &l.key("warmup"),
+            format!(
+                "expected a warmup shorter than the run ({:?}), found {warmup:?}",
+                load.duration()
+            ),
+        );
+    }
+    Some(load)
+}
+
+fn stages(l: &TableReader, d: &mut Diagnostics) -> Option<Vec<Stage>> {
+    let Some(node) = l.get("stages") else {
+        l.missing(
+            "stages",
+            "an array like [ { duration = \"10s\", rate = 100 } ]",
+            d,
+        );
+        return None;
+    };
+    let Kind::Array(items) = &node.kind else {
+        d.push(
+            node.span.start,
+            &l.key("stages"),
+            format!(
+                "expected an array of stages, found {}",
+                node.kind.type_name()
+            ),
+        );
+        return None;
+    };
+    if items.is_empty() {
+        d.push(
+            node.span.start,
+            &l.key("stages"),
+            "expected at least one stage, found an empty array",
+        );
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("{}[{i}]", l.key("stages"));
+        let Some(s) = TableReader::new(item, &path, STAGE, d) else {
+            ok = false;
+            continue;
+        };
+        let duration = s.req_duration("duration", d);
+        if s.get("rate").is_none() {
+            s.missing("rate", "requests per second", d);
+        }
+        let rate = s.number("rate", 0.0, 10_000_000.0, d);
+        let ramp = s.bool("ramp", d).unwrap_or(false);
+        match (duration, rate) {
+            (Some(duration), Some(rate)) => out.push(Stage {
+                duration,
+                rate,
+                ramp,
+            }),
+            _ => ok = false,
+        }
+    }
+    let total: f64 = out.iter().map(|s| s.rate).sum();
+    if ok && total == 0.0 {
+        d.push(
+            node.span.start,
+            &l.key("stages"),
+            "expected at least one stage with a rate above 0, found only zero rates",
+        );
+        ok = false;
+    }
+    ok.then_some(out)
+}
+
+fn requests(top: &TableReader, d: &mut Diagnostics) -> Option<Vec<RequestSpec>> {
+    let Some(node) = top.get("request") else {
+        d.push(
+            0,
+            "request",
+            "missing `[[request]]`; expected at least one request",
+        );
+        return None;
+    };
+    let Kind::Array(items) = &node.kind else {
+        d.push(
+            node.span.start,
+            "request",
+            format!(
+                "expected `[[request]]` tables, found {}",
+                node.kind.type_name()
+            ),
+        );
+        return None;
+    };
+    let mut out: Vec<RequestSpec> = Vec::new();
+    let mut ok = true;
+    for (i, item) in items.iter().enumerate() {
+        match request(item, &format!("request[{i}]"), d) {
+            Some(r) => {
+                if out.iter().any(|o| o.name == r.name) {
+                    d.push(
+                        item.span.start,
+                        &format!("request[{i}].name"),
+                        format!("expected a unique name, found {:?} twice", r.name),
+                    );
+                    ok = false;
+                }
+                out.push(r);
+            }
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+fn request(item: &Node, path: &str, d: &mut Diagnostics) -> Option<RequestSpec> {
+    let r = TableReader::new(item, path, REQUEST, d)?;
+    let name = r.req_string("name", d);
+    let operation = r.string("operation", d);
+    let weight = r.int("weight", 1, 1_000_000, d).map_or(1, |w| w as u32);
+    let method = r.string("method", d).unwrap_or_else(|| "GET".into());
+    if hyper::Method::from_bytes(method.as_bytes()).is_err() {
+        let at = r.get("method").map_or(item.span.start, |n| n.span.start);
+        d.push(
+            at,
+            &r.key("method"),
+            format!("expected an HTTP method such as \"GET\", found {method:?}"),
+        );
+    }
+    let path_t = r.req_string("path", d).and_then(|p| {
+        let at = r.get("path").map_or(item.span.start, |n| n.span.start);
+        if !p.starts_with('/') {
+            d.push(
+                at,
+                &r.key("path"),
+                format!("expected a path starting with \"/\", found {p:?}"),
+            );
+            return None;
+        }
+        Template::parse(&p)
+            .map_err(|why| d.push(at, &r.key("path"), format!("invalid template: {why}")))
+            .ok()
+    });
+    let headers = header_list(&r, "headers", d);
+    let body = match r.string("body", d) {
+        Some(b) => {
+            let at = r.get("body").map_or(item.span.start, |n| n.span.start);
+            Template::parse(&b)
+                .map_err(|why| d.push(at, &r.key("body"), format!("invalid template: {why}")))
+                .ok()
+        }
+        None => Template::parse("").ok(),
+    };
+    let expect_status = match r.get("expect_status") {
+        None => Some(Vec::new()),
+        Some(Node {
+            kind: Kind::Array(items),
+            ..
+        }) => {
+            let key = r.key("expect_status");
+            let codes: Vec<Option<i64>> =
+                items.iter().map(|n| int_in(n, &key, 100, 599, d)).collect();
+            codes.into_iter().map(|c| c.map(|c| c as u16)).collect()
+        }
+        Some(other) => {
+            d.push(
+                other.span.start,
+                &r.key("expect_status"),
+                format!(
+                    "expected an array of status codes, found {}",
+                    other.kind.type_name()
+                ),
+            );
+            None
+        }
+    };
+    Some(RequestSpec {
+        name: name?,
+        operation,
+        weight: NonZeroU32::new(weight)?,
+        method: method.to_ascii_uppercase(),
+        path: path_t?,
+        headers,
+        body: body?,
+        expect_status: expect_status?,
+    })
+}
