@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod run;
+
 /// Exit codes shared by every subcommand.
 pub mod exit {
     /// The run happened and every check passed.
@@ -28,12 +30,17 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Run a scenario against its target and write result.json.
+    Run(run::Args),
+}
 
 /// Parses the command line, runs the subcommand and maps its outcome to an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let outcome: anyhow::Result<u8> = match cli.command {};
+    let outcome: anyhow::Result<u8> = match cli.command {
+        Command::Run(args) => run::execute(args),
+    };
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(err) => {

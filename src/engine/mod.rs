@@ -1,1 +1,306 @@
-//! Load engine: validated plan -> measurements.
+//! Load engine: a validated `Plan` -> `Measurements`. Knows nothing of output formats.
+//!
+//! `run` starts one worker thread per core, each with its own current-thread runtime and its
+//! own connections, and aggregates their per-second reports into a bounded timeline (and an
+//! optional live feed). `collect` turns measurements into a `result::RunResult`, and
+//! `run_scenario` does both for the CLI.
+
+mod aggregate;
+pub mod collect;
+mod conn;
+pub mod request;
+pub mod run;
+pub mod schedule;
+pub mod stats;
+mod tls;
+mod worker;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use rustls::pki_types::ServerName;
+use tokio::sync::{mpsc, watch};
+
+use crate::result::TimelineBucket;
+use crate::scenario::{phase_windows, Model, PhaseWindow, Plan, Scheme};
+
+pub use request::RequestGen;
+pub use run::{run_scenario, RunError, RunOptions};
+pub use stats::{FailKind, LogRow, SlotStats};
+
+/// Longest client log kept in a result (entries).
+pub const CLIENT_LOG_CAP: usize = 100_000;
+
+/// Tells a running engine to stop (Ctrl-C, external cancel). Cheap to clone.
+#[derive(Clone)]
+pub struct StopSignal {
+    tx: Arc<watch::Sender<bool>>,
+}
+
+impl StopSignal {
+    pub fn new() -> Self {
+        StopSignal {
+            tx: Arc::new(watch::channel(false).0),
+        }
+    }
+
+    pub fn stop(&self) {
+        self.tx.send_replace(true);
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        *self.tx.borrow()
+    }
+
+    fn subscribe(&self) -> watch::Receiver<bool> {
+        self.tx.subscribe()
+    }
+}
+
+impl Default for StopSignal {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// How the engine is driven; a chaos run shares `origin` with its fault proxies.
+pub struct EngineOptions {
+    /// t = 0 of the run: arrivals are scheduled from here.
+    pub origin: Instant,
+    /// Wall-clock time of `origin`, for `started_at`.
+    pub started_at: SystemTime,
+    pub stop: StopSignal,
+    /// Phase windows to keep statistics for (default: `scenario::phase_windows(plan)`).
+    pub phases: Vec<PhaseWindow>,
+    /// Receives each finished second of the timeline, for a live view.
+    pub live: Option<mpsc::UnboundedSender<TimelineBucket>>,
+    /// Worker threads (default: available cores, at most the connection limit).
+    pub workers: Option<usize>,
+}
+
+impl EngineOptions {
+    /// Starts the clock now, with default phases for `plan`.
+    pub fn now(plan: &Plan) -> Self {
+        EngineOptions {
+            origin: Instant::now(),
+            started_at: SystemTime::now(),
+            stop: StopSignal::new(),
+            phases: phase_windows(plan),
+            live: None,
+            workers: None,
+        }
+    }
+}
+
+/// Everything a run measured, before it is shaped into a result.
+pub struct Measurements {
+    pub started_at: SystemTime,
+    /// From t = 0 until the last request settled.
+    pub elapsed: Duration,
+    pub interrupted: bool,
+    pub phases: Vec<PhaseWindow>,
+    /// Per operation, per slot: slot 0 the measured run (after warmup), slot k phase k - 1.
+    pub ops: Vec<Vec<SlotStats>>,
+    pub sent: u64,
+    pub completed: u64,
+    pub errors: u64,
+    pub dropped: u64,
+    pub timeline: Vec<TimelineBucket>,
+    /// Sorted by intended send time.
+    pub client_log: Vec<LogRow>,
+    pub client_log_truncated: bool,
+    /// Builds requests; also renders request ids for the client log.
+    pub gen: Arc<RequestGen>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("cannot resolve target host {host:?}: {why}")]
+    Resolve { host: String, why: String },
+    #[error("TLS setup failed: {0}")]
+    Tls(String),
+    #[error("{0}")]
+    Request(#[from] request::BuildError),
+    #[error("cannot start a worker thread: {0}")]
+    Thread(std::io::Error),
+}
+
+/// What every worker shares (read-only).
+pub(crate) struct Shared {
+    pub gen: Arc<RequestGen>,
+    pub addr: SocketAddr,
+    pub tls: Option<(Arc<rustls::ClientConfig>, ServerName<'static>)>,
+    pub load: crate::scenario::Load,
+    pub seed: u64,
+    pub timeout: Duration,
+    pub conn_cap: usize,
+    pub in_flight_cap: usize,
+    pub warmup_us: u64,
+    pub windows_us: Vec<(u64, u64)>,
+    /// Per operation: `expects[op][status]`.
+    pub expects: Vec<Vec<bool>>,
+    pub log: LogPolicy,
+}
+
+impl Shared {
+    /// Slots per operation: the measured run plus one per phase.
+    pub fn slots(&self) -> usize {
+        1 + self.windows_us.len()
+    }
+}
+
+/// Which requests go to the client log: all on short runs, else those near fault windows.
+pub(crate) struct LogPolicy {
+    pub all: bool,
+    pub windows_us: Vec<(u64, u64)>,
+    pub cap: usize,
+}
+
+impl LogPolicy {
+    #[inline]
+    pub fn wants(&self, t_us: u64) -> bool {
+        self.all || self.windows_us.iter().any(|(a, b)| *a <= t_us && t_us < *b)
+    }
+}
+
+/// Runs `plan` to the end (or until `opts.stop`), and returns what was measured.
+pub async fn run(plan: &Plan, opts: EngineOptions) -> Result<Measurements, EngineError> {
+    let addr = resolve(plan).await?;
+    let workers = worker_count(plan, opts.workers);
+    let shared = Arc::new(shared(plan, &opts.phases, addr, workers)?);
+    let (tx, rx) = mpsc::unbounded_channel();
+    let mut handles = Vec::with_capacity(workers);
+    for id in 0..workers {
+        let (shared, stop, tx, origin) = (
+            shared.clone(),
+            opts.stop.subscribe(),
+            tx.clone(),
+            opts.origin,
+        );
+        let handle = std::thread::Builder::new()
+            .name(format!("redline-worker-{id}"))
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a current-thread runtime builds");
+                rt.block_on(worker::Worker::new(id, workers, shared, origin, stop, tx).run());
+            })
+            .map_err(EngineError::Thread)?;
+        handles.push(handle);
+    }
+    drop(tx);
+    let agg = aggregate::aggregate(
+        rx,
+        workers,
+        plan.requests.len(),
+        shared.slots(),
+        &plan.requests,
+        opts.live,
+    )
+    .await;
+    for h in handles {
+        let _ = h.join();
+    }
+    Ok(Measurements {
+        started_at: opts.started_at,
+        elapsed: agg.end,
+        interrupted: opts.stop.is_stopped(),
+        phases: opts.phases,
+        ops: agg.ops,
+        sent: agg.sent,
+        completed: agg.completed,
+        errors: agg.errors,
+        dropped: agg.dropped,
+        timeline: agg.timeline,
+        client_log: agg.log,
+        client_log_truncated: agg.log_truncated,
+        gen: shared.gen.clone(),
+    })
+}
+
+fn worker_count(plan: &Plan, asked: Option<usize>) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut n = asked.unwrap_or(cores).max(1);
+    n = n.min(plan.target.max_connections.get() as usize);
+    if let Model::Closed { users, .. } = &plan.load.model {
+        n = n.min(users.get() as usize);
+    }
+    n
+}
+
+async fn resolve(plan: &Plan) -> Result<SocketAddr, EngineError> {
+    let url = &plan.target.base_url;
+    let host = url.host.clone();
+    let err = |why: String| EngineError::Resolve {
+        host: host.clone(),
+        why,
+    };
+    let mut addrs = tokio::net::lookup_host((url.host.as_str(), url.port))
+        .await
+        .map_err(|e| err(e.to_string()))?;
+    addrs.next().ok_or_else(|| err("no address".into()))
+}
+
+fn shared(
+    plan: &Plan,
+    phases: &[PhaseWindow],
+    addr: SocketAddr,
+    workers: usize,
+) -> Result<Shared, EngineError> {
+    let us = |d: Duration| d.as_micros() as u64;
+    let tls = match plan.target.base_url.scheme {
+        Scheme::Http => None,
+        Scheme::Https => {
+            let config = tls::client_config(plan.target.insecure_tls)
+                .map_err(|e| EngineError::Tls(e.to_string()))?;
+            let name = ServerName::try_from(plan.target.base_url.host.clone())
+                .map_err(|e| EngineError::Tls(e.to_string()))?;
+            Some((config, name))
+        }
+    };
+    let run_id = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos() ^ d.as_secs() as u32);
+    let (open, in_flight) = match &plan.load.model {
+        Model::Open { .. } => (true, plan.load.max_in_flight.get() as usize),
+        Model::Closed { .. } => (false, usize::MAX),
+    };
+    let short = plan
+        .load
+        .expected_arrivals()
+        .is_some_and(|n| n <= CLIENT_LOG_CAP as f64);
+    let margin = 5_000_000;
+    let fault_windows: Vec<(u64, u64)> = plan
+        .faults
+        .iter()
+        .map(|f| (us(f.at).saturating_sub(margin), us(f.end()) + margin))
+        .collect();
+    Ok(Shared {
+        gen: Arc::new(RequestGen::new(plan, run_id)?),
+        addr,
+        tls,
+        load: plan.load.clone(),
+        seed: plan.seed,
+        timeout: plan.target.timeout,
+        conn_cap: (plan.target.max_connections.get() as usize / workers).max(1),
+        in_flight_cap: if open {
+            (in_flight / workers).max(1)
+        } else {
+            in_flight
+        },
+        warmup_us: us(plan.load.warmup),
+        windows_us: phases.iter().map(|p| (us(p.from), us(p.to))).collect(),
+        expects: plan
+            .requests
+            .iter()
+            .map(|r| (0..1000).map(|s| r.expects(s as u16)).collect())
+            .collect(),
+        log: LogPolicy {
+            all: short || fault_windows.is_empty(),
+            windows_us: fault_windows,
+            cap: CLIENT_LOG_CAP / workers,
+        },
+    })
+}

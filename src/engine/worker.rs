@@ -1,0 +1,383 @@
+//! The worker loop: ONE loop for every schedule. Each worker runs on its own current-thread
+//! runtime, owns its connections, and measures into its own histograms and counters.
+//!
+//! Per loop turn: close finished seconds, admit due arrivals (start, queue or drop), then sleep
+//! on one reused `Sleep` until the next arrival or second boundary, an exchange finishing, or
+//! the stop signal.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+use super::conn::{exchange, Answer, Conn, Connector};
+use super::schedule::{Arrival, Schedule};
+use super::stats::{FailKind, LogRow, SecondAcc, SlotStats};
+use super::Shared;
+
+/// What a worker tells the aggregator.
+pub enum Report {
+    /// One finished second of one worker.
+    Second(usize, SecondAcc),
+    /// The worker is done; its totals.
+    Finished(usize, Box<WorkerResult>),
+}
+
+/// A worker's measurements at the end of the run.
+pub struct WorkerResult {
+    /// Indexed `op * slots + slot`; slot 0 is the measured run (after warmup), slot k the
+    /// phase window k - 1.
+    pub slots: Vec<SlotStats>,
+    pub sent: u64,
+    pub completed: u64,
+    pub errors: u64,
+    pub dropped: u64,
+    pub log: Vec<LogRow>,
+    pub log_truncated: bool,
+    /// When the worker's last request settled, since t = 0.
+    pub end: Duration,
+}
+
+struct Done {
+    conn: Option<Conn>,
+    result: Result<Answer, FailKind>,
+    arrival: Arrival,
+    op: usize,
+    sent_at: Instant,
+    end: Instant,
+}
+
+/// Arrivals this close to their time are sent now. tokio's timer has millisecond resolution
+/// and rounds deadlines up, so waking half a millisecond early centres the error on zero
+/// instead of always sending late (latency then counts from the later of intended and actual).
+const EARLY: Duration = Duration::from_micros(500);
+
+type InFlight = Pin<Box<dyn Future<Output = Done>>>;
+
+enum Event {
+    Stop,
+    StopGone,
+    Done(Done),
+    Tick,
+}
+
+pub struct Worker {
+    id: usize,
+    shared: Arc<Shared>,
+    origin: Instant,
+    schedule: Schedule,
+    connector: Rc<Connector>,
+    idle: Vec<Conn>,
+    open_conns: usize,
+    pending: VecDeque<Arrival>,
+    inflight: FuturesUnordered<InFlight>,
+    inflight_ops: Vec<u64>,
+    stop: watch::Receiver<bool>,
+    tx: mpsc::UnboundedSender<Report>,
+    second: SecondAcc,
+    result: WorkerResult,
+    buf: String,
+}
+
+impl Worker {
+    pub fn new(
+        id: usize,
+        workers: usize,
+        shared: Arc<Shared>,
+        origin: std::time::Instant,
+        stop: watch::Receiver<bool>,
+        tx: mpsc::UnboundedSender<Report>,
+    ) -> Worker {
+        let ops = shared.expects.len();
+        let slots = ops * shared.slots();
+        Worker {
+            id,
+            schedule: Schedule::new(&shared.load, shared.seed, id, workers),
+            connector: Rc::new(Connector::new(shared.addr, shared.tls.clone())),
+            origin: Instant::from_std(origin),
+            idle: Vec::new(),
+            open_conns: 0,
+            pending: VecDeque::new(),
+            inflight: FuturesUnordered::new(),
+            inflight_ops: vec![0; ops],
+            stop,
+            tx,
+            second: SecondAcc::new(0, ops),
+            result: WorkerResult {
+                slots: (0..slots).map(|_| SlotStats::new()).collect(),
+                sent: 0,
+                completed: 0,
+                errors: 0,
+                dropped: 0,
+                log: Vec::new(),
+                log_truncated: false,
+                end: Duration::ZERO,
+            },
+            buf: String::with_capacity(256),
+            shared,
+        }
+    }
+
+    /// Runs the schedule to the end (or the stop signal) and reports to the aggregator.
+    pub async fn run(mut self) {
+        let sleep = tokio::time::sleep_until(self.origin);
+        tokio::pin!(sleep);
+        let mut next_second = self.origin + Duration::from_secs(1);
+        let mut stop_deadline: Option<Instant> = None;
+        let mut watching = !*self.stop.borrow();
+        if !watching {
+            self.interrupt(Instant::now());
+            stop_deadline = Some(Instant::now());
+        }
+        loop {
+            let now = Instant::now();
+            while now >= next_second {
+                self.flush();
+                next_second += Duration::from_secs(1);
+            }
+            if stop_deadline.is_some_and(|d| now >= d) {
+                break;
+            }
+            while let Some(due) = self.schedule.peek() {
+                if self.origin + due > now + EARLY {
+                    break;
+                }
+                if let Some(a) = self.schedule.pop() {
+                    self.admit(a, now);
+                }
+            }
+            if self.schedule.is_done() && self.inflight.is_empty() && self.pending.is_empty() {
+                break;
+            }
+            let mut wake = next_second;
+            if let Some(due) = self.schedule.peek() {
+                wake = wake.min(self.origin + due.saturating_sub(EARLY));
+            }
+            if let Some(d) = stop_deadline {
+                wake = wake.min(d);
+            }
+            if sleep.deadline() != wake {
+                sleep.as_mut().reset(wake);
+            }
+            let event = tokio::select! {
+                biased;
+                changed = self.stop.changed(), if watching => if changed.is_ok() && *self.stop.borrow() { Event::Stop } else if changed.is_err() { Event::StopGone } else { Event::Tick },
+                Some(done) = self.inflight.next(), if !self.inflight.is_empty() => Event::Done(done),
+                () = &mut sleep => Event::Tick,
+            };
+            match event {
+                Event::Stop => {
+                    watching = false;
+                    let now = Instant::now();
+                    self.interrupt(now);
+                    stop_deadline = Some(now + self.shared.timeout.min(Duration::from_secs(2)));
+                }
+                Event::StopGone => watching = false,
+                Event::Done(done) => self.on_done(done),
+                Event::Tick => {}
+            }
+        }
+        self.finish();
+    }
+
+    /// Stop signal: no new arrivals; queued ones are settled as cancelled.
+    fn interrupt(&mut self, now: Instant) {
+        self.schedule.stop();
+        while let Some(a) = self.pending.pop_front() {
+            let (op, _) = self.shared.gen.build(a.index, &mut self.buf);
+            self.settle(op, &a, now, None, Err(FailKind::Cancelled));
+        }
+    }
+
+    fn admit(&mut self, a: Arrival, now: Instant) {
+        let queued = self.inflight.len() + self.pending.len();
+        if queued >= self.shared.in_flight_cap {
+            self.second.dropped += 1;
+            self.result.dropped += 1;
+            return;
+        }
+        self.second.sent += 1;
+        self.result.sent += 1;
+        if self.has_conn() {
+            self.start(a, now);
+        } else {
+            self.pending.push_back(a);
+        }
+    }
+
+    fn has_conn(&self) -> bool {
+        !self.idle.is_empty() || self.open_conns < self.shared.conn_cap
+    }
+
+    fn start(&mut self, a: Arrival, now: Instant) {
+        let deadline = self.origin + a.at + self.shared.timeout;
+        let (op, req) = self.shared.gen.build(a.index, &mut self.buf);
+        let req = match req {
+            Ok(r) if now < deadline => r,
+            Ok(_) => return self.settle(op, &a, now, None, Err(FailKind::Timeout)),
+            Err(()) => return self.settle(op, &a, now, None, Err(FailKind::Protocol)),
+        };
+        let conn = self.idle.pop();
+        if conn.is_none() {
+            self.open_conns += 1;
+        }
+        self.inflight_ops[op] += 1;
+        let connector = self.connector.clone();
+        self.inflight.push(Box::pin(async move {
+            let (conn, result) = exchange(&connector, conn, req, deadline).await;
+            Done {
+                conn,
+                result,
+                arrival: a,
+                op,
+                sent_at: now,
+                end: Instant::now(),
+            }
+        }));
+    }
+
+    fn on_done(&mut self, d: Done) {
+        match d.conn {
+            Some(c) => self.idle.push(c),
+            None => self.open_conns -= 1,
+        }
+        self.inflight_ops[d.op] -= 1;
+        self.settle(d.op, &d.arrival, d.end, Some(d.sent_at), d.result);
+        let now = Instant::now();
+        self.schedule
+            .settled(d.arrival.user, now.saturating_duration_since(self.origin));
+        while !self.pending.is_empty() && self.has_conn() {
+            if let Some(a) = self.pending.pop_front() {
+                self.start(a, now);
+            }
+        }
+    }
+
+    /// Records one settled request everywhere it counts.
+    fn settle(
+        &mut self,
+        op: usize,
+        a: &Arrival,
+        end: Instant,
+        sent_at: Option<Instant>,
+        result: Result<Answer, FailKind>,
+    ) {
+        let sh = &*self.shared;
+        let t_us = a.at.as_micros() as u64;
+        let intended = self.origin + a.at;
+        let from = sent_at.map_or(intended, |s| s.max(intended));
+        let latency_us = end.saturating_duration_since(from).as_micros() as u64;
+        let service_us = sent_at.map(|s| end.saturating_duration_since(s).as_micros() as u64);
+        let (status, retry_after) = match result {
+            Ok(ans) => (Some(ans.status), ans.retry_after),
+            Err(_) => (None, false),
+        };
+        let fail = match result {
+            Ok(ans)
+                if !sh.expects[op]
+                    .get(ans.status as usize)
+                    .copied()
+                    .unwrap_or(false) =>
+            {
+                Some(FailKind::StatusUnexpected)
+            }
+            Ok(_) => None,
+            Err(kind) => Some(kind),
+        };
+        let slots = sh.slots();
+        let base = op * slots;
+        if t_us >= sh.warmup_us {
+            self.result.slots[base].record(status, fail, latency_us, service_us);
+        }
+        for (k, (from, to)) in sh.windows_us.iter().enumerate() {
+            if *from <= t_us && t_us < *to {
+                self.result.slots[base + 1 + k].record(status, fail, latency_us, service_us);
+            }
+        }
+        let s = &mut self.second;
+        let o = &mut s.ops[op];
+        o.count += 1;
+        o.latency
+            .saturating_record(latency_us.clamp(1, super::stats::MAX_US));
+        if let Some(code) = status {
+            s.completed += 1;
+            self.result.completed += 1;
+            if let Some(c) = s.classes.get_mut((code / 100) as usize - 1) {
+                *c += 1;
+            }
+        }
+        if let Some(kind) = fail {
+            o.errors += 1;
+            s.errors += 1;
+            s.kinds[kind as usize] += 1;
+            self.result.errors += 1;
+        }
+        if sh.log.wants(t_us) {
+            if self.result.log.len() < sh.log.cap {
+                let row = LogRow {
+                    t_us,
+                    op: op as u32,
+                    index: a.index,
+                    status,
+                    fail,
+                    latency_us,
+                    retry_after,
+                };
+                self.result.log.push(row);
+            } else {
+                self.result.log_truncated = true;
+            }
+        }
+    }
+
+    /// Sends the finished second to the aggregator and starts the next one.
+    fn flush(&mut self) {
+        let next = self.second.t_s + 1;
+        let mut done = std::mem::replace(
+            &mut self.second,
+            SecondAcc::new(next, self.shared.expects.len()),
+        );
+        done.in_flight = (self.inflight.len() + self.pending.len()) as u64;
+        let _ = self.tx.send(Report::Second(self.id, done));
+    }
+
+    /// Counts what is still in flight as cancelled, flushes the last second and reports.
+    fn finish(mut self) {
+        let slots = self.shared.slots();
+        for (op, n) in self.inflight_ops.iter().enumerate() {
+            if *n > 0 {
+                let slot = &mut self.result.slots[op * slots];
+                slot.count += n;
+                slot.errors += n;
+                slot.kinds[FailKind::Cancelled as usize] += n;
+                self.second.errors += n;
+                self.second.kinds[FailKind::Cancelled as usize] += n;
+                self.result.errors += n;
+            }
+        }
+        self.second.in_flight = 0;
+        self.result.end = Instant::now().saturating_duration_since(self.origin);
+        let last = std::mem::replace(&mut self.second, SecondAcc::new(0, 0));
+        let _ = self.tx.send(Report::Second(self.id, last));
+        let result = std::mem::replace(
+            &mut self.result,
+            WorkerResult {
+                slots: Vec::new(),
+                sent: 0,
+                completed: 0,
+                errors: 0,
+                dropped: 0,
+                log: Vec::new(),
+                log_truncated: false,
+                end: Duration::ZERO,
+            },
+        );
+        let _ = self.tx.send(Report::Finished(self.id, Box::new(result)));
+    }
+}
