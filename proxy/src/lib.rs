@@ -4,3 +4,5 @@
 //! `redline proxy` and for the in-process proxies of chaos runs.
 
 pub mod log;
+pub mod fault;
+pub mod http;
