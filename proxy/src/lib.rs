@@ -4,5 +4,7 @@
 //! `redline proxy` and for the in-process proxies of chaos runs.
 
 pub mod log;
+pub mod tcp;
+pub mod toxic;
 pub mod fault;
 pub mod http;
