@@ -39,7 +39,9 @@ impl Abort {
             let Some((name, value)) = h.split_once(':') else {
                 return Err(p.bad("add_header", "Name:Value", &h));
             };
-            abort.headers.insert(name.trim().to_string(), value.trim().to_string());
+            abort
+                .headers
+                .insert(name.trim().to_string(), value.trim().to_string());
         }
         Ok(abort)
     }
@@ -52,14 +54,22 @@ impl Abort {
             found,
         };
         if !(100..=599).contains(&self.status) {
-            return Err(field("status", "an HTTP status from 100 to 599", self.status.to_string()));
+            return Err(field(
+                "status",
+                "an HTTP status from 100 to 599",
+                self.status.to_string(),
+            ));
         }
         for (name, value) in &self.headers {
             if hyper::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
                 return Err(field("headers", "valid header names", format!("{name:?}")));
             }
             if hyper::header::HeaderValue::from_str(value).is_err() {
-                return Err(field("headers", "visible ASCII header values", format!("{value:?}")));
+                return Err(field(
+                    "headers",
+                    "visible ASCII header values",
+                    format!("{value:?}"),
+                ));
             }
         }
         Ok(())

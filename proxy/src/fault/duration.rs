@@ -25,9 +25,9 @@ impl Ms {
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(t.len());
         let (num, unit) = t.split_at(split);
-        let value: f64 = num
-            .parse()
-            .map_err(|_| format!("a duration like \"250ms\", \"2s\" or integer milliseconds, found {text:?}"))?;
+        let value: f64 = num.parse().map_err(|_| {
+            format!("a duration like \"250ms\", \"2s\" or integer milliseconds, found {text:?}")
+        })?;
         let scale_ms = match unit.trim() {
             "" | "ms" => 1.0,
             "us" | "µs" => 0.001,

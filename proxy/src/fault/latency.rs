@@ -176,7 +176,10 @@ mod tests {
 
     fn mean_ms(l: &Latency, n: usize) -> f64 {
         let mut rng = StdRng::seed_from_u64(7);
-        (0..n).map(|_| l.sample(&mut rng).as_secs_f64() * 1000.0).sum::<f64>() / n as f64
+        (0..n)
+            .map(|_| l.sample(&mut rng).as_secs_f64() * 1000.0)
+            .sum::<f64>()
+            / n as f64
     }
 
     #[test]
@@ -228,6 +231,10 @@ mod tests {
             ..Latency::default()
         };
         assert!(l.validate("x").unwrap_err().to_string().contains("stddev"));
-        assert!(Latency::default().validate("x").unwrap_err().to_string().contains("delay"));
+        assert!(Latency::default()
+            .validate("x")
+            .unwrap_err()
+            .to_string()
+            .contains("delay"));
     }
 }

@@ -182,14 +182,27 @@ impl FaultSpec {
         let kind_name = kind_name.trim().to_ascii_lowercase();
         let mut p = Params::parse(&kind_name, rest)?;
         let (kind, kind_keys): (FaultKind, &[&str]) = match kind_name.as_str() {
-            "latency" => (FaultKind::Latency(Latency::from_params(&mut p)?), Latency::KEYS),
+            "latency" => (
+                FaultKind::Latency(Latency::from_params(&mut p)?),
+                Latency::KEYS,
+            ),
             "abort" => (FaultKind::Abort(Abort::from_params(&mut p)?), Abort::KEYS),
             "hang" => (FaultKind::Hang(Hang::from_params(&mut p)?), Hang::KEYS),
             "reset" => (FaultKind::Reset(Reset {}), &[]),
-            "truncate" => (FaultKind::Truncate(Truncate::from_params(&mut p)?), Truncate::KEYS),
-            "throttle" => (FaultKind::Throttle(Throttle::from_params(&mut p)?), Throttle::KEYS),
+            "truncate" => (
+                FaultKind::Truncate(Truncate::from_params(&mut p)?),
+                Truncate::KEYS,
+            ),
+            "throttle" => (
+                FaultKind::Throttle(Throttle::from_params(&mut p)?),
+                Throttle::KEYS,
+            ),
             "down" => (FaultKind::Down(Down {}), &[]),
-            other => return Err(FaultError::UnknownKind { found: other.to_string() }),
+            other => {
+                return Err(FaultError::UnknownKind {
+                    found: other.to_string(),
+                })
+            }
         };
         let mut spec = FaultSpec::new(kind);
         if let Some(name) = p.take_str("name") {

@@ -59,7 +59,9 @@ impl Params {
     ) -> Result<Option<T>, FaultError> {
         match self.take_str(key) {
             None => Ok(None),
-            Some(v) => convert(&v).map(Some).ok_or_else(|| self.bad(key, expected, &v)),
+            Some(v) => convert(&v)
+                .map(Some)
+                .ok_or_else(|| self.bad(key, expected, &v)),
         }
     }
 
@@ -68,18 +70,22 @@ impl Params {
     }
 
     pub fn take_f64(&mut self, key: &str) -> Result<Option<f64>, FaultError> {
-        self.take(key, "a number", |v| v.parse().ok().filter(|x: &f64| x.is_finite()))
+        self.take(key, "a number", |v| {
+            v.parse().ok().filter(|x: &f64| x.is_finite())
+        })
     }
 
     pub fn take_ms(&mut self, key: &str) -> Result<Option<Ms>, FaultError> {
         match self.take_str(key) {
             None => Ok(None),
-            Some(v) => Ms::parse(&v).map(Some).map_err(|expected| FaultError::Field {
-                fault: self.fault.clone(),
-                field: key.to_string(),
-                expected,
-                found: format!("{v:?}"),
-            }),
+            Some(v) => Ms::parse(&v)
+                .map(Some)
+                .map_err(|expected| FaultError::Field {
+                    fault: self.fault.clone(),
+                    field: key.to_string(),
+                    expected,
+                    found: format!("{v:?}"),
+                }),
         }
     }
 
@@ -126,14 +132,20 @@ mod tests {
         assert_eq!(p.take_u64("status").unwrap(), Some(503));
         assert_eq!(p.take_ms("delay").unwrap(), Some(Ms::from_millis(2000)));
         let err = p.finish(&["status", "delay"]).unwrap_err().to_string();
-        assert!(err.contains("zzz") && err.contains("status, delay"), "{err}");
+        assert!(
+            err.contains("zzz") && err.contains("status, delay"),
+            "{err}"
+        );
     }
 
     #[test]
     fn bad_values_name_field_expected_and_found() {
         let mut p = Params::parse("abort", "status=five").unwrap();
         let err = p.take_u64("status").unwrap_err().to_string();
-        assert!(err.contains("status") && err.contains("integer") && err.contains("five"), "{err}");
+        assert!(
+            err.contains("status") && err.contains("integer") && err.contains("five"),
+            "{err}"
+        );
         assert!(Params::parse("x", "novalue").is_err());
         assert!(Params::parse("x", "a=1,a=2").is_err());
     }

@@ -14,8 +14,8 @@ fn view<'a>(method: &'a str, path: &'a str, headers: &'a HeaderMap) -> RequestVi
 
 #[test]
 fn parse_cli_reads_common_and_kind_keys() {
-    let f = FaultSpec::parse_cli("abort:status=503,probability=0.5,retry_after=2,path=/api")
-        .unwrap();
+    let f =
+        FaultSpec::parse_cli("abort:status=503,probability=0.5,retry_after=2,path=/api").unwrap();
     assert_eq!(f.name, "abort");
     assert_eq!(f.probability, 0.5);
     assert_eq!(f.matcher.path_prefix.as_deref(), Some("/api"));
@@ -49,7 +49,10 @@ fn parse_cli_errors_name_field_expected_found() {
     ];
     for (text, field) in cases {
         let err = FaultSpec::parse_cli(text).unwrap_err().to_string();
-        assert!(err.contains(field) && err.contains("expected"), "{text}: {err}");
+        assert!(
+            err.contains(field) && err.contains("expected"),
+            "{text}: {err}"
+        );
     }
     let err = FaultSpec::parse_cli("explode:x=1").unwrap_err().to_string();
     assert!(err.contains("explode") && err.contains("latency"), "{err}");
@@ -83,12 +86,18 @@ fn matcher_limits_and_first_match_wins() {
     t.add(every2).unwrap();
     let empty = HeaderMap::new();
     assert_eq!(t.decide(&view("POST", "/", &empty)).unwrap().name, "a");
-    assert_eq!(t.decide(&view("GET", "/", &hm)).unwrap().action, Action::Reset);
+    assert_eq!(
+        t.decide(&view("GET", "/", &hm)).unwrap().action,
+        Action::Reset
+    );
     let picks: Vec<bool> = (0..8)
         .map(|_| t.decide(&view("GET", "/", &empty)).is_some())
         .collect();
     // Matching requests 1..=8: every 2nd, but only among the first 4.
-    assert_eq!(picks, [false, true, false, true, false, false, false, false]);
+    assert_eq!(
+        picks,
+        [false, true, false, true, false, false, false, false]
+    );
 }
 
 #[test]
@@ -102,7 +111,10 @@ fn duplicate_names_update_and_remove() {
     let new = FaultSpec::new(FaultKind::Latency(Latency::fixed(Duration::from_millis(5))));
     t.update("reset", new.clone().named("")).unwrap();
     assert_eq!(t.specs()[0].name, "reset");
-    assert!(matches!(t.update("nope", new), Err(FaultError::NotFound(_))));
+    assert!(matches!(
+        t.update("nope", new),
+        Err(FaultError::NotFound(_))
+    ));
     assert!(t.remove("reset"));
     assert!(!t.remove("reset"));
     assert!(t.is_empty());

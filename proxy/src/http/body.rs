@@ -20,7 +20,12 @@ pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// How the upstream body is reshaped on its way to the caller.
 pub(crate) enum Shape {
     Pass,
-    Truncate { left: u64, cut: bool },
+    /// `cut` counts polls since the cut: 1 yields once so hyper flushes the bytes let
+    /// through, 2 aborts the connection.
+    Truncate {
+        left: u64,
+        cut: u8,
+    },
     Throttle(Throttled),
 }
 
@@ -36,7 +41,7 @@ impl Shape {
     pub fn truncate(bytes: u64) -> Shape {
         Shape::Truncate {
             left: bytes,
-            cut: false,
+            cut: 0,
         }
     }
 
@@ -124,9 +129,17 @@ impl ProxyBody {
         let Source::Upstream(inner) = &mut self.src else {
             return Poll::Ready(None);
         };
-        if let Shape::Truncate { cut: true, .. } = self.shape {
-            self.finish(Outcome::Truncated);
-            return Poll::Ready(Some(Err(Box::new(Truncated))));
+        if let Shape::Truncate { cut, .. } = &mut self.shape {
+            if *cut == 1 {
+                // hyper flushes what it buffered when the body is pending; abort after that.
+                *cut = 2;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            if *cut == 2 {
+                self.finish(Outcome::Truncated);
+                return Poll::Ready(Some(Err(Box::new(Truncated))));
+            }
         }
         match ready!(Pin::new(&mut *inner).poll_frame(cx)) {
             None => {
@@ -140,7 +153,7 @@ impl ProxyBody {
                         // Cut when the body goes past the limit; the next poll aborts.
                         if data.len() as u64 > *left {
                             data.truncate(*left as usize);
-                            *cut = true;
+                            *cut = 1;
                         }
                         *left -= data.len() as u64;
                         Frame::data(data)
@@ -148,7 +161,7 @@ impl ProxyBody {
                     (_, Ok(data)) => Frame::data(data),
                     (_, Err(other)) => other,
                 };
-                let cut = matches!(self.shape, Shape::Truncate { cut: true, .. });
+                let cut = matches!(self.shape, Shape::Truncate { cut: 1.., .. });
                 if inner.is_end_stream() && !cut {
                     self.finish(self.done);
                 }
@@ -158,9 +171,13 @@ impl ProxyBody {
     }
 
     /// Releases each slice only once the byte budget `bytes_per_sec * elapsed` covers it.
-    fn poll_throttled(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+    fn poll_throttled(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         loop {
-            let (Source::Upstream(inner), Shape::Throttle(t)) = (&mut self.src, &mut self.shape) else {
+            let (Source::Upstream(inner), Shape::Throttle(t)) = (&mut self.src, &mut self.shape)
+            else {
                 return Poll::Ready(None);
             };
             if let Some(sleep) = &mut t.sleep {
@@ -185,7 +202,8 @@ impl ProxyBody {
             let slice = (t.bytes_per_sec / 20).clamp(1, 64 * 1024) as usize;
             let len = slice.min(t.pending.len());
             let start = *t.start.get_or_insert_with(Instant::now);
-            let due = start + Duration::from_secs_f64((t.sent + len as u64) as f64 / t.bytes_per_sec as f64);
+            let due = start
+                + Duration::from_secs_f64((t.sent + len as u64) as f64 / t.bytes_per_sec as f64);
             if due > Instant::now() {
                 t.sleep = Some(Box::pin(tokio::time::sleep_until(due.into())));
                 continue;

@@ -59,9 +59,7 @@ pub(crate) async fn serve(
     });
     let svc_shared = shared.clone();
     let svc_ctl = ctl.clone();
-    let service = service_fn(move |req| {
-        handler::handle(svc_shared.clone(), svc_ctl.clone(), req)
-    });
+    let service = service_fn(move |req| handler::handle(svc_shared.clone(), svc_ctl.clone(), req));
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(shared.header_read_timeout)
@@ -130,7 +128,10 @@ impl AsyncRead for CountingIo {
         let res = Pin::new(&mut self.stream).poll_read(cx, buf);
         let n = (buf.filled().len() - before) as u64;
         if n > 0 {
-            self.shared.counters.bytes_in.fetch_add(n, Ordering::Relaxed);
+            self.shared
+                .counters
+                .bytes_in
+                .fetch_add(n, Ordering::Relaxed);
         }
         res
     }
@@ -144,7 +145,10 @@ impl AsyncWrite for CountingIo {
     ) -> Poll<io::Result<usize>> {
         let res = Pin::new(&mut self.stream).poll_write(cx, buf);
         if let Poll::Ready(Ok(n)) = res {
-            self.shared.counters.bytes_out.fetch_add(n as u64, Ordering::Relaxed);
+            self.shared
+                .counters
+                .bytes_out
+                .fetch_add(n as u64, Ordering::Relaxed);
         }
         res
     }
@@ -156,7 +160,10 @@ impl AsyncWrite for CountingIo {
     ) -> Poll<io::Result<usize>> {
         let res = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
         if let Poll::Ready(Ok(n)) = res {
-            self.shared.counters.bytes_out.fetch_add(n as u64, Ordering::Relaxed);
+            self.shared
+                .counters
+                .bytes_out
+                .fetch_add(n as u64, Ordering::Relaxed);
         }
         res
     }

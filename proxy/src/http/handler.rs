@@ -29,7 +29,15 @@ pub(crate) async fn handle(
     let mut rec = Record::new(shared.clone(), conn.clone(), arrival, &parts);
     let Some(decision) = shared.decide(&parts) else {
         let shape = Shape::Pass;
-        return Ok(forward(&shared, parts, Either::Left(body), rec, shape, Outcome::Forwarded).await);
+        return Ok(forward(
+            &shared,
+            parts,
+            Either::Left(body),
+            rec,
+            shape,
+            Outcome::Forwarded,
+        )
+        .await);
     };
     rec.set_fault(&decision.name, decision.kind);
     Counters::inc(&shared.counters.faults[decision.kind]);
@@ -63,11 +71,27 @@ pub(crate) async fn handle(
         }
         Action::Truncate(bytes) => {
             let shape = Shape::truncate(bytes);
-            forward(&shared, parts, Either::Left(body), rec, shape, Outcome::Forwarded).await
+            forward(
+                &shared,
+                parts,
+                Either::Left(body),
+                rec,
+                shape,
+                Outcome::Forwarded,
+            )
+            .await
         }
         Action::Throttle(rate) => {
             let shape = Shape::throttle(rate);
-            forward(&shared, parts, Either::Left(body), rec, shape, Outcome::Forwarded).await
+            forward(
+                &shared,
+                parts,
+                Either::Left(body),
+                rec,
+                shape,
+                Outcome::Forwarded,
+            )
+            .await
         }
     };
     Ok(response)
@@ -81,12 +105,19 @@ async fn delay_reading_body(body: Incoming, delay: Duration) -> Option<ReqBody> 
         return Some(Either::Left(body));
     }
     let (collected, ()) = tokio::join!(body.collect(), tokio::time::sleep(delay));
-    collected.ok().map(|c| Either::Right(Full::new(c.to_bytes())))
+    collected
+        .ok()
+        .map(|c| Either::Right(Full::new(c.to_bytes())))
 }
 
 /// A hang: never answer (the record ends when the caller gives up), or after `after` answer
 /// with `status` or forward the request.
-async fn hung(shared: &Arc<Shared>, parts: Parts, hang: Hang, mut rec: Record) -> Response<ProxyBody> {
+async fn hung(
+    shared: &Arc<Shared>,
+    parts: Parts,
+    hang: Hang,
+    mut rec: Record,
+) -> Response<ProxyBody> {
     let Some(after) = hang.after else {
         std::future::pending::<()>().await;
         unreachable!("a hang without `after` ends only when its future is dropped")
@@ -136,12 +167,20 @@ async fn forward(
     let upstream = shared.upstream();
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let Ok(uri) = format!("http://{upstream}{path}").parse::<Uri>() else {
-        return bad_gateway(shared, &upstream, "the upstream address is not a valid host:port", rec);
+        return bad_gateway(
+            shared,
+            &upstream,
+            "the upstream address is not a valid host:port",
+            rec,
+        );
     };
     parts.uri = uri;
     strip_hop_by_hop(&mut parts.headers);
     let started = Instant::now();
-    let result = shared.client.request(Request::from_parts(parts, body)).await;
+    let result = shared
+        .client
+        .request(Request::from_parts(parts, body))
+        .await;
     let upstream_ms = started.elapsed().as_secs_f64() * 1000.0;
     match result {
         Ok(resp) => {

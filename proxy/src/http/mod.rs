@@ -101,7 +101,10 @@ pub(crate) struct Shared {
 
 impl Shared {
     fn upstream(&self) -> Arc<str> {
-        self.upstream.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.upstream
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn decide(&self, parts: &hyper::http::request::Parts) -> Option<Decision> {
@@ -263,7 +266,11 @@ impl HttpProxy {
 
     /// Later requests go to `upstream` ("host:port").
     pub fn set_upstream(&self, upstream: String) {
-        *self.shared.upstream.write().unwrap_or_else(|p| p.into_inner()) = upstream.into();
+        *self
+            .shared
+            .upstream
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = upstream.into();
     }
 
     /// Closes the listener, drops every connection and waits for the accept loop to end.
@@ -272,7 +279,12 @@ impl HttpProxy {
             s.stopped = true;
             s.epoch += 1;
         });
-        let task = self.shared.task.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let task = self
+            .shared
+            .task
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         if let Some(task) = task {
             let _ = task.await;
         }

@@ -29,7 +29,11 @@ impl Record {
             .as_secs_f64()
             * 1000.0;
         let correlation_id = correlation_id(&shared.correlation_headers, &req.headers);
-        let path = req.uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
+        let path = req
+            .uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_string();
         Record {
             arrival,
             entry: Some(LogEntry {
@@ -140,7 +144,9 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(
             "traceparent",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().unwrap(),
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                .parse()
+                .unwrap(),
         );
         assert_eq!(
             correlation_id(&names, &h).as_deref(),

@@ -27,7 +27,10 @@ pub struct HttpStats {
 impl HttpStats {
     /// `(kind name, count)` pairs, for rendering.
     pub fn faults_by_kind(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
-        KIND_NAMES.iter().copied().zip(self.faults_injected.iter().copied())
+        KIND_NAMES
+            .iter()
+            .copied()
+            .zip(self.faults_injected.iter().copied())
     }
 
     pub fn faults_total(&self) -> u64 {

@@ -109,16 +109,31 @@ mod tests {
     fn aggregates_count_outcomes_kinds_seconds_and_gave_up() {
         let book = LogBook::new(2, 2);
         book.push(entry(10.0, Outcome::Forwarded, Some(200), None), None);
-        book.push(entry(1500.0, Outcome::Aborted, Some(503), None), Some("abort"));
-        book.push(entry(1600.0, Outcome::CallerGaveUp, None, Some(205.0)), Some("hang"));
-        book.push(entry(2100.0, Outcome::CallerGaveUp, None, Some(990.0)), Some("hang"));
+        book.push(
+            entry(1500.0, Outcome::Aborted, Some(503), None),
+            Some("abort"),
+        );
+        book.push(
+            entry(1600.0, Outcome::CallerGaveUp, None, Some(205.0)),
+            Some("hang"),
+        );
+        book.push(
+            entry(2100.0, Outcome::CallerGaveUp, None, Some(990.0)),
+            Some("hang"),
+        );
         let s = book.summary();
         assert_eq!(s.by_outcome["caller_gave_up"], 2);
         assert_eq!(s.by_fault_kind["hang"], 2);
         // Only the last 2 seconds are kept.
-        assert_eq!(s.per_second.iter().map(|c| c.second).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(
+            s.per_second.iter().map(|c| c.second).collect::<Vec<_>>(),
+            [1, 2]
+        );
         let one = &s.per_second[0];
-        assert_eq!((one.requests, one.failed, one.faulted, one.gave_up), (2, 1, 2, 1));
+        assert_eq!(
+            (one.requests, one.failed, one.faulted, one.gave_up),
+            (2, 1, 2, 1)
+        );
         assert_eq!(s.gave_up.count, 2);
         assert_eq!(s.gave_up.min_ms, Some(205.0));
         assert_eq!(s.gave_up.max_ms, Some(990.0));

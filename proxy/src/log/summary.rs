@@ -125,7 +125,10 @@ impl Aggregates {
             self.gave_up_max = self.gave_up_max.max(ms);
         }
         let ok = !gave_up
-            && matches!(e.outcome, Outcome::Forwarded | Outcome::Aborted | Outcome::Hung)
+            && matches!(
+                e.outcome,
+                Outcome::Forwarded | Outcome::Aborted | Outcome::Hung
+            )
             && e.status.is_some_and(|s| s < 500);
         if let Some(c) = self.second_mut((e.t_ms.max(0.0) / 1000.0) as u64) {
             c.requests += 1;
@@ -143,11 +146,20 @@ impl Aggregates {
         let at = match pos {
             Some(i) if self.seconds[i].second == second => i,
             Some(i) => {
-                self.seconds.insert(i + 1, SecondCounts { second, ..Default::default() });
+                self.seconds.insert(
+                    i + 1,
+                    SecondCounts {
+                        second,
+                        ..Default::default()
+                    },
+                );
                 i + 1
             }
             None if self.seconds.len() < self.seconds_cap => {
-                self.seconds.push_front(SecondCounts { second, ..Default::default() });
+                self.seconds.push_front(SecondCounts {
+                    second,
+                    ..Default::default()
+                });
                 0
             }
             None => return None,
@@ -183,7 +195,11 @@ impl Aggregates {
                 .filter(|(_, n)| *n > 0)
                 .map(|(o, n)| (outcome_name(*o).to_string(), n))
                 .collect(),
-            by_fault_kind: self.by_kind.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
+            by_fault_kind: self
+                .by_kind
+                .iter()
+                .map(|(k, n)| (k.to_string(), *n))
+                .collect(),
             per_second: self.seconds.iter().cloned().collect(),
             gave_up: GaveUpHistogram {
                 count,
