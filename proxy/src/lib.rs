@@ -6,5 +6,8 @@
 pub mod log;
 pub mod tcp;
 pub mod toxic;
+pub mod control;
+pub mod metrics;
+pub mod registry;
 pub mod fault;
 pub mod http;
