@@ -4,3 +4,10 @@
 //! `redline proxy` and for the in-process proxies of chaos runs.
 
 pub mod log;
+pub mod tcp;
+pub mod toxic;
+pub mod control;
+pub mod metrics;
+pub mod registry;
+pub mod fault;
+pub mod http;

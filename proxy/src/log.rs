@@ -54,3 +54,9 @@ pub struct LogEntry {
     /// Milliseconds from arrival until the answer was complete (or the exchange ended).
     pub total_ms: f64,
 }
+
+mod book;
+mod summary;
+
+pub use book::LogBook;
+pub use summary::{GaveUpBucket, GaveUpHistogram, LogSummary, SecondCounts};

@@ -1,0 +1,236 @@
+//! The native dialect under `/redline`: HTTP faults per proxy (JSON `FaultSpec`), the
+//! dependency-side log and its summary, counters, the change journal, and proxy management
+//! that also covers HTTP proxies. Routes are listed in ARCHITECTURE.md.
+
+use hyper::Method;
+use serde_json::{json, Value};
+
+use super::proxies::{self, CreateBody, UpdateBody};
+use super::reply::Reply;
+use super::Call;
+use crate::fault::{FaultError, FaultSpec};
+use crate::http::HttpProxy;
+use crate::registry::{Protocol, ProxyHandle, Registry};
+
+pub(crate) async fn route(reg: &Registry, call: &Call, segs: &[&str]) -> Reply {
+    let m = &call.method;
+    match segs {
+        ["proxies"] if *m == Method::GET => Reply::json(
+            200,
+            &Value::Array(reg.list().iter().map(|(n, p)| detail(n, p)).collect()),
+        ),
+        ["proxies"] if *m == Method::POST => create(reg, call).await,
+        ["proxies", p] if *m == Method::GET => match reg.get(p) {
+            Some(h) => Reply::json(200, &detail(p, &h)),
+            None => Reply::error(404, "proxy not found"),
+        },
+        ["proxies", p] if *m == Method::PATCH => update(reg, call, p).await,
+        ["proxies", p] if *m == Method::DELETE => {
+            let _ops = reg.lock_ops().await;
+            proxies::delete(reg, p, &call.actor).await
+        }
+        ["proxies", p, "faults"] if *m == Method::GET => {
+            with_http(reg, p, |h| Reply::of(200, &h.faults()))
+        }
+        ["proxies", p, "faults"] if *m == Method::POST => {
+            with_http(reg, p, |h| add_fault(reg, call, p, h))
+        }
+        ["proxies", p, "faults"] if *m == Method::DELETE => with_http(reg, p, |h| {
+            h.clear_faults();
+            reg.journal()
+                .record(&call.actor, "faults.clear", Some(p), None, Value::Null);
+            Reply::no_content()
+        }),
+        ["proxies", p, "faults", f] if *m == Method::GET => {
+            with_http(reg, p, |h| match find(h, f) {
+                Some(spec) => Reply::of(200, &spec),
+                None => fault_error(FaultError::NotFound(f.to_string())),
+            })
+        }
+        ["proxies", p, "faults", f]
+            if *m == Method::PUT || *m == Method::POST || *m == Method::PATCH =>
+        {
+            with_http(reg, p, |h| update_fault(reg, call, p, f, h))
+        }
+        ["proxies", p, "faults", f] if *m == Method::DELETE => with_http(reg, p, |h| {
+            if !h.remove_fault(f) {
+                return fault_error(FaultError::NotFound(f.to_string()));
+            }
+            reg.journal()
+                .record(&call.actor, "fault.remove", Some(p), Some(f), Value::Null);
+            Reply::no_content()
+        }),
+        ["proxies", p, "log"] if *m == Method::GET => with_http(reg, p, |h| log(call, p, h)),
+        ["proxies", p, "log", "summary"] if *m == Method::GET => {
+            with_http(reg, p, |h| Reply::of(200, &h.log_summary()))
+        }
+        ["proxies", p, "stats"] if *m == Method::GET => match reg.get(p) {
+            Some(h) => Reply::of(200, &h.stats()),
+            None => Reply::error(404, "proxy not found"),
+        },
+        ["journal"] if *m == Method::GET => {
+            let since = match parse_u64(call, "since") {
+                Ok(s) => s,
+                Err(reply) => return reply,
+            };
+            let next = reg.journal().next_seq();
+            Reply::json(
+                200,
+                &json!({"changes": reg.journal().since(since), "next": next}),
+            )
+        }
+        ["reset"] if *m == Method::POST => proxies::reset(reg, &call.actor).await,
+        _ => Reply::error(
+            404,
+            "not found (see ARCHITECTURE.md for the /redline routes)",
+        ),
+    }
+}
+
+/// A proxy with its kind, faults or toxics, and counters.
+fn detail(name: &str, p: &ProxyHandle) -> Value {
+    let mut v = proxies::proxy_json(name, p);
+    v["protocol"] = json!(p.protocol().as_str());
+    v["stats"] = serde_json::to_value(p.stats()).unwrap_or(Value::Null);
+    v
+}
+
+async fn create(reg: &Registry, call: &Call) -> Reply {
+    let body: CreateBody = match proxies::parse_object(&call.body) {
+        Ok(v) => v,
+        Err(reply) => return reply,
+    };
+    let protocol = match proxies::check_create(&body, Protocol::Http) {
+        Ok(p) => p,
+        Err(reply) => return reply,
+    };
+    let name = body.name.clone();
+    let _ops = reg.lock_ops().await;
+    match proxies::create(reg, body, protocol, &call.actor).await {
+        Ok(_) => match reg.get(&name) {
+            Some(h) => Reply::json(201, &detail(&name, &h)),
+            None => Reply::error(500, "proxy vanished after creation"),
+        },
+        Err(reply) => reply,
+    }
+}
+
+async fn update(reg: &Registry, call: &Call, name: &str) -> Reply {
+    let body: UpdateBody = match proxies::parse_object(&call.body) {
+        Ok(v) => v,
+        Err(reply) => return reply,
+    };
+    let _ops = reg.lock_ops().await;
+    match proxies::update(reg, name, body, &call.actor).await {
+        Ok(_) => match reg.get(name) {
+            Some(h) => Reply::json(200, &detail(name, &h)),
+            None => Reply::error(404, "proxy not found"),
+        },
+        Err(reply) => reply,
+    }
+}
+
+fn add_fault(reg: &Registry, call: &Call, proxy: &str, h: &HttpProxy) -> Reply {
+    let mut spec: FaultSpec = match proxies::parse_object(&call.body) {
+        Ok(s) => s,
+        Err(reply) => return reply,
+    };
+    if let Err(e) = spec.validate() {
+        return fault_error(e);
+    }
+    let name = spec.name.clone();
+    if let Err(e) = h.add_fault(spec) {
+        return fault_error(e);
+    }
+    let stored = find(h, &name);
+    reg.journal().record(
+        &call.actor,
+        "fault.add",
+        Some(proxy),
+        Some(&name),
+        serde_json::to_value(&stored).unwrap_or_default(),
+    );
+    Reply::of(201, &stored)
+}
+
+fn update_fault(reg: &Registry, call: &Call, proxy: &str, name: &str, h: &HttpProxy) -> Reply {
+    let mut spec: FaultSpec = match proxies::parse_object(&call.body) {
+        Ok(s) => s,
+        Err(reply) => return reply,
+    };
+    if spec.name.is_empty() {
+        spec.name = name.to_string();
+    }
+    if let Err(e) = spec.validate() {
+        return fault_error(e);
+    }
+    let new_name = spec.name.clone();
+    if let Err(e) = h.update_fault(name, spec) {
+        return fault_error(e);
+    }
+    let stored = find(h, &new_name);
+    reg.journal().record(
+        &call.actor,
+        "fault.update",
+        Some(proxy),
+        Some(name),
+        serde_json::to_value(&stored).unwrap_or_default(),
+    );
+    Reply::of(200, &stored)
+}
+
+fn log(call: &Call, proxy: &str, h: &HttpProxy) -> Reply {
+    let since = match parse_u64(call, "since") {
+        Ok(s) => s,
+        Err(reply) => return reply,
+    };
+    let mut entries = h.log_since(since);
+    if let Some(limit) = call
+        .query_param("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+    {
+        entries.truncate(limit);
+    }
+    let next = entries.last().map_or(since, |e| e.seq + 1);
+    Reply::json(
+        200,
+        &json!({"proxy": proxy, "entries": entries, "next": next}),
+    )
+}
+
+fn find(h: &HttpProxy, name: &str) -> Option<FaultSpec> {
+    h.faults().into_iter().find(|f| f.name == name)
+}
+
+fn parse_u64(call: &Call, key: &str) -> Result<u64, Reply> {
+    match call.query_param(key) {
+        None => Ok(0),
+        Some(v) => v.parse().map_err(|_| {
+            Reply::error(
+                400,
+                format!("query parameter `{key}`: expected a non-negative integer, found {v:?}"),
+            )
+        }),
+    }
+}
+
+/// Runs `f` on an HTTP proxy; 404 if there is no such proxy, 400 if it is a TCP one.
+fn with_http(reg: &Registry, name: &str, f: impl FnOnce(&HttpProxy) -> Reply) -> Reply {
+    match reg.get(name).as_deref() {
+        None => Reply::error(404, "proxy not found"),
+        Some(ProxyHandle::Http(h)) => f(h),
+        Some(ProxyHandle::Tcp(_)) => Reply::error(
+            400,
+            format!("faults and the request log are for http proxies; {name} is tcp (use /proxies/{name}/toxics)"),
+        ),
+    }
+}
+
+fn fault_error(e: FaultError) -> Reply {
+    let status = match e {
+        FaultError::Exists(_) => 409,
+        FaultError::NotFound(_) => 404,
+        _ => 400,
+    };
+    Reply::error(status, e.to_string())
+}

@@ -1,0 +1,262 @@
+//! One request: pick a fault, apply it, forward to the upstream when the fault allows, and keep
+//! the request's log record up to date.
+
+use super::body::{ProxyBody, Shape};
+use super::conn::ConnCtl;
+use super::record::Record;
+use super::stats::Counters;
+use super::{ReqBody, Shared};
+use crate::fault::{Abort, Action, Hang};
+use crate::log::Outcome;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Either, Full};
+use hyper::body::{Body, Incoming};
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::http::request::Parts;
+use hyper::{Request, Response, StatusCode, Uri};
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub(crate) async fn handle(
+    shared: Arc<Shared>,
+    conn: Arc<ConnCtl>,
+    req: Request<Incoming>,
+) -> Result<Response<ProxyBody>, Infallible> {
+    let arrival = Instant::now();
+    Counters::inc(&shared.counters.requests);
+    let (parts, body) = req.into_parts();
+    let mut rec = Record::new(shared.clone(), conn.clone(), arrival, &parts);
+    let Some(decision) = shared.decide(&parts) else {
+        let shape = Shape::Pass;
+        return Ok(forward(
+            &shared,
+            parts,
+            Either::Left(body),
+            rec,
+            shape,
+            Outcome::Forwarded,
+        )
+        .await);
+    };
+    rec.set_fault(&decision.name, decision.kind);
+    Counters::inc(&shared.counters.faults[decision.kind]);
+    let response = match decision.action {
+        Action::Delay(delay) => {
+            let Some(body) = delay_reading_body(body, delay).await else {
+                // The caller's request body broke: it went away.
+                return Ok(plain(StatusCode::BAD_REQUEST, "request body broken\n"));
+            };
+            forward(&shared, parts, body, rec, Shape::Pass, Outcome::Forwarded).await
+        }
+        Action::Abort(abort) => {
+            drop(body);
+            aborted(&abort, rec)
+        }
+        Action::Hang(hang) => {
+            drop(body);
+            return Ok(hung(&shared, parts, hang, rec).await);
+        }
+        Action::Reset | Action::Down => {
+            let outcome = if matches!(decision.action, Action::Reset) {
+                Outcome::Reset
+            } else {
+                Outcome::Refused
+            };
+            rec.finish(outcome);
+            conn.reset_now();
+            // The connection task drops this future along with the connection.
+            std::future::pending::<()>().await;
+            unreachable!("a reset connection's request is never resumed")
+        }
+        Action::Truncate(bytes) => {
+            let shape = Shape::truncate(bytes);
+            forward(
+                &shared,
+                parts,
+                Either::Left(body),
+                rec,
+                shape,
+                Outcome::Forwarded,
+            )
+            .await
+        }
+        Action::Throttle(rate) => {
+            let shape = Shape::throttle(rate);
+            forward(
+                &shared,
+                parts,
+                Either::Left(body),
+                rec,
+                shape,
+                Outcome::Forwarded,
+            )
+            .await
+        }
+    };
+    Ok(response)
+}
+
+/// Waits `delay` while reading the request body, so a caller that hangs up during the wait is
+/// noticed (hyper only sees the close once the body has been read). `None`: the body broke.
+async fn delay_reading_body(body: Incoming, delay: Duration) -> Option<ReqBody> {
+    if body.is_end_stream() {
+        tokio::time::sleep(delay).await;
+        return Some(Either::Left(body));
+    }
+    let (collected, ()) = tokio::join!(body.collect(), tokio::time::sleep(delay));
+    collected
+        .ok()
+        .map(|c| Either::Right(Full::new(c.to_bytes())))
+}
+
+/// A hang: never answer (the record ends when the caller gives up), or after `after` answer
+/// with `status` or forward the request.
+async fn hung(
+    shared: &Arc<Shared>,
+    parts: Parts,
+    hang: Hang,
+    mut rec: Record,
+) -> Response<ProxyBody> {
+    let Some(after) = hang.after else {
+        std::future::pending::<()>().await;
+        unreachable!("a hang without `after` ends only when its future is dropped")
+    };
+    tokio::time::sleep(after.0).await;
+    match hang.status {
+        Some(status) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::GATEWAY_TIMEOUT);
+            rec.set_status(status.as_u16());
+            rec.finish(Outcome::Hung);
+            plain(status, "")
+        }
+        None => {
+            let empty = Either::Right(Full::new(Bytes::new()));
+            forward(shared, parts, empty, rec, Shape::Pass, Outcome::Hung).await
+        }
+    }
+}
+
+fn aborted(abort: &Abort, mut rec: Record) -> Response<ProxyBody> {
+    let status = StatusCode::from_u16(abort.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = abort.body.clone().unwrap_or_default();
+    let mut resp = plain(status, "");
+    *resp.body_mut() = ProxyBody::full(body);
+    for (name, value) in &abort.headers {
+        if let (Ok(n), Ok(v)) = (
+            header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            resp.headers_mut().insert(n, v);
+        }
+    }
+    rec.set_status(status.as_u16());
+    rec.finish(Outcome::Aborted);
+    resp
+}
+
+/// Sends the request to the upstream and streams its answer back through `shape`.
+async fn forward(
+    shared: &Arc<Shared>,
+    mut parts: Parts,
+    body: ReqBody,
+    mut rec: Record,
+    shape: Shape,
+    done: Outcome,
+) -> Response<ProxyBody> {
+    let upstream = shared.upstream();
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let Ok(uri) = format!("http://{upstream}{path}").parse::<Uri>() else {
+        return bad_gateway(
+            shared,
+            &upstream,
+            "the upstream address is not a valid host:port",
+            rec,
+        );
+    };
+    parts.uri = uri;
+    strip_hop_by_hop(&mut parts.headers);
+    let started = Instant::now();
+    let result = shared
+        .client
+        .request(Request::from_parts(parts, body))
+        .await;
+    let upstream_ms = started.elapsed().as_secs_f64() * 1000.0;
+    match result {
+        Ok(resp) => {
+            let (mut head, body) = resp.into_parts();
+            rec.set_upstream(Some(head.status.as_u16()), upstream_ms);
+            rec.set_status(head.status.as_u16());
+            strip_hop_by_hop(&mut head.headers);
+            if body.is_end_stream() {
+                rec.finish(done);
+                return Response::from_parts(head, ProxyBody::full(Bytes::new()));
+            }
+            let body = ProxyBody::upstream(body, shape, rec, done, shared.clone());
+            Response::from_parts(head, body)
+        }
+        Err(err) => {
+            rec.set_upstream(None, upstream_ms);
+            bad_gateway(shared, &upstream, &error_chain(&err), rec)
+        }
+    }
+}
+
+fn bad_gateway(shared: &Shared, upstream: &str, why: &str, mut rec: Record) -> Response<ProxyBody> {
+    Counters::inc(&shared.counters.upstream_errors);
+    rec.set_status(502);
+    rec.finish(Outcome::UpstreamError);
+    let msg = format!(
+        "redline-proxy {}: upstream {upstream} failed: {why}\n",
+        shared.name
+    );
+    plain(StatusCode::BAD_GATEWAY, &msg)
+}
+
+fn plain(status: StatusCode, body: &str) -> Response<ProxyBody> {
+    let mut resp = Response::new(ProxyBody::full(body.to_string()));
+    *resp.status_mut() = status;
+    if !body.is_empty() {
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+    }
+    resp
+}
+
+/// "client error (Connect): tcp connect error: Connection refused (os error 111)".
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut msg = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    msg
+}
+
+/// Headers that describe one hop; hyper sets framing for the next hop itself.
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    if let Some(conn) = headers.get(header::CONNECTION).cloned() {
+        if let Ok(list) = conn.to_str() {
+            for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                headers.remove(name);
+            }
+        }
+    }
+    for name in [
+        header::CONNECTION,
+        header::TRANSFER_ENCODING,
+        header::TE,
+        header::TRAILER,
+        header::UPGRADE,
+        header::PROXY_AUTHENTICATE,
+        header::PROXY_AUTHORIZATION,
+    ] {
+        headers.remove(name);
+    }
+    headers.remove("keep-alive");
+    headers.remove("proxy-connection");
+}

@@ -1,0 +1,292 @@
+//! The HTTP/1.1 fault proxy: a hyper server for callers, a keep-alive client pool to the
+//! upstream, one fault decision per request, and the dependency-side log.
+//!
+//! Invariants: a request gets at most one fault; a fault change applies from the next request;
+//! no per-request state outlives its connection; nothing here panics on bad input from either side.
+
+mod body;
+mod conn;
+mod handler;
+mod listener;
+mod record;
+mod stats;
+
+pub use stats::HttpStats;
+
+use crate::fault::{Decision, FaultError, FaultSpec, FaultTable, RequestView};
+use crate::log::{LogBook, LogEntry, LogSummary};
+use bytes::Bytes;
+use http_body_util::{Either, Full};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use stats::Counters;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinHandle;
+
+/// Settings of one HTTP proxy; `new` gives sensible defaults.
+#[derive(Debug, Clone)]
+pub struct HttpProxyConfig {
+    pub name: String,
+    /// Port 0 binds an ephemeral port (see `HttpProxy::listen_addr`).
+    pub listen: SocketAddr,
+    /// "host:port" of the dependency.
+    pub upstream: String,
+    /// Seed of the fault coin flips and latency draws.
+    pub seed: u64,
+    /// Entries kept in the log ring.
+    pub log_capacity: usize,
+    /// Headers giving a request's correlation id, first present wins; for `traceparent` the
+    /// trace-id field is used.
+    pub correlation_headers: Vec<String>,
+    /// t = 0 of the log's `t_ms` (a chaos run passes its start).
+    pub clock_origin: Instant,
+    /// Connections open at once; more are closed at accept.
+    pub max_connections: usize,
+    /// A caller must send a full request head within this (also bounds idle keep-alive).
+    pub header_read_timeout: Duration,
+}
+
+impl HttpProxyConfig {
+    pub fn new(name: impl Into<String>, listen: SocketAddr, upstream: impl Into<String>) -> Self {
+        HttpProxyConfig {
+            name: name.into(),
+            listen,
+            upstream: upstream.into(),
+            seed: 0,
+            log_capacity: 10_000,
+            correlation_headers: vec!["x-request-id".into(), "traceparent".into()],
+            clock_origin: Instant::now(),
+            max_connections: 1024,
+            header_read_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Seconds of per-second counts kept in the log summary.
+const SUMMARY_SECONDS: usize = 3600;
+
+pub(crate) type ReqBody = Either<Incoming, Full<Bytes>>;
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct State {
+    /// Listening and serving (enabled and no unconditional `down` fault).
+    up: bool,
+    stopped: bool,
+    /// Bumped to drop every open connection.
+    epoch: u64,
+}
+
+pub(crate) struct Shared {
+    name: String,
+    listen: SocketAddr,
+    upstream: RwLock<Arc<str>>,
+    faults: Mutex<FaultTable>,
+    has_faults: AtomicBool,
+    enabled: AtomicBool,
+    state: watch::Sender<State>,
+    slots: Arc<Semaphore>,
+    pub(crate) log: LogBook,
+    pub(crate) counters: Counters,
+    pub(crate) clock_origin: Instant,
+    pub(crate) correlation_headers: Vec<String>,
+    header_read_timeout: Duration,
+    client: Client<HttpConnector, ReqBody>,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Shared {
+    fn upstream(&self) -> Arc<str> {
+        self.upstream
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn decide(&self, parts: &hyper::http::request::Parts) -> Option<Decision> {
+        if !self.has_faults.load(Ordering::Acquire) {
+            return None;
+        }
+        let view = RequestView {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            headers: &parts.headers,
+        };
+        self.table().decide(&view)
+    }
+
+    fn table(&self) -> std::sync::MutexGuard<'_, FaultTable> {
+        self.faults.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Recomputes up/down after a change of faults or of `enabled`; going down drops every
+    /// open connection.
+    fn refresh(&self, table: &FaultTable) {
+        self.has_faults.store(!table.is_empty(), Ordering::Release);
+        let up = self.enabled.load(Ordering::Acquire) && !table.unconditional_down();
+        self.state.send_if_modified(|s| {
+            if s.up == up {
+                return false;
+            }
+            if !up {
+                s.epoch += 1;
+            }
+            s.up = up;
+            true
+        });
+    }
+}
+
+/// A running HTTP proxy; clones are cheap handles to the same proxy.
+#[derive(Clone)]
+pub struct HttpProxy {
+    shared: Arc<Shared>,
+}
+
+impl HttpProxy {
+    /// Binds `cfg.listen` and starts serving on the current tokio runtime.
+    pub async fn start(cfg: HttpProxyConfig) -> std::io::Result<HttpProxy> {
+        let listener = listener::bind(cfg.listen)?;
+        let listen = listener.local_addr()?;
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(Duration::from_secs(5)));
+        let client = Client::builder(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(64)
+            .build(connector);
+        let (state, _) = watch::channel(State {
+            up: true,
+            stopped: false,
+            epoch: 0,
+        });
+        let shared = Arc::new(Shared {
+            name: cfg.name,
+            listen,
+            upstream: RwLock::new(cfg.upstream.into()),
+            faults: Mutex::new(FaultTable::new(cfg.seed)),
+            has_faults: AtomicBool::new(false),
+            enabled: AtomicBool::new(true),
+            state,
+            slots: Arc::new(Semaphore::new(cfg.max_connections.max(1))),
+            log: LogBook::new(cfg.log_capacity, SUMMARY_SECONDS),
+            counters: Counters::default(),
+            clock_origin: cfg.clock_origin,
+            correlation_headers: cfg
+                .correlation_headers
+                .iter()
+                .map(|h| h.to_ascii_lowercase())
+                .collect(),
+            header_read_timeout: cfg.header_read_timeout,
+            client,
+            task: Mutex::new(None),
+        });
+        let task = tokio::spawn(listener::run(shared.clone(), listener));
+        *shared.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+        Ok(HttpProxy { shared })
+    }
+
+    /// The bound address (the real port when started on port 0).
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.shared.listen
+    }
+
+    pub fn upstream(&self) -> String {
+        self.shared.upstream().to_string()
+    }
+
+    pub fn name(&self) -> String {
+        self.shared.name.clone()
+    }
+
+    /// Installs a fault (validated; the name defaults to the kind). Applies from the next request.
+    pub fn add_fault(&self, f: FaultSpec) -> Result<(), FaultError> {
+        let mut table = self.shared.table();
+        table.add(f)?;
+        self.shared.refresh(&table);
+        Ok(())
+    }
+
+    /// Replaces the fault called `name` (its first/every counters restart).
+    pub fn update_fault(&self, name: &str, f: FaultSpec) -> Result<(), FaultError> {
+        let mut table = self.shared.table();
+        table.update(name, f)?;
+        self.shared.refresh(&table);
+        Ok(())
+    }
+
+    pub fn remove_fault(&self, name: &str) -> bool {
+        let mut table = self.shared.table();
+        let removed = table.remove(name);
+        self.shared.refresh(&table);
+        removed
+    }
+
+    pub fn faults(&self) -> Vec<FaultSpec> {
+        self.shared.table().specs()
+    }
+
+    /// Back to clean passthrough at once (and listening again if a `down` fault closed it).
+    pub fn clear_faults(&self) {
+        let mut table = self.shared.table();
+        table.clear();
+        self.shared.refresh(&table);
+    }
+
+    /// `false` is down: the listener closes (new connections refused) and open ones are dropped.
+    pub fn set_enabled(&self, on: bool) {
+        let table = self.shared.table();
+        self.shared.enabled.store(on, Ordering::Release);
+        self.shared.refresh(&table);
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.shared.enabled.load(Ordering::Acquire)
+    }
+
+    /// Log entries with `seq >= seq` still in the ring, oldest first (use the last seq + 1 as
+    /// the next cursor).
+    pub fn log_since(&self, seq: u64) -> Vec<LogEntry> {
+        self.shared.log.since(seq)
+    }
+
+    pub fn log_summary(&self) -> LogSummary {
+        self.shared.log.summary()
+    }
+
+    pub fn stats(&self) -> HttpStats {
+        self.shared.counters.snapshot()
+    }
+
+    /// Later requests go to `upstream` ("host:port").
+    pub fn set_upstream(&self, upstream: String) {
+        *self
+            .shared
+            .upstream
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = upstream.into();
+    }
+
+    /// Closes the listener, drops every connection and waits for the accept loop to end.
+    pub async fn stop(&self) {
+        self.shared.state.send_modify(|s| {
+            s.stopped = true;
+            s.epoch += 1;
+        });
+        let task = self
+            .shared
+            .task
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! `Record`: the log entry of one request while it is in flight. Whoever ends the exchange calls
+//! `finish`; if the record is dropped unfinished, the caller went away first (its connection
+//! closed while we waited or streamed), which is logged as `CallerGaveUp` with the time.
+
+use super::conn::ConnCtl;
+use super::Shared;
+use crate::log::{LogEntry, Outcome};
+use hyper::HeaderMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub(crate) struct Record {
+    shared: Arc<Shared>,
+    conn: Arc<ConnCtl>,
+    arrival: Instant,
+    entry: Option<LogEntry>,
+    kind: Option<usize>,
+}
+
+impl Record {
+    pub fn new(
+        shared: Arc<Shared>,
+        conn: Arc<ConnCtl>,
+        arrival: Instant,
+        req: &hyper::http::request::Parts,
+    ) -> Record {
+        let t_ms = arrival
+            .saturating_duration_since(shared.clock_origin)
+            .as_secs_f64()
+            * 1000.0;
+        let correlation_id = correlation_id(&shared.correlation_headers, &req.headers);
+        let path = req
+            .uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_string();
+        Record {
+            arrival,
+            entry: Some(LogEntry {
+                seq: 0,
+                t_ms,
+                method: req.method.as_str().to_string(),
+                path,
+                correlation_id,
+                fault: None,
+                outcome: Outcome::Forwarded,
+                status: None,
+                upstream_status: None,
+                upstream_ms: None,
+                gave_up_ms: None,
+                total_ms: 0.0,
+            }),
+            shared,
+            conn,
+            kind: None,
+        }
+    }
+
+    pub fn set_fault(&mut self, name: &str, kind: usize) {
+        self.kind = Some(kind);
+        if let Some(e) = &mut self.entry {
+            e.fault = Some(name.to_string());
+        }
+    }
+
+    pub fn set_upstream(&mut self, status: Option<u16>, ms: f64) {
+        if let Some(e) = &mut self.entry {
+            e.upstream_status = status;
+            e.upstream_ms = Some(ms);
+        }
+    }
+
+    /// The status about to be sent to the caller.
+    pub fn set_status(&mut self, status: u16) {
+        if let Some(e) = &mut self.entry {
+            e.status = Some(status);
+        }
+    }
+
+    pub fn elapsed_ms(&self) -> f64 {
+        self.arrival.elapsed().as_secs_f64() * 1000.0
+    }
+
+    /// Ends the exchange with `outcome` and writes the entry.
+    pub fn finish(mut self, outcome: Outcome) {
+        self.write(outcome);
+    }
+
+    fn write(&mut self, outcome: Outcome) {
+        let Some(mut e) = self.entry.take() else {
+            return;
+        };
+        let total = self.elapsed_ms();
+        e.outcome = outcome;
+        e.total_ms = total;
+        if outcome == Outcome::CallerGaveUp {
+            e.gave_up_ms = Some(total);
+            super::stats::Counters::inc(&self.shared.counters.caller_gave_up);
+        }
+        let kind = self.kind.map(|k| crate::fault::KIND_NAMES[k]);
+        self.shared.log.push(e, kind);
+    }
+}
+
+impl Drop for Record {
+    fn drop(&mut self) {
+        if self.entry.is_some() {
+            // We dropped the connection ourselves (down, stop): the caller did not give up.
+            let outcome = if self.conn.killed() {
+                Outcome::Refused
+            } else {
+                Outcome::CallerGaveUp
+            };
+            self.write(outcome);
+        }
+    }
+}
+
+/// The first configured header present; for `traceparent`, its trace-id field.
+pub(crate) fn correlation_id(names: &[String], headers: &HeaderMap) -> Option<String> {
+    for name in names {
+        let Some(value) = headers.get(name.as_str()).and_then(|v| v.to_str().ok()) else {
+            continue;
+        };
+        if name.eq_ignore_ascii_case("traceparent") {
+            // version-traceid-parentid-flags
+            if let Some(trace_id) = value.split('-').nth(1).filter(|t| t.len() == 32) {
+                return Some(trace_id.to_string());
+            }
+            continue;
+        }
+        return Some(value.to_string());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn correlation_prefers_order_and_reads_trace_id() {
+        let names = vec!["x-request-id".to_string(), "traceparent".to_string()];
+        let mut h = HeaderMap::new();
+        h.insert(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(
+            correlation_id(&names, &h).as_deref(),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736")
+        );
+        h.insert("x-request-id", "abc".parse().unwrap());
+        assert_eq!(correlation_id(&names, &h).as_deref(), Some("abc"));
+        assert_eq!(correlation_id(&names, &HeaderMap::new()), None);
+    }
+}

@@ -1,0 +1,63 @@
+//! One direction of one relayed connection: reads the source into one fixed buffer, passes each
+//! chunk through that direction's toxics, and half-closes the destination at end of stream.
+
+use std::sync::Arc;
+
+use tokio::io::AsyncReadExt;
+use tokio::net::tcp::ReadHalf;
+use tokio::sync::watch;
+use tokio::time::{sleep_until, Instant};
+
+use super::chain::{Chain, End, Out};
+
+/// One direction's source, destination, buffer and toxics.
+pub(crate) struct Pipe<'a> {
+    pub src: ReadHalf<'a>,
+    pub out: Out<'a>,
+    pub buf: Box<[u8]>,
+    pub chain: Chain,
+}
+
+impl Pipe<'_> {
+    /// Relays until the source ends (`Ok`, destination half-closed) or something ends the
+    /// whole connection (`Err`).
+    pub async fn run(mut self) -> Result<(), End> {
+        loop {
+            let set = Arc::clone(&self.out.toxics.borrow_and_update());
+            self.chain.reconcile(&set, &mut self.out.rng)?;
+            drop(set);
+            let deadline = self.chain.deadline();
+            let paused = self.chain.paused();
+            tokio::select! {
+                changed = self.out.toxics.changed() => {
+                    if changed.is_err() {
+                        return Err(End::Dropped);
+                    }
+                }
+                _ = sleep_until(deadline.map_or_else(Instant::now, |d| d.0)), if deadline.is_some() => {
+                    let reset = deadline.is_some_and(|d| d.1);
+                    return Err(if reset { End::Reset } else { End::Close });
+                }
+                read = self.src.read(&mut self.buf), if !paused => match read {
+                    Ok(0) => return self.chain.finish(&mut self.out).await,
+                    Ok(n) => {
+                        let read_at = Instant::now();
+                        if self.chain.is_clear() {
+                            super::chain::write_plain(&mut self.out, &self.buf[..n]).await?;
+                        } else if !self.chain.forward(&mut self.out, &self.buf[..n], read_at).await? {
+                            return Err(End::Close);
+                        }
+                    }
+                    Err(_) => return Err(End::Io),
+                },
+            }
+        }
+    }
+}
+
+/// Waits until the proxy's epoch moves past `epoch` (disable, stop, upstream change) or the
+/// proxy is gone.
+pub(crate) async fn dropped(mut epochs: watch::Receiver<u64>, epoch: u64) -> End {
+    let _ = epochs.wait_for(|e| *e != epoch).await;
+    End::Dropped
+}
