@@ -50,7 +50,7 @@ impl Draft {
 
 /// Reads breakers from every code block that sets a breaker parameter.
 pub(crate) fn read_code(blocks: &[Block], claims: &mut Claims) -> Vec<Draft> {
-    let mut out = Vec::new();
+    let mut found: Vec<(usize, Vec<Draft>)> = Vec::new();
     for (idx, b) in blocks.iter().enumerate() {
         let Kind::Code { lines, lang } = &b.kind else {
             continue;
@@ -58,18 +58,36 @@ pub(crate) fn read_code(blocks: &[Block], claims: &mut Claims) -> Vec<Draft> {
         if lang.trim().eq_ignore_ascii_case("mermaid") {
             continue; // diagrams draw breakers; they do not configure them
         }
-        let mut drafts = read_block(lines, claims);
-        if drafts.len() == 1 {
-            // One breaker in the block: the heading above it, or prose just before it, may name its dependency.
+        let drafts = read_block(lines, claims);
+        if !drafts.is_empty() {
+            found.push((idx, drafts));
+        }
+    }
+    // A heading, or the prose just before a block, names a dependency only for the one breaker under it.
+    let heading_of = |idx: usize| blocks[idx].heading().map(|h| h.line);
+    let per_heading: Vec<usize> = found
+        .iter()
+        .map(|(i, _)| {
+            found
+                .iter()
+                .filter(|(j, _)| heading_of(*j) == heading_of(*i))
+                .map(|(_, d)| d.len())
+                .sum()
+        })
+        .collect();
+    let mut out = Vec::new();
+    for ((idx, mut drafts), under_same) in found.into_iter().zip(per_heading) {
+        if drafts.len() == 1 && under_same == 1 {
+            let b = &blocks[idx];
             if let Some(h) = b.heading() {
                 drafts[0].hints.push(h.title.clone());
             }
-            if let Some(prev) = idx.checked_sub(1).and_then(|k| blocks.get(k)) {
-                if matches!(prev.kind, Kind::Paragraph | Kind::Item)
-                    && prev.sections.len() == b.sections.len()
-                {
-                    drafts[0].hints.push(prev.text.s.clone());
-                }
+            let prev = idx.checked_sub(1).and_then(|k| blocks.get(k));
+            if let Some(prev) = prev.filter(|p| {
+                matches!(p.kind, Kind::Paragraph | Kind::Item)
+                    && p.sections.len() == b.sections.len()
+            }) {
+                drafts[0].hints.push(prev.text.s.clone());
             }
         }
         out.extend(drafts);

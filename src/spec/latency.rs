@@ -3,7 +3,7 @@
 use super::claims::{Claims, LatencyBudget, LatencyTarget};
 use super::markdown::{Block, Kind, Row};
 use super::tables::{cell, Header};
-use super::tokens::{duration_at, is_above, is_at_most, tokenize, Token};
+use super::tokens::{duration_at, is_above, is_at_most, tokenize, unit_ms, Token};
 use super::units::{duration_cell, Cell};
 use super::{diag, is_prose};
 
@@ -146,7 +146,10 @@ pub(crate) fn read_budget(blocks: &[Block], claims: &mut Claims) {
                 After::NoUnit(found) => diag(
                     claims,
                     line,
-                    unreadable_duration(&format!("{} budget", t.word().unwrap_or("")), &found),
+                    unreadable_duration(
+                        &format!("{} budget", t.word().unwrap_or("").to_uppercase()),
+                        &found,
+                    ),
                 ),
                 After::Nothing => {}
             }
@@ -172,6 +175,8 @@ enum After {
 /// What follows a percentile word: an at-most comparison with a duration, or nothing usable.
 fn value_after(toks: &[Token], mut i: usize) -> After {
     let mut compared = false;
+    // A few other words may say what the percentile is of ("P99 for bulk sync < 300ms").
+    let mut other_words = 0;
     while let Some(t) = toks.get(i) {
         if is_above(t) {
             return After::Nothing;
@@ -185,9 +190,19 @@ fn value_after(toks: &[Token], mut i: usize) -> After {
             i += 1;
         } else if t.word().is_some_and(|w| FILLER.contains(&w)) {
             i += 1;
+        } else if !compared
+            && other_words < 4
+            && t.word()
+                .is_some_and(|w| percentile(w).is_none() && unit_ms(w).is_none())
+        {
+            other_words += 1;
+            i += 1;
         } else {
             break;
         }
+    }
+    if other_words > 0 && !compared {
+        return After::Nothing;
     }
     if let Some((ms, _)) = duration_at(toks, i) {
         return After::Value(ms);

@@ -61,12 +61,10 @@ pub(crate) fn read(blocks: &[Block], claims: &mut Claims) {
     }
     for p in &pieces {
         let toks = tokenize(p.text);
-        let throughput = throughput(p.text, &toks);
-        if let Some(mut t) = throughput {
-            t.line = (p.line_of)(toks.first().map_or(0, |t| t.pos));
-            claims.throughput.push(t);
-        } else if let Some((rate, at)) = error_rate_objective(&toks) {
-            set(claims, Field::ErrorRate, rate, (p.line_of)(toks[at].pos));
+        if !read_throughput(p, claims) {
+            if let Some((rate, at)) = error_rate_objective(&toks) {
+                set(claims, Field::ErrorRate, rate, (p.line_of)(toks[at].pos));
+            }
         }
         if let Some((a, at)) = availability(p.text, &toks) {
             set(claims, Field::Availability, a, (p.line_of)(toks[at].pos));
@@ -178,6 +176,28 @@ fn error_rate_objective(toks: &[Token]) -> Option<(f64, usize)> {
     None
 }
 
+/// Throughput claims of one sentence, one per clause ("handle 2x peak with <5% errors, and sustain
+/// 100 orders/sec" is two claims); an error rate in a clause of its own belongs to the claim before it.
+/// Returns whether the sentence held any.
+fn read_throughput(p: &Piece, claims: &mut Claims) -> bool {
+    let mut found = false;
+    let mut offset = 0;
+    for clause in p.text.split_inclusive(", ") {
+        let toks = tokenize(clause);
+        if let Some(mut t) = throughput(clause, &toks) {
+            t.line = (p.line_of)(offset + toks.first().map_or(0, |t| t.pos));
+            claims.throughput.push(t);
+            found = true;
+        } else if let (true, Some((f, _))) = (found, error_rate_objective(&toks)) {
+            if let Some(last) = claims.throughput.last_mut() {
+                last.max_error_rate.get_or_insert(f);
+            }
+        }
+        offset += clause.len();
+    }
+    found
+}
+
 /// A throughput claim: "Nx peak", or a per-second/per-minute rate in a sentence about load.
 fn throughput(text: &str, toks: &[Token]) -> Option<Throughput> {
     let peak = (0..toks.len()).find_map(|i| {
@@ -199,7 +219,11 @@ fn throughput(text: &str, toks: &[Token]) -> Option<Throughput> {
     }
     let max_error_rate = error_rate_objective(toks).map(|(f, _)| f);
     Some(Throughput {
-        text: text.trim().trim_end_matches('.').to_string(),
+        text: text
+            .trim()
+            .trim_end_matches(['.', ','])
+            .trim_start_matches("and ")
+            .to_string(),
         rps: rate.map(|r| r.requests / r.per_s),
         peak_multiple: peak,
         max_error_rate,

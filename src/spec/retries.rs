@@ -115,10 +115,11 @@ fn attempts(
 
 /// "Exponential with jitter" -> "exponential"; unrecognised text is kept as written.
 fn strategy(text: &str) -> Option<String> {
-    if is_blank(text) {
+    let ws = words(text);
+    // "None" in a strategy column is a claim (do not retry), unlike "-" or "N/A".
+    if is_blank(text) && ws != ["none"] {
         return None;
     }
-    let ws = words(text);
     let has = |w: &str| ws.iter().any(|x| x == w);
     let s = if has("exponential") {
         "exponential"
