@@ -35,17 +35,17 @@ macro_rules! assert_close {
 }
 
 /// (operation, p50, p95, p99, timeout, line) for every latency row, in order.
-fn latency(
-    c: &Claims,
-    expected: &[(
-        &str,
-        Option<f64>,
-        Option<f64>,
-        Option<f64>,
-        Option<f64>,
-        usize,
-    )],
-) {
+/// (operation, p50, p95, p99, timeout, line) of one latency row.
+type LatencyRow<'a> = (
+    &'a str,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    usize,
+);
+
+fn latency(c: &Claims, expected: &[LatencyRow]) {
     assert_eq!(c.latency.len(), expected.len(), "{:#?}", c.latency);
     for (t, (op, p50, p95, p99, timeout, line)) in c.latency.iter().zip(expected) {
         assert_eq!((t.operation.as_str(), t.line), (*op, *line));
@@ -56,16 +56,16 @@ fn latency(
     }
 }
 
+/// Breaker `i`: name, dependency, (threshold, recovery ms, half-open probes), line.
 fn breaker(
     c: &Claims,
     i: usize,
     name: Option<&str>,
     dep: Option<&str>,
-    threshold: Option<u32>,
-    recovery: Option<f64>,
-    half_open: Option<u32>,
+    values: (Option<u32>, Option<f64>, Option<u32>),
     line: usize,
 ) {
+    let (threshold, recovery, half_open) = values;
     let b = &c.breakers[i];
     assert_eq!(b.name.as_deref(), name, "{b:?}");
     assert_eq!(b.dependency.as_deref(), dep, "{b:?}");
@@ -200,9 +200,7 @@ fn payments_gateway_template_shape() {
         0,
         Some("acquirer_breaker"),
         Some("AcquirerAPI"),
-        Some(6),
-        Some(20_000.0),
-        Some(2),
+        (Some(6), Some(20_000.0), Some(2)),
         38,
     );
     assert_eq!(
@@ -214,9 +212,7 @@ fn payments_gateway_template_shape() {
         1,
         Some("fraud_score_breaker"),
         Some("FraudScore"),
-        Some(10),
-        Some(5000.0),
-        Some(1),
+        (Some(10), Some(5000.0), Some(1)),
         45,
     );
     assert!(c.breakers[1].expected_exceptions.is_empty());
@@ -450,9 +446,7 @@ fn ledger_reordered_columns_emoji_headings_and_unit_shapes() {
         0,
         Some("postgres"),
         Some("Postgres"),
-        Some(3),
-        Some(10_000.0),
-        Some(1),
+        (Some(3), Some(10_000.0), Some(1)),
         32,
     );
     breaker(
@@ -460,9 +454,7 @@ fn ledger_reordered_columns_emoji_headings_and_unit_shapes() {
         1,
         Some("fx_rates"),
         Some("FxRates"),
-        Some(8),
-        Some(45_000.0),
-        None,
+        (Some(8), Some(45_000.0), None),
         36,
     );
 
@@ -544,9 +536,7 @@ fn notifications_prose_claims() {
         0,
         None,
         Some("MailRelay"),
-        Some(5),
-        Some(30_000.0),
-        None,
+        (Some(5), Some(30_000.0), None),
         18,
     );
     // "within 10 seconds" is the counting window, not the time open.
@@ -555,9 +545,7 @@ fn notifications_prose_claims() {
         1,
         None,
         Some("SmsProvider"),
-        Some(4),
-        Some(45_000.0),
-        Some(2),
+        (Some(4), Some(45_000.0), Some(2)),
         20,
     );
 
@@ -662,9 +650,7 @@ fn decorators_dicts_tables_and_breakers_named_by_heading() {
         0,
         Some("breaker"),
         Some("InventoryService"),
-        Some(7),
-        Some(12_000.0),
-        None,
+        (Some(7), Some(12_000.0), None),
         24,
     );
     breaker(
@@ -672,9 +658,7 @@ fn decorators_dicts_tables_and_breakers_named_by_heading() {
         1,
         Some("payments"),
         Some("PaymentsGateway"),
-        Some(3),
-        Some(1500.0),
-        None,
+        (Some(3), Some(1500.0), None),
         33,
     );
     breaker(
@@ -682,9 +666,7 @@ fn decorators_dicts_tables_and_breakers_named_by_heading() {
         2,
         Some("kafka_producer"),
         Some("Kafka"),
-        Some(20),
-        Some(120_000.0),
-        None,
+        (Some(20), Some(120_000.0), None),
         34,
     );
     breaker(
@@ -692,9 +674,7 @@ fn decorators_dicts_tables_and_breakers_named_by_heading() {
         3,
         Some("publish_audit_event"),
         None,
-        Some(2),
-        Some(60_000.0),
-        None,
+        (Some(2), Some(60_000.0), None),
         39,
     );
 
@@ -758,9 +738,7 @@ fn unreadable_claims_become_diagnostics_with_their_lines() {
         0,
         Some("warehouse_breaker"),
         Some("Warehouse"),
-        None,
-        None,
-        None,
+        (None, None, None),
         23,
     );
     assert_eq!(c.retries[1].backoff_ms, [1000.0]);

@@ -100,7 +100,7 @@ pub(crate) fn best_match<'a>(name: &str, deps: &'a [String]) -> Option<&'a Strin
         .map(|d| (match_score(name, d), d))
         .filter(|(s, _)| *s > 0)
         .collect();
-    scored.sort_by(|a, b| b.0.cmp(&a.0));
+    scored.sort_by_key(|s| std::cmp::Reverse(s.0));
     match scored.as_slice() {
         [(s1, d), (s2, _), ..] if s1 > s2 => Some(d),
         [(_, d)] => Some(d),

@@ -199,7 +199,11 @@ pub(crate) fn duration_list(toks: &[Token]) -> Option<Vec<f64>> {
             break;
         }
         if let Some((ms, next)) = duration_at(toks, i) {
-            let unit = ms / t.num().unwrap_or(1.0);
+            let unit = toks
+                .get(i + 1)
+                .and_then(Token::word)
+                .and_then(unit_ms)
+                .unwrap_or(1.0);
             out.extend(bare.drain(..).map(|n: f64| n * unit));
             out.push(ms);
             i = next;
@@ -258,6 +262,7 @@ mod tests {
             Some(vec![1000.0, 2000.0, 4000.0])
         );
         assert_eq!(duration_list(&tokenize("1, 2, 4")), None);
+        assert_eq!(duration_list(&tokenize("1, 0s")), Some(vec![1000.0, 0.0]));
         assert_eq!(jitter(&tokenize("with 10% jitter")), Some(0.1));
     }
 }
