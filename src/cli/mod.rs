@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod run;
+pub mod spec;
 
 /// Exit codes shared by every subcommand.
 pub mod exit {
@@ -33,6 +34,8 @@ struct Cli {
 enum Command {
     /// Run a scenario against its target and write result.json.
     Run(run::Args),
+    /// Show the claims read from a Markdown service spec, with the line each came from.
+    Spec(spec::Args),
 }
 
 /// Parses the command line, runs the subcommand and maps its outcome to an exit code.
@@ -40,6 +43,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome: anyhow::Result<u8> = match cli.command {
         Command::Run(args) => run::execute(args),
+        Command::Spec(args) => spec::execute(args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

@@ -2,11 +2,12 @@
 //!
 //! `redline spec --json` prints this model, so it derives Serialize; field names follow the
 //! contract in the spec-reader issue. Absent values are `None` (JSON `null`), never a guess.
+//! It also derives Deserialize so tools and tests can read that JSON back into the same types.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Everything read from one spec. Lines are 1-based lines of the Markdown source.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Claims {
     /// From the `Backend Spec: <Service>` title (or the first heading), if any.
     pub service: Option<String>,
@@ -30,7 +31,7 @@ pub struct Claims {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LatencyTarget {
     /// The operation as written (Markdown emphasis removed).
     pub operation: String,
@@ -41,7 +42,7 @@ pub struct LatencyTarget {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LatencyBudget {
     pub p50_ms: Option<f64>,
     pub p95_ms: Option<f64>,
@@ -49,7 +50,7 @@ pub struct LatencyBudget {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dependency {
     pub name: String,
     pub kind: Option<String>,
@@ -64,7 +65,7 @@ pub struct Dependency {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Breaker {
     /// The breaker's name in the spec (variable name or heading), if any.
     pub name: Option<String>,
@@ -80,7 +81,7 @@ pub struct Breaker {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RetryPolicy {
     pub scenario: String,
     /// "exponential", "linear", "fixed", "none", or the text as written when unrecognised.
@@ -92,7 +93,7 @@ pub struct RetryPolicy {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RateLimit {
     /// Tier, endpoint or key the limit applies to ("default", "anon", "POST /orders").
     pub name: String,
@@ -104,7 +105,7 @@ pub struct RateLimit {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorClass {
     pub error_type: String,
     pub status: Option<u16>,
@@ -113,7 +114,7 @@ pub struct ErrorClass {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "metric", rename_all = "snake_case")]
 pub enum AlertCondition {
     /// Error rate above `threshold` (fraction) for `for_s` seconds.
@@ -128,7 +129,7 @@ pub enum AlertCondition {
     Other { text: String },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
     pub name: String,
     pub condition: AlertCondition,
@@ -136,7 +137,7 @@ pub struct Alert {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HealthCheck {
     /// e.g. "/health".
     pub path: String,
@@ -146,7 +147,7 @@ pub struct HealthCheck {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Throughput {
     /// As written ("2x peak with <5% errors", "100 orders/sec").
     pub text: String,
@@ -159,7 +160,7 @@ pub struct Throughput {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Diagnostic {
     pub line: usize,
     pub message: String,

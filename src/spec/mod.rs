@@ -1,5 +1,86 @@
 //! Spec reader: Markdown service spec (a `&str`) -> claims + diagnostics. Lenient, no I/O, never panics.
+//!
+//! `markdown` turns pulldown-cmark events into blocks with lines; each claim family reads its own shapes
+//! from those blocks; whatever looks like a claim but cannot be read becomes a diagnostic.
 
+mod alerts;
+mod breaker_params;
+mod breaker_prose;
+mod breakers;
 pub mod claims;
+mod dependencies;
+mod errors;
+mod health;
+mod latency;
+mod lookup;
+mod markdown;
+mod names;
+mod objectives;
+mod rate_limits;
+mod retries;
+mod sections;
+mod tables;
+mod tokens;
+mod units;
 
 pub use claims::Claims;
+pub use names::normalize_name;
+
+use claims::Diagnostic;
+use markdown::{Block, Kind};
+
+/// Reads every claim from a Markdown spec. Never fails: what cannot be read is in `diagnostics`.
+pub fn parse(source: &str) -> Claims {
+    let blocks = markdown::blocks(source);
+    let mut claims = Claims {
+        service: sections::service(&blocks),
+        ..Claims::default()
+    };
+    dependencies::read(&blocks, &mut claims);
+    latency::read_tables(&blocks, &mut claims);
+    latency::read_budget(&blocks, &mut claims);
+    let code = breakers::read_code(&blocks, &mut claims);
+    let prose = breaker_prose::read_prose(&blocks, &mut claims);
+    let drafts = sections::merge_breakers(code, prose);
+    breakers::match_dependencies(drafts, &mut claims);
+    retries::read(&blocks, &mut claims);
+    rate_limits::read(&blocks, &mut claims);
+    errors::read(&blocks, &mut claims);
+    alerts::read(&blocks, &mut claims);
+    objectives::read(&blocks, &mut claims);
+    health::read(&blocks, &mut claims);
+    sections::check_sections(&blocks, &mut claims);
+    claims.diagnostics.sort_by_key(|d| d.line);
+    claims
+}
+
+/// Records something that looked like a claim but could not be read.
+pub(crate) fn diag(claims: &mut Claims, line: usize, message: String) {
+    claims.diagnostics.push(Diagnostic { line, message });
+}
+
+/// Paragraphs and list items: where prose claims live.
+pub(crate) fn is_prose(b: &Block) -> bool {
+    matches!(b.kind, Kind::Paragraph | Kind::Item)
+}
+
+/// Sentences of `s` with their byte offsets: split after `.`, `!`, `?` or `;` followed by a space
+/// (so `0.5s` and `e.g.x` stay whole).
+pub(crate) fn sentences(s: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut iter = s.char_indices().peekable();
+    while let Some((i, c)) = iter.next() {
+        let end_mark = matches!(c, '.' | '!' | '?' | ';');
+        if end_mark && iter.peek().map_or(true, |(_, n)| n.is_whitespace()) {
+            let end = i + c.len_utf8();
+            out.push((start, &s[start..end]));
+            start = end;
+        }
+    }
+    if start < s.len() {
+        out.push((start, &s[start..]));
+    }
+    out.retain(|(_, t)| !t.trim().is_empty());
+    out
+}

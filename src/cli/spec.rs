@@ -1,0 +1,359 @@
+//! `redline spec SPEC.md [--json]`: show the claims read from a spec, with the line each came from.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use crate::cli::exit;
+use crate::spec::claims::{AlertCondition, Claims};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The Markdown service spec to read.
+    pub spec: PathBuf,
+    /// Print the claims as JSON (the `Claims` model) instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn execute(args: Args) -> anyhow::Result<u8> {
+    let source = std::fs::read(&args.spec)
+        .with_context(|| format!("cannot read spec {}", args.spec.display()))?;
+    // A spec with a stray invalid byte is still worth reading; the reader never guesses from it.
+    let source = String::from_utf8_lossy(&source);
+    let claims = crate::spec::parse(&source);
+    let mut out = std::io::stdout().lock();
+    let written = if args.json {
+        serde_json::to_writer_pretty(&mut out, &claims)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out))
+    } else {
+        write_tables(&claims, &args.spec.display().to_string(), &mut out)
+    };
+    match written {
+        // `redline spec x.md | head` closing the pipe early is not an error of the spec.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(exit::OK),
+        other => other
+            .map(|()| exit::OK)
+            .context("writing the claims to stdout"),
+    }
+}
+
+/// Milliseconds for people: `250µs`, `30ms`, `1.5s`, `2min`.
+fn ms(v: Option<f64>) -> String {
+    match v {
+        None => "-".into(),
+        Some(v) if v < 1.0 => format!("{}µs", trim(v * 1000.0)),
+        Some(v) if v < 1000.0 => format!("{}ms", trim(v)),
+        Some(v) if v < 60_000.0 || v % 60_000.0 != 0.0 => format!("{}s", trim(v / 1000.0)),
+        Some(v) if v < 3_600_000.0 || v % 3_600_000.0 != 0.0 => {
+            format!("{}min", trim(v / 60_000.0))
+        }
+        Some(v) => format!("{}h", trim(v / 3_600_000.0)),
+    }
+}
+
+fn trim(v: f64) -> String {
+    let s = format!("{:.3}", v);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or("-".into(), |f| format!("{}%", trim(f * 100.0)))
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map_or("-".into(), T::to_string)
+}
+
+/// Writes one titled table; columns padded to their widest cell. Nothing but a note when empty.
+fn table(
+    out: &mut dyn Write,
+    title: &str,
+    head: &[&str],
+    rows: Vec<Vec<String>>,
+) -> std::io::Result<()> {
+    writeln!(out, "\n{title}")?;
+    if rows.is_empty() {
+        return writeln!(out, "  (none)");
+    }
+    let mut widths: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| -> String {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        format!("  {}", padded.join("  ").trim_end())
+    };
+    writeln!(
+        out,
+        "{}",
+        line(head.iter().map(|h| h.to_string()).collect())
+    )?;
+    for r in rows {
+        writeln!(out, "{}", line(r))?;
+    }
+    Ok(())
+}
+
+/// The claims as tables grouped by family, each row starting with its source line; diagnostics last.
+pub fn write_tables(c: &Claims, path: &str, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "spec {path}: service {}",
+        c.service.as_deref().unwrap_or("(unnamed)")
+    )?;
+    let rows = c.latency.iter().map(|t| {
+        vec![
+            t.line.to_string(),
+            t.operation.clone(),
+            ms(t.p50_ms),
+            ms(t.p95_ms),
+            ms(t.p99_ms),
+            ms(t.timeout_ms),
+        ]
+    });
+    table(
+        out,
+        "Latency targets",
+        &["line", "operation", "p50", "p95", "p99", "timeout"],
+        rows.collect(),
+    )?;
+    let rows = c
+        .latency_budget
+        .iter()
+        .map(|b| vec![b.line.to_string(), ms(b.p50_ms), ms(b.p95_ms), ms(b.p99_ms)]);
+    table(
+        out,
+        "Latency budget",
+        &["line", "p50", "p95", "p99"],
+        rows.collect(),
+    )?;
+    let rows = c.dependencies.iter().map(|d| {
+        let critical = if d.critical { "yes" } else { "no" };
+        vec![
+            d.line.to_string(),
+            d.name.clone(),
+            opt(&d.kind),
+            ms(d.timeout_ms),
+            opt(&d.fallback),
+            opt(&d.fallback_status),
+            critical.into(),
+            opt(&d.health_check),
+        ]
+    });
+    table(
+        out,
+        "Dependencies",
+        &[
+            "line",
+            "name",
+            "type",
+            "timeout",
+            "fallback",
+            "status",
+            "critical",
+            "health check",
+        ],
+        rows.collect(),
+    )?;
+    let rows = c.breakers.iter().map(|b| {
+        let exceptions = if b.expected_exceptions.is_empty() {
+            "-".into()
+        } else {
+            b.expected_exceptions.join(", ")
+        };
+        vec![
+            b.line.to_string(),
+            opt(&b.name),
+            opt(&b.dependency),
+            opt(&b.failure_threshold),
+            ms(b.recovery_timeout_ms),
+            opt(&b.half_open_requests),
+            exceptions,
+        ]
+    });
+    table(
+        out,
+        "Circuit breakers",
+        &[
+            "line",
+            "name",
+            "dependency",
+            "opens after",
+            "open for",
+            "half-open probes",
+            "exceptions",
+        ],
+        rows.collect(),
+    )?;
+    let rows = c.retries.iter().map(|r| {
+        let backoff = if r.backoff_ms.is_empty() {
+            "-".into()
+        } else {
+            r.backoff_ms
+                .iter()
+                .map(|v| ms(Some(*v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        vec![
+            r.line.to_string(),
+            r.scenario.clone(),
+            opt(&r.strategy),
+            opt(&r.max_attempts),
+            backoff,
+            pct(r.jitter),
+        ]
+    });
+    table(
+        out,
+        "Retries",
+        &[
+            "line",
+            "scenario",
+            "strategy",
+            "max attempts",
+            "backoff",
+            "jitter",
+        ],
+        rows.collect(),
+    )?;
+    let rows = c.rate_limits.iter().map(|r| {
+        vec![
+            r.line.to_string(),
+            r.name.clone(),
+            r.requests.to_string(),
+            ms(Some(r.per_s * 1000.0)),
+            opt(&r.per_key),
+        ]
+    });
+    table(
+        out,
+        "Rate limits",
+        &["line", "name", "requests", "per", "counted per"],
+        rows.collect(),
+    )?;
+    let rows = c.error_classes.iter().map(|e| {
+        let retry = e.retryable.map_or("-", |r| if r { "yes" } else { "no" });
+        vec![
+            e.line.to_string(),
+            e.error_type.clone(),
+            opt(&e.status),
+            opt(&e.code),
+            retry.into(),
+        ]
+    });
+    table(
+        out,
+        "Error classes",
+        &["line", "error type", "status", "code", "retry"],
+        rows.collect(),
+    )?;
+    let rows = c.alerts.iter().map(|a| {
+        vec![
+            a.line.to_string(),
+            a.name.clone(),
+            condition(&a.condition),
+            opt(&a.severity),
+        ]
+    });
+    table(
+        out,
+        "Alerts",
+        &["line", "alert", "condition", "severity"],
+        rows.collect(),
+    )?;
+    write_objectives(c, out)?;
+    writeln!(out, "\nDiagnostics")?;
+    if c.diagnostics.is_empty() {
+        writeln!(out, "  (none)")?;
+    }
+    for d in &c.diagnostics {
+        writeln!(out, "  {path}:{}: {}", d.line, d.message)?;
+    }
+    Ok(())
+}
+
+fn condition(c: &AlertCondition) -> String {
+    let for_s =
+        |f: &Option<f64>| f.map_or(String::new(), |s| format!(" for {}", ms(Some(s * 1000.0))));
+    match c {
+        AlertCondition::ErrorRate {
+            threshold,
+            for_s: f,
+        } => format!("error rate > {}{}", pct(Some(*threshold)), for_s(f)),
+        AlertCondition::Latency {
+            percentile,
+            threshold_ms,
+            for_s: f,
+        } => {
+            format!(
+                "p{} > {}{}",
+                trim(*percentile),
+                ms(Some(*threshold_ms)),
+                for_s(f)
+            )
+        }
+        AlertCondition::Other { text } => format!("(not testable) {text}"),
+    }
+}
+
+fn write_objectives(c: &Claims, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut rows = Vec::new();
+    if let Some(a) = c.availability {
+        rows.push(vec![
+            opt(&c.availability_line),
+            "availability".into(),
+            pct(Some(a)),
+        ]);
+    }
+    if let Some(e) = c.error_rate_max {
+        rows.push(vec![
+            opt(&c.error_rate_line),
+            "max error rate".into(),
+            pct(Some(e)),
+        ]);
+    }
+    for t in &c.throughput {
+        let mut parts = Vec::new();
+        if let Some(r) = t.rps {
+            parts.push(format!("{} req/s", trim(r)));
+        }
+        if let Some(m) = t.peak_multiple {
+            parts.push(format!("{}x peak", trim(m)));
+        }
+        if let Some(e) = t.max_error_rate {
+            parts.push(format!("< {} errors", pct(Some(e))));
+        }
+        rows.push(vec![
+            t.line.to_string(),
+            "throughput".into(),
+            parts.join(", "),
+        ]);
+    }
+    if let Some(h) = &c.health {
+        let ready = h
+            .ready_path
+            .as_deref()
+            .map_or(String::new(), |r| format!(", ready {r}"));
+        let states = if h.states.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", h.states.join("/"))
+        };
+        rows.push(vec![
+            h.line.to_string(),
+            "health".into(),
+            format!("{}{states}{ready}", h.path),
+        ]);
+    }
+    table(out, "Objectives", &["line", "claim", "value"], rows)
+}

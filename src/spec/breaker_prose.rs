@@ -1,0 +1,206 @@
+//! Circuit breakers stated in prose: "After 5 failures, fail fast for 30s", "opens after 5 consecutive
+//! failures and stays open for 30 seconds, then lets 2 trial requests through".
+
+use super::breaker_params::params;
+use super::breakers::Draft;
+use super::claims::Claims;
+use super::markdown::{has_words, Block};
+use super::tokens::{duration_at, tokenize, Token};
+use super::{is_prose, sentences};
+
+const QUALIFIERS: &[&str] = &[
+    "consecutive",
+    "successive",
+    "sequential",
+    "straight",
+    "failed",
+    "back",
+    "to",
+    "in",
+    "a",
+    "row",
+];
+const FAILURES: &[&str] = &[
+    "failures", "failure", "errors", "error", "timeouts", "fails", "faults",
+];
+const CALLS: &[&str] = &["requests", "request", "calls", "call", "attempts", "checks"];
+const PROBES: &[&str] = &["trial", "probe", "probes", "test", "half", "canary"];
+const WINDOW: &[&str] = &["within", "in", "over", "during", "per", "of"];
+const RECOVERY_WORDS: &[&str] = &[
+    "open", "opens", "fast", "cooldown", "recovery", "reset", "probe", "probing", "half", "wait",
+    "waits",
+];
+
+/// Reads breakers from prose that talks about a circuit breaker (or sits under a breaker heading).
+pub(crate) fn read_prose(blocks: &[Block], claims: &mut Claims) -> Vec<Draft> {
+    let mut out: Vec<Draft> = Vec::new();
+    let mut current_heading: Option<usize> = None;
+    let mut open = false;
+    for b in blocks.iter().filter(|b| is_prose(b)) {
+        let heading_line = b.heading().map(|h| h.line);
+        let under = b.under(&["breaker"]) || b.under(&["circuit"]);
+        if heading_line != current_heading {
+            current_heading = heading_line;
+            open = false;
+        }
+        let talks =
+            under || has_words(&b.text.s, &["breaker"]) || has_words(&b.text.s, &["fail", "fast"]);
+        if !talks {
+            continue;
+        }
+        for (start, sentence) in sentences(&b.text.s) {
+            let line_of = |pos: usize| b.text.line_at(start + pos);
+            read_sentence(sentence, &line_of, b, &mut out, &mut open, claims);
+        }
+    }
+    out
+}
+
+fn read_sentence(
+    s: &str,
+    line_of: &dyn Fn(usize) -> usize,
+    b: &Block,
+    out: &mut Vec<Draft>,
+    open: &mut bool,
+    claims: &mut Claims,
+) {
+    let toks = tokenize(s);
+    let threshold = threshold(&toks);
+    let from = threshold.map_or(0, |(_, i)| i + 1);
+    let recovery_context = threshold.is_some()
+        || toks
+            .iter()
+            .any(|t| t.word().is_some_and(|w| RECOVERY_WORDS.contains(&w)));
+    let recovery = if recovery_context {
+        recovery(&toks, from)
+    } else {
+        None
+    };
+    let half_open = half_open(&toks, threshold.map(|(_, i)| i));
+    let kv = params(s);
+    if threshold.is_none() && recovery.is_none() && half_open.is_none() && kv.is_empty() {
+        return;
+    }
+    let first_pos = threshold
+        .map(|(_, i)| toks[i].pos)
+        .or_else(|| toks.first().map(|t| t.pos))
+        .unwrap_or(0);
+    if threshold.is_some() || !*open || out.is_empty() {
+        let mut d = Draft::new(None, line_of(first_pos));
+        d.hints.push(s.to_string());
+        if let Some(h) = b.heading() {
+            d.hints.push(h.title.clone());
+        }
+        out.push(d);
+        *open = true;
+    }
+    let Some(d) = out.last_mut() else { return };
+    if let Some((n, _)) = threshold {
+        d.breaker.failure_threshold = Some(n);
+    }
+    if let Some(ms) = recovery {
+        d.breaker.recovery_timeout_ms.get_or_insert(ms);
+    }
+    if let Some(n) = half_open {
+        d.breaker.half_open_requests.get_or_insert(n);
+    }
+    for p in &kv {
+        d.apply(p, line_of(0), claims);
+    }
+}
+
+fn whole(t: &Token) -> Option<u32> {
+    t.num()
+        .filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n <= u32::MAX as f64)
+        .map(|n| n as u32)
+}
+
+/// "5 failures", "5 consecutive failures", "5 failed calls", "5 errors in a row", "failure threshold of 5".
+fn threshold(toks: &[Token]) -> Option<(u32, usize)> {
+    for (i, t) in toks.iter().enumerate() {
+        if let Some(n) = whole(t) {
+            let mut j = i + 1;
+            let mut failed = false;
+            while let Some(w) = toks
+                .get(j)
+                .and_then(Token::word)
+                .filter(|w| QUALIFIERS.contains(w))
+            {
+                failed |= w == "failed";
+                j += 1;
+            }
+            let next = toks.get(j).and_then(Token::word);
+            if next.is_some_and(|w| FAILURES.contains(&w) || (failed && CALLS.contains(&w))) {
+                return Some((n, i));
+            }
+        }
+        if t.is_word("threshold") {
+            let mut j = i + 1;
+            while toks.get(j).is_some_and(|t| {
+                t.is_word("of") || t.is_word("is") || t.is_sym(':') || t.is_sym('=')
+            }) {
+                j += 1;
+            }
+            if let Some(n) = toks.get(j).and_then(whole) {
+                return Some((n, j));
+            }
+        }
+    }
+    None
+}
+
+/// The first duration from token `from` that is not a counting window ("5 failures within 10s").
+fn recovery(toks: &[Token], from: usize) -> Option<f64> {
+    (from..toks.len()).find_map(|i| {
+        let (ms, _) = duration_at(toks, i)?;
+        let windowed = i
+            .checked_sub(1)
+            .and_then(|k| toks[k].word())
+            .is_some_and(|w| WINDOW.contains(&w));
+        (!windowed).then_some(ms)
+    })
+}
+
+/// "2 trial requests", "3 probe calls", "allows 1 request in half-open".
+fn half_open(toks: &[Token], threshold_at: Option<usize>) -> Option<u32> {
+    for (i, t) in toks.iter().enumerate() {
+        let Some(n) = whole(t).filter(|_| Some(i) != threshold_at) else {
+            continue;
+        };
+        let ws: Vec<&str> = toks[i + 1..]
+            .iter()
+            .take(6)
+            .take_while(|t| t.word().is_some() || t.is_sym('-'))
+            .filter_map(Token::word)
+            .collect();
+        let mut before = toks[i.saturating_sub(5)..i].iter().filter_map(Token::word);
+        let probe =
+            ws.iter().any(|w| PROBES.contains(w)) || before.any(|w| w == "half" || w == "probe");
+        let calls = ws.iter().any(|w| CALLS.contains(w) || *w == "probes");
+        if probe && calls {
+            return Some(n);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prose_shapes() {
+        let t = tokenize("After 5 failures, fail fast for 30s");
+        assert_eq!(threshold(&t), Some((5, 1)));
+        assert_eq!(recovery(&t, 2), Some(30_000.0));
+        let t = tokenize("opens after 4 consecutive failures within 10 seconds and stays open for 45 seconds, then allows 2 trial requests");
+        assert_eq!(threshold(&t).map(|x| x.0), Some(4));
+        assert_eq!(recovery(&t, 3), Some(45_000.0));
+        assert_eq!(half_open(&t, Some(2)), Some(2));
+        assert_eq!(
+            threshold(&tokenize("3 failed calls in a row")).map(|x| x.0),
+            Some(3)
+        );
+        assert_eq!(threshold(&tokenize("retry 3 times")), None);
+    }
+}

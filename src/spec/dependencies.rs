@@ -1,0 +1,128 @@
+//! Dependency claims: the dependencies table (timeout, fallback and its HTTP status, critical, health check).
+
+use super::claims::{Claims, Dependency};
+use super::diag;
+use super::latency::unreadable_duration;
+use super::markdown::{Block, Kind};
+use super::names::words;
+use super::tables::{cell, Header};
+use super::units::{duration_cell, http_status, is_blank, Cell};
+
+const NAME: &[&[&str]] = &[
+    &["dependency"],
+    &["dependencies"],
+    &["service"],
+    &["system"],
+    &["component"],
+    &["upstream"],
+    &["name"],
+];
+const KIND: &[&[&str]] = &[&["type"], &["kind"]];
+const TIMEOUT: &[&[&str]] = &[&["timeout"]];
+const FALLBACK: &[&[&str]] = &[
+    &["fallback"],
+    &["degradation"],
+    &["degraded"],
+    &["on", "failure"],
+];
+const HEALTH: &[&[&str]] = &[&["health"]];
+const PERCENTILES: &[&[&str]] = &[&["p50"], &["p95"], &["p99"]];
+
+/// Reads every table with a dependency-name column and a timeout or fallback column.
+pub(crate) fn read(blocks: &[Block], claims: &mut Claims) {
+    for b in blocks {
+        let Kind::Table { header, rows } = &b.kind else {
+            continue;
+        };
+        let h = Header(header);
+        let named =
+            h.col(&[&["dependency"], &["dependencies"]]).is_some() || b.under(&["dependenc"]);
+        let (timeout, fallback) = (h.col(TIMEOUT), h.col(FALLBACK));
+        if !named || (timeout.is_none() && fallback.is_none()) || h.col(PERCENTILES).is_some() {
+            continue;
+        }
+        let name_col = h.col(NAME).or(Some(0));
+        let (kind_col, health_col) = (h.col(KIND), h.col(HEALTH));
+        for row in rows {
+            let name = cell(row, name_col).to_string();
+            if name.is_empty() {
+                diag(
+                    claims,
+                    row.line,
+                    "dependency row without a name; row skipped".into(),
+                );
+                continue;
+            }
+            let timeout_ms = match timeout.map(|c| (c, cell(row, Some(c)))) {
+                None => None,
+                Some((c, text)) => match duration_cell(text, h.unit_ms(c)) {
+                    Cell::Value(ms) => Some(ms),
+                    Cell::Blank => None,
+                    Cell::Unreadable => {
+                        diag(
+                            claims,
+                            row.line,
+                            unreadable_duration(&format!("timeout of dependency \"{name}\""), text),
+                        );
+                        None
+                    }
+                },
+            };
+            let (fallback, fallback_status, critical) = read_fallback(cell(row, fallback));
+            claims.dependencies.push(Dependency {
+                name,
+                kind: non_blank(cell(row, kind_col)),
+                timeout_ms,
+                fallback,
+                fallback_status,
+                critical,
+                health_check: non_blank(cell(row, health_col)),
+                line: row.line,
+            });
+        }
+    }
+}
+
+fn non_blank(text: &str) -> Option<String> {
+    (!is_blank(text)).then(|| text.to_string())
+}
+
+/// "Return 503" -> (Some("Return 503"), Some(503), false); "N/A (critical)" -> (None, None, true).
+pub(crate) fn read_fallback(text: &str) -> (Option<String>, Option<u16>, bool) {
+    let critical = words(text).iter().any(|w| w == "critical");
+    let head = text
+        .split('(')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .trim_end_matches([',', ';', ':', '.']);
+    let head_words = words(head);
+    let only_critical = head_words
+        .iter()
+        .all(|w| w == "critical" || w == "none" || w == "no" || w == "fallback");
+    if is_blank(head) || (critical && only_critical) {
+        return (None, None, critical);
+    }
+    (Some(text.to_string()), http_status(text), critical)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_fallback;
+
+    #[test]
+    fn fallbacks() {
+        assert_eq!(
+            read_fallback("Return 503"),
+            (Some("Return 503".into()), Some(503), false)
+        );
+        assert_eq!(read_fallback("N/A (critical)"), (None, None, true));
+        assert_eq!(read_fallback("Critical - no fallback"), (None, None, true));
+        assert_eq!(
+            read_fallback("Bypass cache"),
+            (Some("Bypass cache".into()), None, false)
+        );
+        assert_eq!(read_fallback("-"), (None, None, false));
+        assert_eq!(read_fallback(""), (None, None, false));
+    }
+}

@@ -1,0 +1,239 @@
+//! Latency claims: the per-operation targets table and the global budget stated in prose or bullets.
+
+use super::claims::{Claims, LatencyBudget, LatencyTarget};
+use super::markdown::{Block, Kind, Row};
+use super::tables::{cell, Header};
+use super::tokens::{duration_at, is_above, is_at_most, tokenize, unit_ms, Token};
+use super::units::{duration_cell, Cell};
+use super::{diag, is_prose};
+
+const OPERATION: &[&[&str]] = &[
+    &["operation"],
+    &["endpoint"],
+    &["method"],
+    &["route"],
+    &["api"],
+    &["request"],
+    &["name"],
+    &["path"],
+];
+const P50: &[&[&str]] = &[&["p50"], &["median"], &["50th"]];
+const P95: &[&[&str]] = &[&["p95"], &["95th"]];
+const P99: &[&[&str]] = &[&["p99"], &["99th"]];
+const TIMEOUT: &[&[&str]] = &[&["timeout"]];
+
+/// Reads every table with a P50, P95 or P99 column as latency targets.
+pub(crate) fn read_tables(blocks: &[Block], claims: &mut Claims) {
+    for b in blocks {
+        if let Kind::Table { header, rows } = &b.kind {
+            let h = Header(header);
+            let cols = [h.col(P50), h.col(P95), h.col(P99)];
+            if cols.iter().all(Option::is_none) {
+                continue;
+            }
+            let op = h
+                .col(OPERATION)
+                .or(Some(0))
+                .filter(|c| !cols.contains(&Some(*c)));
+            for row in rows {
+                read_row(&h, row, op, cols, h.col(TIMEOUT), claims);
+            }
+        }
+    }
+}
+
+fn read_row(
+    h: &Header,
+    row: &Row,
+    op: Option<usize>,
+    cols: [Option<usize>; 3],
+    timeout: Option<usize>,
+    claims: &mut Claims,
+) {
+    let operation = cell(row, op).to_string();
+    if operation.is_empty() {
+        diag(
+            claims,
+            row.line,
+            "latency row without an operation name; row skipped".into(),
+        );
+        return;
+    }
+    let read = |col: Option<usize>, claims: &mut Claims| -> Option<f64> {
+        let col = col?;
+        let text = cell(row, Some(col));
+        match duration_cell(text, h.unit_ms(col)) {
+            Cell::Blank => None,
+            Cell::Value(ms) => Some(ms),
+            Cell::Unreadable => {
+                let what = format!("{} of \"{operation}\"", h.text(col));
+                diag(claims, row.line, unreadable_duration(&what, text));
+                None
+            }
+        }
+    };
+    let p50_ms = read(cols[0], claims);
+    let p95_ms = read(cols[1], claims);
+    let p99_ms = read(cols[2], claims);
+    let timeout_ms = read(timeout, claims);
+    claims.latency.push(LatencyTarget {
+        operation,
+        p50_ms,
+        p95_ms,
+        p99_ms,
+        timeout_ms,
+        line: row.line,
+    });
+}
+
+/// The diagnostic for a duration that could not be read.
+pub(crate) fn unreadable_duration(what: &str, found: &str) -> String {
+    format!("{what}: could not read \"{found}\" as a duration (expected a number with a unit, e.g. \"< 200ms\" or \"1.5s\")")
+}
+
+/// Words that may sit between a percentile and its value: "P95 latency should stay under 200ms".
+const FILLER: &[&str] = &[
+    "latency",
+    "latencies",
+    "response",
+    "responses",
+    "time",
+    "times",
+    "of",
+    "is",
+    "are",
+    "should",
+    "must",
+    "shall",
+    "will",
+    "be",
+    "stay",
+    "stays",
+    "remain",
+    "remains",
+    "for",
+    "all",
+    "api",
+    "requests",
+    "request",
+    "target",
+    "budget",
+    "overall",
+    "total",
+    "the",
+    "end",
+    "e2e",
+    "kept",
+    "keep",
+];
+
+/// Reads the global budget from prose and bullets: `P50 < 100ms. P99 < 500ms.`,
+/// `P95 latency <200ms, P99 <500ms for API requests`. Alert sections are skipped (`P95 > 500ms` there is
+/// a paging condition, not a promise).
+pub(crate) fn read_budget(blocks: &[Block], claims: &mut Claims) {
+    for b in blocks
+        .iter()
+        .filter(|b| is_prose(b) && !b.under(&["alert"]))
+    {
+        let toks = tokenize(&b.text.s);
+        for (i, t) in toks.iter().enumerate() {
+            let Some(p) = t.word().and_then(percentile) else {
+                continue;
+            };
+            let line = b.text.line_at(t.pos);
+            match value_after(&toks, i + 1) {
+                After::Value(ms) => set_budget(claims, p, ms, line),
+                After::NoUnit(found) => diag(
+                    claims,
+                    line,
+                    unreadable_duration(
+                        &format!("{} budget", t.word().unwrap_or("").to_uppercase()),
+                        &found,
+                    ),
+                ),
+                After::Nothing => {}
+            }
+        }
+    }
+}
+
+fn percentile(w: &str) -> Option<u8> {
+    match w {
+        "p50" => Some(50),
+        "p95" => Some(95),
+        "p99" => Some(99),
+        _ => None,
+    }
+}
+
+enum After {
+    Value(f64),
+    NoUnit(String),
+    Nothing,
+}
+
+/// What follows a percentile word: an at-most comparison with a duration, or nothing usable.
+fn value_after(toks: &[Token], mut i: usize) -> After {
+    let mut compared = false;
+    // A few other words may say what the percentile is of ("P99 for bulk sync < 300ms").
+    let mut other_words = 0;
+    while let Some(t) = toks.get(i) {
+        if is_above(t) {
+            return After::Nothing;
+        }
+        let at_most_word = matches!(
+            t.word(),
+            Some("at" | "most" | "less" | "than" | "up" | "to" | "max")
+        );
+        if is_at_most(t) || at_most_word || t.is_sym(':') || t.is_sym('=') {
+            compared = true;
+            i += 1;
+        } else if t.word().is_some_and(|w| FILLER.contains(&w)) {
+            i += 1;
+        } else if !compared
+            && other_words < 4
+            && t.word()
+                .is_some_and(|w| percentile(w).is_none() && unit_ms(w).is_none())
+        {
+            other_words += 1;
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    if other_words > 0 && !compared {
+        return After::Nothing;
+    }
+    if let Some((ms, _)) = duration_at(toks, i) {
+        return After::Value(ms);
+    }
+    match toks.get(i).and_then(Token::num) {
+        Some(n) if compared => After::NoUnit(format!("{n}")),
+        _ => After::Nothing,
+    }
+}
+
+fn set_budget(claims: &mut Claims, p: u8, ms: f64, line: usize) {
+    let budget = claims.latency_budget.get_or_insert(LatencyBudget {
+        p50_ms: None,
+        p95_ms: None,
+        p99_ms: None,
+        line,
+    });
+    let slot = match p {
+        50 => &mut budget.p50_ms,
+        95 => &mut budget.p95_ms,
+        _ => &mut budget.p99_ms,
+    };
+    match *slot {
+        None => *slot = Some(ms),
+        Some(old) if old == ms => {}
+        Some(old) => {
+            let msg = format!(
+                "P{p} budget {ms}ms conflicts with {old}ms stated earlier (line {}); kept {old}ms",
+                budget.line
+            );
+            diag(claims, line, msg);
+        }
+    }
+}

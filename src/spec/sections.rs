@@ -1,0 +1,119 @@
+//! Whole-document concerns: the service name, merging code and prose breakers, and sections that
+//! promise a claim family but yielded no claim.
+
+use super::breakers::Draft;
+use super::claims::Claims;
+use super::diag;
+use super::markdown::{has_words, Block, Kind};
+use super::names::clean_heading;
+
+/// The service: from `Backend Spec: <Service>` (or `Backend Specification for <Service>`), else the
+/// first heading.
+pub(crate) fn service(blocks: &[Block]) -> Option<String> {
+    let headings = blocks
+        .iter()
+        .filter(|b| matches!(b.kind, Kind::Heading { .. }));
+    for h in headings.clone() {
+        let t = clean_heading(&h.text.s);
+        let lower = t.to_lowercase();
+        if lower.contains("spec") {
+            if let Some((_, name)) = t.split_once(':') {
+                return Some(name.trim().to_string()).filter(|n| !n.is_empty());
+            }
+            if let Some(i) = lower.find(" for ") {
+                return Some(t[i + 5..].trim().to_string()).filter(|n| !n.is_empty());
+            }
+        }
+    }
+    headings
+        .map(|h| clean_heading(&h.text.s))
+        .find(|t| !t.is_empty())
+}
+
+/// Code breakers and prose breakers; a prose breaker that only restates a code breaker (every value it
+/// gives equals that breaker's) is dropped, so one breaker explained twice is counted once.
+pub(crate) fn merge_breakers(code: Vec<Draft>, prose: Vec<Draft>) -> Vec<Draft> {
+    let mut out = code;
+    for p in prose {
+        let b = &p.breaker;
+        let restates = out.iter().any(|c| {
+            let cb = &c.breaker;
+            let same = |x: Option<f64>, y: Option<f64>| x.is_none() || x == y;
+            same(
+                b.failure_threshold.map(f64::from),
+                cb.failure_threshold.map(f64::from),
+            ) && same(b.recovery_timeout_ms, cb.recovery_timeout_ms)
+                && same(
+                    b.half_open_requests.map(f64::from),
+                    cb.half_open_requests.map(f64::from),
+                )
+        });
+        if !restates {
+            out.push(p);
+        }
+    }
+    out.sort_by_key(|d| d.breaker.line);
+    out
+}
+
+/// A heading that names a claim family, with no claim of that family read inside its section, gets a
+/// diagnostic: the spec promises something there that redline could not read.
+pub(crate) fn check_sections(blocks: &[Block], claims: &mut Claims) {
+    let headings: Vec<(u8, usize, String)> = blocks
+        .iter()
+        .filter_map(|b| match b.kind {
+            Kind::Heading { level } => Some((level, b.line, clean_heading(&b.text.s))),
+            _ => None,
+        })
+        .collect();
+    for (k, (level, line, title)) in headings.iter().enumerate() {
+        let end = headings[k + 1..]
+            .iter()
+            .find(|(l, _, _)| l <= level)
+            .map_or(usize::MAX, |(_, l, _)| *l);
+        let inside = |l: usize| l > *line && l < end;
+        let (family, lines): (&str, Vec<usize>) = if has_words(title, &["latency"]) {
+            let mut ls: Vec<usize> = claims.latency.iter().map(|c| c.line).collect();
+            ls.extend(claims.latency_budget.as_ref().map(|b| b.line));
+            ("latency", ls)
+        } else if has_words(title, &["breaker"]) {
+            (
+                "circuit breaker",
+                claims.breakers.iter().map(|c| c.line).collect(),
+            )
+        } else if has_words(title, &["retry", "strateg"])
+            || has_words(title, &["retry", "polic"])
+            || title.eq_ignore_ascii_case("retries")
+        {
+            ("retry", claims.retries.iter().map(|c| c.line).collect())
+        } else if has_words(title, &["rate", "limit"]) {
+            (
+                "rate limit",
+                claims.rate_limits.iter().map(|c| c.line).collect(),
+            )
+        } else if has_words(title, &["alert"]) {
+            ("alert", claims.alerts.iter().map(|c| c.line).collect())
+        } else if has_words(title, &["error", "classification"]) {
+            (
+                "error classification",
+                claims.error_classes.iter().map(|c| c.line).collect(),
+            )
+        } else if title.eq_ignore_ascii_case("dependencies") {
+            (
+                "dependency",
+                claims.dependencies.iter().map(|c| c.line).collect(),
+            )
+        } else {
+            continue;
+        };
+        if !lines.into_iter().any(inside) {
+            diag(
+                claims,
+                *line,
+                format!(
+                    "section \"{title}\" names {family} claims, but none could be read from it"
+                ),
+            );
+        }
+    }
+}
