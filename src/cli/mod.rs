@@ -1,5 +1,8 @@
 //! Command line: the only user of clap. One file per subcommand, each with `Args` and `execute`.
 
+pub mod serve_dependency;
+pub mod serve_reference;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -17,19 +20,31 @@ pub mod exit {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "redline", version, about = "Load and chaos testing that checks a service against its spec")]
+#[command(
+    name = "redline",
+    version,
+    about = "Load and chaos testing that checks a service against its spec"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Run the reference service (resource API + circuit breaker on UserService) until Ctrl-C
+    ServeReference(serve_reference::Args),
+    /// Run the stub UserService the reference service depends on, until Ctrl-C
+    ServeDependency(serve_dependency::Args),
+}
 
 /// Parses the command line, runs the subcommand and maps its outcome to an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let outcome: anyhow::Result<u8> = match cli.command {};
+    let outcome: anyhow::Result<u8> = match cli.command {
+        Command::ServeReference(args) => serve_reference::execute(args),
+        Command::ServeDependency(args) => serve_dependency::execute(args),
+    };
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
