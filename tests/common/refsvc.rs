@@ -221,3 +221,60 @@ pub async fn health(addr: SocketAddr) -> (String, String) {
         .to_string();
     (status, breaker)
 }
+
+/// A raw TCP dependency that reads requests and never answers, recording when each caller closed
+/// its connection: the caller's give-up, as a fault proxy sees it.
+#[derive(Debug)]
+pub struct SilentDependency {
+    addr: SocketAddr,
+    opened: Arc<Mutex<Vec<Instant>>>,
+    closed: Arc<Mutex<Vec<Instant>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for SilentDependency {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl SilentDependency {
+    pub async fn start() -> Self {
+        use tokio::io::AsyncReadExt;
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let opened = Arc::new(Mutex::new(Vec::new()));
+        let closed = Arc::new(Mutex::new(Vec::new()));
+        let (o, c) = (Arc::clone(&opened), Arc::clone(&closed));
+        let task = tokio::spawn(async move {
+            let mut conns = JoinSet::new();
+            while let Ok((mut stream, _)) = listener.accept().await {
+                o.lock().unwrap().push(Instant::now());
+                let c = Arc::clone(&c);
+                conns.spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
+                    c.lock().unwrap().push(Instant::now());
+                });
+            }
+        });
+        Self {
+            addr,
+            opened,
+            closed,
+            task,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn opened(&self) -> Vec<Instant> {
+        self.opened.lock().unwrap().clone()
+    }
+
+    pub fn closed(&self) -> Vec<Instant> {
+        self.closed.lock().unwrap().clone()
+    }
+}
