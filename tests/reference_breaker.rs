@@ -53,10 +53,17 @@ async fn wait_for_breaker(svc: &ReferenceHandle, state: &str) -> Instant {
 async fn opens_after_exactly_n_consecutive_failures_and_stops_calling() {
     let dep = FlakyDependency::start(Mode::Error(503)).await;
     let svc = ReferenceService::start(config(&dep, 3, 0)).await.unwrap();
-    assert_eq!(health(svc.addr()).await, ("healthy".into(), "closed".into()));
+    assert_eq!(
+        health(svc.addr()).await,
+        ("healthy".into(), "closed".into())
+    );
 
     trip(&svc, &dep, 2).await;
-    assert_eq!(health(svc.addr()).await.1, "closed", "2 failures < threshold 3");
+    assert_eq!(
+        health(svc.addr()).await.1,
+        "closed",
+        "2 failures < threshold 3"
+    );
     let a = get(svc.addr(), "/items/1").await;
     assert_eq!(a.status, 503);
     assert_eq!(dep.call_count(), 3);
@@ -65,10 +72,18 @@ async fn opens_after_exactly_n_consecutive_failures_and_stops_calling() {
     for _ in 0..10 {
         let a = get(svc.addr(), "/items/1").await;
         assert_eq!(a.status, 503);
-        assert_eq!(a.retry_after(), Some(1), "Retry-After: the 1 s left, rounded up");
+        assert_eq!(
+            a.retry_after(),
+            Some(1),
+            "Retry-After: the 1 s left, rounded up"
+        );
         assert_eq!(a.body["error_code"], "SERVICE_UNAVAILABLE");
     }
-    assert_eq!(dep.call_count(), 3, "no call reaches UserService while open");
+    assert_eq!(
+        dep.call_count(),
+        3,
+        "no call reaches UserService while open"
+    );
     svc.shutdown().await;
 }
 
@@ -117,9 +132,19 @@ async fn stays_open_for_the_recovery_timeout_then_k_probes_close_it() {
 
     let half = wait_for_breaker(&svc, "half_open").await;
     let open_for = half - opened;
-    assert!(open_for >= RECOVERY - Duration::from_millis(50), "{open_for:?}");
-    assert!(open_for < RECOVERY + Duration::from_millis(800), "{open_for:?}");
-    assert_eq!(dep.call_count(), 3, "nothing reached UserService while open");
+    assert!(
+        open_for >= RECOVERY - Duration::from_millis(50),
+        "{open_for:?}"
+    );
+    assert!(
+        open_for < RECOVERY + Duration::from_millis(800),
+        "{open_for:?}"
+    );
+    assert_eq!(
+        dep.call_count(),
+        3,
+        "nothing reached UserService while open"
+    );
 
     // Six callers at once in half-open: exactly two become probes, the rest are refused fast.
     let addr = svc.addr();
@@ -133,7 +158,10 @@ async fn stays_open_for_the_recovery_timeout_then_k_probes_close_it() {
     statuses.sort_unstable();
     assert_eq!(statuses, vec![200, 200, 503, 503, 503, 503]);
     assert_eq!(dep.call_count(), 5, "exactly 2 probes");
-    assert_eq!(health(svc.addr()).await, ("healthy".into(), "closed".into()));
+    assert_eq!(
+        health(svc.addr()).await,
+        ("healthy".into(), "closed".into())
+    );
 
     dep.set_mode(Mode::Healthy);
     for _ in 0..5 {
@@ -167,6 +195,9 @@ async fn a_failed_probe_reopens_it_for_another_recovery_timeout() {
     assert!(half - reopened >= RECOVERY - Duration::from_millis(50));
     assert_eq!(get(svc.addr(), "/items/1").await.status, 200);
     assert_eq!(get(svc.addr(), "/items/1").await.status, 200);
-    assert_eq!(health(svc.addr()).await, ("healthy".into(), "closed".into()));
+    assert_eq!(
+        health(svc.addr()).await,
+        ("healthy".into(), "closed".into())
+    );
     svc.shutdown().await;
 }

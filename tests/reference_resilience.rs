@@ -54,7 +54,11 @@ async fn a_timed_out_call_closes_its_connection_at_the_timeout() {
     assert_eq!(get(svc.addr(), "/items/1").await.status, 503);
     tokio::time::sleep(Duration::from_millis(100)).await;
     let (opened, closed) = (dep.opened(), dep.closed());
-    assert_eq!(opened.len(), 2, "one connection per attempt: a timed-out one is not reused");
+    assert_eq!(
+        opened.len(),
+        2,
+        "one connection per attempt: a timed-out one is not reused"
+    );
     assert_eq!(closed.len(), 2, "the service closed both");
     for (o, c) in opened.iter().zip(&closed) {
         let held = ms(*c - *o);
@@ -80,9 +84,15 @@ async fn retries_make_the_configured_attempts_with_exponential_spacing() {
         let g2 = ms(c[2].at - c[1].at);
         // Nominal 100 ms then 200 ms, ±20%; the upper bounds allow for a busy machine.
         assert!((78.0..120.0 + 150.0).contains(&g1), "first backoff {g1} ms");
-        assert!((158.0..240.0 + 150.0).contains(&g2), "second backoff {g2} ms");
+        assert!(
+            (158.0..240.0 + 150.0).contains(&g2),
+            "second backoff {g2} ms"
+        );
         let rid = c[0].request_id.clone();
-        assert!(rid.is_some() && c.iter().all(|x| x.request_id == rid), "one request id per request");
+        assert!(
+            rid.is_some() && c.iter().all(|x| x.request_id == rid),
+            "one request id per request"
+        );
     }
     svc.shutdown().await;
 }
@@ -118,7 +128,10 @@ async fn a_refusal_from_user_service_is_not_retried_and_not_a_failure() {
         assert_eq!(a.body["error_code"], "UNAUTHORIZED");
     }
     assert_eq!(dep.call_count(), 3, "one call per request, no retries");
-    assert_eq!(health(svc.addr()).await, ("healthy".into(), "closed".into()));
+    assert_eq!(
+        health(svc.addr()).await,
+        ("healthy".into(), "closed".into())
+    );
     svc.shutdown().await;
 }
 
@@ -169,22 +182,45 @@ async fn rate_limit_is_per_client_key_with_429_and_retry_after() {
     assert_eq!(limited.body["error_code"], "RATE_LIMIT_EXCEEDED");
     let ra = limited.retry_after().expect("Retry-After");
     assert!((1..=2).contains(&ra), "{ra}");
-    assert_eq!(dep.call_count(), 5, "a limited request does not call UserService");
+    assert_eq!(
+        dep.call_count(),
+        5,
+        "a limited request does not call UserService"
+    );
 
     let key_b = [("x-client-key", "bob")];
-    assert_eq!(send(svc.addr(), "GET", "/items/1", &key_b, None).await.status, 200);
+    assert_eq!(
+        send(svc.addr(), "GET", "/items/1", &key_b, None)
+            .await
+            .status,
+        200
+    );
     // Without a key the peer address is the key: its own burst.
     for _ in 0..5 {
         assert_eq!(get(svc.addr(), "/items/1").await.status, 200);
     }
     assert_eq!(get(svc.addr(), "/items/1").await.status, 429);
     for _ in 0..10 {
-        assert_eq!(get(svc.addr(), "/health").await.status, 200, "health is not limited");
+        assert_eq!(
+            get(svc.addr(), "/health").await.status,
+            200,
+            "health is not limited"
+        );
     }
 
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    assert_eq!(send(svc.addr(), "GET", "/items/1", &key_a, None).await.status, 200);
-    assert_eq!(send(svc.addr(), "GET", "/items/1", &key_a, None).await.status, 429);
+    assert_eq!(
+        send(svc.addr(), "GET", "/items/1", &key_a, None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        send(svc.addr(), "GET", "/items/1", &key_a, None)
+            .await
+            .status,
+        429
+    );
     svc.shutdown().await;
 }
 
@@ -193,7 +229,11 @@ async fn request_id_and_traceparent_reach_user_service() {
     let dep = FlakyDependency::start(Mode::Healthy).await;
     let svc = ReferenceService::start(config(&dep)).await.unwrap();
     let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-    let headers = [("x-request-id", "req-42"), ("traceparent", tp), ("x-client-key", "carol")];
+    let headers = [
+        ("x-request-id", "req-42"),
+        ("traceparent", tp),
+        ("x-client-key", "carol"),
+    ];
     let a = send(svc.addr(), "GET", "/items/7", &headers, None).await;
     assert_eq!(a.status, 200);
     assert_eq!(a.headers["x-request-id"], "req-42");
@@ -218,13 +258,19 @@ async fn health_is_degraded_while_failing_and_healthy_after() {
     cfg.breaker.failure_threshold = 3;
     let svc = ReferenceService::start(cfg).await.unwrap();
     let ready = get(svc.addr(), "/ready").await;
-    assert_eq!((ready.status, ready.body["ready"].as_bool()), (200, Some(true)));
+    assert_eq!(
+        (ready.status, ready.body["ready"].as_bool()),
+        (200, Some(true))
+    );
     assert_eq!(get(svc.addr(), "/items/1").await.status, 200);
     assert_eq!(health(svc.addr()).await.0, "healthy");
 
     dep.set_mode(Mode::Error(502));
     assert_eq!(get(svc.addr(), "/items/1").await.status, 503);
-    assert_eq!(health(svc.addr()).await, ("degraded".into(), "closed".into()));
+    assert_eq!(
+        health(svc.addr()).await,
+        ("degraded".into(), "closed".into())
+    );
     dep.set_mode(Mode::Healthy);
     assert_eq!(get(svc.addr(), "/items/1").await.status, 200);
     let h = get(svc.addr(), "/health").await;

@@ -49,11 +49,11 @@ pub fn execute(args: Args) -> anyhow::Result<u8> {
         let handle = StubDependency::start(cfg)
             .await
             .context("starting the stub UserService")?;
+        // One write: if stdout is closed later, nothing else is printed to fail on.
         println!(
-            "stub UserService listening on {} (GET /users/{{key}}, GET /health)",
+            "stub UserService (GET /users/{{key}}, GET /health) listening on {}\nCtrl-C stops it",
             handle.url()
         );
-        println!("Ctrl-C stops it");
         tokio::signal::ctrl_c()
             .await
             .context("waiting for Ctrl-C")?;

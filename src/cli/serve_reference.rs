@@ -152,9 +152,11 @@ pub fn execute(args: Args) -> anyhow::Result<u8> {
         let handle = ReferenceService::start(cfg)
             .await
             .context("starting the reference service")?;
-        println!("reference service listening on {}", handle.url());
-        println!("{summary}");
-        println!("Ctrl-C stops it");
+        // One write: if stdout is closed later, nothing else is printed to fail on.
+        println!(
+            "reference service listening on {}\n{summary}\nCtrl-C stops it",
+            handle.url()
+        );
         tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
         handle.shutdown().await;
         Ok(exit::OK)

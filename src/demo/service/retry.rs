@@ -19,7 +19,7 @@ impl RetryPolicy {
     pub fn new(cfg: RetryConfig, seed: u64) -> Self {
         Self {
             cfg,
-            rng: Mutex::new(SmallRng::seed_from_u64(seed ^ 0x5EED_0F_2E7_2135)),
+            rng: Mutex::new(SmallRng::seed_from_u64(seed ^ 0x5EED_0F2E_7213)),
         }
     }
 
