@@ -252,6 +252,23 @@ async fn request_id_and_traceparent_reach_user_service() {
 }
 
 #[tokio::test]
+async fn healthy_calls_reuse_one_connection_and_failed_ones_do_not_poison_it() {
+    let dep = FlakyDependency::start(Mode::Healthy).await;
+    let svc = ReferenceService::start(config(&dep)).await.unwrap();
+    for _ in 0..10 {
+        assert_eq!(get(svc.addr(), "/items/1").await.status, 200);
+    }
+    assert_eq!(dep.connections(), 1, "kept alive between calls");
+    // A 5xx answer is complete, so its connection stays usable too.
+    dep.set_mode(Mode::Error(500));
+    assert_eq!(get(svc.addr(), "/items/1").await.status, 503);
+    dep.set_mode(Mode::Healthy);
+    assert_eq!(get(svc.addr(), "/items/1").await.status, 200);
+    assert_eq!(dep.connections(), 1);
+    svc.shutdown().await;
+}
+
+#[tokio::test]
 async fn health_is_degraded_while_failing_and_healthy_after() {
     let dep = FlakyDependency::start(Mode::Healthy).await;
     let mut cfg = config(&dep);

@@ -41,6 +41,7 @@ pub struct Call {
 struct Shared {
     mode: Mutex<Mode>,
     calls: Mutex<Vec<Call>>,
+    connections: std::sync::atomic::AtomicUsize,
 }
 
 /// A real HTTP server on 127.0.0.1:0 standing in for UserService. Dropping it stops it.
@@ -65,6 +66,7 @@ impl FlakyDependency {
         let shared = Arc::new(Shared {
             mode: Mutex::new(mode),
             calls: Mutex::new(Vec::new()),
+            connections: std::sync::atomic::AtomicUsize::new(0),
         });
         let task = tokio::spawn(accept(listener, Arc::clone(&shared)));
         Self { addr, shared, task }
@@ -85,6 +87,13 @@ impl FlakyDependency {
     pub fn call_count(&self) -> usize {
         self.shared.calls.lock().unwrap().len()
     }
+
+    /// TCP connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.shared
+            .connections
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 async fn accept(listener: TcpListener, shared: Arc<Shared>) {
@@ -93,6 +102,9 @@ async fn accept(listener: TcpListener, shared: Arc<Shared>) {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
+        shared
+            .connections
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let shared = Arc::clone(&shared);
         conns.spawn(async move {
             let svc = hyper::service::service_fn(move |req| answer(Arc::clone(&shared), req));
