@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod engine;
+pub mod demo;
 pub mod result;
 pub mod scenario;
 pub mod spec;

@@ -1,5 +1,8 @@
 //! Command line: the only user of clap. One file per subcommand, each with `Args` and `execute`.
 
+pub mod serve_dependency;
+pub mod serve_reference;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -36,6 +39,10 @@ enum Command {
     Run(run::Args),
     /// Show the claims read from a Markdown service spec, with the line each came from.
     Spec(spec::Args),
+    /// Run the reference service (resource API + circuit breaker on UserService) until Ctrl-C
+    ServeReference(serve_reference::Args),
+    /// Run the stub UserService the reference service depends on, until Ctrl-C
+    ServeDependency(serve_dependency::Args),
 }
 
 /// Parses the command line, runs the subcommand and maps its outcome to an exit code.
@@ -44,6 +51,8 @@ pub fn main() -> ExitCode {
     let outcome: anyhow::Result<u8> = match cli.command {
         Command::Run(args) => run::execute(args),
         Command::Spec(args) => spec::execute(args),
+        Command::ServeReference(args) => serve_reference::execute(args),
+        Command::ServeDependency(args) => serve_dependency::execute(args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
