@@ -3,5 +3,6 @@
 //! See ARCHITECTURE.md for the code map and each module's invariants.
 
 pub mod cli;
+pub mod report;
 pub mod result;
 pub mod spec;

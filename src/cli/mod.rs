@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod report;
+
 /// Exit codes shared by every subcommand.
 pub mod exit {
     /// The run happened and every check passed.
@@ -17,19 +19,28 @@ pub mod exit {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "redline", version, about = "Load and chaos testing that checks a service against its spec")]
+#[command(
+    name = "redline",
+    version,
+    about = "Load and chaos testing that checks a service against its spec"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Render a saved result.json again (terminal, md, junit, json, csv, html), optionally against a baseline.
+    Report(report::Args),
+}
 
 /// Parses the command line, runs the subcommand and maps its outcome to an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let outcome: anyhow::Result<u8> = match cli.command {};
+    let outcome: anyhow::Result<u8> = match cli.command {
+        Command::Report(args) => report::execute(args),
+    };
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
