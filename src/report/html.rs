@@ -97,7 +97,10 @@ fn header(report: &Report, h: &mut String) {
     }
     h.push_str("</div>\n</header>\n<dl class=\"facts\">\n");
     let mut facts = vec![
-        ("started", esc(&r.started_at)),
+        (
+            "started",
+            esc(&r.started_at.replacen('T', " ", 1).replace('Z', " UTC")),
+        ),
         ("duration", text::secs(r.duration_s)),
         ("requests", text::count(r.totals.sent)),
         ("throughput", format!("{:.0} req/s", r.totals.rps)),
@@ -124,7 +127,7 @@ fn verdicts(report: &Report, h: &mut String) {
         return;
     }
     h.push_str("<section>\n<h2>Verdicts</h2>\n<table class=\"verdicts\">\n<thead><tr><th>status</th><th>claim</th>\
-                <th>expected</th><th>measured</th><th>why</th></tr></thead>\n<tbody>\n");
+                <th class=\"num\">expected</th><th class=\"num\">measured</th><th>why</th></tr></thead>\n<tbody>\n");
     for v in report.verdicts() {
         let c = status_class(v.status);
         let _ = write!(

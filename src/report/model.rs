@@ -242,7 +242,12 @@ fn latency_target(v: &Verdict) -> Option<LatencyTarget> {
     }
     Some(LatencyTarget {
         operation: operation.to_string(),
-        percentile: format!("P{digits}"),
+        // "p999" is P99.9, "p9999" P99.99: two digits, then decimals.
+        percentile: if digits.len() > 2 {
+            format!("P{}.{}", &digits[..2], &digits[2..])
+        } else {
+            format!("P{digits}")
+        },
         target_ms: parse_ms(&v.expected),
         measured_ms: parse_ms(&v.measured),
         status: v.status,

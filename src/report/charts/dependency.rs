@@ -16,7 +16,7 @@ pub fn chart(r: &RunResult, name: &str) -> ChartResult {
     let Some(dep) = r.dependencies.get(name) else {
         return Err(format!("no dependency named {name}").into());
     };
-    let end = r.duration_s.ceil().max(1.0) as u32;
+    let end = r.duration_s.floor().max(1.0) as u32;
     // Seconds the proxy logged nothing are zero, not gaps: that silence is the breaker's signature.
     let per_second = |f: fn(&DependencySecond) -> u64| -> Vec<(f64, f64)> {
         (0..end)
@@ -26,13 +26,8 @@ pub fn chart(r: &RunResult, name: &str) -> ChartResult {
             })
             .collect()
     };
+    // "calls" last and dashed, so the lines it equals (ok, or failed) do not hide it.
     let series = [
-        Series {
-            name: "calls".into(),
-            color: BLUE,
-            dashed: false,
-            points: per_second(|s| s.requests),
-        },
         Series {
             name: "ok".into(),
             color: GREEN,
@@ -51,6 +46,12 @@ pub fn chart(r: &RunResult, name: &str) -> ChartResult {
             dashed: true,
             points: per_second(|s| s.gave_up),
         },
+        Series {
+            name: "calls".into(),
+            color: BLUE,
+            dashed: true,
+            points: per_second(|s| s.requests),
+        },
     ];
     let mut shaded: Vec<(Window, RGBColor)> = fault_windows(r, Some(name))
         .into_iter()
@@ -63,6 +64,7 @@ pub fn chart(r: &RunResult, name: &str) -> ChartResult {
                     from_s: from,
                     to_s: to,
                     label: "breaker open".into(),
+                    row: 1,
                 },
                 PURPLE,
             ));

@@ -117,13 +117,11 @@ fn strip(
                 Rectangle::new([(from, y0), (to, y1)], state_color(s).mix(0.75).filled())
             });
         chart.draw_series(bars)?;
-        let label = format!("breaker {dep}");
+        // backend_coord is absolute; the strip area starts below the main chart.
         let pos = chart.backend_coord(&(0.0, (y0 + y1) / 2.0));
-        area.draw(&Text::new(
-            label,
-            (pos.0 - Y_LABELS as i32 + 4, pos.1 - 7),
-            font(11),
-        ))?;
+        let base = area.get_base_pixel();
+        let at = (pos.0 - base.0 - Y_LABELS as i32 + 2, pos.1 - base.1 - 7);
+        area.draw(&Text::new(dep.to_string(), at, font(12)))?;
     }
     let legend = [
         (BreakerState::Closed, "closed"),

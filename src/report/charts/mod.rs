@@ -40,6 +40,8 @@ pub struct Window {
     pub from_s: f64,
     pub to_s: f64,
     pub label: String,
+    /// Label row from the top (0 or 1), so labels of overlapping windows stay apart.
+    pub row: u8,
 }
 
 /// Fault windows, optionally only those on one dependency.
@@ -51,6 +53,7 @@ pub fn fault_windows(r: &RunResult, dependency: Option<&str>) -> Vec<Window> {
             from_s: f.applied_at_s,
             to_s: f.removed_at_s.unwrap_or(r.duration_s),
             label: format!("{} on {}", f.kind, f.dependency),
+            row: 0,
         })
         .collect()
 }
@@ -117,12 +120,13 @@ pub fn svg(
     Ok(buf)
 }
 
-pub fn font(size: u32) -> TextStyle<'static> {
-    ("sans-serif", size).into_font().color(&INK)
+/// Text of `px` CSS pixels (plotters' SVG backend divides font sizes by 1.24).
+pub fn font(px: u32) -> TextStyle<'static> {
+    ("sans-serif", f64::from(px) * 1.24).into_font().color(&INK)
 }
 
 pub fn label_font() -> TextStyle<'static> {
-    ("sans-serif", 13).into_font().color(&MUTED)
+    font(13).color(&MUTED)
 }
 
 /// Axis limits for a log-scale latency axis that holds every value in `values`.

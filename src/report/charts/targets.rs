@@ -60,8 +60,11 @@ pub fn chart(targets: &[LatencyTarget]) -> ChartResult {
                     status_color(t.status).mix(0.8).filled(),
                 );
                 chart.draw_series(std::iter::once(bar))?;
-                let value = Text::new(axis_ms_short(m), (x0, m + y_hi * 0.045), font(12));
-                chart.draw_series(std::iter::once(value))?;
+                // Above whichever is higher, the bar or the target tick, so neither hides it.
+                let top = m.max(t.target_ms.unwrap_or(0.0));
+                let (px, py) = chart.backend_coord(&(i as f64 + 0.5, top));
+                let centered = font(12).pos(Pos::new(HPos::Center, VPos::Bottom));
+                root.draw(&Text::new(axis_ms_short(m), (px, py - 6), centered))?;
             }
             if let Some(target) = t.target_ms {
                 let tick = PathElement::new(

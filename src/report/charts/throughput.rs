@@ -22,8 +22,10 @@ pub struct Series {
 /// Requests sent, 2xx, 5xx, failed and dropped per second.
 pub fn chart(r: &RunResult) -> ChartResult {
     let per_second = |f: &dyn Fn(&crate::result::TimelineBucket) -> u64| -> Vec<(f64, f64)> {
+        // A trailing second the run did not fill would read as a collapse: leave it out.
         r.timeline
             .iter()
+            .filter(|b| b.t_s == 0 || f64::from(b.t_s) + 1.0 <= r.duration_s + 1e-6)
             .map(|b| (f64::from(b.t_s) + 0.5, f(b) as f64))
             .collect()
     };
@@ -52,7 +54,7 @@ pub fn chart(r: &RunResult) -> ChartResult {
         Series {
             name: "failed (error or unexpected status)".into(),
             color: RED,
-            dashed: false,
+            dashed: true,
             points: per_second(&|b| b.errors),
         },
     ];
@@ -84,7 +86,7 @@ pub fn counts_chart(
         .flat_map(|s| s.points.iter().map(|p| p.1))
         .fold(0.0f64, f64::max)
         .max(1.0)
-        * 1.25;
+        * 1.6;
     svg((WIDTH, HEIGHT), |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(12)
@@ -104,11 +106,10 @@ pub fn counts_chart(
             .x_label_formatter(&|v| format!("{v:.0}"))
             .y_label_formatter(&|v| format!("{v:.0}"))
             .draw()?;
-        for (i, (w, color)) in shaded.iter().enumerate() {
+        for (w, color) in shaded {
             let rect = Rectangle::new([(w.from_s, 0.0), (w.to_s, y_max)], color.mix(0.10).filled());
             chart.draw_series(std::iter::once(rect))?;
-            // Alternate label rows so a breaker window inside a fault window stays readable.
-            let y = y_max * (0.97 - 0.07 * (i % 2) as f64);
+            let y = y_max * (0.97 - 0.07 * f64::from(w.row));
             let label = Text::new(w.label.clone(), (w.from_s + 0.3, y), font(12).color(color));
             chart.draw_series(std::iter::once(label))?;
         }
