@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use redline::result::RunResult;
 
+#[allow(unused_imports)]
 pub use chaos::{chaos_run, Options};
 
 /// tests/fixtures/results/NAME.
