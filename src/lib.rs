@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod engine;
 pub mod demo;
+pub mod report;
 pub mod result;
 pub mod scenario;
 pub mod spec;

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 pub mod run;
 pub mod spec;
+pub mod report;
 
 /// Exit codes shared by every subcommand.
 pub mod exit {
@@ -43,6 +44,8 @@ enum Command {
     ServeReference(serve_reference::Args),
     /// Run the stub UserService the reference service depends on, until Ctrl-C
     ServeDependency(serve_dependency::Args),
+    /// Render a saved result.json again (terminal, md, junit, json, csv, html), optionally against a baseline.
+    Report(report::Args),
 }
 
 /// Parses the command line, runs the subcommand and maps its outcome to an exit code.
@@ -53,6 +56,7 @@ pub fn main() -> ExitCode {
         Command::Spec(args) => spec::execute(args),
         Command::ServeReference(args) => serve_reference::execute(args),
         Command::ServeDependency(args) => serve_dependency::execute(args),
+        Command::Report(args) => report::execute(args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

@@ -1,0 +1,142 @@
+//! Latency percentiles over time for one request, fault windows shaded, and a breaker-state strip
+//! per dependency underneath on the same time axis.
+
+use plotters::prelude::*;
+
+use crate::result::RunResult;
+
+use super::{
+    axis_ms, breaker_states, fault_windows, font, label_font, log_bounds, state_color, svg,
+    BreakerState, ChartResult, AMBER, BLUE, FAULT, GRID, HEIGHT, INK, RED, WIDTH,
+};
+
+const STRIP_ROW: u32 = 22;
+const Y_LABELS: u32 = 78;
+
+/// The chart for request `op`.
+pub fn chart(r: &RunResult, op: &str) -> ChartResult {
+    let deps: Vec<&String> = r.dependencies.keys().collect();
+    let strip_h = if deps.is_empty() {
+        0
+    } else {
+        24 + STRIP_ROW * deps.len() as u32
+    };
+    let points = |f: fn(&crate::result::OpSecond) -> f64| -> Vec<(f64, f64)> {
+        r.timeline
+            .iter()
+            .filter_map(|b| {
+                b.ops
+                    .get(op)
+                    .filter(|s| s.count > 0)
+                    .map(|s| (f64::from(b.t_s) + 0.5, f(s)))
+            })
+            .filter(|(_, v)| *v > 0.0)
+            .collect()
+    };
+    let series = [
+        ("P50", BLUE, points(|s| s.p50_ms)),
+        ("P95", AMBER, points(|s| s.p95_ms)),
+        ("P99", RED, points(|s| s.p99_ms)),
+    ];
+    let x_max = r.duration_s.max(r.timeline.len() as f64).max(1.0);
+    let (y_lo, y_hi) = log_bounds(series.iter().flat_map(|s| s.2.iter().map(|p| p.1)));
+    svg((WIDTH, HEIGHT + strip_h), |root| {
+        let (top, bottom) = root.split_vertically(HEIGHT);
+        let mut chart = ChartBuilder::on(&top)
+            .margin(12)
+            .margin_right(24)
+            .x_label_area_size(34)
+            .y_label_area_size(Y_LABELS)
+            .build_cartesian_2d(0f64..x_max, (y_lo..y_hi).log_scale())?;
+        chart
+            .configure_mesh()
+            .light_line_style(GRID.mix(0.6))
+            .bold_line_style(GRID)
+            .axis_style(INK.mix(0.5))
+            .label_style(label_font())
+            .axis_desc_style(font(13))
+            .x_desc("seconds since start")
+            .y_labels(8)
+            .y_label_formatter(&|v| axis_ms(*v))
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .draw()?;
+        for w in fault_windows(r, None) {
+            let rect = Rectangle::new([(w.from_s, y_lo), (w.to_s, y_hi)], FAULT.mix(0.10).filled());
+            chart.draw_series(std::iter::once(rect))?;
+            let label = Text::new(
+                w.label.clone(),
+                (w.from_s + 0.3, y_hi / 1.5),
+                font(12).color(&RED),
+            );
+            chart.draw_series(std::iter::once(label))?;
+        }
+        for (name, color, pts) in series {
+            let style = color.stroke_width(2);
+            chart
+                .draw_series(LineSeries::new(pts, style))?
+                .label(name)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(GRID)
+            .label_font(font(13))
+            .draw()?;
+        if !deps.is_empty() {
+            strip(&bottom, r, &deps, x_max)?;
+        }
+        Ok(())
+    })
+}
+
+/// One row per dependency: green closed, red open, amber half-open (probe calls).
+fn strip(
+    area: &DrawingArea<SVGBackend, plotters::coord::Shift>,
+    r: &RunResult,
+    deps: &[&String],
+    x_max: f64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let rows = deps.len() as f64;
+    let mut chart = ChartBuilder::on(area)
+        .margin_left(12)
+        .margin_right(24)
+        .margin_top(20)
+        .margin_bottom(4)
+        .y_label_area_size(Y_LABELS)
+        .build_cartesian_2d(0f64..x_max, 0f64..rows)?;
+    for (i, dep) in deps.iter().enumerate() {
+        let y0 = rows - i as f64 - 0.85;
+        let y1 = rows - i as f64 - 0.15;
+        let bars = breaker_states(r, dep)
+            .into_iter()
+            .map(move |(from, to, s)| {
+                Rectangle::new([(from, y0), (to, y1)], state_color(s).mix(0.75).filled())
+            });
+        chart.draw_series(bars)?;
+        // backend_coord is absolute; the strip area starts below the main chart.
+        let pos = chart.backend_coord(&(0.0, (y0 + y1) / 2.0));
+        let base = area.get_base_pixel();
+        let at = (pos.0 - base.0 - Y_LABELS as i32 + 2, pos.1 - base.1 - 7);
+        area.draw(&Text::new(dep.to_string(), at, font(12)))?;
+    }
+    let legend = [
+        (BreakerState::Closed, "closed"),
+        (BreakerState::Open, "open"),
+        (BreakerState::HalfOpen, "half-open probes"),
+    ];
+    let (w, _) = area.dim_in_pixel();
+    let mut x = w as i32 - 330;
+    for (s, name) in legend {
+        area.draw(&Rectangle::new(
+            [(x, 2), (x + 12, 12)],
+            state_color(s).mix(0.75).filled(),
+        ))?;
+        area.draw(&Text::new(name, (x + 16, 1), font(11)))?;
+        x += 26 + 7 * name.len() as i32;
+    }
+    Ok(())
+}

@@ -1,0 +1,137 @@
+//! Throughput and errors over time (requests per second by outcome), fault windows shaded; also
+//! the shared drawing of every per-second count chart.
+
+use plotters::prelude::*;
+use plotters::style::RGBColor;
+
+use crate::result::RunResult;
+
+use super::{
+    fault_windows, font, label_font, svg, ChartResult, Window, AMBER, FAULT, GREEN, GRID, HEIGHT,
+    INK, MUTED, RED, WIDTH,
+};
+
+/// One line of a count chart.
+pub struct Series {
+    pub name: String,
+    pub color: RGBColor,
+    pub dashed: bool,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// Requests sent, 2xx, 5xx, failed and dropped per second.
+pub fn chart(r: &RunResult) -> ChartResult {
+    let per_second = |f: &dyn Fn(&crate::result::TimelineBucket) -> u64| -> Vec<(f64, f64)> {
+        // A trailing second the run did not fill would read as a collapse: leave it out.
+        r.timeline
+            .iter()
+            .filter(|b| b.t_s == 0 || f64::from(b.t_s) + 1.0 <= r.duration_s + 1e-6)
+            .map(|b| (f64::from(b.t_s) + 0.5, f(b) as f64))
+            .collect()
+    };
+    let class = |c: &'static str| {
+        move |b: &crate::result::TimelineBucket| b.status_classes.get(c).copied().unwrap_or(0)
+    };
+    let mut series = vec![
+        Series {
+            name: "sent".into(),
+            color: MUTED,
+            dashed: true,
+            points: per_second(&|b| b.sent),
+        },
+        Series {
+            name: "2xx".into(),
+            color: GREEN,
+            dashed: false,
+            points: per_second(&class("2xx")),
+        },
+        Series {
+            name: "5xx".into(),
+            color: AMBER,
+            dashed: false,
+            points: per_second(&class("5xx")),
+        },
+        Series {
+            name: "failed (error or unexpected status)".into(),
+            color: RED,
+            dashed: true,
+            points: per_second(&|b| b.errors),
+        },
+    ];
+    if r.timeline.iter().any(|b| b.dropped > 0) {
+        series.push(Series {
+            name: "dropped (max in flight)".into(),
+            color: INK,
+            dashed: true,
+            points: per_second(&|b| b.dropped),
+        });
+    }
+    let shaded: Vec<(Window, RGBColor)> = fault_windows(r, None)
+        .into_iter()
+        .map(|w| (w, FAULT))
+        .collect();
+    counts_chart(r, &series, &shaded, "requests / s")
+}
+
+/// A per-second count chart on the run's time axis with `shaded` windows behind the lines.
+pub fn counts_chart(
+    r: &RunResult,
+    series: &[Series],
+    shaded: &[(Window, RGBColor)],
+    y_desc: &str,
+) -> ChartResult {
+    let x_max = r.duration_s.max(r.timeline.len() as f64).max(1.0);
+    let y_max = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .fold(0.0f64, f64::max)
+        .max(1.0)
+        * 1.6;
+    svg((WIDTH, HEIGHT), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .margin(12)
+            .margin_right(24)
+            .x_label_area_size(34)
+            .y_label_area_size(78)
+            .build_cartesian_2d(0f64..x_max, 0f64..y_max)?;
+        chart
+            .configure_mesh()
+            .light_line_style(GRID.mix(0.6))
+            .bold_line_style(GRID)
+            .axis_style(INK.mix(0.5))
+            .label_style(label_font())
+            .axis_desc_style(font(13))
+            .x_desc("seconds since start")
+            .y_desc(y_desc)
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .draw()?;
+        for (w, color) in shaded {
+            let rect = Rectangle::new([(w.from_s, 0.0), (w.to_s, y_max)], color.mix(0.10).filled());
+            chart.draw_series(std::iter::once(rect))?;
+            let y = y_max * (0.97 - 0.07 * f64::from(w.row));
+            let label = Text::new(w.label.clone(), (w.from_s + 0.3, y), font(12).color(color));
+            chart.draw_series(std::iter::once(label))?;
+        }
+        for s in series {
+            let color = s.color;
+            let style = color.stroke_width(2);
+            let drawn = if s.dashed {
+                chart.draw_series(DashedLineSeries::new(s.points.iter().copied(), 6, 4, style))?
+            } else {
+                chart.draw_series(LineSeries::new(s.points.iter().copied(), style))?
+            };
+            drawn.label(s.name.clone()).legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
+            });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(GRID)
+            .label_font(font(13))
+            .draw()?;
+        Ok(())
+    })
+}

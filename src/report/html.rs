@@ -1,0 +1,270 @@
+//! HTML renderer: one self-contained page (inline CSS and SVG, no script, no network) with the
+//! verdict summary on top, the charts, then the tables.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use crate::result::VerdictStatus;
+
+use super::baseline::{self, Change};
+use super::charts;
+use super::model::{Outcome, Report};
+use super::text;
+
+const CSS: &str = include_str!("html.css");
+
+pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let r = &report.result;
+    let mut h = String::with_capacity(256 * 1024);
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{} · {} · redline</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n<main>\n",
+        report.outcome.label(),
+        esc(&r.scenario)
+    );
+    header(report, &mut h);
+    verdicts(report, &mut h);
+    charts_section(report, &mut h);
+    super::html_tables::tables(report, &mut h);
+    comparison(report, &mut h);
+    let _ = write!(
+        h,
+        "<footer>redline · result.json schema v{} · {}</footer>\n</main>\n</body>\n</html>\n",
+        r.schema_version,
+        esc(&r.started_at)
+    );
+    out.write_all(h.as_bytes())
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn status_class(s: VerdictStatus) -> &'static str {
+    match s {
+        VerdictStatus::Pass => "pass",
+        VerdictStatus::Fail => "fail",
+        VerdictStatus::Inconclusive => "inconclusive",
+    }
+}
+
+fn header(report: &Report, h: &mut String) {
+    let r = &report.result;
+    let (class, line) = match report.outcome {
+        Outcome::Measured => ("measured", "No spec judged: measurements only".to_string()),
+        o => (
+            match o {
+                Outcome::Pass => "pass",
+                Outcome::Fail => "fail",
+                _ => "inconclusive",
+            },
+            format!(
+                "{} of {} claims kept",
+                report.counts.pass,
+                report.counts.pass + report.counts.fail + report.counts.inconclusive
+            ),
+        ),
+    };
+    let _ = write!(
+        h,
+        "<header class=\"top {class}\">\n<div class=\"badge\">{}</div>\n<div class=\"title\">\
+         <h1>{}</h1>\n<p class=\"lede\">{line}</p>\n",
+        report.outcome.label(),
+        esc(&r.scenario)
+    );
+    if report.outcome != Outcome::Measured {
+        let c = report.counts;
+        let _ = write!(
+            h,
+            "<p class=\"chips\"><span class=\"chip pass\">{} pass</span><span class=\"chip fail\">{} fail</span>\
+             <span class=\"chip inconclusive\">{} inconclusive</span></p>\n",
+            c.pass, c.fail, c.inconclusive
+        );
+    }
+    h.push_str("</div>\n</header>\n<dl class=\"facts\">\n");
+    let mut facts = vec![
+        (
+            "started",
+            esc(&r.started_at.replacen('T', " ", 1).replace('Z', " UTC")),
+        ),
+        ("duration", text::secs(r.duration_s)),
+        ("requests", text::count(r.totals.sent)),
+        ("throughput", format!("{:.0} req/s", r.totals.rps)),
+        ("errors", text::count(r.totals.errors)),
+        ("seed", r.seed.to_string()),
+    ];
+    if r.totals.dropped > 0 {
+        facts.push(("dropped", text::count(r.totals.dropped)));
+    }
+    if let Some(spec) = &r.spec {
+        facts.push(("spec", esc(spec)));
+    }
+    if r.interrupted {
+        facts.push(("run", "interrupted".into()));
+    }
+    for (k, v) in facts {
+        let _ = write!(h, "<div><dt>{k}</dt><dd>{v}</dd></div>\n");
+    }
+    h.push_str("</dl>\n");
+}
+
+fn verdicts(report: &Report, h: &mut String) {
+    if report.verdicts().is_empty() {
+        return;
+    }
+    h.push_str("<section>\n<h2>Verdicts</h2>\n<table class=\"verdicts\">\n<thead><tr><th>status</th><th>claim</th>\
+                <th class=\"num\">expected</th><th class=\"num\">measured</th><th>why</th></tr></thead>\n<tbody>\n");
+    for v in report.verdicts() {
+        let c = status_class(v.status);
+        let _ = write!(
+            h,
+            "<tr class=\"{c}\"><td><span class=\"pill {c}\">{}</span></td><td><strong>{}</strong>\
+             <div class=\"src\">{} · {}</div></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
+            c,
+            esc(&v.claim),
+            esc(&v.id),
+            esc(&v.source),
+            esc(&v.expected),
+            esc(&v.measured),
+            esc(&v.detail)
+        );
+    }
+    h.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+/// A figure holding one chart, or a visible note when it could not be drawn.
+fn figure(h: &mut String, title: &str, caption: &str, chart: charts::ChartResult) {
+    let _ = write!(
+        h,
+        "<figure>\n<figcaption><h3>{}</h3><p>{}</p></figcaption>\n",
+        esc(title),
+        esc(caption)
+    );
+    match chart {
+        Ok(svg) => h.push_str(&svg),
+        Err(e) => {
+            let _ = write!(
+                h,
+                "<p class=\"note\">chart not drawn: {}</p>",
+                esc(&e.to_string())
+            );
+        }
+    }
+    h.push_str("\n</figure>\n");
+}
+
+fn charts_section(report: &Report, h: &mut String) {
+    let r = &report.result;
+    h.push_str("<section>\n<h2>Charts</h2>\n");
+    if !report.targets.is_empty() {
+        figure(
+            h,
+            "Latency against the spec",
+            "Measured percentile per request (bar, coloured by verdict) and the spec's target (black tick).",
+            charts::targets::chart(&report.targets),
+        );
+    }
+    for op in &report.operations {
+        figure(
+            h,
+            &format!("Latency over time · {}", op.name),
+            "P50 / P95 / P99 of requests settled in each second (log scale). Red bands: fault windows. \
+             Strip: circuit-breaker state per dependency, as seen from outside.",
+            charts::latency::chart(r, &op.name),
+        );
+    }
+    if !r.timeline.is_empty() {
+        figure(
+            h,
+            "Throughput and errors",
+            "Requests per second by outcome. Red bands: fault windows.",
+            charts::throughput::chart(r),
+        );
+    }
+    for name in r.dependencies.keys() {
+        figure(
+            h,
+            &format!("Dependency traffic · {name}"),
+            "Calls per second as the fault proxy saw them. Red bands: faults on this dependency; \
+             purple: breaker open (no calls while clients kept calling).",
+            charts::dependency::chart(r, name),
+        );
+    }
+    let hists: Vec<(&str, &super::histogram::Latency)> = report
+        .operations
+        .iter()
+        .filter_map(|o| o.histogram.as_ref().map(|hist| (o.name.as_str(), hist)))
+        .collect();
+    if !hists.is_empty() {
+        figure(
+            h,
+            "Latency percentile spectrum",
+            "Whole run excluding warmup, from each request's HdrHistogram; the right end is the maximum.",
+            charts::spectrum::chart(&hists),
+        );
+    }
+    h.push_str("</section>\n");
+}
+
+fn comparison(report: &Report, h: &mut String) {
+    let Some(cmp) = &report.comparison else {
+        return;
+    };
+    let _ = write!(
+        h,
+        "<section>\n<h2>Against baseline</h2>\n<p>{} ({}): <strong>{} regression(s) flagged</strong>.</p>\n\
+         <table>\n<thead><tr><th>request</th><th>percentile</th><th class=\"num\">baseline</th>\
+         <th class=\"num\">now</th><th class=\"num\">change</th><th>99% intervals</th><th>judged</th></tr></thead>\n<tbody>\n",
+        esc(&cmp.baseline_scenario),
+        esc(&cmp.baseline_started_at),
+        cmp.regressions()
+    );
+    for row in &cmp.rows {
+        let class = match row.change {
+            Change::Regression => "fail",
+            Change::Improvement => "pass",
+            _ => "",
+        };
+        let ci = |c: Option<(f64, f64)>| {
+            c.map_or("–".to_string(), |(a, b)| {
+                format!("{}–{}", text::ms(a), text::ms(b))
+            })
+        };
+        let _ = write!(
+            h,
+            "<tr class=\"{class}\"><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"src\">then {} · now {}</td><td>{}</td></tr>\n",
+            esc(&row.operation),
+            row.percentile,
+            text::opt_ms(row.baseline_ms),
+            text::opt_ms(row.current_ms),
+            text::change(row.change_pct),
+            ci(row.baseline_ci_ms),
+            ci(row.current_ci_ms),
+            row.change.label()
+        );
+    }
+    let _ = write!(
+        h,
+        "</tbody>\n</table>\n<p class=\"rule\"><strong>Rule.</strong> {}</p>\n",
+        esc(baseline::RULE)
+    );
+    for u in &cmp.unmatched {
+        let _ = write!(h, "<p class=\"note\">not compared: {}</p>\n", esc(u));
+    }
+    h.push_str("</section>\n");
+}

@@ -1,0 +1,236 @@
+//! The HTML report's measurement tables: requests, phases, faults, breaker episodes, dependencies.
+
+use std::fmt::Write as _;
+
+use super::html::esc;
+use super::model::Report;
+use super::text;
+
+pub fn tables(report: &Report, h: &mut String) {
+    h.push_str("<section>\n<h2>Measurements</h2>\n");
+    operations(report, h);
+    phases(report, h);
+    faults(report, h);
+    episodes(report, h);
+    dependencies(report, h);
+    notes(report, h);
+    h.push_str("</section>\n");
+}
+
+fn head(h: &mut String, title: &str, cols: &[&str]) {
+    let _ = write!(h, "<h3>{}</h3>\n<table>\n<thead><tr>", esc(title));
+    for c in cols {
+        // A leading '#' marks a numeric (right-aligned) column.
+        match c.strip_prefix('#') {
+            Some(name) => {
+                let _ = write!(h, "<th class=\"num\">{name}</th>");
+            }
+            None => {
+                let _ = write!(h, "<th>{c}</th>");
+            }
+        }
+    }
+    h.push_str("</tr></thead>\n<tbody>\n");
+}
+
+fn row(h: &mut String, cols: &[&str], cells: &[String]) {
+    h.push_str("<tr>");
+    for (c, cell) in cols.iter().zip(cells) {
+        let class = if c.starts_with('#') {
+            " class=\"num\""
+        } else {
+            ""
+        };
+        let _ = write!(h, "<td{class}>{}</td>", esc(cell));
+    }
+    h.push_str("</tr>\n");
+}
+
+fn end(h: &mut String) {
+    h.push_str("</tbody>\n</table>\n");
+}
+
+fn operations(report: &Report, h: &mut String) {
+    if report.operations.is_empty() {
+        return;
+    }
+    let cols = [
+        "request",
+        "spec operation",
+        "#requests",
+        "#errors",
+        "#P50",
+        "#P95",
+        "#P99",
+        "#P99.9",
+        "#max",
+        "status",
+    ];
+    head(
+        h,
+        "Latency and errors per request (from intended send time, warmup excluded)",
+        &cols,
+    );
+    for op in &report.operations {
+        let l = op.latency;
+        let mut status = text::tally(&op.statuses, 4);
+        if !op.error_kinds.is_empty() {
+            status.push_str(&format!(" · errors {}", text::tally(&op.error_kinds, 3)));
+        }
+        let cells = [
+            op.name.clone(),
+            op.operation.clone().unwrap_or_default(),
+            text::count(op.count),
+            format!("{} ({})", text::count(op.errors), text::pct(op.error_pct)),
+            text::ms(l.p50),
+            text::ms(l.p95),
+            text::ms(l.p99),
+            text::ms(l.p999),
+            text::ms(l.max),
+            status,
+        ];
+        row(h, &cols, &cells);
+    }
+    end(h);
+}
+
+fn phases(report: &Report, h: &mut String) {
+    if report.phases.is_empty() {
+        return;
+    }
+    let cols = [
+        "phase",
+        "kind",
+        "window",
+        "#requests",
+        "#errors",
+        "#5xx",
+        "#P50",
+        "#P99",
+        "#max",
+    ];
+    head(h, "Phases", &cols);
+    for p in &report.phases {
+        let cells = [
+            p.name.clone(),
+            format!("{:?}", p.kind).to_lowercase(),
+            format!("{:.1}–{:.1} s", p.from_s, p.to_s),
+            text::count(p.count),
+            text::pct(p.error_pct),
+            text::count(p.fallbacks_5xx),
+            text::ms(p.p50_ms),
+            text::ms(p.p99_ms),
+            text::ms(p.max_ms),
+        ];
+        row(h, &cols, &cells);
+    }
+    end(h);
+}
+
+fn faults(report: &Report, h: &mut String) {
+    let r = &report.result;
+    if r.faults.is_empty() {
+        return;
+    }
+    let cols = [
+        "dependency",
+        "fault",
+        "parameters",
+        "#from",
+        "#to",
+        "source",
+    ];
+    head(h, "Faults applied", &cols);
+    for f in &r.faults {
+        let cells = [
+            f.dependency.clone(),
+            f.kind.clone(),
+            super::json::compact_params(&f.params),
+            text::secs(f.applied_at_s),
+            f.removed_at_s.map_or("end".into(), text::secs),
+            f.source.clone(),
+        ];
+        row(h, &cols, &cells);
+    }
+    end(h);
+}
+
+fn episodes(report: &Report, h: &mut String) {
+    if report.episodes().is_empty() {
+        h.push_str("<h3>Circuit-breaker episodes</h3>\n<p class=\"note\">None seen: traffic to every dependency \
+                    continued whenever clients called.</p>\n");
+        return;
+    }
+    let cols = [
+        "dependency",
+        "#opened at",
+        "#failures before open",
+        "#open for",
+        "#probes",
+        "outcome",
+    ];
+    head(h, "Circuit-breaker episodes (seen from outside)", &cols);
+    for e in report.episodes() {
+        let cells = [
+            e.dependency.clone(),
+            text::secs(e.opened_at_s),
+            e.failures_before_open.to_string(),
+            e.open_for_s.map_or("until end".into(), text::secs),
+            e.probes.to_string(),
+            e.outcome.clone(),
+        ];
+        row(h, &cols, &cells);
+    }
+    end(h);
+}
+
+fn dependencies(report: &Report, h: &mut String) {
+    let deps = &report.result.dependencies;
+    if deps.is_empty() {
+        return;
+    }
+    let cols = [
+        "dependency",
+        "upstream",
+        "#calls",
+        "outcomes",
+        "faults injected",
+        "caller gave up after",
+    ];
+    head(h, "Dependencies (seen by the fault proxy)", &cols);
+    for (name, d) in deps {
+        let tally = |m: &std::collections::BTreeMap<String, u64>| {
+            let items: Vec<(String, u64)> = m.iter().map(|(k, v)| (k.clone(), *v)).collect();
+            text::tally(&items, 5)
+        };
+        let cells = [
+            name.clone(),
+            format!("{} ({})", d.upstream, d.protocol),
+            text::count(d.requests),
+            tally(&d.outcomes),
+            tally(&d.faults_injected),
+            d.gave_up_ms.map_or("–".into(), |g| {
+                format!(
+                    "P50 {} · P99 {} · max {}",
+                    text::ms(g.p50),
+                    text::ms(g.p99),
+                    text::ms(g.max)
+                )
+            }),
+        ];
+        row(h, &cols, &cells);
+    }
+    end(h);
+}
+
+fn notes(report: &Report, h: &mut String) {
+    let r = &report.result;
+    if r.notes.is_empty() {
+        return;
+    }
+    h.push_str("<h3>Notes</h3>\n<ul class=\"notes\">\n");
+    for n in &r.notes {
+        let _ = writeln!(h, "<li>{}</li>", esc(n));
+    }
+    h.push_str("</ul>\n");
+}

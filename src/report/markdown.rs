@@ -1,0 +1,340 @@
+//! Markdown renderer: the terminal report's content as GitHub-flavoured tables, for a pull-request
+//! comment or a nightly log.
+
+use std::io::{self, Write};
+
+use crate::result::VerdictStatus;
+
+use super::baseline::{self, Change};
+use super::model::{Outcome, Report};
+use super::text;
+
+pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let mut md = String::new();
+    header(report, &mut md);
+    verdicts(report, &mut md);
+    operations(report, &mut md);
+    phases(report, &mut md);
+    faults_and_episodes(report, &mut md);
+    dependencies(report, &mut md);
+    comparison(report, &mut md);
+    notes(report, &mut md);
+    out.write_all(md.as_bytes())
+}
+
+/// Escapes what would break a table cell or start markup.
+fn cell(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('\n', " ")
+        .replace('<', "&lt;")
+}
+
+fn table(md: &mut String, header: &[&str], align: &str, rows: &[Vec<String>]) {
+    md.push_str(&format!("| {} |\n", header.join(" | ")));
+    let seps: Vec<&str> = align
+        .chars()
+        .map(|a| if a == 'r' { "---:" } else { "---" })
+        .collect();
+    md.push_str(&format!("|{}|\n", seps.join("|")));
+    for row in rows {
+        let cells: Vec<String> = row.iter().map(|c| cell(c)).collect();
+        md.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    md.push('\n');
+}
+
+fn icon(s: VerdictStatus) -> &'static str {
+    match s {
+        VerdictStatus::Pass => "✅ pass",
+        VerdictStatus::Fail => "❌ **fail**",
+        VerdictStatus::Inconclusive => "⚠️ inconclusive",
+    }
+}
+
+fn header(report: &Report, md: &mut String) {
+    let r = &report.result;
+    let badge = match report.outcome {
+        Outcome::Pass => "✅ PASS",
+        Outcome::Fail => "❌ FAIL",
+        Outcome::Inconclusive => "⚠️ INCONCLUSIVE",
+        Outcome::Measured => "📏 MEASURED",
+    };
+    md.push_str(&format!("## {badge} · redline · {}\n\n", cell(&r.scenario)));
+    let c = report.counts;
+    if report.outcome == Outcome::Measured {
+        md.push_str("No spec judged: measurements only.\n\n");
+    } else {
+        md.push_str(&format!(
+            "**{} passed · {} failed · {} inconclusive**",
+            c.pass, c.fail, c.inconclusive
+        ));
+        if let Some(spec) = &r.spec {
+            md.push_str(&format!(" against `{spec}`"));
+        }
+        md.push_str("\n\n");
+    }
+    md.push_str(&format!(
+        "{} · {} · seed {} · {} requests · {:.0} req/s · {} errors · {} dropped{}\n\n",
+        r.started_at,
+        text::secs(r.duration_s),
+        r.seed,
+        text::count(r.totals.sent),
+        r.totals.rps,
+        text::count(r.totals.errors),
+        text::count(r.totals.dropped),
+        if r.interrupted {
+            " · **interrupted**"
+        } else {
+            ""
+        }
+    ));
+}
+
+fn verdicts(report: &Report, md: &mut String) {
+    if report.verdicts().is_empty() {
+        return;
+    }
+    md.push_str("### Verdicts\n\n");
+    let rows: Vec<Vec<String>> = report
+        .verdicts()
+        .iter()
+        .map(|v| {
+            vec![
+                icon(v.status).to_string(),
+                v.claim.clone(),
+                v.expected.clone(),
+                v.measured.clone(),
+                v.detail.clone(),
+                format!("`{}`", v.source),
+            ]
+        })
+        .collect();
+    let header = ["status", "claim", "expected", "measured", "why", "source"];
+    table(md, &header, "llllll", &rows);
+}
+
+fn operations(report: &Report, md: &mut String) {
+    if report.operations.is_empty() {
+        return;
+    }
+    md.push_str(
+        "### Latency and errors per request\n\nFrom the intended send time, warmup excluded.\n\n",
+    );
+    let rows: Vec<Vec<String>> = report
+        .operations
+        .iter()
+        .map(|op| {
+            let l = op.latency;
+            vec![
+                op.name.clone(),
+                op.operation.clone().unwrap_or_default(),
+                text::count(op.count),
+                text::pct(op.error_pct),
+                text::ms(l.p50),
+                text::ms(l.p95),
+                text::ms(l.p99),
+                text::ms(l.p999),
+                text::ms(l.max),
+                text::tally(&op.statuses, 4),
+            ]
+        })
+        .collect();
+    let header = [
+        "request",
+        "spec operation",
+        "requests",
+        "errors",
+        "P50",
+        "P95",
+        "P99",
+        "P99.9",
+        "max",
+        "status",
+    ];
+    table(md, &header, "llrrrrrrrl", &rows);
+}
+
+fn phases(report: &Report, md: &mut String) {
+    if report.phases.is_empty() {
+        return;
+    }
+    md.push_str("### Phases\n\n");
+    let rows: Vec<Vec<String>> = report
+        .phases
+        .iter()
+        .map(|p| {
+            vec![
+                p.name.clone(),
+                format!("{:.1}–{:.1} s", p.from_s, p.to_s),
+                text::count(p.count),
+                text::pct(p.error_pct),
+                text::count(p.fallbacks_5xx),
+                text::ms(p.p50_ms),
+                text::ms(p.p99_ms),
+                text::ms(p.max_ms),
+            ]
+        })
+        .collect();
+    let header = [
+        "phase", "window", "requests", "errors", "5xx", "P50", "P99", "max",
+    ];
+    table(md, &header, "llrrrrrr", &rows);
+}
+
+fn faults_and_episodes(report: &Report, md: &mut String) {
+    let r = &report.result;
+    if !r.faults.is_empty() {
+        md.push_str("### Faults applied\n\n");
+        let rows: Vec<Vec<String>> = r
+            .faults
+            .iter()
+            .map(|f| {
+                vec![
+                    f.dependency.clone(),
+                    f.kind.clone(),
+                    super::json::compact_params(&f.params),
+                    format!("{:.1} s", f.applied_at_s),
+                    f.removed_at_s.map_or("end".into(), |t| format!("{t:.1} s")),
+                    f.source.clone(),
+                ]
+            })
+            .collect();
+        table(
+            md,
+            &["dependency", "fault", "parameters", "from", "to", "source"],
+            "llllll",
+            &rows,
+        );
+    }
+    md.push_str("### Circuit-breaker episodes\n\n");
+    if report.episodes().is_empty() {
+        md.push_str(
+            "None seen: traffic to every dependency continued whenever clients called.\n\n",
+        );
+        return;
+    }
+    let rows: Vec<Vec<String>> = report
+        .episodes()
+        .iter()
+        .map(|e| {
+            vec![
+                e.dependency.clone(),
+                text::secs(e.opened_at_s),
+                e.failures_before_open.to_string(),
+                e.open_for_s.map_or("until end".into(), text::secs),
+                e.probes.to_string(),
+                e.outcome.clone(),
+            ]
+        })
+        .collect();
+    let header = [
+        "dependency",
+        "opened at",
+        "failures before",
+        "open for",
+        "probes",
+        "outcome",
+    ];
+    table(md, &header, "lrrrrl", &rows);
+}
+
+fn dependencies(report: &Report, md: &mut String) {
+    let deps = &report.result.dependencies;
+    if deps.is_empty() {
+        return;
+    }
+    md.push_str("### Dependencies (seen by the proxy)\n\n");
+    let rows: Vec<Vec<String>> = deps
+        .iter()
+        .map(|(name, d)| {
+            let sum = |f: fn(&crate::result::DependencySecond) -> u64| {
+                d.per_second.iter().map(f).sum::<u64>()
+            };
+            vec![
+                name.clone(),
+                text::count(d.requests),
+                text::count(sum(|s| s.ok)),
+                text::count(sum(|s| s.failed)),
+                text::count(sum(|s| s.gave_up)),
+                d.gave_up_ms.map_or("–".into(), |g| {
+                    format!("p50 {} · p99 {}", text::ms(g.p50), text::ms(g.p99))
+                }),
+            ]
+        })
+        .collect();
+    let header = [
+        "dependency",
+        "calls",
+        "ok",
+        "failed",
+        "caller gave up",
+        "gave up after",
+    ];
+    table(md, &header, "lrrrrl", &rows);
+}
+
+fn comparison(report: &Report, md: &mut String) {
+    let Some(cmp) = &report.comparison else {
+        return;
+    };
+    md.push_str(&format!(
+        "### Against baseline `{}` ({})\n\n",
+        cmp.baseline_scenario, cmp.baseline_started_at
+    ));
+    let rows: Vec<Vec<String>> = cmp
+        .rows
+        .iter()
+        .map(|r| {
+            let judged = match r.change {
+                Change::Regression => "🔺 **regression**".to_string(),
+                Change::Improvement => "🔻 improvement".to_string(),
+                other => other.label().to_string(),
+            };
+            vec![
+                r.operation.clone(),
+                r.percentile.to_string(),
+                text::opt_ms(r.baseline_ms),
+                text::opt_ms(r.current_ms),
+                text::change(r.change_pct),
+                judged,
+            ]
+        })
+        .collect();
+    table(
+        md,
+        &[
+            "request",
+            "percentile",
+            "baseline",
+            "now",
+            "change",
+            "judged",
+        ],
+        "llrrrl",
+        &rows,
+    );
+    for u in &cmp.unmatched {
+        md.push_str(&format!("- not compared: {}\n", cell(u)));
+    }
+    md.push_str(&format!(
+        "**{} regression(s) flagged.** _Rule:_ {}\n\n",
+        cmp.regressions(),
+        baseline::RULE
+    ));
+}
+
+fn notes(report: &Report, md: &mut String) {
+    let r = &report.result;
+    if r.notes.is_empty() && !r.client_log_truncated {
+        return;
+    }
+    md.push_str("### Notes\n\n");
+    for n in &r.notes {
+        md.push_str(&format!("- {}\n", cell(n)));
+    }
+    if r.client_log_truncated {
+        md.push_str("- client log truncated (a bounded sample is kept)\n");
+    }
+    md.push('\n');
+}

@@ -1,0 +1,322 @@
+//! The report model: everything every renderer shows, computed once from a `RunResult`.
+
+use crate::result::{
+    BreakerEpisode, OperationStats, Percentiles, PhaseKind, RunResult, Verdict, VerdictStatus,
+};
+
+use super::baseline::{self, Comparison};
+use super::histogram::{self, Latency};
+
+/// The run's overall answer, shown first in every format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every verdict passed.
+    Pass,
+    /// At least one verdict failed.
+    Fail,
+    /// None failed, but at least one could not be decided.
+    Inconclusive,
+    /// No spec was judged: the report shows measurements alone.
+    Measured,
+}
+
+impl Outcome {
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Pass => "PASS",
+            Outcome::Fail => "FAIL",
+            Outcome::Inconclusive => "INCONCLUSIVE",
+            Outcome::Measured => "MEASURED",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VerdictCounts {
+    pub pass: usize,
+    pub fail: usize,
+    pub inconclusive: usize,
+}
+
+/// One `[[request]]` of the run, outside warmup.
+#[derive(Debug, Clone)]
+pub struct OperationRow {
+    pub name: String,
+    /// The spec row it exercises, if named.
+    pub operation: Option<String>,
+    pub count: u64,
+    pub errors: u64,
+    pub error_pct: f64,
+    pub latency: Percentiles,
+    /// Responses by status, most frequent first: [("200", 1234), ("503", 87)].
+    pub statuses: Vec<(String, u64)>,
+    /// Failures by kind, most frequent first.
+    pub error_kinds: Vec<(String, u64)>,
+    /// The decoded latency histogram (None when absent or unreadable).
+    pub histogram: Option<Latency>,
+}
+
+/// One phase of the run, all operations together.
+#[derive(Debug, Clone)]
+pub struct PhaseRow {
+    pub name: String,
+    pub kind: PhaseKind,
+    pub from_s: f64,
+    pub to_s: f64,
+    pub count: u64,
+    pub errors: u64,
+    pub error_pct: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    /// Responses per status class ("5xx": n), summed over the phase's timeline seconds.
+    pub fallbacks_5xx: u64,
+}
+
+/// A latency target from a verdict (`latency.<op>.p99`), for the target-vs-measured chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatencyTarget {
+    pub operation: String,
+    /// "P50", "P95", "P99" ...
+    pub percentile: String,
+    pub target_ms: Option<f64>,
+    pub measured_ms: Option<f64>,
+    pub status: VerdictStatus,
+}
+
+/// Everything the renderers show.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The run as recorded (the JSON renderer writes it back unchanged).
+    pub result: RunResult,
+    pub outcome: Outcome,
+    pub counts: VerdictCounts,
+    pub operations: Vec<OperationRow>,
+    pub phases: Vec<PhaseRow>,
+    pub targets: Vec<LatencyTarget>,
+    /// Present when a baseline result was given.
+    pub comparison: Option<Comparison>,
+}
+
+impl Report {
+    /// Builds the model of one run.
+    pub fn new(result: &RunResult) -> Report {
+        let counts = count_verdicts(&result.verdicts);
+        let outcome = if result.verdicts.is_empty() {
+            Outcome::Measured
+        } else if counts.fail > 0 {
+            Outcome::Fail
+        } else if counts.inconclusive > 0 {
+            Outcome::Inconclusive
+        } else {
+            Outcome::Pass
+        };
+        Report {
+            result: result.clone(),
+            outcome,
+            counts,
+            operations: result
+                .operations
+                .iter()
+                .map(|(name, s)| operation_row(name, s))
+                .collect(),
+            phases: result.phases.iter().map(|p| phase_row(result, p)).collect(),
+            targets: result.verdicts.iter().filter_map(latency_target).collect(),
+            comparison: None,
+        }
+    }
+
+    /// Builds the model of one run compared with an older one.
+    pub fn with_baseline(result: &RunResult, baseline: &RunResult) -> Report {
+        let mut report = Report::new(result);
+        report.comparison = Some(baseline::compare(result, baseline));
+        report
+    }
+
+    pub fn verdicts(&self) -> &[Verdict] {
+        &self.result.verdicts
+    }
+
+    pub fn episodes(&self) -> &[BreakerEpisode] {
+        &self.result.breaker_episodes
+    }
+
+    /// True when a baseline comparison flagged at least one regression.
+    pub fn has_regression(&self) -> bool {
+        self.comparison
+            .as_ref()
+            .is_some_and(|c| c.regressions() > 0)
+    }
+}
+
+fn count_verdicts(verdicts: &[Verdict]) -> VerdictCounts {
+    let mut c = VerdictCounts::default();
+    for v in verdicts {
+        match v.status {
+            VerdictStatus::Pass => c.pass += 1,
+            VerdictStatus::Fail => c.fail += 1,
+            VerdictStatus::Inconclusive => c.inconclusive += 1,
+        }
+    }
+    c
+}
+
+fn sorted_desc(map: &std::collections::BTreeMap<String, u64>) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = map.iter().map(|(k, n)| (k.clone(), *n)).collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v
+}
+
+fn pct(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        100.0 * part as f64 / whole as f64
+    }
+}
+
+fn operation_row(name: &str, s: &OperationStats) -> OperationRow {
+    OperationRow {
+        name: name.to_string(),
+        operation: s.operation.clone(),
+        count: s.count,
+        errors: s.errors,
+        error_pct: pct(s.errors, s.count),
+        latency: s.latency_ms,
+        statuses: sorted_desc(&s.status),
+        error_kinds: sorted_desc(&s.error_kinds),
+        histogram: histogram::decode(&s.histogram).ok(),
+    }
+}
+
+fn phase_row(result: &RunResult, p: &crate::result::PhaseStats) -> PhaseRow {
+    let count = p.operations.values().map(|o| o.count).sum();
+    let errors = p.operations.values().map(|o| o.errors).sum();
+    // Merge the operations' histograms for true phase percentiles; if none decodes, fall back
+    // to the worst operation's figures (an upper bound, never an average of percentiles).
+    let merged = histogram::merge(p.operations.values().map(|o| o.histogram.as_str()));
+    let (p50_ms, p99_ms, max_ms) = match merged {
+        Some(h) if !h.is_empty() => (
+            histogram::quantile_ms(&h, 0.5),
+            histogram::quantile_ms(&h, 0.99),
+            h.max() as f64 / 1000.0,
+        ),
+        _ => p.operations.values().fold((0.0, 0.0, 0.0), |acc, o| {
+            (
+                f64::max(acc.0, o.latency_ms.p50),
+                f64::max(acc.1, o.latency_ms.p99),
+                f64::max(acc.2, o.latency_ms.max),
+            )
+        }),
+    };
+    let fallbacks_5xx = result
+        .timeline
+        .iter()
+        .filter(|b| f64::from(b.t_s) >= p.from_s && f64::from(b.t_s) < p.to_s)
+        .map(|b| b.status_classes.get("5xx").copied().unwrap_or(0))
+        .sum();
+    PhaseRow {
+        name: p.name.clone(),
+        kind: p.kind,
+        from_s: p.from_s,
+        to_s: p.to_s,
+        count,
+        errors,
+        error_pct: pct(errors, count),
+        p50_ms,
+        p99_ms,
+        max_ms,
+        fallbacks_5xx,
+    }
+}
+
+/// Reads `latency.<operation>.<pNN>` verdicts; any other id is not a latency target.
+fn latency_target(v: &Verdict) -> Option<LatencyTarget> {
+    let rest = v.id.strip_prefix("latency.")?;
+    let (operation, pname) = rest.rsplit_once('.')?;
+    let digits = pname
+        .strip_prefix('p')
+        .or_else(|| pname.strip_prefix('P'))?;
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    Some(LatencyTarget {
+        operation: operation.to_string(),
+        // "p999" is P99.9, "p9999" P99.99: two digits, then decimals.
+        percentile: if digits.len() > 2 {
+            format!("P{}.{}", &digits[..2], &digits[2..])
+        } else {
+            format!("P{digits}")
+        },
+        target_ms: parse_ms(&v.expected),
+        measured_ms: parse_ms(&v.measured),
+        status: v.status,
+    })
+}
+
+/// The first duration in a phrase such as "≤ 120 ms", "p99 0.25 s" or "850µs", in milliseconds.
+/// A bare number is taken as milliseconds; a leading "p99"-style label is skipped.
+pub fn parse_ms(text: &str) -> Option<f64> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        let after_letter = i > 0 && (bytes[i - 1] as char).is_ascii_alphabetic();
+        if c.is_ascii_digit() && !after_letter {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
+                i += 1;
+            }
+            let value: f64 = text[start..i].parse().ok()?;
+            let unit: String = text[i..]
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_alphabetic())
+                .collect();
+            return Some(match unit.as_str() {
+                "s" | "sec" | "secs" | "second" | "seconds" => value * 1000.0,
+                "us" | "µs" | "μs" => value / 1000.0,
+                "m" | "min" => value * 60_000.0,
+                _ => value,
+            });
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_durations_in_the_verdict_phrasing() {
+        assert_eq!(parse_ms("≤ 120 ms"), Some(120.0));
+        assert_eq!(parse_ms("p99 ≤ 0.25 s"), Some(250.0));
+        assert_eq!(parse_ms("850µs"), Some(0.85));
+        assert_eq!(parse_ms("47.3"), Some(47.3));
+        assert_eq!(parse_ms("no samples"), None);
+    }
+
+    #[test]
+    fn reads_latency_targets_only_from_latency_ids() {
+        let v = Verdict {
+            id: "latency.get-user.p99".into(),
+            claim: String::new(),
+            source: String::new(),
+            expected: "≤ 200 ms".into(),
+            measured: "143.2 ms".into(),
+            status: VerdictStatus::Pass,
+            detail: String::new(),
+        };
+        let t = latency_target(&v).unwrap();
+        assert_eq!(t.operation, "get-user");
+        assert_eq!(t.percentile, "P99");
+        assert_eq!(t.target_ms, Some(200.0));
+        let other = Verdict {
+            id: "breaker.userservice.failure_threshold".into(),
+            ..v
+        };
+        assert_eq!(latency_target(&other), None);
+    }
+}

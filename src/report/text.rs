@@ -1,0 +1,243 @@
+//! Number formatting, word wrapping and fixed-width tables shared by the text renderers.
+
+use crate::result::VerdictStatus;
+
+/// A latency for people: "0.85 ms", "4.27 ms", "31.6 ms", "143 ms", "1.25 s".
+pub fn ms(v: f64) -> String {
+    if !v.is_finite() {
+        return "–".to_string();
+    }
+    if v >= 1000.0 {
+        format!("{:.2} s", v / 1000.0)
+    } else if v >= 100.0 {
+        format!("{v:.0} ms")
+    } else if v >= 10.0 {
+        format!("{v:.1} ms")
+    } else {
+        format!("{v:.2} ms")
+    }
+}
+
+pub fn opt_ms(v: Option<f64>) -> String {
+    v.map(ms).unwrap_or_else(|| "–".to_string())
+}
+
+/// A count with thousands separators: 12,345.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A percentage with precision where it matters: "0%", "0.04%", "2.3%", "41%".
+pub fn pct(p: f64) -> String {
+    if p == 0.0 {
+        "0%".to_string()
+    } else if p < 1.0 {
+        format!("{p:.2}%")
+    } else if p < 10.0 {
+        format!("{p:.1}%")
+    } else {
+        format!("{p:.0}%")
+    }
+}
+
+pub fn secs(s: f64) -> String {
+    format!("{s:.1} s")
+}
+
+/// A signed relative change: "+12.4%", "−3.1%".
+pub fn change(p: Option<f64>) -> String {
+    match p {
+        None => "–".to_string(),
+        Some(p) if p < 0.0 => format!("−{:.1}%", -p),
+        Some(p) => format!("+{p:.1}%"),
+    }
+}
+
+pub fn status_label(s: VerdictStatus) -> &'static str {
+    match s {
+        VerdictStatus::Pass => "PASS",
+        VerdictStatus::Fail => "FAIL",
+        VerdictStatus::Inconclusive => "INCONCLUSIVE",
+    }
+}
+
+/// "200×1,234 · 503×87", at most `max` entries.
+pub fn tally(items: &[(String, u64)], max: usize) -> String {
+    let mut parts: Vec<String> = items
+        .iter()
+        .take(max)
+        .map(|(k, n)| format!("{k}×{}", count(*n)))
+        .collect();
+    if items.len() > max {
+        parts.push(format!("+{} more", items.len() - max));
+    }
+    parts.join(" · ")
+}
+
+fn width(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// Wraps `text` into lines of at most `width` characters, splitting over-long words.
+pub fn wrap(text: &str, max: usize) -> Vec<String> {
+    let max = max.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in glue_units(text) {
+        let mut word: Vec<char> = word.chars().collect();
+        while word.len() > max {
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            lines.push(word.drain(..max).collect());
+        }
+        let word: String = word.into_iter().collect();
+        if !line.is_empty() && width(&line) + 1 + width(&word) > max {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// Words of `text`, with a unit kept on the number before it ("250 ms" never splits).
+fn glue_units(text: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for w in text.split_whitespace() {
+        let unit = matches!(
+            w.trim_end_matches([',', ')', '.', ';']),
+            "ms" | "s" | "µs" | "%" | "req/s"
+        );
+        match words.last_mut() {
+            Some(prev) if unit && prev.ends_with(|c: char| c.is_ascii_digit()) => {
+                prev.push(' ');
+                prev.push_str(w);
+            }
+            _ => words.push(w.to_string()),
+        }
+    }
+    words
+}
+
+/// Pads (or leaves) `s` to `w` characters, on the left when `right`.
+pub fn pad(s: &str, w: usize, right: bool) -> String {
+    let fill = " ".repeat(w.saturating_sub(width(s)));
+    if right {
+        format!("{fill}{s}")
+    } else {
+        format!("{s}{fill}")
+    }
+}
+
+/// One column of a fixed-width table.
+#[derive(Debug, Clone, Copy)]
+pub struct Col {
+    pub header: &'static str,
+    pub width: usize,
+    pub right: bool,
+}
+
+pub const fn col(header: &'static str, width: usize) -> Col {
+    Col {
+        header,
+        width,
+        right: false,
+    }
+}
+
+pub const fn rcol(header: &'static str, width: usize) -> Col {
+    Col {
+        header,
+        width,
+        right: true,
+    }
+}
+
+/// Renders a table indented by two spaces; cells wrap within their column. `style` gets
+/// (row, column, padded cell) and may add colour around it without changing its width.
+pub fn table(
+    cols: &[Col],
+    rows: &[Vec<String>],
+    style: &dyn Fn(usize, usize, String) -> String,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let header: Vec<String> = cols
+        .iter()
+        .map(|c| pad(c.header, c.width, c.right))
+        .collect();
+    out.push(format!("  {}", header.join("  ").trim_end()));
+    for (r, row) in rows.iter().enumerate() {
+        let wrapped: Vec<Vec<String>> = cols
+            .iter()
+            .zip(row)
+            .map(|(c, cell)| wrap(cell, c.width))
+            .collect();
+        let height = wrapped.iter().map(Vec::len).max().unwrap_or(1);
+        for l in 0..height {
+            let cells: Vec<String> = cols
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let text = wrapped
+                        .get(i)
+                        .and_then(|w| w.get(l))
+                        .map_or("", String::as_str);
+                    let padded = pad(text, c.width, c.right);
+                    if text.is_empty() {
+                        padded
+                    } else {
+                        style(r, i, padded)
+                    }
+                })
+                .collect();
+            out.push(format!("  {}", cells.join("  ")).trim_end().to_string());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_numbers_for_people() {
+        assert_eq!(ms(0.853), "0.85 ms");
+        assert_eq!(ms(143.4), "143 ms");
+        assert_eq!(ms(1250.0), "1.25 s");
+        assert_eq!(count(1234567), "1,234,567");
+        assert_eq!(count(12), "12");
+        assert_eq!(pct(0.0), "0%");
+        assert_eq!(change(Some(-3.14)), "−3.1%");
+    }
+
+    #[test]
+    fn wraps_and_splits_long_words() {
+        assert_eq!(wrap("a bb ccc dddd", 6), vec!["a bb", "ccc", "dddd"]);
+        assert_eq!(wrap("abcdefgh", 3), vec!["abc", "def", "gh"]);
+        assert_eq!(wrap("", 5), vec![""]);
+    }
+
+    #[test]
+    fn tables_never_exceed_their_width() {
+        let cols = [col("A", 5), rcol("B", 4)];
+        let rows = vec![vec!["one two three".to_string(), "12".to_string()]];
+        let lines = table(&cols, &rows, &|_, _, s| s);
+        assert!(lines.iter().all(|l| l.chars().count() <= 2 + 5 + 2 + 4));
+        assert_eq!(lines.len(), 1 + 3);
+    }
+}

@@ -1,0 +1,148 @@
+//! `redline report` as users run it: the real binary, real files, exit codes.
+
+mod report_common;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use report_common::fixture_path;
+
+fn redline(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_redline"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run redline")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("redline-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn fixture(name: &str) -> String {
+    fixture_path(name).to_string_lossy().into_owned()
+}
+
+#[test]
+fn renders_a_saved_result_to_the_terminal() {
+    let out = redline(&["report", &fixture("chaos.json")]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("FAIL"));
+    assert!(text.contains("Breaker stays open 30 s"));
+    assert!(!text.contains('\x1b'), "NO_COLOR and a pipe: no colour");
+}
+
+#[test]
+fn writes_every_format_into_the_out_folder() {
+    let dir = tmp("all");
+    let d = dir.to_string_lossy().into_owned();
+    let out = redline(&[
+        "report",
+        &fixture("chaos.json"),
+        "--format",
+        "terminal,md,junit,json,csv,html",
+        "--out",
+        &d,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in [
+        "report.txt",
+        "report.md",
+        "junit.xml",
+        "result.json",
+        "timeline.csv",
+        "report.html",
+    ] {
+        assert!(dir.join(f).metadata().unwrap().len() > 100, "{f}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_missing_result_is_bad_input() {
+    let out = redline(&["report", "/nonexistent/result.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("cannot read /nonexistent/result.json"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_invalid_result_is_bad_input_with_line_and_column() {
+    let dir = tmp("invalid");
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("result.json");
+    std::fs::write(&bad, "{\n  \"schema_version\": 1,\n  \"scenario\": 42\n}\n").unwrap();
+    let out = redline(&["report", &bad.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("result.json:3:"), "{err}");
+    assert!(err.contains("not a redline result.json"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_unknown_format_or_files_without_out_is_bad_input() {
+    let out = redline(&["report", &fixture("chaos.json"), "--format", "pdf"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown report format `pdf`"));
+    let out = redline(&["report", &fixture("chaos.json"), "--format", "html"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--out"));
+}
+
+#[test]
+fn a_regression_fails_only_when_asked() {
+    let slower = fixture("chaos-slower.json");
+    let base = fixture("chaos.json");
+    let out = redline(&["report", &slower, "--baseline", &base]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("regression"));
+    let out = redline(&[
+        "report",
+        &slower,
+        "--baseline",
+        &base,
+        "--fail-on-regression",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = redline(&[
+        "report",
+        &fixture("chaos-rerun.json"),
+        "--baseline",
+        &base,
+        "--fail-on-regression",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn a_missing_baseline_is_bad_input() {
+    let out = redline(&[
+        "report",
+        &fixture("chaos.json"),
+        "--baseline",
+        "/nonexistent/old.json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -1,0 +1,243 @@
+//! Every renderer's output read back as data: JSON into RunResult, JUnit into quick-junit's
+//! types, CSV into rows, the HTML checked self-contained with well-formed SVGs.
+
+mod report_common;
+
+use redline::report::{self, Format, Report};
+use redline::result::VerdictStatus;
+use report_common::load_fixture;
+
+fn render(format: Format, report: &Report) -> String {
+    let mut out = Vec::new();
+    format.write(report, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn json_is_the_result_itself() {
+    for name in ["chaos.json", "nospec.json"] {
+        let result = load_fixture(name);
+        let json = render(Format::Json, &Report::new(&result));
+        let back: redline::result::RunResult = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, result, "{name}");
+    }
+}
+
+#[test]
+fn junit_has_one_case_per_verdict_with_the_detail_as_failure_message() {
+    let result = load_fixture("chaos.json");
+    let xml = render(Format::Junit, &Report::new(&result));
+    let junit = quick_junit::Report::deserialize_from_str(&xml).expect("valid JUnit XML");
+    assert_eq!(junit.test_suites.len(), 1);
+    let suite = &junit.test_suites[0];
+    assert_eq!(suite.test_cases.len(), result.verdicts.len());
+    let fails = result
+        .verdicts
+        .iter()
+        .filter(|v| v.status == VerdictStatus::Fail)
+        .count();
+    assert_eq!(suite.failures, fails);
+    for (case, v) in suite.test_cases.iter().zip(&result.verdicts) {
+        assert!(
+            case.name.as_str().starts_with(&v.id),
+            "{:?} vs {}",
+            case.name,
+            v.id
+        );
+        match (&case.status, v.status) {
+            (quick_junit::TestCaseStatus::Success { .. }, VerdictStatus::Pass) => {}
+            (
+                quick_junit::TestCaseStatus::NonSuccess { kind, message, .. },
+                VerdictStatus::Fail,
+            ) => {
+                assert_eq!(*kind, quick_junit::NonSuccessKind::Failure);
+                assert_eq!(
+                    message.as_ref().map(|m| m.as_str()),
+                    Some(v.detail.as_str())
+                );
+            }
+            (quick_junit::TestCaseStatus::Skipped { message, .. }, VerdictStatus::Inconclusive) => {
+                assert!(message.as_ref().unwrap().as_str().contains(&v.detail));
+            }
+            (status, expected) => panic!("{}: {status:?} for a {expected:?} verdict", v.id),
+        }
+    }
+}
+
+#[test]
+fn junit_without_a_spec_is_one_passing_case() {
+    let xml = render(Format::Junit, &Report::new(&load_fixture("nospec.json")));
+    let junit = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+    let suite = &junit.test_suites[0];
+    assert_eq!(suite.test_cases.len(), 1);
+    assert_eq!(suite.failures, 0);
+}
+
+#[test]
+fn csv_has_one_row_per_second_and_consistent_columns() {
+    let result = load_fixture("chaos.json");
+    let csv = render(Format::Csv, &Report::new(&result));
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), result.timeline.len() + 1);
+    let header = &rows[0];
+    assert!(rows.iter().all(|r| r.len() == header.len()));
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    let (t, fivexx, dep) = (
+        col("t_s"),
+        col("status_5xx"),
+        col("dep.UserService.requests"),
+    );
+    for (row, bucket) in rows[1..].iter().zip(&result.timeline) {
+        assert_eq!(row[t], bucket.t_s.to_string());
+        assert_eq!(
+            row[fivexx].parse::<u64>().unwrap(),
+            bucket.status_classes.get("5xx").copied().unwrap_or(0)
+        );
+    }
+    // The breaker's signature survives the round trip: seconds with client 5xx and no dependency calls.
+    assert!(rows[1..]
+        .iter()
+        .any(|r| r[dep] == "0" && r[fivexx].parse::<u64>().unwrap() > 100));
+}
+
+fn assert_self_contained(html: &str) {
+    let lower = html.to_ascii_lowercase();
+    for needle in [
+        "src=\"http",
+        "href=\"http",
+        "src='http",
+        "href='http",
+        "url(http",
+        "@import",
+        "@font-face",
+        "<script",
+        "<link",
+    ] {
+        assert!(
+            !lower.contains(needle),
+            "the HTML references the outside: {needle}"
+        );
+    }
+    // xmlns is a name, not a fetch; anything else naming a URL is suspect.
+    for scheme in ["http://", "https://", "//fonts.", "data:font"] {
+        for (i, _) in lower.match_indices(scheme) {
+            let url: String = lower[i..].chars().take(40).collect();
+            assert!(lower[..i].ends_with("xmlns=\""), "URL in the HTML: {url}");
+        }
+    }
+}
+
+fn svgs(html: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<svg") {
+        let end =
+            rest[start..].find("</svg>").expect("every <svg> is closed") + start + "</svg>".len();
+        out.push(&rest[start..end]);
+        rest = &rest[end..];
+    }
+    out
+}
+
+#[test]
+fn html_is_self_contained_and_every_svg_is_well_formed() {
+    for (name, charts) in [("chaos.json", 6), ("nospec.json", 5)] {
+        let html = render(Format::Html, &Report::new(&load_fixture(name)));
+        assert!(html.starts_with("<!DOCTYPE html>"));
+        assert_self_contained(&html);
+        let found = svgs(&html);
+        assert_eq!(found.len(), charts, "{name}: charts drawn");
+        for svg in found {
+            let doc = roxmltree::Document::parse(svg).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(doc.root_element().tag_name().name(), "svg");
+            assert!(
+                doc.descendants().filter(|n| n.has_tag_name("text")).count() > 5,
+                "axes are labelled"
+            );
+        }
+        assert!(!html.contains("chart not drawn"), "{name}");
+    }
+}
+
+#[test]
+fn html_shows_the_verdicts_first_and_escapes_text() {
+    let mut result = load_fixture("chaos.json");
+    result.verdicts[0].detail = "<script>alert(1)</script> & more".into();
+    let html = render(Format::Html, &Report::new(&result));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; more"));
+    assert_self_contained(&html);
+    let verdicts = html.find("<h2>Verdicts</h2>").unwrap();
+    assert!(verdicts < html.find("<h2>Charts</h2>").unwrap());
+    assert!(
+        html.find("FAIL").unwrap() < verdicts,
+        "the outcome badge comes first"
+    );
+}
+
+#[test]
+fn terminal_fits_80_columns_and_colours_only_when_asked() {
+    let r = Report::new(&load_fixture("chaos.json"));
+    let plain = render(Format::Terminal, &r);
+    assert!(!plain.contains('\x1b'));
+    for line in plain.lines() {
+        assert!(
+            line.chars().count() <= 80,
+            "{} columns: {line}",
+            line.chars().count()
+        );
+    }
+    let mut colored = Vec::new();
+    report::terminal::write_styled(&r, &mut colored, true).unwrap();
+    let colored = String::from_utf8(colored).unwrap();
+    assert!(colored.contains("\x1b[1;31m"), "fails are red");
+    assert!(colored.contains("\x1b[32m"), "passes are green");
+}
+
+#[test]
+fn write_all_writes_each_format_to_its_file() {
+    let dir = std::env::temp_dir().join(format!("redline-report-test-{}", std::process::id()));
+    let result = load_fixture("chaos.json");
+    let written = report::write_all(&result, &dir, &Format::ALL).unwrap();
+    let names: Vec<String> = written
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "report.txt",
+            "report.md",
+            "junit.xml",
+            "result.json",
+            "timeline.csv",
+            "report.html"
+        ]
+    );
+    let back: redline::result::RunResult =
+        serde_json::from_slice(&std::fs::read(dir.join("result.json")).unwrap()).unwrap();
+    assert_eq!(back, result);
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "no temp files left");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn formats_parse_from_the_command_line_spelling() {
+    assert_eq!(
+        report::parse_formats("terminal,md,junit,json,csv,html,md").unwrap(),
+        Format::ALL.to_vec()
+    );
+    assert!(report::parse_formats("pdf")
+        .unwrap_err()
+        .to_string()
+        .contains("pdf"));
+}
