@@ -5,3 +5,4 @@
 pub mod cli;
 pub mod result;
 pub mod spec;
+pub mod verdict;
