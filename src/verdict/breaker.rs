@@ -157,6 +157,13 @@ fn calls_per_request(result: &RunResult, before: &[LogEntry], first_fault_ms: f6
 }
 
 /// Completions in the order the service learned them: (end_ms, failed, arrival index).
+/// Median gap between the calls of the two seconds before call `i` (how soon the next was due).
+fn local_gap_ms(log: &[LogEntry], i: usize) -> Option<f64> {
+    let a_i = log[i].t_ms;
+    let start = log.partition_point(|e| e.t_ms <= a_i - 2000.0);
+    evidence::median_gap_ms(&log[start..=i])
+}
+
 fn completions(log: &[LogEntry]) -> Vec<(f64, bool, usize)> {
     let mut out: Vec<(f64, bool, usize)> =
         log.iter().enumerate().map(|(i, e)| (evidence::end_ms(e), evidence::is_failure(e), i)).collect();
@@ -182,20 +189,20 @@ fn find_episodes(result: &RunResult, obs: &mut Observation, slack: f64) {
             i += 1;
             continue;
         }
-        let candidates: Vec<usize> = (0..ends.len())
-            .filter(|&k| ends[k].1 && ends[k].0 > a_i && ends[k].0 <= (a_i + slack).min(gap_end))
-            .collect();
-        let Some(&first) = candidates.first() else {
-            let hung = obs.log[..=i].iter().filter(|e| evidence::end_ms(e) > gap_end && e.gave_up_ms.is_none()).count();
+        // The opening is a failure the service learned of after the last admitted call and well
+        // before traffic resumed; a gap whose first failure lands at its end is a stall.
+        let first = (0..ends.len()).find(|&k| ends[k].1 && ends[k].0 > a_i && ends[k].0 < gap_end);
+        let open_enough = |k: usize| gap_end - ends[k].0 >= (0.5 * (gap_end - a_i)).min(1000.0);
+        let Some(first) = first.filter(|&k| open_enough(k)) else {
+            let hung = obs.log[..=i].iter().filter(|e| evidence::end_ms(e) > a_i && evidence::is_failure(e)).count();
             obs.stalls.push(Stall { from_ms: a_i, to_ms: gap_end, hung_calls: hung as u64 });
             i += 1;
             continue;
         };
-        let last = *candidates.last().unwrap_or(&first);
-        let trigger = match obs.episodes.last() {
-            Some(prev) if prev.outcome == Outcome::Reopened => Trigger::Probe,
-            _ => Trigger::Threshold,
-        };
+        // Other failures learned before the next call would have come could equally have opened it.
+        let horizon = ends[first].0.max(a_i + local_gap_ms(&obs.log, i).unwrap_or(slack));
+        let last = (first..ends.len()).take_while(|&k| ends[k].0 <= horizon).filter(|&k| ends[k].1).last().unwrap_or(first);
+        let trigger = Trigger::Threshold;
         let ep = build_episode(obs, &ends, i, since, (first, last), next_t, trigger);
         since = ep.resumed_at_ms.unwrap_or(f64::INFINITY);
         obs.episodes.push(ep);
@@ -310,8 +317,8 @@ fn settle_outcomes(result: &RunResult, obs: &mut Observation, ends: &[(f64, bool
             Some(t) => first_success.map_or(true, |s| s > t),
             None => false,
         };
-        let ep = &mut obs.episodes[e];
         if reopened && admitted.iter().all(evidence::is_failure) {
+            obs.episodes[e + 1].trigger = Trigger::Probe;
             let reopen_at = obs.episodes[e + 1].opened_at_ms;
             let ep = &mut obs.episodes[e];
             ep.outcome = Outcome::Reopened;
@@ -319,6 +326,7 @@ fn settle_outcomes(result: &RunResult, obs: &mut Observation, ends: &[(f64, bool
             ep.demand_during_probes = evidence::client_sends(result, resumed, reopen_at) * obs.calls_per_request;
         } else {
             let decided = first_success.unwrap_or(f64::INFINITY);
+            let ep = &mut obs.episodes[e];
             ep.outcome = Outcome::Closed;
             ep.probes = obs.log[start..].iter().take_while(|x| x.t_ms <= decided).count() as u64;
             ep.demand_during_probes =

@@ -20,10 +20,9 @@ pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) 
     let n64 = u64::from(n);
     let measured = eps
         .iter()
-        .map(|e| format!("{} at {}", count(e), fmt_t(e.opened_at_ms)))
+        .map(|e| format!("{} failed call(s) in a row, then open at {}", count(e), fmt_t(e.opened_at_ms)))
         .collect::<Vec<_>>()
-        .join(", ");
-    let measured = format!("opened after {measured} consecutive failed call(s)");
+        .join("; ");
     let claim = format!("The breaker on {dep} opens after {n} consecutive failed calls");
     let expected = format!("{n} consecutive failed calls");
     let bad = eps.iter().enumerate().find(|(_, e)| !(e.failures_min <= n64 && n64 <= e.failures_max));

@@ -61,6 +61,9 @@ pub fn wait_bounds(expected: f64, jitter: f64) -> (f64, f64) {
     (expected * (1.0 - jitter) - 10.0, expected * (1.0 + jitter) + (0.05 * expected).max(25.0))
 }
 
+/// Fewest retry waits for a passing backoff verdict (a failing one needs only one early retry).
+const MIN_WAITS: usize = 5;
+
 /// One client request's attempts at the dependency.
 struct Group<'a> {
     attempts: Vec<&'a LogEntry>,
@@ -160,8 +163,9 @@ fn count_verdict(result: &RunResult, obs: &Observation, p: &RetryPolicy, groups:
     }
     if complete.len() < 3 {
         let detail = format!(
-            "Only {} request(s) failed on every attempt to {dep} without the breaker cutting them short; at least 3 \
-             are needed: make the fault fail every call for longer.",
+            "Only {} request(s) failed on every attempt to {dep} without the breaker cutting their retries short; at \
+             least 3 are needed: use a fault that fails only some calls (probability 0.3–0.5) so requests retry \
+             while the breaker stays closed.",
             complete.len()
         );
         return verdict(id, claim, source, expected, measured, Inconclusive, detail);
@@ -206,6 +210,7 @@ fn spacing_verdict(obs: &Observation, p: &RetryPolicy, groups: &[Group], base: S
         let detail = format!("No request retried a call to {dep}, so the backoff never showed.");
         return verdict(id, claim, source, expected, "no retries seen", Inconclusive, detail);
     }
+    let too_few = checked.len() < MIN_WAITS;
     let mut waits: Vec<f64> = checked.iter().map(|c| c.0).collect();
     let median = evidence::quantile(&mut waits, 0.5).unwrap_or(0.0);
     let measured = format!("{} waits, median {}, range {}–{}", checked.len(), fmt_ms(median), fmt_ms(waits[0]), fmt_ms(waits[waits.len() - 1]));
@@ -230,6 +235,14 @@ fn spacing_verdict(obs: &Observation, p: &RetryPolicy, groups: &[Group], base: S
             p.scenario
         );
         return verdict(id, claim, source, expected, measured, Fail, detail);
+    }
+    if too_few {
+        let detail = format!(
+            "Only {} retry wait(s) to {dep} were seen, all within the claim; at least {MIN_WAITS} are needed: use a \
+             fault that fails only some calls so requests retry while the breaker stays closed.",
+            checked.len()
+        );
+        return verdict(id, claim, source, expected, measured, Inconclusive, detail);
     }
     let detail = format!("Retries to {dep} waited as claimed ({late} late by scheduling, at most 10% allowed).");
     verdict(id, claim, source, expected, measured, Pass, detail)
