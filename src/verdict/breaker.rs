@@ -46,6 +46,9 @@ pub struct Episode {
     /// instant traffic stopped, so the exact one that opened it cannot be told apart.
     pub failures_min: u64,
     pub failures_max: u64,
+    /// Longest run of failed calls learned, since counting restarted, before the last admitted
+    /// call: a consecutive-failure breaker with a threshold at or below it should have opened then.
+    pub earlier_streak: u64,
     /// Distinct correlation ids among those failures (when every one carried an id).
     pub failed_requests: Option<u64>,
     /// Calls admitted before the opening that failed after it (in flight when it opened).
@@ -260,9 +263,15 @@ fn build_episode(
             window_failures += u64::from(*failed);
         }
     }
+    let (mut run, mut earlier_streak) = (0u64, 0u64);
+    for (_, failed, _) in ends.iter().filter(|(end, _, _)| *end >= since && *end <= obs.log[i].t_ms) {
+        run = if *failed { run + 1 } else { 0 };
+        earlier_streak = earlier_streak.max(run);
+    }
     Episode {
         dependency: obs.dependency.clone(),
         trigger,
+        earlier_streak,
         last_call_ms: obs.log[i].t_ms,
         opened_at_ms,
         failures_min: streak_first.len() as u64,

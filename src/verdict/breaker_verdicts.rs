@@ -25,7 +25,10 @@ pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) 
         .join("; ");
     let claim = format!("The breaker on {dep} opens after {n} consecutive failed calls");
     let expected = format!("{n} consecutive failed calls");
-    let bad = eps.iter().enumerate().find(|(_, e)| !(e.failures_min <= n64 && n64 <= e.failures_max));
+    let bad = eps
+        .iter()
+        .enumerate()
+        .find(|(_, e)| !(e.failures_min <= n64 && n64 <= e.failures_max) || e.earlier_streak >= n64);
     let Some((which, e)) = bad else {
         let e = eps[0];
         let mut detail = format!("Traffic to {dep} stopped right after {n} consecutive failed calls, as claimed.");
@@ -39,17 +42,21 @@ pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) 
     };
     let c = count(e);
     let at = if eps.len() > 1 { format!(" (opening {} of {})", which + 1, eps.len()) } else { String::new() };
-    let mut detail = if interleaved(e) {
+    let mut detail = if e.failures_min > n64 && !interleaved(e) {
+        too_late(dep, n, &at, &c, e)
+    } else if e.earlier_streak >= n64 {
+        format!(
+            "Earlier{at}, {} calls to {dep} failed in a row and calls still went through; traffic stopped only \
+             later, after {c} failed call(s) in a row ({}). A breaker that opens after {n} consecutive failures \
+             would have opened then: it counts failures another way (a rate or a time window).",
+            e.earlier_streak,
+            window_rate(e)
+        )
+    } else if interleaved(e) {
         format!(
             "The breaker on {dep} opened{at} after {c} consecutive failed call(s) with successes in between: {}. \
              It counts a failure rate or failures within a time window, not {n} consecutive failures; state that \
              design in the spec or change the breaker.",
-            window_rate(e)
-        )
-    } else if e.failures_min > n64 {
-        format!(
-            "{n} consecutive failed calls did not open the breaker on {dep}; traffic stopped{at} only after {c} ({}). \
-             Either the threshold is higher than claimed or the breaker needs a minimum volume of calls.",
             window_rate(e)
         )
     } else {
@@ -72,6 +79,23 @@ pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) 
         ));
     }
     verdict(id, claim, source, expected, measured, Fail, detail)
+}
+
+/// "5 consecutive failed calls did not open it; it took 150 ..." with a hint at the design.
+fn too_late(dep: &str, n: u32, at: &str, c: &str, e: &Episode) -> String {
+    // A failure-rate breaker opens at a sizeable failed share with successes still in its window;
+    // a count breaker set higher than claimed opens at a small share after a clean baseline.
+    let share = e.window_failures as f64 / e.window_calls.max(1) as f64;
+    let design = if e.window_calls > e.window_failures && share >= 0.2 {
+        "Earlier successes still counted against the failures: this looks like a failure-rate breaker over a \
+         window (or one with a minimum volume), not consecutive failures."
+    } else {
+        "Either the threshold is higher than claimed or the breaker needs a minimum volume of calls."
+    };
+    format!(
+        "{n} consecutive failed calls did not open the breaker on {dep}; traffic stopped{at} only after {c} ({}). {design}",
+        window_rate(e)
+    )
 }
 
 /// Expected time between dependency calls while the breaker was open, from client demand.
@@ -168,7 +192,7 @@ pub fn probes(obs: &Observation, k: u32, source: &str, id: String) -> Verdict {
     if let Some(e) = under {
         let detail = format!(
             "After the pause at {}, the breaker let only {} call(s) through to {dep} while clients sent about {:.0} \
-             more before it decided; the spec claims {k} probe(s). Fix half_open_requests in the spec or the breaker.",
+             requests before it decided; the spec claims {k} probe(s). Fix half_open_requests in the spec or the breaker.",
             fmt_t(e.opened_at_ms),
             e.probes,
             e.demand_during_probes
@@ -197,7 +221,13 @@ pub fn resumes(
 ) -> Verdict {
     let dep = &obs.dependency;
     let claim = format!("Calls to {dep} resume once it recovers");
-    let allowed = recovery_ms.map(|r| r + ctx.duration_tolerance.margin_ms(r) + 1000.0);
+    // Judged against the breaker's own time open (the recovery verdict judges that against the claim),
+    // so a wrong recovery claim is not failed twice.
+    let longest_open = obs.episodes.iter().filter_map(Episode::open_for_ms).fold(0.0, f64::max);
+    let allowed = recovery_ms.map(|r| {
+        let r = r.max(longest_open);
+        r + ctx.duration_tolerance.margin_ms(r) + 1000.0
+    });
     let expected = match allowed {
         Some(a) => format!("a successful call within {} of the fault ending", fmt_ms(a)),
         None => "a successful call after the fault ends".to_string(),
@@ -234,8 +264,8 @@ pub fn resumes(
         measured.push(format!("resumed {} after the fault ended", fmt_ms(delay)));
         if let Some(a) = allowed.filter(|a| delay > *a) {
             let detail = format!(
-                "Calls to {dep} succeeded again only {} after the fault ended at {}; with the claimed recovery \
-                 timeout they should within {}.",
+                "Calls to {dep} succeeded again only {} after the fault ended at {}; with the breaker's recovery \
+                 time they should within {}.",
                 fmt_ms(delay),
                 fmt_t(w.to_ms),
                 fmt_ms(a)

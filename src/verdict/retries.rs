@@ -129,6 +129,9 @@ fn judge_policy(result: &RunResult, ctx: &JudgeContext, obs: &Observation, p: &R
 /// True when the next attempt of a failed group would have fallen while the breaker was open
 /// (or after the run), so fewer attempts than the policy's are expected.
 fn cut_short(result: &RunResult, obs: &Observation, p: &RetryPolicy, g: &Group) -> bool {
+    if g.attempts.len() >= max_attempts(p) as usize {
+        return false;
+    }
     let last = g.attempts[g.attempts.len() - 1];
     let wait = expected_wait(p, g.attempts.len() - 1).unwrap_or(0.0);
     let next = evidence::end_ms(last) + wait * (1.0 + p.jitter.unwrap_or(0.0)) + 50.0;
@@ -154,11 +157,14 @@ fn count_verdict(result: &RunResult, obs: &Observation, p: &RetryPolicy, groups:
     );
     if too_many > 0 {
         let worst = groups.iter().map(|g| g.attempts.len()).max().unwrap_or(0);
-        let detail = format!(
+        let mut detail = format!(
             "{too_many} request(s) called {dep} more than {m} time(s) (up to {worst}): the service retries more than \
              '{}' allows.",
             p.scenario
         );
+        if worst == m + 1 {
+            detail.push_str(" (One more than claimed: if the spec's 'Max Attempts' counts retries, not attempts, say so.)");
+        }
         return verdict(id, claim, source, expected, measured, Fail, detail);
     }
     if complete.len() < 3 {
@@ -181,9 +187,6 @@ fn count_verdict(result: &RunResult, obs: &Observation, p: &RetryPolicy, groups:
         complete.len(),
         p.scenario
     );
-    if complete.iter().all(|g| g.attempts.len() + 1 == m) {
-        detail.push_str(" (Each made one fewer: if the spec's 'Max Attempts' counts retries, not attempts, say so.)");
-    }
     verdict(id, claim, source, expected, measured, Fail, detail)
 }
 
