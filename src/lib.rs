@@ -9,3 +9,4 @@ pub mod report;
 pub mod result;
 pub mod scenario;
 pub mod spec;
+pub mod verdict;

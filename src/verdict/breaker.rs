@@ -1,0 +1,345 @@
+//! Circuit-breaker episodes inferred from outside: dependency traffic stopped after failures while
+//! client demand continued, stayed stopped, then resumed with probes. Observation only; the claims
+//! are judged in `breaker_claims`.
+//!
+//! Failures are counted per dependency CALL (log entry), in the order the service learned of them
+//! (its give-up time or the answer's end), because retries multiply calls and hung calls fail late.
+
+use redline_proxy::log::LogEntry;
+
+use super::evidence::{self, FaultWindow};
+use super::JudgeContext;
+use crate::result::{BreakerEpisode, RunResult};
+
+/// A gap must last at least this long (and 5 median inter-arrival gaps) to count as "traffic stopped".
+pub const MIN_GAP_MS: f64 = 1000.0;
+/// Trailing window used to describe the failure rate before an opening.
+pub const RATE_WINDOW_MS: f64 = 10_000.0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// A probe succeeded and traffic flowed again.
+    Closed,
+    /// The probes failed and traffic stopped again.
+    Reopened,
+    /// The run (or the log) ended before traffic resumed.
+    Unknown,
+}
+
+/// Why traffic stopped: failures from a closed state, or a failed half-open probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    Threshold,
+    Probe,
+}
+
+/// One opening of the breaker, with the evidence behind it (times in ms on the run clock).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Episode {
+    pub dependency: String,
+    pub trigger: Trigger,
+    /// Arrival of the last call before traffic stopped.
+    pub last_call_ms: f64,
+    /// Estimated opening: the first failed call the service learned of after that arrival.
+    pub opened_at_ms: f64,
+    /// Consecutive failed calls before opening; a range when several failures completed in the
+    /// instant traffic stopped, so the exact one that opened it cannot be told apart.
+    pub failures_min: u64,
+    pub failures_max: u64,
+    /// Longest run of failed calls learned, since counting restarted, before the last admitted
+    /// call: a consecutive-failure breaker with a threshold at or below it should have opened then.
+    pub earlier_streak: u64,
+    /// Distinct correlation ids among those failures (when every one carried an id).
+    pub failed_requests: Option<u64>,
+    /// Calls admitted before the opening that failed after it (in flight when it opened).
+    pub in_flight_failed_after: u64,
+    /// Calls the service learned the outcome of in the `RATE_WINDOW_MS` before opening, and failures among them.
+    pub window_calls: u64,
+    pub window_failures: u64,
+    /// Arrival of the first call after the gap (the first half-open probe).
+    pub resumed_at_ms: Option<f64>,
+    /// Calls let through after the gap before the breaker closed (first success known) or reopened.
+    pub probes: u64,
+    /// Client demand (as expected dependency calls) while those probes were undecided.
+    pub demand_during_probes: f64,
+    pub outcome: Outcome,
+}
+
+impl Episode {
+    /// How long traffic stayed stopped.
+    pub fn open_for_ms(&self) -> Option<f64> {
+        self.resumed_at_ms.map(|r| r - self.opened_at_ms)
+    }
+
+    pub fn to_result(&self) -> BreakerEpisode {
+        BreakerEpisode {
+            dependency: self.dependency.clone(),
+            opened_at_s: self.opened_at_ms / 1000.0,
+            failures_before_open: self.failures_min,
+            open_for_s: self.open_for_ms().map(|ms| ms / 1000.0),
+            probes: self.probes,
+            outcome: match self.outcome {
+                Outcome::Closed => "closed",
+                Outcome::Reopened => "reopened",
+                Outcome::Unknown => "unknown",
+            }
+            .to_string(),
+        }
+    }
+}
+
+/// Traffic stopped while clients kept sending, but no failed call completed first: the service
+/// stalled (e.g. every worker stuck on a hung call), which is not a breaker opening.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stall {
+    pub from_ms: f64,
+    pub to_ms: f64,
+    /// Calls still unanswered (never given up) when traffic stopped.
+    pub hung_calls: u64,
+}
+
+/// Everything observed about one dependency.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    pub dependency: String,
+    /// Raw log in arrival order.
+    pub log: Vec<LogEntry>,
+    pub windows: Vec<FaultWindow>,
+    pub episodes: Vec<Episode>,
+    pub stalls: Vec<Stall>,
+    /// Smallest gap that counted as "traffic stopped".
+    pub gap_min_ms: f64,
+    /// Dependency calls per client request before the first fault (1.0 when unknown).
+    pub calls_per_request: f64,
+    /// Gaps skipped because log entries were missing there.
+    pub skipped_gaps: usize,
+}
+
+/// Observes every dependency with a log or a fault.
+pub fn observe_all(result: &RunResult, ctx: &JudgeContext) -> Vec<Observation> {
+    let mut names: Vec<String> = result.dependencies.keys().cloned().collect();
+    for f in &result.faults {
+        if !names.iter().any(|n| super::matching::same_name(n, &f.dependency)) {
+            names.push(f.dependency.clone());
+        }
+    }
+    names.iter().map(|n| observe(result, ctx, n)).collect()
+}
+
+/// Observes one dependency (scenario name).
+pub fn observe(result: &RunResult, _ctx: &JudgeContext, dependency: &str) -> Observation {
+    let log = evidence::sorted_log(result, dependency);
+    let windows = evidence::fault_windows(result, dependency);
+    let first_fault_ms = windows.first().map_or(f64::INFINITY, |w| w.from_ms);
+    let before: Vec<LogEntry> = log.iter().filter(|e| e.t_ms < first_fault_ms).cloned().collect();
+    let median = evidence::median_gap_ms(if before.len() >= 10 { &before } else { &log });
+    let gap_min_ms = median.map_or(MIN_GAP_MS, |m| (5.0 * m).max(MIN_GAP_MS));
+    let calls_per_request = calls_per_request(result, &before, first_fault_ms);
+    let mut obs = Observation {
+        dependency: dependency.to_string(),
+        log,
+        windows,
+        episodes: Vec::new(),
+        stalls: Vec::new(),
+        gap_min_ms,
+        calls_per_request,
+        skipped_gaps: 0,
+    };
+    let slack = median.map_or(250.0, |m| (5.0 * m).max(250.0));
+    find_episodes(result, &mut obs, slack);
+    obs
+}
+
+fn calls_per_request(result: &RunResult, before: &[LogEntry], first_fault_ms: f64) -> f64 {
+    let (Some(first), Some(last)) = (before.first(), before.last()) else { return 1.0 };
+    let sends = evidence::client_sends(result, first.t_ms, last.t_ms.min(first_fault_ms) + 1.0);
+    if sends < 10.0 || before.len() < 10 {
+        return 1.0;
+    }
+    (before.len() as f64 / sends).clamp(0.05, 20.0)
+}
+
+/// Completions in the order the service learned them: (end_ms, failed, arrival index).
+/// Median gap between the calls of the two seconds before call `i` (how soon the next was due).
+fn local_gap_ms(log: &[LogEntry], i: usize) -> Option<f64> {
+    let a_i = log[i].t_ms;
+    let start = log.partition_point(|e| e.t_ms <= a_i - 2000.0);
+    evidence::median_gap_ms(&log[start..=i])
+}
+
+fn completions(log: &[LogEntry]) -> Vec<(f64, bool, usize)> {
+    let mut out: Vec<(f64, bool, usize)> =
+        log.iter().enumerate().map(|(i, e)| (evidence::end_ms(e), evidence::is_failure(e), i)).collect();
+    out.sort_by(|a, b| a.0.total_cmp(&b.0));
+    out
+}
+
+fn find_episodes(result: &RunResult, obs: &mut Observation, slack: f64) {
+    let ends = completions(&obs.log);
+    let run_end_ms = result.duration_s * 1000.0;
+    let mut since = f64::NEG_INFINITY;
+    let mut i = 0;
+    while i < obs.log.len() {
+        let a_i = obs.log[i].t_ms;
+        let next_t = obs.log.get(i + 1).map(|n| n.t_ms);
+        let gap_end = next_t.unwrap_or(run_end_ms);
+        if gap_end - a_i <= obs.gap_min_ms || !gap_is_real(result, obs, i, gap_end) {
+            i += 1;
+            continue;
+        }
+        let demand = evidence::client_sends(result, a_i, gap_end) * obs.calls_per_request;
+        if demand < 3.0 {
+            i += 1;
+            continue;
+        }
+        // The opening is a failure the service learned of after the last admitted call and well
+        // before traffic resumed; a gap whose first failure lands at its end is a stall.
+        let first = (0..ends.len()).find(|&k| ends[k].1 && ends[k].0 > a_i && ends[k].0 < gap_end);
+        let open_enough = |k: usize| gap_end - ends[k].0 >= (0.5 * (gap_end - a_i)).min(1000.0);
+        let Some(first) = first.filter(|&k| open_enough(k)) else {
+            let hung = obs.log[..=i].iter().filter(|e| evidence::end_ms(e) > a_i && evidence::is_failure(e)).count();
+            obs.stalls.push(Stall { from_ms: a_i, to_ms: gap_end, hung_calls: hung as u64 });
+            i += 1;
+            continue;
+        };
+        // Other failures learned before the next call would have come could equally have opened it.
+        let horizon = ends[first].0.max(a_i + local_gap_ms(&obs.log, i).unwrap_or(slack));
+        let last = (first..ends.len()).take_while(|&k| ends[k].0 <= horizon).filter(|&k| ends[k].1).last().unwrap_or(first);
+        let trigger = Trigger::Threshold;
+        let ep = build_episode(obs, &ends, i, since, (first, last), next_t, trigger);
+        since = ep.resumed_at_ms.unwrap_or(f64::INFINITY);
+        obs.episodes.push(ep);
+        i += 1;
+    }
+    settle_outcomes(result, obs, &ends);
+}
+
+/// A gap is only evidence when no log entries are missing there and the per-second summary
+/// agrees that no calls arrived (the raw log is bounded and may not cover the whole run).
+fn gap_is_real(result: &RunResult, obs: &mut Observation, i: usize, gap_end: f64) -> bool {
+    let a_i = obs.log[i].t_ms;
+    if let Some(next) = obs.log.get(i + 1) {
+        if next.seq != obs.log[i].seq + 1 {
+            obs.skipped_gaps += 1;
+            return false;
+        }
+    }
+    let busy_second = result
+        .dependencies
+        .iter()
+        .filter(|(n, _)| super::matching::same_name(n, &obs.dependency))
+        .flat_map(|(_, d)| d.per_second.iter())
+        .any(|s| {
+            let lo = s.t_s as f64 * 1000.0;
+            s.requests > 0 && lo > a_i && lo + 1000.0 < gap_end
+        });
+    if busy_second {
+        obs.skipped_gaps += 1;
+    }
+    !busy_second
+}
+
+fn build_episode(
+    obs: &Observation,
+    ends: &[(f64, bool, usize)],
+    i: usize,
+    since: f64,
+    (first, last): (usize, usize),
+    resumed_at_ms: Option<f64>,
+    trigger: Trigger,
+) -> Episode {
+    let opened_at_ms = ends[first].0;
+    let streak = |k: usize| consecutive_failures(ends, k, since);
+    let streak_first = streak(first);
+    let failed_requests = distinct_ids(&obs.log, &streak_first);
+    let in_flight_failed_after = ends
+        .iter()
+        .filter(|(end, failed, idx)| *failed && *end > opened_at_ms && *idx <= i)
+        .count() as u64;
+    let (mut window_calls, mut window_failures) = (0, 0);
+    for (end, failed, _) in ends {
+        if *end > opened_at_ms - RATE_WINDOW_MS && *end <= opened_at_ms {
+            window_calls += 1;
+            window_failures += u64::from(*failed);
+        }
+    }
+    let (mut run, mut earlier_streak) = (0u64, 0u64);
+    for (_, failed, _) in ends.iter().filter(|(end, _, _)| *end >= since && *end <= obs.log[i].t_ms) {
+        run = if *failed { run + 1 } else { 0 };
+        earlier_streak = earlier_streak.max(run);
+    }
+    Episode {
+        dependency: obs.dependency.clone(),
+        trigger,
+        earlier_streak,
+        last_call_ms: obs.log[i].t_ms,
+        opened_at_ms,
+        failures_min: streak_first.len() as u64,
+        failures_max: streak(last).len() as u64,
+        failed_requests,
+        in_flight_failed_after,
+        window_calls,
+        window_failures,
+        resumed_at_ms,
+        probes: 0,
+        demand_during_probes: 0.0,
+        outcome: if resumed_at_ms.is_some() { Outcome::Closed } else { Outcome::Unknown },
+    }
+}
+
+/// Arrival indexes of the failures learned up to completion `k` (inclusive), back to the last
+/// success or to `since` (the start of the previous half-open period, where counting restarts).
+fn consecutive_failures(ends: &[(f64, bool, usize)], k: usize, since: f64) -> Vec<usize> {
+    let mut out = Vec::new();
+    for &(end, failed, idx) in ends[..=k].iter().rev() {
+        if !failed || end < since {
+            break;
+        }
+        out.push(idx);
+    }
+    out
+}
+
+fn distinct_ids(log: &[LogEntry], idxs: &[usize]) -> Option<u64> {
+    let ids: Option<Vec<&str>> = idxs.iter().map(|&i| log[i].correlation_id.as_deref()).collect();
+    let mut ids = ids?;
+    ids.sort_unstable();
+    ids.dedup();
+    Some(ids.len() as u64)
+}
+
+/// After all openings are known: which closed, which reopened, and how many probes each let through.
+fn settle_outcomes(result: &RunResult, obs: &mut Observation, ends: &[(f64, bool, usize)]) {
+    for e in 0..obs.episodes.len() {
+        let Some(resumed) = obs.episodes[e].resumed_at_ms else { continue };
+        let next_stop = obs.episodes.get(e + 1).map(|n| n.last_call_ms);
+        let start = obs.log.partition_point(|x| x.t_ms < resumed);
+        let stop = next_stop.map_or(obs.log.len(), |t| obs.log.partition_point(|x| x.t_ms <= t));
+        let admitted = &obs.log[start..stop];
+        let first_success = ends
+            .iter()
+            .filter(|(end, failed, idx)| !*failed && *idx >= start && *end >= resumed)
+            .map(|(end, _, _)| *end)
+            .next();
+        // Reopened: traffic stopped again before any call after the gap succeeded.
+        let reopened = match next_stop {
+            Some(t) => first_success.map_or(true, |s| s > t),
+            None => false,
+        };
+        if reopened && admitted.iter().all(evidence::is_failure) {
+            obs.episodes[e + 1].trigger = Trigger::Probe;
+            let reopen_at = obs.episodes[e + 1].opened_at_ms;
+            let ep = &mut obs.episodes[e];
+            ep.outcome = Outcome::Reopened;
+            ep.probes = admitted.len() as u64;
+            ep.demand_during_probes = evidence::client_sends(result, resumed, reopen_at) * obs.calls_per_request;
+        } else {
+            let decided = first_success.unwrap_or(f64::INFINITY);
+            let ep = &mut obs.episodes[e];
+            ep.outcome = Outcome::Closed;
+            ep.probes = obs.log[start..].iter().take_while(|x| x.t_ms <= decided).count() as u64;
+            ep.demand_during_probes =
+                evidence::client_sends(result, resumed, decided.min(resumed + 60_000.0)) * obs.calls_per_request;
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! Circuit-breaker claims (failure threshold, recovery timeout, half-open probes, resuming after
+//! the fault) judged against the episodes `breaker` observed.
+
+use super::breaker::{Episode, Observation, Trigger, RATE_WINDOW_MS};
+use super::evidence::{self, FaultWindow};
+use super::matching::{mentions, same_name, slug};
+use super::tolerance::{fmt_ms, fmt_pct, fmt_t};
+use super::{spec_source, verdict, JudgeContext, Judgement};
+use crate::result::{RunResult, VerdictStatus::*};
+use crate::spec::claims::{Breaker, Claims};
+
+/// Finds the observation of the dependency a breaker claim guards.
+pub fn breaker_target<'a>(
+    claims: &Claims,
+    b: &Breaker,
+    result: &RunResult,
+    ctx: &JudgeContext,
+    observed: &'a [Observation],
+) -> Option<&'a Observation> {
+    let by_name = |name: &str| {
+        let scenario = evidence::scenario_dependency(result, ctx, name)?;
+        observed.iter().find(|o| same_name(&o.dependency, &scenario))
+    };
+    if let Some(dep) = &b.dependency {
+        return by_name(dep);
+    }
+    if let Some(name) = &b.name {
+        let hit = claims.dependencies.iter().find(|d| mentions(name, &d.name)).and_then(|d| by_name(&d.name));
+        if hit.is_some() {
+            return hit;
+        }
+        if let Some(o) = observed.iter().find(|o| mentions(name, &o.dependency)) {
+            return Some(o);
+        }
+    }
+    let faulted: Vec<&Observation> = observed.iter().filter(|o| !o.windows.is_empty()).collect();
+    match (faulted.len(), observed.len()) {
+        (1, _) => Some(faulted[0]),
+        (_, 1) => Some(&observed[0]),
+        _ => None,
+    }
+}
+
+pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, observed: &[Observation], out: &mut Judgement) {
+    for b in &claims.breakers {
+        let source = spec_source(ctx, b.line);
+        let Some(obs) = breaker_target(claims, b, result, ctx, observed) else {
+            let label = b.name.clone().or(b.dependency.clone()).unwrap_or_else(|| "breaker".into());
+            out.verdicts.push(verdict(
+                format!("breaker.{}", slug(&label)),
+                format!("Circuit breaker {label}"),
+                source,
+                describe_claim(b),
+                "no matching dependency in this run",
+                Inconclusive,
+                "The spec does not say which dependency this breaker guards and the run has several (or none): \
+                 name the dependency in the spec, or put one [[dependency]] with that name in the scenario.",
+            ));
+            continue;
+        };
+        judge_one(result, ctx, b, obs, &source, out);
+    }
+}
+
+fn describe_claim(b: &Breaker) -> String {
+    let mut parts = Vec::new();
+    if let Some(n) = b.failure_threshold {
+        parts.push(format!("opens after {n} consecutive failures"));
+    }
+    if let Some(r) = b.recovery_timeout_ms {
+        parts.push(format!("stays open {}", fmt_ms(r)));
+    }
+    if let Some(k) = b.half_open_requests {
+        parts.push(format!("lets {k} half-open probe(s) through"));
+    }
+    if parts.is_empty() {
+        "opens under failure".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// Per fault window: how the dependency's traffic looked.
+pub struct WindowSummary {
+    pub calls: usize,
+    pub failures: usize,
+    pub longest_failure_run: usize,
+    pub longest_gap_ms: f64,
+}
+
+pub fn summarize(obs: &Observation, w: &FaultWindow) -> WindowSummary {
+    let inside: Vec<_> = obs.log.iter().filter(|e| w.contains(e.t_ms)).collect();
+    let mut ends: Vec<(f64, bool)> = inside.iter().map(|e| (evidence::end_ms(e), evidence::is_failure(e))).collect();
+    ends.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (mut run, mut longest) = (0, 0);
+    for (_, failed) in &ends {
+        run = if *failed { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let mut times: Vec<f64> = vec![w.from_ms];
+    times.extend(inside.iter().map(|e| e.t_ms));
+    times.push(w.to_ms);
+    let longest_gap_ms = times.windows(2).map(|p| p[1] - p[0]).fold(0.0, f64::max);
+    WindowSummary {
+        calls: inside.len(),
+        failures: ends.iter().filter(|(_, f)| *f).count(),
+        longest_failure_run: longest,
+        longest_gap_ms,
+    }
+}
+
+/// Whether the breaker opened in a fault window: Ok(episodes) or the verdict that says why not.
+enum Opened<'a> {
+    Yes(Vec<&'a Episode>),
+    No { status: crate::result::VerdictStatus, measured: String, detail: String },
+}
+
+fn opened<'a>(result: &RunResult, b: &Breaker, obs: &'a Observation) -> Opened<'a> {
+    let dep = &obs.dependency;
+    if obs.windows.is_empty() {
+        let detail = format!(
+            "The run injected no fault into {dep}, so the breaker was never exercised: add a [[fault]] \
+             (e.g. kind = \"abort\") longer than the recovery timeout."
+        );
+        return Opened::No { status: Inconclusive, measured: "no fault window".into(), detail };
+    }
+    if obs.log.is_empty() {
+        let detail = format!(
+            "There is no dependency log for {dep} (a TCP dependency, or the proxy log is missing), \
+             so its calls cannot be followed."
+        );
+        return Opened::No { status: Inconclusive, measured: "no dependency log".into(), detail };
+    }
+    let eps: Vec<&Episode> = obs
+        .episodes
+        .iter()
+        .filter(|e| e.trigger == Trigger::Threshold && obs.windows.iter().any(|w| in_window(w, e.opened_at_ms)))
+        .collect();
+    if !eps.is_empty() {
+        return Opened::Yes(eps);
+    }
+    let need = b.failure_threshold.map_or(5, |n| n as usize);
+    let mut verdicts = Vec::new();
+    for w in &obs.windows {
+        let s = summarize(obs, w);
+        if let Some(stall) = obs.stalls.iter().find(|s| w.contains(s.from_ms)) {
+            let detail = format!(
+                "Traffic to {dep} stopped at {} without any failed call being given up first ({} call(s) were left \
+                 hanging): the service stalled on the dependency instead of a breaker opening. Give its calls a \
+                 timeout so failures are counted and the breaker can open.",
+                fmt_t(stall.from_ms),
+                stall.hung_calls
+            );
+            return Opened::No { status: Fail, measured: format!("stalled at {}", fmt_t(stall.from_ms)), detail };
+        }
+        let demand = evidence::client_sends(result, w.from_ms, w.to_ms);
+        verdicts.push((w, s, demand));
+    }
+    let decisive = verdicts.iter().find(|(_, s, demand)| s.longest_failure_run >= need && *demand >= 3.0);
+    if let Some((w, s, _)) = decisive {
+        let detail = format!(
+            "Calls to {dep} continued through the whole fault window ({}–{}): {} calls, {} failed, {} of them in a \
+             row, and the longest pause was {}. No breaker opened; add one (or fix its failure classification).",
+            fmt_t(w.from_ms),
+            fmt_t(w.to_ms),
+            s.calls,
+            s.failures,
+            s.longest_failure_run,
+            fmt_ms(s.longest_gap_ms)
+        );
+        let measured = format!("never opened; {} of {} calls failed", s.failures, s.calls);
+        return Opened::No { status: Fail, measured, detail };
+    }
+    let best = verdicts.iter().map(|(_, s, _)| s.longest_failure_run).max().unwrap_or(0);
+    let detail = format!(
+        "The fault produced at most {best} failed call(s) in a row to {dep}, fewer than the {need} that should open \
+         the breaker (or clients sent too little during it): make the fault fail every call, or send more traffic."
+    );
+    Opened::No { status: Inconclusive, measured: format!("longest failure run {best}"), detail }
+}
+
+/// An opening belongs to a window if it happened in it (or as its last failures completed).
+fn in_window(w: &FaultWindow, t_ms: f64) -> bool {
+    t_ms >= w.from_ms && t_ms <= w.to_ms + 1000.0
+}
+
+fn judge_one(result: &RunResult, ctx: &JudgeContext, b: &Breaker, obs: &Observation, source: &str, out: &mut Judgement) {
+    let dep = obs.dependency.clone();
+    let id = |field: &str| format!("breaker.{}.{field}", slug(&dep));
+    let opened = opened(result, b, obs);
+    let eps = match opened {
+        Opened::Yes(eps) => {
+            let first = eps[0];
+            let measured = format!("opened {} time(s), first at {}", eps.len(), fmt_t(first.opened_at_ms));
+            let detail = format!(
+                "Traffic to {dep} stopped at {} after failures while clients kept sending.",
+                fmt_t(first.opened_at_ms)
+            );
+            out.verdicts.push(verdict(id("opens"), format!("A circuit breaker guards {dep}"), source, describe_claim(b), measured, Pass, detail));
+            eps
+        }
+        Opened::No { status, measured, detail } => {
+            let claim = format!("A circuit breaker guards {dep}");
+            out.verdicts.push(verdict(id("opens"), claim, source, describe_claim(b), measured.clone(), status, detail.clone()));
+            // Every other breaker claim depends on an opening: same status, same reason.
+            for (field, what) in claimed_fields(b) {
+                out.verdicts.push(verdict(id(field), what, source, expected_of(b, field), measured.clone(), status, detail.clone()));
+            }
+            return;
+        }
+    };
+    if let Some(n) = b.failure_threshold {
+        out.verdicts.push(super::breaker_verdicts::threshold(&dep, n, &eps, source, id("failure_threshold")));
+    }
+    if let Some(r) = b.recovery_timeout_ms {
+        out.verdicts.push(super::breaker_verdicts::recovery(result, ctx, obs, r, source, id("recovery_timeout")));
+    }
+    if let Some(k) = b.half_open_requests {
+        out.verdicts.push(super::breaker_verdicts::probes(obs, k, source, id("half_open_requests")));
+    }
+    out.verdicts.push(super::breaker_verdicts::resumes(result, ctx, obs, b.recovery_timeout_ms, source, id("resumes")));
+}
+
+fn claimed_fields(b: &Breaker) -> Vec<(&'static str, String)> {
+    let mut v = Vec::new();
+    if let Some(n) = b.failure_threshold {
+        v.push(("failure_threshold", format!("The breaker opens after {n} consecutive failed calls")));
+    }
+    if let Some(r) = b.recovery_timeout_ms {
+        v.push(("recovery_timeout", format!("The breaker stays open {} before probing", fmt_ms(r))));
+    }
+    if let Some(k) = b.half_open_requests {
+        v.push(("half_open_requests", format!("The breaker lets {k} probe(s) through when half-open")));
+    }
+    v
+}
+
+fn expected_of(b: &Breaker, field: &str) -> String {
+    match field {
+        "failure_threshold" => format!("{} consecutive failed calls", b.failure_threshold.unwrap_or(0)),
+        "recovery_timeout" => fmt_ms(b.recovery_timeout_ms.unwrap_or(0.0)),
+        _ => format!("{} probe(s)", b.half_open_requests.unwrap_or(0)),
+    }
+}
+
+/// "5 of the 120 calls in the 10 s before opening failed (4.2%)".
+pub fn window_rate(e: &Episode) -> String {
+    format!(
+        "{} of the {} calls answered in the {} before it opened failed ({})",
+        e.window_failures,
+        e.window_calls,
+        fmt_ms(RATE_WINDOW_MS),
+        fmt_pct(e.window_failures as f64 / e.window_calls.max(1) as f64)
+    )
+}
+
+/// True when successes were interleaved with the failures before an opening.
+pub fn interleaved(e: &Episode) -> bool {
+    e.window_failures > e.failures_max && e.window_calls > e.window_failures
+}

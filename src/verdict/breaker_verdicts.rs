@@ -1,0 +1,278 @@
+//! One verdict per breaker setting: failure threshold, recovery timeout, half-open probes, resuming.
+
+use super::breaker::{Episode, Observation, Outcome};
+use super::breaker_claims::{interleaved, window_rate};
+use super::evidence;
+use super::tolerance::{fmt_ms, fmt_t};
+use super::{verdict, JudgeContext};
+use crate::result::{RunResult, Verdict, VerdictStatus::*};
+
+fn count(e: &Episode) -> String {
+    if e.failures_min == e.failures_max {
+        e.failures_min.to_string()
+    } else {
+        format!("{}–{}", e.failures_min, e.failures_max)
+    }
+}
+
+/// Failure threshold: each opening from a closed state came after `n` consecutive failed calls.
+pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) -> Verdict {
+    let n64 = u64::from(n);
+    let measured = eps
+        .iter()
+        .map(|e| format!("{} failed call(s) in a row, then open at {}", count(e), fmt_t(e.opened_at_ms)))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let claim = format!("The breaker on {dep} opens after {n} consecutive failed calls");
+    let expected = format!("{n} consecutive failed calls");
+    let bad = eps
+        .iter()
+        .enumerate()
+        .find(|(_, e)| !(e.failures_min <= n64 && n64 <= e.failures_max) || e.earlier_streak >= n64);
+    let Some((which, e)) = bad else {
+        let e = eps[0];
+        let mut detail = format!("Traffic to {dep} stopped right after {n} consecutive failed calls, as claimed.");
+        if e.in_flight_failed_after > 0 {
+            detail.push_str(&format!(
+                " {} more call(s) already in flight failed after it opened and are not counted.",
+                e.in_flight_failed_after
+            ));
+        }
+        return verdict(id, claim, source, expected, measured, Pass, detail);
+    };
+    let c = count(e);
+    let at = if eps.len() > 1 { format!(" (opening {} of {})", which + 1, eps.len()) } else { String::new() };
+    let mut detail = if e.failures_min > n64 && !interleaved(e) {
+        too_late(dep, n, &at, &c, e)
+    } else if e.earlier_streak >= n64 {
+        format!(
+            "Earlier{at}, {} calls to {dep} failed in a row and calls still went through; traffic stopped only \
+             later, after {c} failed call(s) in a row ({}). A breaker that opens after {n} consecutive failures \
+             would have opened then: it counts failures another way (a rate or a time window).",
+            e.earlier_streak,
+            window_rate(e)
+        )
+    } else if interleaved(e) {
+        format!(
+            "The breaker on {dep} opened{at} after {c} consecutive failed call(s) with successes in between: {}. \
+             It counts a failure rate or failures within a time window, not {n} consecutive failures; state that \
+             design in the spec or change the breaker.",
+            window_rate(e)
+        )
+    } else {
+        format!("The breaker on {dep} opened{at} after only {c} consecutive failed call(s), fewer than the {n} claimed.")
+    };
+    match e.failed_requests {
+        Some(r) if r == n64 && e.failures_min > r => detail.push_str(&format!(
+            " Those {c} calls came from {r} requests: the breaker counts requests after their retries, not calls; \
+             say so in the spec or move the breaker inside the retry loop."
+        )),
+        Some(r) if r < e.failures_min => {
+            detail.push_str(&format!(" (Those calls came from {r} requests; retries multiply calls.)"))
+        }
+        _ => {}
+    }
+    if e.in_flight_failed_after > 0 {
+        detail.push_str(&format!(
+            " {} call(s) already in flight failed after it opened and are not counted.",
+            e.in_flight_failed_after
+        ));
+    }
+    verdict(id, claim, source, expected, measured, Fail, detail)
+}
+
+/// "5 consecutive failed calls did not open it; it took 150 ..." with a hint at the design.
+fn too_late(dep: &str, n: u32, at: &str, c: &str, e: &Episode) -> String {
+    // A failure-rate breaker opens at a sizeable failed share with successes still in its window;
+    // a count breaker set higher than claimed opens at a small share after a clean baseline.
+    let share = e.window_failures as f64 / e.window_calls.max(1) as f64;
+    let design = if e.window_calls > e.window_failures && share >= 0.2 {
+        "Earlier successes still counted against the failures: this looks like a failure-rate breaker over a \
+         window (or one with a minimum volume), not consecutive failures."
+    } else {
+        "Either the threshold is higher than claimed or the breaker needs a minimum volume of calls."
+    };
+    format!(
+        "{n} consecutive failed calls did not open the breaker on {dep}; traffic stopped{at} only after {c} ({}). {design}",
+        window_rate(e)
+    )
+}
+
+/// Expected time between dependency calls while the breaker was open, from client demand.
+fn interarrival_ms(result: &RunResult, obs: &Observation, from_ms: f64, to_ms: f64) -> f64 {
+    let calls = evidence::client_sends(result, from_ms, to_ms) * obs.calls_per_request;
+    if calls <= 0.0 {
+        return 1000.0;
+    }
+    ((to_ms - from_ms) / calls).min(1000.0)
+}
+
+/// Recovery timeout: time from opening to the first call let through again.
+pub fn recovery(result: &RunResult, ctx: &JudgeContext, obs: &Observation, r: f64, source: &str, id: String) -> Verdict {
+    let dep = &obs.dependency;
+    let claim = format!("The breaker on {dep} stays open {} before probing", fmt_ms(r));
+    let tol = &ctx.duration_tolerance;
+    let expected = format!("{} {}, plus up to one request interval for the next caller", fmt_ms(r), tol.describe(r));
+    let timed: Vec<(&Episode, f64, f64)> = obs
+        .episodes
+        .iter()
+        .filter_map(|e| {
+            let open = e.open_for_ms()?;
+            Some((e, open, interarrival_ms(result, obs, e.opened_at_ms, e.resumed_at_ms?)))
+        })
+        .collect();
+    if timed.is_empty() {
+        let detail = format!(
+            "Traffic to {dep} never resumed before the run ended, so the time open could not be measured: \
+             run longer after the breaker opens."
+        );
+        return verdict(id, claim, source, expected, "never resumed", Inconclusive, detail);
+    }
+    let measured = format!(
+        "open {}",
+        timed.iter().map(|(_, o, _)| fmt_ms(*o)).collect::<Vec<_>>().join(", ")
+    );
+    let margin = tol.margin_ms(r);
+    let bad = timed.iter().find(|(_, open, slack)| *open < r - margin || *open > r + margin + slack);
+    match bad {
+        None => {
+            let detail = format!(
+                "Each time it opened, traffic to {dep} resumed after the claimed {} (within {}).",
+                fmt_ms(r),
+                fmt_ms(margin)
+            );
+            verdict(id, claim, source, expected, measured, Pass, detail)
+        }
+        Some((e, open, _)) => {
+            let how = if *open > r { "longer" } else { "shorter" };
+            let detail = format!(
+                "The breaker on {dep} opened at {} and let the next call through after {}, {how} than the claimed {} \
+                 ({}): fix recovery_timeout in the spec or the breaker's configuration.",
+                fmt_t(e.opened_at_ms),
+                fmt_ms(*open),
+                fmt_ms(r),
+                tol.describe(r)
+            );
+            verdict(id, claim, source, expected, measured, Fail, detail)
+        }
+    }
+}
+
+/// Half-open probes: calls let through after the pause before the breaker decided.
+pub fn probes(obs: &Observation, k: u32, source: &str, id: String) -> Verdict {
+    let dep = &obs.dependency;
+    let k64 = u64::from(k);
+    let claim = format!("The breaker on {dep} lets {k} probe(s) through when half-open");
+    let expected = format!("{k} probe(s)");
+    let decided: Vec<&Episode> = obs.episodes.iter().filter(|e| e.outcome != Outcome::Unknown).collect();
+    let measured = if decided.is_empty() {
+        "no probe seen".to_string()
+    } else {
+        let parts: Vec<String> = decided
+            .iter()
+            .map(|e| {
+                let then = if e.outcome == Outcome::Reopened { "reopened" } else { "closed" };
+                format!("{} then {then}", e.probes)
+            })
+            .collect();
+        format!("probes: {}", parts.join(", "))
+    };
+    let over = decided.iter().find(|e| e.probes > k64);
+    let under = decided.iter().find(|e| e.probes < k64 && e.demand_during_probes >= e.probes as f64 + 2.0);
+    if let Some(e) = over {
+        let detail = format!(
+            "After the pause at {}, {} calls reached {dep} before the breaker {}; the spec allows {k} half-open \
+             probe(s). Limit the half-open calls or fix half_open_requests in the spec.",
+            fmt_t(e.opened_at_ms),
+            e.probes,
+            if e.outcome == Outcome::Reopened { "reopened" } else { "had its first success" }
+        );
+        return verdict(id, claim, source, expected, measured, Fail, detail);
+    }
+    if let Some(e) = under {
+        let detail = format!(
+            "After the pause at {}, the breaker let only {} call(s) through to {dep} while clients sent about {:.0} \
+             requests before it decided; the spec claims {k} probe(s). Fix half_open_requests in the spec or the breaker.",
+            fmt_t(e.opened_at_ms),
+            e.probes,
+            e.demand_during_probes
+        );
+        return verdict(id, claim, source, expected, measured, Fail, detail);
+    }
+    if decided.iter().any(|e| e.probes == k64) {
+        let detail = format!("When half-open, the breaker on {dep} let {k} probe(s) through before deciding, as claimed.");
+        return verdict(id, claim, source, expected, measured, Pass, detail);
+    }
+    let detail = format!(
+        "Every probe to {dep} was answered before more requests arrived, so the number of probes allowed never \
+         showed: use a hang or latency fault that outlasts the recovery timeout so probes overlap."
+    );
+    verdict(id, claim, source, expected, measured, Inconclusive, detail)
+}
+
+/// Traffic resumed once each fault ended (successful calls within the recovery allowance).
+pub fn resumes(
+    result: &RunResult,
+    ctx: &JudgeContext,
+    obs: &Observation,
+    recovery_ms: Option<f64>,
+    source: &str,
+    id: String,
+) -> Verdict {
+    let dep = &obs.dependency;
+    let claim = format!("Calls to {dep} resume once it recovers");
+    // Judged against the breaker's own time open (the recovery verdict judges that against the claim),
+    // so a wrong recovery claim is not failed twice.
+    let longest_open = obs.episodes.iter().filter_map(Episode::open_for_ms).fold(0.0, f64::max);
+    let allowed = recovery_ms.map(|r| {
+        let r = r.max(longest_open);
+        r + ctx.duration_tolerance.margin_ms(r) + 1000.0
+    });
+    let expected = match allowed {
+        Some(a) => format!("a successful call within {} of the fault ending", fmt_ms(a)),
+        None => "a successful call after the fault ends".to_string(),
+    };
+    let run_end = result.duration_s * 1000.0;
+    let mut measured = Vec::new();
+    for w in &obs.windows {
+        if w.to_ms >= run_end - 1.0 {
+            let detail = format!("The fault on {dep} was still active when the run ended: add a recovery phase.");
+            return verdict(id, claim, source, expected, "fault active until the end", Inconclusive, detail);
+        }
+        let next_fault = obs.windows.iter().map(|x| x.from_ms).find(|&f| f > w.to_ms).unwrap_or(run_end);
+        let first_ok = obs
+            .log
+            .iter()
+            .find(|e| e.t_ms >= w.to_ms && e.t_ms < next_fault && !evidence::is_failure(e))
+            .map(|e| e.t_ms);
+        let Some(t) = first_ok else {
+            let demand = evidence::client_sends(result, w.to_ms, next_fault);
+            if demand * obs.calls_per_request < 3.0 {
+                let detail = format!("Clients sent too little after the fault on {dep} ended to see calls resume.");
+                return verdict(id, claim, source, expected, "no demand after the fault", Inconclusive, detail);
+            }
+            let detail = format!(
+                "No call to {dep} succeeded between the end of the fault at {} and {} while clients kept sending \
+                 (about {:.0} requests): the breaker stayed open or the service stopped calling {dep}.",
+                fmt_t(w.to_ms),
+                fmt_t(next_fault),
+                demand
+            );
+            return verdict(id, claim, source, expected, "never resumed", Fail, detail);
+        };
+        let delay = t - w.to_ms;
+        measured.push(format!("resumed {} after the fault ended", fmt_ms(delay)));
+        if let Some(a) = allowed.filter(|a| delay > *a) {
+            let detail = format!(
+                "Calls to {dep} succeeded again only {} after the fault ended at {}; with the breaker's recovery \
+                 time they should within {}.",
+                fmt_ms(delay),
+                fmt_t(w.to_ms),
+                fmt_ms(a)
+            );
+            return verdict(id, claim, source, expected, measured.join("; "), Fail, detail);
+        }
+    }
+    let detail = format!("Successful calls to {dep} resumed after every fault window.");
+    verdict(id, claim, source, expected, measured.join("; "), Pass, detail)
+}

@@ -1,0 +1,212 @@
+//! Readings of a `RunResult` shared by several claim families: fault windows, which dependency calls
+//! failed and when the service learned it, client demand over an interval, and name resolution.
+
+use redline_proxy::log::{LogEntry, Outcome};
+
+use super::matching::same_name;
+use super::JudgeContext;
+use crate::result::{ClientLogEntry, RunResult};
+use crate::spec::claims::{Claims, Dependency};
+
+/// One applied fault on the run clock, in ms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultWindow {
+    pub kind: String,
+    pub from_ms: f64,
+    /// When the fault was removed, or the end of the run if it never was.
+    pub to_ms: f64,
+    /// Delay of a latency fault, when the applied parameters say.
+    pub delay_ms: Option<f64>,
+}
+
+impl FaultWindow {
+    pub fn contains(&self, t_ms: f64) -> bool {
+        t_ms >= self.from_ms && t_ms < self.to_ms
+    }
+
+    /// "abort 20.0–35.0 s".
+    pub fn describe(&self) -> String {
+        format!("{} fault {:.1}–{:.1} s", self.kind, self.from_ms / 1000.0, self.to_ms / 1000.0)
+    }
+}
+
+/// Fault windows applied to `dependency` (scenario name), in time order.
+pub fn fault_windows(result: &RunResult, dependency: &str) -> Vec<FaultWindow> {
+    let run_end_ms = result.duration_s * 1000.0;
+    let mut out: Vec<FaultWindow> = result
+        .faults
+        .iter()
+        .filter(|f| same_name(&f.dependency, dependency))
+        .map(|f| FaultWindow {
+            kind: f.kind.to_ascii_lowercase(),
+            from_ms: f.applied_at_s * 1000.0,
+            to_ms: f.removed_at_s.map_or(run_end_ms, |s| s * 1000.0),
+            delay_ms: param_ms(&f.params, &["delay_ms", "delay", "latency", "latency_ms"]),
+        })
+        .collect();
+    out.sort_by(|a, b| a.from_ms.total_cmp(&b.from_ms));
+    out
+}
+
+/// Reads a duration parameter leniently: a number is ms, a string is "4s" / "250ms" / "1.5 s".
+fn param_ms(params: &serde_json::Value, keys: &[&str]) -> Option<f64> {
+    keys.iter().find_map(|k| match params.get(*k)? {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => parse_duration_ms(s),
+        serde_json::Value::Object(o) => o.get("mean").and_then(|m| match m {
+            serde_json::Value::Number(n) => n.as_f64(),
+            serde_json::Value::String(s) => parse_duration_ms(s),
+            _ => None,
+        }),
+        _ => None,
+    })
+}
+
+fn parse_duration_ms(s: &str) -> Option<f64> {
+    let s = s.trim();
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let value: f64 = s[..split].parse().ok()?;
+    let factor = match s[split..].trim() {
+        "" | "ms" => 1.0,
+        "us" | "µs" => 0.001,
+        "s" => 1000.0,
+        "m" | "min" => 60_000.0,
+        _ => return None,
+    };
+    Some(value * factor)
+}
+
+/// True when the call failed as the service saw it: an injected fault, an upstream 5xx or error,
+/// or the service itself giving up.
+pub fn is_failure(e: &LogEntry) -> bool {
+    match e.outcome {
+        Outcome::Forwarded => e.status.or(e.upstream_status).is_some_and(|s| s >= 500),
+        Outcome::Aborted => e.status.map_or(true, |s| s >= 500),
+        Outcome::Reset
+        | Outcome::Hung
+        | Outcome::Truncated
+        | Outcome::CallerGaveUp
+        | Outcome::UpstreamError
+        | Outcome::Refused => true,
+    }
+}
+
+/// When the service learned the call's outcome: it gave up, or the answer completed.
+pub fn end_ms(e: &LogEntry) -> f64 {
+    e.t_ms + e.gave_up_ms.unwrap_or(e.total_ms)
+}
+
+/// The dependency's raw log in arrival order.
+pub fn sorted_log(result: &RunResult, dependency: &str) -> Vec<LogEntry> {
+    let mut log: Vec<LogEntry> = result
+        .dependencies
+        .iter()
+        .filter(|(name, _)| same_name(name, dependency))
+        .flat_map(|(_, d)| d.log.iter().cloned())
+        .collect();
+    log.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms).then(a.seq.cmp(&b.seq)));
+    log
+}
+
+/// Client requests sent in [from_ms, to_ms): exact from the client log when it covers the interval,
+/// otherwise estimated from the per-second timeline (pro rata of each overlapping second).
+pub fn client_sends(result: &RunResult, from_ms: f64, to_ms: f64) -> f64 {
+    if to_ms <= from_ms {
+        return 0.0;
+    }
+    if client_log_covers(result, from_ms, to_ms) {
+        return result.client_log.iter().filter(|c| c.t_ms >= from_ms && c.t_ms < to_ms).count() as f64;
+    }
+    result
+        .timeline
+        .iter()
+        .map(|b| {
+            let (lo, hi) = (b.t_s as f64 * 1000.0, b.t_s as f64 * 1000.0 + 1000.0);
+            let overlap = (hi.min(to_ms) - lo.max(from_ms)).max(0.0) / 1000.0;
+            b.sent as f64 * overlap
+        })
+        .sum()
+}
+
+/// True when the client log holds every request of the interval (not truncated, spans it).
+pub fn client_log_covers(result: &RunResult, from_ms: f64, to_ms: f64) -> bool {
+    if result.client_log.is_empty() || result.client_log_truncated {
+        return false;
+    }
+    let first = result.client_log.iter().map(|c| c.t_ms).fold(f64::INFINITY, f64::min);
+    let last = result.client_log.iter().map(|c| c.t_ms).fold(f64::NEG_INFINITY, f64::max);
+    first <= from_ms + 1000.0 && last >= to_ms - 1000.0
+}
+
+/// Client requests in [from_ms, to_ms), from the client log.
+pub fn client_entries(result: &RunResult, from_ms: f64, to_ms: f64) -> Vec<&ClientLogEntry> {
+    result.client_log.iter().filter(|c| c.t_ms >= from_ms && c.t_ms < to_ms).collect()
+}
+
+/// The spec's row for a scenario dependency (by the context's alias, else by name).
+pub fn spec_dependency<'a>(claims: &'a Claims, ctx: &JudgeContext, scenario_name: &str) -> Option<&'a Dependency> {
+    let wanted = ctx.dependency_names.get(scenario_name).map_or(scenario_name, String::as_str);
+    claims.dependencies.iter().find(|d| same_name(&d.name, wanted))
+}
+
+/// The scenario dependency a spec dependency name refers to.
+pub fn scenario_dependency(result: &RunResult, ctx: &JudgeContext, spec_name: &str) -> Option<String> {
+    let mut names: Vec<&String> = result.dependencies.keys().collect();
+    for f in &result.faults {
+        if !names.contains(&&f.dependency) {
+            names.push(&f.dependency);
+        }
+    }
+    names
+        .into_iter()
+        .find(|n| {
+            let alias = ctx.dependency_names.get(n.as_str()).map_or(n.as_str(), String::as_str);
+            same_name(alias, spec_name) || same_name(n, spec_name)
+        })
+        .cloned()
+}
+
+/// Median of positive gaps between consecutive arrivals (ms); None with fewer than two calls.
+pub fn median_gap_ms(log: &[LogEntry]) -> Option<f64> {
+    let mut gaps: Vec<f64> = log.windows(2).map(|w| w[1].t_ms - w[0].t_ms).filter(|g| *g > 0.0).collect();
+    if gaps.is_empty() {
+        return None;
+    }
+    gaps.sort_by(f64::total_cmp);
+    Some(gaps[gaps.len() / 2])
+}
+
+/// Value at quantile `q` of a list (sorted in place).
+pub fn quantile(values: &mut [f64], q: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let idx = ((values.len() as f64 * q).ceil() as usize).clamp(1, values.len()) - 1;
+    Some(values[idx])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_in_fault_params() {
+        let p = serde_json::json!({"delay": "4s"});
+        assert_eq!(param_ms(&p, &["delay"]), Some(4000.0));
+        let p = serde_json::json!({"delay_ms": 250});
+        assert_eq!(param_ms(&p, &["delay_ms"]), Some(250.0));
+        let p = serde_json::json!({"delay": {"kind": "normal", "mean": "200ms"}});
+        assert_eq!(param_ms(&p, &["delay"]), Some(200.0));
+        assert_eq!(parse_duration_ms("1.5 s"), Some(1500.0));
+        assert_eq!(parse_duration_ms("soon"), None);
+    }
+
+    #[test]
+    fn quantile_of_a_list() {
+        let mut v = vec![5.0, 1.0, 3.0, 2.0, 4.0];
+        assert_eq!(quantile(&mut v, 0.5), Some(3.0));
+        assert_eq!(quantile(&mut v, 1.0), Some(5.0));
+        assert_eq!(quantile(&mut [], 0.5), None);
+    }
+}

@@ -1,0 +1,178 @@
+//! Fallback: while the dependency is unavailable (breaker open, or the fault window when no breaker
+//! opened) clients get the claimed fallback (a status such as 503, or a successful degraded answer),
+//! and while the breaker is open they get it fast (far below the dependency timeout).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::breaker::Observation;
+use super::breaker_claims::summarize;
+use super::evidence;
+use super::matching::slug;
+use super::tolerance::{fmt_ms, fmt_pct, fmt_t};
+use super::{spec_source, verdict, JudgeContext, Judgement};
+use crate::result::{ClientLogEntry, RunResult, Verdict, VerdictStatus::*};
+use crate::spec::claims::{Claims, Dependency};
+
+/// Fewest client requests during unavailability for a fallback verdict.
+const MIN_REQUESTS: usize = 5;
+/// Share of those requests that must match the fallback.
+const MIN_MATCH: f64 = 0.95;
+
+enum Expect {
+    Status(u16),
+    AnyServerError,
+    Success,
+}
+
+impl Expect {
+    fn of(d: &Dependency) -> Option<Expect> {
+        match (d.fallback_status, &d.fallback, d.critical) {
+            (Some(s), _, _) => Some(Expect::Status(s)),
+            (None, _, true) => Some(Expect::AnyServerError),
+            (None, Some(_), false) => Some(Expect::Success),
+            (None, None, false) => None,
+        }
+    }
+    fn accepts(&self, status: Option<u16>) -> bool {
+        match (self, status) {
+            (Expect::Status(s), Some(x)) => *s == x,
+            (Expect::AnyServerError, Some(x)) => x >= 500,
+            (Expect::Success, Some(x)) => (200..300).contains(&x),
+            (_, None) => false,
+        }
+    }
+    fn describe(&self) -> String {
+        match self {
+            Expect::Status(s) => format!("status {s}"),
+            Expect::AnyServerError => "a 5xx error (no fallback: critical)".into(),
+            Expect::Success => "a successful degraded answer (2xx)".into(),
+        }
+    }
+}
+
+pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, observed: &[Observation], out: &mut Judgement) {
+    for obs in observed.iter().filter(|o| !o.windows.is_empty()) {
+        let Some(d) = evidence::spec_dependency(claims, ctx, &obs.dependency) else { continue };
+        let Some(expect) = Expect::of(d) else { continue };
+        out.verdicts.extend(judge_dependency(result, ctx, obs, d, &expect));
+    }
+}
+
+/// Request names whose requests reached the dependency (by correlation id); None: cannot tell.
+fn dependent_requests(result: &RunResult, obs: &Observation) -> Option<BTreeSet<String>> {
+    let ids: BTreeSet<&str> = obs.log.iter().filter_map(|e| e.correlation_id.as_deref()).collect();
+    let names: BTreeSet<String> = result
+        .client_log
+        .iter()
+        .filter(|c| c.request_id.as_deref().is_some_and(|id| ids.contains(id)))
+        .map(|c| c.request.clone())
+        .collect();
+    (!names.is_empty()).then_some(names)
+}
+
+fn judge_dependency(result: &RunResult, ctx: &JudgeContext, obs: &Observation, d: &Dependency, expect: &Expect) -> Vec<Verdict> {
+    let source = spec_source(ctx, d.line);
+    let id = format!("fallback.{}", slug(&d.name));
+    let fallback = d.fallback.clone().unwrap_or_else(|| "no fallback (critical)".into());
+    let claim = format!("While {} is unavailable, clients get its fallback: {fallback}", d.name);
+    let run_end = result.duration_s * 1000.0;
+    let open: Vec<(f64, f64)> = obs
+        .episodes
+        .iter()
+        .map(|e| (e.opened_at_ms, e.resumed_at_ms.unwrap_or(run_end)))
+        .collect();
+    let (intervals, during) = if open.is_empty() {
+        let failing: Vec<(f64, f64)> =
+            obs.windows.iter().filter(|w| summarize(obs, w).failures > 0).map(|w| (w.from_ms, w.to_ms)).collect();
+        (failing, "the fault window (no breaker opened)")
+    } else {
+        (open.clone(), "the breaker was open")
+    };
+    let names = dependent_requests(result, obs);
+    let entries: Vec<&ClientLogEntry> = intervals
+        .iter()
+        .flat_map(|(a, b)| evidence::client_entries(result, *a, *b))
+        .filter(|c| names.as_ref().map_or(true, |n| n.contains(&c.request)))
+        .collect();
+    if entries.len() < MIN_REQUESTS {
+        let detail = format!(
+            "Only {} client request(s) in the client log fell while {during}; at least {MIN_REQUESTS} are needed \
+             (the result may hold no client log, or the window was too short).",
+            entries.len()
+        );
+        return vec![verdict(format!("{id}.status"), claim, source, expect.describe(), format!("{} requests", entries.len()), Inconclusive, detail)];
+    }
+    let mut out = vec![status_verdict(d, expect, &entries, during, format!("{id}.status"), claim, &source)];
+    if !open.is_empty() {
+        let open_entries: Vec<&ClientLogEntry> = entries
+            .iter()
+            .copied()
+            .filter(|c| open.iter().any(|(a, b)| c.t_ms >= *a && c.t_ms < *b))
+            .collect();
+        out.push(fast_verdict(d, &open_entries, &open, format!("{id}.fail_fast"), &source));
+    }
+    out
+}
+
+fn status_verdict(d: &Dependency, expect: &Expect, entries: &[&ClientLogEntry], during: &str, id: String, claim: String, source: &str) -> Verdict {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for c in entries {
+        let key = match (c.status, &c.error) {
+            (Some(s), _) => s.to_string(),
+            (None, Some(e)) => e.clone(),
+            (None, None) => "no answer".into(),
+        };
+        *seen.entry(key).or_default() += 1;
+    }
+    let matched = entries.iter().filter(|c| expect.accepts(c.status)).count();
+    let share = matched as f64 / entries.len() as f64;
+    let breakdown = seen.iter().map(|(k, n)| format!("{k}×{n}")).collect::<Vec<_>>().join(", ");
+    let measured = format!("{} of {} matched ({breakdown})", fmt_pct(share), entries.len());
+    let wants_retry_after = d.fallback.as_deref().is_some_and(|f| f.to_ascii_lowercase().contains("retry-after"));
+    let missing_ra = entries.iter().filter(|c| expect.accepts(c.status) && !c.retry_after).count();
+    if share < MIN_MATCH {
+        let detail = format!(
+            "While {during}, only {} of client requests got {} ({breakdown}); the spec promises '{}'.",
+            fmt_pct(share),
+            expect.describe(),
+            d.fallback.as_deref().unwrap_or("no fallback")
+        );
+        return verdict(id, claim, source, expect.describe(), measured, Fail, detail);
+    }
+    if wants_retry_after && missing_ra > 0 {
+        let detail = format!("{missing_ra} fallback answer(s) lacked the Retry-After header the spec promises.");
+        return verdict(id, claim, source, expect.describe(), measured, Fail, detail);
+    }
+    let detail = format!("While {during}, {} of client requests got {}.", fmt_pct(share), expect.describe());
+    verdict(id, claim, source, expect.describe(), measured, Pass, detail)
+}
+
+fn fast_verdict(d: &Dependency, entries: &[&ClientLogEntry], open: &[(f64, f64)], id: String, source: &str) -> Verdict {
+    let bound = d.timeout_ms.map_or(250.0, |t| (0.25 * t).max(50.0));
+    let claim = format!("While the breaker on {} is open, clients are answered fast", d.name);
+    let rule = match d.timeout_ms {
+        Some(t) => format!("a quarter of the {} timeout", fmt_ms(t)),
+        None => "no timeout claimed, so 250 ms".to_string(),
+    };
+    let expected = format!("p95 ≤ {} ({rule})", fmt_ms(bound));
+    let mut lat: Vec<f64> = entries.iter().map(|c| c.latency_ms).collect();
+    if lat.len() < MIN_REQUESTS {
+        let detail = format!("Only {} client request(s) fell while the breaker was open.", lat.len());
+        return verdict(id, claim, source, expected, format!("{} requests", lat.len()), Inconclusive, detail);
+    }
+    let p95 = evidence::quantile(&mut lat, 0.95).unwrap_or_default();
+    let measured = format!("p95 {} over {} requests", fmt_ms(p95), lat.len());
+    if p95 <= bound {
+        let detail = format!("Clients were answered in {} (p95) while the breaker was open.", fmt_ms(p95));
+        verdict(id, claim, source, expected, measured, Pass, detail)
+    } else {
+        let detail = format!(
+            "Clients waited {} (p95) while the breaker on {} was open (first opening at {}): the fallback is not \
+             failing fast; answer from the open breaker without waiting on the dependency.",
+            fmt_ms(p95),
+            d.name,
+            fmt_t(open[0].0)
+        );
+        verdict(id, claim, source, expected, measured, Fail, detail)
+    }
+}

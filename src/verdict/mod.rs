@@ -1,0 +1,164 @@
+//! Verdicts: measurements (`RunResult`) + claims (`Claims`) -> pass / fail / inconclusive, with evidence.
+//!
+//! Pure: no I/O, no clock, no randomness. One file per claim family; `evidence` holds the readings of
+//! the result shared by several families (fault windows, failure classification, client demand).
+
+mod breaker;
+mod breaker_claims;
+mod breaker_verdicts;
+mod errors;
+mod evidence;
+mod fallback;
+mod health;
+pub mod histogram;
+mod latency;
+pub mod matching;
+mod rate_limit;
+mod retries;
+mod timeout;
+pub mod tolerance;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::result::{BreakerEpisode, RunResult, Verdict, VerdictStatus};
+use crate::spec::Claims;
+
+pub use tolerance::DurationTolerance;
+
+/// What the scenario adds to the spec when judging one run.
+#[derive(Debug, Clone)]
+pub struct JudgeContext {
+    /// The spec's file name as it should appear in `source` ("spec.md" -> "spec.md:112").
+    pub spec_file: String,
+    /// The scenario's file name, for claims added by `[[slo]]` ("scenario.toml:40").
+    pub scenario_file: String,
+    /// Per `[[request]] name`: what the scenario says about it.
+    pub requests: BTreeMap<String, RequestInfo>,
+    /// Scenario `[[slo]]` entries: they override the spec's claim for the same operation and field, or add one.
+    pub slos: Vec<SloEntry>,
+    /// Tolerance for measured durations (recovery timeout, give-up time ...).
+    pub duration_tolerance: DurationTolerance,
+    /// Scenario dependency name -> the spec's dependency name, where they differ.
+    pub dependency_names: BTreeMap<String, String>,
+    /// The load generator's own request timeout, to tell "the service gave up" from "the client gave up".
+    pub client_timeout: Option<Duration>,
+}
+
+impl Default for JudgeContext {
+    fn default() -> Self {
+        JudgeContext {
+            spec_file: "spec.md".to_string(),
+            scenario_file: "scenario.toml".to_string(),
+            requests: BTreeMap::new(),
+            slos: Vec::new(),
+            duration_tolerance: DurationTolerance::default(),
+            dependency_names: BTreeMap::new(),
+            client_timeout: None,
+        }
+    }
+}
+
+/// What the scenario says about one `[[request]]`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestInfo {
+    /// The spec operation this request exercises (overrides `OperationStats::operation`).
+    pub operation: Option<String>,
+    /// The client key this request sends (API key, user), for per-key rate limits; None: one shared key.
+    pub rate_key: Option<String>,
+    /// The spec rate limit (by name: "default", "anon", "POST /orders") that applies to this request.
+    pub rate_limit: Option<String>,
+}
+
+/// A scenario `[[slo]]` entry: adds a claim, or overrides the spec's for the same operation and field.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SloEntry {
+    /// Spec operation (or request name); None: the whole service.
+    pub operation: Option<String>,
+    /// Judge in this phase only; None: the baseline phase(s) for latency, every phase for error rates.
+    pub phase: Option<String>,
+    pub p50: Option<Duration>,
+    pub p95: Option<Duration>,
+    pub p99: Option<Duration>,
+    pub timeout: Option<Duration>,
+    /// Maximum error rate as a fraction.
+    pub error_rate: Option<f64>,
+    /// Availability objective as a fraction.
+    pub availability: Option<f64>,
+    /// Line of the entry in the scenario file.
+    pub line: usize,
+}
+
+/// Everything judged about one run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Judgement {
+    pub verdicts: Vec<Verdict>,
+    /// Circuit-breaker episodes seen from outside, whether or not the spec claims a breaker.
+    pub episodes: Vec<BreakerEpisode>,
+    /// Things a reader should know that are not verdicts (unmatched names, skipped evidence).
+    pub notes: Vec<String>,
+}
+
+impl Judgement {
+    /// True when at least one verdict failed (`redline run` exits 1).
+    pub fn failed(&self) -> bool {
+        self.verdicts.iter().any(|v| v.status == VerdictStatus::Fail)
+    }
+
+    /// Writes the verdicts, episodes and notes into the result (replacing earlier ones).
+    pub fn apply_to(&self, result: &mut RunResult) {
+        result.verdicts = self.verdicts.clone();
+        result.breaker_episodes = self.episodes.clone();
+        result.notes.extend(self.notes.iter().cloned());
+    }
+}
+
+/// Judges every testable claim against the run. Never panics on odd input: what cannot be judged
+/// becomes an `inconclusive` verdict or a note, never a silent pass.
+pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext) -> Judgement {
+    let mut out = Judgement::default();
+    latency::judge(result, claims, ctx, &mut out);
+    errors::judge(result, claims, ctx, &mut out);
+    let observed = breaker::observe_all(result, ctx);
+    for obs in &observed {
+        out.episodes.extend(obs.episodes.iter().map(breaker::Episode::to_result));
+    }
+    timeout::judge(result, claims, ctx, &mut out);
+    breaker_claims::judge(result, claims, ctx, &observed, &mut out);
+    fallback::judge(result, claims, ctx, &observed, &mut out);
+    retries::judge(result, claims, ctx, &observed, &mut out);
+    rate_limit::judge(result, claims, ctx, &mut out);
+    health::judge(result, claims, ctx, &observed, &mut out);
+    out
+}
+
+/// Builds one verdict; every family goes through here so the fields stay uniform.
+pub(crate) fn verdict(
+    id: impl Into<String>,
+    claim: impl Into<String>,
+    source: impl Into<String>,
+    expected: impl Into<String>,
+    measured: impl Into<String>,
+    status: VerdictStatus,
+    detail: impl Into<String>,
+) -> Verdict {
+    Verdict {
+        id: id.into(),
+        claim: claim.into(),
+        source: source.into(),
+        expected: expected.into(),
+        measured: measured.into(),
+        status,
+        detail: detail.into(),
+    }
+}
+
+/// "spec.md:112".
+pub(crate) fn spec_source(ctx: &JudgeContext, line: usize) -> String {
+    format!("{}:{}", ctx.spec_file, line)
+}
+
+/// "scenario.toml:40".
+pub(crate) fn scenario_source(ctx: &JudgeContext, line: usize) -> String {
+    format!("{}:{}", ctx.scenario_file, line)
+}

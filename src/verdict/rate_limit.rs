@@ -1,0 +1,160 @@
+//! Rate limits: sending clearly beyond a key's stated rate yields 429 with Retry-After; clearly below
+//! it, no 429. Judged per key from the client log (send times, statuses, Retry-After).
+
+use std::collections::BTreeMap;
+
+use super::matching::{same_name, slug};
+use super::tolerance::fmt_ms;
+use super::{spec_source, verdict, JudgeContext, Judgement};
+use crate::result::{ClientLogEntry, RunResult, Verdict, VerdictStatus::*};
+use crate::spec::claims::{Claims, RateLimit};
+
+/// Below 90% of the limit no 429 may appear; above 110% they must. In between is too close to call.
+const BELOW: f64 = 0.9;
+const ABOVE: f64 = 1.1;
+
+/// Request names a limit applies to: assigned by the scenario, named by endpoint, or "default" for the rest.
+fn requests_for(limit: &RateLimit, all: &[RateLimit], result: &RunResult, ctx: &JudgeContext) -> Vec<String> {
+    let mut names: Vec<String> = result.operations.keys().cloned().collect();
+    names.extend(result.client_log.iter().map(|c| c.request.clone()));
+    names.sort();
+    names.dedup();
+    let op_of = |n: &str| ctx.requests.get(n).and_then(|r| r.operation.clone()).or_else(|| result.operations.get(n)?.operation.clone());
+    let explicit = |n: &str| ctx.requests.get(n).and_then(|r| r.rate_limit.clone());
+    let by_endpoint = |l: &RateLimit, n: &str| same_name(&l.name, n) || op_of(n).is_some_and(|o| same_name(&l.name, &o));
+    names
+        .into_iter()
+        .filter(|n| match explicit(n) {
+            Some(tier) => same_name(&tier, &limit.name),
+            None if by_endpoint(limit, n) => true,
+            None => {
+                let is_default = same_name(&limit.name, "default") || all.len() == 1;
+                is_default && !all.iter().any(|l| !std::ptr::eq(l, limit) && by_endpoint(l, n))
+            }
+        })
+        .collect()
+}
+
+pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut Judgement) {
+    for limit in &claims.rate_limits {
+        let source = spec_source(ctx, limit.line);
+        let claim = format!("Rate limit '{}': {} requests per {}", limit.name, limit.requests, fmt_ms(limit.per_s * 1000.0));
+        let names = requests_for(limit, &claims.rate_limits, result, ctx);
+        let id = format!("rate_limit.{}", slug(&limit.name));
+        let expected = "429 with Retry-After beyond the rate, none below it".to_string();
+        if names.is_empty() {
+            let detail = format!("No [[request]] of the scenario is subject to '{}': name it in a request's `rate_limit`.", limit.name);
+            out.verdicts.push(verdict(id, claim, source, expected, "not exercised", Inconclusive, detail));
+            continue;
+        }
+        if result.client_log.is_empty() || result.client_log_truncated {
+            let detail = "Rate limits are judged from the full client log, which this result does not hold (empty or truncated).";
+            out.verdicts.push(verdict(id, claim, source, expected, "no client log", Inconclusive, detail));
+            continue;
+        }
+        let mut by_key: BTreeMap<String, Vec<&ClientLogEntry>> = BTreeMap::new();
+        for c in result.client_log.iter().filter(|c| names.contains(&c.request)) {
+            let key = ctx.requests.get(&c.request).and_then(|r| r.rate_key.clone()).unwrap_or_else(|| "shared".into());
+            by_key.entry(key).or_default().push(c);
+        }
+        let keyed = by_key.len() > 1;
+        for (key, mut entries) in by_key {
+            entries.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms));
+            let id = if keyed { format!("{id}.{}", slug(&key)) } else { id.clone() };
+            out.verdicts.push(judge_key(limit, &key, &entries, id, claim.clone(), &source));
+        }
+    }
+}
+
+/// Most entries (by send time) in any window of `w_ms` (all of them if the run is shorter).
+fn busiest(times: &[f64], w_ms: f64) -> usize {
+    let mut best = 0;
+    let mut lo = 0;
+    for hi in 0..times.len() {
+        while times[hi] - times[lo] >= w_ms {
+            lo += 1;
+        }
+        best = best.max(hi - lo + 1);
+    }
+    best
+}
+
+fn judge_key(limit: &RateLimit, key: &str, entries: &[&ClientLogEntry], id: String, claim: String, source: &str) -> Verdict {
+    let n = limit.requests as f64;
+    let w_ms = limit.per_s * 1000.0;
+    let sent: Vec<f64> = entries.iter().map(|c| c.t_ms).collect();
+    let admitted: Vec<f64> = entries.iter().filter(|c| c.status != Some(429)).map(|c| c.t_ms).collect();
+    let peak = busiest(&sent, w_ms);
+    let limited = entries.iter().filter(|c| c.status == Some(429)).count();
+    let no_ra = entries.iter().filter(|c| c.status == Some(429) && !c.retry_after).count();
+    let expected = format!("{} per {}", limit.requests, fmt_ms(w_ms));
+    let measured = format!("key '{key}': busiest {} sent {peak}, {limited} got 429 ({no_ra} without Retry-After)", fmt_ms(w_ms));
+    let who = format!("key '{key}' of '{}'", limit.name);
+    if (peak as f64) <= BELOW * n {
+        return if limited == 0 {
+            verdict(id, claim, source, expected, measured, Pass, format!("No 429 for {who} while it sent at most {peak} per {}, below the limit.", fmt_ms(w_ms)))
+        } else {
+            let detail = format!(
+                "{limited} request(s) for {who} got 429 although at most {peak} were sent in any {}, below the limit of {}: \
+                 the limiter is stricter than the spec says.",
+                fmt_ms(w_ms),
+                limit.requests
+            );
+            verdict(id, claim, source, expected, measured, Fail, detail)
+        };
+    }
+    if (peak as f64) < ABOVE * n {
+        let detail = format!(
+            "{who} sent {peak} in its busiest {}, within 10% of the limit of {}: send clearly above or below it to judge.",
+            fmt_ms(w_ms),
+            limit.requests
+        );
+        return verdict(id, claim, source, expected, measured, Inconclusive, detail);
+    }
+    if limited == 0 {
+        let detail = format!(
+            "{who} sent {peak} requests in {} (limit {}) and none got 429: the limit is not enforced.",
+            fmt_ms(w_ms),
+            limit.requests
+        );
+        return verdict(id, claim, source, expected, measured, Fail, detail);
+    }
+    if no_ra > 0 {
+        let detail = format!("{no_ra} of the {limited} 429 answers for {who} carried no Retry-After header.");
+        return verdict(id, claim, source, expected, measured, Fail, detail);
+    }
+    let let_through = busiest(&admitted, w_ms);
+    if let_through as f64 > 2.0 * n + 1.0 {
+        let detail = format!(
+            "The limiter let {let_through} requests of {who} through in one {} window, over twice the limit of {}.",
+            fmt_ms(w_ms),
+            limit.requests
+        );
+        return verdict(id, claim, source, expected, measured, Fail, detail);
+    }
+    let span = sent[sent.len() - 1] - sent[0];
+    let fair_share = (n * span / w_ms).min(sent.len() as f64);
+    if fair_share >= 10.0 && (admitted.len() as f64) < BELOW * fair_share {
+        let detail = format!(
+            "Only {} requests of {who} were let through in {}, where the limit allows about {:.0}: the limiter is stricter than claimed.",
+            admitted.len(),
+            fmt_ms(span),
+            fair_share
+        );
+        return verdict(id, claim, source, expected, measured, Fail, detail);
+    }
+    verdict(id, claim, source, expected, measured, Pass, format!("Beyond the limit, {who} got 429 with Retry-After ({limited} times)."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::busiest;
+
+    #[test]
+    fn busiest_window_counts() {
+        let t: Vec<f64> = (0..10).map(|i| i as f64 * 100.0).collect();
+        assert_eq!(busiest(&t, 1000.0), 10);
+        assert_eq!(busiest(&t, 250.0), 3);
+        assert_eq!(busiest(&[], 1000.0), 0);
+    }
+}
