@@ -3,8 +3,8 @@
 //! See ARCHITECTURE.md for the code map and each module's invariants.
 
 pub mod cli;
-pub mod engine;
 pub mod demo;
+pub mod engine;
 pub mod report;
 pub mod result;
 pub mod scenario;

@@ -7,9 +7,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod report;
 pub mod run;
 pub mod spec;
-pub mod report;
 
 /// Exit codes shared by every subcommand.
 pub mod exit {
