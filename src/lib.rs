@@ -2,9 +2,10 @@
 //!
 //! See ARCHITECTURE.md for the code map and each module's invariants.
 
+pub mod chaos;
 pub mod cli;
-pub mod engine;
 pub mod demo;
+pub mod engine;
 pub mod report;
 pub mod result;
 pub mod scenario;
