@@ -162,7 +162,10 @@ impl Collected {
         let mut out = BTreeMap::new();
         for ((d, log), tcp) in proxies.deps.iter().zip(self.logs).zip(self.tcp) {
             let report = match log {
-                Some(log) => log.report(&d.listen, &d.upstream, &d.name, faults),
+                Some(log) => {
+                    let kinds = proxies.summary(d).await.map(|s| s.by_fault_kind);
+                    log.report(&d.listen, &d.upstream, &d.name, faults, kinds)
+                }
                 None => tcp_report(
                     d.listen.clone(),
                     d.upstream.clone(),

@@ -152,13 +152,15 @@ impl LogCollector {
         s.gave_up += u64::from(e.outcome == Outcome::CallerGaveUp || e.gave_up_ms.is_some());
     }
 
-    /// The report; `faults` are every fault of the run (the final windows).
+    /// The report; `faults` are every fault of the run (the final windows), `by_kind` the
+    /// proxy's own count of injected faults per kind (entries only name the fault).
     pub fn report(
         mut self,
         listen: &str,
         upstream: &str,
         dependency: &str,
         faults: &[AppliedFault],
+        by_kind: Option<BTreeMap<String, u64>>,
     ) -> DependencyReport {
         let wins = windows(faults, dependency, f64::INFINITY);
         for e in std::mem::take(&mut self.recent) {
@@ -180,7 +182,7 @@ impl LogCollector {
             requests: self.requests,
             per_second,
             outcomes: self.outcomes,
-            faults_injected: self.faults,
+            faults_injected: by_kind.filter(|k| !k.is_empty()).unwrap_or(self.faults),
             gave_up_ms: (!self.gave_up_us.is_empty()).then(|| percentiles(&self.gave_up_us)),
             log: self.kept,
             log_truncated: self.truncated || self.lost > 0,
@@ -254,7 +256,7 @@ mod tests {
         for chunk in all.chunks(7) {
             c.take(chunk.to_vec(), "U", &faults);
         }
-        let r = c.report("l", "u", "U", &faults);
+        let r = c.report("l", "u", "U", &faults, None);
         assert_eq!(r.requests, 600);
         assert_eq!(r.per_second.len(), 60);
         assert_eq!(r.per_second[30].faulted, 10);
@@ -285,7 +287,7 @@ mod tests {
             "U",
             &faults,
         );
-        let r = c.report("l", "u", "U", &faults);
+        let r = c.report("l", "u", "U", &faults, None);
         assert_eq!(r.log.first().unwrap().t_ms, 0.0);
         assert_eq!(r.log.len(), 60);
     }
@@ -299,6 +301,6 @@ mod tests {
             &[],
         );
         assert_eq!(c.lost, 4);
-        assert!(c.report("l", "u", "U", &[]).log_truncated);
+        assert!(c.report("l", "u", "U", &[], None).log_truncated);
     }
 }
