@@ -180,7 +180,7 @@ mod tests {
 
     #[test]
     fn the_same_histogram_is_within_noise() {
-        let h = hist((0..5000u64).map(|i| 10_000 + (i * 7919) % 20_000));
+        let h = hist((0..50_000u64).map(|i| 10_000 + (i * 7919) % 20_000));
         for (q, label) in PERCENTILES {
             let row = compare_percentile("op", q, label, Some(&h), Some(&h));
             assert_eq!(row.change, Change::Unchanged, "{label}");

@@ -16,11 +16,11 @@ const CSS: &str = include_str!("html.css");
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let r = &report.result;
     let mut h = String::with_capacity(256 * 1024);
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{} · {} · redline</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n<main>\n",
+         <title>{} · {} · redline</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n<main>",
         report.outcome.label(),
         esc(&r.scenario)
     );
@@ -29,9 +29,9 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     charts_section(report, &mut h);
     super::html_tables::tables(report, &mut h);
     comparison(report, &mut h);
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<footer>redline · result.json schema v{} · {}</footer>\n</main>\n</body>\n</html>\n",
+        "<footer>redline · result.json schema v{} · {}</footer>\n</main>\n</body>\n</html>",
         r.schema_version,
         esc(&r.started_at)
     );
@@ -79,19 +79,19 @@ fn header(report: &Report, h: &mut String) {
             ),
         ),
     };
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<header class=\"top {class}\">\n<div class=\"badge\">{}</div>\n<div class=\"title\">\
-         <h1>{}</h1>\n<p class=\"lede\">{line}</p>\n",
+         <h1>{}</h1>\n<p class=\"lede\">{line}</p>",
         report.outcome.label(),
         esc(&r.scenario)
     );
     if report.outcome != Outcome::Measured {
         let c = report.counts;
-        let _ = write!(
+        let _ = writeln!(
             h,
             "<p class=\"chips\"><span class=\"chip pass\">{} pass</span><span class=\"chip fail\">{} fail</span>\
-             <span class=\"chip inconclusive\">{} inconclusive</span></p>\n",
+             <span class=\"chip inconclusive\">{} inconclusive</span></p>",
             c.pass, c.fail, c.inconclusive
         );
     }
@@ -117,7 +117,7 @@ fn header(report: &Report, h: &mut String) {
         facts.push(("run", "interrupted".into()));
     }
     for (k, v) in facts {
-        let _ = write!(h, "<div><dt>{k}</dt><dd>{v}</dd></div>\n");
+        let _ = writeln!(h, "<div><dt>{k}</dt><dd>{v}</dd></div>");
     }
     h.push_str("</dl>\n");
 }
@@ -130,10 +130,10 @@ fn verdicts(report: &Report, h: &mut String) {
                 <th class=\"num\">expected</th><th class=\"num\">measured</th><th>why</th></tr></thead>\n<tbody>\n");
     for v in report.verdicts() {
         let c = status_class(v.status);
-        let _ = write!(
+        let _ = writeln!(
             h,
             "<tr class=\"{c}\"><td><span class=\"pill {c}\">{}</span></td><td><strong>{}</strong>\
-             <div class=\"src\">{} · {}</div></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
+             <div class=\"src\">{} · {}</div></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             c,
             esc(&v.claim),
             esc(&v.id),
@@ -148,9 +148,9 @@ fn verdicts(report: &Report, h: &mut String) {
 
 /// A figure holding one chart, or a visible note when it could not be drawn.
 fn figure(h: &mut String, title: &str, caption: &str, chart: charts::ChartResult) {
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<figure>\n<figcaption><h3>{}</h3><p>{}</p></figcaption>\n",
+        "<figure>\n<figcaption><h3>{}</h3><p>{}</p></figcaption>",
         esc(title),
         esc(caption)
     );
@@ -224,11 +224,11 @@ fn comparison(report: &Report, h: &mut String) {
     let Some(cmp) = &report.comparison else {
         return;
     };
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<section>\n<h2>Against baseline</h2>\n<p>{} ({}): <strong>{} regression(s) flagged</strong>.</p>\n\
          <table>\n<thead><tr><th>request</th><th>percentile</th><th class=\"num\">baseline</th>\
-         <th class=\"num\">now</th><th class=\"num\">change</th><th>99% intervals</th><th>judged</th></tr></thead>\n<tbody>\n",
+         <th class=\"num\">now</th><th class=\"num\">change</th><th>99% intervals</th><th>judged</th></tr></thead>\n<tbody>",
         esc(&cmp.baseline_scenario),
         esc(&cmp.baseline_started_at),
         cmp.regressions()
@@ -244,10 +244,10 @@ fn comparison(report: &Report, h: &mut String) {
                 format!("{}–{}", text::ms(a), text::ms(b))
             })
         };
-        let _ = write!(
+        let _ = writeln!(
             h,
             "<tr class=\"{class}\"><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"src\">then {} · now {}</td><td>{}</td></tr>\n",
+             <td class=\"num\">{}</td><td class=\"src\">then {} · now {}</td><td>{}</td></tr>",
             esc(&row.operation),
             row.percentile,
             text::opt_ms(row.baseline_ms),
@@ -258,13 +258,13 @@ fn comparison(report: &Report, h: &mut String) {
             row.change.label()
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "</tbody>\n</table>\n<p class=\"rule\"><strong>Rule.</strong> {}</p>\n",
+        "</tbody>\n</table>\n<p class=\"rule\"><strong>Rule.</strong> {}</p>",
         esc(baseline::RULE)
     );
     for u in &cmp.unmatched {
-        let _ = write!(h, "<p class=\"note\">not compared: {}</p>\n", esc(u));
+        let _ = writeln!(h, "<p class=\"note\">not compared: {}</p>", esc(u));
     }
     h.push_str("</section>\n");
 }

@@ -262,7 +262,14 @@ pub fn parse_ms(text: &str) -> Option<f64> {
     while i < bytes.len() {
         let c = bytes[i];
         let after_letter = i > 0 && (bytes[i - 1] as char).is_ascii_alphabetic();
-        if c.is_ascii_digit() && !after_letter {
+        if c.is_ascii_digit() && after_letter {
+            // A label such as "p99": skip all of it.
+            while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
+                i += 1;
+            }
+            continue;
+        }
+        if c.is_ascii_digit() {
             let start = i;
             while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
                 i += 1;
