@@ -72,6 +72,25 @@ fn writes_every_format_into_the_out_folder() {
 }
 
 #[test]
+fn out_without_format_writes_every_format() {
+    let dir = tmp("default");
+    let out = redline(&[
+        "report",
+        &fixture("nospec.json"),
+        "--out",
+        &dir.to_string_lossy(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 6);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_missing_result_is_bad_input() {
     let out = redline(&["report", "/nonexistent/result.json"]);
     assert_eq!(out.status.code(), Some(2));

@@ -26,12 +26,13 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     );
     header(report, &mut h);
     verdicts(report, &mut h);
+    // On a nightly run the comparison is the news, so it comes right after the verdicts.
+    comparison(report, &mut h);
     charts_section(report, &mut h);
     super::html_tables::tables(report, &mut h);
-    comparison(report, &mut h);
     let _ = writeln!(
         h,
-        "<footer>redline · result.json schema v{} · {}</footer>\n</main>\n</body>\n</html>",
+        "<footer>redline · result.json schema v{} · run started {}</footer>\n</main>\n</body>\n</html>",
         r.schema_version,
         esc(&r.started_at)
     );
@@ -86,14 +87,31 @@ fn header(report: &Report, h: &mut String) {
         report.outcome.label(),
         esc(&r.scenario)
     );
+    let mut chips = String::new();
     if report.outcome != Outcome::Measured {
         let c = report.counts;
-        let _ = writeln!(
-            h,
-            "<p class=\"chips\"><span class=\"chip pass\">{} pass</span><span class=\"chip fail\">{} fail</span>\
-             <span class=\"chip inconclusive\">{} inconclusive</span></p>",
+        let _ = write!(
+            chips,
+            "<span class=\"chip pass\">{} pass</span><span class=\"chip fail\">{} fail</span>\
+             <span class=\"chip inconclusive\">{} inconclusive</span>",
             c.pass, c.fail, c.inconclusive
         );
+    }
+    if let Some(cmp) = &report.comparison {
+        let (class, what) = match cmp.regressions() {
+            0 => ("pass", "no regression".to_string()),
+            n => (
+                "fail",
+                format!("{n} regression{}", if n == 1 { "" } else { "s" }),
+            ),
+        };
+        let _ = write!(
+            chips,
+            "<span class=\"chip {class}\">{what} vs baseline</span>"
+        );
+    }
+    if !chips.is_empty() {
+        let _ = writeln!(h, "<p class=\"chips\">{chips}</p>");
     }
     h.push_str("</div>\n</header>\n<dl class=\"facts\">\n");
     let mut facts = vec![

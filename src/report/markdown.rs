@@ -13,11 +13,11 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut md = String::new();
     header(report, &mut md);
     verdicts(report, &mut md);
+    comparison(report, &mut md);
     operations(report, &mut md);
     phases(report, &mut md);
     faults_and_episodes(report, &mut md);
     dependencies(report, &mut md);
-    comparison(report, &mut md);
     notes(report, &mut md);
     out.write_all(md.as_bytes())
 }

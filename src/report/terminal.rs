@@ -64,11 +64,11 @@ pub fn write_styled(report: &Report, out: &mut dyn Write, color: bool) -> io::Re
     let mut lines = Vec::new();
     header(report, p, &mut lines);
     verdicts(report, p, &mut lines);
+    comparison(report, p, &mut lines);
     operations(report, p, &mut lines);
     phases(report, p, &mut lines);
     faults_and_episodes(report, p, &mut lines);
     dependencies(report, p, &mut lines);
-    comparison(report, p, &mut lines);
     notes(report, p, &mut lines);
     for line in lines {
         writeln!(out, "{line}")?;
