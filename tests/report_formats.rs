@@ -241,3 +241,31 @@ fn formats_parse_from_the_command_line_spelling() {
         .to_string()
         .contains("pdf"));
 }
+
+#[test]
+fn an_empty_or_odd_result_still_renders_every_format() {
+    let mut odd = load_fixture("chaos.json");
+    odd.interrupted = true;
+    odd.notes.push("interrupted by Ctrl-C at 12.3 s".into());
+    for op in odd.operations.values_mut() {
+        op.histogram = "not base64 at all!".into();
+    }
+    for phase in &mut odd.phases {
+        for op in phase.operations.values_mut() {
+            op.histogram.clear();
+        }
+    }
+    odd.breaker_episodes[2].open_for_s = None;
+    for result in [redline::result::RunResult::default(), odd] {
+        let r = Report::new(&result);
+        for format in Format::ALL {
+            let text = render(format, &r);
+            assert!(!text.is_empty(), "{format}");
+        }
+        let html = render(Format::Html, &r);
+        assert_self_contained(&html);
+        for svg in svgs(&html) {
+            roxmltree::Document::parse(svg).unwrap();
+        }
+    }
+}
