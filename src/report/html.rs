@@ -113,6 +113,14 @@ fn header(report: &Report, h: &mut String) {
     if !chips.is_empty() {
         let _ = writeln!(h, "<p class=\"chips\">{chips}</p>");
     }
+    if let Some(spec) = &r.spec {
+        let _ = writeln!(
+            h,
+            "<p class=\"spec\">judged against <code>{}</code></p>",
+            esc(spec)
+        );
+    }
+    failed_list(report, h);
     h.push_str("</div>\n</header>\n<dl class=\"facts\">\n");
     let mut facts = vec![
         (
@@ -128,9 +136,6 @@ fn header(report: &Report, h: &mut String) {
     if r.totals.dropped > 0 {
         facts.push(("dropped", text::count(r.totals.dropped)));
     }
-    if let Some(spec) = &r.spec {
-        facts.push(("spec", esc(spec)));
-    }
     if r.interrupted {
         facts.push(("run", "interrupted".into()));
     }
@@ -138,6 +143,29 @@ fn header(report: &Report, h: &mut String) {
         let _ = writeln!(h, "<div><dt>{k}</dt><dd>{v}</dd></div>");
     }
     h.push_str("</dl>\n");
+}
+
+/// The failed claims by name in the header, so the page answers "what broke?" at a glance.
+fn failed_list(report: &Report, h: &mut String) {
+    let failed: Vec<&crate::result::Verdict> = report
+        .verdicts()
+        .iter()
+        .filter(|v| v.status == VerdictStatus::Fail)
+        .collect();
+    if failed.is_empty() {
+        return;
+    }
+    h.push_str("<ul class=\"failed\">");
+    for v in failed {
+        let _ = write!(
+            h,
+            "<li><strong>{}</strong>: expected {}, measured {}</li>",
+            esc(&v.claim),
+            esc(&v.expected),
+            esc(&v.measured)
+        );
+    }
+    h.push_str("</ul>\n");
 }
 
 fn verdicts(report: &Report, h: &mut String) {
