@@ -63,6 +63,34 @@ pub fn status_class(s: VerdictStatus) -> &'static str {
     }
 }
 
+/// Verdict counts and the baseline outcome as coloured chips (empty when there is neither).
+fn chips(report: &Report) -> String {
+    let mut chips = String::new();
+    if report.outcome != Outcome::Measured {
+        let c = report.counts;
+        let _ = write!(
+            chips,
+            "<span class=\"chip pass\">{} pass</span><span class=\"chip fail\">{} fail</span>\
+             <span class=\"chip inconclusive\">{} inconclusive</span>",
+            c.pass, c.fail, c.inconclusive
+        );
+    }
+    if let Some(cmp) = &report.comparison {
+        let (class, what) = match cmp.regressions() {
+            0 => ("pass", "no regression".to_string()),
+            n => (
+                "fail",
+                format!("{n} regression{}", if n == 1 { "" } else { "s" }),
+            ),
+        };
+        let _ = write!(
+            chips,
+            "<span class=\"chip {class}\">{what} vs baseline</span>"
+        );
+    }
+    chips
+}
+
 fn header(report: &Report, h: &mut String) {
     let r = &report.result;
     let (class, line) = match report.outcome {
@@ -87,29 +115,7 @@ fn header(report: &Report, h: &mut String) {
         report.outcome.label(),
         esc(&r.scenario)
     );
-    let mut chips = String::new();
-    if report.outcome != Outcome::Measured {
-        let c = report.counts;
-        let _ = write!(
-            chips,
-            "<span class=\"chip pass\">{} pass</span><span class=\"chip fail\">{} fail</span>\
-             <span class=\"chip inconclusive\">{} inconclusive</span>",
-            c.pass, c.fail, c.inconclusive
-        );
-    }
-    if let Some(cmp) = &report.comparison {
-        let (class, what) = match cmp.regressions() {
-            0 => ("pass", "no regression".to_string()),
-            n => (
-                "fail",
-                format!("{n} regression{}", if n == 1 { "" } else { "s" }),
-            ),
-        };
-        let _ = write!(
-            chips,
-            "<span class=\"chip {class}\">{what} vs baseline</span>"
-        );
-    }
+    let chips = chips(report);
     if !chips.is_empty() {
         let _ = writeln!(h, "<p class=\"chips\">{chips}</p>");
     }
@@ -121,7 +127,14 @@ fn header(report: &Report, h: &mut String) {
         );
     }
     failed_list(report, h);
-    h.push_str("</div>\n</header>\n<dl class=\"facts\">\n");
+    h.push_str("</div>\n</header>\n");
+    facts(report, h);
+}
+
+/// The run's key figures as tiles under the header.
+fn facts(report: &Report, h: &mut String) {
+    let r = &report.result;
+    h.push_str("<dl class=\"facts\">\n");
     let mut facts = vec![
         (
             "started",
