@@ -146,7 +146,11 @@ fn svgs(html: &str) -> Vec<&str> {
 
 #[test]
 fn html_is_self_contained_and_every_svg_is_well_formed() {
-    for (name, charts) in [("chaos.json", 6), ("nospec.json", 5)] {
+    for (name, charts) in [
+        ("chaos.json", 6),
+        ("nospec.json", 5),
+        ("engine-smoke.json", 4),
+    ] {
         let html = render(Format::Html, &Report::new(&load_fixture(name)));
         assert!(html.starts_with("<!DOCTYPE html>"));
         assert_self_contained(&html);

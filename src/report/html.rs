@@ -39,6 +39,14 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     out.write_all(h.as_bytes())
 }
 
+/// "2026-11-21T21:47:07.796Z" as "2026-11-21 21:47:07 UTC"; anything else unchanged.
+fn human_time(rfc3339: &str) -> String {
+    match rfc3339.strip_suffix('Z').and_then(|t| t.split_once('T')) {
+        Some((date, time)) => format!("{date} {} UTC", time.split('.').next().unwrap_or(time)),
+        None => rfc3339.to_string(),
+    }
+}
+
 /// Escapes text for HTML element content and attribute values.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -136,10 +144,7 @@ fn facts(report: &Report, h: &mut String) {
     let r = &report.result;
     h.push_str("<dl class=\"facts\">\n");
     let mut facts = vec![
-        (
-            "started",
-            esc(&r.started_at.replacen('T', " ", 1).replace('Z', " UTC")),
-        ),
+        ("started", esc(&human_time(&r.started_at))),
         ("duration", text::secs(r.duration_s)),
         ("requests", text::count(r.totals.sent)),
         ("throughput", format!("{:.0} req/s", r.totals.rps)),
@@ -237,12 +242,24 @@ fn charts_section(report: &Report, h: &mut String) {
             charts::targets::chart(&report.targets),
         );
     }
+    // Captions explain only what the chart shows: no fault legend on a run without faults.
+    let bands = if r.faults.is_empty() {
+        ""
+    } else {
+        " Red bands: fault windows."
+    };
+    let strip = if r.dependencies.is_empty() {
+        ""
+    } else {
+        " Strip: circuit-breaker state per dependency, as seen from outside."
+    };
     for op in &report.operations {
         figure(
             h,
             &format!("Latency over time · {}", op.name),
-            "P50 / P95 / P99 of requests settled in each second (log scale). Red bands: fault windows. \
-             Strip: circuit-breaker state per dependency, as seen from outside.",
+            &format!(
+                "P50 / P95 / P99 of requests settled in each second (log scale).{bands}{strip}"
+            ),
             charts::latency::chart(r, &op.name),
         );
     }
@@ -250,7 +267,7 @@ fn charts_section(report: &Report, h: &mut String) {
         figure(
             h,
             "Throughput and errors",
-            "Requests per second by outcome. Red bands: fault windows.",
+            &format!("Requests per second by outcome.{bands}"),
             charts::throughput::chart(r),
         );
     }

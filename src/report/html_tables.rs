@@ -156,6 +156,9 @@ fn faults(report: &Report, h: &mut String) {
 }
 
 fn episodes(report: &Report, h: &mut String) {
+    if report.result.dependencies.is_empty() && report.episodes().is_empty() {
+        return;
+    }
     if report.episodes().is_empty() {
         h.push_str("<h3>Circuit-breaker episodes</h3>\n<p class=\"note\">None seen: traffic to every dependency \
                     continued whenever clients called.</p>\n");

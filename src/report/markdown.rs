@@ -207,6 +207,9 @@ fn faults_and_episodes(report: &Report, md: &mut String) {
             &rows,
         );
     }
+    if r.dependencies.is_empty() && report.episodes().is_empty() {
+        return;
+    }
     md.push_str("### Circuit-breaker episodes\n\n");
     if report.episodes().is_empty() {
         md.push_str(

@@ -242,8 +242,8 @@ fn latency_target(v: &Verdict) -> Option<LatencyTarget> {
     }
     Some(LatencyTarget {
         operation: operation.to_string(),
-        // "p999" is P99.9, "p9999" P99.99: two digits, then decimals.
-        percentile: if digits.len() > 2 {
+        // "p999" is P99.9, "p9999" P99.99: "99", then decimals ("p100" stays P100).
+        percentile: if digits.len() > 2 && digits.starts_with("99") {
             format!("P{}.{}", &digits[..2], &digits[2..])
         } else {
             format!("P{digits}")

@@ -259,6 +259,9 @@ fn faults_and_episodes(report: &Report, p: Paint, lines: &mut Vec<String>) {
             }
         }
     }
+    if r.dependencies.is_empty() && report.episodes().is_empty() {
+        return;
+    }
     section("Circuit-breaker episodes (seen from outside)", p, lines);
     if report.episodes().is_empty() {
         lines.push("  none: traffic to every dependency continued whenever clients called".into());

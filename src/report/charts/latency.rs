@@ -5,6 +5,7 @@ use plotters::prelude::*;
 
 use crate::result::RunResult;
 
+use plotters::coord::combinators::{LogCoord, WithKeyPoints};
 use plotters::style::RGBColor;
 
 use super::{
@@ -38,6 +39,22 @@ fn lines(r: &RunResult, op: &str) -> Lines {
     ]
 }
 
+/// A log latency axis labelled at every decade (1 ms, 10 ms ...) with light lines at 2× and 5×.
+fn log_axis(lo: f64, hi: f64) -> WithKeyPoints<LogCoord<f64>> {
+    let mut decades = Vec::new();
+    let mut light = Vec::new();
+    let mut d = lo;
+    while d <= hi * 1.0001 {
+        decades.push(d);
+        light.extend([2.0 * d, 5.0 * d].into_iter().filter(|v| *v < hi));
+        d *= 10.0;
+    }
+    (lo..hi)
+        .log_scale()
+        .with_key_points(decades)
+        .with_light_points(light)
+}
+
 /// The chart for request `op`.
 pub fn chart(r: &RunResult, op: &str) -> ChartResult {
     let deps: Vec<&String> = r.dependencies.keys().collect();
@@ -56,7 +73,7 @@ pub fn chart(r: &RunResult, op: &str) -> ChartResult {
             .margin_right(24)
             .x_label_area_size(34)
             .y_label_area_size(Y_LABELS)
-            .build_cartesian_2d(0f64..x_max, (y_lo..y_hi).log_scale())?;
+            .build_cartesian_2d(0f64..x_max, log_axis(y_lo, y_hi))?;
         chart
             .configure_mesh()
             .light_line_style(GRID.mix(0.6))
@@ -65,7 +82,6 @@ pub fn chart(r: &RunResult, op: &str) -> ChartResult {
             .label_style(label_font())
             .axis_desc_style(font(13))
             .x_desc("seconds since start")
-            .y_labels(8)
             .y_label_formatter(&|v| axis_ms(*v))
             .x_label_formatter(&|v| format!("{v:.0}"))
             .draw()?;
