@@ -41,6 +41,22 @@ fn renders_a_saved_result_to_the_terminal() {
 }
 
 #[test]
+fn clicolor_force_colours_a_pipe_and_no_color_wins_over_it() {
+    let run = |no_color: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_redline"));
+        cmd.args(["report", &fixture("chaos.json")])
+            .env("CLICOLOR_FORCE", "1")
+            .env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            cmd.env("NO_COLOR", v);
+        }
+        String::from_utf8(cmd.output().unwrap().stdout).unwrap()
+    };
+    assert!(run(None).contains("\x1b[1;31m"));
+    assert!(!run(Some("1")).contains('\x1b'));
+}
+
+#[test]
 fn writes_every_format_into_the_out_folder() {
     let dir = tmp("all");
     let d = dir.to_string_lossy().into_owned();

@@ -44,13 +44,20 @@ impl Paint {
     }
 }
 
-/// Whether colour should be used on standard output: a terminal, and `NO_COLOR` unset or empty
-/// (https://no-color.org), and `TERM` is not "dumb".
+/// Whether colour should be used on standard output: `NO_COLOR` set (https://no-color.org) means
+/// never; `CLICOLOR_FORCE` set (not "0") means always, e.g. for CI logs that render ANSI;
+/// otherwise only on a terminal whose `TERM` is not "dumb".
 pub fn stdout_supports_color() -> bool {
     use std::io::IsTerminal;
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+    if set("NO_COLOR") {
+        return false;
+    }
+    if set("CLICOLOR_FORCE") {
+        return true;
+    }
     let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
-    !no_color && !dumb && io::stdout().is_terminal()
+    !dumb && io::stdout().is_terminal()
 }
 
 /// Writes the report without colour.
