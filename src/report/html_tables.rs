@@ -13,6 +13,7 @@ pub fn tables(report: &Report, h: &mut String) {
     faults(report, h);
     episodes(report, h);
     dependencies(report, h);
+    health(report, h);
     notes(report, h);
     h.push_str("</section>\n");
 }
@@ -222,6 +223,18 @@ fn dependencies(report: &Report, h: &mut String) {
             }),
         ];
         row(h, &cols, &cells);
+    }
+    end(h);
+}
+
+fn health(report: &Report, h: &mut String) {
+    if report.health_changes.is_empty() {
+        return;
+    }
+    let cols = ["#at", "health endpoint answered"];
+    head(h, "Health endpoint (changes only)", &cols);
+    for (t, answer) in &report.health_changes {
+        row(h, &cols, &[text::secs(*t), answer.clone()]);
     }
     end(h);
 }

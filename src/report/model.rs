@@ -94,6 +94,8 @@ pub struct Report {
     pub operations: Vec<OperationRow>,
     pub phases: Vec<PhaseRow>,
     pub targets: Vec<LatencyTarget>,
+    /// The health endpoint's answers where they changed: (seconds since t = 0, "healthy (200)").
+    pub health_changes: Vec<(f64, String)>,
     /// Present when a baseline result was given.
     pub comparison: Option<Comparison>,
 }
@@ -122,6 +124,7 @@ impl Report {
                 .collect(),
             phases: result.phases.iter().map(|p| phase_row(result, p)).collect(),
             targets: result.verdicts.iter().filter_map(latency_target).collect(),
+            health_changes: health_changes(&result.health),
             comparison: None,
         }
     }
@@ -147,6 +150,23 @@ impl Report {
             .as_ref()
             .is_some_and(|c| c.regressions() > 0)
     }
+}
+
+/// Collapses the health samples to the moments the answer changed (the first sample included).
+fn health_changes(samples: &[crate::result::HealthSample]) -> Vec<(f64, String)> {
+    let mut out: Vec<(f64, String)> = Vec::new();
+    for s in samples {
+        let answer = match (&s.state, s.status) {
+            (Some(state), Some(status)) => format!("{state} ({status})"),
+            (None, Some(status)) => format!("status {status}"),
+            (Some(state), None) => state.clone(),
+            (None, None) => "no answer".to_string(),
+        };
+        if out.last().map_or(true, |(_, last)| *last != answer) {
+            out.push((s.t_s, answer));
+        }
+    }
+    out
 }
 
 fn count_verdicts(verdicts: &[Verdict]) -> VerdictCounts {
@@ -303,6 +323,36 @@ mod tests {
         assert_eq!(parse_ms("850µs"), Some(0.85));
         assert_eq!(parse_ms("47.3"), Some(47.3));
         assert_eq!(parse_ms("no samples"), None);
+    }
+
+    #[test]
+    fn health_keeps_only_the_changes() {
+        use crate::result::HealthSample;
+        let sample = |t_s: f64, status: Option<u16>, state: Option<&str>| HealthSample {
+            t_s,
+            status,
+            state: state.map(String::from),
+        };
+        let samples = [
+            sample(0.0, Some(200), Some("healthy")),
+            sample(1.0, Some(200), Some("healthy")),
+            sample(2.0, Some(503), Some("degraded")),
+            sample(3.0, None, None),
+            sample(4.0, Some(200), None),
+        ];
+        let changes: Vec<String> = health_changes(&samples)
+            .into_iter()
+            .map(|c| format!("{} {}", c.0, c.1))
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                "0 healthy (200)",
+                "2 degraded (503)",
+                "3 no answer",
+                "4 status 200"
+            ]
+        );
     }
 
     #[test]

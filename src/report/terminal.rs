@@ -76,6 +76,7 @@ pub fn write_styled(report: &Report, out: &mut dyn Write, color: bool) -> io::Re
     phases(report, p, &mut lines);
     faults_and_episodes(report, p, &mut lines);
     dependencies(report, p, &mut lines);
+    health(report, p, &mut lines);
     notes(report, p, &mut lines);
     for line in lines {
         writeln!(out, "{line}")?;
@@ -374,6 +375,21 @@ fn comparison(report: &Report, p: Paint, lines: &mut Vec<String>) {
     lines.push(format!("  {} regression(s) flagged.", cmp.regressions()));
     for l in text::wrap(baseline::RULE, 76) {
         lines.push(p.dim(format!("  {l}")));
+    }
+}
+
+fn health(report: &Report, p: Paint, lines: &mut Vec<String>) {
+    if report.health_changes.is_empty() {
+        return;
+    }
+    section("Health endpoint (changes only)", p, lines);
+    let changes: Vec<String> = report
+        .health_changes
+        .iter()
+        .map(|(t, answer)| format!("{t:.1} s {answer}"))
+        .collect();
+    for l in text::wrap(&changes.join(" → "), 76) {
+        lines.push(format!("  {l}"));
     }
 }
 
