@@ -132,6 +132,21 @@ fn an_invalid_result_is_bad_input_with_line_and_column() {
 }
 
 #[test]
+fn a_result_from_a_newer_redline_is_bad_input() {
+    let dir = tmp("newer");
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string(fixture_path("nospec.json")).unwrap();
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    value["schema_version"] = serde_json::Value::from(99);
+    let path = dir.join("result.json");
+    std::fs::write(&path, value.to_string()).unwrap();
+    let out = redline(&["report", &path.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("schema_version 99 is newer"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn an_unknown_format_or_files_without_out_is_bad_input() {
     let out = redline(&["report", &fixture("chaos.json"), "--format", "pdf"]);
     assert_eq!(out.status.code(), Some(2));

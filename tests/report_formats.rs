@@ -185,18 +185,24 @@ fn html_shows_the_verdicts_first_and_escapes_text() {
 
 #[test]
 fn terminal_fits_80_columns_and_colours_only_when_asked() {
-    let r = Report::new(&load_fixture("chaos.json"));
-    let plain = render(Format::Terminal, &r);
-    assert!(!plain.contains('\x1b'));
-    for line in plain.lines() {
-        assert!(
-            line.chars().count() <= 80,
-            "{} columns: {line}",
-            line.chars().count()
-        );
+    let reports = [
+        Report::new(&load_fixture("chaos.json")),
+        Report::new(&load_fixture("engine-smoke.json")),
+        Report::with_baseline(
+            &load_fixture("chaos-slower.json"),
+            &load_fixture("chaos.json"),
+        ),
+    ];
+    for r in &reports {
+        let plain = render(Format::Terminal, r);
+        assert!(!plain.contains('\x1b'));
+        for line in plain.lines() {
+            let width = line.chars().count();
+            assert!(width <= 80, "{width} columns: {line}");
+        }
     }
     let mut colored = Vec::new();
-    report::terminal::write_styled(&r, &mut colored, true).unwrap();
+    report::terminal::write_styled(&reports[0], &mut colored, true).unwrap();
     let colored = String::from_utf8(colored).unwrap();
     assert!(colored.contains("\x1b[1;31m"), "fails are red");
     assert!(colored.contains("\x1b[32m"), "passes are green");
