@@ -219,7 +219,12 @@ fn figure(h: &mut String, title: &str, caption: &str, chart: charts::ChartResult
         esc(caption)
     );
     match chart {
-        Ok(svg) => h.push_str(&svg),
+        // Screen readers announce the chart by its title instead of reading every tick label.
+        Ok(svg) => h.push_str(&svg.replacen(
+            "<svg ",
+            &format!("<svg role=\"img\" aria-label=\"{}\" ", esc(title)),
+            1,
+        )),
         Err(e) => {
             let _ = write!(
                 h,

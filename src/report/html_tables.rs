@@ -126,6 +126,44 @@ fn phases(report: &Report, h: &mut String) {
         row(h, &cols, &cells);
     }
     end(h);
+    phase_operations(report, h);
+}
+
+/// Each request's latency in each phase: how a fault moved one operation and not another.
+fn phase_operations(report: &Report, h: &mut String) {
+    let cols = [
+        "phase",
+        "request",
+        "#requests",
+        "#errors",
+        "#P50",
+        "#P95",
+        "#P99",
+        "#max",
+    ];
+    head(h, "Per phase and request", &cols);
+    for p in &report.result.phases {
+        for (name, o) in &p.operations {
+            let pct = if o.count == 0 {
+                0.0
+            } else {
+                100.0 * o.errors as f64 / o.count as f64
+            };
+            let l = o.latency_ms;
+            let cells = [
+                p.name.clone(),
+                name.clone(),
+                text::count(o.count),
+                text::pct(pct),
+                text::ms(l.p50),
+                text::ms(l.p95),
+                text::ms(l.p99),
+                text::ms(l.max),
+            ];
+            row(h, &cols, &cells);
+        }
+    }
+    end(h);
 }
 
 fn faults(report: &Report, h: &mut String) {
