@@ -99,6 +99,10 @@ fn csv_has_one_row_per_second_and_consistent_columns() {
             bucket.status_classes.get("5xx").copied().unwrap_or(0)
         );
     }
+    let faults = col("faults");
+    assert_eq!(rows[15][faults], "", "t = 14 s, before the fault");
+    assert_eq!(rows[16][faults], "latency@UserService", "t = 15 s");
+    assert_eq!(rows[28][faults], "", "t = 27 s, after it");
     // The breaker's signature survives the round trip: seconds with client 5xx and no dependency calls.
     assert!(rows[1..]
         .iter()
