@@ -4,6 +4,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod fault;
+pub mod proxy;
+
 /// Exit codes shared by every subcommand.
 pub mod exit {
     /// The run happened and every check passed.
@@ -17,19 +20,31 @@ pub mod exit {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "redline", version, about = "Load and chaos testing that checks a service against its spec")]
+#[command(
+    name = "redline",
+    version,
+    about = "Load and chaos testing that checks a service against its spec"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Run a fault proxy (HTTP faults or TCP toxics) with a Toxiproxy-compatible control API.
+    Proxy(proxy::Args),
+    /// Add, remove or list HTTP faults on a running proxy through its control API.
+    Fault(fault::Args),
+}
 
 /// Parses the command line, runs the subcommand and maps its outcome to an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let outcome: anyhow::Result<u8> = match cli.command {};
+    let outcome: anyhow::Result<u8> = match cli.command {
+        Command::Proxy(args) => proxy::execute(args),
+        Command::Fault(args) => fault::execute(args),
+    };
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(err) => {

@@ -7,6 +7,7 @@ pub mod bandwidth;
 pub mod latency;
 pub mod limit_data;
 pub mod noop;
+mod parse;
 pub mod reset_peer;
 pub mod slicer;
 pub mod slow_close;
