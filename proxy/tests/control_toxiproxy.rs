@@ -478,6 +478,8 @@ async fn http_protocol_extension_makes_an_http_proxy() {
     let listen: std::net::SocketAddr = r.json()["listen"].as_str().unwrap().parse().unwrap();
     let answer = request(listen, "GET", "/hello", None, &[]).await;
     assert_eq!((answer.status, answer.text.as_str()), (200, "ok /hello"));
+    let listed = api.call("GET", "/proxies/web/toxics", None).await;
+    assert_eq!((listed.status, listed.json()), (200, json!([])));
     let t = api
         .call(
             "POST",
