@@ -25,6 +25,8 @@ async fn passthrough_forwards_status_and_body() {
         .unwrap();
     assert_eq!(&c.send(req).await.unwrap().body[..], b"ping");
     assert_eq!(up.hits(), 5);
+    // Sequential requests reuse one pooled keep-alive connection to the upstream.
+    assert_eq!(up.connections.load(std::sync::atomic::Ordering::SeqCst), 1);
     proxy.stop().await;
 }
 

@@ -120,6 +120,10 @@ async fn giving_up_during_latency_slow_upstream_and_throttle_is_logged() {
     // The slow upstream had answered nothing, the throttled one had sent its head.
     let throttled = log.iter().find(|e| e.path == "/bytes/5000").unwrap();
     assert_eq!(throttled.upstream_status, Some(200));
+    // Abandoned exchanges left no broken connection in the upstream pool.
+    for _ in 0..3 {
+        assert_eq!(&get_once(addr, "/").await.unwrap().body[..], b"hello");
+    }
     proxy.stop().await;
 }
 
