@@ -181,7 +181,7 @@ fn tcp_proxy_with_toxic_flag_and_control_api_stops_on_sigint() {
         "--name",
         "db",
         "--toxic",
-        "latency:latency=300",
+        "latency:latency=800",
         "--control",
         "127.0.0.1:0",
         "--seed",
@@ -189,7 +189,7 @@ fn tcp_proxy_with_toxic_flag_and_control_api_stops_on_sigint() {
     ]);
     let listen = run.addr_after("listening on ");
     let control = run.addr_after("control API on ");
-    assert!(round_trip(listen) >= Duration::from_millis(300));
+    assert!(round_trip(listen) >= Duration::from_millis(800));
     let (status, _) = http(
         control,
         "DELETE",
@@ -197,7 +197,7 @@ fn tcp_proxy_with_toxic_flag_and_control_api_stops_on_sigint() {
         "",
     );
     assert_eq!(status, 204);
-    assert!(round_trip(listen) < Duration::from_millis(300));
+    assert!(round_trip(listen) < Duration::from_millis(800));
     assert_eq!(run.interrupt(), Some(0));
     assert!(
         TcpStream::connect(listen).is_err(),

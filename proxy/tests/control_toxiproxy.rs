@@ -234,17 +234,17 @@ async fn toxic_lifecycle_and_errors() {
         .call(
             "POST",
             "/proxies/db/toxics",
-            Some(json!({"type": "latency", "attributes": {"latency": 300}})),
+            Some(json!({"type": "latency", "attributes": {"latency": 600}})),
         )
         .await;
     assert_eq!(t.status, 200, "{}", t.text);
     assert_eq!(
         t.json(),
         json!({"name": "latency_downstream", "type": "latency", "stream": "downstream", "toxicity": 1.0,
-               "attributes": {"latency": 300, "jitter": 0}})
+               "attributes": {"latency": 600, "jitter": 0}})
     );
     let (_, took) = echo_through(&listen, b"slow").await.unwrap();
-    assert!(took >= Duration::from_millis(300), "{took:?}");
+    assert!(took >= Duration::from_millis(600), "{took:?}");
 
     let dup = api
         .call(
@@ -336,7 +336,7 @@ async fn toxic_lifecycle_and_errors() {
     assert_eq!(upd.status, 200);
     assert_eq!(
         upd.json()["attributes"],
-        json!({"latency": 300, "jitter": 5})
+        json!({"latency": 600, "jitter": 5})
     );
     let upd = api
         .call(
@@ -378,7 +378,7 @@ async fn toxic_lifecycle_and_errors() {
         204
     );
     let (_, took) = echo_through(&listen, b"fast").await.unwrap();
-    assert!(took < Duration::from_millis(300), "{took:?}");
+    assert!(took < Duration::from_millis(600), "{took:?}");
 }
 
 #[tokio::test]
