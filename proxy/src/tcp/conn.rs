@@ -10,6 +10,7 @@ use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 use super::chain::{Chain, End, Out};
+use super::delay_line::DelayLine;
 use super::pipe::{dropped, Pipe};
 use super::Shared;
 use crate::toxic::Stream;
@@ -57,6 +58,7 @@ pub(crate) async fn serve(shared: Arc<Shared>, mut client: TcpStream, index: u64
             rng: SmallRng::seed_from_u64(seed),
             bytes: &shared.counters.bytes_upstream,
             toxics: shared.toxics.subscribe(),
+            line: DelayLine::default(),
         },
         buf: vec![0; shared.limits.buffer_size].into_boxed_slice(),
         chain: Chain::new(Stream::Upstream, shared.counters.clone()),
@@ -68,6 +70,7 @@ pub(crate) async fn serve(shared: Arc<Shared>, mut client: TcpStream, index: u64
             rng: SmallRng::seed_from_u64(seed ^ 1),
             bytes: &shared.counters.bytes_downstream,
             toxics: shared.toxics.subscribe(),
+            line: DelayLine::default(),
         },
         buf: vec![0; shared.limits.buffer_size].into_boxed_slice(),
         chain: Chain::new(Stream::Downstream, shared.counters.clone()),

@@ -3,6 +3,7 @@
 
 mod chain;
 mod conn;
+mod delay_line;
 mod pipe;
 mod stats;
 mod toxic_set;
