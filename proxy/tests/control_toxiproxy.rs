@@ -504,3 +504,43 @@ async fn http_protocol_extension_makes_an_http_proxy() {
         .await;
     assert_eq!(bad.status, 400);
 }
+
+#[tokio::test]
+async fn oversized_and_malformed_requests_get_clear_errors() {
+    let api = api().await;
+    let huge = "x".repeat(2 << 20);
+    let big = request(api.addr, "POST", "/proxies", Some(huge), &[]).await;
+    assert_eq!(big.status, 413);
+    assert_eq!(big.json()["status"], 413);
+    let garbage = request(api.addr, "POST", "/proxies", Some("{not json".into()), &[]).await;
+    assert_eq!(garbage.status, 400);
+    assert!(garbage.json()["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("bad request body"));
+    let toxic_array = api
+        .call(
+            "POST",
+            "/proxies",
+            Some(json!({"name": "p", "upstream": "127.0.0.1:1"})),
+        )
+        .await;
+    assert_eq!(toxic_array.status, 201);
+    let bad = api
+        .call("POST", "/proxies/p/toxics", Some(json!([1, 2])))
+        .await;
+    assert_eq!(bad.status, 400);
+
+    // Raw garbage on the socket: hyper answers 400 and the server keeps serving.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut raw = tokio::net::TcpStream::connect(api.addr).await.unwrap();
+    raw.write_all(b"\x00\x01 NOT HTTP\r\n\r\n").await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(SOON, raw.read_to_end(&mut answer)).await;
+    assert!(
+        String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 400"),
+        "{:?}",
+        String::from_utf8_lossy(&answer)
+    );
+    assert_eq!(api.call("GET", "/version", None).await.status, 200);
+}
