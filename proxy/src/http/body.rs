@@ -2,6 +2,7 @@
 //! truncate/throttle faults on the way, and ends the request's log record when the last byte
 //! went out (or logs the caller giving up if hyper drops it early).
 
+use super::conn::BusyGuard;
 use super::record::Record;
 use super::stats::Counters;
 use super::upstream::Lease;
@@ -66,6 +67,9 @@ pub(crate) struct ProxyBody {
     shared: Option<Arc<Shared>>,
     /// The upstream connection, back to the pool once its body was read to the end.
     lease: Option<Lease>,
+    /// Keeps the caller's connection "busy" (exempt from the header timeout) until hyper has
+    /// sent this body and dropped it.
+    busy: Option<BusyGuard>,
 }
 
 enum Source {
@@ -94,6 +98,7 @@ impl ProxyBody {
             done: Outcome::Forwarded,
             shared: None,
             lease: None,
+            busy: None,
         }
     }
 
@@ -113,7 +118,12 @@ impl ProxyBody {
             done,
             shared: Some(shared),
             lease: Some(lease),
+            busy: None,
         }
+    }
+
+    pub fn hold(&mut self, busy: BusyGuard) {
+        self.busy = Some(busy);
     }
 
     /// The upstream body was delivered whole: log it and pool the connection.
