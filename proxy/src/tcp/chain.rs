@@ -109,7 +109,7 @@ impl Chain {
     }
 
     fn start(&self, entry: Arc<Entry>, prev: Option<Stage>, rng: &mut SmallRng) -> Stage {
-        let active = rng.gen::<f32>() < entry.toxic.toxicity;
+        let active = rng.gen::<f64>() < entry.toxic.toxicity;
         if active {
             self.counters.applied(entry.toxic.kind.type_name());
         }
