@@ -164,3 +164,31 @@ async fn ring_is_bounded_and_summary_counts_everything() {
     assert!(json.contains("\"per_second\""));
     proxy.stop().await;
 }
+
+#[tokio::test]
+async fn giving_up_on_a_held_post_is_logged() {
+    let up = Upstream::start().await;
+    let proxy = proxy_to(up.addr, 1).await;
+    proxy.add_fault(fault("hang:method=POST")).unwrap();
+    let addr = proxy.listen_addr();
+    let post = async move {
+        let mut c = Client::connect(addr).await.unwrap();
+        let req = hyper::Request::post("/echo")
+            .header("host", "dep")
+            .body(http_body_util::Full::new(bytes::Bytes::from(vec![
+                b'p';
+                20_000
+            ])))
+            .unwrap();
+        c.send(req).await
+    };
+    assert!(tokio::time::timeout(Duration::from_millis(250), post)
+        .await
+        .is_err());
+    let log = wait_entries(&proxy, 1).await;
+    assert_eq!(log[0].outcome, Outcome::CallerGaveUp);
+    let g = log[0].gave_up_ms.unwrap();
+    assert!((200.0..=500.0).contains(&g), "{g}");
+    assert_eq!(up.hits(), 0);
+    proxy.stop().await;
+}
