@@ -140,8 +140,7 @@ async fn hung(
 fn aborted(abort: &Abort, mut rec: Record) -> Response<ProxyBody> {
     let status = StatusCode::from_u16(abort.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = abort.body.clone().unwrap_or_default();
-    let mut resp = plain(status, "");
-    *resp.body_mut() = ProxyBody::full(body);
+    let mut resp = plain(status, &body);
     for (name, value) in &abort.headers {
         if let (Ok(n), Ok(v)) = (
             header::HeaderName::from_bytes(name.as_bytes()),

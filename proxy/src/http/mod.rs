@@ -136,7 +136,8 @@ impl Shared {
     }
 }
 
-/// A running HTTP proxy; clones are cheap handles to the same proxy.
+/// A running HTTP proxy; clones are cheap handles to the same proxy. It runs until `stop`
+/// (dropping every handle does not stop it).
 #[derive(Clone)]
 pub struct HttpProxy {
     shared: Arc<Shared>,
