@@ -97,10 +97,18 @@ pub(crate) async fn handle(
     Ok(response)
 }
 
+/// Request bodies up to this size are read during a latency delay; larger or unsized ones
+/// stream after it (and a caller leaving during that delay is noticed only when forwarding).
+const DELAY_BUFFER_MAX: u64 = 1 << 20;
+
 /// Waits `delay` while reading the request body, so a caller that hangs up during the wait is
 /// noticed (hyper only sees the close once the body has been read). `None`: the body broke.
 async fn delay_reading_body(body: Incoming, delay: Duration) -> Option<ReqBody> {
-    if body.is_end_stream() {
+    let small = body
+        .size_hint()
+        .exact()
+        .is_some_and(|n| n <= DELAY_BUFFER_MAX);
+    if body.is_end_stream() || !small {
         tokio::time::sleep(delay).await;
         return Some(Either::Left(body));
     }
