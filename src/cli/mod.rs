@@ -7,11 +7,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod fault;
+pub mod proxy;
 pub mod report;
 pub mod run;
 pub mod spec;
-pub mod fault;
-pub mod proxy;
 
 /// Exit codes shared by every subcommand.
 pub mod exit {
