@@ -222,7 +222,7 @@ mod tests {
         let demo = prepare(SCENARIO, SCENARIO_FILE).unwrap();
         let plan = &demo.plan;
         assert!(plan.load.duration() < Duration::from_secs(60));
-        assert_eq!(demo.faults.len(), 1);
+        assert_eq!(demo.faults.len(), 2);
         let kinds: Vec<PhaseKind> = scenario::phase_windows(plan)
             .iter()
             .map(|w| w.kind)
@@ -233,12 +233,13 @@ mod tests {
                 PhaseKind::Warmup,
                 PhaseKind::Baseline,
                 PhaseKind::Fault,
+                PhaseKind::Fault,
                 PhaseKind::Recovery
             ]
         );
-        // The fault must end early enough for the breaker (5 s open, probes) to close in the run.
-        let fault = &plan.faults[0];
-        assert!(plan.load.duration() >= fault.at + fault.duration + Duration::from_secs(10));
+        // The faults must end early enough for the breaker (5 s open, probes) to close in the run.
+        let end = plan.faults.iter().map(|f| f.end()).max().unwrap();
+        assert!(plan.load.duration() >= end + Duration::from_secs(10));
     }
 
     #[test]
