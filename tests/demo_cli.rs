@@ -14,13 +14,17 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// The embedded demo scenario on a 19 s schedule: 1 s warmup, baseline to 4 s, UserService
-/// failing (abort 503) 4-5 s, hanging 5-10 s, recovery to 19 s (the breaker closes near 14.4 s).
+/// The embedded demo scenario on a 19 s schedule, without its last (partial) fault: 1 s warmup,
+/// baseline to 4 s, UserService failing (abort 503) 4-5 s, hanging 5-10 s, recovery to 19 s (the
+/// breaker closes near 14.4 s).
 fn short_scenario(dir: &Path) -> PathBuf {
-    let mut text = redline::demo::run::SCENARIO.to_string();
+    let full = redline::demo::run::SCENARIO;
+    let partial = full.find("at = \"31s\"").expect("the partial fault");
+    let cut = full[..partial].rfind("[[fault]]").unwrap();
+    let mut text = full[..cut].to_string();
     for (from, to) in [
         (
-            "duration = \"40s\", rate = 60",
+            "duration = \"45s\", rate = 60",
             "duration = \"19s\", rate = 60",
         ),
         ("warmup = \"3s\"", "warmup = \"1s\""),

@@ -222,24 +222,21 @@ mod tests {
         let demo = prepare(SCENARIO, SCENARIO_FILE).unwrap();
         let plan = &demo.plan;
         assert!(plan.load.duration() < Duration::from_secs(60));
-        assert_eq!(demo.faults.len(), 2);
+        assert_eq!(demo.faults.len(), 3);
         let kinds: Vec<PhaseKind> = scenario::phase_windows(plan)
             .iter()
             .map(|w| w.kind)
             .collect();
+        use PhaseKind::*;
         assert_eq!(
             kinds,
-            [
-                PhaseKind::Warmup,
-                PhaseKind::Baseline,
-                PhaseKind::Fault,
-                PhaseKind::Fault,
-                PhaseKind::Recovery
-            ]
+            [Warmup, Baseline, Fault, Fault, Recovery, Fault, Recovery]
         );
-        // The faults must end early enough for the breaker (5 s open, probes) to close in the run.
-        let end = plan.faults.iter().map(|f| f.end()).max().unwrap();
-        assert!(plan.load.duration() >= end + Duration::from_secs(10));
+        // The outage must end early enough for the breaker (5 s open, probes) to close before the
+        // partial fault, and the run must go on long enough after that to see health recover.
+        let (outage, partial) = (&plan.faults[1], &plan.faults[2]);
+        assert!(partial.at >= outage.end() + Duration::from_secs(6));
+        assert!(plan.load.duration() >= partial.end() + Duration::from_secs(8));
     }
 
     #[test]
