@@ -120,8 +120,13 @@ fn introduce(p: &DemoPlan) {
         phases.join(", ")
     );
     for f in &plan.faults {
+        let share = if f.probability < 1.0 {
+            format!(" on {:.0}% of calls", f.probability * 100.0)
+        } else {
+            String::new()
+        };
         eprintln!(
-            "fault: {} {} from {:.0} s for {:.0} s",
+            "fault: {} {}{share} from {:.0} s for {:.0} s",
             f.dependency,
             f.kind.as_str(),
             f.at.as_secs_f64(),
