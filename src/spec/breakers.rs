@@ -40,7 +40,21 @@ impl Draft {
         match (p.key, read_value(p)) {
             (Key::Threshold, Ok(Value::Count(n))) => b.failure_threshold = Some(n),
             (Key::HalfOpen, Ok(Value::Count(n))) => b.half_open_requests = Some(n),
-            (Key::Recovery, Ok(Value::Millis(ms))) => b.recovery_timeout_ms = Some(ms),
+            (Key::Recovery, Ok(Value::Millis(ms))) => {
+                b.recovery_timeout_ms = Some(ms);
+                let bare = p.unit_ms.is_none() && p.value.trim().parse::<f64>().is_ok();
+                if bare && ms >= 1_000_000.0 {
+                    // Read by the rule (bare = seconds), but a JavaScript-style millisecond value is likelier.
+                    let msg = format!(
+                        "circuit breaker: {} = {} read as seconds ({:.1} hours); write \"{}ms\" if milliseconds were meant",
+                        p.raw_key,
+                        p.value.trim(),
+                        ms / 3_600_000.0,
+                        p.value.trim()
+                    );
+                    diag(claims, line, msg);
+                }
+            }
             (Key::Exceptions, Ok(Value::Names(names))) => b.expected_exceptions = names,
             (_, Err(msg)) => diag(claims, line, format!("circuit breaker: {msg}")),
             _ => {}

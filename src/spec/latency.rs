@@ -137,24 +137,40 @@ pub(crate) fn read_budget(blocks: &[Block], claims: &mut Claims) {
     {
         let toks = tokenize(&b.text.s);
         for (i, t) in toks.iter().enumerate() {
-            let Some(p) = t.word().and_then(percentile) else {
-                continue;
+            let (p, from) = match (t.word().and_then(percentile), share_of_requests(&toks, i)) {
+                (Some(p), _) => (p, i + 1),
+                (None, Some(p)) => (p, i + 4),
+                _ => continue,
             };
             let line = b.text.line_at(t.pos);
-            match value_after(&toks, i + 1) {
+            match value_after(&toks, from) {
                 After::Value(ms) => set_budget(claims, p, ms, line),
                 After::NoUnit(found) => diag(
                     claims,
                     line,
-                    unreadable_duration(
-                        &format!("{} budget", t.word().unwrap_or("").to_uppercase()),
-                        &found,
-                    ),
+                    unreadable_duration(&format!("P{p} budget"), &found),
                 ),
                 After::Nothing => {}
             }
         }
     }
+}
+
+/// "95% of requests ..." at token `i`: the percentile it states, for 50, 95 and 99.
+fn share_of_requests(toks: &[Token], i: usize) -> Option<u8> {
+    let p = match toks.get(i)?.num()? {
+        n if n == 50.0 => 50,
+        n if n == 95.0 => 95,
+        n if n == 99.0 => 99,
+        _ => return None,
+    };
+    let of = toks.get(i + 1)?.is_sym('%') && toks.get(i + 2)?.is_word("of");
+    let what = toks.get(i + 3)?.word()?;
+    (of && matches!(
+        what,
+        "requests" | "request" | "calls" | "responses" | "queries"
+    ))
+    .then_some(p)
 }
 
 fn percentile(w: &str) -> Option<u8> {

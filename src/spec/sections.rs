@@ -23,6 +23,17 @@ pub(crate) fn service(blocks: &[Block]) -> Option<String> {
             if let Some(i) = lower.find(" for ") {
                 return Some(t[i + 5..].trim().to_string()).filter(|n| !n.is_empty());
             }
+            // "Checkout API — backend specification": the part that is not the word "spec".
+            if let Some(name) = t
+                .split(['—', '–', '|'])
+                .chain(t.split(" - "))
+                .map(str::trim)
+                .find(|p| !p.is_empty() && !p.to_lowercase().contains("spec"))
+            {
+                if name.len() < t.len() {
+                    return Some(name.to_string());
+                }
+            }
         }
     }
     headings
@@ -72,40 +83,41 @@ pub(crate) fn check_sections(blocks: &[Block], claims: &mut Claims) {
             .find(|(l, _, _)| l <= level)
             .map_or(usize::MAX, |(_, l, _)| *l);
         let inside = |l: usize| l > *line && l < end;
-        let (family, lines): (&str, Vec<usize>) = if has_words(title, &["latency"]) {
-            let mut ls: Vec<usize> = claims.latency.iter().map(|c| c.line).collect();
-            ls.extend(claims.latency_budget.as_ref().map(|b| b.line));
-            ("latency", ls)
-        } else if has_words(title, &["breaker"]) {
-            (
-                "circuit breaker",
-                claims.breakers.iter().map(|c| c.line).collect(),
-            )
-        } else if has_words(title, &["retry", "strateg"])
-            || has_words(title, &["retry", "polic"])
-            || title.eq_ignore_ascii_case("retries")
-        {
-            ("retry", claims.retries.iter().map(|c| c.line).collect())
-        } else if has_words(title, &["rate", "limit"]) {
-            (
-                "rate limit",
-                claims.rate_limits.iter().map(|c| c.line).collect(),
-            )
-        } else if has_words(title, &["alert"]) {
-            ("alert", claims.alerts.iter().map(|c| c.line).collect())
-        } else if has_words(title, &["error", "classification"]) {
-            (
-                "error classification",
-                claims.error_classes.iter().map(|c| c.line).collect(),
-            )
-        } else if title.eq_ignore_ascii_case("dependencies") {
-            (
-                "dependency",
-                claims.dependencies.iter().map(|c| c.line).collect(),
-            )
-        } else {
-            continue;
-        };
+        let (family, lines): (&str, Vec<usize>) =
+            if has_words(title, &["latency"]) && latency_heading(title) {
+                let mut ls: Vec<usize> = claims.latency.iter().map(|c| c.line).collect();
+                ls.extend(claims.latency_budget.as_ref().map(|b| b.line));
+                ("latency", ls)
+            } else if has_words(title, &["breaker"]) {
+                (
+                    "circuit breaker",
+                    claims.breakers.iter().map(|c| c.line).collect(),
+                )
+            } else if has_words(title, &["retry", "strateg"])
+                || has_words(title, &["retry", "polic"])
+                || title.eq_ignore_ascii_case("retries")
+            {
+                ("retry", claims.retries.iter().map(|c| c.line).collect())
+            } else if has_words(title, &["rate", "limit"]) {
+                (
+                    "rate limit",
+                    claims.rate_limits.iter().map(|c| c.line).collect(),
+                )
+            } else if has_words(title, &["alert"]) {
+                ("alert", claims.alerts.iter().map(|c| c.line).collect())
+            } else if has_words(title, &["error", "classification"]) {
+                (
+                    "error classification",
+                    claims.error_classes.iter().map(|c| c.line).collect(),
+                )
+            } else if title.eq_ignore_ascii_case("dependencies") {
+                (
+                    "dependency",
+                    claims.dependencies.iter().map(|c| c.line).collect(),
+                )
+            } else {
+                continue;
+            };
         if !lines.into_iter().any(inside) {
             diag(
                 claims,
@@ -116,4 +128,20 @@ pub(crate) fn check_sections(blocks: &[Block], claims: &mut Claims) {
             );
         }
     }
+}
+
+/// "Latency Targets", "Latency budget", "Latency SLOs", "Latency": a heading that promises latency
+/// claims (unlike "Latency metrics" or "Latency dashboards").
+fn latency_heading(title: &str) -> bool {
+    let promise = [
+        "target",
+        "budget",
+        "slo",
+        "objective",
+        "requirement",
+        "goal",
+        "sla",
+    ];
+    promise.iter().any(|w| has_words(title, &["latency", w]))
+        || title.eq_ignore_ascii_case("latency")
 }
