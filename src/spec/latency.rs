@@ -158,12 +158,8 @@ pub(crate) fn read_budget(blocks: &[Block], claims: &mut Claims) {
 
 /// "95% of requests ..." at token `i`: the percentile it states, for 50, 95 and 99.
 fn share_of_requests(toks: &[Token], i: usize) -> Option<u8> {
-    let p = match toks.get(i)?.num()? {
-        n if n == 50.0 => 50,
-        n if n == 95.0 => 95,
-        n if n == 99.0 => 99,
-        _ => return None,
-    };
+    let n = toks.get(i)?.num()?;
+    let p = [50u8, 95, 99].into_iter().find(|p| f64::from(*p) == n)?;
     let of = toks.get(i + 1)?.is_sym('%') && toks.get(i + 2)?.is_word("of");
     let what = toks.get(i + 3)?.word()?;
     (of && matches!(
