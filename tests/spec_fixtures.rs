@@ -896,3 +896,24 @@ fn header_units_shares_of_requests_integrations_and_js_breakers() {
     );
     assert_eq!(h.states, ["healthy", "degraded", "unhealthy"]);
 }
+
+#[test]
+fn windows_line_endings_read_the_same() {
+    for spec in [PAYMENTS, LEDGER, NOTIFICATIONS, ORDERS, CHECKOUT, BROKEN] {
+        assert_eq!(parse(&spec.replace('\n', "\r\n")), parse(spec));
+    }
+}
+
+#[test]
+fn prose_explaining_a_code_breaker_adds_no_breaker() {
+    let spec = "## Backend Spec: S\n\n#### Circuit Breaker\n\n```python\ncb = CircuitBreaker(failure_threshold=4, recovery_timeout=30)\n```\n\nThe breaker stays open for 30 seconds.\nAfter that it lets 1 probe request through.\n";
+    let c = parse(spec);
+    assert_eq!(c.breakers.len(), 1, "{:#?}", c.breakers);
+    breaker(&c, 0, Some("cb"), None, (Some(4), Some(30_000.0), None), 6);
+
+    // Without a code block, the same prose is the claim.
+    let prose_only = "## Backend Spec: S\n\n#### Circuit Breaker\n\nThe breaker stays open for 30 seconds.\nAfter that it lets 1 probe request through.\n";
+    let c = parse(prose_only);
+    assert_eq!(c.breakers.len(), 1, "{:#?}", c.breakers);
+    breaker(&c, 0, None, None, (None, Some(30_000.0), Some(1)), 5);
+}

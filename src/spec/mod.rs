@@ -40,7 +40,7 @@ pub fn parse(source: &str) -> Claims {
     latency::read_tables(&blocks, &mut claims);
     latency::read_budget(&blocks, &mut claims);
     let code = breakers::read_code(&blocks, &mut claims);
-    let prose = breaker_prose::read_prose(&blocks, &mut claims);
+    let prose = breaker_prose::read_prose(&blocks, !code.is_empty(), &mut claims);
     let drafts = sections::merge_breakers(code, prose);
     breakers::match_dependencies(drafts, &mut claims);
     retries::read(&blocks, &mut claims);
