@@ -613,7 +613,54 @@ fn notifications_prose_claims() {
     );
     assert_close!(rate.rps, Some(100.0));
     assert_close!(rate.peak_multiple, None);
-    assert!(c.diagnostics.is_empty(), "{:#?}", c.diagnostics);
+    // Retry policies from labelled bullets; "2 retries" is not silently turned into attempts.
+    let retries: Vec<_> = c
+        .retries
+        .iter()
+        .map(|r| {
+            (
+                r.scenario.as_str(),
+                r.strategy.as_deref(),
+                r.max_attempts,
+                r.backoff_ms.clone(),
+                r.jitter,
+                r.line,
+            )
+        })
+        .collect();
+    assert_eq!(
+        retries,
+        [
+            (
+                "Delivery Guarantees",
+                Some("exponential"),
+                Some(4),
+                vec![2000.0, 4000.0, 8000.0],
+                Some(0.25),
+                53
+            ),
+            (
+                "Webhook retries",
+                Some("fixed"),
+                None,
+                vec![10_000.0],
+                None,
+                54
+            ),
+        ]
+    );
+    let diags: Vec<_> = c
+        .diagnostics
+        .iter()
+        .map(|d| (d.line, d.message.as_str()))
+        .collect();
+    assert_eq!(
+        diags,
+        [(
+            54,
+            "retry \"Webhook retries\": 2 retries, not attempts; not read as max attempts"
+        )]
+    );
 }
 
 #[test]

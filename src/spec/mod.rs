@@ -18,6 +18,7 @@ mod names;
 mod objectives;
 mod rate_limits;
 mod retries;
+mod retry_prose;
 mod sections;
 mod tables;
 mod tokens;
@@ -44,6 +45,7 @@ pub fn parse(source: &str) -> Claims {
     let drafts = sections::merge_breakers(code, prose);
     breakers::match_dependencies(drafts, &mut claims);
     retries::read(&blocks, &mut claims);
+    retry_prose::read(&blocks, &mut claims);
     rate_limits::read(&blocks, &mut claims);
     errors::read(&blocks, &mut claims);
     alerts::read(&blocks, &mut claims);

@@ -119,7 +119,7 @@ fn attempts(
 }
 
 /// "Exponential with jitter" -> "exponential"; unrecognised text is kept as written.
-fn strategy(text: &str) -> Option<String> {
+pub(crate) fn strategy(text: &str) -> Option<String> {
     let ws = words(text);
     // "None" in a strategy column is a claim (do not retry), unlike "-" or "N/A".
     if is_blank(text) && ws != ["none"] {
