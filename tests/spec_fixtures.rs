@@ -964,3 +964,17 @@ fn prose_explaining_a_code_breaker_adds_no_breaker() {
     assert_eq!(c.breakers.len(), 1, "{:#?}", c.breakers);
     breaker(&c, 0, None, None, (None, Some(30_000.0), Some(1)), 5);
 }
+
+#[test]
+fn method_and_path_columns_make_the_operation() {
+    let spec = "## Backend Spec: T\n\n| Method | Path | P95 | P99 |\n|---|---|---|---|\n| GET | /orders | 100ms | 1s |\n| POST | /orders | 200ms | - |\n";
+    let c = parse(spec);
+    latency(
+        &c,
+        &[
+            ("GET /orders", None, Some(100.0), Some(1000.0), None, 5),
+            ("POST /orders", None, Some(200.0), None, None, 6),
+        ],
+    );
+    assert!(c.latency_for("get /orders").is_some());
+}

@@ -35,6 +35,15 @@ pub(crate) fn read_tables(blocks: &[Block], claims: &mut Claims) {
                 .col(OPERATION)
                 .or(Some(0))
                 .filter(|c| !cols.contains(&Some(*c)));
+            // "Method | Path | P95": the operation is both ("GET /orders").
+            let method = h.col(&[&["method"], &["verb"]]);
+            let path = h
+                .col(&[&["endpoint"], &["path"], &["route"]])
+                .filter(|p| Some(*p) != method);
+            let op = match (method, path) {
+                (Some(m), Some(p)) => [Some(m), Some(p)],
+                _ => [op, None],
+            };
             for row in rows {
                 read_row(&h, row, op, cols, h.col(TIMEOUT), claims);
             }
@@ -45,12 +54,17 @@ pub(crate) fn read_tables(blocks: &[Block], claims: &mut Claims) {
 fn read_row(
     h: &Header,
     row: &Row,
-    op: Option<usize>,
+    op: [Option<usize>; 2],
     cols: [Option<usize>; 3],
     timeout: Option<usize>,
     claims: &mut Claims,
 ) {
-    let operation = cell(row, op).to_string();
+    let parts: Vec<&str> = op
+        .iter()
+        .map(|c| cell(row, *c))
+        .filter(|t| !t.is_empty())
+        .collect();
+    let operation = parts.join(" ");
     if operation.is_empty() {
         diag(
             claims,

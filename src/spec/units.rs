@@ -15,7 +15,7 @@ pub(crate) fn is_blank(text: &str) -> bool {
     let t = text.trim().to_lowercase();
     matches!(
         t.as_str(),
-        "" | "-" | "--" | "–" | "—" | "n/a" | "na" | "none" | "n.a." | "x"
+        "" | "-" | "--" | "–" | "—" | "n/a" | "na" | "none" | "n.a."
     )
 }
 
