@@ -150,6 +150,9 @@ pub(crate) fn read_budget(blocks: &[Block], claims: &mut Claims) {
         .filter(|b| is_prose(b) && !b.under(&["alert"]))
     {
         let toks = tokenize(&b.text.s);
+        // "Checkout: P95 < 300ms" is a target of one operation; "API: P95 < 200ms" the global budget.
+        let operation = operation_label(b);
+        let mut target: Option<LatencyTarget> = None;
         for (i, t) in toks.iter().enumerate() {
             let (p, from) = match (t.word().and_then(percentile), share_of_requests(&toks, i)) {
                 (Some(p), _) => (p, i + 1),
@@ -157,17 +160,100 @@ pub(crate) fn read_budget(blocks: &[Block], claims: &mut Claims) {
                 _ => continue,
             };
             let line = b.text.line_at(t.pos);
-            match value_after(&toks, from) {
-                After::Value(ms) => set_budget(claims, p, ms, line),
-                After::NoUnit(found) => diag(
-                    claims,
-                    line,
-                    unreadable_duration(&format!("P{p} budget"), &found),
-                ),
-                After::Nothing => {}
+            match (value_after(&toks, from), &operation) {
+                (After::Value(ms), None) => set_budget(claims, p, ms, line),
+                (After::Value(ms), Some(op)) => {
+                    let t = target.get_or_insert_with(|| LatencyTarget {
+                        operation: op.clone(),
+                        p50_ms: None,
+                        p95_ms: None,
+                        p99_ms: None,
+                        timeout_ms: None,
+                        line,
+                    });
+                    let slot = match p {
+                        50 => &mut t.p50_ms,
+                        95 => &mut t.p95_ms,
+                        _ => &mut t.p99_ms,
+                    };
+                    slot.get_or_insert(ms);
+                }
+                (After::NoUnit(found), op) => {
+                    let what = op
+                        .as_ref()
+                        .map_or(format!("P{p} budget"), |op| format!("P{p} of \"{op}\""));
+                    diag(claims, line, unreadable_duration(&what, &found))
+                }
+                (After::Nothing, _) => {}
             }
         }
+        claims.latency.extend(target);
     }
+}
+
+/// Words that make a label about the whole service rather than one operation.
+const GLOBAL: &[&str] = &[
+    "latency",
+    "latencies",
+    "budget",
+    "budgets",
+    "target",
+    "targets",
+    "slo",
+    "slos",
+    "sla",
+    "overall",
+    "global",
+    "whole",
+    "all",
+    "every",
+    "each",
+    "api",
+    "apis",
+    "service",
+    "endpoints",
+    "requests",
+    "response",
+    "responses",
+    "time",
+    "times",
+    "for",
+    "the",
+    "of",
+    "public",
+    "performance",
+    "p50",
+    "p95",
+    "p99",
+    "default",
+    "goal",
+    "goals",
+];
+
+/// The label of a `Label: P95 < 300ms` line when it names one operation (not the whole service): it
+/// looks like one (`GET /x`, `create_order`) or sits under a performance or latency heading.
+fn operation_label(b: &Block) -> Option<String> {
+    let (label, rest) = b.text.s.split_once(':')?;
+    let method = ["get", "post", "put", "patch", "delete", "head"]
+        .iter()
+        .any(|m| label.trim().to_lowercase().starts_with(m));
+    let looks_like_operation =
+        method || label.contains('/') || label.contains('_') || label.contains('(');
+    if !(looks_like_operation || b.under(&["performance"]) || b.under(&["latency"])) {
+        return None;
+    }
+    let ws = super::names::words(label);
+    let global = ws.iter().all(|w| GLOBAL.contains(&w.as_str()))
+        || ws.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "budget" | "overall" | "global" | "whole" | "all" | "every"
+            )
+        });
+    let has_percentile = tokenize(rest)
+        .iter()
+        .any(|t| t.word().and_then(percentile).is_some());
+    (!ws.is_empty() && ws.len() <= 6 && !global && has_percentile).then(|| label.trim().to_string())
 }
 
 /// "95% of requests ..." at token `i`: the percentile it states, for 50, 95 and 99.
