@@ -1,7 +1,7 @@
 //! Latency claims: the per-operation targets table and the global budget stated in prose or bullets.
 
 use super::claims::{Claims, LatencyBudget, LatencyTarget};
-use super::markdown::{Block, Kind, Row};
+use super::markdown::{Block, Kind, Row, Text};
 use super::tables::{cell, Header};
 use super::tokens::{duration_at, is_above, is_at_most, tokenize, unit_ms, Token};
 use super::units::{duration_cell, Cell};
@@ -145,50 +145,63 @@ const FILLER: &[&str] = &[
 /// `P95 latency <200ms, P99 <500ms for API requests`. Alert sections are skipped (`P95 > 500ms` there is
 /// a paging condition, not a promise).
 pub(crate) fn read_budget(blocks: &[Block], claims: &mut Claims) {
-    for b in blocks
-        .iter()
-        .filter(|b| is_prose(b) && !b.under(&["alert"]))
-    {
-        let toks = tokenize(&b.text.s);
-        // "Checkout: P95 < 300ms" is a target of one operation; "API: P95 < 200ms" the global budget.
-        let operation = operation_label(b);
-        let mut target: Option<LatencyTarget> = None;
-        for (i, t) in toks.iter().enumerate() {
-            let (p, from) = match (t.word().and_then(percentile), share_of_requests(&toks, i)) {
-                (Some(p), _) => (p, i + 1),
-                (None, Some(p)) => (p, i + 4),
-                _ => continue,
-            };
-            let line = b.text.line_at(t.pos);
-            match (value_after(&toks, from), &operation) {
-                (After::Value(ms), None) => set_budget(claims, p, ms, line),
-                (After::Value(ms), Some(op)) => {
-                    let t = target.get_or_insert_with(|| LatencyTarget {
-                        operation: op.clone(),
-                        p50_ms: None,
-                        p95_ms: None,
-                        p99_ms: None,
-                        timeout_ms: None,
-                        line,
-                    });
-                    let slot = match p {
-                        50 => &mut t.p50_ms,
-                        95 => &mut t.p95_ms,
-                        _ => &mut t.p99_ms,
-                    };
-                    slot.get_or_insert(ms);
+    for b in blocks.iter().filter(|b| !b.under(&["alert"])) {
+        if is_prose(b) {
+            // "Checkout: P95 < 300ms" is a target of one operation; "API: P95 < 200ms" the global budget.
+            read_prose(&b.text, operation_label(b), claims);
+        } else if let Kind::Table { header, rows } = &b.kind {
+            // An objectives table ("| P99 latency | < 500ms |"); latency and alert tables are read elsewhere.
+            let h = Header(header);
+            if [P50, P95, P99].iter().all(|c| h.col(c).is_none())
+                && h.col(&[&["condition"]]).is_none()
+            {
+                for row in rows {
+                    read_prose(&Text::single(row.cells.join(": "), row.line), None, claims);
                 }
-                (After::NoUnit(found), op) => {
-                    let what = op
-                        .as_ref()
-                        .map_or(format!("P{p} budget"), |op| format!("P{p} of \"{op}\""));
-                    diag(claims, line, unreadable_duration(&what, &found))
-                }
-                (After::Nothing, _) => {}
             }
         }
-        claims.latency.extend(target);
     }
+}
+
+/// Percentile statements in one piece of prose: a target of `operation`, or the global budget.
+fn read_prose(text: &Text, operation: Option<String>, claims: &mut Claims) {
+    let toks = tokenize(&text.s);
+    let mut target: Option<LatencyTarget> = None;
+    for (i, t) in toks.iter().enumerate() {
+        let (p, from) = match (t.word().and_then(percentile), share_of_requests(&toks, i)) {
+            (Some(p), _) => (p, i + 1),
+            (None, Some(p)) => (p, i + 4),
+            _ => continue,
+        };
+        let line = text.line_at(t.pos);
+        match (value_after(&toks, from), &operation) {
+            (After::Value(ms), None) => set_budget(claims, p, ms, line),
+            (After::Value(ms), Some(op)) => {
+                let t = target.get_or_insert_with(|| LatencyTarget {
+                    operation: op.clone(),
+                    p50_ms: None,
+                    p95_ms: None,
+                    p99_ms: None,
+                    timeout_ms: None,
+                    line,
+                });
+                let slot = match p {
+                    50 => &mut t.p50_ms,
+                    95 => &mut t.p95_ms,
+                    _ => &mut t.p99_ms,
+                };
+                slot.get_or_insert(ms);
+            }
+            (After::NoUnit(found), op) => {
+                let what = op
+                    .as_ref()
+                    .map_or(format!("P{p} budget"), |op| format!("P{p} of \"{op}\""));
+                diag(claims, line, unreadable_duration(&what, &found))
+            }
+            (After::Nothing, _) => {}
+        }
+    }
+    claims.latency.extend(target);
 }
 
 /// Words that make a label about the whole service rather than one operation.

@@ -106,3 +106,16 @@ fn labelled_bullets_are_operations_or_the_budget() {
         c.diagnostics
     );
 }
+
+#[test]
+fn an_objectives_table_can_state_the_budget() {
+    let spec = "## Backend Spec: T\n\n### SLOs\n\n| Objective | Target |\n|---|---|\n| Availability | 99.9% |\n| P99 latency | < 400 ms |\n| P50 latency | 60ms |\n";
+    let c = parse(spec);
+    let budget = c.latency_budget.as_ref().unwrap();
+    assert_eq!(budget.line, 8);
+    assert_close!(budget.p50_ms, Some(60.0));
+    assert_close!(budget.p99_ms, Some(400.0));
+    assert_close!(c.availability, Some(0.999));
+    assert_eq!(c.availability_line, Some(7));
+    assert!(c.latency.is_empty() && c.diagnostics.is_empty());
+}
