@@ -32,13 +32,11 @@ const RECOVERY_WORDS: &[&str] = &[
 ];
 
 /// Reads breakers from prose that talks about a circuit breaker (or sits under a breaker heading).
-/// `code_breakers` says whether code blocks configure breakers: then a sentence giving only a time
-/// ("stays open for 30s") explains one of those and does not start a breaker of its own.
-pub(crate) fn read_prose(blocks: &[Block], code_breakers: bool, claims: &mut Claims) -> Vec<Draft> {
+/// Prose beside a code block that configures a breaker is folded into it later (`breaker_merge`).
+pub(crate) fn read_prose(blocks: &[Block], claims: &mut Claims) -> Vec<Draft> {
     let mut state = Prose {
         out: Vec::new(),
         open: false,
-        code_breakers,
     };
     let mut current_heading: Option<usize> = None;
     for b in blocks.iter().filter(|b| is_prose(b)) {
@@ -65,7 +63,6 @@ pub(crate) fn read_prose(blocks: &[Block], code_breakers: bool, claims: &mut Cla
 struct Prose {
     out: Vec<Draft>,
     open: bool,
-    code_breakers: bool,
 }
 
 impl Prose {
@@ -93,13 +90,13 @@ impl Prose {
         if threshold.is_none() && recovery.is_none() && half_open.is_none() && kv.is_empty() {
             return;
         }
-        let starts = threshold.is_some() || !kv.is_empty() || !self.code_breakers;
-        if threshold.is_some() || (!self.open && starts) {
+        if threshold.is_some() || !self.open {
             let first_pos = threshold
                 .map(|(_, i)| toks[i].pos)
                 .or_else(|| toks.first().map(|t| t.pos))
                 .unwrap_or(0);
             let mut d = Draft::new(None, line_of(first_pos));
+            d.heading = b.heading().map(|h| h.line);
             d.hints.push(s.to_string());
             d.hints.extend(b.heading().map(|h| h.title.clone()));
             self.out.push(d);

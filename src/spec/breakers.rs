@@ -13,6 +13,8 @@ pub(crate) struct Draft {
     pub hints: Vec<String>,
     /// Keys already set, so a repeated key starts the next breaker.
     pub seen: Vec<Key>,
+    /// Line of the heading the breaker is described under, to pair prose with code.
+    pub heading: Option<usize>,
 }
 
 impl Draft {
@@ -30,6 +32,7 @@ impl Draft {
             breaker,
             hints: Vec::new(),
             seen: Vec::new(),
+            heading: None,
         }
     }
 
@@ -72,7 +75,10 @@ pub(crate) fn read_code(blocks: &[Block], claims: &mut Claims) -> Vec<Draft> {
         if lang.trim().eq_ignore_ascii_case("mermaid") {
             continue; // diagrams draw breakers; they do not configure them
         }
-        let drafts = read_block(lines, claims);
+        let mut drafts = read_block(lines, claims);
+        for d in &mut drafts {
+            d.heading = b.heading().map(|h| h.line);
+        }
         if !drafts.is_empty() {
             found.push((idx, drafts));
         }

@@ -4,6 +4,7 @@
 //! from those blocks; whatever looks like a claim but cannot be read becomes a diagnostic.
 
 mod alerts;
+mod breaker_merge;
 mod breaker_params;
 mod breaker_prose;
 mod breakers;
@@ -41,8 +42,8 @@ pub fn parse(source: &str) -> Claims {
     latency::read_tables(&blocks, &mut claims);
     latency::read_budget(&blocks, &mut claims);
     let code = breakers::read_code(&blocks, &mut claims);
-    let prose = breaker_prose::read_prose(&blocks, !code.is_empty(), &mut claims);
-    let drafts = sections::merge_breakers(code, prose);
+    let prose = breaker_prose::read_prose(&blocks, &mut claims);
+    let drafts = breaker_merge::merge(code, prose, &mut claims);
     breakers::match_dependencies(drafts, &mut claims);
     retries::read(&blocks, &mut claims);
     retry_prose::read(&blocks, &mut claims);

@@ -1,7 +1,6 @@
 //! Whole-document concerns: the service name, merging code and prose breakers, and sections that
 //! promise a claim family but yielded no claim.
 
-use super::breakers::Draft;
 use super::claims::Claims;
 use super::diag;
 use super::markdown::{has_words, Block, Kind};
@@ -39,32 +38,6 @@ pub(crate) fn service(blocks: &[Block]) -> Option<String> {
     headings
         .map(|h| clean_heading(&h.text.s))
         .find(|t| !t.is_empty())
-}
-
-/// Code breakers and prose breakers; a prose breaker that only restates a code breaker (every value it
-/// gives equals that breaker's) is dropped, so one breaker explained twice is counted once.
-pub(crate) fn merge_breakers(code: Vec<Draft>, prose: Vec<Draft>) -> Vec<Draft> {
-    let mut out = code;
-    for p in prose {
-        let b = &p.breaker;
-        let restates = out.iter().any(|c| {
-            let cb = &c.breaker;
-            let same = |x: Option<f64>, y: Option<f64>| x.is_none() || x == y;
-            same(
-                b.failure_threshold.map(f64::from),
-                cb.failure_threshold.map(f64::from),
-            ) && same(b.recovery_timeout_ms, cb.recovery_timeout_ms)
-                && same(
-                    b.half_open_requests.map(f64::from),
-                    cb.half_open_requests.map(f64::from),
-                )
-        });
-        if !restates {
-            out.push(p);
-        }
-    }
-    out.sort_by_key(|d| d.breaker.line);
-    out
 }
 
 /// A heading that names a claim family, with no claim of that family read inside its section, gets a

@@ -54,11 +54,41 @@ fn windows_line_endings_read_the_same() {
 }
 
 #[test]
-fn prose_explaining_a_code_breaker_adds_no_breaker() {
+fn prose_beside_a_code_breaker_describes_that_breaker() {
     let spec = "## Backend Spec: S\n\n#### Circuit Breaker\n\n```python\ncb = CircuitBreaker(failure_threshold=4, recovery_timeout=30)\n```\n\nThe breaker stays open for 30 seconds.\nAfter that it lets 1 probe request through.\n";
     let c = parse(spec);
+    // One breaker; the prose adds the probe count the code block does not state.
     assert_eq!(c.breakers.len(), 1, "{:#?}", c.breakers);
-    breaker(&c, 0, Some("cb"), None, (Some(4), Some(30_000.0), None), 6);
+    breaker(
+        &c,
+        0,
+        Some("cb"),
+        None,
+        (Some(4), Some(30_000.0), Some(1)),
+        6,
+    );
+    assert!(c.diagnostics.is_empty());
+
+    // Prose that contradicts the code block is named, and the code block's value is kept.
+    let c = parse(
+        &spec
+            .replace("after 30 seconds", "")
+            .replace("open for 30 seconds", "open for 45 seconds"),
+    );
+    breaker(
+        &c,
+        0,
+        Some("cb"),
+        None,
+        (Some(4), Some(30_000.0), Some(1)),
+        6,
+    );
+    let diags: Vec<_> = c
+        .diagnostics
+        .iter()
+        .map(|d| (d.line, d.message.as_str()))
+        .collect();
+    assert_eq!(diags, [(9, "circuit breaker: the text says recovery timeout 45000ms, the code block (line 6) says 30000ms; kept the code block's value")]);
 
     // Without a code block, the same prose is the claim.
     let prose_only = "## Backend Spec: S\n\n#### Circuit Breaker\n\nThe breaker stays open for 30 seconds.\nAfter that it lets 1 probe request through.\n";
