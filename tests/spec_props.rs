@@ -188,3 +188,81 @@ proptest! {
         check(&text);
     }
 }
+
+/// One latency cell: no claim, or a value in µs/ms/s written with some comparator and emphasis.
+#[derive(Debug, Clone)]
+enum CellSpec {
+    Blank(&'static str),
+    Value { ms: f64, text: String },
+}
+
+fn cell() -> impl Strategy<Value = CellSpec> {
+    let blank = prop::sample::select(&["", "-", "N/A", "—", "n/a"][..]).prop_map(CellSpec::Blank);
+    let value = (
+        1u32..5000,
+        0usize..4,
+        prop::sample::select(&["", "<", "< ", "<=", "≤ ", "under "][..]),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(n, unit, cmp, bold, space)| {
+            let (ms, written) = match unit {
+                0 => (
+                    f64::from(n),
+                    format!("{n}{}ms", if space { " " } else { "" }),
+                ),
+                1 => (
+                    f64::from(n) * 1000.0,
+                    format!("{n}{}s", if space { " " } else { "" }),
+                ),
+                2 => (
+                    f64::from(n) / 1000.0,
+                    format!("{n}{}µs", if space { " " } else { "" }),
+                ),
+                _ => (
+                    f64::from(n) / 10.0 * 1000.0,
+                    format!("{}.{}s", n / 10, n % 10),
+                ),
+            };
+            let text = format!("{cmp}{written}");
+            CellSpec::Value {
+                ms,
+                text: if bold { format!("**{text}**") } else { text },
+            }
+        });
+    prop_oneof![1 => blank, 3 => value]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases() / 2, ..ProptestConfig::default() })]
+
+    /// A generated latency table, columns in any order, reads back to the values it was written from.
+    #[test]
+    fn latency_tables_read_back(rows in prop::collection::vec(prop::collection::vec(cell(), 4), 1..8), order in Just([0usize, 1, 2, 3, 4]).prop_shuffle(), blank_lines in 0usize..3) {
+        let names = ["Operation", "P50", "P95", "P99", "Timeout"];
+        let mut spec = format!("## Backend Spec: Gen\n{}\n| {} |\n|{}\n", "\n".repeat(blank_lines), order.map(|c| names[c]).join(" | "), "---|".repeat(5));
+        for (k, row) in rows.iter().enumerate() {
+            let cells: Vec<String> = order.iter().map(|&c| if c == 0 { format!("op {k}") } else {
+                match &row[c - 1] { CellSpec::Blank(b) => b.to_string(), CellSpec::Value { text, .. } => text.clone() }
+            }).collect();
+            spec.push_str(&format!("| {} |\n", cells.join(" | ")));
+        }
+        let claims = parse(&spec);
+        prop_assert!(claims.diagnostics.is_empty(), "{:?}\n{spec}", claims.diagnostics);
+        prop_assert_eq!(claims.latency.len(), rows.len());
+        for (k, (t, row)) in claims.latency.iter().zip(&rows).enumerate() {
+            prop_assert_eq!(&t.operation, &format!("op {k}"));
+            prop_assert_eq!(t.line, 4 + blank_lines + k + 1);
+            let got = [t.p50_ms, t.p95_ms, t.p99_ms, t.timeout_ms];
+            for (g, want) in got.iter().zip(row) {
+                match want {
+                    CellSpec::Blank(_) => prop_assert_eq!(*g, None),
+                    CellSpec::Value { ms, text } => {
+                        let g = g.unwrap_or(f64::NAN);
+                        prop_assert!((g - ms).abs() <= 1e-9 * ms.max(1.0), "{text} read as {g}, expected {ms}");
+                    }
+                }
+            }
+        }
+    }
+}
