@@ -266,3 +266,59 @@ proptest! {
         }
     }
 }
+
+const DEP_WORDS: &[&str] = &[
+    "Acquirer",
+    "Ledger",
+    "Fraud",
+    "Inventory",
+    "Shipping",
+    "Tax",
+    "Loyalty",
+    "Search",
+    "Email",
+    "Pricing",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases() / 4, ..ProptestConfig::default() })]
+
+    /// Several breakers in one code block (python or YAML), each named after a dependency in snake_case,
+    /// are matched to the right dependency with every value read.
+    #[test]
+    fn several_breakers_match_their_dependencies(
+        picks in prop::sample::subsequence(DEP_WORDS, 1..6),
+        suffix in prop::sample::select(&["API", "Service", "DB", ""][..]),
+        values in prop::collection::vec((1u32..50, 1u32..600, 1u32..10), 6),
+        yaml in any::<bool>(),
+    ) {
+        let deps: Vec<String> = picks.iter().map(|w| format!("{w}{suffix}")).collect();
+        let mut spec = String::from("## Backend Spec: Gen\n\n### Dependencies\n\n| Dependency | Timeout | Fallback |\n|---|---|---|\n");
+        for d in &deps {
+            spec.push_str(&format!("| {d} | 1s | Return 503 |\n"));
+        }
+        spec.push_str(if yaml { "\n```yaml\nbreakers:\n" } else { "\n```python\n" });
+        let mut lines = Vec::new();
+        for (w, (threshold, recovery, probes)) in picks.iter().zip(&values) {
+            let name = format!("{}_breaker", w.to_lowercase());
+            lines.push(spec.lines().count() + 1);
+            if yaml {
+                spec.push_str(&format!("  {name}:\n    failure_threshold: {threshold}\n    recovery_timeout: {recovery}s\n    half_open_requests: {probes}\n"));
+            } else {
+                spec.push_str(&format!("{name} = CircuitBreaker(\n    failure_threshold={threshold},\n    recovery_timeout={recovery},\n    half_open_requests={probes},\n)\n"));
+            }
+        }
+        spec.push_str("```\n");
+        let claims = parse(&spec);
+        prop_assert!(claims.diagnostics.is_empty(), "{:?}\n{spec}", claims.diagnostics);
+        prop_assert_eq!(claims.breakers.len(), picks.len());
+        for (((b, d), (threshold, recovery, probes)), line) in claims.breakers.iter().zip(&deps).zip(&values).zip(&lines) {
+            prop_assert_eq!(b.dependency.as_deref(), Some(d.as_str()));
+            prop_assert_eq!(b.failure_threshold, Some(*threshold));
+            prop_assert_eq!(b.recovery_timeout_ms, Some(f64::from(*recovery) * 1000.0));
+            prop_assert_eq!(b.half_open_requests, Some(*probes));
+            prop_assert_eq!(b.line, *line);
+            prop_assert_eq!(claims.breaker_for(d).map(|x| x.line), Some(*line));
+        }
+    }
+}
