@@ -63,7 +63,15 @@ pub(crate) fn read(blocks: &[Block], claims: &mut Claims) {
                 }
             }
             _ if is_prose(b) && (in_context || has_words(&b.text.s, &["rate", "limit"])) => {
-                read_prose(b, claims)
+                if dependency_section(b) {
+                    // "### Stripe Integration / **Rate Limiting**: 100 req/s" is Stripe's limit, not ours.
+                    if find_rate(&b.text.s).is_some() {
+                        let msg = "rate limit in a dependency's section: it limits the dependency, not this service; not read";
+                        diag(claims, b.text.first_line(), msg.into());
+                    }
+                } else {
+                    read_prose(b, claims)
+                }
             }
             _ => {}
         }
@@ -231,4 +239,9 @@ fn heading_name(b: &Block) -> String {
         }
         _ => "default".into(),
     }
+}
+
+/// Under "External Service Integration" or "Stripe Integration": limits there belong to a dependency.
+fn dependency_section(b: &Block) -> bool {
+    b.under(&["integration"]) || b.under(&["external", "service"]) || b.under(&["third", "party"])
 }

@@ -149,3 +149,13 @@ fn an_objectives_table_can_state_the_budget() {
     assert_eq!(c.availability_line, Some(7));
     assert!(c.latency.is_empty() && c.diagnostics.is_empty());
 }
+
+#[test]
+fn a_dependency_rate_limit_is_not_the_service_limit() {
+    let spec = "## Backend Spec: T\n\n## External Service Integration\n\n### Stripe Integration\n\n- **Purpose**: charges\n- **Rate Limiting**: 100 requests per second\n\n## Security\n\n### Rate Limiting\n\nDefault: 30/minute per user\n";
+    let c = parse(spec);
+    assert_eq!(c.rate_limits.len(), 1, "{:#?}", c.rate_limits);
+    rate(&c, 0, "Default", 30, 60.0, Some("user"), 14);
+    let diags: Vec<_> = c.diagnostics.iter().map(|d| d.line).collect();
+    assert_eq!(diags, [8]);
+}
