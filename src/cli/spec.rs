@@ -124,6 +124,12 @@ pub fn write_tables(c: &Claims, path: &str, out: &mut dyn Write) -> std::io::Res
         alerts(c),
         objectives(c),
     ];
+    let claims: usize = families.iter().map(|(_, _, rows)| rows.len()).sum();
+    writeln!(
+        out,
+        "{claims} claims read, {} diagnostics",
+        c.diagnostics.len()
+    )?;
     for (title, head, rows) in families {
         table(out, title, head, rows)?;
     }
@@ -396,5 +402,6 @@ fn objectives(c: &Claims) -> Family {
             format!("{}{states}{ready}", h.path),
         ]);
     }
+    rows.sort_by_key(|r| r[0].parse::<usize>().unwrap_or(0));
     ("Objectives", &["line", "claim", "value"], rows)
 }
