@@ -184,7 +184,7 @@ fn half_open(toks: &[Token], threshold_at: Option<usize>) -> Option<u32> {
             .take_while(|t| t.word().is_some() || t.is_sym('-'))
             .filter_map(Token::word)
             .collect();
-        let mut before = toks[i.saturating_sub(5)..i].iter().filter_map(Token::word);
+        let mut before = toks[i.saturating_sub(8)..i].iter().filter_map(Token::word);
         let probe =
             ws.iter().any(|w| PROBES.contains(w)) || before.any(|w| w == "half" || w == "probe");
         let calls = ws.iter().any(|w| CALLS.contains(w) || *w == "probes");
@@ -213,5 +213,9 @@ mod tests {
             Some(3)
         );
         assert_eq!(threshold(&tokenize("retry 3 times")), None);
+        assert_eq!(
+            half_open(&tokenize("in half-open state it allows 3 requests"), None),
+            Some(3)
+        );
     }
 }

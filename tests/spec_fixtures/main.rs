@@ -12,6 +12,7 @@ pub const CATALOG: &str = include_str!("../fixtures/specs/catalog-no-performance
 pub const BROKEN: &str = include_str!("../fixtures/specs/broken-values.md");
 pub const ORDERS: &str = include_str!("../fixtures/specs/orders-decorators.md");
 pub const CHECKOUT: &str = include_str!("../fixtures/specs/checkout-variants.md");
+pub const WALLET: &str = include_str!("../fixtures/specs/wallet-bullets.md");
 
 /// Equal up to float rounding (0.7 s is 700 ms give or take an ulp); None only equals None.
 pub fn close(actual: Option<f64>, expected: Option<f64>) -> bool {
@@ -101,3 +102,4 @@ mod notifications;
 mod orders;
 mod payments;
 mod shapes;
+mod wallet;
