@@ -129,6 +129,13 @@ fn read_code(lines: &[(usize, String)], claims: &mut Claims) {
         for (start, value) in candidates(text) {
             let toks = tokenize(value);
             let Some(r) = rate_at(&toks, 0).filter(|r| r.next == toks.len()) else {
+                // "100/fortnight" looks like a limit but names no window we know.
+                let looks_like_rate = value.trim_start().starts_with(|c: char| c.is_ascii_digit())
+                    && (value.contains('/') || value.contains(" per "));
+                if looks_like_rate {
+                    let msg = format!("rate limit \"{value}\": not a rate (expected e.g. \"100/minute\" or \"10 per second\")");
+                    diag(claims, *line, msg);
+                }
                 continue;
             };
             let prefix = &text[..start];

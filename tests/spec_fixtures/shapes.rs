@@ -159,3 +159,17 @@ fn a_dependency_rate_limit_is_not_the_service_limit() {
     let diags: Vec<_> = c.diagnostics.iter().map(|d| d.line).collect();
     assert_eq!(diags, [8]);
 }
+
+#[test]
+fn an_unknown_rate_window_is_a_diagnostic() {
+    let spec = "## Backend Spec: T\n\n#### Rate Limiting\n\n```python\nLIMITS = {\n    \"default\": \"100/fortnight\",\n    \"search\": \"20/minute\",\n    \"path\": \"/v1/search\",\n}\n```\n";
+    let c = parse(spec);
+    assert_eq!(c.rate_limits.len(), 1);
+    rate(&c, 0, "search", 20, 60.0, None, 8);
+    let diags: Vec<_> = c
+        .diagnostics
+        .iter()
+        .map(|d| (d.line, d.message.as_str()))
+        .collect();
+    assert_eq!(diags, [(7, "rate limit \"100/fortnight\": not a rate (expected e.g. \"100/minute\" or \"10 per second\")")]);
+}
