@@ -22,6 +22,22 @@ const P95: &[&[&str]] = &[&["p95"], &["95th"]];
 const P99: &[&[&str]] = &[&["p99"], &["99th"]];
 const TIMEOUT: &[&[&str]] = &[&["timeout"]];
 
+/// Two targets for one operation make `Claims::latency_for` choose; say so rather than choose silently.
+pub(crate) fn check_duplicates(claims: &mut Claims) {
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    let mut found = Vec::new();
+    for t in &claims.latency {
+        let key = super::names::normalize_name(&t.operation);
+        match seen.iter().find(|(k, _)| *k == key) {
+            Some((_, first)) => found.push((t.line, format!("operation \"{}\" already has latency targets on line {first}; lookups use line {first}", t.operation))),
+            None => seen.push((key, t.line)),
+        }
+    }
+    for (line, msg) in found {
+        diag(claims, line, msg);
+    }
+}
+
 /// Reads every table with a P50, P95 or P99 column as latency targets.
 pub(crate) fn read_tables(blocks: &[Block], claims: &mut Claims) {
     for b in blocks {

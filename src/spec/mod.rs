@@ -41,6 +41,7 @@ pub fn parse(source: &str) -> Claims {
     dependencies::read(&blocks, &mut claims);
     latency::read_tables(&blocks, &mut claims);
     latency::read_budget(&blocks, &mut claims);
+    latency::check_duplicates(&mut claims);
     let code = breakers::read_code(&blocks, &mut claims);
     let prose = breaker_prose::read_prose(&blocks, &mut claims);
     let drafts = breaker_merge::merge(code, prose, &mut claims);

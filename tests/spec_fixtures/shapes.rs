@@ -173,3 +173,23 @@ fn an_unknown_rate_window_is_a_diagnostic() {
         .collect();
     assert_eq!(diags, [(7, "rate limit \"100/fortnight\": not a rate (expected e.g. \"100/minute\" or \"10 per second\")")]);
 }
+
+#[test]
+fn two_targets_for_one_operation_are_named() {
+    let spec = "## Backend Spec: T\n\n| Operation | P99 |\n|---|---|\n| Get order | 100ms |\n\n| Endpoint | P99 |\n|---|---|\n| get_order | 300ms |\n";
+    let c = parse(spec);
+    assert_eq!(c.latency.len(), 2);
+    assert_eq!(c.latency_for("GET ORDER").map(|t| t.line), Some(5));
+    let diags: Vec<_> = c
+        .diagnostics
+        .iter()
+        .map(|d| (d.line, d.message.as_str()))
+        .collect();
+    assert_eq!(
+        diags,
+        [(
+            9,
+            "operation \"get_order\" already has latency targets on line 5; lookups use line 5"
+        )]
+    );
+}
