@@ -217,7 +217,39 @@ fn read_prose(text: &Text, operation: Option<String>, claims: &mut Claims) {
             (After::Nothing, _) => {}
         }
     }
+    if let (Some(op), Some((ms, line))) = (&operation, timeout_in(&toks, text)) {
+        let t = target.get_or_insert_with(|| LatencyTarget {
+            operation: op.clone(),
+            p50_ms: None,
+            p95_ms: None,
+            p99_ms: None,
+            timeout_ms: None,
+            line,
+        });
+        t.timeout_ms = Some(ms);
+    }
     claims.latency.extend(target);
+}
+
+/// "timeout 2s", "timeout: 10 s", "times out after 5s" in an operation's line.
+fn timeout_in(toks: &[Token], text: &Text) -> Option<(f64, usize)> {
+    toks.iter().enumerate().find_map(|(i, t)| {
+        let lead = t.is_word("timeout")
+            || (t.is_word("times") && toks.get(i + 1).is_some_and(|n| n.is_word("out")));
+        if !lead {
+            return None;
+        }
+        let mut j = i + 1;
+        while toks.get(j).is_some_and(|t| {
+            t.is_sym(':')
+                || t.is_sym('=')
+                || matches!(t.word(), Some("out" | "after" | "of" | "is"))
+                || is_at_most(t)
+        }) {
+            j += 1;
+        }
+        duration_at(toks, j).map(|(ms, _)| (ms, text.line_at(t.pos)))
+    })
 }
 
 /// Words that make a label about the whole service rather than one operation.

@@ -113,13 +113,13 @@ fn method_and_path_columns_make_the_operation() {
 
 #[test]
 fn labelled_bullets_are_operations_or_the_budget() {
-    let spec = "## Backend Spec: T\n\n### Performance\n\n- Overall: P99 < 900ms\n- Checkout: P95 < 300ms, P99 < 0.8s\n- `GET /cart`: P50 under 20 ms\n\n### Notes\n\n- Note: P95 < 250ms everywhere\n- create_order: P99 < 0.5\n";
+    let spec = "## Backend Spec: T\n\n### Performance\n\n- Overall: P99 < 900ms\n- Checkout: P95 < 300ms, P99 < 0.8s\n- `GET /cart`: P50 under 20 ms, timeout 2s\n\n### Notes\n\n- Note: P95 < 250ms everywhere\n- create_order: P99 < 0.5\n";
     let c = parse(spec);
     latency(
         &c,
         &[
             ("Checkout", None, Some(300.0), Some(800.0), None, 6),
-            ("GET /cart", Some(20.0), None, None, None, 7),
+            ("GET /cart", Some(20.0), None, None, Some(2000.0), 7),
         ],
     );
     let budget = c.latency_budget.as_ref().unwrap();
