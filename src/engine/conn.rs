@@ -96,12 +96,14 @@ async fn attempt(
     conn: Option<Conn>,
     req: Req,
 ) -> Result<(Conn, Answer), FailKind> {
+    // Connecting is rare and its future (TLS handshake state) is large: boxing it keeps the
+    // per-request future small, which is moved into a Box on every request.
     let mut conn = match conn {
         Some(mut c) => match c.ready().await {
             Ok(()) => c,
-            Err(_) => connector.connect().await?,
+            Err(_) => Box::pin(connector.connect()).await?,
         },
-        None => connector.connect().await?,
+        None => Box::pin(connector.connect()).await?,
     };
     let resp = conn.send_request(req).await.map_err(classify)?;
     let answer = Answer {
@@ -137,4 +139,21 @@ fn classify(err: hyper::Error) -> FailKind {
         source = e.source();
     }
     FailKind::Protocol
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every request moves its exchange future into a Box: keep it small (connect is boxed
+    /// separately because the TLS handshake state is several kilobytes).
+    #[test]
+    fn exchange_future_stays_small() {
+        let connector = Connector::new(SocketAddr::from(([127, 0, 0, 1], 9)), None);
+        let req = hyper::Request::new(Full::new(Bytes::new()));
+        let fut = exchange(&connector, None, req, Instant::now());
+        let size = std::mem::size_of_val(&fut);
+        eprintln!("exchange future: {size} bytes");
+        assert!(size < 2048, "exchange future is {size} bytes");
+    }
 }
