@@ -250,8 +250,6 @@ impl Worker {
         self.inflight_ops[d.op] -= 1;
         self.settle(d.op, &d.arrival, d.end, Some(d.sent_at), d.result);
         let now = Instant::now();
-        self.schedule
-            .settled(d.arrival.user, now.saturating_duration_since(self.origin));
         while !self.pending.is_empty() && self.has_conn() {
             if let Some(a) = self.pending.pop_front() {
                 self.start(a, now);
@@ -318,6 +316,9 @@ impl Worker {
             s.kinds[kind as usize] += 1;
             self.result.errors += 1;
         }
+        // A closed-model user thinks from the moment its request settled, whatever the outcome.
+        self.schedule
+            .settled(a.user, end.saturating_duration_since(self.origin));
         if sh.log.wants(t_us) {
             if self.result.log.len() < sh.log.cap {
                 let row = LogRow {
