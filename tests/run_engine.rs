@@ -227,3 +227,13 @@ fn phases_split_statistics() {
     assert_eq!(r.operations["get"].count, 100, "warmup excluded");
     assert_eq!(r.totals.sent, 200);
 }
+
+#[test]
+fn servers_that_close_connections_cost_reconnects_not_errors() {
+    let _serial = serial();
+    let server = common::http(Behaviour::Close);
+    let r = run(&common::scenario(&server, &open(200, 1), "/close"));
+    let op = &r.operations["get"];
+    assert_eq!(op.count, 200);
+    assert_eq!(op.errors, 0, "{:?}", op.error_kinds);
+}

@@ -11,14 +11,28 @@ use hyper::client::conn::http1::{self, SendRequest};
 use hyper::header::RETRY_AFTER;
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::task::Poll;
 use tokio::net::TcpStream;
+
 use tokio::time::Instant;
 use tokio_rustls::TlsConnector;
 
+use super::io::Io;
 use super::request::Req;
 use super::stats::FailKind;
 
-pub type Conn = SendRequest<Full<Bytes>>;
+/// A persistent connection: the request handle and the connection state machine, both owned
+/// by the worker. The connection is driven inside each exchange (no task per connection), so a
+/// response wakes the worker directly instead of a connection task that then wakes it.
+pub struct Live {
+    send: SendRequest<Full<Bytes>>,
+    conn: http1::Connection<TokioIo<Io>, Full<Bytes>>,
+}
+
+/// Boxed so that moving a connection in and out of an exchange copies a pointer.
+pub type Conn = Box<Live>;
 
 /// How to reach the target; shared by a worker's in-flight exchanges.
 pub struct Connector {
@@ -44,35 +58,25 @@ impl Connector {
         }
     }
 
-    /// Opens a connection; its driver runs as a task on the current (worker) runtime.
+    /// Opens a connection (TCP connect, TLS handshake if https, HTTP/1.1 handshake).
     pub async fn connect(&self) -> Result<Conn, FailKind> {
         let tcp = TcpStream::connect(self.addr)
             .await
             .map_err(|_| FailKind::Connect)?;
         let _ = tcp.set_nodelay(true);
-        let builder = http1::Builder::new();
-        match &self.tls {
-            None => {
-                let (send, conn) = builder
-                    .handshake(TokioIo::new(tcp))
+        let io = match &self.tls {
+            None => Io::Tcp(tcp),
+            Some((tls, name)) => Io::Tls(Box::new(
+                tls.connect(name.clone(), tcp)
                     .await
-                    .map_err(classify)?;
-                tokio::spawn(conn);
-                Ok(send)
-            }
-            Some((tls, name)) => {
-                let stream = tls
-                    .connect(name.clone(), tcp)
-                    .await
-                    .map_err(|_| FailKind::Tls)?;
-                let (send, conn) = builder
-                    .handshake(TokioIo::new(stream))
-                    .await
-                    .map_err(classify)?;
-                tokio::spawn(conn);
-                Ok(send)
-            }
-        }
+                    .map_err(|_| FailKind::Tls)?,
+            )),
+        };
+        let (send, conn) = http1::Builder::new()
+            .handshake(TokioIo::new(io))
+            .await
+            .map_err(classify)?;
+        Ok(Box::new(Live { send, conn }))
     }
 }
 
@@ -85,8 +89,7 @@ pub async fn exchange(
     deadline: Instant,
 ) -> (Option<Conn>, Result<Answer, FailKind>) {
     match tokio::time::timeout_at(deadline, attempt(connector, conn, req)).await {
-        Ok(Ok((conn, answer))) => (Some(conn), Ok(answer)),
-        Ok(Err(kind)) => (None, Err(kind)),
+        Ok((conn, result)) => (conn, result),
         Err(_) => (None, Err(FailKind::Timeout)),
     }
 }
@@ -95,26 +98,70 @@ async fn attempt(
     connector: &Connector,
     conn: Option<Conn>,
     req: Req,
-) -> Result<(Conn, Answer), FailKind> {
+) -> (Option<Conn>, Result<Answer, FailKind>) {
     // Connecting is rare and its future (TLS handshake state) is large: boxing it keeps the
     // per-request future small, which is moved into a Box on every request.
-    let mut conn = match conn {
-        Some(mut c) => match c.ready().await {
-            Ok(()) => c,
-            Err(_) => Box::pin(connector.connect()).await?,
+    let reuse = match conn {
+        Some(mut c) => (!closed_while_idle(&mut c).await).then_some(c),
+        None => None,
+    };
+    let mut live = match reuse {
+        Some(c) => c,
+        None => match Box::pin(connector.connect()).await {
+            Ok(c) => c,
+            Err(kind) => return (None, Err(kind)),
         },
-        None => Box::pin(connector.connect()).await?,
     };
-    let resp = conn.send_request(req).await.map_err(classify)?;
-    let answer = Answer {
-        status: resp.status().as_u16(),
-        retry_after: resp.headers().contains_key(RETRY_AFTER),
+    let (result, reusable) = drive(&mut live, req).await;
+    (reusable.then_some(live), result)
+}
+
+/// Runs one request on `live`, polling the connection alongside; also says whether the
+/// connection can carry another request.
+async fn drive(live: &mut Live, req: Req) -> (Result<Answer, FailKind>, bool) {
+    let Live { send, conn } = live;
+    let work = async {
+        send.ready().await.map_err(classify)?;
+        let resp = send.send_request(req).await.map_err(classify)?;
+        let answer = Answer {
+            status: resp.status().as_u16(),
+            retry_after: resp.headers().contains_key(RETRY_AFTER),
+        };
+        let mut body = resp.into_body();
+        while let Some(frame) = body.frame().await {
+            frame.map_err(classify)?;
+        }
+        Ok::<_, FailKind>(answer)
     };
-    let mut body = resp.into_body();
-    while let Some(frame) = body.frame().await {
-        frame.map_err(classify)?;
-    }
-    Ok((conn, answer))
+    let mut work = std::pin::pin!(work);
+    let mut conn_ended: Option<Result<(), FailKind>> = None;
+    // Drive the connection and the exchange together; two rounds per wake cover the usual
+    // hand-offs (request queued -> written; head parsed -> body delivered) without self-wakes.
+    let result = poll_fn(|cx| {
+        for _ in 0..2 {
+            if conn_ended.is_none() {
+                if let Poll::Ready(r) = Pin::new(&mut *conn).poll(cx) {
+                    conn_ended = Some(r.map_err(classify));
+                }
+            }
+            if let Poll::Ready(r) = work.as_mut().poll(cx) {
+                return Poll::Ready(r);
+            }
+            if let Some(ended) = conn_ended {
+                // The connection is gone and the exchange did not finish with it.
+                return Poll::Ready(Err(ended.err().unwrap_or(FailKind::Reset)));
+            }
+        }
+        Poll::Pending
+    })
+    .await;
+    let reusable = conn_ended.is_none() && result.is_ok();
+    (result, reusable)
+}
+
+/// Polls an idle connection once: true if the server closed it since the last exchange.
+async fn closed_while_idle(live: &mut Live) -> bool {
+    poll_fn(|cx| Poll::Ready(Pin::new(&mut live.conn).poll(cx).is_ready())).await
 }
 
 /// Maps a hyper error to a failure kind without formatting anything.

@@ -26,6 +26,8 @@ pub enum Behaviour {
     Stall { period: Duration, stall: Duration },
     /// Always this status.
     Status(u16),
+    /// 200 with `connection: close`: every request needs a new connection.
+    Close,
 }
 
 /// One request as the server saw it.
@@ -143,7 +145,9 @@ async fn serve(
                             .map(|v| v.to_str().unwrap_or("").to_string()),
                     });
                     let status = answer(behaviour, origin).await;
+                    let close = matches!(behaviour, Behaviour::Close);
                     let resp = Response::builder()
+                        .header("connection", if close { "close" } else { "keep-alive" })
                         .status(status)
                         .body(Full::new(Bytes::from_static(b"ok")))
                         .unwrap();
@@ -189,6 +193,7 @@ async fn answer(behaviour: Behaviour, origin: Instant) -> u16 {
             200
         }
         Behaviour::Status(s) => s,
+        Behaviour::Close => 200,
     }
 }
 
