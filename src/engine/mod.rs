@@ -8,6 +8,7 @@
 mod aggregate;
 pub mod collect;
 mod conn;
+mod http1;
 mod io;
 pub mod request;
 pub mod run;

@@ -190,7 +190,7 @@ impl Worker {
     fn interrupt(&mut self, now: Instant) {
         self.schedule.stop();
         while let Some(a) = self.pending.pop_front() {
-            let (op, _) = self.shared.gen.build(a.index, &mut self.buf);
+            let op = self.shared.gen.op_of(a.index);
             self.settle(op, &a, now, None, Err(FailKind::Cancelled));
         }
     }
@@ -217,20 +217,31 @@ impl Worker {
 
     fn start(&mut self, a: Arrival, now: Instant) {
         let deadline = self.origin + a.at + self.shared.timeout;
-        let (op, req) = self.shared.gen.build(a.index, &mut self.buf);
-        let req = match req {
-            Ok(r) if now < deadline => r,
-            Ok(_) => return self.settle(op, &a, now, None, Err(FailKind::Timeout)),
-            Err(()) => return self.settle(op, &a, now, None, Err(FailKind::Protocol)),
-        };
-        let conn = self.idle.pop();
+        if now >= deadline {
+            let op = self.shared.gen.op_of(a.index);
+            return self.settle(op, &a, now, None, Err(FailKind::Timeout));
+        }
+        let mut conn = self.idle.pop();
+        // The idle connection lends its write buffer; a new connection gets a new one.
+        let mut wbuf = conn
+            .as_mut()
+            .map_or_else(|| Vec::with_capacity(512), |c| std::mem::take(&mut c.wbuf));
+        let (op, encoded) = self.shared.gen.encode(a.index, &mut wbuf, &mut self.buf);
+        if encoded.is_err() {
+            if let Some(mut c) = conn {
+                c.wbuf = wbuf;
+                self.idle.push(c);
+            }
+            return self.settle(op, &a, now, None, Err(FailKind::Protocol));
+        }
         if conn.is_none() {
             self.open_conns += 1;
         }
         self.inflight_ops[op] += 1;
         let connector = self.connector.clone();
+        let head = self.shared.gen.is_head(op);
         self.inflight.push(Box::pin(async move {
-            let (conn, result) = exchange(&connector, conn, req, deadline).await;
+            let (conn, result) = exchange(&connector, conn, wbuf, head, deadline).await;
             Done {
                 conn,
                 result,
