@@ -269,10 +269,14 @@ fn shared(
         Model::Open { .. } => (true, plan.load.max_in_flight.get() as usize),
         Model::Closed { .. } => (false, usize::MAX),
     };
-    let short = plan
-        .load
-        .expected_arrivals()
-        .is_some_and(|n| n <= CLIENT_LOG_CAP as f64);
+    // The client log is for correlating with the dependency log: every request on short runs
+    // (and closed-model chaos runs without faults, whose length is unknown in advance),
+    // otherwise the requests within 5 s of a fault window. Plain long runs keep none.
+    let chaos = !plan.dependencies.is_empty() || !plan.faults.is_empty();
+    let log_all = match plan.load.expected_arrivals() {
+        Some(n) => n <= CLIENT_LOG_CAP as f64,
+        None => chaos && plan.faults.is_empty(),
+    };
     let margin = 5_000_000;
     let fault_windows: Vec<(u64, u64)> = plan
         .faults
@@ -300,7 +304,7 @@ fn shared(
             .map(|r| (0..1000).map(|s| r.expects(s as u16)).collect())
             .collect(),
         log: LogPolicy {
-            all: short || fault_windows.is_empty(),
+            all: log_all,
             windows_us: fault_windows,
             cap: CLIENT_LOG_CAP / workers,
         },

@@ -135,6 +135,11 @@ impl Worker {
             self.interrupt(Instant::now());
             stop_deadline = Some(Instant::now());
         }
+        // One `changed` future for the whole run (re-creating it per turn registers and
+        // deregisters a waiter every time).
+        let mut stop_rx = self.stop.clone();
+        let stopped = stop_rx.wait_for(|s| *s);
+        tokio::pin!(stopped);
         loop {
             let now = Instant::now();
             while now >= next_second {
@@ -167,7 +172,7 @@ impl Worker {
             }
             let event = tokio::select! {
                 biased;
-                changed = self.stop.changed(), if watching => if changed.is_ok() && *self.stop.borrow() { Event::Stop } else if changed.is_err() { Event::StopGone } else { Event::Tick },
+                r = &mut stopped, if watching => if r.is_ok() { Event::Stop } else { Event::StopGone },
                 Some(done) = self.inflight.next(), if !self.inflight.is_empty() => Event::Done(done),
                 () = &mut sleep => Event::Tick,
             };
@@ -260,7 +265,7 @@ impl Worker {
         }
         self.inflight_ops[d.op] -= 1;
         self.settle(d.op, &d.arrival, d.end, Some(d.sent_at), d.result);
-        let now = Instant::now();
+        let now = d.end;
         while !self.pending.is_empty() && self.has_conn() {
             if let Some(a) = self.pending.pop_front() {
                 self.start(a, now);
