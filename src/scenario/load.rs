@@ -186,11 +186,20 @@ fn header_list(t: &TableReader, key: &str, d: &mut Diagnostics) -> Vec<(String, 
     for (name, value, at) in t.string_map(key, d) {
         let ok_name = hyper::header::HeaderName::from_bytes(name.as_bytes()).is_ok();
         let ok_value = hyper::header::HeaderValue::from_str(&value).is_ok();
+        let framing = ["host", "content-length", "transfer-encoding"]
+            .iter()
+            .any(|h| name.eq_ignore_ascii_case(h));
         if !ok_name || !ok_value {
             d.push(
                 at,
                 &format!("{}.{name}", t.key(key)),
                 format!("expected a valid HTTP header, found {name:?}: {value:?}"),
+            );
+        } else if framing {
+            d.push(
+                at,
+                &format!("{}.{name}", t.key(key)),
+                format!("`{name}` is set by redline from base_url and the body; remove it"),
             );
         } else {
             out.push((name.to_ascii_lowercase(), value));
@@ -456,11 +465,12 @@ fn request(item: &Node, path: &str, d: &mut Diagnostics) -> Option<RequestSpec> 
     }
     let path_t = r.req_string("path", d).and_then(|p| {
         let at = r.get("path").map_or(item.span.start, |n| n.span.start);
-        if !p.starts_with('/') {
+        let literal_ok = Template::parse(&p).map_or(true, |t| !t.literals().any(|l| l.bytes().any(|b| b <= b' ' || b == 0x7f)));
+        if !p.starts_with('/') || !literal_ok {
             d.push(
                 at,
                 &r.key("path"),
-                format!("expected a path starting with \"/\", found {p:?}"),
+                format!("expected a path starting with \"/\" without spaces or control characters, found {p:?}"),
             );
             return None;
         }
