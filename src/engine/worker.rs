@@ -149,24 +149,11 @@ impl Worker {
             if stop_deadline.is_some_and(|d| now >= d) {
                 break;
             }
-            while let Some(due) = self.schedule.peek() {
-                if self.origin + due > now + EARLY {
-                    break;
-                }
-                if let Some(a) = self.schedule.pop() {
-                    self.admit(a, now);
-                }
-            }
+            self.admit_due(now);
             if self.schedule.is_done() && self.inflight.is_empty() && self.pending.is_empty() {
                 break;
             }
-            let mut wake = next_second;
-            if let Some(due) = self.schedule.peek() {
-                wake = wake.min(self.origin + due.saturating_sub(EARLY));
-            }
-            if let Some(d) = stop_deadline {
-                wake = wake.min(d);
-            }
+            let wake = self.next_wake(next_second, stop_deadline);
             if sleep.deadline() != wake {
                 sleep.as_mut().reset(wake);
             }
@@ -189,6 +176,30 @@ impl Worker {
             }
         }
         self.finish();
+    }
+
+    /// Admits every arrival that is due (within `EARLY`).
+    fn admit_due(&mut self, now: Instant) {
+        while let Some(due) = self.schedule.peek() {
+            if self.origin + due > now + EARLY {
+                break;
+            }
+            if let Some(a) = self.schedule.pop() {
+                self.admit(a, now);
+            }
+        }
+    }
+
+    /// When the loop must wake even if no exchange finishes.
+    fn next_wake(&self, next_second: Instant, stop_deadline: Option<Instant>) -> Instant {
+        let mut wake = next_second;
+        if let Some(due) = self.schedule.peek() {
+            wake = wake.min(self.origin + due.saturating_sub(EARLY));
+        }
+        if let Some(d) = stop_deadline {
+            wake = wake.min(d);
+        }
+        wake
     }
 
     /// Stop signal: no new arrivals; queued ones are settled as cancelled.
