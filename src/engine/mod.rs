@@ -215,7 +215,11 @@ pub async fn run(plan: &Plan, opts: EngineOptions) -> Result<Measurements, Engin
         completed: agg.completed,
         errors: agg.errors,
         dropped: agg.dropped,
-        timeline: agg.timeline,
+        timeline: agg
+            .timeline
+            .iter()
+            .map(|s| aggregate::expand(s, &plan.requests))
+            .collect(),
         client_log: agg.log,
         client_log_truncated: agg.log_truncated,
         gen: shared.gen.clone(),
