@@ -67,7 +67,7 @@ pub fn execute(args: Args) -> anyhow::Result<u8> {
             scenario_file: Some(file.clone()),
             stop,
             live,
-            workers: None,
+            ..RunOptions::default()
         };
         run_scenario(&plan, options).await
     })?;
