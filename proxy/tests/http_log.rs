@@ -81,6 +81,7 @@ async fn caller_timeout_is_measured_from_outside() {
         assert_eq!(e.outcome, Outcome::CallerGaveUp, "{e:?}");
         assert_eq!(e.fault.as_deref(), Some("hang"));
         let g = e.gave_up_ms.expect("gave_up_ms");
+        eprintln!("client timeout 200 ms, logged gave_up_ms {g:.1}");
         // The client's clock starts before connecting, ours at the request head: never later
         // than the timeout by more than scheduling noise on a busy machine.
         assert!((150.0..=400.0).contains(&g), "gave up at {g} ms");
