@@ -17,7 +17,11 @@ pub mod exit {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "redline", version, about = "Load and chaos testing that checks a service against its spec")]
+#[command(
+    name = "redline",
+    version,
+    about = "Load and chaos testing that checks a service against its spec"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -119,7 +119,11 @@ pub enum AlertCondition {
     /// Error rate above `threshold` (fraction) for `for_s` seconds.
     ErrorRate { threshold: f64, for_s: Option<f64> },
     /// Latency percentile `percentile` (e.g. 95.0) above `threshold_ms` for `for_s` seconds.
-    Latency { percentile: f64, threshold_ms: f64, for_s: Option<f64> },
+    Latency {
+        percentile: f64,
+        threshold_ms: f64,
+        for_s: Option<f64>,
+    },
     /// A condition read but not of a kind redline can test; kept as written.
     Other { text: String },
 }
