@@ -355,23 +355,40 @@ fn service_without_timeouts_under_hang_fails_the_timeout_claims() {
         timeout_ms: None,
         ..Service::reference()
     };
-    let run = simulate(&svc, &Load::default(), &hang_window());
+    let mut run = simulate(&svc, &Load::default(), &hang_window());
+    let j = judge(&run, &reference(5, 5000.0, 2), &JudgeContext::default());
+    println!("{}", dump(&j));
+    // Correlated with the client log: every give-up was the client's.
+    let t = find(&j, "timeout.userservice");
+    assert_eq!(t.status, VerdictStatus::Fail);
+    assert!(
+        t.detail.contains("never gave up on UserService by itself"),
+        "{}",
+        t.detail
+    );
+    assert_eq!(
+        status(&j, "timeout.userservice.client"),
+        VerdictStatus::Fail
+    );
+    // Without a client log, the client's own timeout (when known) explains the late give-ups ...
+    run.client_log.clear();
     let ctx = JudgeContext {
         client_timeout: Some(std::time::Duration::from_secs(10)),
         ..JudgeContext::default()
     };
-    let j = judge(&run, &reference(5, 5000.0, 2), &ctx);
-    println!("{}", dump(&j));
-    let t = find(&j, "timeout.userservice");
-    assert_eq!(t.status, VerdictStatus::Fail);
+    let t = find(
+        &judge(&run, &reference(5, 5000.0, 2), &ctx),
+        "timeout.userservice",
+    )
+    .clone();
     assert!(
-        t.detail.contains("only when the load generator gave up"),
+        t.status == VerdictStatus::Fail
+            && t.detail
+                .contains("only when the load generator gave up (10 s"),
         "{}",
         t.detail
     );
-    let c = find(&j, "timeout.userservice.client");
-    assert_eq!(c.status, VerdictStatus::Fail);
-    // Without the client's timeout known, the verdict still fails, naming the late give-up.
+    // ... and without either, the verdict still fails on the late give-ups.
     let j = judge(&run, &reference(5, 5000.0, 2), &JudgeContext::default());
     let t = find(&j, "timeout.userservice");
     assert!(
@@ -427,4 +444,93 @@ fn slow_fallback_fails_fail_fast() {
     let v = find(&j, "fallback.userservice.status");
     assert_eq!(v.status, VerdictStatus::Fail);
     assert!(v.detail.contains("got status 500"), "{}", v.detail);
+}
+
+#[test]
+fn a_stalled_service_is_not_mistaken_for_an_open_breaker() {
+    // No timeout and a pool of 10 connections: under a hang, calls stop because the pool is full.
+    let svc = Service {
+        breaker: Design::None,
+        timeout_ms: None,
+        pool: Some(10),
+        ..Service::reference()
+    };
+    let run = simulate(&svc, &Load::default(), &hang_window());
+    let j = judge(&run, &reference(5, 5000.0, 2), &JudgeContext::default());
+    println!("{}", dump(&j));
+    assert!(j.episodes.is_empty(), "{:?}", j.episodes);
+    let v = find(&j, "breaker.userservice.opens");
+    assert_eq!(v.status, VerdictStatus::Fail);
+    assert!(
+        v.detail
+            .contains("stalled on the dependency instead of a breaker opening"),
+        "{}",
+        v.detail
+    );
+    // Queued calls abandoned by the client are not read as a short timeout.
+    let t = find(&j, "timeout.userservice");
+    assert!(
+        t.status == VerdictStatus::Fail
+            && t.detail.contains("never gave up on UserService by itself"),
+        "{}",
+        t.detail
+    );
+}
+
+#[test]
+fn missing_log_entries_and_paused_clients_make_no_episode() {
+    let svc = Service {
+        breaker: Design::None,
+        ..Service::reference()
+    };
+    let mut run = simulate(&svc, &Load::default(), &abort_window());
+    // The ring dropped three seconds of entries (sequence numbers jump) ...
+    let dep = run.dependencies.get_mut(DEP).unwrap();
+    dep.log.retain(|e| !(12_000.0..15_000.0).contains(&e.t_ms));
+    // ... and clients paused for three seconds (no calls because no demand).
+    run.client_log
+        .retain(|c| !(18_000.0..21_000.0).contains(&c.t_ms));
+    for b in run
+        .timeline
+        .iter_mut()
+        .filter(|b| (18..21).contains(&b.t_s))
+    {
+        b.sent = 0;
+    }
+    let dep = run.dependencies.get_mut(DEP).unwrap();
+    dep.log.retain(|e| !(18_000.0..21_000.0).contains(&e.t_ms));
+    for s in dep
+        .per_second
+        .iter_mut()
+        .filter(|s| (18..21).contains(&s.t_s))
+    {
+        s.requests = 0;
+    }
+    let j = judge(&run, &reference(5, 5000.0, 2), &JudgeContext::default());
+    assert!(j.episodes.is_empty(), "{:?}", j.episodes);
+    assert_eq!(status(&j, "breaker.userservice.opens"), VerdictStatus::Fail);
+}
+
+#[test]
+fn a_breaker_naming_no_dependency_among_several_is_inconclusive() {
+    let mut run = simulate(&Service::reference(), &Load::default(), &abort_window());
+    let mut other = run.dependencies[DEP].clone();
+    other.log.clear();
+    run.dependencies.insert("Postgres".into(), other);
+    let mut f = run.faults[0].clone();
+    f.dependency = "Postgres".into();
+    run.faults.push(f);
+    let mut claims = reference(5, 5000.0, 2);
+    claims.breakers[0].dependency = None;
+    claims.breakers[0].name = Some("circuit_breaker".into());
+    let j = judge(&run, &claims, &JudgeContext::default());
+    let v = find(&j, "breaker.circuit-breaker");
+    assert_eq!(v.status, VerdictStatus::Inconclusive, "{v:?}");
+    // Named after the dependency, it is found.
+    claims.breakers[0].name = Some("user_service_breaker".into());
+    let j = judge(&run, &claims, &JudgeContext::default());
+    assert_eq!(
+        status(&j, "breaker.userservice.failure_threshold"),
+        VerdictStatus::Pass
+    );
 }

@@ -115,9 +115,9 @@ fn judge_dependency(
             .filter(|w| summarize(obs, w).failures > 0)
             .map(|w| (w.from_ms, w.to_ms))
             .collect();
-        (failing, "the fault window (no breaker opened)")
+        (failing, "during the fault window (no breaker opened)")
     } else {
-        (open.clone(), "the breaker was open")
+        (open.clone(), "while the breaker was open")
     };
     let names = dependent_requests(result, obs);
     let entries: Vec<&ClientLogEntry> = intervals
@@ -127,7 +127,7 @@ fn judge_dependency(
         .collect();
     if entries.len() < MIN_REQUESTS {
         let detail = format!(
-            "Only {} client request(s) in the client log fell while {during}; at least {MIN_REQUESTS} are needed \
+            "Only {} client request(s) in the client log were sent {during}; at least {MIN_REQUESTS} are needed \
              (the result may hold no client log, or the window was too short).",
             entries.len()
         );
@@ -207,7 +207,7 @@ fn status_verdict(
         .count();
     if share < MIN_MATCH {
         let detail = format!(
-            "While {during}, only {} of client requests got {} ({breakdown}); the spec promises '{}'.",
+            "Only {} of client requests sent {during} got {} ({breakdown}); the spec promises '{}'.",
             fmt_pct(share),
             expect.describe(),
             d.fallback.as_deref().unwrap_or("no fallback")
@@ -221,7 +221,7 @@ fn status_verdict(
         return verdict(id, claim, source, expect.describe(), measured, Fail, detail);
     }
     let detail = format!(
-        "While {during}, {} of client requests got {}.",
+        "{} of client requests sent {during} got {}.",
         fmt_pct(share),
         expect.describe()
     );

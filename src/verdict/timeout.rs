@@ -75,14 +75,30 @@ fn judge_dependency(
         .iter()
         .filter(|e| windows.iter().any(|w| w.contains(e.t_ms)) && held(e))
         .collect();
-    let mut gave_up: Vec<f64> = calls.iter().filter_map(|e| e.gave_up_ms).collect();
+    // A give-up at the very moment the load generator gave up on the request is the client's, not
+    // the service's: it says nothing about the service's own timeout.
+    let client_ends = client_timeouts(result);
+    let by_client = |e: &LogEntry| {
+        let (Some(id), Some(g)) = (e.correlation_id.as_deref(), e.gave_up_ms) else {
+            return false;
+        };
+        client_ends
+            .get(id)
+            .is_some_and(|end| (e.t_ms + g - end).abs() <= 100.0)
+    };
+    let client_driven = calls.iter().filter(|e| by_client(e)).count();
+    let mut gave_up: Vec<f64> = calls
+        .iter()
+        .filter(|e| !by_client(e))
+        .filter_map(|e| e.gave_up_ms)
+        .collect();
     let waited: Vec<&&LogEntry> = calls
         .iter()
         .filter(|e| e.gave_up_ms.is_none() && e.total_ms > t + margin)
         .collect();
     let early = gave_up.iter().filter(|g| **g < t - margin).count();
     let late = gave_up.iter().filter(|g| **g > t + margin).count();
-    let informative = gave_up.len() + waited.len();
+    let informative = gave_up.len() + waited.len() + client_driven;
     if informative == 0 {
         let detail = format!(
             "No call to {} was held longer than its {} timeout during the fault ({} calls seen): make the delay longer.",
@@ -114,6 +130,11 @@ fn judge_dependency(
     if !waited.is_empty() {
         measured.push_str(&format!("; {} never given up", waited.len()));
     }
+    if client_driven > 0 {
+        measured.push_str(&format!(
+            "; {client_driven} abandoned only when the client gave up"
+        ));
+    }
     let client_timeout = ctx.client_timeout.map(|c| c.as_secs_f64() * 1000.0);
     let (status, detail) = if !waited.is_empty() {
         let longest = waited.iter().map(|e| e.total_ms).fold(0.0, f64::max);
@@ -124,6 +145,14 @@ fn judge_dependency(
             d.name,
             windows[0].describe(),
             fmt_ms(longest),
+            fmt_ms(t)
+        ))
+    } else if gave_up.is_empty() {
+        (Fail, format!(
+            "The service never gave up on {} by itself: all {client_driven} calls held by the {} were abandoned only \
+             when the load generator gave up on the request. It has no timeout on these calls; the spec claims {}.",
+            d.name,
+            windows[0].describe(),
             fmt_ms(t)
         ))
     } else if late > 0 {
@@ -176,6 +205,16 @@ fn judge_dependency(
         result, claims, d, name, &windows, t, margin, id, source,
     ));
     out
+}
+
+/// When each client request that timed out was given up, by request id.
+fn client_timeouts(result: &RunResult) -> std::collections::HashMap<&str, f64> {
+    result
+        .client_log
+        .iter()
+        .filter(|c| c.error.as_deref().is_some_and(|e| e.contains("timeout")))
+        .filter_map(|c| Some((c.request_id.as_deref()?, c.t_ms + c.latency_ms)))
+        .collect()
 }
 
 /// Clients must not wait longer than attempts × (timeout + margin) + backoff + 1 s of the service's own work.

@@ -46,6 +46,8 @@ pub struct Service {
     /// Whether /health reports the breaker state.
     pub health_tracks_breaker: bool,
     pub forward_ids: bool,
+    /// Most calls in flight at once (a connection pool); further calls queue. None: unbounded.
+    pub pool: Option<usize>,
 }
 
 impl Service {
@@ -63,6 +65,7 @@ impl Service {
             fallback_status: 503,
             health_tracks_breaker: true,
             forward_ids: true,
+            pool: None,
         }
     }
 }
@@ -161,6 +164,8 @@ struct Sim<'a> {
     reqs: Vec<Req>,
     log: Vec<LogEntry>,
     health: Vec<(f64, bool)>,
+    in_flight: usize,
+    waiting: std::collections::VecDeque<(usize, u32)>,
 }
 
 impl Sim<'_> {
@@ -321,6 +326,7 @@ impl Sim<'_> {
                 false,
             ),
         };
+        self.in_flight += 1;
         self.log.push(LogEntry {
             seq: self.log.len() as u64,
             t_ms: t,
@@ -347,12 +353,23 @@ impl Sim<'_> {
             Ev::Attempt(r, k) => {
                 if self.reqs[r].answered.is_some() {
                 } else if self.allow(t) {
-                    self.call(r, k, t);
+                    if self.svc.pool.is_some_and(|p| self.in_flight >= p) {
+                        self.waiting.push_back((r, k));
+                    } else {
+                        self.call(r, k, t);
+                    }
                 } else {
                     self.answer(r, t + 1.0, Some(self.svc.fallback_status), None, true);
                 }
             }
             Ev::CallEnd(r, k, failed) => {
+                self.in_flight -= 1;
+                while let Some((w, wk)) = self.waiting.pop_front() {
+                    if self.reqs[w].answered.is_none() {
+                        self.call(w, wk, t);
+                        break;
+                    }
+                }
                 self.record(t, failed);
                 if !failed {
                     self.answer(r, t + 1.0, Some(200), None, false);
@@ -391,6 +408,8 @@ pub fn simulate(svc: &Service, load: &Load, faults: &[Fault]) -> RunResult {
         reqs: Vec::new(),
         log: Vec::new(),
         health: Vec::new(),
+        in_flight: 0,
+        waiting: std::collections::VecDeque::new(),
     };
     let gap = 1000.0 / load.rate;
     let mut t = 0.0;
