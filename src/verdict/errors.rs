@@ -2,6 +2,7 @@
 //! answers; in a fault window the spec's own fallback status for the failing dependency is the
 //! promised behaviour and is not counted against the objective (the detail says so).
 
+use super::breaker::Observation;
 use super::evidence;
 use super::matching::{same_name, slug};
 use super::tolerance::{fmt_pct, min_samples_for_rate, poisson_tail};
@@ -101,7 +102,13 @@ type PhaseView<'a> = (
     &'a std::collections::BTreeMap<String, OperationStats>,
 );
 
-pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut Judgement) {
+pub fn judge(
+    result: &RunResult,
+    claims: &Claims,
+    ctx: &JudgeContext,
+    observed: &[Observation],
+    out: &mut Judgement,
+) {
     let objectives = objectives(claims, ctx);
     if objectives.is_empty() {
         return;
@@ -121,6 +128,7 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
             .map(|p| (p.name.clone(), p.kind, p.from_s, p.to_s, &p.operations))
             .collect()
     };
+    let excusals = excusals(result, claims, ctx, observed);
     for o in &objectives {
         for (name, kind, from_s, to_s, ops) in &phases {
             let wanted = match &o.phase {
@@ -130,56 +138,106 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
             if !wanted {
                 continue;
             }
-            let excused = if *kind == PhaseKind::Fault && o.phase.is_none() {
-                fallback_status(result, claims, ctx, *from_s, *to_s)
+            let (from, to) = (from_s * 1000.0, to_s * 1000.0);
+            // A phase the scenario names is judged as measured; otherwise the promised fallback
+            // while a dependency is down (fault window or breaker open) is not an error.
+            let overlapping: Vec<&Excusal> = excusals
+                .iter()
+                .filter(|e| o.phase.is_none() && e.from_ms < to && e.to_ms > from)
+                .collect();
+            let counts = if overlapping.is_empty() {
+                count_stats(ctx, o, ops, None)
+            } else if evidence::client_log_covers(result, from, to) {
+                count_log(result, ctx, o, from, to, &overlapping)
             } else {
-                None
+                count_stats(ctx, o, ops, Some(overlapping[0].status))
             };
-            judge_phase(ctx, o, name, ops, excused, out);
+            judge_phase(o, name, counts, out);
         }
     }
 }
 
-/// The claimed fallback status of a dependency faulted during [from_s, to_s), if it names one.
-fn fallback_status(
-    result: &RunResult,
-    claims: &Claims,
-    ctx: &JudgeContext,
-    from_s: f64,
-    to_s: f64,
-) -> Option<u16> {
-    result
-        .faults
-        .iter()
-        .filter(|f| f.applied_at_s < to_s && f.removed_at_s.map_or(true, |r| r > from_s))
-        .find_map(|f| evidence::spec_dependency(claims, ctx, &f.dependency)?.fallback_status)
+/// While a dependency with a fallback status is down (fault window, or its breaker open), that
+/// status is the promised answer.
+struct Excusal {
+    from_ms: f64,
+    to_ms: f64,
+    status: u16,
 }
 
-fn judge_phase(
+fn excusals(result: &RunResult, claims: &Claims, ctx: &JudgeContext, observed: &[Observation]) -> Vec<Excusal> {
+    let run_end = result.duration_s * 1000.0;
+    let mut out = Vec::new();
+    for obs in observed {
+        let Some(status) = evidence::spec_dependency(claims, ctx, &obs.dependency).and_then(|d| d.fallback_status)
+        else {
+            continue;
+        };
+        for w in &obs.windows {
+            out.push(Excusal { from_ms: w.from_ms, to_ms: w.to_ms, status });
+        }
+        for e in &obs.episodes {
+            let to_ms = e.resumed_at_ms.unwrap_or(run_end);
+            out.push(Excusal { from_ms: e.opened_at_ms, to_ms, status });
+        }
+    }
+    out
+}
+
+/// Requests, errors, excused fallbacks, and how the excusal was decided.
+struct Counts {
+    n: u64,
+    errors: u64,
+    fallback: Option<(u16, u64, &'static str)>,
+}
+
+fn wanted_request(ctx: &JudgeContext, o: &Objective, name: &str, op: Option<&str>) -> bool {
+    let op = ctx.requests.get(name).and_then(|r| r.operation.as_deref()).or(op);
+    match &o.operation {
+        None => true,
+        Some(want) => same_name(want, name) || op.is_some_and(|x| same_name(want, x)),
+    }
+}
+
+fn count_stats(
     ctx: &JudgeContext,
     o: &Objective,
-    phase: &str,
     ops: &std::collections::BTreeMap<String, OperationStats>,
     excused: Option<u16>,
-    out: &mut Judgement,
-) {
+) -> Counts {
     let (mut n, mut errors, mut fallback) = (0u64, 0u64, 0u64);
-    for (name, s) in ops {
-        let op = ctx
-            .requests
-            .get(name)
-            .and_then(|r| r.operation.clone())
-            .or(s.operation.clone());
-        if let Some(want) = &o.operation {
-            if !(same_name(want, name) || op.as_deref().is_some_and(|x| same_name(want, x))) {
-                continue;
-            }
-        }
+    for (_, s) in ops.iter().filter(|(name, s)| wanted_request(ctx, o, name, s.operation.as_deref())) {
         n += s.count;
         let (e, f) = errors_of(s, excused);
         errors += e;
         fallback += f;
     }
+    let how = "no client log to tell them apart, so every one in this phase was taken as the fallback";
+    Counts { n, errors, fallback: excused.map(|s| (s, fallback, how)) }
+}
+
+fn count_log(result: &RunResult, ctx: &JudgeContext, o: &Objective, from: f64, to: f64, ex: &[&Excusal]) -> Counts {
+    let (mut n, mut errors, mut fallback) = (0u64, 0u64, 0u64);
+    let ops_of = |name: &str| result.operations.get(name).and_then(|s| s.operation.clone());
+    for c in evidence::client_entries(result, from, to) {
+        if !wanted_request(ctx, o, &c.request, ops_of(&c.request).as_deref()) {
+            continue;
+        }
+        n += 1;
+        let excused = ex.iter().any(|e| c.status == Some(e.status) && c.t_ms >= e.from_ms && c.t_ms < e.to_ms);
+        let transport = c.status.is_none() && c.error.is_some();
+        if excused {
+            fallback += 1;
+        } else if transport || c.status.is_some_and(|s| s >= 500) {
+            errors += 1;
+        }
+    }
+    let how = "sent while the dependency was down or its breaker open";
+    Counts { n, errors, fallback: Some((ex[0].status, fallback, how)) }
+}
+
+fn judge_phase(o: &Objective, phase: &str, counts: Counts, out: &mut Judgement) {
+    let Counts { n, errors, fallback } = counts;
     if n == 0 {
         return;
     }
@@ -216,9 +274,9 @@ fn judge_phase(
             ),
         )
     };
-    let excuse = match excused {
-        Some(code) if fallback > 0 => format!(
-            " {fallback} answer(s) with the spec's fallback status {code} for the failing dependency are not counted."
+    let excuse = match fallback {
+        Some((code, k, how)) if k > 0 => format!(
+            " {k} answer(s) with the spec's fallback status {code} are not counted ({how})."
         ),
         _ => String::new(),
     };

@@ -120,8 +120,8 @@ impl Judgement {
 pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext) -> Judgement {
     let mut out = Judgement::default();
     latency::judge(result, claims, ctx, &mut out);
-    errors::judge(result, claims, ctx, &mut out);
     let observed = breaker::observe_all(result, ctx);
+    errors::judge(result, claims, ctx, &observed, &mut out);
     for obs in &observed {
         out.episodes
             .extend(obs.episodes.iter().map(breaker::Episode::to_result));
