@@ -534,3 +534,30 @@ fn a_breaker_naming_no_dependency_among_several_is_inconclusive() {
         VerdictStatus::Pass
     );
 }
+
+#[test]
+fn health_checks_of_the_dependency_do_not_hide_an_open_breaker() {
+    let mut run = simulate(&Service::reference(), &Load::default(), &abort_window());
+    let dep = run.dependencies.get_mut(DEP).unwrap();
+    let template = dep.log[0].clone();
+    for s in 0..40 {
+        let mut h = template.clone();
+        h.t_ms = s as f64 * 1000.0 + 500.0;
+        h.path = "/health".into();
+        h.correlation_id = None;
+        dep.log.push(h);
+    }
+    dep.log.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms));
+    for (i, e) in dep.log.iter_mut().enumerate() {
+        e.seq = i as u64;
+    }
+    let j = judge(&run, &reference(5, 5000.0, 2), &JudgeContext::default());
+    for id in ["opens", "failure_threshold", "recovery_timeout", "resumes"] {
+        assert_eq!(
+            status(&j, &format!("breaker.userservice.{id}")),
+            VerdictStatus::Pass,
+            "{id}: {}",
+            dump(&j)
+        );
+    }
+}

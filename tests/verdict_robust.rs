@@ -3,7 +3,9 @@
 mod verdict_support;
 
 use proptest::prelude::*;
-use redline::result::{AppliedFault, ClientLogEntry, DependencyReport, HealthSample, RunResult, VerdictStatus};
+use redline::result::{
+    AppliedFault, ClientLogEntry, DependencyReport, HealthSample, RunResult, VerdictStatus,
+};
 use redline::verdict::{judge, JudgeContext};
 use redline_proxy::log::{LogEntry, Outcome};
 use verdict_support::claims::reference;
@@ -22,35 +24,51 @@ fn outcome() -> impl Strategy<Value = Outcome> {
 }
 
 fn entry() -> impl Strategy<Value = LogEntry> {
-    (0.0..30_000.0f64, outcome(), prop::option::of(100u16..600), prop::option::of(0.0..5000.0f64), 0.0..5000.0f64, 0u8..20)
-        .prop_map(|(t_ms, outcome, status, gave_up_ms, total_ms, id)| LogEntry {
-            seq: 0,
-            t_ms,
-            method: "GET".into(),
-            path: "/".into(),
-            correlation_id: Some(format!("r{id}")),
-            fault: None,
-            outcome,
-            status,
-            upstream_status: status,
-            upstream_ms: None,
-            gave_up_ms,
-            total_ms,
-        })
+    (
+        0.0..30_000.0f64,
+        outcome(),
+        prop::option::of(100u16..600),
+        prop::option::of(0.0..5000.0f64),
+        0.0..5000.0f64,
+        0u8..20,
+    )
+        .prop_map(
+            |(t_ms, outcome, status, gave_up_ms, total_ms, id)| LogEntry {
+                seq: 0,
+                t_ms,
+                method: "GET".into(),
+                path: "/".into(),
+                correlation_id: Some(format!("r{id}")),
+                fault: None,
+                outcome,
+                status,
+                upstream_status: status,
+                upstream_ms: None,
+                gave_up_ms,
+                total_ms,
+            },
+        )
 }
 
 fn client() -> impl Strategy<Value = ClientLogEntry> {
-    (0.0..30_000.0f64, prop::option::of(100u16..600), 0.0..5000.0f64, any::<bool>(), 0u8..20).prop_map(
-        |(t_ms, status, latency_ms, retry_after, id)| ClientLogEntry {
-            t_ms,
-            request: "get-item".into(),
-            request_id: Some(format!("r{id}")),
-            status,
-            error: status.is_none().then(|| "timeout".to_string()),
-            latency_ms,
-            retry_after,
-        },
+    (
+        0.0..30_000.0f64,
+        prop::option::of(100u16..600),
+        0.0..5000.0f64,
+        any::<bool>(),
+        0u8..20,
     )
+        .prop_map(
+            |(t_ms, status, latency_ms, retry_after, id)| ClientLogEntry {
+                t_ms,
+                request: "get-item".into(),
+                request_id: Some(format!("r{id}")),
+                status,
+                error: status.is_none().then(|| "timeout".to_string()),
+                latency_ms,
+                retry_after,
+            },
+        )
 }
 
 proptest! {
@@ -96,6 +114,14 @@ proptest! {
 
 #[test]
 fn an_empty_result_passes_nothing() {
-    let j = judge(&RunResult::default(), &reference(5, 5000.0, 2), &JudgeContext::default());
-    assert!(j.verdicts.iter().all(|v| v.status != VerdictStatus::Pass), "{:#?}", j.verdicts);
+    let j = judge(
+        &RunResult::default(),
+        &reference(5, 5000.0, 2),
+        &JudgeContext::default(),
+    );
+    assert!(
+        j.verdicts.iter().all(|v| v.status != VerdictStatus::Pass),
+        "{:#?}",
+        j.verdicts
+    );
 }

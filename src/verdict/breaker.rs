@@ -5,11 +5,14 @@
 //! Failures are counted per dependency CALL (log entry), in the order the service learned of them
 //! (its give-up time or the answer's end), because retries multiply calls and hung calls fail late.
 
+use std::collections::BTreeSet;
+
 use redline_proxy::log::LogEntry;
 
 use super::evidence::{self, FaultWindow};
 use super::JudgeContext;
 use crate::result::{BreakerEpisode, RunResult};
+use crate::spec::Claims;
 
 /// A gap must last at least this long (and 5 median inter-arrival gaps) to count as "traffic stopped".
 pub const MIN_GAP_MS: f64 = 1000.0;
@@ -113,10 +116,13 @@ pub struct Observation {
     pub calls_per_request: f64,
     /// Gaps skipped because log entries were missing there.
     pub skipped_gaps: usize,
+    /// Sequence numbers present in the raw log (health checks included), to tell dropped entries
+    /// from filtered ones.
+    pub seqs: BTreeSet<u64>,
 }
 
 /// Observes every dependency with a log or a fault.
-pub fn observe_all(result: &RunResult, ctx: &JudgeContext) -> Vec<Observation> {
+pub fn observe_all(result: &RunResult, claims: &Claims, ctx: &JudgeContext) -> Vec<Observation> {
     let mut names: Vec<String> = result.dependencies.keys().cloned().collect();
     for f in &result.faults {
         if !names
@@ -126,12 +132,26 @@ pub fn observe_all(result: &RunResult, ctx: &JudgeContext) -> Vec<Observation> {
             names.push(f.dependency.clone());
         }
     }
-    names.iter().map(|n| observe(result, ctx, n)).collect()
+    names
+        .iter()
+        .map(|n| observe(result, claims, ctx, n))
+        .collect()
 }
 
 /// Observes one dependency (scenario name).
-pub fn observe(result: &RunResult, _ctx: &JudgeContext, dependency: &str) -> Observation {
-    let log = evidence::sorted_log(result, dependency);
+pub fn observe(
+    result: &RunResult,
+    claims: &Claims,
+    ctx: &JudgeContext,
+    dependency: &str,
+) -> Observation {
+    let raw = evidence::sorted_log(result, dependency);
+    let spec = evidence::spec_dependency(claims, ctx, dependency);
+    let seqs: BTreeSet<u64> = raw.iter().map(|e| e.seq).collect();
+    let log: Vec<LogEntry> = raw
+        .into_iter()
+        .filter(|e| !evidence::is_health_check(e, spec))
+        .collect();
     let windows = evidence::fault_windows(result, dependency);
     let first_fault_ms = windows.first().map_or(f64::INFINITY, |w| w.from_ms);
     let before: Vec<LogEntry> = log
@@ -151,6 +171,7 @@ pub fn observe(result: &RunResult, _ctx: &JudgeContext, dependency: &str) -> Obs
         gap_min_ms,
         calls_per_request,
         skipped_gaps: 0,
+        seqs,
     };
     let slack = median.map_or(250.0, |m| (5.0 * m).max(250.0));
     find_episodes(result, &mut obs, slack);
@@ -244,7 +265,13 @@ fn find_episodes(result: &RunResult, obs: &mut Observation, slack: f64) {
 fn gap_is_real(result: &RunResult, obs: &mut Observation, i: usize, gap_end: f64) -> bool {
     let a_i = obs.log[i].t_ms;
     if let Some(next) = obs.log.get(i + 1) {
-        if next.seq != obs.log[i].seq + 1 {
+        let (a, b) = (obs.log[i].seq, next.seq);
+        let present = if b > a {
+            obs.seqs.range(a + 1..b).count() as u64
+        } else {
+            0
+        };
+        if b <= a || present != b - a - 1 {
             obs.skipped_gaps += 1;
             return false;
         }

@@ -165,20 +165,34 @@ struct Excusal {
     status: u16,
 }
 
-fn excusals(result: &RunResult, claims: &Claims, ctx: &JudgeContext, observed: &[Observation]) -> Vec<Excusal> {
+fn excusals(
+    result: &RunResult,
+    claims: &Claims,
+    ctx: &JudgeContext,
+    observed: &[Observation],
+) -> Vec<Excusal> {
     let run_end = result.duration_s * 1000.0;
     let mut out = Vec::new();
     for obs in observed {
-        let Some(status) = evidence::spec_dependency(claims, ctx, &obs.dependency).and_then(|d| d.fallback_status)
+        let Some(status) =
+            evidence::spec_dependency(claims, ctx, &obs.dependency).and_then(|d| d.fallback_status)
         else {
             continue;
         };
         for w in &obs.windows {
-            out.push(Excusal { from_ms: w.from_ms, to_ms: w.to_ms, status });
+            out.push(Excusal {
+                from_ms: w.from_ms,
+                to_ms: w.to_ms,
+                status,
+            });
         }
         for e in &obs.episodes {
             let to_ms = e.resumed_at_ms.unwrap_or(run_end);
-            out.push(Excusal { from_ms: e.opened_at_ms, to_ms, status });
+            out.push(Excusal {
+                from_ms: e.opened_at_ms,
+                to_ms,
+                status,
+            });
         }
     }
     out
@@ -192,7 +206,11 @@ struct Counts {
 }
 
 fn wanted_request(ctx: &JudgeContext, o: &Objective, name: &str, op: Option<&str>) -> bool {
-    let op = ctx.requests.get(name).and_then(|r| r.operation.as_deref()).or(op);
+    let op = ctx
+        .requests
+        .get(name)
+        .and_then(|r| r.operation.as_deref())
+        .or(op);
     match &o.operation {
         None => true,
         Some(want) => same_name(want, name) || op.is_some_and(|x| same_name(want, x)),
@@ -206,25 +224,47 @@ fn count_stats(
     excused: Option<u16>,
 ) -> Counts {
     let (mut n, mut errors, mut fallback) = (0u64, 0u64, 0u64);
-    for (_, s) in ops.iter().filter(|(name, s)| wanted_request(ctx, o, name, s.operation.as_deref())) {
+    for (_, s) in ops
+        .iter()
+        .filter(|(name, s)| wanted_request(ctx, o, name, s.operation.as_deref()))
+    {
         n += s.count;
         let (e, f) = errors_of(s, excused);
         errors += e;
         fallback += f;
     }
-    let how = "no client log to tell them apart, so every one in this phase was taken as the fallback";
-    Counts { n, errors, fallback: excused.map(|s| (s, fallback, how)) }
+    let how =
+        "no client log to tell them apart, so every one in this phase was taken as the fallback";
+    Counts {
+        n,
+        errors,
+        fallback: excused.map(|s| (s, fallback, how)),
+    }
 }
 
-fn count_log(result: &RunResult, ctx: &JudgeContext, o: &Objective, from: f64, to: f64, ex: &[&Excusal]) -> Counts {
+fn count_log(
+    result: &RunResult,
+    ctx: &JudgeContext,
+    o: &Objective,
+    from: f64,
+    to: f64,
+    ex: &[&Excusal],
+) -> Counts {
     let (mut n, mut errors, mut fallback) = (0u64, 0u64, 0u64);
-    let ops_of = |name: &str| result.operations.get(name).and_then(|s| s.operation.clone());
+    let ops_of = |name: &str| {
+        result
+            .operations
+            .get(name)
+            .and_then(|s| s.operation.clone())
+    };
     for c in evidence::client_entries(result, from, to) {
         if !wanted_request(ctx, o, &c.request, ops_of(&c.request).as_deref()) {
             continue;
         }
         n += 1;
-        let excused = ex.iter().any(|e| c.status == Some(e.status) && c.t_ms >= e.from_ms && c.t_ms < e.to_ms);
+        let excused = ex
+            .iter()
+            .any(|e| c.status == Some(e.status) && c.t_ms >= e.from_ms && c.t_ms < e.to_ms);
         let transport = c.status.is_none() && c.error.is_some();
         if excused {
             fallback += 1;
@@ -233,11 +273,19 @@ fn count_log(result: &RunResult, ctx: &JudgeContext, o: &Objective, from: f64, t
         }
     }
     let how = "sent while the dependency was down or its breaker open";
-    Counts { n, errors, fallback: Some((ex[0].status, fallback, how)) }
+    Counts {
+        n,
+        errors,
+        fallback: Some((ex[0].status, fallback, how)),
+    }
 }
 
 fn judge_phase(o: &Objective, phase: &str, counts: Counts, out: &mut Judgement) {
-    let Counts { n, errors, fallback } = counts;
+    let Counts {
+        n,
+        errors,
+        fallback,
+    } = counts;
     if n == 0 {
         return;
     }

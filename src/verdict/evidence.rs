@@ -103,6 +103,24 @@ pub fn end_ms(e: &LogEntry) -> f64 {
     e.t_ms + e.gave_up_ms.unwrap_or(e.total_ms)
 }
 
+/// Paths of health checks against a dependency: they bypass breakers and would hide a pause.
+const HEALTH_PATHS: [&str; 8] = [
+    "/health", "/healthz", "/ping", "/ready", "/readyz", "/live", "/livez", "/status",
+];
+
+/// True when a call is a health check of the dependency (the spec's `Health Check` path when it
+/// names one, else a conventional health path) rather than work on behalf of a client.
+pub fn is_health_check(e: &LogEntry, spec: Option<&Dependency>) -> bool {
+    let path = e.path.split('?').next().unwrap_or("");
+    match spec
+        .and_then(|d| d.health_check.as_deref())
+        .filter(|h| h.starts_with('/'))
+    {
+        Some(h) => path == h.split_whitespace().next().unwrap_or(h),
+        None => HEALTH_PATHS.contains(&path),
+    }
+}
+
 /// The dependency's raw log in arrival order.
 pub fn sorted_log(result: &RunResult, dependency: &str) -> Vec<LogEntry> {
     let mut log: Vec<LogEntry> = result

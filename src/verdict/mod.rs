@@ -120,7 +120,7 @@ impl Judgement {
 pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext) -> Judgement {
     let mut out = Judgement::default();
     latency::judge(result, claims, ctx, &mut out);
-    let observed = breaker::observe_all(result, ctx);
+    let observed = breaker::observe_all(result, claims, ctx);
     errors::judge(result, claims, ctx, &observed, &mut out);
     for obs in &observed {
         out.episodes

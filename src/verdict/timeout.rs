@@ -74,6 +74,7 @@ fn judge_dependency(
     let calls: Vec<&LogEntry> = log
         .iter()
         .filter(|e| windows.iter().any(|w| w.contains(e.t_ms)) && held(e))
+        .filter(|e| !evidence::is_health_check(e, Some(d)))
         .collect();
     // A give-up at the very moment the load generator gave up on the request is the client's, not
     // the service's: it says nothing about the service's own timeout.
