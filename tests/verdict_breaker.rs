@@ -561,3 +561,39 @@ fn health_checks_of_the_dependency_do_not_hide_an_open_breaker() {
         );
     }
 }
+
+#[test]
+fn time_window_breaker_is_told_apart_from_consecutive() {
+    // Opens after 5 failures within 2 s, successes or not; under a fault failing half the calls.
+    let svc = Service {
+        breaker: Design::Window {
+            n: 5,
+            window_ms: 2000.0,
+        },
+        attempts: 1,
+        ..Service::reference()
+    };
+    let faults = vec![Fault {
+        from_ms: 10_000.0,
+        to_ms: 25_000.0,
+        kind: FaultKind::Abort {
+            status: 503,
+            probability: 0.5,
+        },
+    }];
+    let run = simulate(&svc, &Load::default(), &faults);
+    let j = judge(&run, &reference(5, 5000.0, 2), &JudgeContext::default());
+    println!("{}", dump(&j));
+    let t = find(&j, "breaker.userservice.failure_threshold");
+    assert_eq!(t.status, VerdictStatus::Fail);
+    assert!(
+        t.detail.contains("successes in between") && t.detail.contains("time window"),
+        "{}",
+        t.detail
+    );
+    assert_eq!(status(&j, "breaker.userservice.opens"), VerdictStatus::Pass);
+    assert_eq!(
+        status(&j, "breaker.userservice.recovery_timeout"),
+        VerdictStatus::Pass
+    );
+}

@@ -59,6 +59,8 @@ pub struct Episode {
     /// Calls the service learned the outcome of in the `RATE_WINDOW_MS` before opening, and failures among them.
     pub window_calls: u64,
     pub window_failures: u64,
+    /// When the service learned of the last (up to 64) failures before the opening, oldest first.
+    pub recent_failures_ms: Vec<f64>,
     /// Arrival of the first call after the gap (the first half-open probe).
     pub resumed_at_ms: Option<f64>,
     /// Calls let through after the gap before the breaker closed (first success known) or reopened.
@@ -69,6 +71,13 @@ pub struct Episode {
 }
 
 impl Episode {
+    /// How long the last `n` failures before the opening took to arrive (None: fewer were seen).
+    pub fn failure_span_ms(&self, n: usize) -> Option<f64> {
+        let len = self.recent_failures_ms.len();
+        (n > 0 && len >= n)
+            .then(|| self.recent_failures_ms[len - 1] - self.recent_failures_ms[len - n])
+    }
+
     /// How long traffic stayed stopped.
     pub fn open_for_ms(&self) -> Option<f64> {
         self.resumed_at_ms.map(|r| r - self.opened_at_ms)
@@ -315,6 +324,12 @@ fn build_episode(
             window_failures += u64::from(*failed);
         }
     }
+    let mut recent_failures_ms: Vec<f64> = ends
+        .iter()
+        .filter(|(end, failed, _)| *failed && *end <= opened_at_ms && *end >= since)
+        .map(|(end, _, _)| *end)
+        .collect();
+    recent_failures_ms.drain(..recent_failures_ms.len().saturating_sub(64));
     let (mut run, mut earlier_streak) = (0u64, 0u64);
     for (_, failed, _) in ends
         .iter()
@@ -327,6 +342,7 @@ fn build_episode(
         dependency: obs.dependency.clone(),
         trigger,
         earlier_streak,
+        recent_failures_ms,
         last_call_ms: obs.log[i].t_ms,
         opened_at_ms,
         failures_min: streak_first.len() as u64,

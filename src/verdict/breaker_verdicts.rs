@@ -65,10 +65,13 @@ pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) 
         )
     } else if interleaved(e) {
         format!(
-            "The breaker on {dep} opened{at} after {c} consecutive failed call(s) with successes in between: {}. \
+            "The breaker on {dep} opened{at} after {c} consecutive failed call(s) with successes in between: {}{}. \
              It counts a failure rate or failures within a time window, not {n} consecutive failures; state that \
              design in the spec or change the breaker.",
-            window_rate(e)
+            window_rate(e),
+            e.failure_span_ms(n as usize)
+                .map(|s| format!("; its last {n} failures came within {}", fmt_ms(s)))
+                .unwrap_or_default()
         )
     } else {
         format!("The breaker on {dep} opened{at} after only {c} consecutive failed call(s), fewer than the {n} claimed.")

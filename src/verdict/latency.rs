@@ -222,7 +222,8 @@ fn phase_stats<'a>(
     if !base.is_empty() {
         return Some(("baseline".to_string(), base));
     }
-    if result.phases.iter().all(|p| p.kind == PhaseKind::Warmup) && result.faults.is_empty() {
+    // Without faults the whole run (warmup excluded) is a baseline.
+    if result.faults.is_empty() {
         return Some((
             "whole run (no faults)".to_string(),
             vec![&result.operations],

@@ -26,6 +26,11 @@ pub enum Design {
         window_ms: f64,
         min_volume: u32,
     },
+    /// Opens when `n` calls failed within the last `window_ms`, successes or not.
+    Window {
+        n: u32,
+        window_ms: f64,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -230,6 +235,10 @@ impl Sim<'_> {
                         let fails = recent.iter().filter(|(_, f)| *f).count() as f64;
                         recent.len() as u32 >= *min_volume
                             && fails / recent.len() as f64 >= *threshold
+                    }
+                    Design::Window { n, window_ms } => {
+                        recent.retain(|(x, _)| *x > t - window_ms);
+                        failed && recent.iter().filter(|(_, f)| *f).count() as u32 >= *n
                     }
                     Design::None => false,
                 };
