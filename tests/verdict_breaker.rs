@@ -597,3 +597,47 @@ fn time_window_breaker_is_told_apart_from_consecutive() {
         VerdictStatus::Pass
     );
 }
+
+#[test]
+fn probes_are_counted_exactly_when_the_breaker_waits_for_all_of_them() {
+    // The reference design: both trial calls go through even after the first failed fast.
+    let run = simulate(&Service::reference(), &Load::default(), &abort_window());
+    let j = judge(&run, &reference(5, 5000.0, 2), &JudgeContext::default());
+    assert_eq!(
+        status(&j, "breaker.userservice.half_open_requests"),
+        VerdictStatus::Pass,
+        "{}",
+        dump(&j)
+    );
+    for k in [1, 3] {
+        let j = judge(&run, &reference(5, 5000.0, k), &JudgeContext::default());
+        let v = find(&j, "breaker.userservice.half_open_requests");
+        assert_eq!(v.status, VerdictStatus::Fail, "claim {k}: {}", dump(&j));
+    }
+    let j = judge(&run, &reference(5, 5000.0, 3), &JudgeContext::default());
+    let v = find(&j, "breaker.userservice.half_open_requests");
+    assert!(
+        v.detail
+            .contains("it allows 2 half-open probe(s), the spec claims 3"),
+        "{}",
+        v.detail
+    );
+
+    // A breaker that reopens on the first failed probe shows one probe under a fast fault:
+    // that says nothing about how many it would allow (1 or more), so no verdict either way.
+    let svc = Service {
+        half_open_waits_for_all: false,
+        ..Service::reference()
+    };
+    let run = simulate(&svc, &Load::default(), &abort_window());
+    for k in [1, 2, 3] {
+        let j = judge(&run, &reference(5, 5000.0, k), &JudgeContext::default());
+        let v = find(&j, "breaker.userservice.half_open_requests");
+        assert_eq!(
+            v.status,
+            VerdictStatus::Inconclusive,
+            "claim {k}: {}",
+            dump(&j)
+        );
+    }
+}

@@ -65,6 +65,9 @@ pub struct Episode {
     pub resumed_at_ms: Option<f64>,
     /// Calls let through after the gap before the breaker closed (first success known) or reopened.
     pub probes: u64,
+    /// True when a probe was let through after an earlier probe's failure was known: the breaker
+    /// waits for all its probes, so `probes` is exactly how many it allows.
+    pub probes_exact: bool,
     /// Client demand (as expected dependency calls) while those probes were undecided.
     pub demand_during_probes: f64,
     pub outcome: Outcome,
@@ -353,6 +356,7 @@ fn build_episode(
         window_failures,
         resumed_at_ms,
         probes: 0,
+        probes_exact: false,
         demand_during_probes: 0.0,
         outcome: if resumed_at_ms.is_some() {
             Outcome::Closed
@@ -412,6 +416,10 @@ fn settle_outcomes(result: &RunResult, obs: &mut Observation, ends: &[(f64, bool
             let ep = &mut obs.episodes[e];
             ep.outcome = Outcome::Reopened;
             ep.probes = admitted.len() as u64;
+            ep.probes_exact = admitted
+                .iter()
+                .enumerate()
+                .any(|(j, p)| admitted[..j].iter().any(|q| evidence::end_ms(q) < p.t_ms));
             ep.demand_during_probes =
                 evidence::client_sends(result, resumed, reopen_at) * obs.calls_per_request;
         } else {

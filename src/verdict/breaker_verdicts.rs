@@ -231,6 +231,19 @@ pub fn probes(obs: &Observation, k: u32, source: &str, id: String) -> Verdict {
             .collect();
         format!("probes: {}", parts.join(", "))
     };
+    let exact = decided
+        .iter()
+        .find(|e| e.outcome == Outcome::Reopened && e.probes_exact && e.probes != k64);
+    if let Some(e) = exact {
+        let detail = format!(
+            "After the pause at {}, the breaker kept letting probes through to {dep} after one had already failed, \
+             and reopened once {} had answered: it allows {} half-open probe(s), the spec claims {k}.",
+            fmt_t(e.opened_at_ms),
+            e.probes,
+            e.probes
+        );
+        return verdict(id, claim, source, expected, measured, Fail, detail);
+    }
     let over = decided.iter().find(|e| e.probes > k64);
     let under = decided
         .iter()
@@ -255,13 +268,17 @@ pub fn probes(obs: &Observation, k: u32, source: &str, id: String) -> Verdict {
         );
         return verdict(id, claim, source, expected, measured, Fail, detail);
     }
-    if decided.iter().any(|e| e.probes == k64) {
+    // Seeing K probes proves K only if the breaker could have let more through and did not: it
+    // waited for all of them, or clients kept asking while they were undecided.
+    let proven = |e: &&&Episode| e.probes_exact || e.demand_during_probes >= e.probes as f64 + 2.0;
+    if decided.iter().filter(proven).any(|e| e.probes == k64) {
         let detail = format!("When half-open, the breaker on {dep} let {k} probe(s) through before deciding, as claimed.");
         return verdict(id, claim, source, expected, measured, Pass, detail);
     }
     let detail = format!(
         "Every probe to {dep} was answered before more requests arrived, so the number of probes allowed never \
-         showed: use a hang or latency fault that outlasts the recovery timeout so probes overlap."
+         showed (a breaker that reopens on the first failed probe looks the same whatever it allows): use a hang \
+         or latency fault that outlasts the recovery timeout so probes overlap."
     );
     verdict(id, claim, source, expected, measured, Inconclusive, detail)
 }

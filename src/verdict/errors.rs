@@ -71,12 +71,13 @@ fn objectives(claims: &Claims, ctx: &JudgeContext) -> Vec<Objective> {
     out
 }
 
-/// Errors as this module counts them: failures other than an unexpected status, plus 5xx answers.
+/// Errors as this module counts them: failures other than an unexpected status (and requests the
+/// generator cancelled at the end of the run), plus 5xx answers.
 fn errors_of(s: &OperationStats, excused: Option<u16>) -> (u64, u64) {
     let transport: u64 = s
         .error_kinds
         .iter()
-        .filter(|(k, _)| !k.contains("status"))
+        .filter(|(k, _)| !k.contains("status") && k.as_str() != "cancelled")
         .map(|(_, v)| v)
         .sum();
     let (mut server, mut fallback) = (0, 0);
@@ -228,7 +229,9 @@ fn count_stats(
         .iter()
         .filter(|(name, s)| wanted_request(ctx, o, name, s.operation.as_deref()))
     {
-        n += s.count;
+        n += s
+            .count
+            .saturating_sub(s.error_kinds.get("cancelled").copied().unwrap_or(0));
         let (e, f) = errors_of(s, excused);
         errors += e;
         fallback += f;
@@ -258,7 +261,8 @@ fn count_log(
             .and_then(|s| s.operation.clone())
     };
     for c in evidence::client_entries(result, from, to) {
-        if !wanted_request(ctx, o, &c.request, ops_of(&c.request).as_deref()) {
+        let cancelled = c.error.as_deref() == Some("cancelled");
+        if cancelled || !wanted_request(ctx, o, &c.request, ops_of(&c.request).as_deref()) {
             continue;
         }
         n += 1;

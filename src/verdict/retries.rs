@@ -25,14 +25,35 @@ pub fn policy_for<'a>(
     dep: &str,
     kind: Option<&str>,
 ) -> Option<&'a RetryPolicy> {
-    if let Some(p) = claims.retries.iter().find(|p| mentions(&p.scenario, dep)) {
-        return Some(p);
-    }
     let general: Vec<&RetryPolicy> = claims
         .retries
         .iter()
         .filter(|p| !about_rate_limits(p))
         .collect();
+    // Faults make calls time out, fail to connect or answer 5xx: a policy about those beats one
+    // about 4xx answers (which are usually not retried at all).
+    let about_failures = |p: &RetryPolicy| {
+        let s = p.scenario.to_ascii_lowercase();
+        [
+            "timeout",
+            "5xx",
+            "error",
+            "connection",
+            "unavailable",
+            "fail",
+        ]
+        .iter()
+        .any(|w| s.contains(w))
+            && !(s.contains("4xx") && !s.contains("5xx"))
+    };
+    let naming: Vec<&RetryPolicy> = claims
+        .retries
+        .iter()
+        .filter(|p| mentions(&p.scenario, dep))
+        .collect();
+    if let Some(p) = naming.iter().find(|p| about_failures(p)).or(naming.first()) {
+        return Some(p);
+    }
     if general.len() == 1 {
         return Some(general[0]);
     }
@@ -400,6 +421,38 @@ mod tests {
             jitter: None,
             line: 1,
         }
+    }
+
+    #[test]
+    fn the_policy_about_failures_of_a_dependency_wins() {
+        let mut four = policy("none", vec![]);
+        four.scenario = "UserService 4xx (caller unknown)".into();
+        let mut five = policy("exponential", vec![50.0, 100.0]);
+        five.scenario = "UserService timeout, connection error, 5xx or 429".into();
+        let claims = Claims {
+            retries: vec![four.clone(), five.clone()],
+            ..Claims::default()
+        };
+        assert_eq!(policy_for(&claims, "UserService", None), Some(&five));
+        let claims = Claims {
+            retries: vec![five.clone(), four],
+            ..Claims::default()
+        };
+        assert_eq!(policy_for(&claims, "UserService", None), Some(&five));
+        let mut db = policy("exponential", vec![100.0]);
+        db.scenario = "Database connection".into();
+        let mut api = policy("exponential", vec![1000.0]);
+        api.scenario = "External API timeout".into();
+        let claims = Claims {
+            retries: vec![db.clone(), api.clone()],
+            ..Claims::default()
+        };
+        assert_eq!(policy_for(&claims, "Postgres", Some("Database")), Some(&db));
+        assert_eq!(
+            policy_for(&claims, "FxRates", Some("External API")),
+            Some(&api)
+        );
+        assert_eq!(policy_for(&claims, "Cache", Some("Redis")), None);
     }
 
     #[test]

@@ -39,6 +39,9 @@ pub struct Service {
     pub recovery_ms: f64,
     /// Calls let through when half-open; it closes after that many successes, reopens on a failure.
     pub half_open: u32,
+    /// Half-open decides only once every trial call has answered (the reference service's design);
+    /// otherwise the first failed trial reopens it at once.
+    pub half_open_waits_for_all: bool,
     /// Per-call timeout; None: waits as long as the caller (client) does.
     pub timeout_ms: Option<f64>,
     /// Attempts in all (1 = no retry).
@@ -63,6 +66,7 @@ impl Service {
             breaker: Design::Consecutive { n: 5 },
             recovery_ms: 5000.0,
             half_open: 2,
+            half_open_waits_for_all: true,
             timeout_ms: Some(1000.0),
             attempts: 3,
             backoff_ms: vec![100.0, 200.0],
@@ -123,6 +127,8 @@ enum Breaker {
     HalfOpen {
         admitted: u32,
         successes: u32,
+        reported: u32,
+        failed_any: bool,
     },
 }
 
@@ -185,6 +191,8 @@ impl Sim<'_> {
                 self.breaker = Breaker::HalfOpen {
                     admitted: 0,
                     successes: 0,
+                    reported: 0,
+                    failed_any: false,
                 };
             }
         }
@@ -208,17 +216,30 @@ impl Sim<'_> {
         };
         match (&mut self.breaker, &self.svc.breaker) {
             (_, Design::None) | (Breaker::Open { .. }, _) => {}
-            (Breaker::HalfOpen { successes, .. }, _) => {
-                if failed {
-                    self.breaker = open;
+            (
+                Breaker::HalfOpen {
+                    successes,
+                    reported,
+                    failed_any,
+                    ..
+                },
+                _,
+            ) => {
+                *reported += 1;
+                *failed_any |= failed;
+                *successes += u32::from(!failed);
+                let decided = if self.svc.half_open_waits_for_all {
+                    *reported >= self.svc.half_open
                 } else {
-                    *successes += 1;
-                    if *successes >= self.svc.half_open {
-                        self.breaker = Breaker::Closed {
-                            streak: 0,
-                            recent: Vec::new(),
-                        };
-                    }
+                    failed || *successes >= self.svc.half_open
+                };
+                if decided && *failed_any {
+                    self.breaker = open;
+                } else if decided {
+                    self.breaker = Breaker::Closed {
+                        streak: 0,
+                        recent: Vec::new(),
+                    };
                 }
             }
             (Breaker::Closed { streak, recent }, design) => {
