@@ -44,7 +44,7 @@ pub fn policy_for<'a>(
         ]
         .iter()
         .any(|w| s.contains(w))
-            && !(s.contains("4xx") && !s.contains("5xx"))
+            && (!s.contains("4xx") || s.contains("5xx"))
     };
     let naming: Vec<&RetryPolicy> = claims
         .retries
