@@ -641,3 +641,33 @@ fn probes_are_counted_exactly_when_the_breaker_waits_for_all_of_them() {
         );
     }
 }
+
+#[test]
+fn an_unconditional_down_fault_hides_calls_so_breaker_claims_are_inconclusive() {
+    let down = vec![Fault {
+        from_ms: 10_000.0,
+        to_ms: 25_000.0,
+        kind: FaultKind::Down,
+    }];
+    for svc in [
+        Service::reference(),
+        Service {
+            breaker: Design::None,
+            ..Service::reference()
+        },
+    ] {
+        let run = simulate(&svc, &Load::default(), &down);
+        let j = judge(&run, &reference(5, 5000.0, 2), &JudgeContext::default());
+        let v = find(&j, "breaker.userservice.opens");
+        assert_eq!(v.status, VerdictStatus::Inconclusive, "{}", dump(&j));
+        assert!(v.detail.contains("unconditional down"), "{}", v.detail);
+        assert!(j.episodes.is_empty(), "{:?}", j.episodes);
+        // Clients still show the fallback.
+        assert_eq!(
+            status(&j, "fallback.userservice.status"),
+            VerdictStatus::Pass,
+            "{}",
+            dump(&j)
+        );
+    }
+}

@@ -228,7 +228,12 @@ fn find_episodes(result: &RunResult, obs: &mut Observation, slack: f64) {
         let a_i = obs.log[i].t_ms;
         let next_t = obs.log.get(i + 1).map(|n| n.t_ms);
         let gap_end = next_t.unwrap_or(run_end_ms);
-        if gap_end - a_i <= obs.gap_min_ms || !gap_is_real(result, obs, i, gap_end) {
+        // Under an unconditional down nothing is logged: its silence is no evidence.
+        let unseen = obs
+            .windows
+            .iter()
+            .any(|w| w.invisible && w.from_ms < gap_end && w.to_ms > a_i);
+        if unseen || gap_end - a_i <= obs.gap_min_ms || !gap_is_real(result, obs, i, gap_end) {
             i += 1;
             continue;
         }

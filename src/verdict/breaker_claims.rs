@@ -151,6 +151,18 @@ fn opened<'a>(result: &RunResult, b: &Breaker, obs: &'a Observation) -> Opened<'
             detail,
         };
     }
+    if obs.windows.iter().all(|w| w.invisible) {
+        let detail = format!(
+            "Every fault on {dep} was an unconditional down: the proxy closes its listener, the kernel refuses the \
+             service's connections and no call reaches the dependency log, so a breaker cannot be seen from \
+             outside. Use kind = \"abort\" (status 503) or \"reset\" to exercise it."
+        );
+        return Opened::No {
+            status: Inconclusive,
+            measured: "calls not logged under down".into(),
+            detail,
+        };
+    }
     if obs.log.is_empty() {
         let detail = format!(
             "There is no dependency log for {dep} (a TCP dependency, or the proxy log is missing), \
@@ -167,7 +179,10 @@ fn opened<'a>(result: &RunResult, b: &Breaker, obs: &'a Observation) -> Opened<'
         .iter()
         .filter(|e| {
             e.trigger == Trigger::Threshold
-                && obs.windows.iter().any(|w| in_window(w, e.opened_at_ms))
+                && obs
+                    .windows
+                    .iter()
+                    .any(|w| !w.invisible && in_window(w, e.opened_at_ms))
         })
         .collect();
     if !eps.is_empty() {
@@ -175,7 +190,7 @@ fn opened<'a>(result: &RunResult, b: &Breaker, obs: &'a Observation) -> Opened<'
     }
     let need = b.failure_threshold.map_or(5, |n| n as usize);
     let mut verdicts = Vec::new();
-    for w in &obs.windows {
+    for w in obs.windows.iter().filter(|w| !w.invisible) {
         let s = summarize(obs, w);
         if let Some(stall) = obs.stalls.iter().find(|s| w.contains(s.from_ms)) {
             let detail = format!(

@@ -17,6 +17,9 @@ pub struct FaultWindow {
     pub to_ms: f64,
     /// Delay of a latency fault, when the applied parameters say.
     pub delay_ms: Option<f64>,
+    /// An unconditional `down` closes the proxy's listener: the kernel refuses the service's
+    /// connections and nothing reaches the dependency log, so calls cannot be followed.
+    pub invisible: bool,
 }
 
 impl FaultWindow {
@@ -42,15 +45,50 @@ pub fn fault_windows(result: &RunResult, dependency: &str) -> Vec<FaultWindow> {
         .faults
         .iter()
         .filter(|f| same_name(&f.dependency, dependency))
-        .map(|f| FaultWindow {
-            kind: f.kind.to_ascii_lowercase(),
-            from_ms: f.applied_at_s * 1000.0,
-            to_ms: f.removed_at_s.map_or(run_end_ms, |s| s * 1000.0),
-            delay_ms: param_ms(&f.params, &["delay_ms", "delay", "latency", "latency_ms"]),
+        .map(|f| {
+            let kind = f.kind.to_ascii_lowercase();
+            FaultWindow {
+                invisible: kind == "down" && unconditional(&f.params),
+                kind,
+                from_ms: f.applied_at_s * 1000.0,
+                to_ms: f.removed_at_s.map_or(run_end_ms, |s| s * 1000.0),
+                delay_ms: param_ms(&f.params, &["delay_ms", "delay", "latency", "latency_ms"])
+                    .or_else(|| param_ms(f.params.get("kind")?, &["delay_ms", "delay", "mean"])),
+            }
         })
         .collect();
     out.sort_by(|a, b| a.from_ms.total_cmp(&b.from_ms));
     out
+}
+
+/// True when a fault applies to every request: probability 1 (or unset), no matcher, no limit.
+fn unconditional(params: &serde_json::Value) -> bool {
+    let probability = params
+        .get("probability")
+        .and_then(serde_json::Value::as_f64)
+        .unwrap_or(1.0);
+    probability >= 1.0
+        && ["match", "matcher", "limit"]
+            .iter()
+            .all(|k| params.get(*k).is_none_or_empty())
+}
+
+trait EmptyJson {
+    fn is_none_or_empty(self) -> bool;
+}
+
+impl EmptyJson for Option<&serde_json::Value> {
+    /// Absent, null, false, 0, "" or containers of only such values.
+    fn is_none_or_empty(self) -> bool {
+        match self {
+            None | Some(serde_json::Value::Null) | Some(serde_json::Value::Bool(false)) => true,
+            Some(serde_json::Value::Number(n)) => n.as_f64() == Some(0.0),
+            Some(serde_json::Value::String(s)) => s.is_empty(),
+            Some(serde_json::Value::Array(a)) => a.iter().all(|v| Some(v).is_none_or_empty()),
+            Some(serde_json::Value::Object(o)) => o.values().all(|v| Some(v).is_none_or_empty()),
+            Some(_) => false,
+        }
+    }
 }
 
 /// Reads a duration parameter leniently: a number is ms, a string is "4s" / "250ms" / "1.5 s".
@@ -262,6 +300,19 @@ mod tests {
         assert_eq!(param_ms(&p, &["delay"]), Some(200.0));
         assert_eq!(parse_duration_ms("1.5 s"), Some(1500.0));
         assert_eq!(parse_duration_ms("soon"), None);
+    }
+
+    #[test]
+    fn only_an_unconditional_down_is_invisible() {
+        assert!(unconditional(&serde_json::json!({})));
+        assert!(unconditional(
+            &serde_json::json!({"probability": 1.0, "matcher": {"method": null}, "limit": {}})
+        ));
+        assert!(!unconditional(&serde_json::json!({"probability": 0.5})));
+        assert!(!unconditional(
+            &serde_json::json!({"match": {"path_prefix": "/users"}})
+        ));
+        assert!(!unconditional(&serde_json::json!({"limit": {"count": 3}})));
     }
 
     #[test]

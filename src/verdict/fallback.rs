@@ -112,7 +112,7 @@ fn judge_dependency(
         let failing: Vec<(f64, f64)> = obs
             .windows
             .iter()
-            .filter(|w| summarize(obs, w).failures > 0)
+            .filter(|w| w.invisible || summarize(obs, w).failures > 0)
             .map(|w| (w.from_ms, w.to_ms))
             .collect();
         (failing, "during the fault window (no breaker opened)")

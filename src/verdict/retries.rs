@@ -121,7 +121,10 @@ pub fn judge(
     out: &mut Judgement,
 ) {
     let mut used: Vec<usize> = Vec::new();
-    for obs in observed.iter().filter(|o| !o.windows.is_empty()) {
+    for obs in observed
+        .iter()
+        .filter(|o| o.windows.iter().any(|w| !w.invisible))
+    {
         let spec_dep = evidence::spec_dependency(claims, ctx, &obs.dependency);
         let name = spec_dep.map_or(obs.dependency.as_str(), |d| d.name.as_str());
         let Some(p) = policy_for(claims, name, spec_dep.and_then(|d| d.kind.as_deref())) else {
@@ -158,7 +161,11 @@ fn judge_policy(
     let in_fault: Vec<&LogEntry> = obs
         .log
         .iter()
-        .filter(|e| obs.windows.iter().any(|w| w.contains(e.t_ms)))
+        .filter(|e| {
+            obs.windows
+                .iter()
+                .any(|w| !w.invisible && w.contains(e.t_ms))
+        })
         .collect();
     let with_id = in_fault
         .iter()

@@ -13,12 +13,15 @@ use crate::result::{PhaseKind, RunResult, Verdict, VerdictStatus::*};
 use crate::spec::claims::{Claims, Dependency};
 
 fn slow_fault(w: &FaultWindow) -> bool {
-    matches!(w.kind.as_str(), "latency" | "hang" | "slow" | "timeout")
+    matches!(
+        w.kind.as_str(),
+        "latency" | "hang" | "throttle" | "slow" | "timeout"
+    )
 }
 
 /// Calls held by the fault: tagged latency/hang by the proxy, or hung / given up.
 fn held(e: &LogEntry) -> bool {
-    matches!(e.fault.as_deref(), Some("latency" | "hang"))
+    matches!(e.fault.as_deref(), Some("latency" | "hang" | "throttle"))
         || matches!(e.outcome, Outcome::Hung | Outcome::CallerGaveUp)
 }
 

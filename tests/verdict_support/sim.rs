@@ -81,9 +81,16 @@ impl Service {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum FaultKind {
-    Abort { status: u16, probability: f64 },
-    Latency { delay_ms: f64 },
+    Abort {
+        status: u16,
+        probability: f64,
+    },
+    Latency {
+        delay_ms: f64,
+    },
     Hang,
+    /// The proxy's listener is closed: connections are refused and nothing is logged.
+    Down,
 }
 
 #[derive(Debug, Clone)]
@@ -300,6 +307,11 @@ impl Sim<'_> {
             }
         };
         let fault = self.fault_at(t).map(|f| f.kind.clone());
+        if fault == Some(FaultKind::Down) {
+            self.in_flight += 1;
+            self.at(t + 0.2, Ev::CallEnd(r, k, true));
+            return;
+        }
         let up = self.load.upstream_ms;
         let (fault_name, outcome, status, upstream_status, total, gave_up, failed) = match fault {
             Some(FaultKind::Abort {
