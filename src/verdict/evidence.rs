@@ -70,24 +70,18 @@ fn unconditional(params: &serde_json::Value) -> bool {
     probability >= 1.0
         && ["match", "matcher", "limit"]
             .iter()
-            .all(|k| params.get(*k).is_none_or_empty())
+            .all(|k| empty_json(params.get(*k)))
 }
 
-trait EmptyJson {
-    fn is_none_or_empty(self) -> bool;
-}
-
-impl EmptyJson for Option<&serde_json::Value> {
-    /// Absent, null, false, 0, "" or containers of only such values.
-    fn is_none_or_empty(self) -> bool {
-        match self {
-            None | Some(serde_json::Value::Null) | Some(serde_json::Value::Bool(false)) => true,
-            Some(serde_json::Value::Number(n)) => n.as_f64() == Some(0.0),
-            Some(serde_json::Value::String(s)) => s.is_empty(),
-            Some(serde_json::Value::Array(a)) => a.iter().all(|v| Some(v).is_none_or_empty()),
-            Some(serde_json::Value::Object(o)) => o.values().all(|v| Some(v).is_none_or_empty()),
-            Some(_) => false,
-        }
+/// Absent, null, false, 0, "" or containers of only such values.
+fn empty_json(v: Option<&serde_json::Value>) -> bool {
+    match v {
+        None | Some(serde_json::Value::Null) | Some(serde_json::Value::Bool(false)) => true,
+        Some(serde_json::Value::Number(n)) => n.as_f64() == Some(0.0),
+        Some(serde_json::Value::String(s)) => s.is_empty(),
+        Some(serde_json::Value::Array(a)) => a.iter().all(|v| empty_json(Some(v))),
+        Some(serde_json::Value::Object(o)) => o.values().all(|v| empty_json(Some(v))),
+        Some(_) => false,
     }
 }
 
