@@ -366,9 +366,11 @@ fn judge_timeout(
         if result.phases.is_empty() {
             vec![("run".to_string(), &result.operations)]
         } else {
+            // Warmup is excluded here as it is from `operations`: cold starts are not the claim.
             result
                 .phases
                 .iter()
+                .filter(|p| p.kind != PhaseKind::Warmup)
                 .map(|p| (p.name.clone(), &p.operations))
                 .collect()
         };
