@@ -159,3 +159,33 @@ fn uncorrelated_calls_are_inconclusive() {
     assert_eq!(a.status, VerdictStatus::Inconclusive, "{a:?}");
     assert!(a.detail.contains("forward x-request-id"), "{}", a.detail);
 }
+
+#[test]
+fn requests_that_call_twice_anyway_make_retries_inconclusive() {
+    let mut run = run(&Service::reference());
+    // Every request also fetches the caller's preferences: two calls per request without faults.
+    let dep = run.dependencies.get_mut(DEP).unwrap();
+    let mut extra: Vec<_> = dep
+        .log
+        .iter()
+        .filter(|e| e.t_ms < 5_000.0)
+        .cloned()
+        .collect();
+    for e in &mut extra {
+        e.t_ms += 1.0;
+        e.path = "/users/1/preferences".into();
+    }
+    dep.log.extend(extra);
+    dep.log.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms));
+    for (i, e) in dep.log.iter_mut().enumerate() {
+        e.seq = i as u64;
+    }
+    let j = judge(&run, &reference(5, 5000.0, 2), &JudgeContext::default());
+    let a = find(&j, "retries.userservice.attempts");
+    assert_eq!(a.status, VerdictStatus::Inconclusive, "{a:?}");
+    assert!(
+        a.detail.contains("already calls UserService 2 times"),
+        "{}",
+        a.detail
+    );
+}

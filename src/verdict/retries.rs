@@ -187,6 +187,21 @@ fn judge_policy(
             detail,
         )];
     }
+    if let Some(per) = calls_per_request_without_faults(obs).filter(|n| *n > 1) {
+        let detail = format!(
+            "Without any fault each request already calls {dep} {per} times, so retries cannot be told from the \
+             request's own calls: judge retries on an operation that calls {dep} once."
+        );
+        return vec![verdict(
+            format!("{base}.attempts"),
+            count_claim,
+            source,
+            format!("{m} attempts"),
+            format!("{per} calls per request without faults"),
+            Inconclusive,
+            detail,
+        )];
+    }
     // Attempts of a request may fall after the window closes; take them all from the full log.
     let mut groups: BTreeMap<&str, Group> = BTreeMap::new();
     let first_ids: Vec<&str> = in_fault
@@ -213,6 +228,27 @@ fn judge_policy(
         count_verdict(result, obs, p, &groups, base.clone(), count_claim, &source),
         spacing_verdict(obs, p, &groups, base, &source),
     ]
+}
+
+/// Median calls per correlation id before the first fault (None: too few correlated calls).
+fn calls_per_request_without_faults(obs: &Observation) -> Option<usize> {
+    let first_fault = obs
+        .windows
+        .iter()
+        .map(|w| w.from_ms)
+        .fold(f64::INFINITY, f64::min);
+    let mut per_id: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in obs.log.iter().filter(|e| e.t_ms < first_fault - 1000.0) {
+        if let Some(id) = e.correlation_id.as_deref() {
+            *per_id.entry(id).or_default() += 1;
+        }
+    }
+    if per_id.len() < 10 {
+        return None;
+    }
+    let mut counts: Vec<usize> = per_id.into_values().collect();
+    counts.sort_unstable();
+    Some(counts[counts.len() / 2])
 }
 
 /// True when the next attempt of a failed group would have fallen while the breaker was open
