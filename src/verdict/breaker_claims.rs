@@ -5,7 +5,7 @@ use super::breaker::{Episode, Observation, Trigger, RATE_WINDOW_MS};
 use super::evidence::{self, FaultWindow};
 use super::matching::{mentions, same_name, slug};
 use super::tolerance::{fmt_ms, fmt_pct, fmt_t};
-use super::{spec_source, verdict, JudgeContext, Judgement};
+use super::{spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{RunResult, VerdictStatus::*};
 use crate::spec::claims::{Breaker, Claims};
 
@@ -62,16 +62,8 @@ pub fn judge(
                 .clone()
                 .or(b.dependency.clone())
                 .unwrap_or_else(|| "breaker".into());
-            out.verdicts.push(verdict(
-                format!("breaker.{}", slug(&label)),
-                format!("Circuit breaker {label}"),
-                source,
-                describe_claim(b),
-                "no matching dependency in this run",
-                Inconclusive,
-                "The spec does not say which dependency this breaker guards and the run has several (or none): \
-                 name the dependency in the spec, or put one [[dependency]] with that name in the scenario.",
-            ));
+            out.verdicts.push(Claim::new(format!("breaker.{}", slug(&label)), format!("Circuit breaker {label}"), source, describe_claim(b)).inconclusive("no matching dependency in this run", "The spec does not say which dependency this breaker guards and the run has several (or none): \
+                 name the dependency in the spec, or put one [[dependency]] with that name in the scenario."));
             continue;
         };
         judge_one(result, ctx, b, obs, &source, out);
@@ -274,15 +266,15 @@ fn judge_one(
                 "Traffic to {dep} stopped at {} after failures while clients kept sending.",
                 fmt_t(first.opened_at_ms)
             );
-            out.verdicts.push(verdict(
-                id("opens"),
-                format!("A circuit breaker guards {dep}"),
-                source,
-                describe_claim(b),
-                measured,
-                Pass,
-                detail,
-            ));
+            out.verdicts.push(
+                Claim::new(
+                    id("opens"),
+                    format!("A circuit breaker guards {dep}"),
+                    source,
+                    describe_claim(b),
+                )
+                .pass(measured, detail),
+            );
             eps
         }
         Opened::No {
@@ -291,26 +283,22 @@ fn judge_one(
             detail,
         } => {
             let claim = format!("A circuit breaker guards {dep}");
-            out.verdicts.push(verdict(
-                id("opens"),
-                claim,
-                source,
-                describe_claim(b),
-                measured.clone(),
-                status,
-                detail.clone(),
-            ));
+            out.verdicts.push(
+                Claim::new(id("opens"), claim, source, describe_claim(b)).judged(
+                    status,
+                    measured.clone(),
+                    detail.clone(),
+                ),
+            );
             // Every other breaker claim depends on an opening: same status, same reason.
             for (field, what) in claimed_fields(b) {
-                out.verdicts.push(verdict(
-                    id(field),
-                    what,
-                    source,
-                    expected_of(b, field),
-                    measured.clone(),
-                    status,
-                    detail.clone(),
-                ));
+                out.verdicts.push(
+                    Claim::new(id(field), what, source, expected_of(b, field)).judged(
+                        status,
+                        measured.clone(),
+                        detail.clone(),
+                    ),
+                );
             }
             return;
         }

@@ -4,8 +4,8 @@ use super::breaker::{Episode, Observation, Outcome};
 use super::breaker_claims::{interleaved, window_rate};
 use super::evidence;
 use super::tolerance::{fmt_ms, fmt_t};
-use super::{verdict, JudgeContext};
-use crate::result::{RunResult, Verdict, VerdictStatus::*};
+use super::{Claim, JudgeContext};
+use crate::result::{RunResult, Verdict};
 
 fn count(e: &Episode) -> String {
     if e.failures_min == e.failures_max {
@@ -45,7 +45,7 @@ pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) 
                 e.in_flight_failed_after
             ));
         }
-        return verdict(id, claim, source, expected, measured, Pass, detail);
+        return Claim::new(id, claim, source, expected).pass(measured, detail);
     };
     let c = count(e);
     let at = if eps.len() > 1 {
@@ -92,7 +92,7 @@ pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) 
             e.in_flight_failed_after
         ));
     }
-    verdict(id, claim, source, expected, measured, Fail, detail)
+    Claim::new(id, claim, source, expected).fail(measured, detail)
 }
 
 /// "5 consecutive failed calls did not open it; it took 150 ..." with a hint at the design.
@@ -158,15 +158,7 @@ pub fn recovery(
             "Traffic to {dep} never resumed before the run ended, so the time open could not be measured: \
              run longer after the breaker opens."
         );
-        return verdict(
-            id,
-            claim,
-            source,
-            expected,
-            "never resumed",
-            Inconclusive,
-            detail,
-        );
+        return Claim::new(id, claim, source, expected).inconclusive("never resumed", detail);
     }
     let measured = format!(
         "open {}",
@@ -187,7 +179,7 @@ pub fn recovery(
                 fmt_ms(r),
                 fmt_ms(margin)
             );
-            verdict(id, claim, source, expected, measured, Pass, detail)
+            Claim::new(id, claim, source, expected).pass(measured, detail)
         }
         Some((e, open, _)) => {
             let how = if *open > r { "longer" } else { "shorter" };
@@ -199,7 +191,7 @@ pub fn recovery(
                 fmt_ms(r),
                 tol.describe(r)
             );
-            verdict(id, claim, source, expected, measured, Fail, detail)
+            Claim::new(id, claim, source, expected).fail(measured, detail)
         }
     }
 }
@@ -242,7 +234,7 @@ pub fn probes(obs: &Observation, k: u32, source: &str, id: String) -> Verdict {
             e.probes,
             e.probes
         );
-        return verdict(id, claim, source, expected, measured, Fail, detail);
+        return Claim::new(id, claim, source, expected).fail(measured, detail);
     }
     let over = decided.iter().find(|e| e.probes > k64);
     let under = decided
@@ -256,7 +248,7 @@ pub fn probes(obs: &Observation, k: u32, source: &str, id: String) -> Verdict {
             e.probes,
             if e.outcome == Outcome::Reopened { "reopened" } else { "had its first success" }
         );
-        return verdict(id, claim, source, expected, measured, Fail, detail);
+        return Claim::new(id, claim, source, expected).fail(measured, detail);
     }
     if let Some(e) = under {
         let detail = format!(
@@ -266,21 +258,21 @@ pub fn probes(obs: &Observation, k: u32, source: &str, id: String) -> Verdict {
             e.probes,
             e.demand_during_probes
         );
-        return verdict(id, claim, source, expected, measured, Fail, detail);
+        return Claim::new(id, claim, source, expected).fail(measured, detail);
     }
     // Seeing K probes proves K only if the breaker could have let more through and did not: it
     // waited for all of them, or clients kept asking while they were undecided.
     let proven = |e: &&&Episode| e.probes_exact || e.demand_during_probes >= e.probes as f64 + 2.0;
     if decided.iter().filter(proven).any(|e| e.probes == k64) {
         let detail = format!("When half-open, the breaker on {dep} let {k} probe(s) through before deciding, as claimed.");
-        return verdict(id, claim, source, expected, measured, Pass, detail);
+        return Claim::new(id, claim, source, expected).pass(measured, detail);
     }
     let detail = format!(
         "Every probe to {dep} was answered before more requests arrived, so the number of probes allowed never \
          showed (a breaker that reopens on the first failed probe looks the same whatever it allows): use a hang \
          or latency fault that outlasts the recovery timeout so probes overlap."
     );
-    verdict(id, claim, source, expected, measured, Inconclusive, detail)
+    Claim::new(id, claim, source, expected).inconclusive(measured, detail)
 }
 
 /// Traffic resumed once each fault ended (successful calls within the recovery allowance).
@@ -316,15 +308,8 @@ pub fn resumes(
             let detail = format!(
                 "The fault on {dep} was still active when the run ended: add a recovery phase."
             );
-            return verdict(
-                id,
-                claim,
-                source,
-                expected,
-                "fault active until the end",
-                Inconclusive,
-                detail,
-            );
+            return Claim::new(id, claim, source, expected)
+                .inconclusive("fault active until the end", detail);
         }
         let next_fault = obs
             .windows
@@ -343,15 +328,8 @@ pub fn resumes(
                 let detail = format!(
                     "Clients sent too little after the fault on {dep} ended to see calls resume."
                 );
-                return verdict(
-                    id,
-                    claim,
-                    source,
-                    expected,
-                    "no demand after the fault",
-                    Inconclusive,
-                    detail,
-                );
+                return Claim::new(id, claim, source, expected)
+                    .inconclusive("no demand after the fault", detail);
             }
             let detail = format!(
                 "No call to {dep} succeeded between the end of the fault at {} and {} while clients kept sending \
@@ -360,7 +338,7 @@ pub fn resumes(
                 fmt_t(next_fault),
                 demand
             );
-            return verdict(id, claim, source, expected, "never resumed", Fail, detail);
+            return Claim::new(id, claim, source, expected).fail("never resumed", detail);
         };
         let delay = t - w.to_ms;
         measured.push(format!("resumed {} after the fault ended", fmt_ms(delay)));
@@ -372,25 +350,9 @@ pub fn resumes(
                 fmt_t(w.to_ms),
                 fmt_ms(a)
             );
-            return verdict(
-                id,
-                claim,
-                source,
-                expected,
-                measured.join("; "),
-                Fail,
-                detail,
-            );
+            return Claim::new(id, claim, source, expected).fail(measured.join("; "), detail);
         }
     }
     let detail = format!("Successful calls to {dep} resumed after every fault window.");
-    verdict(
-        id,
-        claim,
-        source,
-        expected,
-        measured.join("; "),
-        Pass,
-        detail,
-    )
+    Claim::new(id, claim, source, expected).pass(measured.join("; "), detail)
 }

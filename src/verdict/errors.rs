@@ -6,7 +6,7 @@ use super::breaker::Observation;
 use super::evidence;
 use super::matching::{same_name, slug};
 use super::tolerance::{fmt_pct, min_samples_for_rate, poisson_tail};
-use super::{scenario_source, spec_source, verdict, JudgeContext, Judgement};
+use super::{scenario_source, spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{OperationStats, PhaseKind, RunResult, VerdictStatus::*};
 use crate::spec::claims::Claims;
 
@@ -363,13 +363,6 @@ fn judge_phase(o: &Objective, phase: &str, counts: Counts, out: &mut Judgement) 
             ),
         )
     };
-    out.verdicts.push(verdict(
-        id,
-        claim,
-        o.source.clone(),
-        expected,
-        measured,
-        status,
-        detail,
-    ));
+    out.verdicts
+        .push(Claim::new(id, claim, o.source.clone(), expected).judged(status, measured, detail));
 }

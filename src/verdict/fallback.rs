@@ -9,8 +9,8 @@ use super::breaker_claims::summarize;
 use super::evidence;
 use super::matching::slug;
 use super::tolerance::{fmt_ms, fmt_pct, fmt_t};
-use super::{spec_source, verdict, JudgeContext, Judgement};
-use crate::result::{ClientLogEntry, RunResult, Verdict, VerdictStatus::*};
+use super::{spec_source, Claim, JudgeContext, Judgement};
+use crate::result::{ClientLogEntry, RunResult, Verdict};
 use crate::spec::claims::{Claims, Dependency};
 
 /// Fewest client requests during unavailability for a fallback verdict.
@@ -131,15 +131,10 @@ fn judge_dependency(
              (the result may hold no client log, or the window was too short).",
             entries.len()
         );
-        return vec![verdict(
-            format!("{id}.status"),
-            claim,
-            source,
-            expect.describe(),
-            format!("{} requests", entries.len()),
-            Inconclusive,
-            detail,
-        )];
+        return vec![
+            Claim::new(format!("{id}.status"), claim, source, expect.describe())
+                .inconclusive(format!("{} requests", entries.len()), detail),
+        ];
     }
     let mut out = vec![status_verdict(
         d,
@@ -212,20 +207,20 @@ fn status_verdict(
             expect.describe(),
             d.fallback.as_deref().unwrap_or("no fallback")
         );
-        return verdict(id, claim, source, expect.describe(), measured, Fail, detail);
+        return Claim::new(id, claim, source, expect.describe()).fail(measured, detail);
     }
     if wants_retry_after && missing_ra > 0 {
         let detail = format!(
             "{missing_ra} fallback answer(s) lacked the Retry-After header the spec promises."
         );
-        return verdict(id, claim, source, expect.describe(), measured, Fail, detail);
+        return Claim::new(id, claim, source, expect.describe()).fail(measured, detail);
     }
     let detail = format!(
         "{} of client requests sent {during} got {}.",
         fmt_pct(share),
         expect.describe()
     );
-    verdict(id, claim, source, expect.describe(), measured, Pass, detail)
+    Claim::new(id, claim, source, expect.describe()).pass(measured, detail)
 }
 
 fn fast_verdict(
@@ -251,15 +246,8 @@ fn fast_verdict(
             "Only {} client request(s) fell while the breaker was open.",
             lat.len()
         );
-        return verdict(
-            id,
-            claim,
-            source,
-            expected,
-            format!("{} requests", lat.len()),
-            Inconclusive,
-            detail,
-        );
+        return Claim::new(id, claim, source, expected)
+            .inconclusive(format!("{} requests", lat.len()), detail);
     }
     let p95 = evidence::quantile(&mut lat, 0.95).unwrap_or_default();
     let measured = format!("p95 {} over {} requests", fmt_ms(p95), lat.len());
@@ -268,7 +256,7 @@ fn fast_verdict(
             "Clients were answered in {} (p95) while the breaker was open.",
             fmt_ms(p95)
         );
-        verdict(id, claim, source, expected, measured, Pass, detail)
+        Claim::new(id, claim, source, expected).pass(measured, detail)
     } else {
         let detail = format!(
             "Clients waited {} (p95) while the breaker on {} was open (first opening at {}): the fallback is not \
@@ -277,6 +265,6 @@ fn fast_verdict(
             d.name,
             fmt_t(open[0].0)
         );
-        verdict(id, claim, source, expected, measured, Fail, detail)
+        Claim::new(id, claim, source, expected).fail(measured, detail)
     }
 }

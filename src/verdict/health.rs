@@ -4,8 +4,8 @@ use super::breaker::Observation;
 use super::breaker_claims::{breaker_target, summarize};
 use super::matching::slug;
 use super::tolerance::{fmt_ms, fmt_pct, fmt_t};
-use super::{spec_source, verdict, JudgeContext, Judgement};
-use crate::result::{HealthSample, RunResult, Verdict, VerdictStatus::*};
+use super::{spec_source, Claim, JudgeContext, Judgement};
+use crate::result::{HealthSample, RunResult, Verdict};
 use crate::spec::claims::Claims;
 
 /// Grace after a fault starts before the endpoint must notice (failures take a timeout to show).
@@ -56,15 +56,15 @@ pub fn judge(
                 "The run sampled no health endpoint: set `health_path = \"{}\"` in the scenario.",
                 hc.path
             );
-            out.verdicts.push(verdict(
-                format!("{id}.during"),
-                claim,
-                source.clone(),
-                "degraded/unhealthy",
-                "no samples",
-                Inconclusive,
-                detail,
-            ));
+            out.verdicts.push(
+                Claim::new(
+                    format!("{id}.during"),
+                    claim,
+                    source.clone(),
+                    "degraded/unhealthy",
+                )
+                .inconclusive("no samples", detail),
+            );
             continue;
         }
         let recovery = claims
@@ -126,15 +126,7 @@ fn during(
         .collect();
     if samples.is_empty() {
         let detail = format!("No health sample fell while calls to {dep} were failing: sample more often or fault longer.");
-        return verdict(
-            id,
-            claim,
-            source,
-            expected,
-            "no samples",
-            Inconclusive,
-            detail,
-        );
+        return Claim::new(id, claim, source, expected).inconclusive("no samples", detail);
     }
     let bad = samples
         .iter()
@@ -147,7 +139,7 @@ fn during(
             "{path} reported the failure of {dep} in {} of samples.",
             fmt_pct(share)
         );
-        return verdict(id, claim, source, expected, measured, Pass, detail);
+        return Claim::new(id, claim, source, expected).pass(measured, detail);
     }
     let first_ok = samples
         .iter()
@@ -159,7 +151,7 @@ fn during(
         samples.len(),
         fmt_t(first_ok)
     );
-    verdict(id, claim, source, expected, measured, Fail, detail)
+    Claim::new(id, claim, source, expected).fail(measured, detail)
 }
 
 fn healthy_otherwise(
@@ -205,28 +197,15 @@ fn healthy_otherwise(
             fmt_t(s.t_s * 1000.0)
         )
         .to_lowercase();
-        return verdict(
-            id,
-            claim,
-            source,
-            expected,
-            measured,
-            Fail,
-            capitalize(detail),
-        );
+        return Claim::new(id, claim, source, expected).fail(measured, capitalize(detail));
     }
     let Some(last) = after.last() else {
         let detail = format!("No health sample came later than {} after the fault on {dep} ended: add a longer recovery phase.", fmt_ms(allowance));
-        return verdict(id, claim, source, expected, measured, Inconclusive, detail);
+        return Claim::new(id, claim, source, expected).inconclusive(measured, detail);
     };
     if state(last) == State::Healthy {
-        return verdict(
-            id,
-            claim,
-            source,
-            expected,
+        return Claim::new(id, claim, source, expected).pass(
             measured,
-            Pass,
             format!("{path} was healthy before the fault on {dep} and again after it."),
         );
     }
@@ -236,7 +215,7 @@ fn healthy_otherwise(
         fmt_t(last.t_s * 1000.0),
         fmt_ms(last.t_s * 1000.0 - last_end)
     );
-    verdict(id, claim, source, expected, measured, Fail, detail)
+    Claim::new(id, claim, source, expected).fail(measured, detail)
 }
 
 fn capitalize(s: String) -> String {

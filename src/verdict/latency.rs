@@ -8,7 +8,7 @@ use hdrhistogram::Histogram;
 use super::histogram;
 use super::matching::{same_name, slug};
 use super::tolerance::{fmt_ms, min_samples_for_quantile};
-use super::{scenario_source, spec_source, verdict, JudgeContext, Judgement};
+use super::{scenario_source, spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{OperationStats, PhaseKind, RunResult, VerdictStatus::*};
 use crate::spec::claims::Claims;
 
@@ -176,15 +176,15 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
                 "No [[request]] exercises '{label}': set `operation = \"{label}\"` on the request that calls it \
                  (names match ignoring case, spaces and punctuation)."
             );
-            out.verdicts.push(verdict(
-                base,
-                format!("Latency of {label}"),
-                t.source.clone(),
-                "a matching request",
-                "none",
-                Inconclusive,
-                detail,
-            ));
+            out.verdicts.push(
+                Claim::new(
+                    base,
+                    format!("Latency of {label}"),
+                    t.source.clone(),
+                    "a matching request",
+                )
+                .inconclusive("none", detail),
+            );
             continue;
         }
         judge_quantiles(result, t, &reqs, &label, &base, out);
@@ -266,27 +266,17 @@ fn judge_quantiles(
                              add a baseline phase before the first fault."
                         .to_string(),
                 };
-                out.verdicts.push(verdict(
-                    id,
-                    claim,
-                    src.clone(),
-                    expected,
-                    "no phase",
-                    Inconclusive,
-                    detail,
-                ));
+                out.verdicts.push(
+                    Claim::new(id, claim, src.clone(), expected).inconclusive("no phase", detail),
+                );
                 continue;
             }
             (_, Err(e)) => {
-                out.verdicts.push(verdict(
-                    id,
-                    claim,
-                    src.clone(),
-                    expected,
-                    "unreadable",
-                    Inconclusive,
-                    format!("The result's latency histogram could not be read: {e}."),
-                ));
+                out.verdicts
+                    .push(Claim::new(id, claim, src.clone(), expected).inconclusive(
+                        "unreadable",
+                        format!("The result's latency histogram could not be read: {e}."),
+                    ));
                 continue;
             }
             (Some((pl, _)), Ok(h)) => (pl, h),
@@ -296,15 +286,10 @@ fn judge_quantiles(
             let detail = format!(
                 "{pname} is judged on at least {min} samples (10/(1-q)); the {phase_label} had {n} for {label}: run it longer or faster."
             );
-            out.verdicts.push(verdict(
-                id,
-                claim,
-                src.clone(),
-                expected,
-                format!("{n} samples"),
-                Inconclusive,
-                detail,
-            ));
+            out.verdicts.push(
+                Claim::new(id, claim, src.clone(), expected)
+                    .inconclusive(format!("{n} samples"), detail),
+            );
             continue;
         }
         let h = hist.as_ref().expect("n > 0 means a histogram");
@@ -327,15 +312,8 @@ fn judge_quantiles(
                 fmt_ms(value - claimed)
             ))
         };
-        out.verdicts.push(verdict(
-            id,
-            claim,
-            src.clone(),
-            expected,
-            measured,
-            status,
-            detail,
-        ));
+        out.verdicts
+            .push(Claim::new(id, claim, src.clone(), expected).judged(status, measured, detail));
     }
 }
 
@@ -384,15 +362,8 @@ fn judge_timeout(
         }
     }
     let Some((max, phase)) = worst else {
-        return verdict(
-            id,
-            claim,
-            src,
-            expected,
-            "0 requests",
-            Inconclusive,
-            format!("No request of {label} was measured."),
-        );
+        return Claim::new(id, claim, src, expected)
+            .inconclusive("0 requests", format!("No request of {label} was measured."));
     };
     let measured = format!("max {} over {n} requests (in phase '{phase}')", fmt_ms(max));
     let client_cut = ctx
@@ -407,7 +378,7 @@ fn judge_timeout(
                 fmt_ms(c),
                 fmt_ms(timeout)
             );
-            return verdict(id, claim, src, expected, measured, Inconclusive, detail);
+            return Claim::new(id, claim, src, expected).inconclusive(measured, detail);
         }
     }
     if max <= timeout + margin {
@@ -416,13 +387,13 @@ fn judge_timeout(
             fmt_ms(max),
             fmt_ms(timeout)
         );
-        verdict(id, claim, src, expected, measured, Pass, detail)
+        Claim::new(id, claim, src, expected).pass(measured, detail)
     } else {
         let detail = format!(
             "A request of {label} took {} in phase '{phase}', past its {} timeout: the service does not enforce the timeout.",
             fmt_ms(max),
             fmt_ms(timeout)
         );
-        verdict(id, claim, src, expected, measured, Fail, detail)
+        Claim::new(id, claim, src, expected).fail(measured, detail)
     }
 }

@@ -135,6 +135,56 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext) -> Judgeme
     out
 }
 
+/// A claim being judged: what every verdict about it shares. Families build one per claim and
+/// finish it with `pass`, `fail` or `inconclusive`, so the fields stay uniform.
+#[derive(Debug, Clone)]
+pub(crate) struct Claim {
+    pub id: String,
+    pub claim: String,
+    pub source: String,
+    pub expected: String,
+}
+
+impl Claim {
+    pub fn new(
+        id: impl Into<String>,
+        claim: impl Into<String>,
+        source: impl Into<String>,
+        expected: impl Into<String>,
+    ) -> Claim {
+        Claim {
+            id: id.into(),
+            claim: claim.into(),
+            source: source.into(),
+            expected: expected.into(),
+        }
+    }
+
+    pub fn judged(
+        &self,
+        status: VerdictStatus,
+        measured: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Verdict {
+        let c = self.clone();
+        verdict(
+            c.id, c.claim, c.source, c.expected, measured, status, detail,
+        )
+    }
+
+    pub fn pass(&self, measured: impl Into<String>, detail: impl Into<String>) -> Verdict {
+        self.judged(VerdictStatus::Pass, measured, detail)
+    }
+
+    pub fn fail(&self, measured: impl Into<String>, detail: impl Into<String>) -> Verdict {
+        self.judged(VerdictStatus::Fail, measured, detail)
+    }
+
+    pub fn inconclusive(&self, measured: impl Into<String>, detail: impl Into<String>) -> Verdict {
+        self.judged(VerdictStatus::Inconclusive, measured, detail)
+    }
+}
+
 /// Builds one verdict; every family goes through here so the fields stay uniform.
 pub(crate) fn verdict(
     id: impl Into<String>,

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use super::matching::{same_name, slug};
 use super::tolerance::fmt_ms;
-use super::{spec_source, verdict, JudgeContext, Judgement};
-use crate::result::{ClientLogEntry, RunResult, Verdict, VerdictStatus::*};
+use super::{spec_source, Claim, JudgeContext, Judgement};
+use crate::result::{ClientLogEntry, RunResult, Verdict};
 use crate::spec::claims::{Claims, RateLimit};
 
 /// Below 90% of the limit no 429 may appear; above 110% they must. In between is too close to call.
@@ -74,28 +74,16 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
         let expected = "429 with Retry-After beyond the rate, none below it".to_string();
         if names.is_empty() {
             let detail = format!("No [[request]] of the scenario is subject to '{}': name it in a request's `rate_limit`.", limit.name);
-            out.verdicts.push(verdict(
-                id,
-                claim,
-                source,
-                expected,
-                "not exercised",
-                Inconclusive,
-                detail,
-            ));
+            out.verdicts.push(
+                Claim::new(id, claim, source, expected).inconclusive("not exercised", detail),
+            );
             continue;
         }
         if result.client_log.is_empty() || result.client_log_truncated {
             let detail = "Rate limits are judged from the full client log, which this result does not hold (empty or truncated).";
-            out.verdicts.push(verdict(
-                id,
-                claim,
-                source,
-                expected,
-                "no client log",
-                Inconclusive,
-                detail,
-            ));
+            out.verdicts.push(
+                Claim::new(id, claim, source, expected).inconclusive("no client log", detail),
+            );
             continue;
         }
         let mut by_key: BTreeMap<String, Vec<&ClientLogEntry>> = BTreeMap::new();
@@ -168,13 +156,8 @@ fn judge_key(
     let who = format!("key '{key}' of '{}'", limit.name);
     if (peak as f64) <= BELOW * n {
         return if limited == 0 {
-            verdict(
-                id,
-                claim,
-                source,
-                expected,
+            Claim::new(id, claim, source, expected).pass(
                 measured,
-                Pass,
                 format!(
                     "No 429 for {who} while it sent at most {peak} per {}, below the limit.",
                     fmt_ms(w_ms)
@@ -187,7 +170,7 @@ fn judge_key(
                 fmt_ms(w_ms),
                 limit.requests
             );
-            verdict(id, claim, source, expected, measured, Fail, detail)
+            Claim::new(id, claim, source, expected).fail(measured, detail)
         };
     }
     if (peak as f64) < ABOVE * n {
@@ -196,7 +179,7 @@ fn judge_key(
             fmt_ms(w_ms),
             limit.requests
         );
-        return verdict(id, claim, source, expected, measured, Inconclusive, detail);
+        return Claim::new(id, claim, source, expected).inconclusive(measured, detail);
     }
     if limited == 0 {
         let detail = format!(
@@ -204,13 +187,13 @@ fn judge_key(
             fmt_ms(w_ms),
             limit.requests
         );
-        return verdict(id, claim, source, expected, measured, Fail, detail);
+        return Claim::new(id, claim, source, expected).fail(measured, detail);
     }
     if no_ra > 0 {
         let detail = format!(
             "{no_ra} of the {limited} 429 answers for {who} carried no Retry-After header."
         );
-        return verdict(id, claim, source, expected, measured, Fail, detail);
+        return Claim::new(id, claim, source, expected).fail(measured, detail);
     }
     let let_through = busiest(&admitted, w_ms);
     if let_through as f64 > 2.0 * n + 1.0 {
@@ -219,7 +202,7 @@ fn judge_key(
             fmt_ms(w_ms),
             limit.requests
         );
-        return verdict(id, claim, source, expected, measured, Fail, detail);
+        return Claim::new(id, claim, source, expected).fail(measured, detail);
     }
     let span = sent[sent.len() - 1] - sent[0];
     let fair_share = (n * span / w_ms).min(sent.len() as f64);
@@ -230,15 +213,10 @@ fn judge_key(
             fmt_ms(span),
             fair_share
         );
-        return verdict(id, claim, source, expected, measured, Fail, detail);
+        return Claim::new(id, claim, source, expected).fail(measured, detail);
     }
-    verdict(
-        id,
-        claim,
-        source,
-        expected,
+    Claim::new(id, claim, source, expected).pass(
         measured,
-        Pass,
         format!("Beyond the limit, {who} got 429 with Retry-After ({limited} times)."),
     )
 }

@@ -9,8 +9,8 @@ use super::breaker::Observation;
 use super::evidence;
 use super::matching::{mentions, slug};
 use super::tolerance::fmt_ms;
-use super::{spec_source, verdict, JudgeContext, Judgement};
-use crate::result::{RunResult, Verdict, VerdictStatus::*};
+use super::{spec_source, Claim, JudgeContext, Judgement};
+use crate::result::{RunResult, Verdict};
 use crate::spec::claims::{Claims, RetryPolicy};
 
 /// Policies about answering 429 describe a different situation than a failing dependency.
@@ -177,30 +177,26 @@ fn judge_policy(
              grouped per request: forward x-request-id or traceparent to the dependency.",
             in_fault.len()
         );
-        return vec![verdict(
+        return vec![Claim::new(
             format!("{base}.attempts"),
             count_claim,
             source,
             format!("{m} attempts"),
-            "uncorrelated",
-            Inconclusive,
-            detail,
-        )];
+        )
+        .inconclusive("uncorrelated", detail)];
     }
     if let Some(per) = calls_per_request_without_faults(obs).filter(|n| *n > 1) {
         let detail = format!(
             "Without any fault each request already calls {dep} {per} times, so retries cannot be told from the \
              request's own calls: judge retries on an operation that calls {dep} once."
         );
-        return vec![verdict(
+        return vec![Claim::new(
             format!("{base}.attempts"),
             count_claim,
             source,
             format!("{m} attempts"),
-            format!("{per} calls per request without faults"),
-            Inconclusive,
-            detail,
-        )];
+        )
+        .inconclusive(format!("{per} calls per request without faults"), detail)];
     }
     // Attempts of a request may fall after the window closes; take them all from the full log.
     let mut groups: BTreeMap<&str, Group> = BTreeMap::new();
@@ -308,7 +304,7 @@ fn count_verdict(
         if worst == m + 1 {
             detail.push_str(" (One more than claimed: if the spec's 'Max Attempts' counts retries, not attempts, say so.)");
         }
-        return verdict(id, claim, source, expected, measured, Fail, detail);
+        return Claim::new(id, claim, source, expected).fail(measured, detail);
     }
     if complete.len() < 3 {
         let detail = format!(
@@ -317,7 +313,7 @@ fn count_verdict(
              while the breaker stays closed.",
             complete.len()
         );
-        return verdict(id, claim, source, expected, measured, Inconclusive, detail);
+        return Claim::new(id, claim, source, expected).inconclusive(measured, detail);
     }
     let short = complete.iter().filter(|g| g.attempts.len() < m).count();
     if short == 0 {
@@ -325,7 +321,7 @@ fn count_verdict(
             "Each of {} failing requests called {dep} exactly {m} time(s).",
             complete.len()
         );
-        return verdict(id, claim, source, expected, measured, Pass, detail);
+        return Claim::new(id, claim, source, expected).pass(measured, detail);
     }
     let detail = format!(
         "{short} of {} failing requests called {dep} fewer than {m} time(s): the service gives up earlier than \
@@ -333,7 +329,7 @@ fn count_verdict(
         complete.len(),
         p.scenario
     );
-    verdict(id, claim, source, expected, measured, Fail, detail)
+    Claim::new(id, claim, source, expected).fail(measured, detail)
 }
 
 fn spacing_verdict(
@@ -370,27 +366,11 @@ fn spacing_verdict(
             "The spec states no backoff for '{}', so the spacing of retries is not judged.",
             p.scenario
         );
-        return verdict(
-            id,
-            claim,
-            source,
-            expected,
-            "not judged",
-            Inconclusive,
-            detail,
-        );
+        return Claim::new(id, claim, source, expected).inconclusive("not judged", detail);
     }
     if checked.is_empty() {
         let detail = format!("No request retried a call to {dep}, so the backoff never showed.");
-        return verdict(
-            id,
-            claim,
-            source,
-            expected,
-            "no retries seen",
-            Inconclusive,
-            detail,
-        );
+        return Claim::new(id, claim, source, expected).inconclusive("no retries seen", detail);
     }
     let too_few = checked.len() < MIN_WAITS;
     let mut waits: Vec<f64> = checked.iter().map(|c| c.0).collect();
@@ -414,7 +394,7 @@ fn spacing_verdict(
             fmt_ms(e),
             jitter * 100.0
         );
-        return verdict(id, claim, source, expected, measured, Fail, detail);
+        return Claim::new(id, claim, source, expected).fail(measured, detail);
     }
     if late * 10 > checked.len() {
         let detail = format!(
@@ -422,7 +402,7 @@ fn spacing_verdict(
             checked.len(),
             p.scenario
         );
-        return verdict(id, claim, source, expected, measured, Fail, detail);
+        return Claim::new(id, claim, source, expected).fail(measured, detail);
     }
     if too_few {
         let detail = format!(
@@ -430,12 +410,12 @@ fn spacing_verdict(
              fault that fails only some calls so requests retry while the breaker stays closed.",
             checked.len()
         );
-        return verdict(id, claim, source, expected, measured, Inconclusive, detail);
+        return Claim::new(id, claim, source, expected).inconclusive(measured, detail);
     }
     let detail = format!(
         "Retries to {dep} waited as claimed ({late} late by scheduling, at most 10% allowed)."
     );
-    verdict(id, claim, source, expected, measured, Pass, detail)
+    Claim::new(id, claim, source, expected).pass(measured, detail)
 }
 
 fn describe_backoff(p: &RetryPolicy) -> String {

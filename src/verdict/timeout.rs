@@ -2,14 +2,16 @@
 //! service gives up each call at the timeout (seen by the proxy as `gave_up_ms`), and clients wait
 //! no longer than the attempts, timeouts and backoff allow.
 
+use std::collections::HashMap;
+
 use redline_proxy::log::{LogEntry, Outcome};
 
 use super::evidence::{self, FaultWindow};
 use super::matching::slug;
 use super::retries;
 use super::tolerance::{fmt_ms, fmt_t};
-use super::{spec_source, verdict, JudgeContext, Judgement};
-use crate::result::{PhaseKind, RunResult, Verdict, VerdictStatus::*};
+use super::{spec_source, Claim, JudgeContext, Judgement};
+use crate::result::{PhaseKind, RunResult, Verdict};
 use crate::spec::claims::{Claims, Dependency};
 
 fn slow_fault(w: &FaultWindow) -> bool {
@@ -19,7 +21,7 @@ fn slow_fault(w: &FaultWindow) -> bool {
     )
 }
 
-/// Calls held by the fault: tagged latency/hang by the proxy, or hung / given up.
+/// Calls held by the fault: tagged latency/hang/throttle by the proxy, or hung / given up.
 fn held(e: &LogEntry) -> bool {
     matches!(e.fault.as_deref(), Some("latency" | "hang" | "throttle"))
         || matches!(e.outcome, Outcome::Hung | Outcome::CallerGaveUp)
@@ -39,6 +41,68 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
     }
 }
 
+/// What the proxy saw of the calls held by slow faults, sorted by who ended them.
+struct GiveUps {
+    /// Give-up times (ms after arrival) of calls the service itself abandoned, sorted.
+    by_service: Vec<f64>,
+    /// Calls abandoned at the moment the load generator gave up on their request.
+    by_client: usize,
+    /// Calls held past the timeout and never given up.
+    waited: Vec<f64>,
+    seen: usize,
+}
+
+fn give_ups(
+    result: &RunResult,
+    d: &Dependency,
+    name: &str,
+    windows: &[FaultWindow],
+    t: f64,
+    margin: f64,
+) -> GiveUps {
+    let log = evidence::sorted_log(result, name);
+    let calls: Vec<&LogEntry> = log
+        .iter()
+        .filter(|e| windows.iter().any(|w| w.contains(e.t_ms)) && held(e))
+        .filter(|e| !evidence::is_health_check(e, Some(d)))
+        .collect();
+    // A give-up at the very moment the load generator gave up on the request is the client's, not
+    // the service's: it says nothing about the service's own timeout.
+    let client_ends = client_timeouts(result);
+    let by_client = |e: &LogEntry| match (e.correlation_id.as_deref(), e.gave_up_ms) {
+        (Some(id), Some(g)) => client_ends
+            .get(id)
+            .is_some_and(|end| (e.t_ms + g - end).abs() <= 100.0),
+        _ => false,
+    };
+    let mut by_service: Vec<f64> = calls
+        .iter()
+        .filter(|e| !by_client(e))
+        .filter_map(|e| e.gave_up_ms)
+        .collect();
+    by_service.sort_by(f64::total_cmp);
+    GiveUps {
+        by_service,
+        by_client: calls.iter().filter(|e| by_client(e)).count(),
+        waited: calls
+            .iter()
+            .filter(|e| e.gave_up_ms.is_none() && e.total_ms > t + margin)
+            .map(|e| e.total_ms)
+            .collect(),
+        seen: calls.len(),
+    }
+}
+
+/// When each client request that timed out was given up, by request id.
+fn client_timeouts(result: &RunResult) -> HashMap<&str, f64> {
+    result
+        .client_log
+        .iter()
+        .filter(|c| c.error.as_deref().is_some_and(|e| e.contains("timeout")))
+        .filter_map(|c| Some((c.request_id.as_deref()?, c.t_ms + c.latency_ms)))
+        .collect()
+}
+
 fn judge_dependency(
     result: &RunResult,
     claims: &Claims,
@@ -47,12 +111,14 @@ fn judge_dependency(
     name: &str,
 ) -> Vec<Verdict> {
     let t = d.timeout_ms.unwrap_or_default();
-    let source = spec_source(ctx, d.line);
-    let id = format!("timeout.{}", slug(&d.name));
-    let claim = format!("Calls to {} are given up after {}", d.name, fmt_ms(t));
     let tol = &ctx.duration_tolerance;
     let margin = tol.margin_ms(t);
-    let expected = format!("each attempt given up at {} {}", fmt_ms(t), tol.describe(t));
+    let c = Claim::new(
+        format!("timeout.{}", slug(&d.name)),
+        format!("Calls to {} are given up after {}", d.name, fmt_ms(t)),
+        spec_source(ctx, d.line),
+        format!("each attempt given up at {} {}", fmt_ms(t), tol.describe(t)),
+    );
     let windows: Vec<FaultWindow> = evidence::fault_windows(result, name)
         .into_iter()
         .filter(slow_fault)
@@ -63,176 +129,128 @@ fn judge_dependency(
             d.name,
             fmt_ms(t)
         );
-        return vec![verdict(
-            id,
-            claim,
-            source,
-            expected,
-            "not exercised",
-            Inconclusive,
-            detail,
-        )];
+        return vec![c.inconclusive("not exercised", detail)];
     }
-    let log = evidence::sorted_log(result, name);
-    let calls: Vec<&LogEntry> = log
-        .iter()
-        .filter(|e| windows.iter().any(|w| w.contains(e.t_ms)) && held(e))
-        .filter(|e| !evidence::is_health_check(e, Some(d)))
-        .collect();
-    // A give-up at the very moment the load generator gave up on the request is the client's, not
-    // the service's: it says nothing about the service's own timeout.
-    let client_ends = client_timeouts(result);
-    let by_client = |e: &LogEntry| {
-        let (Some(id), Some(g)) = (e.correlation_id.as_deref(), e.gave_up_ms) else {
-            return false;
-        };
-        client_ends
-            .get(id)
-            .is_some_and(|end| (e.t_ms + g - end).abs() <= 100.0)
-    };
-    let client_driven = calls.iter().filter(|e| by_client(e)).count();
-    let mut gave_up: Vec<f64> = calls
-        .iter()
-        .filter(|e| !by_client(e))
-        .filter_map(|e| e.gave_up_ms)
-        .collect();
-    let waited: Vec<&&LogEntry> = calls
-        .iter()
-        .filter(|e| e.gave_up_ms.is_none() && e.total_ms > t + margin)
-        .collect();
-    let early = gave_up.iter().filter(|g| **g < t - margin).count();
-    let late = gave_up.iter().filter(|g| **g > t + margin).count();
-    let informative = gave_up.len() + waited.len() + client_driven;
-    if informative == 0 {
+    let g = give_ups(result, d, name, &windows, t, margin);
+    if g.by_service.len() + g.waited.len() + g.by_client == 0 {
         let detail = format!(
             "No call to {} was held longer than its {} timeout during the fault ({} calls seen): make the delay longer.",
             d.name,
             fmt_ms(t),
-            calls.len()
+            g.seen
         );
-        return vec![verdict(
-            id,
-            claim,
-            source,
-            expected,
-            "no call held past the timeout",
-            Inconclusive,
-            detail,
-        )];
+        return vec![c.inconclusive("no call held past the timeout", detail)];
     }
-    let median = evidence::quantile(&mut gave_up, 0.5);
-    let mut measured = match median {
-        Some(m) => format!(
-            "{} call(s) given up after {} (median, range {}–{})",
-            gave_up.len(),
-            fmt_ms(m),
-            fmt_ms(gave_up[0]),
-            fmt_ms(gave_up[gave_up.len() - 1])
-        ),
-        None => "no call given up".to_string(),
-    };
-    if !waited.is_empty() {
-        measured.push_str(&format!("; {} never given up", waited.len()));
-    }
-    if client_driven > 0 {
-        measured.push_str(&format!(
-            "; {client_driven} abandoned only when the client gave up"
-        ));
-    }
-    let client_timeout = ctx.client_timeout.map(|c| c.as_secs_f64() * 1000.0);
-    let (status, detail) = if !waited.is_empty() {
-        let longest = waited.iter().map(|e| e.total_ms).fold(0.0, f64::max);
-        (Fail, format!(
-            "{} call(s) to {} under the {} were never given up by the service (held up to {}): it has no timeout on \
-             these calls, the spec claims {}.",
-            waited.len(),
-            d.name,
-            windows[0].describe(),
-            fmt_ms(longest),
-            fmt_ms(t)
-        ))
-    } else if gave_up.is_empty() {
-        (Fail, format!(
-            "The service never gave up on {} by itself: all {client_driven} calls held by the {} were abandoned only \
-             when the load generator gave up on the request. It has no timeout on these calls; the spec claims {}.",
-            d.name,
-            windows[0].describe(),
-            fmt_ms(t)
-        ))
-    } else if late > 0 {
-        let m = median.unwrap_or_default();
-        let own = client_timeout.filter(|c| (m - c).abs() <= tol.margin_ms(*c));
-        match own {
-            Some(c) => (Fail, format!(
-                "The service gave up on {} only when the load generator gave up ({}, its own client timeout), not \
-                 at the claimed {}: the service has no timeout of its own on these calls.",
-                d.name,
-                fmt_ms(c),
-                fmt_ms(t)
-            )),
-            None => (Fail, format!(
-                "{late} of {} calls to {} were given up later than the claimed {} (median {}): fix the timeout or the spec.",
-                gave_up.len(),
-                d.name,
-                fmt_ms(t),
-                fmt_ms(m)
-            )),
-        }
-    } else if early > 0 {
-        (Fail, format!(
-            "{early} of {} calls to {} were given up before the claimed {} (median {}): the real timeout is shorter.",
-            gave_up.len(),
-            d.name,
-            fmt_ms(t),
-            fmt_ms(median.unwrap_or_default())
-        ))
-    } else {
-        (
-            Pass,
-            format!(
-                "Every call to {} held by the fault was given up at {} as claimed.",
-                d.name,
-                fmt_ms(median.unwrap_or_default())
-            ),
-        )
-    };
-    let mut out = vec![verdict(
-        id.clone(),
-        claim,
-        source.clone(),
-        expected,
-        measured,
-        status,
-        detail,
-    )];
+    let mut out = vec![give_up_verdict(&c, ctx, d, &windows[0], &g, t)];
     out.extend(client_bound(
-        result, claims, d, name, &windows, t, margin, id, source,
+        result,
+        claims,
+        d,
+        name,
+        &windows,
+        t + margin,
+        &c,
     ));
     out
 }
 
-/// When each client request that timed out was given up, by request id.
-fn client_timeouts(result: &RunResult) -> std::collections::HashMap<&str, f64> {
-    result
-        .client_log
-        .iter()
-        .filter(|c| c.error.as_deref().is_some_and(|e| e.contains("timeout")))
-        .filter_map(|c| Some((c.request_id.as_deref()?, c.t_ms + c.latency_ms)))
-        .collect()
+fn give_up_verdict(
+    c: &Claim,
+    ctx: &JudgeContext,
+    d: &Dependency,
+    w: &FaultWindow,
+    g: &GiveUps,
+    t: f64,
+) -> Verdict {
+    let margin = ctx.duration_tolerance.margin_ms(t);
+    let s = &g.by_service;
+    let median = s.get(s.len() / 2).copied();
+    let mut measured = match median {
+        Some(m) => format!(
+            "{} call(s) given up after {} (median, range {}–{})",
+            s.len(),
+            fmt_ms(m),
+            fmt_ms(s[0]),
+            fmt_ms(s[s.len() - 1])
+        ),
+        None => "no call given up".to_string(),
+    };
+    if !g.waited.is_empty() {
+        measured.push_str(&format!("; {} never given up", g.waited.len()));
+    }
+    if g.by_client > 0 {
+        measured.push_str(&format!(
+            "; {} abandoned only when the client gave up",
+            g.by_client
+        ));
+    }
+    let (dep, claimed) = (&d.name, fmt_ms(t));
+    let early = s.iter().filter(|x| **x < t - margin).count();
+    let late = s.iter().filter(|x| **x > t + margin).count();
+    if !g.waited.is_empty() {
+        let longest = g.waited.iter().copied().fold(0.0, f64::max);
+        let detail = format!(
+            "{} call(s) to {dep} under the {} were never given up by the service (held up to {}): it has no \
+             timeout on these calls, the spec claims {claimed}.",
+            g.waited.len(),
+            w.describe(),
+            fmt_ms(longest)
+        );
+        return c.fail(measured, detail);
+    }
+    let Some(m) = median else {
+        let detail = format!(
+            "The service never gave up on {dep} by itself: all {} calls held by the {} were abandoned only when \
+             the load generator gave up on the request. It has no timeout on these calls; the spec claims {claimed}.",
+            g.by_client,
+            w.describe()
+        );
+        return c.fail(measured, detail);
+    };
+    let client_timeout = ctx.client_timeout.map(|c| c.as_secs_f64() * 1000.0);
+    if late > 0 {
+        let detail = match client_timeout.filter(|c| (m - c).abs() <= ctx.duration_tolerance.margin_ms(*c)) {
+            Some(own) => format!(
+                "The service gave up on {dep} only when the load generator gave up ({}, its own client timeout), \
+                 not at the claimed {claimed}: the service has no timeout of its own on these calls.",
+                fmt_ms(own)
+            ),
+            None => format!(
+                "{late} of {} calls to {dep} were given up later than the claimed {claimed} (median {}): fix the \
+                 timeout or the spec.",
+                s.len(),
+                fmt_ms(m)
+            ),
+        };
+        return c.fail(measured, detail);
+    }
+    if early > 0 {
+        let detail = format!(
+            "{early} of {} calls to {dep} were given up before the claimed {claimed} (median {}): the real timeout \
+             is shorter.",
+            s.len(),
+            fmt_ms(m)
+        );
+        return c.fail(measured, detail);
+    }
+    c.pass(
+        measured,
+        format!(
+            "Every call to {dep} held by the fault was given up at {} as claimed.",
+            fmt_ms(m)
+        ),
+    )
 }
 
 /// Clients must not wait longer than attempts × (timeout + margin) + backoff + 1 s of the service's own work.
-#[allow(clippy::too_many_arguments)]
 fn client_bound(
     result: &RunResult,
     claims: &Claims,
     d: &Dependency,
     name: &str,
     windows: &[FaultWindow],
-    t: f64,
-    margin: f64,
-    id: String,
-    source: String,
+    attempt_ms: f64,
+    base: &Claim,
 ) -> Option<Verdict> {
     let policy = retries::policy_for(claims, &d.name, d.kind.as_deref());
     let attempts = policy.map_or(1, retries::max_attempts) as usize;
@@ -242,7 +260,7 @@ fn client_bound(
             .map(|w| w * (1.0 + p.jitter.unwrap_or(0.0)))
             .sum()
     });
-    let bound = attempts as f64 * (t + margin) + backoff + 1000.0;
+    let bound = attempts as f64 * attempt_ms + backoff + 1000.0;
     let overlaps = |from_s: f64, to_s: f64| {
         windows
             .iter()
@@ -265,40 +283,33 @@ fn client_bound(
         }
     }
     let (p99, at, n) = worst?;
-    let claim = format!(
-        "Clients wait no longer than {}'s timeout allows during its fault",
-        d.name
-    );
-    let expected = format!(
-        "p99 ≤ {} ({attempts} attempt(s) × {} + backoff + 1 s)",
-        fmt_ms(bound),
-        fmt_ms(t + margin)
+    let c = Claim::new(
+        format!("{}.client", base.id),
+        format!(
+            "Clients wait no longer than {}'s timeout allows during its fault",
+            d.name
+        ),
+        base.source.clone(),
+        format!(
+            "p99 ≤ {} ({attempts} attempt(s) × {} + backoff + 1 s)",
+            fmt_ms(bound),
+            fmt_ms(attempt_ms)
+        ),
     );
     let measured = format!("p99 {} ({at}, {n} requests)", fmt_ms(p99));
-    let (status, detail) = if p99 <= bound {
-        (
-            Pass,
-            format!(
-                "Client latency stayed bounded by the {} timeout while {name} was slow.",
-                fmt_ms(t)
-            ),
+    let t = fmt_ms(d.timeout_ms.unwrap_or_default());
+    Some(if p99 <= bound {
+        c.pass(
+            measured,
+            format!("Client latency stayed bounded by the {t} timeout while {name} was slow."),
         )
     } else {
-        (Fail, format!(
-            "Clients waited {} at p99 ({at}) while {name} was slow from {}, more than its {} timeout allows ({}).",
+        let detail = format!(
+            "Clients waited {} at p99 ({at}) while {name} was slow from {}, more than its {t} timeout allows ({}).",
             fmt_ms(p99),
             fmt_t(windows[0].from_ms),
-            fmt_ms(t),
             fmt_ms(bound)
-        ))
-    };
-    Some(verdict(
-        format!("{id}.client"),
-        claim,
-        source,
-        expected,
-        measured,
-        status,
-        detail,
-    ))
+        );
+        c.fail(measured, detail)
+    })
 }
