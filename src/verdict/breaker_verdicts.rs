@@ -31,6 +31,7 @@ pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) 
         .join("; ");
     let claim = format!("The breaker on {dep} opens after {n} consecutive failed calls");
     let expected = format!("{n} consecutive failed calls");
+    let v = Claim::new(id, claim, source, expected);
     let bad = eps.iter().enumerate().find(|(_, e)| {
         !(e.failures_min <= n64 && n64 <= e.failures_max) || e.earlier_streak >= n64
     });
@@ -45,7 +46,7 @@ pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) 
                 e.in_flight_failed_after
             ));
         }
-        return Claim::new(id, claim, source, expected).pass(measured, detail);
+        return v.pass(measured, detail);
     };
     let c = count(e);
     let at = if eps.len() > 1 {
@@ -92,7 +93,7 @@ pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) 
             e.in_flight_failed_after
         ));
     }
-    Claim::new(id, claim, source, expected).fail(measured, detail)
+    v.fail(measured, detail)
 }
 
 /// "5 consecutive failed calls did not open it; it took 150 ..." with a hint at the design.
@@ -141,6 +142,7 @@ pub fn recovery(
         fmt_ms(r),
         tol.describe(r)
     );
+    let c = Claim::new(id, claim, source, expected);
     let timed: Vec<(&Episode, f64, f64)> = obs
         .episodes
         .iter()
@@ -158,7 +160,7 @@ pub fn recovery(
             "Traffic to {dep} never resumed before the run ended, so the time open could not be measured: \
              run longer after the breaker opens."
         );
-        return Claim::new(id, claim, source, expected).inconclusive("never resumed", detail);
+        return c.inconclusive("never resumed", detail);
     }
     let measured = format!(
         "open {}",
@@ -179,7 +181,7 @@ pub fn recovery(
                 fmt_ms(r),
                 fmt_ms(margin)
             );
-            Claim::new(id, claim, source, expected).pass(measured, detail)
+            c.pass(measured, detail)
         }
         Some((e, open, _)) => {
             let how = if *open > r { "longer" } else { "shorter" };
@@ -191,7 +193,7 @@ pub fn recovery(
                 fmt_ms(r),
                 tol.describe(r)
             );
-            Claim::new(id, claim, source, expected).fail(measured, detail)
+            c.fail(measured, detail)
         }
     }
 }
@@ -202,6 +204,7 @@ pub fn probes(obs: &Observation, k: u32, source: &str, id: String) -> Verdict {
     let k64 = u64::from(k);
     let claim = format!("The breaker on {dep} lets {k} probe(s) through when half-open");
     let expected = format!("{k} probe(s)");
+    let c = Claim::new(id, claim, source, expected);
     let decided: Vec<&Episode> = obs
         .episodes
         .iter()
@@ -234,7 +237,7 @@ pub fn probes(obs: &Observation, k: u32, source: &str, id: String) -> Verdict {
             e.probes,
             e.probes
         );
-        return Claim::new(id, claim, source, expected).fail(measured, detail);
+        return c.fail(measured, detail);
     }
     let over = decided.iter().find(|e| e.probes > k64);
     let under = decided
@@ -248,7 +251,7 @@ pub fn probes(obs: &Observation, k: u32, source: &str, id: String) -> Verdict {
             e.probes,
             if e.outcome == Outcome::Reopened { "reopened" } else { "had its first success" }
         );
-        return Claim::new(id, claim, source, expected).fail(measured, detail);
+        return c.fail(measured, detail);
     }
     if let Some(e) = under {
         let detail = format!(
@@ -258,21 +261,21 @@ pub fn probes(obs: &Observation, k: u32, source: &str, id: String) -> Verdict {
             e.probes,
             e.demand_during_probes
         );
-        return Claim::new(id, claim, source, expected).fail(measured, detail);
+        return c.fail(measured, detail);
     }
     // Seeing K probes proves K only if the breaker could have let more through and did not: it
     // waited for all of them, or clients kept asking while they were undecided.
     let proven = |e: &&&Episode| e.probes_exact || e.demand_during_probes >= e.probes as f64 + 2.0;
     if decided.iter().filter(proven).any(|e| e.probes == k64) {
         let detail = format!("When half-open, the breaker on {dep} let {k} probe(s) through before deciding, as claimed.");
-        return Claim::new(id, claim, source, expected).pass(measured, detail);
+        return c.pass(measured, detail);
     }
     let detail = format!(
         "Every probe to {dep} was answered before more requests arrived, so the number of probes allowed never \
          showed (a breaker that reopens on the first failed probe looks the same whatever it allows): use a hang \
          or latency fault that outlasts the recovery timeout so probes overlap."
     );
-    Claim::new(id, claim, source, expected).inconclusive(measured, detail)
+    c.inconclusive(measured, detail)
 }
 
 /// Traffic resumed once each fault ended (successful calls within the recovery allowance).
@@ -301,6 +304,7 @@ pub fn resumes(
         Some(a) => format!("a successful call within {} of the fault ending", fmt_ms(a)),
         None => "a successful call after the fault ends".to_string(),
     };
+    let c = Claim::new(id, claim, source, expected);
     let run_end = result.duration_s * 1000.0;
     let mut measured = Vec::new();
     for w in &obs.windows {
@@ -308,8 +312,7 @@ pub fn resumes(
             let detail = format!(
                 "The fault on {dep} was still active when the run ended: add a recovery phase."
             );
-            return Claim::new(id, claim, source, expected)
-                .inconclusive("fault active until the end", detail);
+            return c.inconclusive("fault active until the end", detail);
         }
         let next_fault = obs
             .windows
@@ -328,8 +331,7 @@ pub fn resumes(
                 let detail = format!(
                     "Clients sent too little after the fault on {dep} ended to see calls resume."
                 );
-                return Claim::new(id, claim, source, expected)
-                    .inconclusive("no demand after the fault", detail);
+                return c.inconclusive("no demand after the fault", detail);
             }
             let detail = format!(
                 "No call to {dep} succeeded between the end of the fault at {} and {} while clients kept sending \
@@ -338,7 +340,7 @@ pub fn resumes(
                 fmt_t(next_fault),
                 demand
             );
-            return Claim::new(id, claim, source, expected).fail("never resumed", detail);
+            return c.fail("never resumed", detail);
         };
         let delay = t - w.to_ms;
         measured.push(format!("resumed {} after the fault ended", fmt_ms(delay)));
@@ -350,9 +352,9 @@ pub fn resumes(
                 fmt_t(w.to_ms),
                 fmt_ms(a)
             );
-            return Claim::new(id, claim, source, expected).fail(measured.join("; "), detail);
+            return c.fail(measured.join("; "), detail);
         }
     }
     let detail = format!("Successful calls to {dep} resumed after every fault window.");
-    Claim::new(id, claim, source, expected).pass(measured.join("; "), detail)
+    c.pass(measured.join("; "), detail)
 }

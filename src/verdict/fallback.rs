@@ -240,14 +240,14 @@ fn fast_verdict(
         None => "no timeout claimed, so 250 ms".to_string(),
     };
     let expected = format!("p95 ≤ {} ({rule})", fmt_ms(bound));
+    let c = Claim::new(id, claim, source, expected);
     let mut lat: Vec<f64> = entries.iter().map(|c| c.latency_ms).collect();
     if lat.len() < MIN_REQUESTS {
         let detail = format!(
             "Only {} client request(s) fell while the breaker was open.",
             lat.len()
         );
-        return Claim::new(id, claim, source, expected)
-            .inconclusive(format!("{} requests", lat.len()), detail);
+        return c.inconclusive(format!("{} requests", lat.len()), detail);
     }
     let p95 = evidence::quantile(&mut lat, 0.95).unwrap_or_default();
     let measured = format!("p95 {} over {} requests", fmt_ms(p95), lat.len());
@@ -256,7 +256,7 @@ fn fast_verdict(
             "Clients were answered in {} (p95) while the breaker was open.",
             fmt_ms(p95)
         );
-        Claim::new(id, claim, source, expected).pass(measured, detail)
+        c.pass(measured, detail)
     } else {
         let detail = format!(
             "Clients waited {} (p95) while the breaker on {} was open (first opening at {}): the fallback is not \
@@ -265,6 +265,6 @@ fn fast_verdict(
             d.name,
             fmt_t(open[0].0)
         );
-        Claim::new(id, claim, source, expected).fail(measured, detail)
+        c.fail(measured, detail)
     }
 }

@@ -110,6 +110,7 @@ fn during(
         fmt_pct(MIN_UNHEALTHY),
         fmt_ms(GRACE_MS)
     );
+    let c = Claim::new(id, claim, source, expected);
     let failing: Vec<_> = obs
         .windows
         .iter()
@@ -126,7 +127,7 @@ fn during(
         .collect();
     if samples.is_empty() {
         let detail = format!("No health sample fell while calls to {dep} were failing: sample more often or fault longer.");
-        return Claim::new(id, claim, source, expected).inconclusive("no samples", detail);
+        return c.inconclusive("no samples", detail);
     }
     let bad = samples
         .iter()
@@ -139,7 +140,7 @@ fn during(
             "{path} reported the failure of {dep} in {} of samples.",
             fmt_pct(share)
         );
-        return Claim::new(id, claim, source, expected).pass(measured, detail);
+        return c.pass(measured, detail);
     }
     let first_ok = samples
         .iter()
@@ -151,7 +152,7 @@ fn during(
         samples.len(),
         fmt_t(first_ok)
     );
-    Claim::new(id, claim, source, expected).fail(measured, detail)
+    c.fail(measured, detail)
 }
 
 fn healthy_otherwise(
@@ -168,6 +169,7 @@ fn healthy_otherwise(
         "healthy before the fault and within {} after it",
         fmt_ms(allowance)
     );
+    let c = Claim::new(id, claim, source, expected);
     let first = obs.windows[0].from_ms;
     let before_bad: Vec<&HealthSample> = result
         .health
@@ -197,14 +199,14 @@ fn healthy_otherwise(
             fmt_t(s.t_s * 1000.0)
         )
         .to_lowercase();
-        return Claim::new(id, claim, source, expected).fail(measured, capitalize(detail));
+        return c.fail(measured, capitalize(detail));
     }
     let Some(last) = after.last() else {
         let detail = format!("No health sample came later than {} after the fault on {dep} ended: add a longer recovery phase.", fmt_ms(allowance));
-        return Claim::new(id, claim, source, expected).inconclusive(measured, detail);
+        return c.inconclusive(measured, detail);
     };
     if state(last) == State::Healthy {
-        return Claim::new(id, claim, source, expected).pass(
+        return c.pass(
             measured,
             format!("{path} was healthy before the fault on {dep} and again after it."),
         );
@@ -215,7 +217,7 @@ fn healthy_otherwise(
         fmt_t(last.t_s * 1000.0),
         fmt_ms(last.t_s * 1000.0 - last_end)
     );
-    Claim::new(id, claim, source, expected).fail(measured, detail)
+    c.fail(measured, detail)
 }
 
 fn capitalize(s: String) -> String {

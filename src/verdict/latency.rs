@@ -338,6 +338,7 @@ fn judge_timeout(
         fmt_ms(timeout),
         ctx.duration_tolerance.describe(timeout)
     );
+    let c = Claim::new(id, claim, src, expected);
     let mut worst: Option<(f64, String)> = None;
     let (mut n, mut client_timeouts) = (0u64, 0u64);
     let phases: Vec<(String, &std::collections::BTreeMap<String, OperationStats>)> =
@@ -362,8 +363,7 @@ fn judge_timeout(
         }
     }
     let Some((max, phase)) = worst else {
-        return Claim::new(id, claim, src, expected)
-            .inconclusive("0 requests", format!("No request of {label} was measured."));
+        return c.inconclusive("0 requests", format!("No request of {label} was measured."));
     };
     let measured = format!("max {} over {n} requests (in phase '{phase}')", fmt_ms(max));
     let client_cut = ctx
@@ -371,14 +371,14 @@ fn judge_timeout(
         .map(ms)
         .filter(|c| *c <= timeout + margin);
     if client_timeouts > 0 {
-        if let Some(c) = client_cut {
+        if let Some(cut) = client_cut {
             let detail = format!(
                 "{client_timeouts} request(s) of {label} hit the load generator's own timeout of {} before the claimed {}: \
                  raise the scenario's client timeout above the operation's timeout.",
-                fmt_ms(c),
+                fmt_ms(cut),
                 fmt_ms(timeout)
             );
-            return Claim::new(id, claim, src, expected).inconclusive(measured, detail);
+            return c.inconclusive(measured, detail);
         }
     }
     if max <= timeout + margin {
@@ -387,13 +387,13 @@ fn judge_timeout(
             fmt_ms(max),
             fmt_ms(timeout)
         );
-        Claim::new(id, claim, src, expected).pass(measured, detail)
+        c.pass(measured, detail)
     } else {
         let detail = format!(
             "A request of {label} took {} in phase '{phase}', past its {} timeout: the service does not enforce the timeout.",
             fmt_ms(max),
             fmt_ms(timeout)
         );
-        Claim::new(id, claim, src, expected).fail(measured, detail)
+        c.fail(measured, detail)
     }
 }

@@ -149,6 +149,7 @@ fn judge_key(
         .filter(|c| c.status == Some(429) && !c.retry_after)
         .count();
     let expected = format!("{} per {}", limit.requests, fmt_ms(w_ms));
+    let c = Claim::new(id, claim, source, expected);
     let measured = format!(
         "key '{key}': busiest {} sent {peak}, {limited} got 429 ({no_ra} without Retry-After)",
         fmt_ms(w_ms)
@@ -156,7 +157,7 @@ fn judge_key(
     let who = format!("key '{key}' of '{}'", limit.name);
     if (peak as f64) <= BELOW * n {
         return if limited == 0 {
-            Claim::new(id, claim, source, expected).pass(
+            c.pass(
                 measured,
                 format!(
                     "No 429 for {who} while it sent at most {peak} per {}, below the limit.",
@@ -170,7 +171,7 @@ fn judge_key(
                 fmt_ms(w_ms),
                 limit.requests
             );
-            Claim::new(id, claim, source, expected).fail(measured, detail)
+            c.fail(measured, detail)
         };
     }
     if (peak as f64) < ABOVE * n {
@@ -179,7 +180,7 @@ fn judge_key(
             fmt_ms(w_ms),
             limit.requests
         );
-        return Claim::new(id, claim, source, expected).inconclusive(measured, detail);
+        return c.inconclusive(measured, detail);
     }
     if limited == 0 {
         let detail = format!(
@@ -187,13 +188,13 @@ fn judge_key(
             fmt_ms(w_ms),
             limit.requests
         );
-        return Claim::new(id, claim, source, expected).fail(measured, detail);
+        return c.fail(measured, detail);
     }
     if no_ra > 0 {
         let detail = format!(
             "{no_ra} of the {limited} 429 answers for {who} carried no Retry-After header."
         );
-        return Claim::new(id, claim, source, expected).fail(measured, detail);
+        return c.fail(measured, detail);
     }
     let let_through = busiest(&admitted, w_ms);
     if let_through as f64 > 2.0 * n + 1.0 {
@@ -202,7 +203,7 @@ fn judge_key(
             fmt_ms(w_ms),
             limit.requests
         );
-        return Claim::new(id, claim, source, expected).fail(measured, detail);
+        return c.fail(measured, detail);
     }
     let span = sent[sent.len() - 1] - sent[0];
     let fair_share = (n * span / w_ms).min(sent.len() as f64);
@@ -213,9 +214,9 @@ fn judge_key(
             fmt_ms(span),
             fair_share
         );
-        return Claim::new(id, claim, source, expected).fail(measured, detail);
+        return c.fail(measured, detail);
     }
-    Claim::new(id, claim, source, expected).pass(
+    c.pass(
         measured,
         format!("Beyond the limit, {who} got 429 with Retry-After ({limited} times)."),
     )

@@ -278,6 +278,7 @@ fn count_verdict(
     let m = max_attempts(p) as usize;
     let id = format!("{id}.attempts");
     let expected = format!("{m} attempt(s) when every attempt fails");
+    let c = Claim::new(id, claim, source, expected);
     let too_many = groups.iter().filter(|g| g.attempts.len() > m).count();
     let complete: Vec<&Group> = groups
         .iter()
@@ -304,7 +305,7 @@ fn count_verdict(
         if worst == m + 1 {
             detail.push_str(" (One more than claimed: if the spec's 'Max Attempts' counts retries, not attempts, say so.)");
         }
-        return Claim::new(id, claim, source, expected).fail(measured, detail);
+        return c.fail(measured, detail);
     }
     if complete.len() < 3 {
         let detail = format!(
@@ -313,7 +314,7 @@ fn count_verdict(
              while the breaker stays closed.",
             complete.len()
         );
-        return Claim::new(id, claim, source, expected).inconclusive(measured, detail);
+        return c.inconclusive(measured, detail);
     }
     let short = complete.iter().filter(|g| g.attempts.len() < m).count();
     if short == 0 {
@@ -321,7 +322,7 @@ fn count_verdict(
             "Each of {} failing requests called {dep} exactly {m} time(s).",
             complete.len()
         );
-        return Claim::new(id, claim, source, expected).pass(measured, detail);
+        return c.pass(measured, detail);
     }
     let detail = format!(
         "{short} of {} failing requests called {dep} fewer than {m} time(s): the service gives up earlier than \
@@ -329,7 +330,7 @@ fn count_verdict(
         complete.len(),
         p.scenario
     );
-    Claim::new(id, claim, source, expected).fail(measured, detail)
+    c.fail(measured, detail)
 }
 
 fn spacing_verdict(
@@ -352,6 +353,7 @@ fn spacing_verdict(
         describe_backoff(p),
         jitter * 100.0
     );
+    let c = Claim::new(id, claim, source, expected);
     let mut checked: Vec<(f64, f64, f64, f64)> = Vec::new(); // (wait, expected, lo, hi)
     for g in groups {
         for (k, w) in g.waits().into_iter().enumerate() {
@@ -366,11 +368,11 @@ fn spacing_verdict(
             "The spec states no backoff for '{}', so the spacing of retries is not judged.",
             p.scenario
         );
-        return Claim::new(id, claim, source, expected).inconclusive("not judged", detail);
+        return c.inconclusive("not judged", detail);
     }
     if checked.is_empty() {
         let detail = format!("No request retried a call to {dep}, so the backoff never showed.");
-        return Claim::new(id, claim, source, expected).inconclusive("no retries seen", detail);
+        return c.inconclusive("no retries seen", detail);
     }
     let too_few = checked.len() < MIN_WAITS;
     let mut waits: Vec<f64> = checked.iter().map(|c| c.0).collect();
@@ -394,7 +396,7 @@ fn spacing_verdict(
             fmt_ms(e),
             jitter * 100.0
         );
-        return Claim::new(id, claim, source, expected).fail(measured, detail);
+        return c.fail(measured, detail);
     }
     if late * 10 > checked.len() {
         let detail = format!(
@@ -402,7 +404,7 @@ fn spacing_verdict(
             checked.len(),
             p.scenario
         );
-        return Claim::new(id, claim, source, expected).fail(measured, detail);
+        return c.fail(measured, detail);
     }
     if too_few {
         let detail = format!(
@@ -410,12 +412,12 @@ fn spacing_verdict(
              fault that fails only some calls so requests retry while the breaker stays closed.",
             checked.len()
         );
-        return Claim::new(id, claim, source, expected).inconclusive(measured, detail);
+        return c.inconclusive(measured, detail);
     }
     let detail = format!(
         "Retries to {dep} waited as claimed ({late} late by scheduling, at most 10% allowed)."
     );
-    Claim::new(id, claim, source, expected).pass(measured, detail)
+    c.pass(measured, detail)
 }
 
 fn describe_backoff(p: &RetryPolicy) -> String {
