@@ -130,18 +130,48 @@ enum Opened<'a> {
     },
 }
 
+fn no(
+    status: crate::result::VerdictStatus,
+    measured: impl Into<String>,
+    detail: String,
+) -> Opened<'static> {
+    Opened::No {
+        status,
+        measured: measured.into(),
+        detail,
+    }
+}
+
 fn opened<'a>(result: &RunResult, b: &Breaker, obs: &'a Observation) -> Opened<'a> {
+    if let Some(why) = unobservable(obs) {
+        return why;
+    }
+    let eps: Vec<&Episode> = obs
+        .episodes
+        .iter()
+        .filter(|e| e.trigger == Trigger::Threshold)
+        .filter(|e| {
+            obs.windows
+                .iter()
+                .any(|w| !w.invisible && in_window(w, e.opened_at_ms))
+        })
+        .collect();
+    if eps.is_empty() {
+        never_opened(result, b, obs)
+    } else {
+        Opened::Yes(eps)
+    }
+}
+
+/// Why a breaker on this dependency cannot be seen in this run, if it cannot.
+fn unobservable(obs: &Observation) -> Option<Opened<'static>> {
     let dep = &obs.dependency;
     if obs.windows.is_empty() {
         let detail = format!(
             "The run injected no fault into {dep}, so the breaker was never exercised: add a [[fault]] \
              (e.g. kind = \"abort\") longer than the recovery timeout."
         );
-        return Opened::No {
-            status: Inconclusive,
-            measured: "no fault window".into(),
-            detail,
-        };
+        return Some(no(Inconclusive, "no fault window", detail));
     }
     if obs.windows.iter().all(|w| w.invisible) {
         let detail = format!(
@@ -149,41 +179,24 @@ fn opened<'a>(result: &RunResult, b: &Breaker, obs: &'a Observation) -> Opened<'
              service's connections and no call reaches the dependency log, so a breaker cannot be seen from \
              outside. Use kind = \"abort\" (status 503) or \"reset\" to exercise it."
         );
-        return Opened::No {
-            status: Inconclusive,
-            measured: "calls not logged under down".into(),
-            detail,
-        };
+        return Some(no(Inconclusive, "calls not logged under down", detail));
     }
     if obs.log.is_empty() {
         let detail = format!(
             "There is no dependency log for {dep} (a TCP dependency, or the proxy log is missing), \
              so its calls cannot be followed."
         );
-        return Opened::No {
-            status: Inconclusive,
-            measured: "no dependency log".into(),
-            detail,
-        };
+        return Some(no(Inconclusive, "no dependency log", detail));
     }
-    let eps: Vec<&Episode> = obs
-        .episodes
-        .iter()
-        .filter(|e| {
-            e.trigger == Trigger::Threshold
-                && obs
-                    .windows
-                    .iter()
-                    .any(|w| !w.invisible && in_window(w, e.opened_at_ms))
-        })
-        .collect();
-    if !eps.is_empty() {
-        return Opened::Yes(eps);
-    }
+    None
+}
+
+/// No opening in any fault window: a stall, calls that went on failing, or too few failures.
+fn never_opened(result: &RunResult, b: &Breaker, obs: &Observation) -> Opened<'static> {
+    let dep = &obs.dependency;
     let need = b.failure_threshold.map_or(5, |n| n as usize);
-    let mut verdicts = Vec::new();
+    let mut seen = Vec::new();
     for w in obs.windows.iter().filter(|w| !w.invisible) {
-        let s = summarize(obs, w);
         if let Some(stall) = obs.stalls.iter().find(|s| w.contains(s.from_ms)) {
             let detail = format!(
                 "Traffic to {dep} stopped at {} without any failed call being given up first ({} call(s) were left \
@@ -192,19 +205,18 @@ fn opened<'a>(result: &RunResult, b: &Breaker, obs: &'a Observation) -> Opened<'
                 fmt_t(stall.from_ms),
                 stall.hung_calls
             );
-            return Opened::No {
-                status: Fail,
-                measured: format!("stalled at {}", fmt_t(stall.from_ms)),
-                detail,
-            };
+            return no(Fail, format!("stalled at {}", fmt_t(stall.from_ms)), detail);
         }
-        let demand = evidence::client_sends(result, w.from_ms, w.to_ms);
-        verdicts.push((w, s, demand));
+        seen.push((
+            w,
+            summarize(obs, w),
+            evidence::client_sends(result, w.from_ms, w.to_ms),
+        ));
     }
-    let decisive = verdicts
+    if let Some((w, s, _)) = seen
         .iter()
-        .find(|(_, s, demand)| s.longest_failure_run >= need && *demand >= 3.0);
-    if let Some((w, s, _)) = decisive {
+        .find(|(_, s, demand)| s.longest_failure_run >= need && *demand >= 3.0)
+    {
         let detail = format!(
             "Calls to {dep} continued through the whole fault window ({}–{}): {} calls, {} failed, {} of them in a \
              row, and the longest pause was {}. No breaker opened; add one (or fix its failure classification).",
@@ -215,14 +227,13 @@ fn opened<'a>(result: &RunResult, b: &Breaker, obs: &'a Observation) -> Opened<'
             s.longest_failure_run,
             fmt_ms(s.longest_gap_ms)
         );
-        let measured = format!("never opened; {} of {} calls failed", s.failures, s.calls);
-        return Opened::No {
-            status: Fail,
-            measured,
+        return no(
+            Fail,
+            format!("never opened; {} of {} calls failed", s.failures, s.calls),
             detail,
-        };
+        );
     }
-    let best = verdicts
+    let best = seen
         .iter()
         .map(|(_, s, _)| s.longest_failure_run)
         .max()
@@ -231,11 +242,7 @@ fn opened<'a>(result: &RunResult, b: &Breaker, obs: &'a Observation) -> Opened<'
         "The fault produced at most {best} failed call(s) in a row to {dep}, fewer than the {need} that should open \
          the breaker (or clients sent too little during it): make the fault fail every call, or send more traffic."
     );
-    Opened::No {
-        status: Inconclusive,
-        measured: format!("longest failure run {best}"),
-        detail,
-    }
+    no(Inconclusive, format!("longest failure run {best}"), detail)
 }
 
 /// An opening belongs to a window if it happened in it (or as its last failures completed).
@@ -253,28 +260,20 @@ fn judge_one(
 ) {
     let dep = obs.dependency.clone();
     let id = |field: &str| format!("breaker.{}.{field}", slug(&dep));
-    let opened = opened(result, b, obs);
-    let eps = match opened {
+    let opens = Claim::new(
+        id("opens"),
+        format!("A circuit breaker guards {dep}"),
+        source,
+        describe_claim(b),
+    );
+    let eps = match opened(result, b, obs) {
         Opened::Yes(eps) => {
-            let first = eps[0];
-            let measured = format!(
-                "opened {} time(s), first at {}",
-                eps.len(),
-                fmt_t(first.opened_at_ms)
-            );
+            let at = fmt_t(eps[0].opened_at_ms);
+            let measured = format!("opened {} time(s), first at {at}", eps.len());
             let detail = format!(
-                "Traffic to {dep} stopped at {} after failures while clients kept sending.",
-                fmt_t(first.opened_at_ms)
+                "Traffic to {dep} stopped at {at} after failures while clients kept sending."
             );
-            out.verdicts.push(
-                Claim::new(
-                    id("opens"),
-                    format!("A circuit breaker guards {dep}"),
-                    source,
-                    describe_claim(b),
-                )
-                .pass(measured, detail),
-            );
+            out.verdicts.push(opens.pass(measured, detail));
             eps
         }
         Opened::No {
@@ -282,29 +281,20 @@ fn judge_one(
             measured,
             detail,
         } => {
-            let claim = format!("A circuit breaker guards {dep}");
-            out.verdicts.push(
-                Claim::new(id("opens"), claim, source, describe_claim(b)).judged(
-                    status,
-                    measured.clone(),
-                    detail.clone(),
-                ),
-            );
+            out.verdicts
+                .push(opens.judged(status, measured.clone(), detail.clone()));
             // Every other breaker claim depends on an opening: same status, same reason.
             for (field, what) in claimed_fields(b) {
-                out.verdicts.push(
-                    Claim::new(id(field), what, source, expected_of(b, field)).judged(
-                        status,
-                        measured.clone(),
-                        detail.clone(),
-                    ),
-                );
+                let c = Claim::new(id(field), what, source, expected_of(b, field));
+                out.verdicts
+                    .push(c.judged(status, measured.clone(), detail.clone()));
             }
             return;
         }
     };
+    use super::breaker_verdicts as bv;
     if let Some(n) = b.failure_threshold {
-        out.verdicts.push(super::breaker_verdicts::threshold(
+        out.verdicts.push(bv::threshold(
             &dep,
             n,
             &eps,
@@ -313,7 +303,7 @@ fn judge_one(
         ));
     }
     if let Some(r) = b.recovery_timeout_ms {
-        out.verdicts.push(super::breaker_verdicts::recovery(
+        out.verdicts.push(bv::recovery(
             result,
             ctx,
             obs,
@@ -323,14 +313,10 @@ fn judge_one(
         ));
     }
     if let Some(k) = b.half_open_requests {
-        out.verdicts.push(super::breaker_verdicts::probes(
-            obs,
-            k,
-            source,
-            id("half_open_requests"),
-        ));
+        out.verdicts
+            .push(bv::probes(obs, k, source, id("half_open_requests")));
     }
-    out.verdicts.push(super::breaker_verdicts::resumes(
+    out.verdicts.push(bv::resumes(
         result,
         ctx,
         obs,
