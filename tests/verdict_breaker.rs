@@ -671,3 +671,35 @@ fn an_unconditional_down_fault_hides_calls_so_breaker_claims_are_inconclusive() 
         );
     }
 }
+
+#[test]
+fn breaker_around_the_retry_loop_counts_requests_and_fails_a_per_call_claim() {
+    let svc = Service {
+        breaker_outside_retries: true,
+        ..Service::reference()
+    };
+    let run = simulate(&svc, &Load::default(), &abort_window());
+    let j = judge(&run, &reference(5, 5000.0, 2), &JudgeContext::default());
+    println!("{}", dump(&j));
+    let t = find(&j, "breaker.userservice.failure_threshold");
+    assert_eq!(t.status, VerdictStatus::Fail);
+    assert!(
+        t.detail.contains("retries multiply calls") || t.detail.contains("counts requests"),
+        "{}",
+        t.detail
+    );
+    assert_eq!(status(&j, "breaker.userservice.opens"), VerdictStatus::Pass);
+    // Its half-open state lets 2 requests through, each with its 3 attempts: 2 probes, not 6.
+    let k = find(&j, "breaker.userservice.half_open_requests");
+    assert_eq!(k.status, VerdictStatus::Pass, "{k:?}");
+    assert!(
+        k.measured.contains("6 (2 requests) then reopened"),
+        "{}",
+        k.measured
+    );
+    let j = judge(&run, &reference(5, 5000.0, 3), &JudgeContext::default());
+    assert_eq!(
+        status(&j, "breaker.userservice.half_open_requests"),
+        VerdictStatus::Fail
+    );
+}

@@ -68,6 +68,9 @@ pub struct Episode {
     /// True when a probe was let through after an earlier probe's failure was known: the breaker
     /// waits for all its probes, so `probes` is exactly how many it allows.
     pub probes_exact: bool,
+    /// Distinct requests (correlation ids) among the probes, when every probe carried one: a
+    /// breaker around the retry loop lets requests through, each with its retries.
+    pub probe_requests: Option<u64>,
     /// Client demand (as expected dependency calls) while those probes were undecided.
     pub demand_during_probes: f64,
     pub outcome: Outcome,
@@ -362,6 +365,7 @@ fn build_episode(
         resumed_at_ms,
         probes: 0,
         probes_exact: false,
+        probe_requests: None,
         demand_during_probes: 0.0,
         outcome: if resumed_at_ms.is_some() {
             Outcome::Closed
@@ -421,6 +425,7 @@ fn settle_outcomes(result: &RunResult, obs: &mut Observation, ends: &[(f64, bool
             let ep = &mut obs.episodes[e];
             ep.outcome = Outcome::Reopened;
             ep.probes = admitted.len() as u64;
+            ep.probe_requests = distinct_ids(admitted, &(0..admitted.len()).collect::<Vec<_>>());
             ep.probes_exact = admitted
                 .iter()
                 .enumerate()

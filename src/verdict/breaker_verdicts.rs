@@ -198,6 +198,12 @@ pub fn recovery(
     }
 }
 
+/// True when the probes seen match `k`: as calls, or as requests with their retries (a breaker
+/// around the retry loop admits requests).
+fn allows(e: &Episode, k: u64) -> bool {
+    e.probes == k || (e.probe_requests == Some(k) && e.outcome == Outcome::Reopened)
+}
+
 /// Half-open probes: calls let through after the pause before the breaker decided.
 pub fn probes(obs: &Observation, k: u32, source: &str, id: String) -> Verdict {
     let dep = &obs.dependency;
@@ -221,25 +227,31 @@ pub fn probes(obs: &Observation, k: u32, source: &str, id: String) -> Verdict {
                 } else {
                     "closed"
                 };
-                format!("{} then {then}", e.probes)
+                match e.probe_requests.filter(|r| *r != e.probes) {
+                    Some(r) => format!("{} ({r} requests) then {then}", e.probes),
+                    None => format!("{} then {then}", e.probes),
+                }
             })
             .collect();
         format!("probes: {}", parts.join(", "))
     };
     let exact = decided
         .iter()
-        .find(|e| e.outcome == Outcome::Reopened && e.probes_exact && e.probes != k64);
+        .find(|e| e.outcome == Outcome::Reopened && e.probes_exact && !allows(e, k64));
     if let Some(e) = exact {
         let detail = format!(
             "After the pause at {}, the breaker kept letting probes through to {dep} after one had already failed, \
-             and reopened once {} had answered: it allows {} half-open probe(s), the spec claims {k}.",
+             and reopened once {} had answered: it allows {}, the spec claims {k}.",
             fmt_t(e.opened_at_ms),
             e.probes,
-            e.probes
+            match e.probe_requests.filter(|r| *r != e.probes) {
+                Some(r) => format!("{r} half-open request(s) with their retries ({} calls)", e.probes),
+                None => format!("{} half-open probe(s)", e.probes),
+            }
         );
         return c.fail(measured, detail);
     }
-    let over = decided.iter().find(|e| e.probes > k64);
+    let over = decided.iter().find(|e| e.probes > k64 && !allows(e, k64));
     let under = decided
         .iter()
         .find(|e| e.probes < k64 && e.demand_during_probes >= e.probes as f64 + 2.0);
@@ -266,7 +278,7 @@ pub fn probes(obs: &Observation, k: u32, source: &str, id: String) -> Verdict {
     // Seeing K probes proves K only if the breaker could have let more through and did not: it
     // waited for all of them, or clients kept asking while they were undecided.
     let proven = |e: &&&Episode| e.probes_exact || e.demand_during_probes >= e.probes as f64 + 2.0;
-    if decided.iter().filter(proven).any(|e| e.probes == k64) {
+    if decided.iter().filter(proven).any(|e| allows(e, k64)) {
         let detail = format!("When half-open, the breaker on {dep} let {k} probe(s) through before deciding, as claimed.");
         return c.pass(measured, detail);
     }

@@ -56,6 +56,8 @@ pub struct Service {
     pub forward_ids: bool,
     /// Most calls in flight at once (a connection pool); further calls queue. None: unbounded.
     pub pool: Option<usize>,
+    /// The breaker wraps the whole retry loop: it is asked once per request and counts requests.
+    pub breaker_outside_retries: bool,
 }
 
 impl Service {
@@ -75,6 +77,7 @@ impl Service {
             health_tracks_breaker: true,
             forward_ids: true,
             pool: None,
+            breaker_outside_retries: false,
         }
     }
 }
@@ -393,8 +396,9 @@ impl Sim<'_> {
                 self.at(t + self.load.client_timeout_ms, Ev::ClientDeadline(r));
             }
             Ev::Attempt(r, k) => {
+                let asks = k == 0 || !self.svc.breaker_outside_retries;
                 if self.reqs[r].answered.is_some() {
-                } else if self.allow(t) {
+                } else if !asks || self.allow(t) {
                     if self.svc.pool.is_some_and(|p| self.in_flight >= p) {
                         self.waiting.push_back((r, k));
                     } else {
@@ -412,7 +416,10 @@ impl Sim<'_> {
                         break;
                     }
                 }
-                self.record(t, failed);
+                let last = !failed || k + 1 >= self.svc.attempts;
+                if last || !self.svc.breaker_outside_retries {
+                    self.record(t, failed);
+                }
                 if !failed {
                     self.answer(r, t + 1.0, Some(200), None, false);
                 } else if k + 1 < self.svc.attempts {
