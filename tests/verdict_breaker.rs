@@ -703,3 +703,65 @@ fn breaker_around_the_retry_loop_counts_requests_and_fails_a_per_call_claim() {
         VerdictStatus::Fail
     );
 }
+
+#[test]
+fn verdicts_on_the_reference_hold_across_seeds() {
+    let fields = [
+        "failure_threshold",
+        "recovery_timeout",
+        "half_open_requests",
+    ];
+    let mut ranged = 0;
+    for seed in 1..=12 {
+        for (fast, faults) in [(true, abort_window()), (false, hang_window())] {
+            let run = simulate(
+                &Service::reference(),
+                &Load {
+                    seed,
+                    ..Load::default()
+                },
+                &faults,
+            );
+            let j = judge(&run, &reference(5, 5000.0, 2), &JudgeContext::default());
+            for f in fields.iter().chain(&["opens", "resumes"]) {
+                let v = status(&j, &format!("breaker.userservice.{f}"));
+                // Under a hang several give-ups can land in the instant traffic stops: the count
+                // is then a range, and the threshold is honestly inconclusive.
+                if v == VerdictStatus::Inconclusive && *f == "failure_threshold" && !fast {
+                    ranged += 1;
+                    continue;
+                }
+                assert_eq!(v, VerdictStatus::Pass, "seed {seed}, {f}: {}", dump(&j));
+            }
+            for (claims, wrong) in [
+                (reference(4, 5000.0, 2), "failure_threshold"),
+                (reference(6, 5000.0, 2), "failure_threshold"),
+                (reference(5, 4000.0, 2), "recovery_timeout"),
+                (reference(5, 6000.0, 2), "recovery_timeout"),
+                (reference(5, 5000.0, 1), "half_open_requests"),
+                (reference(5, 5000.0, 3), "half_open_requests"),
+            ] {
+                let j = judge(&run, &claims, &JudgeContext::default());
+                let v = find(&j, &format!("breaker.userservice.{wrong}")).status;
+                assert_ne!(
+                    v,
+                    VerdictStatus::Pass,
+                    "seed {seed}, wrong {wrong}: {}",
+                    dump(&j)
+                );
+                if fast || wrong != "failure_threshold" {
+                    assert_eq!(
+                        v,
+                        VerdictStatus::Fail,
+                        "seed {seed}, wrong {wrong}: {}",
+                        dump(&j)
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        ranged <= 4,
+        "the threshold was a range in {ranged} of 12 hang runs"
+    );
+}

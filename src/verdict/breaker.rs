@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use redline_proxy::log::LogEntry;
 
 use super::evidence::{self, FaultWindow};
+use super::refusals::Refusals;
 use super::JudgeContext;
 use crate::result::{BreakerEpisode, RunResult};
 use crate::spec::Claims;
@@ -129,6 +130,8 @@ pub struct Observation {
     pub gap_min_ms: f64,
     /// Dependency calls per client request before the first fault (1.0 when unknown).
     pub calls_per_request: f64,
+    /// Client requests turned away without a call, bounding when openings happened.
+    pub refusals: Refusals,
     /// Gaps skipped because log entries were missing there.
     pub skipped_gaps: usize,
     /// Sequence numbers present in the raw log (health checks included), to tell dropped entries
@@ -177,6 +180,7 @@ pub fn observe(
     let median = evidence::median_gap_ms(if before.len() >= 10 { &before } else { &log });
     let gap_min_ms = median.map_or(MIN_GAP_MS, |m| (5.0 * m).max(MIN_GAP_MS));
     let calls_per_request = calls_per_request(result, &before, first_fault_ms);
+    let refusals = Refusals::read(result, &log, first_fault_ms);
     let mut obs = Observation {
         dependency: dependency.to_string(),
         log,
@@ -185,6 +189,7 @@ pub fn observe(
         stalls: Vec::new(),
         gap_min_ms,
         calls_per_request,
+        refusals,
         skipped_gaps: 0,
         seqs,
     };
@@ -262,10 +267,18 @@ fn find_episodes(result: &RunResult, obs: &mut Observation, slack: f64) {
             i += 1;
             continue;
         };
-        // Other failures learned before the next call would have come could equally have opened it.
-        let horizon = ends[first]
-            .0
-            .max(a_i + local_gap_ms(&obs.log, i).unwrap_or(slack));
+        // Other failures learned before the first refused request (or, without one, before the
+        // next call was due) could equally have opened it.
+        let horizon = match obs
+            .refusals
+            .first_after(a_i)
+            .filter(|r| *r >= ends[first].0)
+        {
+            Some(refused) => refused,
+            None => ends[first]
+                .0
+                .max(a_i + local_gap_ms(&obs.log, i).unwrap_or(slack)),
+        };
         let last = (first..ends.len())
             .take_while(|&k| ends[k].0 <= horizon)
             .filter(|&k| ends[k].1)

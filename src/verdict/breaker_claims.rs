@@ -66,7 +66,12 @@ pub fn judge(
                  name the dependency in the spec, or put one [[dependency]] with that name in the scenario."));
             continue;
         };
-        judge_one(result, ctx, b, obs, &source, out);
+        let spec_dep = evidence::spec_dependency(claims, ctx, &obs.dependency);
+        let name = spec_dep.map_or(obs.dependency.as_str(), |d| d.name.as_str());
+        let attempts =
+            super::retries::policy_for(claims, name, spec_dep.and_then(|d| d.kind.as_deref()))
+                .map(super::retries::max_attempts);
+        judge_one(result, ctx, b, obs, attempts, &source, out);
     }
 }
 
@@ -255,6 +260,7 @@ fn judge_one(
     ctx: &JudgeContext,
     b: &Breaker,
     obs: &Observation,
+    attempts: Option<u32>,
     source: &str,
     out: &mut Judgement,
 ) {
@@ -313,8 +319,13 @@ fn judge_one(
         ));
     }
     if let Some(k) = b.half_open_requests {
-        out.verdicts
-            .push(bv::probes(obs, k, source, id("half_open_requests")));
+        out.verdicts.push(bv::probes(
+            obs,
+            k,
+            attempts,
+            source,
+            id("half_open_requests"),
+        ));
     }
     out.verdicts.push(bv::resumes(
         result,

@@ -36,7 +36,17 @@ pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) 
         !(e.failures_min <= n64 && n64 <= e.failures_max) || e.earlier_streak >= n64
     });
     let Some((which, e)) = bad else {
-        let e = eps[0];
+        // Every opening fits; it is proven only if one shows exactly n, not a range around it.
+        let Some(e) = eps.iter().find(|e| e.failures_min == e.failures_max) else {
+            let e = eps[0];
+            let detail = format!(
+                "{n} lies within the {} failed calls seen before traffic to {dep} stopped: several calls had failed \
+                 in the instant it stopped, so the exact count cannot be told. Run at a lower rate or with a fault \
+                 that fails fast (abort) to pin it down.",
+                count(e)
+            );
+            return v.inconclusive(measured, detail);
+        };
         let mut detail = format!(
             "Traffic to {dep} stopped right after {n} consecutive failed calls, as claimed."
         );
@@ -198,14 +208,24 @@ pub fn recovery(
     }
 }
 
-/// True when the probes seen match `k`: as calls, or as requests with their retries (a breaker
-/// around the retry loop admits requests).
-fn allows(e: &Episode, k: u64) -> bool {
-    e.probes == k || (e.probe_requests == Some(k) && e.outcome == Outcome::Reopened)
+/// True when the probes seen match `k`: as calls, or as requests that each made every attempt of
+/// the retry policy (a breaker around the retry loop admits requests, not calls).
+fn allows(e: &Episode, k: u64, attempts: Option<u32>) -> bool {
+    let as_requests = match (e.probe_requests, attempts) {
+        (Some(r), Some(m)) if m > 1 => r == k && e.probes == r * u64::from(m),
+        _ => false,
+    };
+    e.probes == k || (as_requests && e.outcome == Outcome::Reopened)
 }
 
 /// Half-open probes: calls let through after the pause before the breaker decided.
-pub fn probes(obs: &Observation, k: u32, source: &str, id: String) -> Verdict {
+pub fn probes(
+    obs: &Observation,
+    k: u32,
+    attempts: Option<u32>,
+    source: &str,
+    id: String,
+) -> Verdict {
     let dep = &obs.dependency;
     let k64 = u64::from(k);
     let claim = format!("The breaker on {dep} lets {k} probe(s) through when half-open");
@@ -237,7 +257,7 @@ pub fn probes(obs: &Observation, k: u32, source: &str, id: String) -> Verdict {
     };
     let exact = decided
         .iter()
-        .find(|e| e.outcome == Outcome::Reopened && e.probes_exact && !allows(e, k64));
+        .find(|e| e.outcome == Outcome::Reopened && e.probes_exact && !allows(e, k64, attempts));
     if let Some(e) = exact {
         let detail = format!(
             "After the pause at {}, the breaker kept letting probes through to {dep} after one had already failed, \
@@ -251,7 +271,9 @@ pub fn probes(obs: &Observation, k: u32, source: &str, id: String) -> Verdict {
         );
         return c.fail(measured, detail);
     }
-    let over = decided.iter().find(|e| e.probes > k64 && !allows(e, k64));
+    let over = decided
+        .iter()
+        .find(|e| e.probes > k64 && !allows(e, k64, attempts));
     let under = decided
         .iter()
         .find(|e| e.probes < k64 && e.demand_during_probes >= e.probes as f64 + 2.0);
@@ -278,7 +300,11 @@ pub fn probes(obs: &Observation, k: u32, source: &str, id: String) -> Verdict {
     // Seeing K probes proves K only if the breaker could have let more through and did not: it
     // waited for all of them, or clients kept asking while they were undecided.
     let proven = |e: &&&Episode| e.probes_exact || e.demand_during_probes >= e.probes as f64 + 2.0;
-    if decided.iter().filter(proven).any(|e| allows(e, k64)) {
+    if decided
+        .iter()
+        .filter(proven)
+        .any(|e| allows(e, k64, attempts))
+    {
         let detail = format!("When half-open, the breaker on {dep} let {k} probe(s) through before deciding, as claimed.");
         return c.pass(measured, detail);
     }

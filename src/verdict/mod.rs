@@ -14,6 +14,7 @@ pub mod histogram;
 mod latency;
 pub mod matching;
 mod rate_limit;
+mod refusals;
 mod retries;
 mod timeout;
 pub mod tolerance;
