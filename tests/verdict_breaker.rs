@@ -765,3 +765,67 @@ fn verdicts_on_the_reference_hold_across_seeds() {
         "the threshold was a range in {ranged} of 12 hang runs"
     );
 }
+
+#[test]
+fn a_busy_run_is_judged_quickly() {
+    // 500 requests per second for a minute, with retries: about 40,000 dependency calls.
+    let load = Load {
+        rate: 500.0,
+        duration_ms: 60_000.0,
+        ..Load::default()
+    };
+    let faults = vec![Fault {
+        from_ms: 20_000.0,
+        to_ms: 40_000.0,
+        kind: FaultKind::Abort {
+            status: 503,
+            probability: 0.3,
+        },
+    }];
+    let run = simulate(&Service::reference(), &load, &faults);
+    let started = std::time::Instant::now();
+    let j = judge(&run, &reference(5, 5000.0, 2), &JudgeContext::default());
+    // Generous bound for a debug build on a busy 2-core machine; it takes well under a second.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(!j.verdicts.is_empty());
+}
+
+#[test]
+fn a_breaker_that_waits_for_all_probes_can_reopen_on_a_success() {
+    // Seed 4: the first probe fails, the second succeeds; the reference design reopens once both
+    // have answered, so the opening follows a success.
+    let load = Load {
+        seed: 4,
+        duration_ms: 30_000.0,
+        ..Load::default()
+    };
+    let faults = vec![Fault {
+        from_ms: 5_000.0,
+        to_ms: 25_000.0,
+        kind: FaultKind::Abort {
+            status: 503,
+            probability: 0.3,
+        },
+    }];
+    let run = simulate(&Service::reference(), &load, &faults);
+    let j = judge(&run, &reference(5, 5000.0, 2), &JudgeContext::default());
+    println!("{}", dump(&j));
+    assert!(j.episodes.len() >= 2, "{:?}", j.episodes);
+    assert_eq!(
+        (j.episodes[0].outcome.as_str(), j.episodes[0].probes),
+        ("reopened", 2)
+    );
+    assert_eq!(j.episodes[1].failures_before_open, 1);
+    assert_eq!(
+        status(&j, "breaker.userservice.half_open_requests"),
+        VerdictStatus::Pass
+    );
+    assert_eq!(
+        status(&j, "breaker.userservice.recovery_timeout"),
+        VerdictStatus::Pass
+    );
+}

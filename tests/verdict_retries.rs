@@ -189,3 +189,50 @@ fn requests_that_call_twice_anyway_make_retries_inconclusive() {
         a.detail
     );
 }
+
+#[test]
+fn retry_verdicts_hold_across_seeds() {
+    for seed in 1..=8 {
+        let load = Load {
+            seed,
+            duration_ms: 30_000.0,
+            ..Load::default()
+        };
+        let j = judge(
+            &simulate(&Service::reference(), &load, &partial_fault()),
+            &reference(5, 5000.0, 2),
+            &JudgeContext::default(),
+        );
+        for id in [
+            "retries.userservice.attempts",
+            "retries.userservice.backoff",
+        ] {
+            assert_eq!(
+                find(&j, id).status,
+                VerdictStatus::Pass,
+                "seed {seed}: {:?}",
+                find(&j, id)
+            );
+        }
+        let eager = Service {
+            backoff_ms: vec![0.0, 0.0],
+            jitter: 0.0,
+            ..Service::reference()
+        };
+        let j = judge(
+            &simulate(&eager, &load, &partial_fault()),
+            &reference(5, 5000.0, 2),
+            &JudgeContext::default(),
+        );
+        assert_eq!(
+            find(&j, "retries.userservice.backoff").status,
+            VerdictStatus::Fail,
+            "seed {seed}"
+        );
+        assert_ne!(
+            find(&j, "retries.userservice.attempts").status,
+            VerdictStatus::Fail,
+            "seed {seed}"
+        );
+    }
+}

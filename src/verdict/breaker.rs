@@ -254,7 +254,12 @@ fn find_episodes(result: &RunResult, obs: &mut Observation, slack: f64) {
         // before traffic resumed; a gap whose first failure lands at its end is a stall.
         let first = (0..ends.len()).find(|&k| ends[k].1 && ends[k].0 > a_i && ends[k].0 < gap_end);
         let open_enough = |k: usize| gap_end - ends[k].0 >= (0.5 * (gap_end - a_i)).min(1000.0);
-        let Some(first) = first.filter(|&k| open_enough(k)) else {
+        let first = first.filter(|&k| open_enough(k)).or_else(|| {
+            // A breaker that waits for all its probes reopens when the last one answers, even with
+            // a success, if an earlier probe failed.
+            probe_decision(&obs.log, &ends, since, a_i).filter(|&k| open_enough(k))
+        });
+        let Some(first) = first else {
             let hung = obs.log[..=i]
                 .iter()
                 .filter(|e| evidence::end_ms(e) > a_i && evidence::is_failure(e))
@@ -334,7 +339,16 @@ fn build_episode(
     trigger: Trigger,
 ) -> Episode {
     let opened_at_ms = ends[first].0;
-    let streak = |k: usize| consecutive_failures(ends, k, since);
+    // Opened by a failure: the run of failures before it. Settled by a probe's success: the
+    // failed probes of that half-open period.
+    let streak = |k: usize| match ends[k].1 {
+        true => consecutive_failures(ends, k, since),
+        false => ends[..=k]
+            .iter()
+            .filter(|(end, failed, _)| *failed && *end >= since)
+            .map(|x| x.2)
+            .collect(),
+    };
     let streak_first = streak(first);
     let failed_requests = distinct_ids(&obs.log, &streak_first);
     let in_flight_failed_after = ends
@@ -388,6 +402,23 @@ fn build_episode(
     }
 }
 
+/// The completion that settled a failed half-open period: the last answer of the calls let through
+/// since `since` (the pause's end), when one of them failed and it came after `a_i`.
+fn probe_decision(
+    log: &[LogEntry],
+    ends: &[(f64, bool, usize)],
+    since: f64,
+    a_i: f64,
+) -> Option<usize> {
+    if !since.is_finite() {
+        return None;
+    }
+    let probes = |idx: usize| log[idx].t_ms >= since && log[idx].t_ms <= a_i;
+    let any_failed = ends.iter().any(|(_, failed, idx)| *failed && probes(*idx));
+    let last = ends.iter().rposition(|(_, _, idx)| probes(*idx))?;
+    (any_failed && ends[last].0 > a_i).then_some(last)
+}
+
 /// Arrival indexes of the failures learned up to completion `k` (inclusive), back to the last
 /// success or to `since` (the start of the previous half-open period, where counting restarts).
 fn consecutive_failures(ends: &[(f64, bool, usize)], k: usize, since: f64) -> Vec<usize> {
@@ -427,12 +458,16 @@ fn settle_outcomes(result: &RunResult, obs: &mut Observation, ends: &[(f64, bool
             .filter(|(end, failed, idx)| !*failed && *idx >= start && *end >= resumed)
             .map(|(end, _, _)| *end)
             .next();
-        // Reopened: traffic stopped again before any call after the gap succeeded.
-        let reopened = match next_stop {
-            Some(t) => first_success.map_or(true, |s| s > t),
+        // Reopened: traffic stopped again before any success was learned (a breaker that waits
+        // for all its probes may reopen on the last one's success when an earlier one failed).
+        let reopened = match obs.episodes.get(e + 1) {
+            Some(n) => {
+                first_success.map_or(true, |s| s >= n.opened_at_ms)
+                    && admitted.iter().any(evidence::is_failure)
+            }
             None => false,
         };
-        if reopened && admitted.iter().all(evidence::is_failure) {
+        if reopened {
             obs.episodes[e + 1].trigger = Trigger::Probe;
             let reopen_at = obs.episodes[e + 1].opened_at_ms;
             let ep = &mut obs.episodes[e];

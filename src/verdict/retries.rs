@@ -200,7 +200,7 @@ fn judge_policy(
     }
     // Attempts of a request may fall after the window closes; take them all from the full log.
     let mut groups: BTreeMap<&str, Group> = BTreeMap::new();
-    let first_ids: Vec<&str> = in_fault
+    let first_ids: std::collections::HashSet<&str> = in_fault
         .iter()
         .filter_map(|e| e.correlation_id.as_deref())
         .collect();
