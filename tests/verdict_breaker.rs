@@ -829,3 +829,48 @@ fn a_breaker_that_waits_for_all_probes_can_reopen_on_a_success() {
         VerdictStatus::Pass
     );
 }
+
+#[test]
+fn the_reference_judged_against_its_own_spec_never_fails() {
+    let kinds = [
+        FaultKind::Abort {
+            status: 503,
+            probability: 1.0,
+        },
+        FaultKind::Abort {
+            status: 503,
+            probability: 0.5,
+        },
+        FaultKind::Abort {
+            status: 503,
+            probability: 0.3,
+        },
+        FaultKind::Hang,
+        FaultKind::Latency { delay_ms: 2000.0 },
+        FaultKind::Latency { delay_ms: 300.0 },
+    ];
+    for seed in 1..=6 {
+        for kind in &kinds {
+            let faults = vec![Fault {
+                from_ms: 10_000.0,
+                to_ms: 25_000.0,
+                kind: kind.clone(),
+            }];
+            let run = simulate(
+                &Service::reference(),
+                &Load {
+                    seed,
+                    ..Load::default()
+                },
+                &faults,
+            );
+            let j = judge(&run, &reference(5, 5000.0, 2), &JudgeContext::default());
+            let fails: Vec<_> = j
+                .verdicts
+                .iter()
+                .filter(|v| v.status == VerdictStatus::Fail)
+                .collect();
+            assert!(fails.is_empty(), "seed {seed}, {kind:?}: {}", dump(&j));
+        }
+    }
+}

@@ -17,6 +17,8 @@ use crate::spec::Claims;
 
 /// A gap must last at least this long (and 5 median inter-arrival gaps) to count as "traffic stopped".
 pub const MIN_GAP_MS: f64 = 1000.0;
+/// More calls than this after a pause are a closed breaker's traffic, not half-open probes.
+pub const MAX_PROBES: usize = 10;
 /// Trailing window used to describe the failure rate before an opening.
 pub const RATE_WINDOW_MS: f64 = 10_000.0;
 
@@ -460,10 +462,14 @@ fn settle_outcomes(result: &RunResult, obs: &mut Observation, ends: &[(f64, bool
             .next();
         // Reopened: traffic stopped again before any success was learned (a breaker that waits
         // for all its probes may reopen on the last one's success when an earlier one failed).
+        // Or: a few calls, then a stop after fewer failures than the first opening took, which a
+        // closed breaker counting failures would not do; the breaker was still half-open.
+        let first_count = obs.episodes[0].failures_min;
         let reopened = match obs.episodes.get(e + 1) {
             Some(n) => {
-                first_success.map_or(true, |s| s >= n.opened_at_ms)
-                    && admitted.iter().any(evidence::is_failure)
+                let no_success_first = first_success.map_or(true, |s| s >= n.opened_at_ms);
+                let too_few = admitted.len() <= MAX_PROBES && n.failures_max < first_count;
+                (no_success_first || too_few) && admitted.iter().any(evidence::is_failure)
             }
             None => false,
         };

@@ -101,6 +101,16 @@ pub struct WindowSummary {
     pub longest_gap_ms: f64,
 }
 
+/// Share of a window's calls that must fail for the dependency to count as down throughout it.
+pub const DOWN_SHARE: f64 = 0.9;
+
+/// True when the dependency was down through the window: (nearly) every call failed, or an
+/// unconditional down hid them all. A partial fault leaves it available.
+pub fn down_throughout(obs: &Observation, w: &FaultWindow) -> bool {
+    let s = summarize(obs, w);
+    w.invisible || (s.calls > 0 && s.failures as f64 >= DOWN_SHARE * s.calls as f64)
+}
+
 pub fn summarize(obs: &Observation, w: &FaultWindow) -> WindowSummary {
     let inside: Vec<_> = obs.log.iter().filter(|e| w.contains(e.t_ms)).collect();
     let mut ends: Vec<(f64, bool)> = inside

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::breaker::Observation;
-use super::breaker_claims::summarize;
+use super::breaker_claims::down_throughout;
 use super::evidence;
 use super::matching::slug;
 use super::tolerance::{fmt_ms, fmt_pct, fmt_t};
@@ -112,10 +112,13 @@ fn judge_dependency(
         let failing: Vec<(f64, f64)> = obs
             .windows
             .iter()
-            .filter(|w| w.invisible || summarize(obs, w).failures > 0)
+            .filter(|w| down_throughout(obs, w))
             .map(|w| (w.from_ms, w.to_ms))
             .collect();
-        (failing, "during the fault window (no breaker opened)")
+        (
+            failing,
+            "during a fault that failed every call (no breaker opened)",
+        )
     } else {
         (open.clone(), "while the breaker was open")
     };
@@ -128,8 +131,10 @@ fn judge_dependency(
     if entries.len() < MIN_REQUESTS {
         let detail = format!(
             "Only {} client request(s) in the client log were sent {during}; at least {MIN_REQUESTS} are needed \
-             (the result may hold no client log, or the window was too short).",
-            entries.len()
+             (the result may hold no client log, the window was too short, or the fault failed only some calls \
+             so {} was never unavailable).",
+            entries.len(),
+            d.name
         );
         return vec![
             Claim::new(format!("{id}.status"), claim, source, expect.describe())

@@ -1,7 +1,7 @@
 //! Health endpoint: degraded or unhealthy while a dependency is failing, healthy before and after.
 
 use super::breaker::Observation;
-use super::breaker_claims::{breaker_target, summarize};
+use super::breaker_claims::{breaker_target, down_throughout};
 use super::matching::slug;
 use super::tolerance::{fmt_ms, fmt_pct, fmt_t};
 use super::{spec_source, Claim, JudgeContext, Judgement};
@@ -96,6 +96,25 @@ pub fn judge(
     }
 }
 
+/// When the dependency was clearly failing: fault windows where (nearly) every call failed, after
+/// the grace, and whenever its breaker was open. A partial fault alone is not "failing": a health
+/// check may fairly say healthy between failed calls.
+fn failing_periods(result: &RunResult, obs: &Observation) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = obs
+        .windows
+        .iter()
+        .filter(|w| down_throughout(obs, w))
+        .map(|w| (w.from_ms + GRACE_MS, w.to_ms))
+        .collect();
+    let run_end = result.duration_s * 1000.0;
+    out.extend(
+        obs.episodes
+            .iter()
+            .map(|e| (e.opened_at_ms + 500.0, e.resumed_at_ms.unwrap_or(run_end))),
+    );
+    out
+}
+
 fn during(
     result: &RunResult,
     obs: &Observation,
@@ -106,23 +125,19 @@ fn during(
 ) -> Verdict {
     let dep = &obs.dependency;
     let expected = format!(
-        "≥ {} of samples degraded/unhealthy, from {} into the fault",
+        "≥ {} of samples degraded/unhealthy while the breaker was open, or from {} into a fault failing every call",
         fmt_pct(MIN_UNHEALTHY),
         fmt_ms(GRACE_MS)
     );
     let c = Claim::new(id, claim, source, expected);
-    let failing: Vec<_> = obs
-        .windows
-        .iter()
-        .filter(|w| w.invisible || summarize(obs, w).failures > 0)
-        .collect();
+    let failing = failing_periods(result, obs);
     let samples: Vec<&HealthSample> = result
         .health
         .iter()
         .filter(|s| {
             failing
                 .iter()
-                .any(|w| s.t_s * 1000.0 >= w.from_ms + GRACE_MS && s.t_s * 1000.0 < w.to_ms)
+                .any(|(a, b)| s.t_s * 1000.0 >= *a && s.t_s * 1000.0 < *b)
         })
         .collect();
     if samples.is_empty() {
