@@ -874,3 +874,166 @@ fn the_reference_judged_against_its_own_spec_never_fails() {
         }
     }
 }
+
+#[test]
+fn other_breaker_settings_pass_their_own_claims_and_fail_the_defaults() {
+    for (n, r, k) in [(3, 2000.0, 1), (8, 3000.0, 3), (2, 8000.0, 2)] {
+        let svc = Service {
+            breaker: Design::Consecutive { n },
+            recovery_ms: r,
+            half_open: k,
+            ..Service::reference()
+        };
+        for seed in 1..=4 {
+            let faults = vec![Fault {
+                from_ms: 10_000.0,
+                to_ms: 30_000.0,
+                kind: FaultKind::Abort {
+                    status: 503,
+                    probability: 1.0,
+                },
+            }];
+            let run = simulate(
+                &svc,
+                &Load {
+                    seed,
+                    duration_ms: 45_000.0,
+                    ..Load::default()
+                },
+                &faults,
+            );
+            let own = judge(&run, &reference(n, r, k), &JudgeContext::default());
+            assert!(!own.failed(), "({n}, {r}, {k}) seed {seed}: {}", dump(&own));
+            assert_eq!(
+                status(&own, "breaker.userservice.failure_threshold"),
+                VerdictStatus::Pass,
+                "{}",
+                dump(&own)
+            );
+            assert_eq!(
+                status(&own, "breaker.userservice.recovery_timeout"),
+                VerdictStatus::Pass,
+                "{}",
+                dump(&own)
+            );
+            let defaults = judge(&run, &reference(5, 5000.0, 2), &JudgeContext::default());
+            for (field, differs) in [
+                ("failure_threshold", n != 5),
+                ("recovery_timeout", r != 5000.0),
+            ] {
+                if differs {
+                    let v = status(&defaults, &format!("breaker.userservice.{field}"));
+                    assert_eq!(
+                        v,
+                        VerdictStatus::Fail,
+                        "({n}, {r}, {k}) seed {seed} {field}: {}",
+                        dump(&defaults)
+                    );
+                }
+            }
+            // One probe that fails fast looks the same whatever the breaker allows: never a pass,
+            // and a fail once the breaker is seen waiting for more than one.
+            let v = status(&defaults, "breaker.userservice.half_open_requests");
+            match k {
+                1 => assert_ne!(v, VerdictStatus::Pass, "seed {seed}: {}", dump(&defaults)),
+                2 => {}
+                _ => assert_eq!(
+                    v,
+                    VerdictStatus::Fail,
+                    "({n}, {r}, {k}) seed {seed}: {}",
+                    dump(&defaults)
+                ),
+            }
+        }
+    }
+}
+
+#[test]
+fn services_of_other_designs_never_pass_the_reference_claims() {
+    for seed in 1..=6 {
+        let load = Load {
+            seed,
+            ..Load::default()
+        };
+        let all = |p: f64| {
+            vec![Fault {
+                from_ms: 10_000.0,
+                to_ms: 25_000.0,
+                kind: FaultKind::Abort {
+                    status: 503,
+                    probability: p,
+                },
+            }]
+        };
+        let claims = reference(5, 5000.0, 2);
+        let none = Service {
+            breaker: Design::None,
+            ..Service::reference()
+        };
+        let j = judge(
+            &simulate(&none, &load, &all(1.0)),
+            &claims,
+            &JudgeContext::default(),
+        );
+        assert_eq!(
+            status(&j, "breaker.userservice.opens"),
+            VerdictStatus::Fail,
+            "seed {seed}"
+        );
+        let pct = Service {
+            breaker: Design::Percentage {
+                threshold: 0.5,
+                window_ms: 10_000.0,
+                min_volume: 20,
+            },
+            attempts: 1,
+            ..Service::reference()
+        };
+        for p in [1.0, 0.6] {
+            let j = judge(
+                &simulate(&pct, &load, &all(p)),
+                &claims,
+                &JudgeContext::default(),
+            );
+            assert_ne!(
+                status(&j, "breaker.userservice.failure_threshold"),
+                VerdictStatus::Pass,
+                "seed {seed} p {p}: {}",
+                dump(&j)
+            );
+        }
+        let window = Service {
+            breaker: Design::Window {
+                n: 5,
+                window_ms: 2000.0,
+            },
+            attempts: 1,
+            ..Service::reference()
+        };
+        let j = judge(
+            &simulate(&window, &load, &all(0.5)),
+            &claims,
+            &JudgeContext::default(),
+        );
+        assert_ne!(
+            status(&j, "breaker.userservice.failure_threshold"),
+            VerdictStatus::Pass,
+            "seed {seed}: {}",
+            dump(&j)
+        );
+        let no_timeout = Service {
+            timeout_ms: None,
+            ..Service::reference()
+        };
+        let j = judge(
+            &simulate(&no_timeout, &load, &hang_window()),
+            &claims,
+            &JudgeContext::default(),
+        );
+        assert_eq!(
+            status(&j, "timeout.userservice"),
+            VerdictStatus::Fail,
+            "seed {seed}"
+        );
+    }
+}
