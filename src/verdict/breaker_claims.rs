@@ -232,9 +232,23 @@ fn never_opened(result: &RunResult, b: &Breaker, obs: &Observation) -> Opened<'s
         .iter()
         .find(|(_, s, demand)| s.longest_failure_run >= need && *demand >= 3.0)
     {
+        let gave_up = evidence::ClientGiveUps::read(result);
+        let abandoned = obs
+            .log
+            .iter()
+            .filter(|e| w.contains(e.t_ms) && gave_up.abandoned(e))
+            .count();
+        let why = if abandoned * 2 >= s.failures {
+            format!(
+                " {abandoned} of the failed calls were only abandoned when clients gave up: the service has no \
+                 timeout on them, so its breaker never saw a failure. Give the calls a timeout."
+            )
+        } else {
+            " No breaker opened; add one (or fix its failure classification).".to_string()
+        };
         let detail = format!(
             "Calls to {dep} continued through the whole fault window ({}–{}): {} calls, {} failed, {} of them in a \
-             row, and the longest pause was {}. No breaker opened; add one (or fix its failure classification).",
+             row, and the longest pause was {}.{why}",
             fmt_t(w.from_ms),
             fmt_t(w.to_ms),
             s.calls,

@@ -165,6 +165,37 @@ pub fn sorted_log(result: &RunResult, dependency: &str) -> Vec<LogEntry> {
     log
 }
 
+/// When each client request that timed out was given up, to tell calls the client abandoned
+/// from calls the service gave up on.
+pub struct ClientGiveUps<'a> {
+    ends: std::collections::HashMap<&'a str, f64>,
+}
+
+impl<'a> ClientGiveUps<'a> {
+    pub fn read(result: &'a RunResult) -> ClientGiveUps<'a> {
+        let ends = result
+            .client_log
+            .iter()
+            .filter(|c| c.error.as_deref().is_some_and(|e| e.contains("timeout")))
+            .filter_map(|c| Some((c.request_id.as_deref()?, c.t_ms + c.latency_ms)))
+            .collect();
+        ClientGiveUps { ends }
+    }
+
+    /// True when the call was still open when the load generator gave up on its request: it was
+    /// abandoned because the client went away (the service noticing late, or never), not by the
+    /// service's own timeout.
+    pub fn abandoned(&self, e: &LogEntry) -> bool {
+        match (e.correlation_id.as_deref(), e.gave_up_ms) {
+            (Some(id), Some(g)) => self
+                .ends
+                .get(id)
+                .is_some_and(|end| e.t_ms + g >= end - 100.0),
+            _ => false,
+        }
+    }
+}
+
 /// Client requests sent in [from_ms, to_ms): exact from the client log when it covers the interval,
 /// otherwise estimated from the per-second timeline (pro rata of each overlapping second).
 pub fn client_sends(result: &RunResult, from_ms: f64, to_ms: f64) -> f64 {

@@ -12,6 +12,10 @@ use crate::result::RunResult;
 /// a missing call stops meaning "refused".
 const MAX_BASELINE_SKIPS: f64 = 0.05;
 
+/// How much later than the service the proxy may see a call start or end (connection setup,
+/// scheduling); seen on real runs as a few milliseconds.
+const PROXY_LAG_MS: f64 = 5.0;
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Refusals {
     /// When each refused request's call would have reached the proxy, sorted.
@@ -35,25 +39,33 @@ impl Refusals {
                 continue;
             };
             dependent.insert(c.request.as_str());
+            // Measured before any fault: queueing behind a failing dependency inflates it later,
+            // while a refusal is immediate.
             let d = call - c.t_ms;
-            if (0.0..1000.0).contains(&d) {
+            if (0.0..1000.0).contains(&d) && c.t_ms < first_fault_ms {
                 delays.push(d);
             }
         }
-        let Some(delay) = super::evidence::quantile(&mut delays, 0.5) else {
+        // The latest a refused request's call could have come: the slow end of the usual delay
+        // from send to call, plus the proxy's own lag in seeing a call (a new connection).
+        let Some(delay) = super::evidence::quantile(&mut delays, 0.95).map(|d| d + PROXY_LAG_MS)
+        else {
             return Refusals::default();
         };
         let answered_without_call = |c: &&crate::result::ClientLogEntry| {
             dependent.contains(c.request.as_str())
-                && c.error.is_none()
                 && c.status.is_some_and(|s| !(400..500).contains(&s))
                 && c.request_id
                     .as_deref()
                     .is_some_and(|id| !first_call.contains_key(id))
         };
+        // The raw log may cover only the time around faults: judge only where it was kept.
+        let log_start = log.first().map_or(f64::INFINITY, |e| e.t_ms);
+        let covered = |c: &&crate::result::ClientLogEntry| c.t_ms >= log_start;
         let baseline: Vec<_> = result
             .client_log
             .iter()
+            .filter(covered)
             .filter(|c| c.t_ms + 1000.0 < first_fault_ms)
             .collect();
         let skipped = baseline.iter().filter(|c| answered_without_call(c)).count();
@@ -63,6 +75,7 @@ impl Refusals {
         let mut times: Vec<f64> = result
             .client_log
             .iter()
+            .filter(covered)
             .filter(answered_without_call)
             .map(|c| c.t_ms + delay)
             .collect();

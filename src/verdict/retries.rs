@@ -249,11 +249,21 @@ fn calls_per_request_without_faults(obs: &Observation) -> Option<usize> {
 
 /// True when the next attempt of a failed group would have fallen while the breaker was open
 /// (or after the run), so fewer attempts than the policy's are expected.
-fn cut_short(result: &RunResult, obs: &Observation, p: &RetryPolicy, g: &Group) -> bool {
+fn cut_short(
+    result: &RunResult,
+    gave_up: &evidence::ClientGiveUps,
+    obs: &Observation,
+    p: &RetryPolicy,
+    g: &Group,
+) -> bool {
     if g.attempts.len() >= max_attempts(p) as usize {
         return false;
     }
     let last = g.attempts[g.attempts.len() - 1];
+    // The client went away first: the service had no failure to retry on.
+    if gave_up.abandoned(last) {
+        return true;
+    }
     let wait = expected_wait(p, g.attempts.len() - 1).unwrap_or(0.0);
     let next = evidence::end_ms(last) + wait * (1.0 + p.jitter.unwrap_or(0.0)) + 50.0;
     let first = g.attempts[0].t_ms;
@@ -274,6 +284,7 @@ fn count_verdict(
     claim: String,
     source: &str,
 ) -> Verdict {
+    let gave_up = evidence::ClientGiveUps::read(result);
     let dep = &obs.dependency;
     let m = max_attempts(p) as usize;
     let id = format!("{id}.attempts");
@@ -282,7 +293,7 @@ fn count_verdict(
     let too_many = groups.iter().filter(|g| g.attempts.len() > m).count();
     let complete: Vec<&Group> = groups
         .iter()
-        .filter(|g| g.all_failed() && !cut_short(result, obs, p, g))
+        .filter(|g| g.all_failed() && !cut_short(result, &gave_up, obs, p, g))
         .collect();
     let mut hist: BTreeMap<usize, usize> = BTreeMap::new();
     for g in &complete {
@@ -309,7 +320,7 @@ fn count_verdict(
     }
     if complete.len() < 3 {
         let detail = format!(
-            "Only {} request(s) failed on every attempt to {dep} without the breaker cutting their retries short; at \
+            "Only {} request(s) failed on every attempt to {dep} without the breaker or the client cutting their retries short; at \
              least 3 are needed: use a fault that fails only some calls (probability 0.3–0.5) so requests retry \
              while the breaker stays closed.",
             complete.len()

@@ -2,8 +2,6 @@
 //! service gives up each call at the timeout (seen by the proxy as `gave_up_ms`), and clients wait
 //! no longer than the attempts, timeouts and backoff allow.
 
-use std::collections::HashMap;
-
 use redline_proxy::log::{LogEntry, Outcome};
 
 use super::evidence::{self, FaultWindow};
@@ -66,15 +64,10 @@ fn give_ups(
         .filter(|e| windows.iter().any(|w| w.contains(e.t_ms)) && held(e))
         .filter(|e| !evidence::is_health_check(e, Some(d)))
         .collect();
-    // A give-up at the very moment the load generator gave up on the request is the client's, not
-    // the service's: it says nothing about the service's own timeout.
-    let client_ends = client_timeouts(result);
-    let by_client = |e: &LogEntry| match (e.correlation_id.as_deref(), e.gave_up_ms) {
-        (Some(id), Some(g)) => client_ends
-            .get(id)
-            .is_some_and(|end| (e.t_ms + g - end).abs() <= 100.0),
-        _ => false,
-    };
+    // A call still open when the load generator gave up on its request was abandoned because the
+    // client went away (the service noticing it late, or never), not by the service's own timeout.
+    let abandoned = evidence::ClientGiveUps::read(result);
+    let by_client = |e: &LogEntry| abandoned.abandoned(e);
     let mut by_service: Vec<f64> = calls
         .iter()
         .filter(|e| !by_client(e))
@@ -91,16 +84,6 @@ fn give_ups(
             .collect(),
         seen: calls.len(),
     }
-}
-
-/// When each client request that timed out was given up, by request id.
-fn client_timeouts(result: &RunResult) -> HashMap<&str, f64> {
-    result
-        .client_log
-        .iter()
-        .filter(|c| c.error.as_deref().is_some_and(|e| e.contains("timeout")))
-        .filter_map(|c| Some((c.request_id.as_deref()?, c.t_ms + c.latency_ms)))
-        .collect()
 }
 
 fn judge_dependency(
@@ -142,15 +125,7 @@ fn judge_dependency(
         return vec![c.inconclusive("no call held past the timeout", detail)];
     }
     let mut out = vec![give_up_verdict(&c, ctx, d, &windows[0], &g, t)];
-    out.extend(client_bound(
-        result,
-        claims,
-        d,
-        name,
-        &windows,
-        t + margin,
-        &c,
-    ));
+    out.extend(client_bound(result, claims, d, name, &windows, ctx, &c));
     out
 }
 
@@ -249,9 +224,12 @@ fn client_bound(
     d: &Dependency,
     name: &str,
     windows: &[FaultWindow],
-    attempt_ms: f64,
+    ctx: &JudgeContext,
     base: &Claim,
 ) -> Option<Verdict> {
+    let t_ms = d.timeout_ms.unwrap_or_default();
+    let attempt_ms = t_ms + ctx.duration_tolerance.margin_ms(t_ms);
+    let client_timeout = ctx.client_timeout.map(|c| c.as_secs_f64() * 1000.0);
     let policy = retries::policy_for(claims, &d.name, d.kind.as_deref());
     let attempts = policy.map_or(1, retries::max_attempts) as usize;
     let backoff: f64 = policy.map_or(0.0, |p| {
@@ -283,6 +261,13 @@ fn client_bound(
         }
     }
     let (p99, at, n) = worst?;
+    let timeouts: u64 = result
+        .phases
+        .iter()
+        .filter(|p| p.kind == PhaseKind::Fault && overlaps(p.from_s, p.to_s))
+        .flat_map(|p| p.operations.values())
+        .map(|s| s.error_kinds.get("timeout").copied().unwrap_or(0))
+        .sum();
     let c = Claim::new(
         format!("{}.client", base.id),
         format!(
@@ -298,6 +283,25 @@ fn client_bound(
     );
     let measured = format!("p99 {} ({at}, {n} requests)", fmt_ms(p99));
     let t = fmt_ms(d.timeout_ms.unwrap_or_default());
+    if timeouts > 0 {
+        // Clients gave up before any answer: the latency seen is the client's own timeout.
+        let strict = attempts as f64 * d.timeout_ms.unwrap_or_default() + backoff;
+        let own = client_timeout.unwrap_or(p99);
+        let detail = format!(
+            "{timeouts} request(s) got no answer before the load generator's own {} timeout while {name} was slow; \
+             {attempts} attempt(s) of {t} plus backoff should answer within {}.",
+            fmt_ms(own),
+            fmt_ms(strict)
+        );
+        let measured = format!("{timeouts} client timeouts ({at}, {n} requests)");
+        return Some(if own >= strict + 250.0 {
+            c.fail(measured, detail)
+        } else {
+            let detail =
+                format!("{detail} The client's timeout is too short to tell: raise it above that.");
+            c.inconclusive(measured, detail)
+        });
+    }
     Some(if p99 <= bound {
         c.pass(
             measured,

@@ -497,7 +497,12 @@ impl Sim<'_> {
                     request: REQ.into(),
                     request_id: Some(format!("r{i}")),
                     status,
-                    error,
+                    // As the engine reports an answer outside `expect_status`.
+                    error: error.or_else(|| {
+                        status
+                            .filter(|s| *s >= 500)
+                            .map(|_| "status_unexpected".to_string())
+                    }),
                     latency_ms: end - r.sent,
                     retry_after,
                 }
