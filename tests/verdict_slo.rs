@@ -246,3 +246,63 @@ fn error_objectives_are_judged_per_phase_with_the_fallback_excused() {
         VerdictStatus::Fail
     );
 }
+
+#[test]
+fn phase_bound_objectives_have_their_own_ids_and_replace_the_general_one_there() {
+    let faults = vec![Fault {
+        from_ms: 20_000.0,
+        to_ms: 35_000.0,
+        kind: FaultKind::Abort {
+            status: 503,
+            probability: 1.0,
+        },
+    }];
+    let run = simulate(
+        &Service::reference(),
+        &Load {
+            duration_ms: 60_000.0,
+            ..Load::default()
+        },
+        &faults,
+    );
+    let mut claims = reference(5, 5000.0, 2);
+    claims.error_rate_max = Some(0.01);
+    claims.error_rate_line = Some(150);
+    claims.latency = vec![target("GET item", Some(50.0), None, None, None)];
+    let ctx = JudgeContext {
+        slos: vec![
+            SloEntry {
+                phase: Some("fault-1".into()),
+                error_rate: Some(0.0),
+                line: 50,
+                ..SloEntry::default()
+            },
+            SloEntry {
+                operation: Some("GET item".into()),
+                phase: Some("recovery".into()),
+                p50: Some(Duration::from_millis(1)),
+                line: 52,
+                ..SloEntry::default()
+            },
+        ],
+        ..JudgeContext::default()
+    };
+    let j = judge(&run, &claims, &ctx);
+    let mut ids: Vec<&str> = j.verdicts.iter().map(|v| v.id.as_str()).collect();
+    ids.sort_unstable();
+    let before = ids.len();
+    ids.dedup();
+    assert_eq!(before, ids.len(), "duplicate verdict ids: {ids:?}");
+    // The scenario's own objective for the fault phase judges it as measured: 503s count.
+    let f = find(&j, "errors.global.fault-1");
+    assert_eq!(
+        (f.status, f.source.as_str()),
+        (VerdictStatus::Fail, "scenario.toml:50")
+    );
+    assert_eq!(find(&j, "latency.get-item.p50").status, VerdictStatus::Pass);
+    let r = find(&j, "latency.get-item.recovery.p50");
+    assert_eq!(
+        (r.status, r.source.as_str()),
+        (VerdictStatus::Fail, "scenario.toml:52")
+    );
+}

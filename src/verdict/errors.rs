@@ -4,7 +4,7 @@
 
 use super::breaker::Observation;
 use super::evidence;
-use super::matching::{same_name, slug};
+use super::matching::{normalize, same_name, slug};
 use super::tolerance::{fmt_pct, min_samples_for_rate, poisson_tail};
 use super::{scenario_source, spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{OperationStats, PhaseKind, RunResult, VerdictStatus::*};
@@ -132,9 +132,16 @@ pub fn judge(
     let excusals = excusals(result, claims, ctx, observed);
     for o in &objectives {
         for (name, kind, from_s, to_s, ops) in &phases {
+            // A scenario objective for this very phase replaces the general one there.
+            let overridden = |x: &Objective| {
+                x.availability == o.availability
+                    && x.operation.as_deref().map(normalize)
+                        == o.operation.as_deref().map(normalize)
+                    && x.phase.as_deref().is_some_and(|p| same_name(p, name))
+            };
             let wanted = match &o.phase {
                 Some(p) => same_name(p, name),
-                None => *kind != PhaseKind::Warmup,
+                None => *kind != PhaseKind::Warmup && !objectives.iter().any(overridden),
             };
             if !wanted {
                 continue;

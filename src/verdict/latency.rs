@@ -164,9 +164,14 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
             .operation
             .clone()
             .unwrap_or_else(|| "all operations".to_string());
+        // A target bound to a phase gets its own ids beside the baseline's.
         let base = format!(
-            "latency.{}",
-            t.operation.as_deref().map_or("global".to_string(), slug)
+            "latency.{}{}",
+            t.operation.as_deref().map_or("global".to_string(), slug),
+            t.phase
+                .as_deref()
+                .map(|p| format!(".{}", slug(p)))
+                .unwrap_or_default()
         );
         if reqs.is_empty() {
             out.notes.push(format!(
