@@ -1037,3 +1037,44 @@ fn services_of_other_designs_never_pass_the_reference_claims() {
         );
     }
 }
+
+#[test]
+fn opening_in_one_fault_window_does_not_excuse_another() {
+    let mut run = simulate(
+        &Service::reference(),
+        &Load {
+            duration_ms: 45_000.0,
+            ..Load::default()
+        },
+        &abort_window(),
+    );
+    // A second window, 30-38 s, in which every call failed and traffic never paused.
+    let mut second = run.faults[0].clone();
+    second.applied_at_s = 30.0;
+    second.removed_at_s = Some(38.0);
+    run.faults.push(second);
+    for e in run
+        .dependencies
+        .get_mut(DEP)
+        .unwrap()
+        .log
+        .iter_mut()
+        .filter(|e| (30_000.0..38_000.0).contains(&e.t_ms))
+    {
+        e.outcome = redline_proxy::log::Outcome::Aborted;
+        e.status = Some(503);
+        e.upstream_status = None;
+        e.fault = Some("abort".into());
+    }
+    let j = judge(&run, &reference(5, 5000.0, 2), &JudgeContext::default());
+    let v = find(&j, "breaker.userservice.opens");
+    assert_eq!(v.status, VerdictStatus::Fail, "{}", dump(&j));
+    assert!(v.detail.contains("(30.0 s–38.0 s)"), "{}", v.detail);
+    // What the first window showed is still judged.
+    assert_eq!(
+        status(&j, "breaker.userservice.failure_threshold"),
+        VerdictStatus::Pass,
+        "{}",
+        dump(&j)
+    );
+}

@@ -208,10 +208,22 @@ fn unobservable(obs: &Observation) -> Option<Opened<'static>> {
 
 /// No opening in any fault window: a stall, calls that went on failing, or too few failures.
 fn never_opened(result: &RunResult, b: &Breaker, obs: &Observation) -> Opened<'static> {
+    let windows: Vec<&FaultWindow> = obs.windows.iter().filter(|w| !w.invisible).collect();
+    not_opened_in(result, b, obs, &windows)
+}
+
+/// Fault windows in which no breaker opened: a stall, calls that went on failing, or too few
+/// failures to expect an opening.
+fn not_opened_in(
+    result: &RunResult,
+    b: &Breaker,
+    obs: &Observation,
+    windows: &[&FaultWindow],
+) -> Opened<'static> {
     let dep = &obs.dependency;
     let need = b.failure_threshold.map_or(5, |n| n as usize);
     let mut seen = Vec::new();
-    for w in obs.windows.iter().filter(|w| !w.invisible) {
+    for &w in windows {
         if let Some(stall) = obs.stalls.iter().find(|s| w.contains(s.from_ms)) {
             let detail = format!(
                 "Traffic to {dep} stopped at {} without any failed call being given up first ({} call(s) were left \
@@ -300,10 +312,27 @@ fn judge_one(
         Opened::Yes(eps) => {
             let at = fmt_t(eps[0].opened_at_ms);
             let measured = format!("opened {} time(s), first at {at}", eps.len());
-            let detail = format!(
-                "Traffic to {dep} stopped at {at} after failures while clients kept sending."
-            );
-            out.verdicts.push(opens.pass(measured, detail));
+            // Opening in one fault window does not excuse another where calls went on failing.
+            let missed: Vec<&FaultWindow> = obs
+                .windows
+                .iter()
+                .filter(|w| !w.invisible && !eps.iter().any(|e| in_window(w, e.opened_at_ms)))
+                .filter(|w| !obs.episodes.iter().any(|e| in_window(w, e.opened_at_ms)))
+                .collect();
+            match not_opened_in(result, b, obs, &missed) {
+                Opened::No {
+                    status: Fail,
+                    measured: m,
+                    detail,
+                } => {
+                    out.verdicts
+                        .push(opens.fail(format!("{measured}; {m} in another window"), detail));
+                }
+                _ => {
+                    let detail = format!("Traffic to {dep} stopped at {at} after failures while clients kept sending.");
+                    out.verdicts.push(opens.pass(measured, detail));
+                }
+            }
             eps
         }
         Opened::No {
