@@ -1078,3 +1078,20 @@ fn opening_in_one_fault_window_does_not_excuse_another() {
         dump(&j)
     );
 }
+
+#[test]
+fn episodes_are_reported_without_a_breaker_claim() {
+    let run = simulate(&Service::reference(), &Load::default(), &abort_window());
+    let mut claims = reference(5, 5000.0, 2);
+    claims.breakers.clear();
+    let j = judge(&run, &claims, &JudgeContext::default());
+    assert!(j.episodes.len() >= 3, "{:?}", j.episodes);
+    assert!(j.verdicts.iter().all(|v| !v.id.starts_with("breaker.")));
+    assert!(
+        j.notes
+            .iter()
+            .any(|n| n.contains("the spec claims no breaker")),
+        "{:?}",
+        j.notes
+    );
+}

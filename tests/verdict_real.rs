@@ -73,6 +73,7 @@ fn spec(n: u32, recovery_ms: f64, probes: u32) -> Claims {
                 84,
             ),
         ],
+        rate_limits: vec![rate_limit(100)],
         health: Some(HealthCheck {
             path: "/health".into(),
             ready_path: Some("/ready".into()),
@@ -85,6 +86,17 @@ fn spec(n: u32, recovery_ms: f64, probes: u32) -> Claims {
     }
 }
 
+/// The spec's `"default": "100/second"` per client key, or another figure.
+fn rate_limit(per_second: u64) -> RateLimit {
+    RateLimit {
+        name: "default".into(),
+        requests: per_second,
+        per_s: 1.0,
+        per_key: Some("client key".into()),
+        line: 124,
+    }
+}
+
 fn ctx() -> JudgeContext {
     let mut ctx = JudgeContext {
         spec_file: "reference-service.md".into(),
@@ -94,6 +106,8 @@ fn ctx() -> JudgeContext {
     for (name, op, key) in [
         ("get-item", "get_item", "gameday-a"),
         ("list-items", "list_items", "gameday-b"),
+        ("hot", "get_item", "hot-key"),
+        ("cool", "list_items", "cool-key"),
     ] {
         let info = RequestInfo {
             operation: Some(op.into()),
@@ -320,4 +334,50 @@ fn reference_retries_with_and_without_backoff() {
         .filter(|v| v.status == VerdictStatus::Fail && v.id != b.id)
         .collect();
     assert!(others.is_empty(), "{others:#?}");
+}
+
+#[test]
+fn reference_rate_limit_per_key() {
+    // 150 requests per second for 12 s: 135/s with key hot-key, 15/s with key cool-key.
+    let run = fixture("rate-limit");
+    let j = judge(&run, &spec(5, 5000.0, 2), &ctx());
+    no_fails(&j, "rate limit");
+    assert_eq!(
+        status(&j, "rate_limit.default.hot-key"),
+        VerdictStatus::Pass,
+        "{}",
+        dump(&j)
+    );
+    assert_eq!(
+        status(&j, "rate_limit.default.cool-key"),
+        VerdictStatus::Pass,
+        "{}",
+        dump(&j)
+    );
+    // A spec promising 200/s: the hot key was refused below it.
+    let mut claims = spec(5, 5000.0, 2);
+    claims.rate_limits = vec![rate_limit(200)];
+    let j = judge(&run, &claims, &ctx());
+    let v = find(&j, "rate_limit.default.hot-key");
+    assert_eq!(v.status, VerdictStatus::Fail, "{}", dump(&j));
+    assert!(
+        v.detail.contains("stricter than the spec says"),
+        "{}",
+        v.detail
+    );
+    // A spec promising 50/s: the service lets about twice that through.
+    claims.rate_limits = vec![rate_limit(50)];
+    let j = judge(&run, &claims, &ctx());
+    assert_eq!(
+        status(&j, "rate_limit.default.hot-key"),
+        VerdictStatus::Fail,
+        "{}",
+        dump(&j)
+    );
+    assert_eq!(
+        status(&j, "rate_limit.default.cool-key"),
+        VerdictStatus::Pass,
+        "{}",
+        dump(&j)
+    );
 }

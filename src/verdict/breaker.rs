@@ -182,7 +182,21 @@ pub fn observe(
     let median = evidence::median_gap_ms(if before.len() >= 10 { &before } else { &log });
     let gap_min_ms = median.map_or(MIN_GAP_MS, |m| (5.0 * m).max(MIN_GAP_MS));
     let calls_per_request = calls_per_request(result, &before, first_fault_ms);
-    let refusals = Refusals::read(result, &log, first_fault_ms);
+    // A request missing from a log that dropped entries is no evidence of a refusal.
+    let contiguous = match (seqs.first(), seqs.last()) {
+        (Some(a), Some(b)) => b - a + 1 == seqs.len() as u64,
+        _ => true,
+    };
+    let truncated = result
+        .dependencies
+        .iter()
+        .any(|(n, d)| super::matching::same_name(n, dependency) && d.log_truncated);
+    let complete = contiguous && !truncated;
+    let refusals = if complete {
+        Refusals::read(result, &log, first_fault_ms)
+    } else {
+        Refusals::default()
+    };
     let mut obs = Observation {
         dependency: dependency.to_string(),
         log,

@@ -54,6 +54,16 @@ pub fn judge(
     observed: &[Observation],
     out: &mut Judgement,
 ) {
+    if claims.breakers.is_empty() {
+        for o in observed.iter().filter(|o| !o.episodes.is_empty()) {
+            out.notes.push(format!(
+                "traffic to {} paused {} time(s) like a circuit breaker (see breaker_episodes), but the spec claims \
+                 no breaker: add its settings to the spec to have them judged",
+                o.dependency,
+                o.episodes.len()
+            ));
+        }
+    }
     for b in &claims.breakers {
         let source = spec_source(ctx, b.line);
         let Some(obs) = breaker_target(claims, b, result, ctx, observed) else {
