@@ -4,8 +4,8 @@
 
 pub mod chaos;
 pub mod cli;
-pub mod engine;
 pub mod demo;
+pub mod engine;
 pub mod report;
 pub mod result;
 pub mod scenario;

@@ -134,3 +134,29 @@ async fn bad_configuration_is_refused_at_start() {
     let err = ReferenceService::start(cfg).await.unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
 }
+
+#[tokio::test]
+async fn shutdown_lets_in_flight_requests_finish_then_refuses_connections() {
+    let stub = StubDependency::start(StubConfig {
+        latency: std::time::Duration::from_millis(400),
+        jitter: std::time::Duration::ZERO,
+        ..StubConfig::ephemeral()
+    })
+    .await
+    .unwrap();
+    let mut cfg = ReferenceConfig::ephemeral(stub.url());
+    cfg.call_timeout = std::time::Duration::from_secs(2);
+    let svc = ReferenceService::start(cfg).await.unwrap();
+    let addr = svc.addr();
+    let in_flight = tokio::spawn(async move { get(addr, "/items/1").await });
+    while stub.calls() == 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    svc.shutdown().await;
+    assert_eq!(in_flight.await.unwrap().status, 200, "drained, not cut");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "listener closed"
+    );
+    stub.shutdown().await;
+}

@@ -201,3 +201,34 @@ async fn a_failed_probe_reopens_it_for_another_recovery_timeout() {
     );
     svc.shutdown().await;
 }
+
+#[tokio::test]
+async fn refused_connections_open_it_and_a_returning_dependency_closes_it() {
+    let dep = FlakyDependency::start(Mode::Healthy).await;
+    let dep_addr = dep.addr();
+    let svc = ReferenceService::start(config(&dep, 3, 0)).await.unwrap();
+    assert_eq!(get(svc.addr(), "/items/1").await.status, 200);
+    drop(dep);
+    // Let the stopped server's sockets close so the pooled connection is seen as gone.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    for _ in 0..3 {
+        let a = get(svc.addr(), "/items/1").await;
+        assert_eq!(a.status, 503);
+        assert!(
+            a.elapsed < Duration::from_millis(500),
+            "refused fast, no timeout"
+        );
+    }
+    assert_eq!(health(svc.addr()).await, ("degraded".into(), "open".into()));
+
+    let back = FlakyDependency::start_on(dep_addr, Mode::Healthy).await;
+    wait_for_breaker(&svc, "half_open").await;
+    assert_eq!(get(svc.addr(), "/items/1").await.status, 200);
+    assert_eq!(get(svc.addr(), "/items/1").await.status, 200);
+    assert_eq!(
+        health(svc.addr()).await,
+        ("healthy".into(), "closed".into())
+    );
+    assert_eq!(back.call_count(), 2, "the two probes");
+    svc.shutdown().await;
+}

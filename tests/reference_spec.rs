@@ -91,9 +91,9 @@ fn rate_limit_matches_the_token_bucket() {
     let rl = ReferenceConfig::default()
         .rate_limit
         .expect("rate limit on by default");
-    let promised = format!("\"default\": \"{}/second\"", rl.per_second);
+    let promised = format!("rate=\"{}/second\"", rl.per_second);
     assert!(SPEC.contains(&promised), "spec should say {promised}");
-    assert!(SPEC.contains(&format!("a burst of {} requests", rl.burst)));
+    assert!(SPEC.contains(&format!("a burst allowance of {} requests", rl.burst)));
 }
 
 #[test]

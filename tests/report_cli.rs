@@ -41,6 +41,22 @@ fn renders_a_saved_result_to_the_terminal() {
 }
 
 #[test]
+fn clicolor_force_colours_a_pipe_and_no_color_wins_over_it() {
+    let run = |no_color: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_redline"));
+        cmd.args(["report", &fixture("chaos.json")])
+            .env("CLICOLOR_FORCE", "1")
+            .env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            cmd.env("NO_COLOR", v);
+        }
+        String::from_utf8(cmd.output().unwrap().stdout).unwrap()
+    };
+    assert!(run(None).contains("\x1b[1;31m"));
+    assert!(!run(Some("1")).contains('\x1b'));
+}
+
+#[test]
 fn writes_every_format_into_the_out_folder() {
     let dir = tmp("all");
     let d = dir.to_string_lossy().into_owned();
@@ -72,6 +88,25 @@ fn writes_every_format_into_the_out_folder() {
 }
 
 #[test]
+fn out_without_format_writes_every_format() {
+    let dir = tmp("default");
+    let out = redline(&[
+        "report",
+        &fixture("nospec.json"),
+        "--out",
+        &dir.to_string_lossy(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 6);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_missing_result_is_bad_input() {
     let out = redline(&["report", "/nonexistent/result.json"]);
     assert_eq!(out.status.code(), Some(2));
@@ -93,6 +128,21 @@ fn an_invalid_result_is_bad_input_with_line_and_column() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("result.json:3:"), "{err}");
     assert!(err.contains("not a redline result.json"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_result_from_a_newer_redline_is_bad_input() {
+    let dir = tmp("newer");
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string(fixture_path("nospec.json")).unwrap();
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    value["schema_version"] = serde_json::Value::from(99);
+    let path = dir.join("result.json");
+    std::fs::write(&path, value.to_string()).unwrap();
+    let out = redline(&["report", &path.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("schema_version 99 is newer"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

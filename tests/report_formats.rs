@@ -99,6 +99,10 @@ fn csv_has_one_row_per_second_and_consistent_columns() {
             bucket.status_classes.get("5xx").copied().unwrap_or(0)
         );
     }
+    let faults = col("faults");
+    assert_eq!(rows[15][faults], "", "t = 14 s, before the fault");
+    assert_eq!(rows[16][faults], "latency@UserService", "t = 15 s");
+    assert_eq!(rows[28][faults], "", "t = 27 s, after it");
     // The breaker's signature survives the round trip: seconds with client 5xx and no dependency calls.
     assert!(rows[1..]
         .iter()
@@ -146,7 +150,11 @@ fn svgs(html: &str) -> Vec<&str> {
 
 #[test]
 fn html_is_self_contained_and_every_svg_is_well_formed() {
-    for (name, charts) in [("chaos.json", 6), ("nospec.json", 5)] {
+    for (name, charts) in [
+        ("chaos.json", 6),
+        ("nospec.json", 5),
+        ("engine-smoke.json", 4),
+    ] {
         let html = render(Format::Html, &Report::new(&load_fixture(name)));
         assert!(html.starts_with("<!DOCTYPE html>"));
         assert_self_contained(&html);
@@ -181,18 +189,24 @@ fn html_shows_the_verdicts_first_and_escapes_text() {
 
 #[test]
 fn terminal_fits_80_columns_and_colours_only_when_asked() {
-    let r = Report::new(&load_fixture("chaos.json"));
-    let plain = render(Format::Terminal, &r);
-    assert!(!plain.contains('\x1b'));
-    for line in plain.lines() {
-        assert!(
-            line.chars().count() <= 80,
-            "{} columns: {line}",
-            line.chars().count()
-        );
+    let reports = [
+        Report::new(&load_fixture("chaos.json")),
+        Report::new(&load_fixture("engine-smoke.json")),
+        Report::with_baseline(
+            &load_fixture("chaos-slower.json"),
+            &load_fixture("chaos.json"),
+        ),
+    ];
+    for r in &reports {
+        let plain = render(Format::Terminal, r);
+        assert!(!plain.contains('\x1b'));
+        for line in plain.lines() {
+            let width = line.chars().count();
+            assert!(width <= 80, "{width} columns: {line}");
+        }
     }
     let mut colored = Vec::new();
-    report::terminal::write_styled(&r, &mut colored, true).unwrap();
+    report::terminal::write_styled(&reports[0], &mut colored, true).unwrap();
     let colored = String::from_utf8(colored).unwrap();
     assert!(colored.contains("\x1b[1;31m"), "fails are red");
     assert!(colored.contains("\x1b[32m"), "passes are green");
@@ -240,4 +254,32 @@ fn formats_parse_from_the_command_line_spelling() {
         .unwrap_err()
         .to_string()
         .contains("pdf"));
+}
+
+#[test]
+fn an_empty_or_odd_result_still_renders_every_format() {
+    let mut odd = load_fixture("chaos.json");
+    odd.interrupted = true;
+    odd.notes.push("interrupted by Ctrl-C at 12.3 s".into());
+    for op in odd.operations.values_mut() {
+        op.histogram = "not base64 at all!".into();
+    }
+    for phase in &mut odd.phases {
+        for op in phase.operations.values_mut() {
+            op.histogram.clear();
+        }
+    }
+    odd.breaker_episodes[2].open_for_s = None;
+    for result in [redline::result::RunResult::default(), odd] {
+        let r = Report::new(&result);
+        for format in Format::ALL {
+            let text = render(format, &r);
+            assert!(!text.is_empty(), "{format}");
+        }
+        let html = render(Format::Html, &r);
+        assert_self_contained(&html);
+        for svg in svgs(&html) {
+            roxmltree::Document::parse(svg).unwrap();
+        }
+    }
 }

@@ -32,6 +32,20 @@ fn every_serialized_result_validates() {
 }
 
 #[test]
+fn a_result_written_by_the_engine_validates() {
+    // tests/fixtures/results/engine-smoke.json: `redline run scenarios/smoke.toml` from the engine
+    // branch against a loopback server that answered 403 to everything (so every request failed).
+    let instance: Value = serde_json::from_str(
+        &std::fs::read_to_string(report_common::fixture_path("engine-smoke.json")).unwrap(),
+    )
+    .unwrap();
+    let errs = errors(&validator(), &instance);
+    assert!(errs.is_empty(), "{errs:#?}");
+    let result: redline::result::RunResult = serde_json::from_value(instance).unwrap();
+    assert!(result.totals.sent > 0);
+}
+
+#[test]
 fn a_minimal_result_with_defaults_and_nulls_validates() {
     let mut r = chaos_run(Options {
         with_spec: false,

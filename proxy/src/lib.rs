@@ -3,11 +3,11 @@
 //! This crate depends on nothing of the root `redline` crate; the root crate uses it for
 //! `redline proxy` and for the in-process proxies of chaos runs.
 
-pub mod log;
-pub mod tcp;
-pub mod toxic;
 pub mod control;
-pub mod metrics;
-pub mod registry;
 pub mod fault;
 pub mod http;
+pub mod log;
+pub mod metrics;
+pub mod registry;
+pub mod tcp;
+pub mod toxic;

@@ -234,17 +234,17 @@ async fn toxic_lifecycle_and_errors() {
         .call(
             "POST",
             "/proxies/db/toxics",
-            Some(json!({"type": "latency", "attributes": {"latency": 300}})),
+            Some(json!({"type": "latency", "attributes": {"latency": 600}})),
         )
         .await;
     assert_eq!(t.status, 200, "{}", t.text);
     assert_eq!(
         t.json(),
         json!({"name": "latency_downstream", "type": "latency", "stream": "downstream", "toxicity": 1.0,
-               "attributes": {"latency": 300, "jitter": 0}})
+               "attributes": {"latency": 600, "jitter": 0}})
     );
     let (_, took) = echo_through(&listen, b"slow").await.unwrap();
-    assert!(took >= Duration::from_millis(300), "{took:?}");
+    assert!(took >= Duration::from_millis(600), "{took:?}");
 
     let dup = api
         .call(
@@ -336,7 +336,7 @@ async fn toxic_lifecycle_and_errors() {
     assert_eq!(upd.status, 200);
     assert_eq!(
         upd.json()["attributes"],
-        json!({"latency": 300, "jitter": 5})
+        json!({"latency": 600, "jitter": 5})
     );
     let upd = api
         .call(
@@ -378,7 +378,7 @@ async fn toxic_lifecycle_and_errors() {
         204
     );
     let (_, took) = echo_through(&listen, b"fast").await.unwrap();
-    assert!(took < Duration::from_millis(300), "{took:?}");
+    assert!(took < Duration::from_millis(600), "{took:?}");
 }
 
 #[tokio::test]
@@ -478,6 +478,8 @@ async fn http_protocol_extension_makes_an_http_proxy() {
     let listen: std::net::SocketAddr = r.json()["listen"].as_str().unwrap().parse().unwrap();
     let answer = request(listen, "GET", "/hello", None, &[]).await;
     assert_eq!((answer.status, answer.text.as_str()), (200, "ok /hello"));
+    let listed = api.call("GET", "/proxies/web/toxics", None).await;
+    assert_eq!((listed.status, listed.json()), (200, json!([])));
     let t = api
         .call(
             "POST",
@@ -501,4 +503,44 @@ async fn http_protocol_extension_makes_an_http_proxy() {
         )
         .await;
     assert_eq!(bad.status, 400);
+}
+
+#[tokio::test]
+async fn oversized_and_malformed_requests_get_clear_errors() {
+    let api = api().await;
+    let huge = "x".repeat(2 << 20);
+    let big = request(api.addr, "POST", "/proxies", Some(huge), &[]).await;
+    assert_eq!(big.status, 413);
+    assert_eq!(big.json()["status"], 413);
+    let garbage = request(api.addr, "POST", "/proxies", Some("{not json".into()), &[]).await;
+    assert_eq!(garbage.status, 400);
+    assert!(garbage.json()["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("bad request body"));
+    let toxic_array = api
+        .call(
+            "POST",
+            "/proxies",
+            Some(json!({"name": "p", "upstream": "127.0.0.1:1"})),
+        )
+        .await;
+    assert_eq!(toxic_array.status, 201);
+    let bad = api
+        .call("POST", "/proxies/p/toxics", Some(json!([1, 2])))
+        .await;
+    assert_eq!(bad.status, 400);
+
+    // Raw garbage on the socket: hyper answers 400 and the server keeps serving.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut raw = tokio::net::TcpStream::connect(api.addr).await.unwrap();
+    raw.write_all(b"\x00\x01 NOT HTTP\r\n\r\n").await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(SOON, raw.read_to_end(&mut answer)).await;
+    assert!(
+        String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 400"),
+        "{:?}",
+        String::from_utf8_lossy(&answer)
+    );
+    assert_eq!(api.call("GET", "/version", None).await.status, 200);
 }

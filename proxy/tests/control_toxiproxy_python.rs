@@ -16,8 +16,18 @@ async fn toxiproxy_python_client_drives_the_control_api() {
         "/tests/python/toxiproxy_client_check.py"
     );
     let port = api.addr.port().to_string();
+    // The venv made by .ci/install-test-deps if there is one, else the python3 on PATH.
+    let venv = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../target/test-deps/python/bin/python3"
+    );
+    let python = if std::path::Path::new(venv).exists() {
+        venv
+    } else {
+        "python3"
+    };
     let out = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
+        Command::new(python)
             .arg(script)
             .arg(port)
             .arg(upstream.to_string())

@@ -25,6 +25,8 @@ async fn passthrough_forwards_status_and_body() {
         .unwrap();
     assert_eq!(&c.send(req).await.unwrap().body[..], b"ping");
     assert_eq!(up.hits(), 5);
+    // Sequential requests reuse one pooled keep-alive connection to the upstream.
+    assert_eq!(up.connections.load(std::sync::atomic::Ordering::SeqCst), 1);
     proxy.stop().await;
 }
 
@@ -226,5 +228,42 @@ async fn down_refuses_new_and_drops_existing_connections() {
     proxy.set_enabled(true);
     assert!(eventually(|| std::net::TcpStream::connect(addr).is_ok()).await);
     assert_eq!(get_once(addr, "/").await.unwrap().status.as_u16(), 200);
+    proxy.stop().await;
+}
+
+#[tokio::test]
+async fn conditional_down_resets_only_matching_requests() {
+    let up = Upstream::start().await;
+    let proxy = proxy_to(up.addr, 1).await;
+    proxy.add_fault(fault("down:path=/gone")).unwrap();
+    assert!(get_once(proxy.listen_addr(), "/gone").await.is_err());
+    // The listener stays open for everything else.
+    assert_eq!(
+        get_once(proxy.listen_addr(), "/").await.unwrap().status,
+        200
+    );
+    assert!(eventually(|| proxy.log_since(0).len() == 2).await);
+    assert_eq!(proxy.log_since(0)[0].outcome, Outcome::Refused);
+    assert_eq!(proxy.stats().faults_injected[6], 1);
+    proxy.stop().await;
+}
+
+#[tokio::test]
+async fn latency_distribution_and_jitter_through_the_proxy() {
+    let up = Upstream::start().await;
+    let proxy = proxy_to(up.addr, 3).await;
+    proxy
+        .add_fault(fault("latency:dist=uniform,min=30ms,max=60ms,jitter=5ms"))
+        .unwrap();
+    let mut c = Client::connect(proxy.listen_addr()).await.unwrap();
+    for _ in 0..5 {
+        let t = Instant::now();
+        c.get("/").await.unwrap();
+        assert!(
+            t.elapsed() >= Duration::from_millis(25),
+            "{:?}",
+            t.elapsed()
+        );
+    }
     proxy.stop().await;
 }

@@ -120,6 +120,10 @@ async fn giving_up_during_latency_slow_upstream_and_throttle_is_logged() {
     // The slow upstream had answered nothing, the throttled one had sent its head.
     let throttled = log.iter().find(|e| e.path == "/bytes/5000").unwrap();
     assert_eq!(throttled.upstream_status, Some(200));
+    // Abandoned exchanges left no broken connection in the upstream pool.
+    for _ in 0..3 {
+        assert_eq!(&get_once(addr, "/").await.unwrap().body[..], b"hello");
+    }
     proxy.stop().await;
 }
 
@@ -158,5 +162,33 @@ async fn ring_is_bounded_and_summary_counts_everything() {
     assert!(eventually(|| proxy.stats().open_connections == 0).await);
     let json = serde_json::to_string(&proxy.log_summary()).unwrap();
     assert!(json.contains("\"per_second\""));
+    proxy.stop().await;
+}
+
+#[tokio::test]
+async fn giving_up_on_a_held_post_is_logged() {
+    let up = Upstream::start().await;
+    let proxy = proxy_to(up.addr, 1).await;
+    proxy.add_fault(fault("hang:method=POST")).unwrap();
+    let addr = proxy.listen_addr();
+    let post = async move {
+        let mut c = Client::connect(addr).await.unwrap();
+        let req = hyper::Request::post("/echo")
+            .header("host", "dep")
+            .body(http_body_util::Full::new(bytes::Bytes::from(vec![
+                b'p';
+                20_000
+            ])))
+            .unwrap();
+        c.send(req).await
+    };
+    assert!(tokio::time::timeout(Duration::from_millis(250), post)
+        .await
+        .is_err());
+    let log = wait_entries(&proxy, 1).await;
+    assert_eq!(log[0].outcome, Outcome::CallerGaveUp);
+    let g = log[0].gave_up_ms.unwrap();
+    assert!((200.0..=500.0).contains(&g), "{g}");
+    assert_eq!(up.hits(), 0);
     proxy.stop().await;
 }

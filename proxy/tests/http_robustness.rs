@@ -115,3 +115,27 @@ async fn stop_closes_the_port_and_drops_connections() {
     assert!(c.get("/").await.is_err());
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
 }
+
+#[tokio::test]
+async fn header_timeout_spares_long_requests_but_closes_idle_keep_alive() {
+    let up = Upstream::start().await;
+    let mut cfg = HttpProxyConfig::new("dep", "127.0.0.1:0".parse().unwrap(), up.addr.to_string());
+    cfg.header_read_timeout = Duration::from_millis(200);
+    let proxy = HttpProxy::start(cfg).await.unwrap();
+    proxy
+        .add_fault(fault("hang:after=700ms,status=504,path=/held"))
+        .unwrap();
+    let mut c = Client::connect(proxy.listen_addr()).await.unwrap();
+    // A request held three times longer than the header timeout is still answered...
+    assert_eq!(c.get("/held").await.unwrap().status, 504);
+    // ...and so is a slow upstream answer streamed on the same connection.
+    assert_eq!(&c.get("/sleep/500").await.unwrap().body[..], b"slept");
+    // An idle keep-alive connection is closed after about the timeout.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(
+        c.get("/").await.is_err(),
+        "idle connection should have been closed"
+    );
+    assert!(eventually(|| proxy.stats().open_connections == 0).await);
+    proxy.stop().await;
+}

@@ -150,3 +150,33 @@ async fn open_connections_are_counted() {
     assert_eq!(proxy.stats().open_connections, 0);
     assert_eq!(proxy.stats().connections, 2);
 }
+
+#[tokio::test]
+async fn connections_past_the_cap_are_closed_and_counted() {
+    let mut cfg = redline_proxy::tcp::TcpProxyConfig::new(
+        "capped",
+        "127.0.0.1:0",
+        echo_server().await.to_string(),
+    );
+    cfg.max_connections = 1;
+    let proxy = redline_proxy::tcp::TcpProxy::start(cfg).await.unwrap();
+    let mut first = connect(&proxy).await;
+    ping(&mut first, b"1").await;
+    let mut second = connect(&proxy).await;
+    let (got, _) = read_to_end(&mut second).await;
+    assert!(got.is_empty());
+    assert_eq!(proxy.stats().refused, 1);
+    assert_eq!(ping(&mut first, b"still").await, b"still");
+}
+
+#[tokio::test]
+async fn stopping_drops_connections_and_closes_the_port() {
+    let proxy = proxy_to(echo_server().await, vec![]).await;
+    let addr = proxy.listen_addr().unwrap();
+    let mut live = connect(&proxy).await;
+    ping(&mut live, b"x").await;
+    proxy.stop().await;
+    let (got, _) = read_to_end(&mut live).await;
+    assert!(got.is_empty());
+    assert!(TcpStream::connect(addr).await.is_err());
+}

@@ -265,3 +265,39 @@ async fn toxic_names_are_unique_and_errors_are_typed() {
     proxy.clear_toxics();
     assert!(proxy.toxics().is_empty());
 }
+
+#[tokio::test]
+async fn latency_delays_a_stream_without_capping_its_throughput() {
+    // 4 MB is ~128 reads of 32 KiB: were each read delayed in turn, this would take 25 s.
+    let payload: Vec<u8> = (0..4_000_000u32).map(|i| (i % 253) as u8).collect();
+    let t = toxic(json!({"type": "latency", "attributes": {"latency": 200, "jitter": 50}}));
+    let proxy = proxy_to(blurt_server(payload.clone()).await, vec![t]).await;
+    let mut s = connect(&proxy).await;
+    let start = Instant::now();
+    let (got, err) = read_to_end(&mut s).await;
+    let took = start.elapsed();
+    assert_eq!(err, None);
+    assert!(got == payload, "bytes reordered or lost under jitter");
+    assert!(took >= Duration::from_millis(150), "{took:?}");
+    assert!(
+        took < Duration::from_secs(8),
+        "latency capped throughput: {took:?}"
+    );
+}
+
+#[tokio::test]
+async fn removing_latency_releases_queued_data_in_order() {
+    let t = toxic(json!({"type": "latency", "attributes": {"latency": 60_000}}));
+    let proxy = proxy_to(echo_server().await, vec![t]).await;
+    let mut s = connect(&proxy).await;
+    s.write_all(b"first").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    proxy.remove_toxic("latency_downstream").unwrap();
+    s.write_all(b"second").await.unwrap();
+    let mut got = [0u8; 11];
+    tokio::time::timeout(SOON, s.read_exact(&mut got))
+        .await
+        .expect("released at once")
+        .unwrap();
+    assert_eq!(&got, b"firstsecond");
+}

@@ -7,9 +7,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod fault;
+pub mod proxy;
+pub mod report;
 pub mod run;
 pub mod spec;
-pub mod report;
 
 /// Exit codes shared by every subcommand.
 pub mod exit {
@@ -46,6 +48,10 @@ enum Command {
     ServeDependency(serve_dependency::Args),
     /// Render a saved result.json again (terminal, md, junit, json, csv, html), optionally against a baseline.
     Report(report::Args),
+    /// Run a fault proxy (HTTP faults or TCP toxics) with a Toxiproxy-compatible control API.
+    Proxy(proxy::Args),
+    /// Add, remove or list HTTP faults on a running proxy through its control API.
+    Fault(fault::Args),
 }
 
 /// Parses the command line, runs the subcommand and maps its outcome to an exit code.
@@ -57,6 +63,8 @@ pub fn main() -> ExitCode {
         Command::ServeReference(args) => serve_reference::execute(args),
         Command::ServeDependency(args) => serve_dependency::execute(args),
         Command::Report(args) => report::execute(args),
+        Command::Proxy(args) => proxy::execute(args),
+        Command::Fault(args) => fault::execute(args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

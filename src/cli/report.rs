@@ -16,9 +16,9 @@ use super::exit;
 pub struct Args {
     /// The result.json of a run.
     pub result: PathBuf,
-    /// Formats to render, comma-separated: terminal, md, junit, json, csv, html. Without --out,
-    /// only `terminal` is printed (to standard output); other formats need --out.
-    #[arg(long, value_delimiter = ',', default_value = "terminal")]
+    /// Formats to render, comma-separated: terminal, md, junit, json, csv, html. Default: all of
+    /// them with --out, otherwise terminal (printed to standard output); files need --out.
+    #[arg(long, value_delimiter = ',')]
     pub format: Vec<String>,
     /// Folder to write the report files into (report.txt, report.md, junit.xml, result.json,
     /// timeline.csv, report.html). Terminal output is printed as well.
@@ -57,7 +57,17 @@ pub fn load(path: &Path) -> anyhow::Result<RunResult> {
 pub fn execute(args: Args) -> anyhow::Result<u8> {
     let mut formats = Vec::new();
     for f in &args.format {
-        formats.extend(report::parse_formats(f)?);
+        for format in report::parse_formats(f)? {
+            if !formats.contains(&format) {
+                formats.push(format);
+            }
+        }
+    }
+    if formats.is_empty() {
+        formats = match args.out {
+            Some(_) => Format::ALL.to_vec(),
+            None => vec![Format::Terminal],
+        };
     }
     if args.out.is_none() && formats.iter().any(|f| *f != Format::Terminal) {
         bail!(

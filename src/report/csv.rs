@@ -1,7 +1,8 @@
 //! CSV renderer: the per-second timeline, one row per second, for spreadsheets and plotting tools.
 //!
-//! Columns: t_s, phase, then totals, status classes, error kinds (one column per kind seen), per
-//! request latency (`<request>.p50_ms` ...), per dependency traffic (`dep.<name>.requests` ...).
+//! Columns: t_s, phase, faults active (`latency@UserService`), then totals, status classes, error
+//! kinds (one column per kind seen), per request latency (`<request>.p50_ms` ...), per dependency
+//! traffic (`dep.<name>.requests` ...).
 
 use std::collections::BTreeSet;
 use std::io::{self, Write};
@@ -34,6 +35,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut header: Vec<String> = [
         "t_s",
         "phase",
+        "faults",
         "sent",
         "completed",
         "errors",
@@ -71,9 +73,17 @@ fn bucket_row(
         .iter()
         .find(|p| t >= p.from_s && t < p.to_s)
         .map_or(String::new(), |p| p.name.clone());
+    // Faults active at any moment of this second, as "kind@dependency" separated by spaces.
+    let faults: Vec<String> = r
+        .faults
+        .iter()
+        .filter(|f| f.applied_at_s < t + 1.0 && f.removed_at_s.map_or(true, |end| end > t))
+        .map(|f| format!("{}@{}", f.kind, f.dependency))
+        .collect();
     let mut row = vec![
         b.t_s.to_string(),
         phase,
+        faults.join(" "),
         b.sent.to_string(),
         b.completed.to_string(),
         b.errors.to_string(),

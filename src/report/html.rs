@@ -16,26 +16,35 @@ const CSS: &str = include_str!("html.css");
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let r = &report.result;
     let mut h = String::with_capacity(256 * 1024);
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{} · {} · redline</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n<main>\n",
+         <title>{} · {} · redline</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n<main>",
         report.outcome.label(),
         esc(&r.scenario)
     );
     header(report, &mut h);
     verdicts(report, &mut h);
+    // On a nightly run the comparison is the news, so it comes right after the verdicts.
+    comparison(report, &mut h);
     charts_section(report, &mut h);
     super::html_tables::tables(report, &mut h);
-    comparison(report, &mut h);
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<footer>redline · result.json schema v{} · {}</footer>\n</main>\n</body>\n</html>\n",
+        "<footer>redline · result.json schema v{} · run started {}</footer>\n</main>\n</body>\n</html>",
         r.schema_version,
         esc(&r.started_at)
     );
     out.write_all(h.as_bytes())
+}
+
+/// "2026-11-21T21:47:07.796Z" as "2026-11-21 21:47:07 UTC"; anything else unchanged.
+fn human_time(rfc3339: &str) -> String {
+    match rfc3339.strip_suffix('Z').and_then(|t| t.split_once('T')) {
+        Some((date, time)) => format!("{date} {} UTC", time.split('.').next().unwrap_or(time)),
+        None => rfc3339.to_string(),
+    }
 }
 
 /// Escapes text for HTML element content and attribute values.
@@ -62,6 +71,34 @@ pub fn status_class(s: VerdictStatus) -> &'static str {
     }
 }
 
+/// Verdict counts and the baseline outcome as coloured chips (empty when there is neither).
+fn chips(report: &Report) -> String {
+    let mut chips = String::new();
+    if report.outcome != Outcome::Measured {
+        let c = report.counts;
+        let _ = write!(
+            chips,
+            "<span class=\"chip pass\">{} pass</span><span class=\"chip fail\">{} fail</span>\
+             <span class=\"chip inconclusive\">{} inconclusive</span>",
+            c.pass, c.fail, c.inconclusive
+        );
+    }
+    if let Some(cmp) = &report.comparison {
+        let (class, what) = match cmp.regressions() {
+            0 => ("pass", "no regression".to_string()),
+            n => (
+                "fail",
+                format!("{n} regression{}", if n == 1 { "" } else { "s" }),
+            ),
+        };
+        let _ = write!(
+            chips,
+            "<span class=\"chip {class}\">{what} vs baseline</span>"
+        );
+    }
+    chips
+}
+
 fn header(report: &Report, h: &mut String) {
     let r = &report.result;
     let (class, line) = match report.outcome {
@@ -79,28 +116,35 @@ fn header(report: &Report, h: &mut String) {
             ),
         ),
     };
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<header class=\"top {class}\">\n<div class=\"badge\">{}</div>\n<div class=\"title\">\
-         <h1>{}</h1>\n<p class=\"lede\">{line}</p>\n",
+         <h1>{}</h1>\n<p class=\"lede\">{line}</p>",
         report.outcome.label(),
         esc(&r.scenario)
     );
-    if report.outcome != Outcome::Measured {
-        let c = report.counts;
-        let _ = write!(
+    let chips = chips(report);
+    if !chips.is_empty() {
+        let _ = writeln!(h, "<p class=\"chips\">{chips}</p>");
+    }
+    if let Some(spec) = &r.spec {
+        let _ = writeln!(
             h,
-            "<p class=\"chips\"><span class=\"chip pass\">{} pass</span><span class=\"chip fail\">{} fail</span>\
-             <span class=\"chip inconclusive\">{} inconclusive</span></p>\n",
-            c.pass, c.fail, c.inconclusive
+            "<p class=\"spec\">judged against <code>{}</code></p>",
+            esc(spec)
         );
     }
-    h.push_str("</div>\n</header>\n<dl class=\"facts\">\n");
+    failed_list(report, h);
+    h.push_str("</div>\n</header>\n");
+    facts(report, h);
+}
+
+/// The run's key figures as tiles under the header.
+fn facts(report: &Report, h: &mut String) {
+    let r = &report.result;
+    h.push_str("<dl class=\"facts\">\n");
     let mut facts = vec![
-        (
-            "started",
-            esc(&r.started_at.replacen('T', " ", 1).replace('Z', " UTC")),
-        ),
+        ("started", esc(&human_time(&r.started_at))),
         ("duration", text::secs(r.duration_s)),
         ("requests", text::count(r.totals.sent)),
         ("throughput", format!("{:.0} req/s", r.totals.rps)),
@@ -110,16 +154,36 @@ fn header(report: &Report, h: &mut String) {
     if r.totals.dropped > 0 {
         facts.push(("dropped", text::count(r.totals.dropped)));
     }
-    if let Some(spec) = &r.spec {
-        facts.push(("spec", esc(spec)));
-    }
     if r.interrupted {
         facts.push(("run", "interrupted".into()));
     }
     for (k, v) in facts {
-        let _ = write!(h, "<div><dt>{k}</dt><dd>{v}</dd></div>\n");
+        let _ = writeln!(h, "<div><dt>{k}</dt><dd>{v}</dd></div>");
     }
     h.push_str("</dl>\n");
+}
+
+/// The failed claims by name in the header, so the page answers "what broke?" at a glance.
+fn failed_list(report: &Report, h: &mut String) {
+    let failed: Vec<&crate::result::Verdict> = report
+        .verdicts()
+        .iter()
+        .filter(|v| v.status == VerdictStatus::Fail)
+        .collect();
+    if failed.is_empty() {
+        return;
+    }
+    h.push_str("<ul class=\"failed\">");
+    for v in failed {
+        let _ = write!(
+            h,
+            "<li><strong>{}</strong>: expected {}, measured {}</li>",
+            esc(&v.claim),
+            esc(&v.expected),
+            esc(&v.measured)
+        );
+    }
+    h.push_str("</ul>\n");
 }
 
 fn verdicts(report: &Report, h: &mut String) {
@@ -130,10 +194,10 @@ fn verdicts(report: &Report, h: &mut String) {
                 <th class=\"num\">expected</th><th class=\"num\">measured</th><th>why</th></tr></thead>\n<tbody>\n");
     for v in report.verdicts() {
         let c = status_class(v.status);
-        let _ = write!(
+        let _ = writeln!(
             h,
             "<tr class=\"{c}\"><td><span class=\"pill {c}\">{}</span></td><td><strong>{}</strong>\
-             <div class=\"src\">{} · {}</div></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
+             <div class=\"src\">{} · {}</div></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             c,
             esc(&v.claim),
             esc(&v.id),
@@ -148,14 +212,19 @@ fn verdicts(report: &Report, h: &mut String) {
 
 /// A figure holding one chart, or a visible note when it could not be drawn.
 fn figure(h: &mut String, title: &str, caption: &str, chart: charts::ChartResult) {
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<figure>\n<figcaption><h3>{}</h3><p>{}</p></figcaption>\n",
+        "<figure>\n<figcaption><h3>{}</h3><p>{}</p></figcaption>",
         esc(title),
         esc(caption)
     );
     match chart {
-        Ok(svg) => h.push_str(&svg),
+        // Screen readers announce the chart by its title instead of reading every tick label.
+        Ok(svg) => h.push_str(&svg.replacen(
+            "<svg ",
+            &format!("<svg role=\"img\" aria-label=\"{}\" ", esc(title)),
+            1,
+        )),
         Err(e) => {
             let _ = write!(
                 h,
@@ -178,12 +247,24 @@ fn charts_section(report: &Report, h: &mut String) {
             charts::targets::chart(&report.targets),
         );
     }
+    // Captions explain only what the chart shows: no fault legend on a run without faults.
+    let bands = if r.faults.is_empty() {
+        ""
+    } else {
+        " Red bands: fault windows."
+    };
+    let strip = if r.dependencies.is_empty() {
+        ""
+    } else {
+        " Strip: circuit-breaker state per dependency, as seen from outside."
+    };
     for op in &report.operations {
         figure(
             h,
             &format!("Latency over time · {}", op.name),
-            "P50 / P95 / P99 of requests settled in each second (log scale). Red bands: fault windows. \
-             Strip: circuit-breaker state per dependency, as seen from outside.",
+            &format!(
+                "P50 / P95 / P99 of requests settled in each second (log scale).{bands}{strip}"
+            ),
             charts::latency::chart(r, &op.name),
         );
     }
@@ -191,7 +272,7 @@ fn charts_section(report: &Report, h: &mut String) {
         figure(
             h,
             "Throughput and errors",
-            "Requests per second by outcome. Red bands: fault windows.",
+            &format!("Requests per second by outcome.{bands}"),
             charts::throughput::chart(r),
         );
     }
@@ -224,11 +305,11 @@ fn comparison(report: &Report, h: &mut String) {
     let Some(cmp) = &report.comparison else {
         return;
     };
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<section>\n<h2>Against baseline</h2>\n<p>{} ({}): <strong>{} regression(s) flagged</strong>.</p>\n\
          <table>\n<thead><tr><th>request</th><th>percentile</th><th class=\"num\">baseline</th>\
-         <th class=\"num\">now</th><th class=\"num\">change</th><th>99% intervals</th><th>judged</th></tr></thead>\n<tbody>\n",
+         <th class=\"num\">now</th><th class=\"num\">change</th><th>99% intervals</th><th>judged</th></tr></thead>\n<tbody>",
         esc(&cmp.baseline_scenario),
         esc(&cmp.baseline_started_at),
         cmp.regressions()
@@ -244,10 +325,10 @@ fn comparison(report: &Report, h: &mut String) {
                 format!("{}–{}", text::ms(a), text::ms(b))
             })
         };
-        let _ = write!(
+        let _ = writeln!(
             h,
             "<tr class=\"{class}\"><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"src\">then {} · now {}</td><td>{}</td></tr>\n",
+             <td class=\"num\">{}</td><td class=\"src\">then {} · now {}</td><td>{}</td></tr>",
             esc(&row.operation),
             row.percentile,
             text::opt_ms(row.baseline_ms),
@@ -258,13 +339,13 @@ fn comparison(report: &Report, h: &mut String) {
             row.change.label()
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "</tbody>\n</table>\n<p class=\"rule\"><strong>Rule.</strong> {}</p>\n",
+        "</tbody>\n</table>\n<p class=\"rule\"><strong>Rule.</strong> {}</p>",
         esc(baseline::RULE)
     );
     for u in &cmp.unmatched {
-        let _ = write!(h, "<p class=\"note\">not compared: {}</p>\n", esc(u));
+        let _ = writeln!(h, "<p class=\"note\">not compared: {}</p>", esc(u));
     }
     h.push_str("</section>\n");
 }

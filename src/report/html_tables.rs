@@ -13,6 +13,7 @@ pub fn tables(report: &Report, h: &mut String) {
     faults(report, h);
     episodes(report, h);
     dependencies(report, h);
+    health(report, h);
     notes(report, h);
     h.push_str("</section>\n");
 }
@@ -125,6 +126,44 @@ fn phases(report: &Report, h: &mut String) {
         row(h, &cols, &cells);
     }
     end(h);
+    phase_operations(report, h);
+}
+
+/// Each request's latency in each phase: how a fault moved one operation and not another.
+fn phase_operations(report: &Report, h: &mut String) {
+    let cols = [
+        "phase",
+        "request",
+        "#requests",
+        "#errors",
+        "#P50",
+        "#P95",
+        "#P99",
+        "#max",
+    ];
+    head(h, "Per phase and request", &cols);
+    for p in &report.result.phases {
+        for (name, o) in &p.operations {
+            let pct = if o.count == 0 {
+                0.0
+            } else {
+                100.0 * o.errors as f64 / o.count as f64
+            };
+            let l = o.latency_ms;
+            let cells = [
+                p.name.clone(),
+                name.clone(),
+                text::count(o.count),
+                text::pct(pct),
+                text::ms(l.p50),
+                text::ms(l.p95),
+                text::ms(l.p99),
+                text::ms(l.max),
+            ];
+            row(h, &cols, &cells);
+        }
+    }
+    end(h);
 }
 
 fn faults(report: &Report, h: &mut String) {
@@ -156,6 +195,9 @@ fn faults(report: &Report, h: &mut String) {
 }
 
 fn episodes(report: &Report, h: &mut String) {
+    if report.result.dependencies.is_empty() && report.episodes().is_empty() {
+        return;
+    }
     if report.episodes().is_empty() {
         h.push_str("<h3>Circuit-breaker episodes</h3>\n<p class=\"note\">None seen: traffic to every dependency \
                     continued whenever clients called.</p>\n");
@@ -219,6 +261,18 @@ fn dependencies(report: &Report, h: &mut String) {
             }),
         ];
         row(h, &cols, &cells);
+    }
+    end(h);
+}
+
+fn health(report: &Report, h: &mut String) {
+    if report.health_changes.is_empty() {
+        return;
+    }
+    let cols = ["#at", "health endpoint answered"];
+    head(h, "Health endpoint (changes only)", &cols);
+    for (t, answer) in &report.health_changes {
+        row(h, &cols, &[text::secs(*t), answer.clone()]);
     }
     end(h);
 }

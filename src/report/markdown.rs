@@ -13,11 +13,12 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut md = String::new();
     header(report, &mut md);
     verdicts(report, &mut md);
+    comparison(report, &mut md);
     operations(report, &mut md);
     phases(report, &mut md);
     faults_and_episodes(report, &mut md);
     dependencies(report, &mut md);
-    comparison(report, &mut md);
+    health(report, &mut md);
     notes(report, &mut md);
     out.write_all(md.as_bytes())
 }
@@ -207,6 +208,9 @@ fn faults_and_episodes(report: &Report, md: &mut String) {
             &rows,
         );
     }
+    if r.dependencies.is_empty() && report.episodes().is_empty() {
+        return;
+    }
     md.push_str("### Circuit-breaker episodes\n\n");
     if report.episodes().is_empty() {
         md.push_str(
@@ -322,6 +326,20 @@ fn comparison(report: &Report, md: &mut String) {
         cmp.regressions(),
         baseline::RULE
     ));
+}
+
+fn health(report: &Report, md: &mut String) {
+    if report.health_changes.is_empty() {
+        return;
+    }
+    md.push_str("### Health endpoint (changes only)\n\n");
+    let changes: Vec<String> = report
+        .health_changes
+        .iter()
+        .map(|(t, answer)| format!("{t:.1} s **{}**", cell(answer)))
+        .collect();
+    md.push_str(&changes.join(" → "));
+    md.push_str("\n\n");
 }
 
 fn notes(report: &Report, md: &mut String) {

@@ -124,6 +124,18 @@ pub fn write_all(result: &RunResult, dir: &Path, formats: &[Format]) -> io::Resu
     write_report(&Report::new(result), dir, formats)
 }
 
+/// Prints the terminal report of `result` to standard output, in colour when it is a terminal
+/// and `NO_COLOR` is unset: what `redline run` shows at the end of a run.
+pub fn print_terminal(result: &RunResult) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    terminal::write_styled(
+        &Report::new(result),
+        &mut stdout,
+        terminal::stdout_supports_color(),
+    )?;
+    stdout.flush()
+}
+
 /// Like `write_all`, for a model already built (e.g. with a baseline comparison).
 pub fn write_report(report: &Report, dir: &Path, formats: &[Format]) -> io::Result<Vec<PathBuf>> {
     fs::create_dir_all(dir)?;

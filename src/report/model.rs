@@ -94,6 +94,8 @@ pub struct Report {
     pub operations: Vec<OperationRow>,
     pub phases: Vec<PhaseRow>,
     pub targets: Vec<LatencyTarget>,
+    /// The health endpoint's answers where they changed: (seconds since t = 0, "healthy (200)").
+    pub health_changes: Vec<(f64, String)>,
     /// Present when a baseline result was given.
     pub comparison: Option<Comparison>,
 }
@@ -122,6 +124,7 @@ impl Report {
                 .collect(),
             phases: result.phases.iter().map(|p| phase_row(result, p)).collect(),
             targets: result.verdicts.iter().filter_map(latency_target).collect(),
+            health_changes: health_changes(&result.health),
             comparison: None,
         }
     }
@@ -147,6 +150,23 @@ impl Report {
             .as_ref()
             .is_some_and(|c| c.regressions() > 0)
     }
+}
+
+/// Collapses the health samples to the moments the answer changed (the first sample included).
+fn health_changes(samples: &[crate::result::HealthSample]) -> Vec<(f64, String)> {
+    let mut out: Vec<(f64, String)> = Vec::new();
+    for s in samples {
+        let answer = match (&s.state, s.status) {
+            (Some(state), Some(status)) => format!("{state} ({status})"),
+            (None, Some(status)) => format!("status {status}"),
+            (Some(state), None) => state.clone(),
+            (None, None) => "no answer".to_string(),
+        };
+        if out.last().map_or(true, |(_, last)| *last != answer) {
+            out.push((s.t_s, answer));
+        }
+    }
+    out
 }
 
 fn count_verdicts(verdicts: &[Verdict]) -> VerdictCounts {
@@ -242,8 +262,8 @@ fn latency_target(v: &Verdict) -> Option<LatencyTarget> {
     }
     Some(LatencyTarget {
         operation: operation.to_string(),
-        // "p999" is P99.9, "p9999" P99.99: two digits, then decimals.
-        percentile: if digits.len() > 2 {
+        // "p999" is P99.9, "p9999" P99.99: "99", then decimals ("p100" stays P100).
+        percentile: if digits.len() > 2 && digits.starts_with("99") {
             format!("P{}.{}", &digits[..2], &digits[2..])
         } else {
             format!("P{digits}")
@@ -262,7 +282,14 @@ pub fn parse_ms(text: &str) -> Option<f64> {
     while i < bytes.len() {
         let c = bytes[i];
         let after_letter = i > 0 && (bytes[i - 1] as char).is_ascii_alphabetic();
-        if c.is_ascii_digit() && !after_letter {
+        if c.is_ascii_digit() && after_letter {
+            // A label such as "p99": skip all of it.
+            while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
+                i += 1;
+            }
+            continue;
+        }
+        if c.is_ascii_digit() {
             let start = i;
             while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
                 i += 1;
@@ -296,6 +323,36 @@ mod tests {
         assert_eq!(parse_ms("850µs"), Some(0.85));
         assert_eq!(parse_ms("47.3"), Some(47.3));
         assert_eq!(parse_ms("no samples"), None);
+    }
+
+    #[test]
+    fn health_keeps_only_the_changes() {
+        use crate::result::HealthSample;
+        let sample = |t_s: f64, status: Option<u16>, state: Option<&str>| HealthSample {
+            t_s,
+            status,
+            state: state.map(String::from),
+        };
+        let samples = [
+            sample(0.0, Some(200), Some("healthy")),
+            sample(1.0, Some(200), Some("healthy")),
+            sample(2.0, Some(503), Some("degraded")),
+            sample(3.0, None, None),
+            sample(4.0, Some(200), None),
+        ];
+        let changes: Vec<String> = health_changes(&samples)
+            .into_iter()
+            .map(|c| format!("{} {}", c.0, c.1))
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                "0 healthy (200)",
+                "2 degraded (503)",
+                "3 no answer",
+                "4 status 200"
+            ]
+        );
     }
 
     #[test]

@@ -44,13 +44,20 @@ impl Paint {
     }
 }
 
-/// Whether colour should be used on standard output: a terminal, and `NO_COLOR` unset or empty
-/// (https://no-color.org), and `TERM` is not "dumb".
+/// Whether colour should be used on standard output: `NO_COLOR` set (https://no-color.org) means
+/// never; `CLICOLOR_FORCE` set (not "0") means always, e.g. for CI logs that render ANSI;
+/// otherwise only on a terminal whose `TERM` is not "dumb".
 pub fn stdout_supports_color() -> bool {
     use std::io::IsTerminal;
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+    if set("NO_COLOR") {
+        return false;
+    }
+    if set("CLICOLOR_FORCE") {
+        return true;
+    }
     let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
-    !no_color && !dumb && io::stdout().is_terminal()
+    !dumb && io::stdout().is_terminal()
 }
 
 /// Writes the report without colour.
@@ -64,11 +71,12 @@ pub fn write_styled(report: &Report, out: &mut dyn Write, color: bool) -> io::Re
     let mut lines = Vec::new();
     header(report, p, &mut lines);
     verdicts(report, p, &mut lines);
+    comparison(report, p, &mut lines);
     operations(report, p, &mut lines);
     phases(report, p, &mut lines);
     faults_and_episodes(report, p, &mut lines);
     dependencies(report, p, &mut lines);
-    comparison(report, p, &mut lines);
+    health(report, p, &mut lines);
     notes(report, p, &mut lines);
     for line in lines {
         writeln!(out, "{line}")?;
@@ -259,6 +267,9 @@ fn faults_and_episodes(report: &Report, p: Paint, lines: &mut Vec<String>) {
             }
         }
     }
+    if r.dependencies.is_empty() && report.episodes().is_empty() {
+        return;
+    }
     section("Circuit-breaker episodes (seen from outside)", p, lines);
     if report.episodes().is_empty() {
         lines.push("  none: traffic to every dependency continued whenever clients called".into());
@@ -364,6 +375,21 @@ fn comparison(report: &Report, p: Paint, lines: &mut Vec<String>) {
     lines.push(format!("  {} regression(s) flagged.", cmp.regressions()));
     for l in text::wrap(baseline::RULE, 76) {
         lines.push(p.dim(format!("  {l}")));
+    }
+}
+
+fn health(report: &Report, p: Paint, lines: &mut Vec<String>) {
+    if report.health_changes.is_empty() {
+        return;
+    }
+    section("Health endpoint (changes only)", p, lines);
+    let changes: Vec<String> = report
+        .health_changes
+        .iter()
+        .map(|(t, answer)| format!("{t:.1} s {answer}"))
+        .collect();
+    for l in text::wrap(&changes.join(" → "), 76) {
+        lines.push(format!("  {l}"));
     }
 }
 

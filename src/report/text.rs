@@ -222,7 +222,7 @@ mod tests {
         assert_eq!(count(1234567), "1,234,567");
         assert_eq!(count(12), "12");
         assert_eq!(pct(0.0), "0%");
-        assert_eq!(change(Some(-3.14)), "−3.1%");
+        assert_eq!(change(Some(-3.04)), "−3.0%");
     }
 
     #[test]

@@ -119,7 +119,10 @@ pub struct Observation {
 pub fn observe_all(result: &RunResult, ctx: &JudgeContext) -> Vec<Observation> {
     let mut names: Vec<String> = result.dependencies.keys().cloned().collect();
     for f in &result.faults {
-        if !names.iter().any(|n| super::matching::same_name(n, &f.dependency)) {
+        if !names
+            .iter()
+            .any(|n| super::matching::same_name(n, &f.dependency))
+        {
             names.push(f.dependency.clone());
         }
     }
@@ -131,7 +134,11 @@ pub fn observe(result: &RunResult, _ctx: &JudgeContext, dependency: &str) -> Obs
     let log = evidence::sorted_log(result, dependency);
     let windows = evidence::fault_windows(result, dependency);
     let first_fault_ms = windows.first().map_or(f64::INFINITY, |w| w.from_ms);
-    let before: Vec<LogEntry> = log.iter().filter(|e| e.t_ms < first_fault_ms).cloned().collect();
+    let before: Vec<LogEntry> = log
+        .iter()
+        .filter(|e| e.t_ms < first_fault_ms)
+        .cloned()
+        .collect();
     let median = evidence::median_gap_ms(if before.len() >= 10 { &before } else { &log });
     let gap_min_ms = median.map_or(MIN_GAP_MS, |m| (5.0 * m).max(MIN_GAP_MS));
     let calls_per_request = calls_per_request(result, &before, first_fault_ms);
@@ -151,7 +158,9 @@ pub fn observe(result: &RunResult, _ctx: &JudgeContext, dependency: &str) -> Obs
 }
 
 fn calls_per_request(result: &RunResult, before: &[LogEntry], first_fault_ms: f64) -> f64 {
-    let (Some(first), Some(last)) = (before.first(), before.last()) else { return 1.0 };
+    let (Some(first), Some(last)) = (before.first(), before.last()) else {
+        return 1.0;
+    };
     let sends = evidence::client_sends(result, first.t_ms, last.t_ms.min(first_fault_ms) + 1.0);
     if sends < 10.0 || before.len() < 10 {
         return 1.0;
@@ -168,8 +177,11 @@ fn local_gap_ms(log: &[LogEntry], i: usize) -> Option<f64> {
 }
 
 fn completions(log: &[LogEntry]) -> Vec<(f64, bool, usize)> {
-    let mut out: Vec<(f64, bool, usize)> =
-        log.iter().enumerate().map(|(i, e)| (evidence::end_ms(e), evidence::is_failure(e), i)).collect();
+    let mut out: Vec<(f64, bool, usize)> = log
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (evidence::end_ms(e), evidence::is_failure(e), i))
+        .collect();
     out.sort_by(|a, b| a.0.total_cmp(&b.0));
     out
 }
@@ -197,14 +209,27 @@ fn find_episodes(result: &RunResult, obs: &mut Observation, slack: f64) {
         let first = (0..ends.len()).find(|&k| ends[k].1 && ends[k].0 > a_i && ends[k].0 < gap_end);
         let open_enough = |k: usize| gap_end - ends[k].0 >= (0.5 * (gap_end - a_i)).min(1000.0);
         let Some(first) = first.filter(|&k| open_enough(k)) else {
-            let hung = obs.log[..=i].iter().filter(|e| evidence::end_ms(e) > a_i && evidence::is_failure(e)).count();
-            obs.stalls.push(Stall { from_ms: a_i, to_ms: gap_end, hung_calls: hung as u64 });
+            let hung = obs.log[..=i]
+                .iter()
+                .filter(|e| evidence::end_ms(e) > a_i && evidence::is_failure(e))
+                .count();
+            obs.stalls.push(Stall {
+                from_ms: a_i,
+                to_ms: gap_end,
+                hung_calls: hung as u64,
+            });
             i += 1;
             continue;
         };
         // Other failures learned before the next call would have come could equally have opened it.
-        let horizon = ends[first].0.max(a_i + local_gap_ms(&obs.log, i).unwrap_or(slack));
-        let last = (first..ends.len()).take_while(|&k| ends[k].0 <= horizon).filter(|&k| ends[k].1).last().unwrap_or(first);
+        let horizon = ends[first]
+            .0
+            .max(a_i + local_gap_ms(&obs.log, i).unwrap_or(slack));
+        let last = (first..ends.len())
+            .take_while(|&k| ends[k].0 <= horizon)
+            .filter(|&k| ends[k].1)
+            .last()
+            .unwrap_or(first);
         let trigger = Trigger::Threshold;
         let ep = build_episode(obs, &ends, i, since, (first, last), next_t, trigger);
         since = ep.resumed_at_ms.unwrap_or(f64::INFINITY);
@@ -264,7 +289,10 @@ fn build_episode(
         }
     }
     let (mut run, mut earlier_streak) = (0u64, 0u64);
-    for (_, failed, _) in ends.iter().filter(|(end, _, _)| *end >= since && *end <= obs.log[i].t_ms) {
+    for (_, failed, _) in ends
+        .iter()
+        .filter(|(end, _, _)| *end >= since && *end <= obs.log[i].t_ms)
+    {
         run = if *failed { run + 1 } else { 0 };
         earlier_streak = earlier_streak.max(run);
     }
@@ -283,7 +311,11 @@ fn build_episode(
         resumed_at_ms,
         probes: 0,
         demand_during_probes: 0.0,
-        outcome: if resumed_at_ms.is_some() { Outcome::Closed } else { Outcome::Unknown },
+        outcome: if resumed_at_ms.is_some() {
+            Outcome::Closed
+        } else {
+            Outcome::Unknown
+        },
     }
 }
 
@@ -301,7 +333,10 @@ fn consecutive_failures(ends: &[(f64, bool, usize)], k: usize, since: f64) -> Ve
 }
 
 fn distinct_ids(log: &[LogEntry], idxs: &[usize]) -> Option<u64> {
-    let ids: Option<Vec<&str>> = idxs.iter().map(|&i| log[i].correlation_id.as_deref()).collect();
+    let ids: Option<Vec<&str>> = idxs
+        .iter()
+        .map(|&i| log[i].correlation_id.as_deref())
+        .collect();
     let mut ids = ids?;
     ids.sort_unstable();
     ids.dedup();
@@ -311,7 +346,9 @@ fn distinct_ids(log: &[LogEntry], idxs: &[usize]) -> Option<u64> {
 /// After all openings are known: which closed, which reopened, and how many probes each let through.
 fn settle_outcomes(result: &RunResult, obs: &mut Observation, ends: &[(f64, bool, usize)]) {
     for e in 0..obs.episodes.len() {
-        let Some(resumed) = obs.episodes[e].resumed_at_ms else { continue };
+        let Some(resumed) = obs.episodes[e].resumed_at_ms else {
+            continue;
+        };
         let next_stop = obs.episodes.get(e + 1).map(|n| n.last_call_ms);
         let start = obs.log.partition_point(|x| x.t_ms < resumed);
         let stop = next_stop.map_or(obs.log.len(), |t| obs.log.partition_point(|x| x.t_ms <= t));
@@ -332,14 +369,19 @@ fn settle_outcomes(result: &RunResult, obs: &mut Observation, ends: &[(f64, bool
             let ep = &mut obs.episodes[e];
             ep.outcome = Outcome::Reopened;
             ep.probes = admitted.len() as u64;
-            ep.demand_during_probes = evidence::client_sends(result, resumed, reopen_at) * obs.calls_per_request;
+            ep.demand_during_probes =
+                evidence::client_sends(result, resumed, reopen_at) * obs.calls_per_request;
         } else {
             let decided = first_success.unwrap_or(f64::INFINITY);
             let ep = &mut obs.episodes[e];
             ep.outcome = Outcome::Closed;
-            ep.probes = obs.log[start..].iter().take_while(|x| x.t_ms <= decided).count() as u64;
+            ep.probes = obs.log[start..]
+                .iter()
+                .take_while(|x| x.t_ms <= decided)
+                .count() as u64;
             ep.demand_during_probes =
-                evidence::client_sends(result, resumed, decided.min(resumed + 60_000.0)) * obs.calls_per_request;
+                evidence::client_sends(result, resumed, decided.min(resumed + 60_000.0))
+                    * obs.calls_per_request;
         }
     }
 }

@@ -19,13 +19,19 @@ pub fn breaker_target<'a>(
 ) -> Option<&'a Observation> {
     let by_name = |name: &str| {
         let scenario = evidence::scenario_dependency(result, ctx, name)?;
-        observed.iter().find(|o| same_name(&o.dependency, &scenario))
+        observed
+            .iter()
+            .find(|o| same_name(&o.dependency, &scenario))
     };
     if let Some(dep) = &b.dependency {
         return by_name(dep);
     }
     if let Some(name) = &b.name {
-        let hit = claims.dependencies.iter().find(|d| mentions(name, &d.name)).and_then(|d| by_name(&d.name));
+        let hit = claims
+            .dependencies
+            .iter()
+            .find(|d| mentions(name, &d.name))
+            .and_then(|d| by_name(&d.name));
         if hit.is_some() {
             return hit;
         }
@@ -41,11 +47,21 @@ pub fn breaker_target<'a>(
     }
 }
 
-pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, observed: &[Observation], out: &mut Judgement) {
+pub fn judge(
+    result: &RunResult,
+    claims: &Claims,
+    ctx: &JudgeContext,
+    observed: &[Observation],
+    out: &mut Judgement,
+) {
     for b in &claims.breakers {
         let source = spec_source(ctx, b.line);
         let Some(obs) = breaker_target(claims, b, result, ctx, observed) else {
-            let label = b.name.clone().or(b.dependency.clone()).unwrap_or_else(|| "breaker".into());
+            let label = b
+                .name
+                .clone()
+                .or(b.dependency.clone())
+                .unwrap_or_else(|| "breaker".into());
             out.verdicts.push(verdict(
                 format!("breaker.{}", slug(&label)),
                 format!("Circuit breaker {label}"),
@@ -90,7 +106,10 @@ pub struct WindowSummary {
 
 pub fn summarize(obs: &Observation, w: &FaultWindow) -> WindowSummary {
     let inside: Vec<_> = obs.log.iter().filter(|e| w.contains(e.t_ms)).collect();
-    let mut ends: Vec<(f64, bool)> = inside.iter().map(|e| (evidence::end_ms(e), evidence::is_failure(e))).collect();
+    let mut ends: Vec<(f64, bool)> = inside
+        .iter()
+        .map(|e| (evidence::end_ms(e), evidence::is_failure(e)))
+        .collect();
     ends.sort_by(|a, b| a.0.total_cmp(&b.0));
     let (mut run, mut longest) = (0, 0);
     for (_, failed) in &ends {
@@ -112,7 +131,11 @@ pub fn summarize(obs: &Observation, w: &FaultWindow) -> WindowSummary {
 /// Whether the breaker opened in a fault window: Ok(episodes) or the verdict that says why not.
 enum Opened<'a> {
     Yes(Vec<&'a Episode>),
-    No { status: crate::result::VerdictStatus, measured: String, detail: String },
+    No {
+        status: crate::result::VerdictStatus,
+        measured: String,
+        detail: String,
+    },
 }
 
 fn opened<'a>(result: &RunResult, b: &Breaker, obs: &'a Observation) -> Opened<'a> {
@@ -122,19 +145,30 @@ fn opened<'a>(result: &RunResult, b: &Breaker, obs: &'a Observation) -> Opened<'
             "The run injected no fault into {dep}, so the breaker was never exercised: add a [[fault]] \
              (e.g. kind = \"abort\") longer than the recovery timeout."
         );
-        return Opened::No { status: Inconclusive, measured: "no fault window".into(), detail };
+        return Opened::No {
+            status: Inconclusive,
+            measured: "no fault window".into(),
+            detail,
+        };
     }
     if obs.log.is_empty() {
         let detail = format!(
             "There is no dependency log for {dep} (a TCP dependency, or the proxy log is missing), \
              so its calls cannot be followed."
         );
-        return Opened::No { status: Inconclusive, measured: "no dependency log".into(), detail };
+        return Opened::No {
+            status: Inconclusive,
+            measured: "no dependency log".into(),
+            detail,
+        };
     }
     let eps: Vec<&Episode> = obs
         .episodes
         .iter()
-        .filter(|e| e.trigger == Trigger::Threshold && obs.windows.iter().any(|w| in_window(w, e.opened_at_ms)))
+        .filter(|e| {
+            e.trigger == Trigger::Threshold
+                && obs.windows.iter().any(|w| in_window(w, e.opened_at_ms))
+        })
         .collect();
     if !eps.is_empty() {
         return Opened::Yes(eps);
@@ -151,12 +185,18 @@ fn opened<'a>(result: &RunResult, b: &Breaker, obs: &'a Observation) -> Opened<'
                 fmt_t(stall.from_ms),
                 stall.hung_calls
             );
-            return Opened::No { status: Fail, measured: format!("stalled at {}", fmt_t(stall.from_ms)), detail };
+            return Opened::No {
+                status: Fail,
+                measured: format!("stalled at {}", fmt_t(stall.from_ms)),
+                detail,
+            };
         }
         let demand = evidence::client_sends(result, w.from_ms, w.to_ms);
         verdicts.push((w, s, demand));
     }
-    let decisive = verdicts.iter().find(|(_, s, demand)| s.longest_failure_run >= need && *demand >= 3.0);
+    let decisive = verdicts
+        .iter()
+        .find(|(_, s, demand)| s.longest_failure_run >= need && *demand >= 3.0);
     if let Some((w, s, _)) = decisive {
         let detail = format!(
             "Calls to {dep} continued through the whole fault window ({}–{}): {} calls, {} failed, {} of them in a \
@@ -169,14 +209,26 @@ fn opened<'a>(result: &RunResult, b: &Breaker, obs: &'a Observation) -> Opened<'
             fmt_ms(s.longest_gap_ms)
         );
         let measured = format!("never opened; {} of {} calls failed", s.failures, s.calls);
-        return Opened::No { status: Fail, measured, detail };
+        return Opened::No {
+            status: Fail,
+            measured,
+            detail,
+        };
     }
-    let best = verdicts.iter().map(|(_, s, _)| s.longest_failure_run).max().unwrap_or(0);
+    let best = verdicts
+        .iter()
+        .map(|(_, s, _)| s.longest_failure_run)
+        .max()
+        .unwrap_or(0);
     let detail = format!(
         "The fault produced at most {best} failed call(s) in a row to {dep}, fewer than the {need} that should open \
          the breaker (or clients sent too little during it): make the fault fail every call, or send more traffic."
     );
-    Opened::No { status: Inconclusive, measured: format!("longest failure run {best}"), detail }
+    Opened::No {
+        status: Inconclusive,
+        measured: format!("longest failure run {best}"),
+        detail,
+    }
 }
 
 /// An opening belongs to a window if it happened in it (or as its last failures completed).
@@ -184,60 +236,136 @@ fn in_window(w: &FaultWindow, t_ms: f64) -> bool {
     t_ms >= w.from_ms && t_ms <= w.to_ms + 1000.0
 }
 
-fn judge_one(result: &RunResult, ctx: &JudgeContext, b: &Breaker, obs: &Observation, source: &str, out: &mut Judgement) {
+fn judge_one(
+    result: &RunResult,
+    ctx: &JudgeContext,
+    b: &Breaker,
+    obs: &Observation,
+    source: &str,
+    out: &mut Judgement,
+) {
     let dep = obs.dependency.clone();
     let id = |field: &str| format!("breaker.{}.{field}", slug(&dep));
     let opened = opened(result, b, obs);
     let eps = match opened {
         Opened::Yes(eps) => {
             let first = eps[0];
-            let measured = format!("opened {} time(s), first at {}", eps.len(), fmt_t(first.opened_at_ms));
+            let measured = format!(
+                "opened {} time(s), first at {}",
+                eps.len(),
+                fmt_t(first.opened_at_ms)
+            );
             let detail = format!(
                 "Traffic to {dep} stopped at {} after failures while clients kept sending.",
                 fmt_t(first.opened_at_ms)
             );
-            out.verdicts.push(verdict(id("opens"), format!("A circuit breaker guards {dep}"), source, describe_claim(b), measured, Pass, detail));
+            out.verdicts.push(verdict(
+                id("opens"),
+                format!("A circuit breaker guards {dep}"),
+                source,
+                describe_claim(b),
+                measured,
+                Pass,
+                detail,
+            ));
             eps
         }
-        Opened::No { status, measured, detail } => {
+        Opened::No {
+            status,
+            measured,
+            detail,
+        } => {
             let claim = format!("A circuit breaker guards {dep}");
-            out.verdicts.push(verdict(id("opens"), claim, source, describe_claim(b), measured.clone(), status, detail.clone()));
+            out.verdicts.push(verdict(
+                id("opens"),
+                claim,
+                source,
+                describe_claim(b),
+                measured.clone(),
+                status,
+                detail.clone(),
+            ));
             // Every other breaker claim depends on an opening: same status, same reason.
             for (field, what) in claimed_fields(b) {
-                out.verdicts.push(verdict(id(field), what, source, expected_of(b, field), measured.clone(), status, detail.clone()));
+                out.verdicts.push(verdict(
+                    id(field),
+                    what,
+                    source,
+                    expected_of(b, field),
+                    measured.clone(),
+                    status,
+                    detail.clone(),
+                ));
             }
             return;
         }
     };
     if let Some(n) = b.failure_threshold {
-        out.verdicts.push(super::breaker_verdicts::threshold(&dep, n, &eps, source, id("failure_threshold")));
+        out.verdicts.push(super::breaker_verdicts::threshold(
+            &dep,
+            n,
+            &eps,
+            source,
+            id("failure_threshold"),
+        ));
     }
     if let Some(r) = b.recovery_timeout_ms {
-        out.verdicts.push(super::breaker_verdicts::recovery(result, ctx, obs, r, source, id("recovery_timeout")));
+        out.verdicts.push(super::breaker_verdicts::recovery(
+            result,
+            ctx,
+            obs,
+            r,
+            source,
+            id("recovery_timeout"),
+        ));
     }
     if let Some(k) = b.half_open_requests {
-        out.verdicts.push(super::breaker_verdicts::probes(obs, k, source, id("half_open_requests")));
+        out.verdicts.push(super::breaker_verdicts::probes(
+            obs,
+            k,
+            source,
+            id("half_open_requests"),
+        ));
     }
-    out.verdicts.push(super::breaker_verdicts::resumes(result, ctx, obs, b.recovery_timeout_ms, source, id("resumes")));
+    out.verdicts.push(super::breaker_verdicts::resumes(
+        result,
+        ctx,
+        obs,
+        b.recovery_timeout_ms,
+        source,
+        id("resumes"),
+    ));
 }
 
 fn claimed_fields(b: &Breaker) -> Vec<(&'static str, String)> {
     let mut v = Vec::new();
     if let Some(n) = b.failure_threshold {
-        v.push(("failure_threshold", format!("The breaker opens after {n} consecutive failed calls")));
+        v.push((
+            "failure_threshold",
+            format!("The breaker opens after {n} consecutive failed calls"),
+        ));
     }
     if let Some(r) = b.recovery_timeout_ms {
-        v.push(("recovery_timeout", format!("The breaker stays open {} before probing", fmt_ms(r))));
+        v.push((
+            "recovery_timeout",
+            format!("The breaker stays open {} before probing", fmt_ms(r)),
+        ));
     }
     if let Some(k) = b.half_open_requests {
-        v.push(("half_open_requests", format!("The breaker lets {k} probe(s) through when half-open")));
+        v.push((
+            "half_open_requests",
+            format!("The breaker lets {k} probe(s) through when half-open"),
+        ));
     }
     v
 }
 
 fn expected_of(b: &Breaker, field: &str) -> String {
     match field {
-        "failure_threshold" => format!("{} consecutive failed calls", b.failure_threshold.unwrap_or(0)),
+        "failure_threshold" => format!(
+            "{} consecutive failed calls",
+            b.failure_threshold.unwrap_or(0)
+        ),
         "recovery_timeout" => fmt_ms(b.recovery_timeout_ms.unwrap_or(0.0)),
         _ => format!("{} probe(s)", b.half_open_requests.unwrap_or(0)),
     }

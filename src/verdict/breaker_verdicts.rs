@@ -20,18 +20,25 @@ pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) 
     let n64 = u64::from(n);
     let measured = eps
         .iter()
-        .map(|e| format!("{} failed call(s) in a row, then open at {}", count(e), fmt_t(e.opened_at_ms)))
+        .map(|e| {
+            format!(
+                "{} failed call(s) in a row, then open at {}",
+                count(e),
+                fmt_t(e.opened_at_ms)
+            )
+        })
         .collect::<Vec<_>>()
         .join("; ");
     let claim = format!("The breaker on {dep} opens after {n} consecutive failed calls");
     let expected = format!("{n} consecutive failed calls");
-    let bad = eps
-        .iter()
-        .enumerate()
-        .find(|(_, e)| !(e.failures_min <= n64 && n64 <= e.failures_max) || e.earlier_streak >= n64);
+    let bad = eps.iter().enumerate().find(|(_, e)| {
+        !(e.failures_min <= n64 && n64 <= e.failures_max) || e.earlier_streak >= n64
+    });
     let Some((which, e)) = bad else {
         let e = eps[0];
-        let mut detail = format!("Traffic to {dep} stopped right after {n} consecutive failed calls, as claimed.");
+        let mut detail = format!(
+            "Traffic to {dep} stopped right after {n} consecutive failed calls, as claimed."
+        );
         if e.in_flight_failed_after > 0 {
             detail.push_str(&format!(
                 " {} more call(s) already in flight failed after it opened and are not counted.",
@@ -41,7 +48,11 @@ pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) 
         return verdict(id, claim, source, expected, measured, Pass, detail);
     };
     let c = count(e);
-    let at = if eps.len() > 1 { format!(" (opening {} of {})", which + 1, eps.len()) } else { String::new() };
+    let at = if eps.len() > 1 {
+        format!(" (opening {} of {})", which + 1, eps.len())
+    } else {
+        String::new()
+    };
     let mut detail = if e.failures_min > n64 && !interleaved(e) {
         too_late(dep, n, &at, &c, e)
     } else if e.earlier_streak >= n64 {
@@ -108,17 +119,35 @@ fn interarrival_ms(result: &RunResult, obs: &Observation, from_ms: f64, to_ms: f
 }
 
 /// Recovery timeout: time from opening to the first call let through again.
-pub fn recovery(result: &RunResult, ctx: &JudgeContext, obs: &Observation, r: f64, source: &str, id: String) -> Verdict {
+pub fn recovery(
+    result: &RunResult,
+    ctx: &JudgeContext,
+    obs: &Observation,
+    r: f64,
+    source: &str,
+    id: String,
+) -> Verdict {
     let dep = &obs.dependency;
-    let claim = format!("The breaker on {dep} stays open {} before probing", fmt_ms(r));
+    let claim = format!(
+        "The breaker on {dep} stays open {} before probing",
+        fmt_ms(r)
+    );
     let tol = &ctx.duration_tolerance;
-    let expected = format!("{} {}, plus up to one request interval for the next caller", fmt_ms(r), tol.describe(r));
+    let expected = format!(
+        "{} {}, plus up to one request interval for the next caller",
+        fmt_ms(r),
+        tol.describe(r)
+    );
     let timed: Vec<(&Episode, f64, f64)> = obs
         .episodes
         .iter()
         .filter_map(|e| {
             let open = e.open_for_ms()?;
-            Some((e, open, interarrival_ms(result, obs, e.opened_at_ms, e.resumed_at_ms?)))
+            Some((
+                e,
+                open,
+                interarrival_ms(result, obs, e.opened_at_ms, e.resumed_at_ms?),
+            ))
         })
         .collect();
     if timed.is_empty() {
@@ -126,14 +155,28 @@ pub fn recovery(result: &RunResult, ctx: &JudgeContext, obs: &Observation, r: f6
             "Traffic to {dep} never resumed before the run ended, so the time open could not be measured: \
              run longer after the breaker opens."
         );
-        return verdict(id, claim, source, expected, "never resumed", Inconclusive, detail);
+        return verdict(
+            id,
+            claim,
+            source,
+            expected,
+            "never resumed",
+            Inconclusive,
+            detail,
+        );
     }
     let measured = format!(
         "open {}",
-        timed.iter().map(|(_, o, _)| fmt_ms(*o)).collect::<Vec<_>>().join(", ")
+        timed
+            .iter()
+            .map(|(_, o, _)| fmt_ms(*o))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let margin = tol.margin_ms(r);
-    let bad = timed.iter().find(|(_, open, slack)| *open < r - margin || *open > r + margin + slack);
+    let bad = timed
+        .iter()
+        .find(|(_, open, slack)| *open < r - margin || *open > r + margin + slack);
     match bad {
         None => {
             let detail = format!(
@@ -164,21 +207,31 @@ pub fn probes(obs: &Observation, k: u32, source: &str, id: String) -> Verdict {
     let k64 = u64::from(k);
     let claim = format!("The breaker on {dep} lets {k} probe(s) through when half-open");
     let expected = format!("{k} probe(s)");
-    let decided: Vec<&Episode> = obs.episodes.iter().filter(|e| e.outcome != Outcome::Unknown).collect();
+    let decided: Vec<&Episode> = obs
+        .episodes
+        .iter()
+        .filter(|e| e.outcome != Outcome::Unknown)
+        .collect();
     let measured = if decided.is_empty() {
         "no probe seen".to_string()
     } else {
         let parts: Vec<String> = decided
             .iter()
             .map(|e| {
-                let then = if e.outcome == Outcome::Reopened { "reopened" } else { "closed" };
+                let then = if e.outcome == Outcome::Reopened {
+                    "reopened"
+                } else {
+                    "closed"
+                };
                 format!("{} then {then}", e.probes)
             })
             .collect();
         format!("probes: {}", parts.join(", "))
     };
     let over = decided.iter().find(|e| e.probes > k64);
-    let under = decided.iter().find(|e| e.probes < k64 && e.demand_during_probes >= e.probes as f64 + 2.0);
+    let under = decided
+        .iter()
+        .find(|e| e.probes < k64 && e.demand_during_probes >= e.probes as f64 + 2.0);
     if let Some(e) = over {
         let detail = format!(
             "After the pause at {}, {} calls reached {dep} before the breaker {}; the spec allows {k} half-open \
@@ -223,7 +276,11 @@ pub fn resumes(
     let claim = format!("Calls to {dep} resume once it recovers");
     // Judged against the breaker's own time open (the recovery verdict judges that against the claim),
     // so a wrong recovery claim is not failed twice.
-    let longest_open = obs.episodes.iter().filter_map(Episode::open_for_ms).fold(0.0, f64::max);
+    let longest_open = obs
+        .episodes
+        .iter()
+        .filter_map(Episode::open_for_ms)
+        .fold(0.0, f64::max);
     let allowed = recovery_ms.map(|r| {
         let r = r.max(longest_open);
         r + ctx.duration_tolerance.margin_ms(r) + 1000.0
@@ -236,10 +293,25 @@ pub fn resumes(
     let mut measured = Vec::new();
     for w in &obs.windows {
         if w.to_ms >= run_end - 1.0 {
-            let detail = format!("The fault on {dep} was still active when the run ended: add a recovery phase.");
-            return verdict(id, claim, source, expected, "fault active until the end", Inconclusive, detail);
+            let detail = format!(
+                "The fault on {dep} was still active when the run ended: add a recovery phase."
+            );
+            return verdict(
+                id,
+                claim,
+                source,
+                expected,
+                "fault active until the end",
+                Inconclusive,
+                detail,
+            );
         }
-        let next_fault = obs.windows.iter().map(|x| x.from_ms).find(|&f| f > w.to_ms).unwrap_or(run_end);
+        let next_fault = obs
+            .windows
+            .iter()
+            .map(|x| x.from_ms)
+            .find(|&f| f > w.to_ms)
+            .unwrap_or(run_end);
         let first_ok = obs
             .log
             .iter()
@@ -248,8 +320,18 @@ pub fn resumes(
         let Some(t) = first_ok else {
             let demand = evidence::client_sends(result, w.to_ms, next_fault);
             if demand * obs.calls_per_request < 3.0 {
-                let detail = format!("Clients sent too little after the fault on {dep} ended to see calls resume.");
-                return verdict(id, claim, source, expected, "no demand after the fault", Inconclusive, detail);
+                let detail = format!(
+                    "Clients sent too little after the fault on {dep} ended to see calls resume."
+                );
+                return verdict(
+                    id,
+                    claim,
+                    source,
+                    expected,
+                    "no demand after the fault",
+                    Inconclusive,
+                    detail,
+                );
             }
             let detail = format!(
                 "No call to {dep} succeeded between the end of the fault at {} and {} while clients kept sending \
@@ -270,9 +352,25 @@ pub fn resumes(
                 fmt_t(w.to_ms),
                 fmt_ms(a)
             );
-            return verdict(id, claim, source, expected, measured.join("; "), Fail, detail);
+            return verdict(
+                id,
+                claim,
+                source,
+                expected,
+                measured.join("; "),
+                Fail,
+                detail,
+            );
         }
     }
     let detail = format!("Successful calls to {dep} resumed after every fault window.");
-    verdict(id, claim, source, expected, measured.join("; "), Pass, detail)
+    verdict(
+        id,
+        claim,
+        source,
+        expected,
+        measured.join("; "),
+        Pass,
+        detail,
+    )
 }

@@ -23,14 +23,29 @@ fn objectives(claims: &Claims, ctx: &JudgeContext) -> Vec<Objective> {
     let mut out = Vec::new();
     if let Some(max) = claims.error_rate_max {
         let source = spec_source(ctx, claims.error_rate_line.unwrap_or(0));
-        out.push(Objective { allowed: max, availability: false, operation: None, phase: None, source });
+        out.push(Objective {
+            allowed: max,
+            availability: false,
+            operation: None,
+            phase: None,
+            source,
+        });
     }
     if let Some(a) = claims.availability {
         let source = spec_source(ctx, claims.availability_line.unwrap_or(0));
-        out.push(Objective { allowed: 1.0 - a, availability: true, operation: None, phase: None, source });
+        out.push(Objective {
+            allowed: 1.0 - a,
+            availability: true,
+            operation: None,
+            phase: None,
+            source,
+        });
     }
     for slo in &ctx.slos {
-        for (value, availability) in [(slo.error_rate, false), (slo.availability.map(|a| 1.0 - a), true)] {
+        for (value, availability) in [
+            (slo.error_rate, false),
+            (slo.availability.map(|a| 1.0 - a), true),
+        ] {
             let Some(allowed) = value else { continue };
             let source = scenario_source(ctx, slo.line);
             let same = |o: &Objective| {
@@ -43,7 +58,13 @@ fn objectives(claims: &Claims, ctx: &JudgeContext) -> Vec<Objective> {
                     }
             };
             out.retain(|o| !same(o));
-            out.push(Objective { allowed, availability, operation: slo.operation.clone(), phase: slo.phase.clone(), source });
+            out.push(Objective {
+                allowed,
+                availability,
+                operation: slo.operation.clone(),
+                phase: slo.phase.clone(),
+                source,
+            });
         }
     }
     out
@@ -51,10 +72,17 @@ fn objectives(claims: &Claims, ctx: &JudgeContext) -> Vec<Objective> {
 
 /// Errors as this module counts them: failures other than an unexpected status, plus 5xx answers.
 fn errors_of(s: &OperationStats, excused: Option<u16>) -> (u64, u64) {
-    let transport: u64 = s.error_kinds.iter().filter(|(k, _)| !k.contains("status")).map(|(_, v)| v).sum();
+    let transport: u64 = s
+        .error_kinds
+        .iter()
+        .filter(|(k, _)| !k.contains("status"))
+        .map(|(_, v)| v)
+        .sum();
     let (mut server, mut fallback) = (0, 0);
     for (code, n) in &s.status {
-        let Ok(code) = code.parse::<u16>() else { continue };
+        let Ok(code) = code.parse::<u16>() else {
+            continue;
+        };
         if Some(code) == excused {
             fallback += n;
         } else if code >= 500 {
@@ -69,12 +97,27 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
     if objectives.is_empty() {
         return;
     }
-    let phases: Vec<(String, PhaseKind, f64, f64, &std::collections::BTreeMap<String, OperationStats>)> =
-        if result.phases.is_empty() {
-            vec![("run".into(), PhaseKind::Custom, 0.0, result.duration_s, &result.operations)]
-        } else {
-            result.phases.iter().map(|p| (p.name.clone(), p.kind, p.from_s, p.to_s, &p.operations)).collect()
-        };
+    let phases: Vec<(
+        String,
+        PhaseKind,
+        f64,
+        f64,
+        &std::collections::BTreeMap<String, OperationStats>,
+    )> = if result.phases.is_empty() {
+        vec![(
+            "run".into(),
+            PhaseKind::Custom,
+            0.0,
+            result.duration_s,
+            &result.operations,
+        )]
+    } else {
+        result
+            .phases
+            .iter()
+            .map(|p| (p.name.clone(), p.kind, p.from_s, p.to_s, &p.operations))
+            .collect()
+    };
     for o in &objectives {
         for (name, kind, from_s, to_s, ops) in &phases {
             let wanted = match &o.phase {
@@ -84,14 +127,24 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
             if !wanted {
                 continue;
             }
-            let excused = if *kind == PhaseKind::Fault && o.phase.is_none() { fallback_status(result, claims, ctx, *from_s, *to_s) } else { None };
+            let excused = if *kind == PhaseKind::Fault && o.phase.is_none() {
+                fallback_status(result, claims, ctx, *from_s, *to_s)
+            } else {
+                None
+            };
             judge_phase(ctx, o, name, ops, excused, out);
         }
     }
 }
 
 /// The claimed fallback status of a dependency faulted during [from_s, to_s), if it names one.
-fn fallback_status(result: &RunResult, claims: &Claims, ctx: &JudgeContext, from_s: f64, to_s: f64) -> Option<u16> {
+fn fallback_status(
+    result: &RunResult,
+    claims: &Claims,
+    ctx: &JudgeContext,
+    from_s: f64,
+    to_s: f64,
+) -> Option<u16> {
     result
         .faults
         .iter()
@@ -109,7 +162,11 @@ fn judge_phase(
 ) {
     let (mut n, mut errors, mut fallback) = (0u64, 0u64, 0u64);
     for (name, s) in ops {
-        let op = ctx.requests.get(name).and_then(|r| r.operation.clone()).or(s.operation.clone());
+        let op = ctx
+            .requests
+            .get(name)
+            .and_then(|r| r.operation.clone())
+            .or(s.operation.clone());
         if let Some(want) = &o.operation {
             if !(same_name(want, name) || op.as_deref().is_some_and(|x| same_name(want, x))) {
                 continue;
@@ -125,7 +182,10 @@ fn judge_phase(
     }
     let scope = o.operation.as_deref().map_or("global".to_string(), slug);
     let (what, id) = if o.availability {
-        ("Availability", format!("availability.{scope}.{}", slug(phase)))
+        (
+            "Availability",
+            format!("availability.{scope}.{}", slug(phase)),
+        )
     } else {
         ("Error rate", format!("errors.{scope}.{}", slug(phase)))
     };
@@ -133,15 +193,24 @@ fn judge_phase(
     let rate = errors as f64 / n as f64;
     let (claim, expected, measured) = if o.availability {
         (
-            format!("Availability of {label} is at least {}", fmt_pct(1.0 - o.allowed)),
+            format!(
+                "Availability of {label} is at least {}",
+                fmt_pct(1.0 - o.allowed)
+            ),
             format!("≥ {}", fmt_pct(1.0 - o.allowed)),
-            format!("{} ({errors} errors in {n} requests, phase '{phase}')", fmt_pct(1.0 - rate)),
+            format!(
+                "{} ({errors} errors in {n} requests, phase '{phase}')",
+                fmt_pct(1.0 - rate)
+            ),
         )
     } else {
         (
             format!("Error rate of {label} is at most {}", fmt_pct(o.allowed)),
             format!("≤ {}", fmt_pct(o.allowed)),
-            format!("{} ({errors} errors in {n} requests, phase '{phase}')", fmt_pct(rate)),
+            format!(
+                "{} ({errors} errors in {n} requests, phase '{phase}')",
+                fmt_pct(rate)
+            ),
         )
     };
     let excuse = match excused {
@@ -173,7 +242,21 @@ fn judge_phase(
             fmt_pct(o.allowed)
         ))
     } else {
-        (Pass, format!("{errors} of {n} requests failed in phase '{phase}' ({}).{excuse}", fmt_pct(rate)))
+        (
+            Pass,
+            format!(
+                "{errors} of {n} requests failed in phase '{phase}' ({}).{excuse}",
+                fmt_pct(rate)
+            ),
+        )
     };
-    out.verdicts.push(verdict(id, claim, o.source.clone(), expected, measured, status, detail));
+    out.verdicts.push(verdict(
+        id,
+        claim,
+        o.source.clone(),
+        expected,
+        measured,
+        status,
+        detail,
+    ));
 }

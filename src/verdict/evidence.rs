@@ -26,7 +26,12 @@ impl FaultWindow {
 
     /// "abort 20.0–35.0 s".
     pub fn describe(&self) -> String {
-        format!("{} fault {:.1}–{:.1} s", self.kind, self.from_ms / 1000.0, self.to_ms / 1000.0)
+        format!(
+            "{} fault {:.1}–{:.1} s",
+            self.kind,
+            self.from_ms / 1000.0,
+            self.to_ms / 1000.0
+        )
     }
 }
 
@@ -64,7 +69,9 @@ fn param_ms(params: &serde_json::Value, keys: &[&str]) -> Option<f64> {
 
 fn parse_duration_ms(s: &str) -> Option<f64> {
     let s = s.trim();
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
     let value: f64 = s[..split].parse().ok()?;
     let factor = match s[split..].trim() {
         "" | "ms" => 1.0,
@@ -115,7 +122,11 @@ pub fn client_sends(result: &RunResult, from_ms: f64, to_ms: f64) -> f64 {
         return 0.0;
     }
     if client_log_covers(result, from_ms, to_ms) {
-        return result.client_log.iter().filter(|c| c.t_ms >= from_ms && c.t_ms < to_ms).count() as f64;
+        return result
+            .client_log
+            .iter()
+            .filter(|c| c.t_ms >= from_ms && c.t_ms < to_ms)
+            .count() as f64;
     }
     result
         .timeline
@@ -133,24 +144,50 @@ pub fn client_log_covers(result: &RunResult, from_ms: f64, to_ms: f64) -> bool {
     if result.client_log.is_empty() || result.client_log_truncated {
         return false;
     }
-    let first = result.client_log.iter().map(|c| c.t_ms).fold(f64::INFINITY, f64::min);
-    let last = result.client_log.iter().map(|c| c.t_ms).fold(f64::NEG_INFINITY, f64::max);
+    let first = result
+        .client_log
+        .iter()
+        .map(|c| c.t_ms)
+        .fold(f64::INFINITY, f64::min);
+    let last = result
+        .client_log
+        .iter()
+        .map(|c| c.t_ms)
+        .fold(f64::NEG_INFINITY, f64::max);
     first <= from_ms + 1000.0 && last >= to_ms - 1000.0
 }
 
 /// Client requests in [from_ms, to_ms), from the client log.
 pub fn client_entries(result: &RunResult, from_ms: f64, to_ms: f64) -> Vec<&ClientLogEntry> {
-    result.client_log.iter().filter(|c| c.t_ms >= from_ms && c.t_ms < to_ms).collect()
+    result
+        .client_log
+        .iter()
+        .filter(|c| c.t_ms >= from_ms && c.t_ms < to_ms)
+        .collect()
 }
 
 /// The spec's row for a scenario dependency (by the context's alias, else by name).
-pub fn spec_dependency<'a>(claims: &'a Claims, ctx: &JudgeContext, scenario_name: &str) -> Option<&'a Dependency> {
-    let wanted = ctx.dependency_names.get(scenario_name).map_or(scenario_name, String::as_str);
-    claims.dependencies.iter().find(|d| same_name(&d.name, wanted))
+pub fn spec_dependency<'a>(
+    claims: &'a Claims,
+    ctx: &JudgeContext,
+    scenario_name: &str,
+) -> Option<&'a Dependency> {
+    let wanted = ctx
+        .dependency_names
+        .get(scenario_name)
+        .map_or(scenario_name, String::as_str);
+    claims
+        .dependencies
+        .iter()
+        .find(|d| same_name(&d.name, wanted))
 }
 
 /// The scenario dependency a spec dependency name refers to.
-pub fn scenario_dependency(result: &RunResult, ctx: &JudgeContext, spec_name: &str) -> Option<String> {
+pub fn scenario_dependency(
+    result: &RunResult,
+    ctx: &JudgeContext,
+    spec_name: &str,
+) -> Option<String> {
     let mut names: Vec<&String> = result.dependencies.keys().collect();
     for f in &result.faults {
         if !names.contains(&&f.dependency) {
@@ -160,7 +197,10 @@ pub fn scenario_dependency(result: &RunResult, ctx: &JudgeContext, spec_name: &s
     names
         .into_iter()
         .find(|n| {
-            let alias = ctx.dependency_names.get(n.as_str()).map_or(n.as_str(), String::as_str);
+            let alias = ctx
+                .dependency_names
+                .get(n.as_str())
+                .map_or(n.as_str(), String::as_str);
             same_name(alias, spec_name) || same_name(n, spec_name)
         })
         .cloned()
@@ -168,7 +208,11 @@ pub fn scenario_dependency(result: &RunResult, ctx: &JudgeContext, spec_name: &s
 
 /// Median of positive gaps between consecutive arrivals (ms); None with fewer than two calls.
 pub fn median_gap_ms(log: &[LogEntry]) -> Option<f64> {
-    let mut gaps: Vec<f64> = log.windows(2).map(|w| w[1].t_ms - w[0].t_ms).filter(|g| *g > 0.0).collect();
+    let mut gaps: Vec<f64> = log
+        .windows(2)
+        .map(|w| w[1].t_ms - w[0].t_ms)
+        .filter(|g| *g > 0.0)
+        .collect();
     if gaps.is_empty() {
         return None;
     }

@@ -50,17 +50,32 @@ impl Expect {
     }
 }
 
-pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, observed: &[Observation], out: &mut Judgement) {
+pub fn judge(
+    result: &RunResult,
+    claims: &Claims,
+    ctx: &JudgeContext,
+    observed: &[Observation],
+    out: &mut Judgement,
+) {
     for obs in observed.iter().filter(|o| !o.windows.is_empty()) {
-        let Some(d) = evidence::spec_dependency(claims, ctx, &obs.dependency) else { continue };
-        let Some(expect) = Expect::of(d) else { continue };
-        out.verdicts.extend(judge_dependency(result, ctx, obs, d, &expect));
+        let Some(d) = evidence::spec_dependency(claims, ctx, &obs.dependency) else {
+            continue;
+        };
+        let Some(expect) = Expect::of(d) else {
+            continue;
+        };
+        out.verdicts
+            .extend(judge_dependency(result, ctx, obs, d, &expect));
     }
 }
 
 /// Request names whose requests reached the dependency (by correlation id); None: cannot tell.
 fn dependent_requests(result: &RunResult, obs: &Observation) -> Option<BTreeSet<String>> {
-    let ids: BTreeSet<&str> = obs.log.iter().filter_map(|e| e.correlation_id.as_deref()).collect();
+    let ids: BTreeSet<&str> = obs
+        .log
+        .iter()
+        .filter_map(|e| e.correlation_id.as_deref())
+        .collect();
     let names: BTreeSet<String> = result
         .client_log
         .iter()
@@ -70,11 +85,23 @@ fn dependent_requests(result: &RunResult, obs: &Observation) -> Option<BTreeSet<
     (!names.is_empty()).then_some(names)
 }
 
-fn judge_dependency(result: &RunResult, ctx: &JudgeContext, obs: &Observation, d: &Dependency, expect: &Expect) -> Vec<Verdict> {
+fn judge_dependency(
+    result: &RunResult,
+    ctx: &JudgeContext,
+    obs: &Observation,
+    d: &Dependency,
+    expect: &Expect,
+) -> Vec<Verdict> {
     let source = spec_source(ctx, d.line);
     let id = format!("fallback.{}", slug(&d.name));
-    let fallback = d.fallback.clone().unwrap_or_else(|| "no fallback (critical)".into());
-    let claim = format!("While {} is unavailable, clients get its fallback: {fallback}", d.name);
+    let fallback = d
+        .fallback
+        .clone()
+        .unwrap_or_else(|| "no fallback (critical)".into());
+    let claim = format!(
+        "While {} is unavailable, clients get its fallback: {fallback}",
+        d.name
+    );
     let run_end = result.duration_s * 1000.0;
     let open: Vec<(f64, f64)> = obs
         .episodes
@@ -82,8 +109,12 @@ fn judge_dependency(result: &RunResult, ctx: &JudgeContext, obs: &Observation, d
         .map(|e| (e.opened_at_ms, e.resumed_at_ms.unwrap_or(run_end)))
         .collect();
     let (intervals, during) = if open.is_empty() {
-        let failing: Vec<(f64, f64)> =
-            obs.windows.iter().filter(|w| summarize(obs, w).failures > 0).map(|w| (w.from_ms, w.to_ms)).collect();
+        let failing: Vec<(f64, f64)> = obs
+            .windows
+            .iter()
+            .filter(|w| summarize(obs, w).failures > 0)
+            .map(|w| (w.from_ms, w.to_ms))
+            .collect();
         (failing, "the fault window (no breaker opened)")
     } else {
         (open.clone(), "the breaker was open")
@@ -100,21 +131,51 @@ fn judge_dependency(result: &RunResult, ctx: &JudgeContext, obs: &Observation, d
              (the result may hold no client log, or the window was too short).",
             entries.len()
         );
-        return vec![verdict(format!("{id}.status"), claim, source, expect.describe(), format!("{} requests", entries.len()), Inconclusive, detail)];
+        return vec![verdict(
+            format!("{id}.status"),
+            claim,
+            source,
+            expect.describe(),
+            format!("{} requests", entries.len()),
+            Inconclusive,
+            detail,
+        )];
     }
-    let mut out = vec![status_verdict(d, expect, &entries, during, format!("{id}.status"), claim, &source)];
+    let mut out = vec![status_verdict(
+        d,
+        expect,
+        &entries,
+        during,
+        format!("{id}.status"),
+        claim,
+        &source,
+    )];
     if !open.is_empty() {
         let open_entries: Vec<&ClientLogEntry> = entries
             .iter()
             .copied()
             .filter(|c| open.iter().any(|(a, b)| c.t_ms >= *a && c.t_ms < *b))
             .collect();
-        out.push(fast_verdict(d, &open_entries, &open, format!("{id}.fail_fast"), &source));
+        out.push(fast_verdict(
+            d,
+            &open_entries,
+            &open,
+            format!("{id}.fail_fast"),
+            &source,
+        ));
     }
     out
 }
 
-fn status_verdict(d: &Dependency, expect: &Expect, entries: &[&ClientLogEntry], during: &str, id: String, claim: String, source: &str) -> Verdict {
+fn status_verdict(
+    d: &Dependency,
+    expect: &Expect,
+    entries: &[&ClientLogEntry],
+    during: &str,
+    id: String,
+    claim: String,
+    source: &str,
+) -> Verdict {
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for c in entries {
         let key = match (c.status, &c.error) {
@@ -126,10 +187,24 @@ fn status_verdict(d: &Dependency, expect: &Expect, entries: &[&ClientLogEntry], 
     }
     let matched = entries.iter().filter(|c| expect.accepts(c.status)).count();
     let share = matched as f64 / entries.len() as f64;
-    let breakdown = seen.iter().map(|(k, n)| format!("{k}×{n}")).collect::<Vec<_>>().join(", ");
-    let measured = format!("{} of {} matched ({breakdown})", fmt_pct(share), entries.len());
-    let wants_retry_after = d.fallback.as_deref().is_some_and(|f| f.to_ascii_lowercase().contains("retry-after"));
-    let missing_ra = entries.iter().filter(|c| expect.accepts(c.status) && !c.retry_after).count();
+    let breakdown = seen
+        .iter()
+        .map(|(k, n)| format!("{k}×{n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let measured = format!(
+        "{} of {} matched ({breakdown})",
+        fmt_pct(share),
+        entries.len()
+    );
+    let wants_retry_after = d
+        .fallback
+        .as_deref()
+        .is_some_and(|f| f.to_ascii_lowercase().contains("retry-after"));
+    let missing_ra = entries
+        .iter()
+        .filter(|c| expect.accepts(c.status) && !c.retry_after)
+        .count();
     if share < MIN_MATCH {
         let detail = format!(
             "While {during}, only {} of client requests got {} ({breakdown}); the spec promises '{}'.",
@@ -140,16 +215,31 @@ fn status_verdict(d: &Dependency, expect: &Expect, entries: &[&ClientLogEntry], 
         return verdict(id, claim, source, expect.describe(), measured, Fail, detail);
     }
     if wants_retry_after && missing_ra > 0 {
-        let detail = format!("{missing_ra} fallback answer(s) lacked the Retry-After header the spec promises.");
+        let detail = format!(
+            "{missing_ra} fallback answer(s) lacked the Retry-After header the spec promises."
+        );
         return verdict(id, claim, source, expect.describe(), measured, Fail, detail);
     }
-    let detail = format!("While {during}, {} of client requests got {}.", fmt_pct(share), expect.describe());
+    let detail = format!(
+        "While {during}, {} of client requests got {}.",
+        fmt_pct(share),
+        expect.describe()
+    );
     verdict(id, claim, source, expect.describe(), measured, Pass, detail)
 }
 
-fn fast_verdict(d: &Dependency, entries: &[&ClientLogEntry], open: &[(f64, f64)], id: String, source: &str) -> Verdict {
+fn fast_verdict(
+    d: &Dependency,
+    entries: &[&ClientLogEntry],
+    open: &[(f64, f64)],
+    id: String,
+    source: &str,
+) -> Verdict {
     let bound = d.timeout_ms.map_or(250.0, |t| (0.25 * t).max(50.0));
-    let claim = format!("While the breaker on {} is open, clients are answered fast", d.name);
+    let claim = format!(
+        "While the breaker on {} is open, clients are answered fast",
+        d.name
+    );
     let rule = match d.timeout_ms {
         Some(t) => format!("a quarter of the {} timeout", fmt_ms(t)),
         None => "no timeout claimed, so 250 ms".to_string(),
@@ -157,13 +247,27 @@ fn fast_verdict(d: &Dependency, entries: &[&ClientLogEntry], open: &[(f64, f64)]
     let expected = format!("p95 ≤ {} ({rule})", fmt_ms(bound));
     let mut lat: Vec<f64> = entries.iter().map(|c| c.latency_ms).collect();
     if lat.len() < MIN_REQUESTS {
-        let detail = format!("Only {} client request(s) fell while the breaker was open.", lat.len());
-        return verdict(id, claim, source, expected, format!("{} requests", lat.len()), Inconclusive, detail);
+        let detail = format!(
+            "Only {} client request(s) fell while the breaker was open.",
+            lat.len()
+        );
+        return verdict(
+            id,
+            claim,
+            source,
+            expected,
+            format!("{} requests", lat.len()),
+            Inconclusive,
+            detail,
+        );
     }
     let p95 = evidence::quantile(&mut lat, 0.95).unwrap_or_default();
     let measured = format!("p95 {} over {} requests", fmt_ms(p95), lat.len());
     if p95 <= bound {
-        let detail = format!("Clients were answered in {} (p95) while the breaker was open.", fmt_ms(p95));
+        let detail = format!(
+            "Clients were answered in {} (p95) while the breaker was open.",
+            fmt_ms(p95)
+        );
         verdict(id, claim, source, expected, measured, Pass, detail)
     } else {
         let detail = format!(

@@ -35,51 +35,124 @@ fn state(s: &HealthSample) -> State {
     }
 }
 
-pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, observed: &[Observation], out: &mut Judgement) {
+pub fn judge(
+    result: &RunResult,
+    claims: &Claims,
+    ctx: &JudgeContext,
+    observed: &[Observation],
+    out: &mut Judgement,
+) {
     let Some(hc) = &claims.health else { return };
     let source = spec_source(ctx, hc.line);
     for obs in observed.iter().filter(|o| !o.windows.is_empty()) {
         let dep = &obs.dependency;
         let id = format!("health.{}", slug(dep));
-        let claim = format!("{} reports degraded or unhealthy while {dep} fails", hc.path);
+        let claim = format!(
+            "{} reports degraded or unhealthy while {dep} fails",
+            hc.path
+        );
         if result.health.is_empty() {
-            let detail = format!("The run sampled no health endpoint: set `health_path = \"{}\"` in the scenario.", hc.path);
-            out.verdicts.push(verdict(format!("{id}.during"), claim, source.clone(), "degraded/unhealthy", "no samples", Inconclusive, detail));
+            let detail = format!(
+                "The run sampled no health endpoint: set `health_path = \"{}\"` in the scenario.",
+                hc.path
+            );
+            out.verdicts.push(verdict(
+                format!("{id}.during"),
+                claim,
+                source.clone(),
+                "degraded/unhealthy",
+                "no samples",
+                Inconclusive,
+                detail,
+            ));
             continue;
         }
         let recovery = claims
             .breakers
             .iter()
-            .find(|b| breaker_target(claims, b, result, ctx, observed).is_some_and(|o| o.dependency == *dep))
+            .find(|b| {
+                breaker_target(claims, b, result, ctx, observed)
+                    .is_some_and(|o| o.dependency == *dep)
+            })
             .and_then(|b| b.recovery_timeout_ms)
             .unwrap_or(0.0);
         let allowance = recovery + ctx.duration_tolerance.margin_ms(recovery) + GRACE_MS;
-        out.verdicts.push(during(result, obs, &hc.path, format!("{id}.during"), claim, &source));
-        out.verdicts.push(healthy_otherwise(result, obs, &hc.path, allowance, format!("{id}.healthy"), &source));
+        out.verdicts.push(during(
+            result,
+            obs,
+            &hc.path,
+            format!("{id}.during"),
+            claim,
+            &source,
+        ));
+        out.verdicts.push(healthy_otherwise(
+            result,
+            obs,
+            &hc.path,
+            allowance,
+            format!("{id}.healthy"),
+            &source,
+        ));
     }
 }
 
-fn during(result: &RunResult, obs: &Observation, path: &str, id: String, claim: String, source: &str) -> Verdict {
+fn during(
+    result: &RunResult,
+    obs: &Observation,
+    path: &str,
+    id: String,
+    claim: String,
+    source: &str,
+) -> Verdict {
     let dep = &obs.dependency;
-    let expected = format!("≥ {} of samples degraded/unhealthy, from {} into the fault", fmt_pct(MIN_UNHEALTHY), fmt_ms(GRACE_MS));
-    let failing: Vec<_> = obs.windows.iter().filter(|w| summarize(obs, w).failures > 0).collect();
+    let expected = format!(
+        "≥ {} of samples degraded/unhealthy, from {} into the fault",
+        fmt_pct(MIN_UNHEALTHY),
+        fmt_ms(GRACE_MS)
+    );
+    let failing: Vec<_> = obs
+        .windows
+        .iter()
+        .filter(|w| summarize(obs, w).failures > 0)
+        .collect();
     let samples: Vec<&HealthSample> = result
         .health
         .iter()
-        .filter(|s| failing.iter().any(|w| s.t_s * 1000.0 >= w.from_ms + GRACE_MS && s.t_s * 1000.0 < w.to_ms))
+        .filter(|s| {
+            failing
+                .iter()
+                .any(|w| s.t_s * 1000.0 >= w.from_ms + GRACE_MS && s.t_s * 1000.0 < w.to_ms)
+        })
         .collect();
     if samples.is_empty() {
         let detail = format!("No health sample fell while calls to {dep} were failing: sample more often or fault longer.");
-        return verdict(id, claim, source, expected, "no samples", Inconclusive, detail);
+        return verdict(
+            id,
+            claim,
+            source,
+            expected,
+            "no samples",
+            Inconclusive,
+            detail,
+        );
     }
-    let bad = samples.iter().filter(|s| state(s) != State::Healthy).count();
+    let bad = samples
+        .iter()
+        .filter(|s| state(s) != State::Healthy)
+        .count();
     let share = bad as f64 / samples.len() as f64;
     let measured = format!("{bad} of {} samples degraded/unhealthy", samples.len());
     if share >= MIN_UNHEALTHY {
-        let detail = format!("{path} reported the failure of {dep} in {} of samples.", fmt_pct(share));
+        let detail = format!(
+            "{path} reported the failure of {dep} in {} of samples.",
+            fmt_pct(share)
+        );
         return verdict(id, claim, source, expected, measured, Pass, detail);
     }
-    let first_ok = samples.iter().find(|s| state(s) == State::Healthy).map_or(0.0, |s| s.t_s * 1000.0);
+    let first_ok = samples
+        .iter()
+        .find(|s| state(s) == State::Healthy)
+        .map_or(0.0, |s| s.t_s * 1000.0);
     let detail = format!(
         "{path} said healthy in {} of {} samples while calls to {dep} were failing (e.g. at {}): make its check cover {dep}.",
         samples.len() - bad,
@@ -89,29 +162,73 @@ fn during(result: &RunResult, obs: &Observation, path: &str, id: String, claim: 
     verdict(id, claim, source, expected, measured, Fail, detail)
 }
 
-fn healthy_otherwise(result: &RunResult, obs: &Observation, path: &str, allowance: f64, id: String, source: &str) -> Verdict {
+fn healthy_otherwise(
+    result: &RunResult,
+    obs: &Observation,
+    path: &str,
+    allowance: f64,
+    id: String,
+    source: &str,
+) -> Verdict {
     let dep = &obs.dependency;
     let claim = format!("{path} reports healthy when {dep} is fine");
-    let expected = format!("healthy before the fault and within {} after it", fmt_ms(allowance));
+    let expected = format!(
+        "healthy before the fault and within {} after it",
+        fmt_ms(allowance)
+    );
     let first = obs.windows[0].from_ms;
-    let before_bad: Vec<&HealthSample> = result.health.iter().filter(|s| s.t_s * 1000.0 < first && state(s) != State::Healthy).collect();
+    let before_bad: Vec<&HealthSample> = result
+        .health
+        .iter()
+        .filter(|s| s.t_s * 1000.0 < first && state(s) != State::Healthy)
+        .collect();
     let last_end = obs.windows.iter().map(|w| w.to_ms).fold(0.0, f64::max);
-    let after: Vec<&HealthSample> = result.health.iter().filter(|s| s.t_s * 1000.0 >= last_end + allowance).collect();
+    let after: Vec<&HealthSample> = result
+        .health
+        .iter()
+        .filter(|s| s.t_s * 1000.0 >= last_end + allowance)
+        .collect();
     let measured = format!(
         "{} unhealthy before the fault; last sample after it: {}",
         before_bad.len(),
-        after.last().map_or("none".into(), |s| format!("{:?} at {}", state(s), fmt_t(s.t_s * 1000.0)).to_lowercase())
+        after.last().map_or("none".into(), |s| format!(
+            "{:?} at {}",
+            state(s),
+            fmt_t(s.t_s * 1000.0)
+        )
+        .to_lowercase())
     );
     if let Some(s) = before_bad.first() {
-        let detail = format!("{path} reported {:?} at {}, before any fault on {dep}.", state(s), fmt_t(s.t_s * 1000.0)).to_lowercase();
-        return verdict(id, claim, source, expected, measured, Fail, capitalize(detail));
+        let detail = format!(
+            "{path} reported {:?} at {}, before any fault on {dep}.",
+            state(s),
+            fmt_t(s.t_s * 1000.0)
+        )
+        .to_lowercase();
+        return verdict(
+            id,
+            claim,
+            source,
+            expected,
+            measured,
+            Fail,
+            capitalize(detail),
+        );
     }
     let Some(last) = after.last() else {
         let detail = format!("No health sample came later than {} after the fault on {dep} ended: add a longer recovery phase.", fmt_ms(allowance));
         return verdict(id, claim, source, expected, measured, Inconclusive, detail);
     };
     if state(last) == State::Healthy {
-        return verdict(id, claim, source, expected, measured, Pass, format!("{path} was healthy before the fault on {dep} and again after it."));
+        return verdict(
+            id,
+            claim,
+            source,
+            expected,
+            measured,
+            Pass,
+            format!("{path} was healthy before the fault on {dep} and again after it."),
+        );
     }
     let detail = format!(
         "{path} still reported {:?} at {}, {} after the fault on {dep} ended: it does not recover.",
@@ -124,5 +241,6 @@ fn healthy_otherwise(result: &RunResult, obs: &Observation, path: &str, allowanc
 
 fn capitalize(s: String) -> String {
     let mut c = s.chars();
-    c.next().map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
+    c.next()
+        .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
 }

@@ -15,7 +15,9 @@ pub fn decode(b64: &str) -> Result<Histogram<u64>, String> {
 }
 
 /// Merges several encoded histograms; empty strings are skipped, a corrupt one is an error.
-pub fn merge<'a>(encoded: impl IntoIterator<Item = &'a str>) -> Result<Option<Histogram<u64>>, String> {
+pub fn merge<'a>(
+    encoded: impl IntoIterator<Item = &'a str>,
+) -> Result<Option<Histogram<u64>>, String> {
     let mut merged: Option<Histogram<u64>> = None;
     for b64 in encoded {
         if b64.trim().is_empty() {
@@ -24,7 +26,9 @@ pub fn merge<'a>(encoded: impl IntoIterator<Item = &'a str>) -> Result<Option<Hi
         let h = decode(b64)?;
         match merged.as_mut() {
             None => merged = Some(h),
-            Some(m) => m.add(&h).map_err(|e| format!("histograms do not merge: {e:?}"))?,
+            Some(m) => m
+                .add(&h)
+                .map_err(|e| format!("histograms do not merge: {e:?}"))?,
         }
     }
     Ok(merged)
@@ -56,7 +60,9 @@ mod tests {
             a.record(v * 1000).unwrap();
             b.record(v * 2000).unwrap();
         }
-        let merged = merge([encode(&a).as_str(), "", encode(&b).as_str()]).unwrap().unwrap();
+        let merged = merge([encode(&a).as_str(), "", encode(&b).as_str()])
+            .unwrap()
+            .unwrap();
         assert_eq!(merged.len(), 200);
         assert!((quantile_ms(&merged, 0.5) - 100.0).abs() < 1.0);
         assert!(decode("not base64!").is_err());

@@ -42,7 +42,11 @@ fn targets(claims: &Claims, ctx: &JudgeContext) -> Vec<Target> {
     let mut out: Vec<Target> = Vec::new();
     for t in &claims.latency {
         let src = spec_source(ctx, t.line);
-        let mut target = Target { operation: Some(t.operation.clone()), source: src.clone(), ..Target::default() };
+        let mut target = Target {
+            operation: Some(t.operation.clone()),
+            source: src.clone(),
+            ..Target::default()
+        };
         for (q, v) in [(0.5, t.p50_ms), (0.95, t.p95_ms), (0.99, t.p99_ms)] {
             if let Some(v) = v {
                 target.set_quantile(q, v, src.clone());
@@ -53,7 +57,10 @@ fn targets(claims: &Claims, ctx: &JudgeContext) -> Vec<Target> {
     }
     if let Some(b) = &claims.latency_budget {
         let src = spec_source(ctx, b.line);
-        let mut target = Target { source: src.clone(), ..Target::default() };
+        let mut target = Target {
+            source: src.clone(),
+            ..Target::default()
+        };
         for (q, v) in [(0.5, b.p50_ms), (0.95, b.p95_ms), (0.99, b.p99_ms)] {
             if let Some(v) = v {
                 target.set_quantile(q, v, src.clone());
@@ -63,7 +70,8 @@ fn targets(claims: &Claims, ctx: &JudgeContext) -> Vec<Target> {
     }
     for slo in &ctx.slos {
         let src = scenario_source(ctx, slo.line);
-        let has_latency = slo.p50.is_some() || slo.p95.is_some() || slo.p99.is_some() || slo.timeout.is_some();
+        let has_latency =
+            slo.p50.is_some() || slo.p95.is_some() || slo.p99.is_some() || slo.timeout.is_some();
         if !has_latency {
             continue;
         }
@@ -78,7 +86,12 @@ fn targets(claims: &Claims, ctx: &JudgeContext) -> Vec<Target> {
         let target = match existing {
             Some(t) => t,
             None => {
-                out.push(Target { operation: slo.operation.clone(), phase: slo.phase.clone(), source: src.clone(), ..Target::default() });
+                out.push(Target {
+                    operation: slo.operation.clone(),
+                    phase: slo.phase.clone(),
+                    source: src.clone(),
+                    ..Target::default()
+                });
                 out.last_mut().expect("just pushed")
             }
         };
@@ -107,8 +120,18 @@ fn request_names(result: &RunResult, ctx: &JudgeContext) -> Vec<(String, String)
                 .requests
                 .get(&name)
                 .and_then(|r| r.operation.clone())
-                .or_else(|| result.operations.get(&name).and_then(|s| s.operation.clone()))
-                .or_else(|| result.phases.iter().find_map(|p| p.operations.get(&name)?.operation.clone()))
+                .or_else(|| {
+                    result
+                        .operations
+                        .get(&name)
+                        .and_then(|s| s.operation.clone())
+                })
+                .or_else(|| {
+                    result
+                        .phases
+                        .iter()
+                        .find_map(|p| p.operations.get(&name)?.operation.clone())
+                })
                 .unwrap_or_else(|| name.clone());
             (name, op)
         })
@@ -119,7 +142,11 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
     let names = request_names(result, ctx);
     let targets = targets(claims, ctx);
     for (name, op) in &names {
-        let known = targets.iter().any(|t| t.operation.as_deref().is_some_and(|o| same_name(o, op) || same_name(o, name)));
+        let known = targets.iter().any(|t| {
+            t.operation
+                .as_deref()
+                .is_some_and(|o| same_name(o, op) || same_name(o, name))
+        });
         if !known && !claims.latency.is_empty() {
             out.notes.push(format!("request '{name}' exercises operation '{op}', which matches no latency row of the spec"));
         }
@@ -133,49 +160,95 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
             })
             .map(|(n, _)| n.as_str())
             .collect();
-        let label = t.operation.clone().unwrap_or_else(|| "all operations".to_string());
-        let base = format!("latency.{}", t.operation.as_deref().map_or("global".to_string(), slug));
+        let label = t
+            .operation
+            .clone()
+            .unwrap_or_else(|| "all operations".to_string());
+        let base = format!(
+            "latency.{}",
+            t.operation.as_deref().map_or("global".to_string(), slug)
+        );
         if reqs.is_empty() {
-            out.notes.push(format!("spec operation '{label}' is exercised by no [[request]] of the scenario"));
+            out.notes.push(format!(
+                "spec operation '{label}' is exercised by no [[request]] of the scenario"
+            ));
             let detail = format!(
                 "No [[request]] exercises '{label}': set `operation = \"{label}\"` on the request that calls it \
                  (names match ignoring case, spaces and punctuation)."
             );
-            out.verdicts.push(verdict(base, format!("Latency of {label}"), t.source.clone(), "a matching request", "none", Inconclusive, detail));
+            out.verdicts.push(verdict(
+                base,
+                format!("Latency of {label}"),
+                t.source.clone(),
+                "a matching request",
+                "none",
+                Inconclusive,
+                detail,
+            ));
             continue;
         }
         judge_quantiles(result, t, &reqs, &label, &base, out);
         if let Some((timeout, src)) = &t.timeout {
-            out.verdicts.push(judge_timeout(result, ctx, &reqs, &label, *timeout, src, &base));
+            out.verdicts.push(judge_timeout(
+                result, ctx, &reqs, &label, *timeout, src, &base,
+            ));
         }
     }
 }
 
 /// The phases a quantile is judged in: the named one, else every baseline phase; None when none fits.
-fn phase_stats<'a>(result: &'a RunResult, phase: Option<&str>) -> Option<(String, Vec<&'a std::collections::BTreeMap<String, OperationStats>>)> {
+fn phase_stats<'a>(
+    result: &'a RunResult,
+    phase: Option<&str>,
+) -> Option<(
+    String,
+    Vec<&'a std::collections::BTreeMap<String, OperationStats>>,
+)> {
     if let Some(p) = phase {
-        let found: Vec<_> = result.phases.iter().filter(|x| same_name(&x.name, p)).map(|x| &x.operations).collect();
+        let found: Vec<_> = result
+            .phases
+            .iter()
+            .filter(|x| same_name(&x.name, p))
+            .map(|x| &x.operations)
+            .collect();
         return (!found.is_empty()).then(|| (format!("phase '{p}'"), found));
     }
-    let base: Vec<_> = result.phases.iter().filter(|x| x.kind == PhaseKind::Baseline).map(|x| &x.operations).collect();
+    let base: Vec<_> = result
+        .phases
+        .iter()
+        .filter(|x| x.kind == PhaseKind::Baseline)
+        .map(|x| &x.operations)
+        .collect();
     if !base.is_empty() {
         return Some(("baseline".to_string(), base));
     }
     if result.phases.iter().all(|p| p.kind == PhaseKind::Warmup) && result.faults.is_empty() {
-        return Some(("whole run (no faults)".to_string(), vec![&result.operations]));
+        return Some((
+            "whole run (no faults)".to_string(),
+            vec![&result.operations],
+        ));
     }
     None
 }
 
-fn judge_quantiles(result: &RunResult, t: &Target, reqs: &[&str], label: &str, base: &str, out: &mut Judgement) {
+fn judge_quantiles(
+    result: &RunResult,
+    t: &Target,
+    reqs: &[&str],
+    label: &str,
+    base: &str,
+    out: &mut Judgement,
+) {
     if t.quantiles.is_empty() {
         return;
     }
     let stats = phase_stats(result, t.phase.as_deref());
     let merged: Result<Option<Histogram<u64>>, String> = match &stats {
-        Some((_, maps)) => histogram::merge(
-            maps.iter().flat_map(|m| reqs.iter().filter_map(|r| m.get(*r)).map(|s| s.histogram.as_str())),
-        ),
+        Some((_, maps)) => histogram::merge(maps.iter().flat_map(|m| {
+            reqs.iter()
+                .filter_map(|r| m.get(*r))
+                .map(|s| s.histogram.as_str())
+        })),
         None => Ok(None),
     };
     for (q, claimed, src) in &t.quantiles {
@@ -192,11 +265,27 @@ fn judge_quantiles(result: &RunResult, t: &Target, reqs: &[&str], label: &str, b
                              add a baseline phase before the first fault."
                         .to_string(),
                 };
-                out.verdicts.push(verdict(id, claim, src.clone(), expected, "no phase", Inconclusive, detail));
+                out.verdicts.push(verdict(
+                    id,
+                    claim,
+                    src.clone(),
+                    expected,
+                    "no phase",
+                    Inconclusive,
+                    detail,
+                ));
                 continue;
             }
             (_, Err(e)) => {
-                out.verdicts.push(verdict(id, claim, src.clone(), expected, "unreadable", Inconclusive, format!("The result's latency histogram could not be read: {e}.")));
+                out.verdicts.push(verdict(
+                    id,
+                    claim,
+                    src.clone(),
+                    expected,
+                    "unreadable",
+                    Inconclusive,
+                    format!("The result's latency histogram could not be read: {e}."),
+                ));
                 continue;
             }
             (Some((pl, _)), Ok(h)) => (pl, h),
@@ -206,14 +295,29 @@ fn judge_quantiles(result: &RunResult, t: &Target, reqs: &[&str], label: &str, b
             let detail = format!(
                 "{pname} is judged on at least {min} samples (10/(1-q)); the {phase_label} had {n} for {label}: run it longer or faster."
             );
-            out.verdicts.push(verdict(id, claim, src.clone(), expected, format!("{n} samples"), Inconclusive, detail));
+            out.verdicts.push(verdict(
+                id,
+                claim,
+                src.clone(),
+                expected,
+                format!("{n} samples"),
+                Inconclusive,
+                detail,
+            ));
             continue;
         }
         let h = hist.as_ref().expect("n > 0 means a histogram");
         let value = histogram::quantile_ms(h, *q);
         let measured = format!("{} over {n} requests ({phase_label})", fmt_ms(value));
         let (status, detail) = if value <= *claimed {
-            (Pass, format!("{pname} of {label} was {} in the {phase_label}, within {}.", fmt_ms(value), fmt_ms(*claimed)))
+            (
+                Pass,
+                format!(
+                    "{pname} of {label} was {} in the {phase_label}, within {}.",
+                    fmt_ms(value),
+                    fmt_ms(*claimed)
+                ),
+            )
         } else {
             (Fail, format!(
                 "{pname} of {label} was {} in the {phase_label}, over the claimed {} by {}: make it faster or correct the spec.",
@@ -222,23 +326,51 @@ fn judge_quantiles(result: &RunResult, t: &Target, reqs: &[&str], label: &str, b
                 fmt_ms(value - claimed)
             ))
         };
-        out.verdicts.push(verdict(id, claim, src.clone(), expected, measured, status, detail));
+        out.verdicts.push(verdict(
+            id,
+            claim,
+            src.clone(),
+            expected,
+            measured,
+            status,
+            detail,
+        ));
     }
 }
 
 /// The operation's timeout: no request of it took longer, in any phase.
-fn judge_timeout(result: &RunResult, ctx: &JudgeContext, reqs: &[&str], label: &str, timeout: f64, src: &str, base: &str) -> crate::result::Verdict {
+fn judge_timeout(
+    result: &RunResult,
+    ctx: &JudgeContext,
+    reqs: &[&str],
+    label: &str,
+    timeout: f64,
+    src: &str,
+    base: &str,
+) -> crate::result::Verdict {
     let id = format!("{base}.timeout");
-    let claim = format!("{label} answers or fails within its timeout of {}", fmt_ms(timeout));
+    let claim = format!(
+        "{label} answers or fails within its timeout of {}",
+        fmt_ms(timeout)
+    );
     let margin = ctx.duration_tolerance.margin_ms(timeout);
-    let expected = format!("max ≤ {} {}", fmt_ms(timeout), ctx.duration_tolerance.describe(timeout));
+    let expected = format!(
+        "max ≤ {} {}",
+        fmt_ms(timeout),
+        ctx.duration_tolerance.describe(timeout)
+    );
     let mut worst: Option<(f64, String)> = None;
     let (mut n, mut client_timeouts) = (0u64, 0u64);
-    let phases: Vec<(String, &std::collections::BTreeMap<String, OperationStats>)> = if result.phases.is_empty() {
-        vec![("run".to_string(), &result.operations)]
-    } else {
-        result.phases.iter().map(|p| (p.name.clone(), &p.operations)).collect()
-    };
+    let phases: Vec<(String, &std::collections::BTreeMap<String, OperationStats>)> =
+        if result.phases.is_empty() {
+            vec![("run".to_string(), &result.operations)]
+        } else {
+            result
+                .phases
+                .iter()
+                .map(|p| (p.name.clone(), &p.operations))
+                .collect()
+        };
     for (pname, ops) in phases {
         for s in reqs.iter().filter_map(|r| ops.get(*r)) {
             n += s.count;
@@ -249,10 +381,21 @@ fn judge_timeout(result: &RunResult, ctx: &JudgeContext, reqs: &[&str], label: &
         }
     }
     let Some((max, phase)) = worst else {
-        return verdict(id, claim, src, expected, "0 requests", Inconclusive, format!("No request of {label} was measured."));
+        return verdict(
+            id,
+            claim,
+            src,
+            expected,
+            "0 requests",
+            Inconclusive,
+            format!("No request of {label} was measured."),
+        );
     };
     let measured = format!("max {} over {n} requests (in phase '{phase}')", fmt_ms(max));
-    let client_cut = ctx.client_timeout.map(|c| ms(c)).filter(|c| *c <= timeout + margin);
+    let client_cut = ctx
+        .client_timeout
+        .map(|c| ms(c))
+        .filter(|c| *c <= timeout + margin);
     if client_timeouts > 0 {
         if let Some(c) = client_cut {
             let detail = format!(
@@ -265,7 +408,11 @@ fn judge_timeout(result: &RunResult, ctx: &JudgeContext, reqs: &[&str], label: &
         }
     }
     if max <= timeout + margin {
-        let detail = format!("No request of {label} took longer than {}, within the {} timeout.", fmt_ms(max), fmt_ms(timeout));
+        let detail = format!(
+            "No request of {label} took longer than {}, within the {} timeout.",
+            fmt_ms(max),
+            fmt_ms(timeout)
+        );
         verdict(id, claim, src, expected, measured, Pass, detail)
     } else {
         let detail = format!(

@@ -102,7 +102,9 @@ pub struct Judgement {
 impl Judgement {
     /// True when at least one verdict failed (`redline run` exits 1).
     pub fn failed(&self) -> bool {
-        self.verdicts.iter().any(|v| v.status == VerdictStatus::Fail)
+        self.verdicts
+            .iter()
+            .any(|v| v.status == VerdictStatus::Fail)
     }
 
     /// Writes the verdicts, episodes and notes into the result (replacing earlier ones).
@@ -121,7 +123,8 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext) -> Judgeme
     errors::judge(result, claims, ctx, &mut out);
     let observed = breaker::observe_all(result, ctx);
     for obs in &observed {
-        out.episodes.extend(obs.episodes.iter().map(breaker::Episode::to_result));
+        out.episodes
+            .extend(obs.episodes.iter().map(breaker::Episode::to_result));
     }
     timeout::judge(result, claims, ctx, &mut out);
     breaker_claims::judge(result, claims, ctx, &observed, &mut out);

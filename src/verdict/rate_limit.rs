@@ -14,14 +14,26 @@ const BELOW: f64 = 0.9;
 const ABOVE: f64 = 1.1;
 
 /// Request names a limit applies to: assigned by the scenario, named by endpoint, or "default" for the rest.
-fn requests_for(limit: &RateLimit, all: &[RateLimit], result: &RunResult, ctx: &JudgeContext) -> Vec<String> {
+fn requests_for(
+    limit: &RateLimit,
+    all: &[RateLimit],
+    result: &RunResult,
+    ctx: &JudgeContext,
+) -> Vec<String> {
     let mut names: Vec<String> = result.operations.keys().cloned().collect();
     names.extend(result.client_log.iter().map(|c| c.request.clone()));
     names.sort();
     names.dedup();
-    let op_of = |n: &str| ctx.requests.get(n).and_then(|r| r.operation.clone()).or_else(|| result.operations.get(n)?.operation.clone());
+    let op_of = |n: &str| {
+        ctx.requests
+            .get(n)
+            .and_then(|r| r.operation.clone())
+            .or_else(|| result.operations.get(n)?.operation.clone())
+    };
     let explicit = |n: &str| ctx.requests.get(n).and_then(|r| r.rate_limit.clone());
-    let by_endpoint = |l: &RateLimit, n: &str| same_name(&l.name, n) || op_of(n).is_some_and(|o| same_name(&l.name, &o));
+    let by_endpoint = |l: &RateLimit, n: &str| {
+        same_name(&l.name, n) || op_of(n).is_some_and(|o| same_name(&l.name, &o))
+    };
     names
         .into_iter()
         .filter(|n| match explicit(n) {
@@ -29,7 +41,10 @@ fn requests_for(limit: &RateLimit, all: &[RateLimit], result: &RunResult, ctx: &
             None if by_endpoint(limit, n) => true,
             None => {
                 let is_default = same_name(&limit.name, "default") || all.len() == 1;
-                is_default && !all.iter().any(|l| !std::ptr::eq(l, limit) && by_endpoint(l, n))
+                is_default
+                    && !all
+                        .iter()
+                        .any(|l| !std::ptr::eq(l, limit) && by_endpoint(l, n))
             }
         })
         .collect()
@@ -38,30 +53,64 @@ fn requests_for(limit: &RateLimit, all: &[RateLimit], result: &RunResult, ctx: &
 pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut Judgement) {
     for limit in &claims.rate_limits {
         let source = spec_source(ctx, limit.line);
-        let claim = format!("Rate limit '{}': {} requests per {}", limit.name, limit.requests, fmt_ms(limit.per_s * 1000.0));
+        let claim = format!(
+            "Rate limit '{}': {} requests per {}",
+            limit.name,
+            limit.requests,
+            fmt_ms(limit.per_s * 1000.0)
+        );
         let names = requests_for(limit, &claims.rate_limits, result, ctx);
         let id = format!("rate_limit.{}", slug(&limit.name));
         let expected = "429 with Retry-After beyond the rate, none below it".to_string();
         if names.is_empty() {
             let detail = format!("No [[request]] of the scenario is subject to '{}': name it in a request's `rate_limit`.", limit.name);
-            out.verdicts.push(verdict(id, claim, source, expected, "not exercised", Inconclusive, detail));
+            out.verdicts.push(verdict(
+                id,
+                claim,
+                source,
+                expected,
+                "not exercised",
+                Inconclusive,
+                detail,
+            ));
             continue;
         }
         if result.client_log.is_empty() || result.client_log_truncated {
             let detail = "Rate limits are judged from the full client log, which this result does not hold (empty or truncated).";
-            out.verdicts.push(verdict(id, claim, source, expected, "no client log", Inconclusive, detail));
+            out.verdicts.push(verdict(
+                id,
+                claim,
+                source,
+                expected,
+                "no client log",
+                Inconclusive,
+                detail,
+            ));
             continue;
         }
         let mut by_key: BTreeMap<String, Vec<&ClientLogEntry>> = BTreeMap::new();
-        for c in result.client_log.iter().filter(|c| names.contains(&c.request)) {
-            let key = ctx.requests.get(&c.request).and_then(|r| r.rate_key.clone()).unwrap_or_else(|| "shared".into());
+        for c in result
+            .client_log
+            .iter()
+            .filter(|c| names.contains(&c.request))
+        {
+            let key = ctx
+                .requests
+                .get(&c.request)
+                .and_then(|r| r.rate_key.clone())
+                .unwrap_or_else(|| "shared".into());
             by_key.entry(key).or_default().push(c);
         }
         let keyed = by_key.len() > 1;
         for (key, mut entries) in by_key {
             entries.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms));
-            let id = if keyed { format!("{id}.{}", slug(&key)) } else { id.clone() };
-            out.verdicts.push(judge_key(limit, &key, &entries, id, claim.clone(), &source));
+            let id = if keyed {
+                format!("{id}.{}", slug(&key))
+            } else {
+                id.clone()
+            };
+            out.verdicts
+                .push(judge_key(limit, &key, &entries, id, claim.clone(), &source));
         }
     }
 }
@@ -79,20 +128,48 @@ fn busiest(times: &[f64], w_ms: f64) -> usize {
     best
 }
 
-fn judge_key(limit: &RateLimit, key: &str, entries: &[&ClientLogEntry], id: String, claim: String, source: &str) -> Verdict {
+fn judge_key(
+    limit: &RateLimit,
+    key: &str,
+    entries: &[&ClientLogEntry],
+    id: String,
+    claim: String,
+    source: &str,
+) -> Verdict {
     let n = limit.requests as f64;
     let w_ms = limit.per_s * 1000.0;
     let sent: Vec<f64> = entries.iter().map(|c| c.t_ms).collect();
-    let admitted: Vec<f64> = entries.iter().filter(|c| c.status != Some(429)).map(|c| c.t_ms).collect();
+    let admitted: Vec<f64> = entries
+        .iter()
+        .filter(|c| c.status != Some(429))
+        .map(|c| c.t_ms)
+        .collect();
     let peak = busiest(&sent, w_ms);
     let limited = entries.iter().filter(|c| c.status == Some(429)).count();
-    let no_ra = entries.iter().filter(|c| c.status == Some(429) && !c.retry_after).count();
+    let no_ra = entries
+        .iter()
+        .filter(|c| c.status == Some(429) && !c.retry_after)
+        .count();
     let expected = format!("{} per {}", limit.requests, fmt_ms(w_ms));
-    let measured = format!("key '{key}': busiest {} sent {peak}, {limited} got 429 ({no_ra} without Retry-After)", fmt_ms(w_ms));
+    let measured = format!(
+        "key '{key}': busiest {} sent {peak}, {limited} got 429 ({no_ra} without Retry-After)",
+        fmt_ms(w_ms)
+    );
     let who = format!("key '{key}' of '{}'", limit.name);
     if (peak as f64) <= BELOW * n {
         return if limited == 0 {
-            verdict(id, claim, source, expected, measured, Pass, format!("No 429 for {who} while it sent at most {peak} per {}, below the limit.", fmt_ms(w_ms)))
+            verdict(
+                id,
+                claim,
+                source,
+                expected,
+                measured,
+                Pass,
+                format!(
+                    "No 429 for {who} while it sent at most {peak} per {}, below the limit.",
+                    fmt_ms(w_ms)
+                ),
+            )
         } else {
             let detail = format!(
                 "{limited} request(s) for {who} got 429 although at most {peak} were sent in any {}, below the limit of {}: \
@@ -120,7 +197,9 @@ fn judge_key(limit: &RateLimit, key: &str, entries: &[&ClientLogEntry], id: Stri
         return verdict(id, claim, source, expected, measured, Fail, detail);
     }
     if no_ra > 0 {
-        let detail = format!("{no_ra} of the {limited} 429 answers for {who} carried no Retry-After header.");
+        let detail = format!(
+            "{no_ra} of the {limited} 429 answers for {who} carried no Retry-After header."
+        );
         return verdict(id, claim, source, expected, measured, Fail, detail);
     }
     let let_through = busiest(&admitted, w_ms);
@@ -143,7 +222,15 @@ fn judge_key(limit: &RateLimit, key: &str, entries: &[&ClientLogEntry], id: Stri
         );
         return verdict(id, claim, source, expected, measured, Fail, detail);
     }
-    verdict(id, claim, source, expected, measured, Pass, format!("Beyond the limit, {who} got 429 with Retry-After ({limited} times)."))
+    verdict(
+        id,
+        claim,
+        source,
+        expected,
+        measured,
+        Pass,
+        format!("Beyond the limit, {who} got 429 with Retry-After ({limited} times)."),
+    )
 }
 
 #[cfg(test)]

@@ -20,11 +20,19 @@ fn about_rate_limits(p: &RetryPolicy) -> bool {
 
 /// The retry policy that applies to calls to a dependency: one naming it, else the only general
 /// one, else one naming its type ("Database connection" for a Database).
-pub fn policy_for<'a>(claims: &'a Claims, dep: &str, kind: Option<&str>) -> Option<&'a RetryPolicy> {
+pub fn policy_for<'a>(
+    claims: &'a Claims,
+    dep: &str,
+    kind: Option<&str>,
+) -> Option<&'a RetryPolicy> {
     if let Some(p) = claims.retries.iter().find(|p| mentions(&p.scenario, dep)) {
         return Some(p);
     }
-    let general: Vec<&RetryPolicy> = claims.retries.iter().filter(|p| !about_rate_limits(p)).collect();
+    let general: Vec<&RetryPolicy> = claims
+        .retries
+        .iter()
+        .filter(|p| !about_rate_limits(p))
+        .collect();
     if general.len() == 1 {
         return Some(general[0]);
     }
@@ -58,7 +66,10 @@ pub fn expected_wait(p: &RetryPolicy, k: usize) -> Option<f64> {
 
 /// Bounds accepted for a wait: the stated jitter, plus a little scheduling slack above.
 pub fn wait_bounds(expected: f64, jitter: f64) -> (f64, f64) {
-    (expected * (1.0 - jitter) - 10.0, expected * (1.0 + jitter) + (0.05 * expected).max(25.0))
+    (
+        expected * (1.0 - jitter) - 10.0,
+        expected * (1.0 + jitter) + (0.05 * expected).max(25.0),
+    )
 }
 
 /// Fewest retry waits for a passing backoff verdict (a failing one needs only one early retry).
@@ -74,16 +85,27 @@ impl Group<'_> {
         self.attempts.iter().all(|e| evidence::is_failure(e))
     }
     fn waits(&self) -> Vec<f64> {
-        self.attempts.windows(2).map(|w| w[1].t_ms - evidence::end_ms(w[0])).collect()
+        self.attempts
+            .windows(2)
+            .map(|w| w[1].t_ms - evidence::end_ms(w[0]))
+            .collect()
     }
 }
 
-pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, observed: &[Observation], out: &mut Judgement) {
+pub fn judge(
+    result: &RunResult,
+    claims: &Claims,
+    ctx: &JudgeContext,
+    observed: &[Observation],
+    out: &mut Judgement,
+) {
     let mut used: Vec<usize> = Vec::new();
     for obs in observed.iter().filter(|o| !o.windows.is_empty()) {
         let spec_dep = evidence::spec_dependency(claims, ctx, &obs.dependency);
         let name = spec_dep.map_or(obs.dependency.as_str(), |d| d.name.as_str());
-        let Some(p) = policy_for(claims, name, spec_dep.and_then(|d| d.kind.as_deref())) else { continue };
+        let Some(p) = policy_for(claims, name, spec_dep.and_then(|d| d.kind.as_deref())) else {
+            continue;
+        };
         used.extend(claims.retries.iter().position(|x| std::ptr::eq(x, p)));
         out.verdicts.extend(judge_policy(result, ctx, obs, p));
     }
@@ -98,32 +120,71 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, observed: 
     }
 }
 
-fn judge_policy(result: &RunResult, ctx: &JudgeContext, obs: &Observation, p: &RetryPolicy) -> Vec<Verdict> {
+fn judge_policy(
+    result: &RunResult,
+    ctx: &JudgeContext,
+    obs: &Observation,
+    p: &RetryPolicy,
+) -> Vec<Verdict> {
     let dep = &obs.dependency;
     let source = spec_source(ctx, p.line);
     let m = max_attempts(p);
     let base = format!("retries.{}", slug(dep));
-    let count_claim = format!("Calls to {dep} are tried at most {m} time(s) in all ('{}')", p.scenario);
-    let in_fault: Vec<&LogEntry> = obs.log.iter().filter(|e| obs.windows.iter().any(|w| w.contains(e.t_ms))).collect();
-    let with_id = in_fault.iter().filter(|e| e.correlation_id.is_some()).count();
+    let count_claim = format!(
+        "Calls to {dep} are tried at most {m} time(s) in all ('{}')",
+        p.scenario
+    );
+    let in_fault: Vec<&LogEntry> = obs
+        .log
+        .iter()
+        .filter(|e| obs.windows.iter().any(|w| w.contains(e.t_ms)))
+        .collect();
+    let with_id = in_fault
+        .iter()
+        .filter(|e| e.correlation_id.is_some())
+        .count();
     if in_fault.is_empty() || with_id * 2 < in_fault.len() {
         let detail = format!(
             "Only {with_id} of the {} calls to {dep} during faults carried a correlation id, so attempts cannot be \
              grouped per request: forward x-request-id or traceparent to the dependency.",
             in_fault.len()
         );
-        return vec![verdict(format!("{base}.attempts"), count_claim, source, format!("{m} attempts"), "uncorrelated", Inconclusive, detail)];
+        return vec![verdict(
+            format!("{base}.attempts"),
+            count_claim,
+            source,
+            format!("{m} attempts"),
+            "uncorrelated",
+            Inconclusive,
+            detail,
+        )];
     }
     // Attempts of a request may fall after the window closes; take them all from the full log.
     let mut groups: BTreeMap<&str, Group> = BTreeMap::new();
-    let first_ids: Vec<&str> = in_fault.iter().filter_map(|e| e.correlation_id.as_deref()).collect();
+    let first_ids: Vec<&str> = in_fault
+        .iter()
+        .filter_map(|e| e.correlation_id.as_deref())
+        .collect();
     for e in &obs.log {
-        if let Some(id) = e.correlation_id.as_deref().filter(|id| first_ids.contains(id)) {
-            groups.entry(id).or_insert_with(|| Group { attempts: Vec::new() }).attempts.push(e);
+        if let Some(id) = e
+            .correlation_id
+            .as_deref()
+            .filter(|id| first_ids.contains(id))
+        {
+            groups
+                .entry(id)
+                .or_insert_with(|| Group {
+                    attempts: Vec::new(),
+                })
+                .attempts
+                .push(e);
         }
     }
     let groups: Vec<Group> = groups.into_values().collect();
-    vec![count_verdict(result, obs, p, &groups, base.clone(), count_claim, &source), spacing_verdict(obs, p, &groups, base, &source)]
+    vec![
+        count_verdict(result, obs, p, &groups, base.clone(), count_claim, &source),
+        spacing_verdict(obs, p, &groups, base, &source),
+    ]
 }
 
 /// True when the next attempt of a failed group would have fallen while the breaker was open
@@ -137,23 +198,41 @@ fn cut_short(result: &RunResult, obs: &Observation, p: &RetryPolicy, g: &Group) 
     let next = evidence::end_ms(last) + wait * (1.0 + p.jitter.unwrap_or(0.0)) + 50.0;
     let first = g.attempts[0].t_ms;
     next >= result.duration_s * 1000.0
-        || obs.episodes.iter().any(|e| e.opened_at_ms >= first && e.opened_at_ms <= next && e.resumed_at_ms.map_or(true, |r| r > next - 100.0))
+        || obs.episodes.iter().any(|e| {
+            e.opened_at_ms >= first
+                && e.opened_at_ms <= next
+                && e.resumed_at_ms.map_or(true, |r| r > next - 100.0)
+        })
 }
 
-fn count_verdict(result: &RunResult, obs: &Observation, p: &RetryPolicy, groups: &[Group], id: String, claim: String, source: &str) -> Verdict {
+fn count_verdict(
+    result: &RunResult,
+    obs: &Observation,
+    p: &RetryPolicy,
+    groups: &[Group],
+    id: String,
+    claim: String,
+    source: &str,
+) -> Verdict {
     let dep = &obs.dependency;
     let m = max_attempts(p) as usize;
     let id = format!("{id}.attempts");
     let expected = format!("{m} attempt(s) when every attempt fails");
     let too_many = groups.iter().filter(|g| g.attempts.len() > m).count();
-    let complete: Vec<&Group> = groups.iter().filter(|g| g.all_failed() && !cut_short(result, obs, p, g)).collect();
+    let complete: Vec<&Group> = groups
+        .iter()
+        .filter(|g| g.all_failed() && !cut_short(result, obs, p, g))
+        .collect();
     let mut hist: BTreeMap<usize, usize> = BTreeMap::new();
     for g in &complete {
         *hist.entry(g.attempts.len()).or_default() += 1;
     }
     let measured = format!(
         "attempts per failed request: {}",
-        hist.iter().map(|(a, n)| format!("{a}×{n}")).collect::<Vec<_>>().join(", ")
+        hist.iter()
+            .map(|(a, n)| format!("{a}×{n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     if too_many > 0 {
         let worst = groups.iter().map(|g| g.attempts.len()).max().unwrap_or(0);
@@ -178,7 +257,10 @@ fn count_verdict(result: &RunResult, obs: &Observation, p: &RetryPolicy, groups:
     }
     let short = complete.iter().filter(|g| g.attempts.len() < m).count();
     if short == 0 {
-        let detail = format!("Each of {} failing requests called {dep} exactly {m} time(s).", complete.len());
+        let detail = format!(
+            "Each of {} failing requests called {dep} exactly {m} time(s).",
+            complete.len()
+        );
         return verdict(id, claim, source, expected, measured, Pass, detail);
     }
     let mut detail = format!(
@@ -190,12 +272,26 @@ fn count_verdict(result: &RunResult, obs: &Observation, p: &RetryPolicy, groups:
     verdict(id, claim, source, expected, measured, Fail, detail)
 }
 
-fn spacing_verdict(obs: &Observation, p: &RetryPolicy, groups: &[Group], base: String, source: &str) -> Verdict {
+fn spacing_verdict(
+    obs: &Observation,
+    p: &RetryPolicy,
+    groups: &[Group],
+    base: String,
+    source: &str,
+) -> Verdict {
     let dep = &obs.dependency;
     let id = format!("{base}.backoff");
     let jitter = p.jitter.unwrap_or(0.0);
-    let claim = format!("Retries to {dep} wait {} ('{}')", describe_backoff(p), p.scenario);
-    let expected = format!("{} (±{:.0}% jitter, +25 ms scheduling slack)", describe_backoff(p), jitter * 100.0);
+    let claim = format!(
+        "Retries to {dep} wait {} ('{}')",
+        describe_backoff(p),
+        p.scenario
+    );
+    let expected = format!(
+        "{} (±{:.0}% jitter, +25 ms scheduling slack)",
+        describe_backoff(p),
+        jitter * 100.0
+    );
     let mut checked: Vec<(f64, f64, f64, f64)> = Vec::new(); // (wait, expected, lo, hi)
     for g in groups {
         for (k, w) in g.waits().into_iter().enumerate() {
@@ -206,17 +302,42 @@ fn spacing_verdict(obs: &Observation, p: &RetryPolicy, groups: &[Group], base: S
         }
     }
     if max_attempts(p) < 2 || p.backoff_ms.is_empty() {
-        let detail = format!("The spec states no backoff for '{}', so the spacing of retries is not judged.", p.scenario);
-        return verdict(id, claim, source, expected, "not judged", Inconclusive, detail);
+        let detail = format!(
+            "The spec states no backoff for '{}', so the spacing of retries is not judged.",
+            p.scenario
+        );
+        return verdict(
+            id,
+            claim,
+            source,
+            expected,
+            "not judged",
+            Inconclusive,
+            detail,
+        );
     }
     if checked.is_empty() {
         let detail = format!("No request retried a call to {dep}, so the backoff never showed.");
-        return verdict(id, claim, source, expected, "no retries seen", Inconclusive, detail);
+        return verdict(
+            id,
+            claim,
+            source,
+            expected,
+            "no retries seen",
+            Inconclusive,
+            detail,
+        );
     }
     let too_few = checked.len() < MIN_WAITS;
     let mut waits: Vec<f64> = checked.iter().map(|c| c.0).collect();
     let median = evidence::quantile(&mut waits, 0.5).unwrap_or(0.0);
-    let measured = format!("{} waits, median {}, range {}–{}", checked.len(), fmt_ms(median), fmt_ms(waits[0]), fmt_ms(waits[waits.len() - 1]));
+    let measured = format!(
+        "{} waits, median {}, range {}–{}",
+        checked.len(),
+        fmt_ms(median),
+        fmt_ms(waits[0]),
+        fmt_ms(waits[waits.len() - 1])
+    );
     let early: Vec<_> = checked.iter().filter(|c| c.0 < c.2).collect();
     let late = checked.iter().filter(|c| c.0 > c.3).count();
     if let Some(&&(w, e, _, _)) = early.first() {
@@ -247,13 +368,18 @@ fn spacing_verdict(obs: &Observation, p: &RetryPolicy, groups: &[Group], base: S
         );
         return verdict(id, claim, source, expected, measured, Inconclusive, detail);
     }
-    let detail = format!("Retries to {dep} waited as claimed ({late} late by scheduling, at most 10% allowed).");
+    let detail = format!(
+        "Retries to {dep} waited as claimed ({late} late by scheduling, at most 10% allowed)."
+    );
     verdict(id, claim, source, expected, measured, Pass, detail)
 }
 
 fn describe_backoff(p: &RetryPolicy) -> String {
     let m = max_attempts(p) as usize;
-    let waits: Vec<String> = (0..m.saturating_sub(1)).filter_map(|k| expected_wait(p, k)).map(fmt_ms).collect();
+    let waits: Vec<String> = (0..m.saturating_sub(1))
+        .filter_map(|k| expected_wait(p, k))
+        .map(fmt_ms)
+        .collect();
     if waits.is_empty() {
         "no stated backoff".to_string()
     } else {
@@ -266,13 +392,25 @@ mod tests {
     use super::*;
 
     fn policy(strategy: &str, backoff: Vec<f64>) -> RetryPolicy {
-        RetryPolicy { scenario: "x".into(), strategy: Some(strategy.into()), max_attempts: Some(4), backoff_ms: backoff, jitter: None, line: 1 }
+        RetryPolicy {
+            scenario: "x".into(),
+            strategy: Some(strategy.into()),
+            max_attempts: Some(4),
+            backoff_ms: backoff,
+            jitter: None,
+            line: 1,
+        }
     }
 
     #[test]
     fn backoff_schedules_extend_by_strategy() {
         let p = policy("exponential", vec![100.0]);
-        assert_eq!((0..3).map(|k| expected_wait(&p, k).unwrap()).collect::<Vec<_>>(), vec![100.0, 200.0, 400.0]);
+        assert_eq!(
+            (0..3)
+                .map(|k| expected_wait(&p, k).unwrap())
+                .collect::<Vec<_>>(),
+            vec![100.0, 200.0, 400.0]
+        );
         let p = policy("linear", vec![500.0]);
         assert_eq!(expected_wait(&p, 2), Some(1500.0));
         let p = policy("fixed", vec![250.0]);

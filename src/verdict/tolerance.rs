@@ -13,7 +13,10 @@ pub struct DurationTolerance {
 impl Default for DurationTolerance {
     /// The default: the larger of 10% and 250 ms.
     fn default() -> Self {
-        DurationTolerance { relative: 0.10, absolute: Duration::from_millis(250) }
+        DurationTolerance {
+            relative: 0.10,
+            absolute: Duration::from_millis(250),
+        }
     }
 }
 

@@ -61,7 +61,12 @@ impl Drop for FlakyDependency {
 
 impl FlakyDependency {
     pub async fn start(mode: Mode) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), mode).await
+    }
+
+    /// Listens on `addr` (e.g. the address of a dependency that was stopped, to bring it back).
+    pub async fn start_on(addr: SocketAddr, mode: Mode) -> Self {
+        let listener = TcpListener::bind(addr).await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let shared = Arc::new(Shared {
             mode: Mutex::new(mode),
@@ -74,6 +79,10 @@ impl FlakyDependency {
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 
     pub fn set_mode(&self, mode: Mode) {

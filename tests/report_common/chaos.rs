@@ -86,72 +86,96 @@ enum Breaker {
     HalfOpen { done: f64 },
 }
 
-/// Simulates both request streams and the breaker; returns requests and the breaker episodes.
-pub fn simulate(opts: Options) -> (Vec<Req>, Vec<BreakerEpisode>) {
-    let mut rng = Rng(opts.seed);
-    let mut reqs = Vec::new();
-    let mut episodes: Vec<BreakerEpisode> = Vec::new();
-    let mut state = Breaker::Closed;
-    let mut consecutive = 0u32;
-    let mut pending_failures: Vec<f64> = Vec::new();
-    let fault = |t: f64| t >= FAULT.0 * 1000.0 && t < FAULT.1 * 1000.0;
-    let n_user = (DURATION_S * 150.0) as u32;
-    for i in 0..n_user {
-        let t = f64::from(i) * 1000.0 / 150.0;
-        // Failures count when their timeout fires, not when the call was made.
-        pending_failures.sort_by(f64::total_cmp);
-        while pending_failures.first().is_some_and(|&done| done <= t) {
-            let done = pending_failures.remove(0);
-            if state == Breaker::Closed {
-                consecutive += 1;
-                if consecutive >= THRESHOLD {
-                    state = Breaker::Open {
+fn fault(t: f64) -> bool {
+    t >= FAULT.0 * 1000.0 && t < FAULT.1 * 1000.0
+}
+
+/// The service's breaker on UserService, driven request by request.
+struct Breakers {
+    state: Breaker,
+    consecutive: u32,
+    /// Completion times of failed calls still in flight: failures count when their timeout fires.
+    pending: Vec<f64>,
+    episodes: Vec<BreakerEpisode>,
+}
+
+impl Breakers {
+    /// Applies everything that completed before `t`: failed calls, a half-open probe's answer.
+    fn settle(&mut self, t: f64) {
+        self.pending.sort_by(f64::total_cmp);
+        while self.pending.first().is_some_and(|&done| done <= t) {
+            let done = self.pending.remove(0);
+            if self.state == Breaker::Closed {
+                self.consecutive += 1;
+                if self.consecutive >= THRESHOLD {
+                    self.state = Breaker::Open {
                         until: done + OPEN_MS,
                     };
-                    episodes.push(episode(done, consecutive));
+                    self.episodes.push(episode(done, self.consecutive));
                 }
             }
         }
-        if let Breaker::HalfOpen { done } = state {
+        if let Breaker::HalfOpen { done } = self.state {
             if t >= done {
                 let failed = fault(done - DEP_TIMEOUT_MS);
-                let last = episodes.last_mut().expect("half-open follows an episode");
+                let last = self
+                    .episodes
+                    .last_mut()
+                    .expect("half-open follows an episode");
                 last.probes = 1;
                 last.outcome = if failed { "reopened" } else { "closed" }.into();
-                state = if failed {
-                    episodes.push(episode(done, 1));
+                self.state = if failed {
+                    self.episodes.push(episode(done, 1));
                     Breaker::Open {
                         until: done + OPEN_MS,
                     }
                 } else {
-                    consecutive = 0;
+                    self.consecutive = 0;
                     Breaker::Closed
                 };
             }
         }
-        let req = match state {
-            Breaker::Open { until } if t < until => fallback(&mut rng, t),
-            Breaker::HalfOpen { .. } => fallback(&mut rng, t),
+    }
+
+    /// One get-user request at `t`: a fast fallback while open, a probe or a normal call otherwise.
+    fn request(&mut self, rng: &mut Rng, t: f64, slowdown: f64) -> Req {
+        match self.state {
+            Breaker::Open { until } if t < until => fallback(rng, t),
+            Breaker::HalfOpen { .. } => fallback(rng, t),
             Breaker::Open { .. } => {
                 let f = fault(t);
-                state = Breaker::HalfOpen {
-                    done: t + if f { DEP_TIMEOUT_MS } else { 14.0 },
-                };
-                call(&mut rng, t, f, opts.slowdown)
+                let answered = if f { DEP_TIMEOUT_MS } else { 14.0 };
+                self.state = Breaker::HalfOpen { done: t + answered };
+                call(rng, t, f, slowdown)
             }
             Breaker::Closed => {
-                let req = call(&mut rng, t, fault(t), opts.slowdown);
+                let req = call(rng, t, fault(t), slowdown);
                 match req.dep_call {
-                    Some(c) if c.failed => pending_failures.push(t + DEP_TIMEOUT_MS),
-                    _ => consecutive = 0,
+                    Some(c) if c.failed => self.pending.push(t + DEP_TIMEOUT_MS),
+                    _ => self.consecutive = 0,
                 }
                 req
             }
-        };
-        reqs.push(req);
+        }
     }
-    let n_orders = (DURATION_S * 100.0) as u32;
-    for i in 0..n_orders {
+}
+
+/// Simulates both request streams and the breaker; returns requests and the breaker episodes.
+pub fn simulate(opts: Options) -> (Vec<Req>, Vec<BreakerEpisode>) {
+    let mut rng = Rng(opts.seed);
+    let mut reqs = Vec::new();
+    let mut breaker = Breakers {
+        state: Breaker::Closed,
+        consecutive: 0,
+        pending: Vec::new(),
+        episodes: Vec::new(),
+    };
+    for i in 0..(DURATION_S * 150.0) as u32 {
+        let t = f64::from(i) * 1000.0 / 150.0;
+        breaker.settle(t);
+        reqs.push(breaker.request(&mut rng, t, opts.slowdown));
+    }
+    for i in 0..(DURATION_S * 100.0) as u32 {
         let t = f64::from(i) * 1000.0 / 100.0 + 3.0;
         let latency_ms = rng.latency(30.0 * opts.slowdown, 0.5, (0.006, 90.0, 260.0));
         reqs.push(Req {
@@ -163,6 +187,7 @@ pub fn simulate(opts: Options) -> (Vec<Req>, Vec<BreakerEpisode>) {
         });
     }
     reqs.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms));
+    let mut episodes = breaker.episodes;
     for e in &mut episodes {
         e.open_for_s = Some(OPEN_MS / 1000.0);
     }

@@ -279,9 +279,6 @@ fn latency(
 }
 
 pub fn verdicts(result: &RunResult) -> Vec<Verdict> {
-    use VerdictStatus::*;
-    let e = &result.breaker_episodes;
-    let first = e.first().expect("the simulated breaker opens");
     let mut v = vec![
         latency(result, "get-user", "GET /users/{id}", "P50", 0.5, 20.0, 14),
         latency(result, "get-user", "GET /users/{id}", "P95", 0.95, 40.0, 14),
@@ -298,6 +295,17 @@ pub fn verdicts(result: &RunResult) -> Vec<Verdict> {
             15,
         ),
     ];
+    v.extend(resilience(result));
+    v
+}
+
+fn resilience(result: &RunResult) -> Vec<Verdict> {
+    use VerdictStatus::*;
+    let first = result
+        .breaker_episodes
+        .first()
+        .expect("the simulated breaker opens");
+    let mut v = Vec::new();
     v.push(verdict(
         "timeout.userservice",
         "UserService calls time out after 250 ms",

@@ -29,7 +29,12 @@ pub fn reference(n: u32, recovery_ms: f64, probes: u32) -> Claims {
             line: 60,
         }],
         retries: vec![retry(3, vec![100.0, 200.0], Some(0.2))],
-        health: Some(HealthCheck { path: "/health".into(), ready_path: Some("/ready".into()), states: vec![], line: 80 }),
+        health: Some(HealthCheck {
+            path: "/health".into(),
+            ready_path: Some("/ready".into()),
+            states: vec![],
+            line: 80,
+        }),
         ..Claims::default()
     }
 }

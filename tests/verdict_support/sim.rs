@@ -17,9 +17,15 @@ pub const REQ: &str = "get-item";
 pub enum Design {
     None,
     /// Opens after `n` consecutive failed calls.
-    Consecutive { n: u32 },
+    Consecutive {
+        n: u32,
+    },
     /// Opens when at least `min_volume` calls ended in the last `window_ms` and the failed share reaches `threshold`.
-    Percentage { threshold: f64, window_ms: f64, min_volume: u32 },
+    Percentage {
+        threshold: f64,
+        window_ms: f64,
+        min_volume: u32,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -87,15 +93,29 @@ pub struct Load {
 
 impl Default for Load {
     fn default() -> Self {
-        Load { rate: 20.0, duration_ms: 40_000.0, client_timeout_ms: 10_000.0, upstream_ms: 3.0, seed: 7 }
+        Load {
+            rate: 20.0,
+            duration_ms: 40_000.0,
+            client_timeout_ms: 10_000.0,
+            upstream_ms: 3.0,
+            seed: 7,
+        }
     }
 }
 
 #[derive(Debug)]
 enum Breaker {
-    Closed { streak: u32, recent: Vec<(f64, bool)> },
-    Open { until: f64 },
-    HalfOpen { admitted: u32, successes: u32 },
+    Closed {
+        streak: u32,
+        recent: Vec<(f64, bool)>,
+    },
+    Open {
+        until: f64,
+    },
+    HalfOpen {
+        admitted: u32,
+        successes: u32,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -152,7 +172,10 @@ impl Sim<'_> {
     fn allow(&mut self, t: f64) -> bool {
         if let Breaker::Open { until } = self.breaker {
             if t >= until {
-                self.breaker = Breaker::HalfOpen { admitted: 0, successes: 0 };
+                self.breaker = Breaker::HalfOpen {
+                    admitted: 0,
+                    successes: 0,
+                };
             }
         }
         match &mut self.breaker {
@@ -170,7 +193,9 @@ impl Sim<'_> {
     }
 
     fn record(&mut self, t: f64, failed: bool) {
-        let open = Breaker::Open { until: t + self.svc.recovery_ms };
+        let open = Breaker::Open {
+            until: t + self.svc.recovery_ms,
+        };
         match (&mut self.breaker, &self.svc.breaker) {
             (_, Design::None) | (Breaker::Open { .. }, _) => {}
             (Breaker::HalfOpen { successes, .. }, _) => {
@@ -179,7 +204,10 @@ impl Sim<'_> {
                 } else {
                     *successes += 1;
                     if *successes >= self.svc.half_open {
-                        self.breaker = Breaker::Closed { streak: 0, recent: Vec::new() };
+                        self.breaker = Breaker::Closed {
+                            streak: 0,
+                            recent: Vec::new(),
+                        };
                     }
                 }
             }
@@ -188,10 +216,15 @@ impl Sim<'_> {
                 recent.push((t, failed));
                 let trip = match design {
                     Design::Consecutive { n } => *streak >= *n,
-                    Design::Percentage { threshold, window_ms, min_volume } => {
+                    Design::Percentage {
+                        threshold,
+                        window_ms,
+                        min_volume,
+                    } => {
                         recent.retain(|(x, _)| *x > t - window_ms);
                         let fails = recent.iter().filter(|(_, f)| *f).count() as f64;
-                        recent.len() as u32 >= *min_volume && fails / recent.len() as f64 >= *threshold
+                        recent.len() as u32 >= *min_volume
+                            && fails / recent.len() as f64 >= *threshold
                     }
                     Design::None => false,
                 };
@@ -206,7 +239,14 @@ impl Sim<'_> {
         self.faults.iter().find(|f| t >= f.from_ms && t < f.to_ms)
     }
 
-    fn answer(&mut self, r: usize, t: f64, status: Option<u16>, error: Option<&str>, retry_after: bool) {
+    fn answer(
+        &mut self,
+        r: usize,
+        t: f64,
+        status: Option<u16>,
+        error: Option<&str>,
+        retry_after: bool,
+    ) {
         let req = &mut self.reqs[r];
         if req.answered.is_none() {
             req.answered = Some((t, status, error.map(str::to_string), retry_after));
@@ -227,18 +267,59 @@ impl Sim<'_> {
         let fault = self.fault_at(t).map(|f| f.kind.clone());
         let up = self.load.upstream_ms;
         let (fault_name, outcome, status, upstream_status, total, gave_up, failed) = match fault {
-            Some(FaultKind::Abort { status, probability }) if self.rng.gen::<f64>() < probability => {
-                (Some("abort"), LogOutcome::Aborted, Some(status), None, 0.3, None, status >= 500)
-            }
+            Some(FaultKind::Abort {
+                status,
+                probability,
+            }) if self.rng.gen::<f64>() < probability => (
+                Some("abort"),
+                LogOutcome::Aborted,
+                Some(status),
+                None,
+                0.3,
+                None,
+                status >= 500,
+            ),
             Some(FaultKind::Latency { delay_ms }) => match give_up(delay_ms + up) {
-                Some(g) => (Some("latency"), LogOutcome::CallerGaveUp, None, None, g, Some(g), true),
-                None => (Some("latency"), LogOutcome::Forwarded, Some(200), Some(200), delay_ms + up, None, false),
+                Some(g) => (
+                    Some("latency"),
+                    LogOutcome::CallerGaveUp,
+                    None,
+                    None,
+                    g,
+                    Some(g),
+                    true,
+                ),
+                None => (
+                    Some("latency"),
+                    LogOutcome::Forwarded,
+                    Some(200),
+                    Some(200),
+                    delay_ms + up,
+                    None,
+                    false,
+                ),
             },
             Some(FaultKind::Hang) => {
                 let g = give_up(f64::INFINITY).expect("the client always gives up");
-                (Some("hang"), LogOutcome::CallerGaveUp, None, None, g, Some(g), true)
+                (
+                    Some("hang"),
+                    LogOutcome::CallerGaveUp,
+                    None,
+                    None,
+                    g,
+                    Some(g),
+                    true,
+                )
             }
-            _ => (None, LogOutcome::Forwarded, Some(200), Some(200), up, None, false),
+            _ => (
+                None,
+                LogOutcome::Forwarded,
+                Some(200),
+                Some(200),
+                up,
+                None,
+                false,
+            ),
         };
         self.log.push(LogEntry {
             seq: self.log.len() as u64,
@@ -276,7 +357,13 @@ impl Sim<'_> {
                 if !failed {
                     self.answer(r, t + 1.0, Some(200), None, false);
                 } else if k + 1 < self.svc.attempts {
-                    let base = self.svc.backoff_ms.get(k as usize).or(self.svc.backoff_ms.last()).copied().unwrap_or(0.0);
+                    let base = self
+                        .svc
+                        .backoff_ms
+                        .get(k as usize)
+                        .or(self.svc.backoff_ms.last())
+                        .copied()
+                        .unwrap_or(0.0);
                     let wait = base * (1.0 + self.svc.jitter * (2.0 * self.rng.gen::<f64>() - 1.0));
                     self.at(t + wait, Ev::Attempt(r, k + 1));
                 } else {
@@ -297,7 +384,10 @@ pub fn simulate(svc: &Service, load: &Load, faults: &[Fault]) -> RunResult {
         rng: SmallRng::seed_from_u64(load.seed),
         queue: BinaryHeap::new(),
         seq: 0,
-        breaker: Breaker::Closed { streak: 0, recent: Vec::new() },
+        breaker: Breaker::Closed {
+            streak: 0,
+            recent: Vec::new(),
+        },
         reqs: Vec::new(),
         log: Vec::new(),
         health: Vec::new(),
@@ -306,7 +396,10 @@ pub fn simulate(svc: &Service, load: &Load, faults: &[Fault]) -> RunResult {
     let mut t = 0.0;
     while t < load.duration_ms {
         let r = sim.reqs.len();
-        sim.reqs.push(Req { sent: t, answered: None });
+        sim.reqs.push(Req {
+            sent: t,
+            answered: None,
+        });
         sim.at(t, Ev::Arrive(r));
         // Evenly spaced with ±20% jitter, so calls and give-ups interleave as they would for real.
         t += gap * (0.8 + 0.4 * sim.rng.gen::<f64>());
@@ -329,7 +422,8 @@ impl Sim<'_> {
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                let (end, status, error, retry_after) = r.answered.clone().expect("every request is answered");
+                let (end, status, error, retry_after) =
+                    r.answered.clone().expect("every request is answered");
                 ClientLogEntry {
                     t_ms: r.sent,
                     request: REQ.into(),
@@ -347,7 +441,10 @@ impl Sim<'_> {
 /// Per-operation statistics of the client entries, the way the engine reports them.
 pub fn op_stats(entries: &[&ClientLogEntry]) -> OperationStats {
     let mut h = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).unwrap();
-    let mut s = OperationStats { operation: Some("GET item".into()), ..OperationStats::default() };
+    let mut s = OperationStats {
+        operation: Some("GET item".into()),
+        ..OperationStats::default()
+    };
     for c in entries {
         h.record((c.latency_ms * 1000.0).max(1.0) as u64).unwrap();
         s.count += 1;
@@ -367,7 +464,16 @@ pub fn op_stats(entries: &[&ClientLogEntry]) -> OperationStats {
         }
     }
     let q = |x: f64| h.value_at_quantile(x) as f64 / 1000.0;
-    s.latency_ms = Percentiles { min: h.min() as f64 / 1000.0, mean: h.mean() / 1000.0, p50: q(0.5), p90: q(0.9), p95: q(0.95), p99: q(0.99), p999: q(0.999), max: h.max() as f64 / 1000.0 };
+    s.latency_ms = Percentiles {
+        min: h.min() as f64 / 1000.0,
+        mean: h.mean() / 1000.0,
+        p50: q(0.5),
+        p90: q(0.9),
+        p95: q(0.95),
+        p99: q(0.99),
+        p999: q(0.999),
+        max: h.max() as f64 / 1000.0,
+    };
     s.service_time_ms = s.latency_ms;
     s.histogram = encode(&h);
     s

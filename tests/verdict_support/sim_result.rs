@@ -7,29 +7,76 @@ use redline_proxy::log::LogEntry;
 
 use super::sim::{by_name, op_stats, Fault, FaultKind, Load, DEP};
 
-fn phase(name: &str, kind: PhaseKind, from: f64, to: f64, clients: &[ClientLogEntry]) -> PhaseStats {
-    let inside: Vec<&ClientLogEntry> = clients.iter().filter(|c| c.t_ms >= from && c.t_ms < to).collect();
-    PhaseStats { name: name.into(), kind, from_s: from / 1000.0, to_s: to / 1000.0, operations: by_name(op_stats(&inside)) }
+fn phase(
+    name: &str,
+    kind: PhaseKind,
+    from: f64,
+    to: f64,
+    clients: &[ClientLogEntry],
+) -> PhaseStats {
+    let inside: Vec<&ClientLogEntry> = clients
+        .iter()
+        .filter(|c| c.t_ms >= from && c.t_ms < to)
+        .collect();
+    PhaseStats {
+        name: name.into(),
+        kind,
+        from_s: from / 1000.0,
+        to_s: to / 1000.0,
+        operations: by_name(op_stats(&inside)),
+    }
 }
 
 fn phases(clients: &[ClientLogEntry], faults: &[Fault], end: f64) -> Vec<PhaseStats> {
     let mut out = Vec::new();
     let mut t = 0.0;
     for (i, f) in faults.iter().enumerate() {
-        let kind = if i == 0 { PhaseKind::Baseline } else { PhaseKind::Recovery };
-        let name = if i == 0 { "baseline".to_string() } else { format!("between-{i}") };
+        let kind = if i == 0 {
+            PhaseKind::Baseline
+        } else {
+            PhaseKind::Recovery
+        };
+        let name = if i == 0 {
+            "baseline".to_string()
+        } else {
+            format!("between-{i}")
+        };
         out.push(phase(&name, kind, t, f.from_ms, clients));
-        out.push(phase(&format!("fault-{}", i + 1), PhaseKind::Fault, f.from_ms, f.to_ms, clients));
+        out.push(phase(
+            &format!("fault-{}", i + 1),
+            PhaseKind::Fault,
+            f.from_ms,
+            f.to_ms,
+            clients,
+        ));
         t = f.to_ms;
     }
-    let kind = if faults.is_empty() { PhaseKind::Baseline } else { PhaseKind::Recovery };
-    out.push(phase(if faults.is_empty() { "baseline" } else { "recovery" }, kind, t, end, clients));
+    let kind = if faults.is_empty() {
+        PhaseKind::Baseline
+    } else {
+        PhaseKind::Recovery
+    };
+    out.push(phase(
+        if faults.is_empty() {
+            "baseline"
+        } else {
+            "recovery"
+        },
+        kind,
+        t,
+        end,
+        clients,
+    ));
     out
 }
 
 fn timeline(clients: &[ClientLogEntry], end: f64) -> Vec<TimelineBucket> {
-    let mut buckets: Vec<TimelineBucket> =
-        (0..=(end / 1000.0) as u32).map(|t_s| TimelineBucket { t_s, ..TimelineBucket::default() }).collect();
+    let mut buckets: Vec<TimelineBucket> = (0..=(end / 1000.0) as u32)
+        .map(|t_s| TimelineBucket {
+            t_s,
+            ..TimelineBucket::default()
+        })
+        .collect();
     for c in clients {
         buckets[(c.t_ms / 1000.0) as usize].sent += 1;
         let done = ((c.t_ms + c.latency_ms) / 1000.0) as usize;
@@ -48,8 +95,12 @@ fn timeline(clients: &[ClientLogEntry], end: f64) -> Vec<TimelineBucket> {
 }
 
 fn dependency(log: Vec<LogEntry>, end: f64) -> DependencyReport {
-    let mut per_second: Vec<DependencySecond> =
-        (0..=(end / 1000.0) as u32).map(|t_s| DependencySecond { t_s, ..DependencySecond::default() }).collect();
+    let mut per_second: Vec<DependencySecond> = (0..=(end / 1000.0) as u32)
+        .map(|t_s| DependencySecond {
+            t_s,
+            ..DependencySecond::default()
+        })
+        .collect();
     let mut outcomes = BTreeMap::new();
     let mut faults_injected = BTreeMap::new();
     for e in &log {
@@ -64,7 +115,9 @@ fn dependency(log: Vec<LogEntry>, end: f64) -> DependencyReport {
         }
         s.faulted += u64::from(e.fault.is_some());
         s.gave_up += u64::from(e.gave_up_ms.is_some());
-        *outcomes.entry(format!("{:?}", e.outcome).to_lowercase()).or_insert(0u64) += 1;
+        *outcomes
+            .entry(format!("{:?}", e.outcome).to_lowercase())
+            .or_insert(0u64) += 1;
         if let Some(f) = &e.fault {
             *faults_injected.entry(f.clone()).or_insert(0u64) += 1;
         }
@@ -85,7 +138,13 @@ fn dependency(log: Vec<LogEntry>, end: f64) -> DependencyReport {
 
 fn applied(f: &Fault) -> AppliedFault {
     let (kind, params) = match &f.kind {
-        FaultKind::Abort { status, probability } => ("abort", serde_json::json!({"status": status, "probability": probability})),
+        FaultKind::Abort {
+            status,
+            probability,
+        } => (
+            "abort",
+            serde_json::json!({"status": status, "probability": probability}),
+        ),
         FaultKind::Latency { delay_ms } => ("latency", serde_json::json!({"delay_ms": delay_ms})),
         FaultKind::Hang => ("hang", serde_json::json!({})),
     };
@@ -99,13 +158,25 @@ fn applied(f: &Fault) -> AppliedFault {
     }
 }
 
-pub fn assemble(clients: &[ClientLogEntry], log: Vec<LogEntry>, health: &[(f64, bool)], faults: &[Fault], load: &Load) -> RunResult {
-    let end = clients.iter().map(|c| c.t_ms + c.latency_ms).fold(load.duration_ms, f64::max);
+pub fn assemble(
+    clients: &[ClientLogEntry],
+    log: Vec<LogEntry>,
+    health: &[(f64, bool)],
+    faults: &[Fault],
+    load: &Load,
+) -> RunResult {
+    let end = clients
+        .iter()
+        .map(|c| c.t_ms + c.latency_ms)
+        .fold(load.duration_ms, f64::max);
     let all: Vec<&ClientLogEntry> = clients.iter().collect();
     let totals = Totals {
         sent: clients.len() as u64,
         completed: clients.iter().filter(|c| c.status.is_some()).count() as u64,
-        errors: clients.iter().filter(|c| c.error.is_some() || c.status.is_some_and(|s| s >= 500)).count() as u64,
+        errors: clients
+            .iter()
+            .filter(|c| c.error.is_some() || c.status.is_some_and(|s| s >= 500))
+            .count() as u64,
         dropped: 0,
         rps: clients.len() as f64 / (end / 1000.0),
     };

@@ -290,6 +290,9 @@ pub(crate) async fn populate(reg: &Registry, body: &[u8], actor: &Actor) -> Repl
                 continue;
             }
             let _ = reg.remove(&item.name).await;
+            let detail = json!({"replaced_by_populate": true});
+            reg.journal()
+                .record(actor, "proxy.delete", Some(&item.name), None, detail);
         }
         match create(reg, item, protocol, actor).await {
             Ok(v) => done.push(v),

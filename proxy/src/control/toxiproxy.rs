@@ -36,12 +36,16 @@ pub(crate) async fn route(reg: &Registry, call: &Call, segs: &[&str]) -> Reply {
             let _ops = reg.lock_ops().await;
             proxies::delete(reg, p, &call.actor).await
         }
-        ["proxies", p, "toxics"] if *m == Method::GET => with_tcp(reg, p, |t| {
-            Reply::json(
+        // Listing is harmless on an HTTP proxy (it has no toxics), so clients that list
+        // before cleaning up keep working.
+        ["proxies", p, "toxics"] if *m == Method::GET => match reg.get(p).as_deref() {
+            None => Reply::error(404, "proxy not found"),
+            Some(ProxyHandle::Http(_)) => Reply::json(200, &json!([])),
+            Some(ProxyHandle::Tcp(t)) => Reply::json(
                 200,
                 &Value::Array(t.toxics().iter().map(Toxic::to_json).collect()),
-            )
-        }),
+            ),
+        },
         ["proxies", p, "toxics"] if *m == Method::POST => add_toxic(reg, call, p),
         ["proxies", p, "toxics", t] if *m == Method::GET => {
             with_tcp(reg, p, |px| match px.toxic(t) {

@@ -2,8 +2,10 @@
 //! truncate/throttle faults on the way, and ends the request's log record when the last byte
 //! went out (or logs the caller giving up if hyper drops it early).
 
+use super::conn::BusyGuard;
 use super::record::Record;
 use super::stats::Counters;
+use super::upstream::Lease;
 use super::Shared;
 use crate::log::Outcome;
 use bytes::Bytes;
@@ -63,6 +65,11 @@ pub(crate) struct ProxyBody {
     /// Outcome logged when the body completes normally.
     done: Outcome,
     shared: Option<Arc<Shared>>,
+    /// The upstream connection, back to the pool once its body was read to the end.
+    lease: Option<Lease>,
+    /// Keeps the caller's connection "busy" (exempt from the header timeout) until hyper has
+    /// sent this body and dropped it.
+    busy: Option<BusyGuard>,
 }
 
 enum Source {
@@ -90,12 +97,15 @@ impl ProxyBody {
             rec: None,
             done: Outcome::Forwarded,
             shared: None,
+            lease: None,
+            busy: None,
         }
     }
 
     /// The upstream's body; `rec` is finished with `done` when it completes.
     pub fn upstream(
         body: Incoming,
+        lease: Lease,
         shape: Shape,
         rec: Record,
         done: Outcome,
@@ -107,6 +117,20 @@ impl ProxyBody {
             rec: Some(rec),
             done,
             shared: Some(shared),
+            lease: Some(lease),
+            busy: None,
+        }
+    }
+
+    pub fn hold(&mut self, busy: BusyGuard) {
+        self.busy = Some(busy);
+    }
+
+    /// The upstream body was delivered whole: log it and pool the connection.
+    fn complete(&mut self) {
+        self.finish(self.done);
+        if let Some(lease) = self.lease.take() {
+            lease.release();
         }
     }
 
@@ -143,7 +167,7 @@ impl ProxyBody {
         }
         match ready!(Pin::new(&mut *inner).poll_frame(cx)) {
             None => {
-                self.finish(self.done);
+                self.complete();
                 Poll::Ready(None)
             }
             Some(Err(e)) => self.upstream_failed(e),
@@ -163,7 +187,7 @@ impl ProxyBody {
                 };
                 let cut = matches!(self.shape, Shape::Truncate { cut: 1.., .. });
                 if inner.is_end_stream() && !cut {
-                    self.finish(self.done);
+                    self.complete();
                 }
                 Poll::Ready(Some(Ok(frame)))
             }
@@ -187,7 +211,7 @@ impl ProxyBody {
             if t.pending.is_empty() {
                 match ready!(Pin::new(&mut *inner).poll_frame(cx)) {
                     None => {
-                        self.finish(self.done);
+                        self.complete();
                         return Poll::Ready(None);
                     }
                     Some(Err(e)) => return self.upstream_failed(e),
@@ -211,7 +235,7 @@ impl ProxyBody {
             t.sent += len as u64;
             let data = t.pending.split_to(len);
             if t.pending.is_empty() && inner.is_end_stream() {
-                self.finish(self.done);
+                self.complete();
             }
             return Poll::Ready(Some(Ok(Frame::data(data))));
         }

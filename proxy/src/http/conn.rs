@@ -5,25 +5,68 @@ use super::{handler, Shared, State};
 use crate::http::stats::Counters;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::{watch, Notify, OwnedSemaphorePermit};
 
 /// Shared between a connection's task and the requests on it.
-#[derive(Default)]
 pub(crate) struct ConnCtl {
     reset: AtomicBool,
     killed: AtomicBool,
     notify: Notify,
+    /// Requests on this connection whose exchange has not ended.
+    busy: AtomicU32,
+    /// When `busy` last dropped to zero, in ms since `start`.
+    idle_since_ms: AtomicU64,
+    start: Instant,
+}
+
+/// Marks a request in progress; the connection counts as idle again once every guard is gone.
+pub(crate) struct BusyGuard(Arc<ConnCtl>);
+
+impl Drop for BusyGuard {
+    fn drop(&mut self) {
+        if self.0.busy.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let now = self.0.start.elapsed().as_millis() as u64;
+            self.0.idle_since_ms.store(now, Ordering::Release);
+        }
+    }
 }
 
 impl ConnCtl {
+    fn new() -> ConnCtl {
+        ConnCtl {
+            reset: AtomicBool::new(false),
+            killed: AtomicBool::new(false),
+            notify: Notify::new(),
+            busy: AtomicU32::new(0),
+            idle_since_ms: AtomicU64::new(0),
+            start: Instant::now(),
+        }
+    }
+
+    pub fn enter(self: &Arc<Self>) -> BusyGuard {
+        self.busy.fetch_add(1, Ordering::AcqRel);
+        BusyGuard(self.clone())
+    }
+
+    /// No request in progress for `limit`: the caller has not sent a complete head in time.
+    fn idle_for(&self, limit: Duration) -> bool {
+        if self.busy.load(Ordering::Acquire) > 0 {
+            return false;
+        }
+        let since = self.idle_since_ms.load(Ordering::Acquire);
+        let now = self.start.elapsed().as_millis() as u64;
+        now.saturating_sub(since) >= limit.as_millis() as u64
+    }
+
     /// Ends the connection now with a TCP RST (SO_LINGER 0), without a response.
     pub fn reset_now(&self) {
         self.reset.store(true, Ordering::Release);
@@ -49,7 +92,7 @@ pub(crate) async fn serve(
     mut state: watch::Receiver<State>,
 ) {
     let _permit = permit;
-    let ctl = Arc::new(ConnCtl::default());
+    let ctl = Arc::new(ConnCtl::new());
     let epoch = state.borrow_and_update().epoch;
     let _open = OpenGuard::new(&shared);
     let io = TokioIo::new(CountingIo {
@@ -59,10 +102,23 @@ pub(crate) async fn serve(
     });
     let svc_shared = shared.clone();
     let svc_ctl = ctl.clone();
-    let service = service_fn(move |req| handler::handle(svc_shared.clone(), svc_ctl.clone(), req));
+    let service = service_fn(move |req| {
+        let busy = svc_ctl.enter();
+        let handled = handler::handle(svc_shared.clone(), svc_ctl.clone(), req);
+        async move {
+            let mut resp = handled.await?;
+            resp.body_mut().hold(busy);
+            Ok::<_, std::convert::Infallible>(resp)
+        }
+    });
+    // The header read timeout is ours, not hyper's: hyper re-arms a timer on every request,
+    // which costs a runtime wake-up (an eventfd write) per request. One coarse ticker per
+    // connection cuts off callers that stay idle or send a head too slowly.
+    let limit = shared.header_read_timeout;
+    let period = (limit / 4).max(Duration::from_millis(5));
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let conn = http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(shared.header_read_timeout)
         .keep_alive(true)
         .serve_connection(io, service);
     tokio::pin!(conn);
@@ -70,6 +126,7 @@ pub(crate) async fn serve(
         tokio::select! {
             _ = conn.as_mut() => return,
             _ = ctl.notify.notified() => return,
+            _ = ticker.tick() => if ctl.idle_for(limit) { return },
             changed = state.changed() => {
                 let gone = changed.is_err() || {
                     let s = *state.borrow_and_update();

@@ -97,10 +97,18 @@ pub(crate) async fn handle(
     Ok(response)
 }
 
+/// Request bodies up to this size are read during a latency delay; larger or unsized ones
+/// stream after it (and a caller leaving during that delay is noticed only when forwarding).
+const DELAY_BUFFER_MAX: u64 = 1 << 20;
+
 /// Waits `delay` while reading the request body, so a caller that hangs up during the wait is
 /// noticed (hyper only sees the close once the body has been read). `None`: the body broke.
 async fn delay_reading_body(body: Incoming, delay: Duration) -> Option<ReqBody> {
-    if body.is_end_stream() {
+    let small = body
+        .size_hint()
+        .exact()
+        .is_some_and(|n| n <= DELAY_BUFFER_MAX);
+    if body.is_end_stream() || !small {
         tokio::time::sleep(delay).await;
         return Some(Either::Left(body));
     }
@@ -140,8 +148,7 @@ async fn hung(
 fn aborted(abort: &Abort, mut rec: Record) -> Response<ProxyBody> {
     let status = StatusCode::from_u16(abort.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = abort.body.clone().unwrap_or_default();
-    let mut resp = plain(status, "");
-    *resp.body_mut() = ProxyBody::full(body);
+    let mut resp = plain(status, &body);
     for (name, value) in &abort.headers {
         if let (Ok(n), Ok(v)) = (
             header::HeaderName::from_bytes(name.as_bytes()),
@@ -164,39 +171,37 @@ async fn forward(
     shape: Shape,
     done: Outcome,
 ) -> Response<ProxyBody> {
-    let upstream = shared.upstream();
-    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let Ok(uri) = format!("http://{upstream}{path}").parse::<Uri>() else {
-        return bad_gateway(
-            shared,
-            &upstream,
-            "the upstream address is not a valid host:port",
-            rec,
-        );
-    };
-    parts.uri = uri;
+    // Origin-form for the next hop, even if the caller used absolute-form.
+    if parts.uri.scheme().is_some() || parts.uri.authority().is_some() {
+        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        parts.uri = path.parse().unwrap_or_else(|_| Uri::from_static("/"));
+    }
     strip_hop_by_hop(&mut parts.headers);
+    if !parts.headers.contains_key(header::HOST) {
+        if let Ok(host) = HeaderValue::from_str(&shared.pool.target()) {
+            parts.headers.insert(header::HOST, host);
+        }
+    }
     let started = Instant::now();
-    let result = shared
-        .client
-        .request(Request::from_parts(parts, body))
-        .await;
+    let result = shared.pool.send(Request::from_parts(parts, body)).await;
     let upstream_ms = started.elapsed().as_secs_f64() * 1000.0;
     match result {
-        Ok(resp) => {
+        Ok((resp, lease)) => {
             let (mut head, body) = resp.into_parts();
             rec.set_upstream(Some(head.status.as_u16()), upstream_ms);
             rec.set_status(head.status.as_u16());
             strip_hop_by_hop(&mut head.headers);
             if body.is_end_stream() {
                 rec.finish(done);
+                lease.release();
                 return Response::from_parts(head, ProxyBody::full(Bytes::new()));
             }
-            let body = ProxyBody::upstream(body, shape, rec, done, shared.clone());
+            let body = ProxyBody::upstream(body, lease, shape, rec, done, shared.clone());
             Response::from_parts(head, body)
         }
         Err(err) => {
             rec.set_upstream(None, upstream_ms);
+            let upstream = shared.pool.target();
             bad_gateway(shared, &upstream, &error_chain(&err), rec)
         }
     }
@@ -225,7 +230,7 @@ fn plain(status: StatusCode, body: &str) -> Response<ProxyBody> {
     resp
 }
 
-/// "client error (Connect): tcp connect error: Connection refused (os error 111)".
+/// "connect: Connection refused (os error 111)", with every source appended.
 fn error_chain(err: &dyn std::error::Error) -> String {
     let mut msg = err.to_string();
     let mut source = err.source();
@@ -239,6 +244,10 @@ fn error_chain(err: &dyn std::error::Error) -> String {
 
 /// Headers that describe one hop; hyper sets framing for the next hop itself.
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // One pass to see whether there is anything to do: most requests carry none of these.
+    if !headers.keys().any(is_hop_by_hop) {
+        return;
+    }
     if let Some(conn) = headers.get(header::CONNECTION).cloned() {
         if let Ok(list) = conn.to_str() {
             for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
@@ -246,17 +255,24 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
             }
         }
     }
-    for name in [
-        header::CONNECTION,
-        header::TRANSFER_ENCODING,
-        header::TE,
-        header::TRAILER,
-        header::UPGRADE,
-        header::PROXY_AUTHENTICATE,
-        header::PROXY_AUTHORIZATION,
-    ] {
+    let hop: Vec<header::HeaderName> = headers
+        .keys()
+        .filter(|k| is_hop_by_hop(k))
+        .cloned()
+        .collect();
+    for name in hop {
         headers.remove(name);
     }
-    headers.remove("keep-alive");
-    headers.remove("proxy-connection");
+}
+
+fn is_hop_by_hop(name: &header::HeaderName) -> bool {
+    name == header::CONNECTION
+        || name == header::TRANSFER_ENCODING
+        || name == header::TE
+        || name == header::TRAILER
+        || name == header::UPGRADE
+        || name == header::PROXY_AUTHENTICATE
+        || name == header::PROXY_AUTHORIZATION
+        || name.as_str() == "keep-alive"
+        || name.as_str() == "proxy-connection"
 }

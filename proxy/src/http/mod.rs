@@ -10,6 +10,7 @@ mod handler;
 mod listener;
 mod record;
 mod stats;
+mod upstream;
 
 pub use stats::HttpStats;
 
@@ -18,15 +19,14 @@ use crate::log::{LogBook, LogEntry, LogSummary};
 use bytes::Bytes;
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
-use hyper_util::client::legacy::{connect::HttpConnector, Client};
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use stats::Counters;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinHandle;
+use upstream::Pool;
 
 /// Settings of one HTTP proxy; `new` gives sensible defaults.
 #[derive(Debug, Clone)]
@@ -67,6 +67,9 @@ impl HttpProxyConfig {
     }
 }
 
+/// Idle keep-alive connections kept to the upstream.
+const UPSTREAM_MAX_IDLE: usize = 64;
+
 /// Seconds of per-second counts kept in the log summary.
 const SUMMARY_SECONDS: usize = 3600;
 
@@ -84,7 +87,6 @@ pub(crate) struct State {
 pub(crate) struct Shared {
     name: String,
     listen: SocketAddr,
-    upstream: RwLock<Arc<str>>,
     faults: Mutex<FaultTable>,
     has_faults: AtomicBool,
     enabled: AtomicBool,
@@ -95,18 +97,11 @@ pub(crate) struct Shared {
     pub(crate) clock_origin: Instant,
     pub(crate) correlation_headers: Vec<String>,
     header_read_timeout: Duration,
-    client: Client<HttpConnector, ReqBody>,
+    pool: Arc<Pool>,
     task: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Shared {
-    fn upstream(&self) -> Arc<str> {
-        self.upstream
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
     fn decide(&self, parts: &hyper::http::request::Parts) -> Option<Decision> {
         if !self.has_faults.load(Ordering::Acquire) {
             return None;
@@ -141,7 +136,8 @@ impl Shared {
     }
 }
 
-/// A running HTTP proxy; clones are cheap handles to the same proxy.
+/// A running HTTP proxy; clones are cheap handles to the same proxy. It runs until `stop`
+/// (dropping every handle does not stop it).
 #[derive(Clone)]
 pub struct HttpProxy {
     shared: Arc<Shared>,
@@ -152,15 +148,6 @@ impl HttpProxy {
     pub async fn start(cfg: HttpProxyConfig) -> std::io::Result<HttpProxy> {
         let listener = listener::bind(cfg.listen)?;
         let listen = listener.local_addr()?;
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(Duration::from_secs(5)));
-        let client = Client::builder(TokioExecutor::new())
-            .timer(TokioTimer::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .pool_max_idle_per_host(64)
-            .build(connector);
         let (state, _) = watch::channel(State {
             up: true,
             stopped: false,
@@ -169,7 +156,6 @@ impl HttpProxy {
         let shared = Arc::new(Shared {
             name: cfg.name,
             listen,
-            upstream: RwLock::new(cfg.upstream.into()),
             faults: Mutex::new(FaultTable::new(cfg.seed)),
             has_faults: AtomicBool::new(false),
             enabled: AtomicBool::new(true),
@@ -184,7 +170,7 @@ impl HttpProxy {
                 .map(|h| h.to_ascii_lowercase())
                 .collect(),
             header_read_timeout: cfg.header_read_timeout,
-            client,
+            pool: Arc::new(Pool::new(cfg.upstream, UPSTREAM_MAX_IDLE)),
             task: Mutex::new(None),
         });
         let task = tokio::spawn(listener::run(shared.clone(), listener));
@@ -198,7 +184,7 @@ impl HttpProxy {
     }
 
     pub fn upstream(&self) -> String {
-        self.shared.upstream().to_string()
+        self.shared.pool.target().to_string()
     }
 
     pub fn name(&self) -> String {
@@ -266,11 +252,7 @@ impl HttpProxy {
 
     /// Later requests go to `upstream` ("host:port").
     pub fn set_upstream(&self, upstream: String) {
-        *self
-            .shared
-            .upstream
-            .write()
-            .unwrap_or_else(|p| p.into_inner()) = upstream.into();
+        self.shared.pool.set_target(upstream);
     }
 
     /// Closes the listener, drops every connection and waits for the accept loop to end.

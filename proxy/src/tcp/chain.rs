@@ -14,6 +14,7 @@ use tokio::net::tcp::WriteHalf;
 use tokio::sync::watch;
 use tokio::time::{sleep, sleep_until, Instant};
 
+use super::delay_line::{DelayLine, Delayed, PASSED};
 use super::stats::Counters;
 use super::toxic_set::{Entry, ToxicSet};
 use crate::toxic::{Stream, ToxicKind};
@@ -55,6 +56,7 @@ pub(crate) struct Out<'a> {
     pub rng: SmallRng,
     pub bytes: &'a AtomicU64,
     pub toxics: watch::Receiver<Arc<ToxicSet>>,
+    pub line: DelayLine,
 }
 
 /// The toxics of one direction of one connection.
@@ -107,7 +109,7 @@ impl Chain {
     }
 
     fn start(&self, entry: Arc<Entry>, prev: Option<Stage>, rng: &mut SmallRng) -> Stage {
-        let active = rng.gen::<f32>() < entry.toxic.toxicity;
+        let active = rng.gen::<f64>() < entry.toxic.toxicity;
         if active {
             self.counters.applied(entry.toxic.kind.type_name());
         }
@@ -178,6 +180,24 @@ impl Chain {
         emit(&mut self.stages, out, data, read_at).await
     }
 
+    /// Passes a chunk that waited in the delay line through the stages after its latency
+    /// toxic (straight to the destination if that toxic has been removed meanwhile).
+    pub async fn resume(&mut self, out: &mut Out<'_>, item: Delayed) -> Result<bool, End> {
+        let Some(at) = self.stages.iter().position(|s| s.entry.id == item.stage) else {
+            write_plain(out, &item.data).await?;
+            return Ok(true);
+        };
+        out.line.suspended = true;
+        let flow = emit(&mut self.stages[at + 1..], out, &item.data, item.due).await;
+        out.line.suspended = false;
+        flow
+    }
+
+    /// Whether the toxic with this id still acts on this direction.
+    pub fn has_stage(&self, id: u64) -> bool {
+        self.stages.iter().any(|s| s.entry.id == id)
+    }
+
     /// The source reached its end: lets the toxics delay or turn the close, then half-closes
     /// the destination so the other direction keeps flowing.
     pub async fn finish(&mut self, out: &mut Out<'_>) -> Result<(), End> {
@@ -205,6 +225,11 @@ fn emit<'a>(
 ) -> Emit<'a> {
     Box::pin(async move {
         let Some((stage, rest)) = stages.split_first_mut() else {
+            if !out.line.suspended && !out.line.is_empty() {
+                // Older chunks still wait in the delay line: queue behind them, never overtake.
+                out.line.push(Instant::now(), PASSED, data);
+                return Ok(true);
+            }
             out.dst.write_all(data).await.map_err(|_| End::Io)?;
             out.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
             return Ok(true);
@@ -216,6 +241,10 @@ fn emit<'a>(
         match (&entry.toxic.kind, &mut stage.state) {
             (ToxicKind::Latency(t), _) => {
                 let due = read_at + t.delay(&mut out.rng);
+                if !out.line.suspended {
+                    out.line.push(due, entry.id, data);
+                    return Ok(true);
+                }
                 sleep_until(due).await;
                 emit(rest, out, data, due).await
             }

@@ -10,11 +10,12 @@ use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 use super::chain::{Chain, End, Out};
+use super::delay_line::DelayLine;
 use super::pipe::{dropped, Pipe};
 use super::Shared;
 use crate::toxic::Stream;
 
-/// Decrements the open-connection gauge however the connection ends.
+/// Decrements the open-connection gauge (incremented at accept) however the connection ends.
 struct OpenGuard<'a>(&'a Shared);
 
 impl Drop for OpenGuard<'_> {
@@ -26,8 +27,7 @@ impl Drop for OpenGuard<'_> {
 /// Relays `client` to the upstream until both directions end or a toxic or the proxy ends it.
 /// `index` numbers connections from 0, so a seed reproduces every coin flip per connection.
 pub(crate) async fn serve(shared: Arc<Shared>, mut client: TcpStream, index: u64, epoch: u64) {
-    shared.counters.open.fetch_add(1, Ordering::Relaxed);
-    let _open = OpenGuard(&shared);
+    let _open = OpenGuard(&shared); // incremented by the accept loop
     let upstream_addr = shared.upstream();
     let kill = dropped(shared.epoch.subscribe(), epoch);
     let connect = timeout(
@@ -57,6 +57,7 @@ pub(crate) async fn serve(shared: Arc<Shared>, mut client: TcpStream, index: u64
             rng: SmallRng::seed_from_u64(seed),
             bytes: &shared.counters.bytes_upstream,
             toxics: shared.toxics.subscribe(),
+            line: DelayLine::default(),
         },
         buf: vec![0; shared.limits.buffer_size].into_boxed_slice(),
         chain: Chain::new(Stream::Upstream, shared.counters.clone()),
@@ -68,6 +69,7 @@ pub(crate) async fn serve(shared: Arc<Shared>, mut client: TcpStream, index: u64
             rng: SmallRng::seed_from_u64(seed ^ 1),
             bytes: &shared.counters.bytes_downstream,
             toxics: shared.toxics.subscribe(),
+            line: DelayLine::default(),
         },
         buf: vec![0; shared.limits.buffer_size].into_boxed_slice(),
         chain: Chain::new(Stream::Downstream, shared.counters.clone()),

@@ -3,6 +3,7 @@
 
 mod chain;
 mod conn;
+mod delay_line;
 mod pipe;
 mod stats;
 mod toxic_set;
@@ -321,7 +322,9 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
             }
         };
         shared.counters.connections.fetch_add(1, Ordering::Relaxed);
-        if shared.counters.open.load(Ordering::Relaxed) >= shared.limits.max_connections {
+        // Counted here, not in the connection task, so a burst cannot overshoot the cap.
+        if shared.counters.open.fetch_add(1, Ordering::Relaxed) >= shared.limits.max_connections {
+            shared.counters.open.fetch_sub(1, Ordering::Relaxed);
             shared.counters.refused.fetch_add(1, Ordering::Relaxed);
             continue;
         }

@@ -22,13 +22,22 @@ impl Pipe<'_> {
     /// Relays until the source ends (`Ok`, destination half-closed) or something ends the
     /// whole connection (`Err`).
     pub async fn run(mut self) -> Result<(), End> {
+        let mut eof = false;
         loop {
             let set = Arc::clone(&self.out.toxics.borrow_and_update());
             self.chain.reconcile(&set, &mut self.out.rng)?;
             drop(set);
+            let chain = &self.chain;
+            self.out.line.release_missing(|id| chain.has_stage(id));
+            if eof && self.out.line.is_empty() {
+                return self.chain.finish(&mut self.out).await;
+            }
             let deadline = self.chain.deadline();
-            let paused = self.chain.paused();
+            let due = self.out.line.next_due();
+            let reading = !eof && !self.chain.paused() && !self.out.line.is_full();
+            // Biased: due chunks leave before new ones are read, keeping latency exact.
             tokio::select! {
+                biased;
                 changed = self.out.toxics.changed() => {
                     if changed.is_err() {
                         return Err(End::Dropped);
@@ -38,11 +47,18 @@ impl Pipe<'_> {
                     let reset = deadline.is_some_and(|d| d.1);
                     return Err(if reset { End::Reset } else { End::Close });
                 }
-                read = self.src.read(&mut self.buf), if !paused => match read {
-                    Ok(0) => return self.chain.finish(&mut self.out).await,
+                _ = sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
+                    if let Some(item) = self.out.line.pop() {
+                        if !self.chain.resume(&mut self.out, item).await? {
+                            return Err(End::Close);
+                        }
+                    }
+                }
+                read = self.src.read(&mut self.buf), if reading => match read {
+                    Ok(0) => eof = true,
                     Ok(n) => {
                         let read_at = Instant::now();
-                        if self.chain.is_clear() {
+                        if self.chain.is_clear() && self.out.line.is_empty() {
                             super::chain::write_plain(&mut self.out, &self.buf[..n]).await?;
                         } else if !self.chain.forward(&mut self.out, &self.buf[..n], read_at).await? {
                             return Err(End::Close);

@@ -7,6 +7,7 @@ pub mod bandwidth;
 pub mod latency;
 pub mod limit_data;
 pub mod noop;
+mod parse;
 pub mod reset_peer;
 pub mod slicer;
 pub mod slow_close;
@@ -138,7 +139,7 @@ pub struct Toxic {
     pub stream: Stream,
     /// Probability that the toxic applies to a given connection (decided once per connection
     /// when the toxic starts on it, as Toxiproxy does).
-    pub toxicity: f32,
+    pub toxicity: f64,
 }
 
 /// A partial update: Toxiproxy merges `attributes` into the current ones and replaces
@@ -146,7 +147,7 @@ pub struct Toxic {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct ToxicPatch {
     #[serde(default)]
-    pub toxicity: Option<f32>,
+    pub toxicity: Option<f64>,
     #[serde(default)]
     pub attributes: Option<Map<String, Value>>,
 }
@@ -214,7 +215,7 @@ impl Toxic {
             None | Some(Value::Null) => 1.0,
             Some(v) => v.as_f64().ok_or_else(|| {
                 ToxicError::BadBody(format!("field `toxicity` must be a number, found {v}"))
-            })? as f32,
+            })?,
         };
         let name = match text("name")? {
             Some(n) if !n.is_empty() => n.to_string(),
@@ -336,6 +337,12 @@ mod tests {
         assert_eq!(u.name, t.name);
         let p: ToxicPatch = serde_json::from_value(json!({"toxicity": 0.5})).unwrap();
         assert_eq!(t.patched(&p).unwrap().toxicity, 0.5);
+    }
+
+    #[test]
+    fn toxicity_prints_as_given() {
+        let t = Toxic::from_json(&json!({"type": "noop", "toxicity": 0.1})).unwrap();
+        assert_eq!(t.to_json()["toxicity"], json!(0.1));
     }
 
     #[test]

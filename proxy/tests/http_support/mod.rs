@@ -25,6 +25,7 @@ use tokio::net::{TcpListener, TcpStream};
 pub struct Upstream {
     pub addr: SocketAddr,
     pub hits: Arc<AtomicU64>,
+    pub connections: Arc<AtomicU64>,
 }
 
 impl Upstream {
@@ -33,8 +34,11 @@ impl Upstream {
         let addr = listener.local_addr().unwrap();
         let hits = Arc::new(AtomicU64::new(0));
         let counter = hits.clone();
+        let connections = Arc::new(AtomicU64::new(0));
+        let accepted = connections.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                accepted.fetch_add(1, Ordering::SeqCst);
                 let counter = counter.clone();
                 tokio::spawn(async move {
                     let svc = service_fn(move |req| route(counter.clone(), req));
@@ -44,7 +48,11 @@ impl Upstream {
                 });
             }
         });
-        Upstream { addr, hits }
+        Upstream {
+            addr,
+            hits,
+            connections,
+        }
     }
 
     pub fn hits(&self) -> u64 {

@@ -103,6 +103,11 @@ impl ReferenceHandle {
         format!("http://{}", self.addr)
     }
 
+    /// The configuration it runs with.
+    pub fn config(&self) -> &ReferenceConfig {
+        &self.state.cfg
+    }
+
     /// The breaker's state right now (the same view `/health` reports).
     pub fn breaker_state(&self) -> BreakerState {
         self.state.users.breaker().snapshot().state

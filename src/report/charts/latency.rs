@@ -5,22 +5,21 @@ use plotters::prelude::*;
 
 use crate::result::RunResult;
 
+use plotters::coord::combinators::{LogCoord, WithKeyPoints};
+use plotters::style::RGBColor;
+
 use super::{
-    axis_ms, breaker_states, fault_windows, font, label_font, log_bounds, state_color, svg,
-    BreakerState, ChartResult, AMBER, BLUE, FAULT, GRID, HEIGHT, INK, RED, WIDTH,
+    axis_ms, breaker_states, draw_legend, fault_windows, font, label_font, log_bounds, state_color,
+    svg, swatch, BreakerState, ChartResult, AMBER, BLUE, FAULT, GRID, HEIGHT, INK, RED, WIDTH,
 };
 
 const STRIP_ROW: u32 = 22;
 const Y_LABELS: u32 = 78;
 
-/// The chart for request `op`.
-pub fn chart(r: &RunResult, op: &str) -> ChartResult {
-    let deps: Vec<&String> = r.dependencies.keys().collect();
-    let strip_h = if deps.is_empty() {
-        0
-    } else {
-        24 + STRIP_ROW * deps.len() as u32
-    };
+type Lines = [(&'static str, RGBColor, Vec<(f64, f64)>); 3];
+
+/// P50 / P95 / P99 per second of request `op` (seconds where it settled nothing are gaps).
+fn lines(r: &RunResult, op: &str) -> Lines {
     let points = |f: fn(&crate::result::OpSecond) -> f64| -> Vec<(f64, f64)> {
         r.timeline
             .iter()
@@ -33,11 +32,38 @@ pub fn chart(r: &RunResult, op: &str) -> ChartResult {
             .filter(|(_, v)| *v > 0.0)
             .collect()
     };
-    let series = [
+    [
         ("P50", BLUE, points(|s| s.p50_ms)),
         ("P95", AMBER, points(|s| s.p95_ms)),
         ("P99", RED, points(|s| s.p99_ms)),
-    ];
+    ]
+}
+
+/// A log latency axis labelled at every decade (1 ms, 10 ms ...) with light lines at 2× and 5×.
+fn log_axis(lo: f64, hi: f64) -> WithKeyPoints<LogCoord<f64>> {
+    let mut decades = Vec::new();
+    let mut light = Vec::new();
+    let mut d = lo;
+    while d <= hi * 1.0001 {
+        decades.push(d);
+        light.extend([2.0 * d, 5.0 * d].into_iter().filter(|v| *v < hi));
+        d *= 10.0;
+    }
+    (lo..hi)
+        .log_scale()
+        .with_key_points(decades)
+        .with_light_points(light)
+}
+
+/// The chart for request `op`.
+pub fn chart(r: &RunResult, op: &str) -> ChartResult {
+    let deps: Vec<&String> = r.dependencies.keys().collect();
+    let strip_h = if deps.is_empty() {
+        0
+    } else {
+        24 + STRIP_ROW * deps.len() as u32
+    };
+    let series = lines(r, op);
     let x_max = r.duration_s.max(r.timeline.len() as f64).max(1.0);
     let (y_lo, y_hi) = log_bounds(series.iter().flat_map(|s| s.2.iter().map(|p| p.1)));
     svg((WIDTH, HEIGHT + strip_h), |root| {
@@ -47,7 +73,7 @@ pub fn chart(r: &RunResult, op: &str) -> ChartResult {
             .margin_right(24)
             .x_label_area_size(34)
             .y_label_area_size(Y_LABELS)
-            .build_cartesian_2d(0f64..x_max, (y_lo..y_hi).log_scale())?;
+            .build_cartesian_2d(0f64..x_max, log_axis(y_lo, y_hi))?;
         chart
             .configure_mesh()
             .light_line_style(GRID.mix(0.6))
@@ -56,36 +82,26 @@ pub fn chart(r: &RunResult, op: &str) -> ChartResult {
             .label_style(label_font())
             .axis_desc_style(font(13))
             .x_desc("seconds since start")
-            .y_labels(8)
             .y_label_formatter(&|v| axis_ms(*v))
             .x_label_formatter(&|v| format!("{v:.0}"))
             .draw()?;
         for w in fault_windows(r, None) {
             let rect = Rectangle::new([(w.from_s, y_lo), (w.to_s, y_hi)], FAULT.mix(0.10).filled());
             chart.draw_series(std::iter::once(rect))?;
-            let label = Text::new(
-                w.label.clone(),
-                (w.from_s + 0.3, y_hi / 1.5),
+            let at = (w.from_s + 0.3, y_hi / 1.5);
+            chart.draw_series(std::iter::once(Text::new(
+                w.label,
+                at,
                 font(12).color(&RED),
-            );
-            chart.draw_series(std::iter::once(label))?;
+            )))?;
         }
         for (name, color, pts) in series {
-            let style = color.stroke_width(2);
             chart
-                .draw_series(LineSeries::new(pts, style))?
+                .draw_series(LineSeries::new(pts, color.stroke_width(2)))?
                 .label(name)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
-                });
+                .legend(swatch(color));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(GRID)
-            .label_font(font(13))
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         if !deps.is_empty() {
             strip(&bottom, r, &deps, x_max)?;
         }

@@ -103,6 +103,26 @@ pub fn state_color(s: BreakerState) -> RGBColor {
     }
 }
 
+/// The series legend every chart uses: white box, light border, 13 px labels.
+pub fn draw_legend<'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+    position: SeriesLabelPosition,
+) -> Result<(), Box<dyn std::error::Error>> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(GRID)
+        .label_font(font(13))
+        .draw()?;
+    Ok(())
+}
+
+/// A legend swatch: a short thick line in `color`.
+pub fn swatch(color: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
+}
+
 /// Draws `f` on a fresh white SVG canvas and returns the SVG text.
 pub fn svg(
     size: (u32, u32),

@@ -24,16 +24,11 @@ pub fn chart(targets: &[LatencyTarget]) -> ChartResult {
         return Err("no latency targets".into());
     }
     let n = targets.len();
-    let y_hi = targets
+    let highest = targets
         .iter()
         .flat_map(|t| [t.target_ms, t.measured_ms])
-        .flatten()
-        .fold(1.0f64, f64::max)
-        * 1.2;
-    let labels: Vec<String> = targets
-        .iter()
-        .map(|t| format!("{} {}", t.operation, t.percentile))
-        .collect();
+        .flatten();
+    let y_hi = highest.fold(1.0f64, f64::max) * 1.2;
     svg((WIDTH, HEIGHT), |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(12)
@@ -76,9 +71,10 @@ pub fn chart(targets: &[LatencyTarget]) -> ChartResult {
         }
         // Category labels drawn by hand: plotters' key-point axes cannot format f64 labels.
         let centered = font(12).pos(Pos::new(HPos::Center, VPos::Top));
-        for (i, label) in labels.iter().enumerate() {
+        for (i, t) in targets.iter().enumerate() {
             let (x, y) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
-            root.draw(&Text::new(label.clone(), (x, y + 8), centered.clone()))?;
+            let label = format!("{} {}", t.operation, t.percentile);
+            root.draw(&Text::new(label, (x, y + 8), centered.clone()))?;
         }
         legend(root)?;
         Ok(())

@@ -8,7 +8,7 @@ use crate::result::RunResult;
 
 use super::{
     fault_windows, font, label_font, svg, ChartResult, Window, AMBER, FAULT, GREEN, GRID, HEIGHT,
-    INK, MUTED, RED, WIDTH,
+    INK, MUTED, PURPLE, RED, TEAL, WIDTH,
 };
 
 /// One line of a count chart.
@@ -19,7 +19,7 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
-/// Requests sent, 2xx, 5xx, failed and dropped per second.
+/// Requests sent, answered by status class, failed and dropped per second.
 pub fn chart(r: &RunResult) -> ChartResult {
     let per_second = |f: &dyn Fn(&crate::result::TimelineBucket) -> u64| -> Vec<(f64, f64)> {
         // A trailing second the run did not fill would read as a collapse: leave it out.
@@ -32,32 +32,33 @@ pub fn chart(r: &RunResult) -> ChartResult {
     let class = |c: &'static str| {
         move |b: &crate::result::TimelineBucket| b.status_classes.get(c).copied().unwrap_or(0)
     };
+    let line = |name: &str, color: RGBColor, dashed: bool, points: Vec<(f64, f64)>| Series {
+        name: name.into(),
+        color,
+        dashed,
+        points,
+    };
     let mut series = vec![
-        Series {
-            name: "sent".into(),
-            color: MUTED,
-            dashed: true,
-            points: per_second(&|b| b.sent),
-        },
-        Series {
-            name: "2xx".into(),
-            color: GREEN,
-            dashed: false,
-            points: per_second(&class("2xx")),
-        },
-        Series {
-            name: "5xx".into(),
-            color: AMBER,
-            dashed: false,
-            points: per_second(&class("5xx")),
-        },
-        Series {
-            name: "failed (error or unexpected status)".into(),
-            color: RED,
-            dashed: true,
-            points: per_second(&|b| b.errors),
-        },
+        line("sent", MUTED, true, per_second(&|b| b.sent)),
+        line("2xx", GREEN, false, per_second(&class("2xx"))),
     ];
+    // 3xx/4xx/5xx only when they occur: a 429 wave or a 503 fallback is the story when it does.
+    let seen = |c: &str| {
+        r.timeline
+            .iter()
+            .any(|b| b.status_classes.get(c).is_some_and(|n| *n > 0))
+    };
+    for (c, color) in [("3xx", TEAL), ("4xx", PURPLE), ("5xx", AMBER)] {
+        if seen(c) {
+            series.push(line(c, color, false, per_second(&class(c))));
+        }
+    }
+    series.push(line(
+        "failed (error or unexpected status)",
+        RED,
+        true,
+        per_second(&|b| b.errors),
+    ));
     if r.timeline.iter().any(|b| b.dropped > 0) {
         series.push(Series {
             name: "dropped (max in flight)".into(),
@@ -121,17 +122,9 @@ pub fn counts_chart(
             } else {
                 chart.draw_series(LineSeries::new(s.points.iter().copied(), style))?
             };
-            drawn.label(s.name.clone()).legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
-            });
+            drawn.label(s.name.clone()).legend(super::swatch(color));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(GRID)
-            .label_font(font(13))
-            .draw()?;
+        super::draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         Ok(())
     })
 }
