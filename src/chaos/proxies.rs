@@ -415,7 +415,7 @@ fn gone_ok(r: Result<Value, super::remote::RemoteError>) -> Result<(), String> {
 async fn apply_local(h: &ProxyHandle, action: &Action) -> Result<(), String> {
     match (h, action) {
         (ProxyHandle::Http(p), Action::Http(spec)) => {
-            p.add_fault(spec.clone()).map_err(|e| e.to_string())
+            p.add_fault((**spec).clone()).map_err(|e| e.to_string())
         }
         (ProxyHandle::Tcp(p), Action::Toxics(toxics)) => {
             for t in toxics {
