@@ -322,3 +322,63 @@ async fn an_attached_proxy_gets_the_timeline_and_is_left_clean_after_ctrl_c() {
     );
     control.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tcp_dependency_gets_a_latency_toxic_on_the_timeline() {
+    let rig = Rig::start().await;
+    let dir = temp_dir("tcp");
+    let fault = "[[fault]]\ndependency = \"UserService\"\nat = \"2s\"\nduration = \"2s\"\nkind = \"latency\"\ndelay = \"200ms\"\n";
+    let scenario = rig
+        .scenario("{ duration = \"5s\", rate = 20 }", fault)
+        .replace("[[dependency]]\n", "[[dependency]]\nprotocol = \"tcp\"\n");
+    let child = redline_run(&dir, &scenario, &["--quiet", "--format", "json"])
+        .spawn()
+        .unwrap();
+    let (code, stdout, stderr) =
+        tokio::task::spawn_blocking(move || wait(child, Duration::from_secs(60)))
+            .await
+            .unwrap();
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let r = result(&dir);
+    assert_eq!(r.faults.len(), 1, "{:?}", r.faults);
+    let f = &r.faults[0];
+    assert_eq!(
+        (
+            f.kind.as_str(),
+            f.params["type"].as_str(),
+            f.params["latency"].as_u64()
+        ),
+        ("latency", Some("latency"), Some(200))
+    );
+    assert!(
+        (2.0..3.0).contains(&f.applied_at_s) && f.removed_at_s.is_some(),
+        "{f:?}"
+    );
+    let dep = &r.dependencies["UserService"];
+    assert_eq!(dep.protocol, "tcp");
+    assert!(dep.requests >= 1, "no connection counted");
+    // Every call to UserService inside the window waits at least the toxic's 200 ms.
+    let phase = |name: &str| {
+        &r.phases
+            .iter()
+            .find(|p| p.name == name)
+            .unwrap_or_else(|| panic!("no phase {name}"))
+            .operations["get-item"]
+    };
+    let slow = phase("fault:UserService:latency");
+    assert!(
+        slow.count >= 30 && slow.latency_ms.p50 >= 200.0,
+        "fault window p50 {} ms over {}",
+        slow.latency_ms.p50,
+        slow.count
+    );
+    assert!(
+        phase("baseline").latency_ms.p50 < 150.0,
+        "baseline p50 {}",
+        phase("baseline").latency_ms.p50
+    );
+    assert!(
+        !dir.join("out/report.html").exists(),
+        "--format json writes no other report"
+    );
+}
