@@ -264,6 +264,18 @@ async fn an_attached_proxy_gets_the_timeline_and_is_left_clean_after_ctrl_c() {
             ),
             &attach,
         );
+    // A fault left from before the run: the run starts from clean passthrough and does not
+    // count it as one of its own.
+    let leftover = r#"{"name": "leftover", "kind": {"type": "reset"}}"#;
+    let before = http(
+        control.local_addr(),
+        "POST",
+        "/redline/proxies/users/faults",
+        &[("x-redline-actor", "earlier")],
+        leftover,
+    )
+    .await;
+    assert_eq!(before.map(|(s, _)| s), Some(201));
     let child = redline_run(&dir, &scenario, &["--quiet"]).spawn().unwrap();
     tokio::time::sleep(Duration::from_millis(3000)).await;
     let Some(handle) = registry.get("users") else {
@@ -273,8 +285,8 @@ async fn an_attached_proxy_gets_the_timeline_and_is_left_clean_after_ctrl_c() {
         panic!("not http")
     };
     assert_eq!(
-        proxy.faults().len(),
-        1,
+        proxy.faults().iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+        ["abort@1s"],
         "the scheduled fault is on the attached proxy"
     );
     interrupt(&child);

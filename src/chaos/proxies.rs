@@ -31,6 +31,8 @@ pub struct Dep {
     pub endpoint: Endpoint,
     /// Add to a remote proxy's `t_ms` to get the run's clock (0 for local proxies).
     pub offset_ms: f64,
+    /// First journal entry of an attached proxy's process that belongs to this run.
+    pub journal_from: u64,
 }
 
 /// Every proxy of the run, and the registry the in-process ones live in (served by the
@@ -91,6 +93,7 @@ impl Proxies {
                         upstream: handle.upstream(),
                         endpoint: Endpoint::Local(handle),
                         offset_ms: 0.0,
+                        journal_from: 0,
                     }
                 }
                 DependencyProxy::Attach { control, proxy } => {
@@ -347,6 +350,7 @@ async fn attach(
             proxy: proxy.to_string(),
         },
         offset_ms: 0.0,
+        journal_from: 0,
     };
     clear(&dep).await?;
     let journal = control
@@ -360,7 +364,13 @@ async fn attach(
         .rev()
         .find(|c| c.actor == ACTOR && c.proxy.as_deref() == Some(proxy));
     let offset_ms = ours.map_or(0.0, |c| (c.unix_ms as f64 - c.t_ms) - unix_ms(started_at));
-    Ok(Dep { offset_ms, ..dep })
+    // Changes made before the run (and the run's own clearing) are not the run's faults.
+    let journal_from = journal["next"].as_u64().unwrap_or(0);
+    Ok(Dep {
+        offset_ms,
+        journal_from,
+        ..dep
+    })
 }
 
 async fn clear(d: &Dep) -> Result<(), String> {
