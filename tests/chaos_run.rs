@@ -285,7 +285,11 @@ async fn an_attached_proxy_gets_the_timeline_and_is_left_clean_after_ctrl_c() {
         panic!("not http")
     };
     assert_eq!(
-        proxy.faults().iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+        proxy
+            .faults()
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect::<Vec<_>>(),
         ["abort@1s"],
         "the scheduled fault is on the attached proxy"
     );
