@@ -398,3 +398,73 @@ async fn a_tcp_dependency_gets_a_latency_toxic_on_the_timeline() {
         "--format json writes no other report"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scenarios_spec_is_judged_and_a_baseline_compared() {
+    let rig = Rig::start().await;
+    let dir = temp_dir("spec");
+    let spec = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/specs/reference-service.md"
+    );
+    std::fs::copy(spec, dir.join("svc.md")).unwrap();
+    let scenario = format!(
+        "spec = \"svc.md\"\n{}",
+        rig.scenario("{ duration = \"3s\", rate = 20 }", "")
+    );
+    let out = redline_run(&dir, &scenario, &["--quiet"]).output().unwrap();
+    let r = result(&dir);
+    let failed = r
+        .verdicts
+        .iter()
+        .any(|v| v.status == redline::result::VerdictStatus::Fail);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(if failed { 1 } else { 0 }),
+        "{stdout}\n{stderr}"
+    );
+    assert_eq!(
+        r.spec.as_deref(),
+        Some(dir.join("svc.md").display().to_string().as_str())
+    );
+    assert!(!r.verdicts.is_empty());
+    assert!(
+        r.verdicts.iter().any(|v| v
+            .source
+            .starts_with(&format!("{}:", dir.join("svc.md").display()))),
+        "{:?}",
+        r.verdicts
+    );
+    let junit = std::fs::read_to_string(dir.join("out/junit.xml")).unwrap();
+    assert_eq!(junit.matches("<testcase").count(), r.verdicts.len());
+    assert!(stdout.contains("Verdicts"), "{stdout}");
+
+    // Again, against the first run as a baseline: the reports carry the comparison.
+    std::fs::rename(dir.join("out"), dir.join("first")).unwrap();
+    let first = dir.join("first/result.json").display().to_string();
+    let out = redline_run(&dir, &scenario, &["--quiet", "--baseline", &first])
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = std::fs::read_to_string(dir.join("out/report.md")).unwrap();
+    assert!(md.contains("Against baseline `chaos-test`"), "{md}");
+
+    // A spec that cannot be read stops everything before it starts.
+    let out = redline_run(
+        &dir,
+        &scenario,
+        &["--quiet", "--spec", "/nonexistent/spec.md"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read spec /nonexistent/spec.md"));
+}
