@@ -198,7 +198,18 @@ async fn ctrl_c_stops_the_load_removes_the_fault_and_writes_a_partial_result() {
     let fault = "[[fault]]\ndependency = \"UserService\"\nat = \"1s\"\nduration = \"15s\"\nkind = \"abort\"\nstatus = 503\n";
     let scenario = rig.scenario("{ duration = \"20s\", rate = 20 }", fault);
     let child = redline_run(&dir, &scenario, &["--quiet"]).spawn().unwrap();
-    tokio::time::sleep(Duration::from_millis(2800)).await;
+    // Interrupt once the fault is in force (a busy machine may start the process slowly).
+    let proxy: SocketAddr = format!("127.0.0.1:{}", rig.proxy_port).parse().unwrap();
+    assert!(
+        eventually(|| async {
+            http(proxy, "GET", "/users/k1", &[], "")
+                .await
+                .is_some_and(|(s, _)| s == 503)
+        })
+        .await,
+        "the abort fault never showed at the proxy"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
     interrupt(&child);
     let (code, stdout, stderr) =
         tokio::task::spawn_blocking(move || wait(child, Duration::from_secs(30)))
@@ -216,7 +227,6 @@ async fn ctrl_c_stops_the_load_removes_the_fault_and_writes_a_partial_result() {
         r.faults[0]
     );
     // The proxy is gone, and the dependency itself answers normally.
-    let proxy: SocketAddr = format!("127.0.0.1:{}", rig.proxy_port).parse().unwrap();
     assert!(
         tokio::net::TcpStream::connect(proxy).await.is_err(),
         "proxy still listening"
@@ -277,13 +287,17 @@ async fn an_attached_proxy_gets_the_timeline_and_is_left_clean_after_ctrl_c() {
     .await;
     assert_eq!(before.map(|(s, _)| s), Some(201));
     let child = redline_run(&dir, &scenario, &["--quiet"]).spawn().unwrap();
-    tokio::time::sleep(Duration::from_millis(3000)).await;
     let Some(handle) = registry.get("users") else {
         panic!("proxy gone")
     };
     let ProxyHandle::Http(proxy) = &*handle else {
         panic!("not http")
     };
+    let scheduled = || async { proxy.faults().iter().any(|f| f.name == "abort@1s") };
+    assert!(
+        eventually(scheduled).await,
+        "the scheduled fault never reached the attached proxy"
+    );
     assert_eq!(
         proxy
             .faults()
@@ -467,4 +481,20 @@ async fn the_scenarios_spec_is_judged_and_a_baseline_compared() {
     .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read spec /nonexistent/spec.md"));
+}
+
+/// Polls `check` every 100 ms for up to 20 s.
+async fn eventually<F, Fut>(check: F) -> bool
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = std::time::Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
 }
