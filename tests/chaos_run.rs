@@ -286,6 +286,15 @@ async fn an_attached_proxy_gets_the_timeline_and_is_left_clean_after_ctrl_c() {
     )
     .await;
     assert_eq!(before.map(|(s, _)| s), Some(201));
+    let through_proxy: SocketAddr = format!("127.0.0.1:{}", rig.proxy_port).parse().unwrap();
+    for _ in 0..3 {
+        assert!(
+            http(through_proxy, "GET", "/users/early", &[], "")
+                .await
+                .is_none(),
+            "reset before the run"
+        );
+    }
     let child = redline_run(&dir, &scenario, &["--quiet"]).spawn().unwrap();
     let Some(handle) = registry.get("users") else {
         panic!("proxy gone")
@@ -340,6 +349,16 @@ async fn an_attached_proxy_gets_the_timeline_and_is_left_clean_after_ctrl_c() {
         r.faults[0]
     );
     let dep = &r.dependencies["UserService"];
+    // What the proxy did before the run is not this run's.
+    assert!(
+        !dep.faults_injected.contains_key("reset"),
+        "{:?}",
+        dep.faults_injected
+    );
+    assert!(
+        dep.log.iter().all(|e| e.path != "/users/early"),
+        "pre-run calls in the log"
+    );
     let first = dep
         .log
         .iter()

@@ -53,7 +53,7 @@ pub async fn run(
         logs: proxies
             .deps
             .iter()
-            .map(|d| (d.protocol == Protocol::Http).then(LogCollector::default))
+            .map(|d| (d.protocol == Protocol::Http).then(|| LogCollector::starting_at(d.log_from)))
             .collect(),
         tcp: proxies.deps.iter().map(|_| TcpSeconds::default()).collect(),
         local_seq: 0,

@@ -3,6 +3,7 @@
 //! apply and remove a planned fault, read the dependency-side log and the change journal, and
 //! put every proxy back to clean passthrough.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -33,6 +34,10 @@ pub struct Dep {
     pub offset_ms: f64,
     /// First journal entry of an attached proxy's process that belongs to this run.
     pub journal_from: u64,
+    /// First log entry of an attached HTTP proxy that belongs to this run, and its injected
+    /// faults per kind counted before the run (the proxy's summary covers its whole life).
+    pub log_from: u64,
+    pub faults_before: BTreeMap<String, u64>,
 }
 
 /// Every proxy of the run, and the registry the in-process ones live in (served by the
@@ -94,6 +99,8 @@ impl Proxies {
                         endpoint: Endpoint::Local(handle),
                         offset_ms: 0.0,
                         journal_from: 0,
+                        log_from: 0,
+                        faults_before: BTreeMap::new(),
                     }
                 }
                 DependencyProxy::Attach { control, proxy } => {
@@ -244,7 +251,12 @@ impl Proxies {
             Endpoint::Remote { control, proxy } => {
                 let path = format!("/redline/proxies/{}/log/summary", seg(proxy));
                 let v = control.call("GET", &path, None).await.ok()?;
-                serde_json::from_value(v).ok()
+                let mut summary: LogSummary = serde_json::from_value(v).ok()?;
+                for (kind, n) in summary.by_fault_kind.iter_mut() {
+                    *n = n.saturating_sub(dep.faults_before.get(kind).copied().unwrap_or(0));
+                }
+                summary.by_fault_kind.retain(|_, n| *n > 0);
+                Some(summary)
             }
         }
     }
@@ -351,6 +363,8 @@ async fn attach(
         },
         offset_ms: 0.0,
         journal_from: 0,
+        log_from: 0,
+        faults_before: BTreeMap::new(),
     };
     clear(&dep).await?;
     let journal = control
@@ -366,9 +380,24 @@ async fn attach(
     let offset_ms = ours.map_or(0.0, |c| (c.unix_ms as f64 - c.t_ms) - unix_ms(started_at));
     // Changes made before the run (and the run's own clearing) are not the run's faults.
     let journal_from = journal["next"].as_u64().unwrap_or(0);
+    let (log_from, faults_before) = match protocol {
+        Protocol::Tcp => (0, BTreeMap::new()),
+        Protocol::Http => {
+            let path = format!("/redline/proxies/{}/log/summary", seg(proxy));
+            let summary: LogSummary = control
+                .call("GET", &path, None)
+                .await
+                .ok()
+                .and_then(|v| serde_json::from_value(v).ok())
+                .unwrap_or_default();
+            (summary.total, summary.by_fault_kind)
+        }
+    };
     Ok(Dep {
         offset_ms,
         journal_from,
+        log_from,
+        faults_before,
         ..dep
     })
 }
