@@ -49,10 +49,7 @@ fn writes_result_and_summary() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(
-        stdout.contains("p99 ms") && stdout.contains("get"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("P99") && stdout.contains("get"), "{stdout}");
     let r = result(&dir);
     assert_eq!(r.operations["get"].count, 50);
     assert_eq!(r.schema_version, redline::result::SCHEMA_VERSION);

@@ -1,17 +1,22 @@
-//! `redline run SCENARIO.toml [--out DIR] [--quiet] [--max-error-rate X]`: run a scenario,
-//! write result.json atomically, print a summary, exit 0/1/2/130.
+//! `redline run SCENARIO.toml [--spec SPEC.md] [--out DIR] [--format ...] [--baseline OLD.json]
+//! [--hold] [--control ADDR]`: check everything, run the load with its fault proxies and timeline,
+//! judge the spec's claims, write result.json and the reports, print the terminal report, and
+//! exit 0 (ok) / 1 (a claim failed, or --max-error-rate) / 2 (bad input, nothing run) / 130 (Ctrl-C).
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use anyhow::{bail, Context};
-use tokio::sync::mpsc;
 
+use crate::chaos::fault_spec::{plan_faults, PlannedFault};
+use crate::chaos::{self, hold, judge, remote::Control, ChaosOptions};
 use crate::engine::collect::stamp;
-use crate::engine::{run_scenario, RunOptions, StopSignal};
-use crate::result::{RunResult, TimelineBucket};
-use crate::scenario;
+use crate::engine::StopSignal;
+use crate::report::{self, terminal, Format, Report};
+use crate::result::RunResult;
+use crate::scenario::{self, DependencyProxy, Plan};
+use crate::spec::Claims;
 
 use super::exit;
 
@@ -19,68 +24,209 @@ use super::exit;
 pub struct Args {
     /// The scenario TOML file.
     pub scenario: PathBuf,
+    /// The service spec (Markdown) to judge; default: the scenario's `spec = "..."`.
+    #[arg(long, value_name = "SPEC.md")]
+    pub spec: Option<PathBuf>,
     /// Output folder (default: reports/<scenario name>-<UTC timestamp>/).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// No live progress line.
+    /// No live view and no announcements on stderr.
     #[arg(long)]
     pub quiet: bool,
     /// Exit 1 when the share of failed requests (after warmup) is above this fraction (0..1).
     #[arg(long, value_name = "FRACTION")]
     pub max_error_rate: Option<f64>,
+    /// Report formats to write, comma-separated: terminal, md, junit, json, csv, html
+    /// [default: all]. result.json is always written.
+    #[arg(long, value_delimiter = ',')]
+    pub format: Vec<String>,
+    /// An older result.json: the reports compare each operation's percentiles with it.
+    #[arg(long, value_name = "OLD.json")]
+    pub baseline: Option<PathBuf>,
+    /// Game day: after the timeline keep load, proxies and the control API up until Ctrl-C.
+    #[arg(long)]
+    pub hold: bool,
+    /// Longest hold after the timeline (e.g. 30m, 1h).
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = hold::parse_cap)]
+    pub hold_max: Duration,
+    /// Serve the control API for the run's proxies here (with --hold: default 127.0.0.1:8474).
+    #[arg(long, value_name = "ADDR")]
+    pub control: Option<String>,
+}
+
+/// Everything checked before anything starts.
+struct Prepared {
+    plan: Plan,
+    file: String,
+    faults: Vec<PlannedFault>,
+    out: PathBuf,
+    formats: Vec<Format>,
+    spec: Option<(Claims, String)>,
+    baseline: Option<RunResult>,
 }
 
 pub fn execute(args: Args) -> anyhow::Result<u8> {
+    let p = prepare(&args)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let live = !args.quiet && std::io::stderr().is_terminal();
+    let control = args.control.clone().or_else(|| {
+        args.hold
+            .then(|| redline_proxy::control::DEFAULT_LISTEN.to_string())
+    });
+    let mut result = runtime.block_on(async {
+        let stop = StopSignal::new();
+        tokio::spawn(ctrl_c(stop.clone()));
+        let opts = ChaosOptions {
+            scenario_file: Some(p.file.clone()),
+            stop,
+            live,
+            hold: args.hold.then_some(args.hold_max),
+            control,
+            workers: None,
+            announce: !args.quiet,
+        };
+        chaos::run(&p.plan, p.faults.clone(), opts).await
+    })?;
+    let failed = judge_claims(&p, &args.scenario, &mut result);
+    finish(&p, &result)?;
+    Ok(exit_code(&result, failed, args.max_error_rate))
+}
+
+/// Reads and checks the scenario, its faults, the spec and the baseline; any problem is an
+/// error (exit 2) before a proxy starts or a request is sent.
+fn prepare(args: &Args) -> anyhow::Result<Prepared> {
     if let Some(x) = args.max_error_rate {
         if !(0.0..=1.0).contains(&x) {
             bail!("--max-error-rate: expected a fraction from 0 to 1, found {x}");
         }
     }
+    let mut formats = Vec::new();
+    for f in &args.format {
+        formats.extend(report::parse_formats(f)?);
+    }
+    if formats.is_empty() {
+        formats = Format::ALL.to_vec();
+    }
     let file = args.scenario.display().to_string();
     let text = std::fs::read_to_string(&args.scenario)
         .with_context(|| format!("cannot read scenario {file}"))?;
-    let plan = match scenario::parse(&text, &file) {
-        Ok(plan) => plan,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return Ok(exit::BAD_INPUT);
+    let plan = scenario::parse(&text, &file)?;
+    let faults = plan_faults(&plan, &file)?;
+    check_hosts(&plan, &file)?;
+    let spec = match judge::spec_path(args.spec.as_deref(), &plan, &args.scenario) {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read spec {}", path.display()))?;
+            Some((crate::spec::parse(&text), path.display().to_string()))
         }
+    };
+    let baseline = match &args.baseline {
+        Some(path) => Some(super::report::load(path)?),
+        None => None,
     };
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("reports").join(format!("{}-{}", plan.name, stamp(SystemTime::now())))
     });
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create output folder {}", out.display()))?;
-
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let result = runtime.block_on(async {
-        let stop = StopSignal::new();
-        tokio::spawn(ctrl_c(stop.clone()));
-        let live = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
-            let (tx, rx) = mpsc::unbounded_channel();
-            tokio::spawn(progress(rx));
-            tx
-        });
-        let options = RunOptions {
-            scenario_file: Some(file.clone()),
-            stop,
-            live,
-            ..RunOptions::default()
-        };
-        run_scenario(&plan, options).await
-    })?;
-    if !args.quiet && std::io::stderr().is_terminal() {
-        eprint!("\r\x1b[2K");
-    }
-    let path = out.join("result.json");
-    write_atomically(&path, &result)?;
-    print_summary(&result, &path);
-    Ok(exit_code(&result, args.max_error_rate))
+    Ok(Prepared {
+        plan,
+        file,
+        faults,
+        out,
+        formats,
+        spec,
+        baseline,
+    })
 }
 
-fn exit_code(result: &RunResult, max_error_rate: Option<f64>) -> u8 {
+/// The proxies connect to upstreams and control APIs: those hosts must be allowed too.
+fn check_hosts(plan: &Plan, file: &str) -> anyhow::Result<()> {
+    let allowed = |h: &str| {
+        plan.target
+            .allowed_hosts
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(h))
+    };
+    let mut problems = Vec::new();
+    for d in &plan.dependencies {
+        let (key, host) = match &d.attach {
+            DependencyProxy::Local { upstream, .. } => (
+                "upstream",
+                upstream
+                    .rsplit_once(':')
+                    .map_or(upstream.as_str(), |(h, _)| h)
+                    .trim_matches(['[', ']'])
+                    .to_string(),
+            ),
+            DependencyProxy::Attach { control, .. } => {
+                ("control", Control::new(control).host().to_string())
+            }
+        };
+        if !allowed(&host) {
+            problems.push(format!(
+                "  {file}:{}:{}: `dependency.{key}` of {:?}: expected a host listed in target.allowed_hosts ({}), found {host:?}",
+                d.pos.line,
+                d.pos.column,
+                d.name,
+                plan.target.allowed_hosts.join(", ")
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        bail!(
+            "{file}: hosts not allowed (nothing was started):\n{}",
+            problems.join("\n")
+        );
+    }
+    Ok(())
+}
+
+/// Judges the spec's claims (when there is a spec) into the result; true if a verdict failed.
+fn judge_claims(p: &Prepared, scenario: &Path, result: &mut RunResult) -> bool {
+    let Some((claims, spec_file)) = &p.spec else {
+        return false;
+    };
+    judge::judge_into(
+        result,
+        &p.plan,
+        claims,
+        spec_file,
+        &scenario.display().to_string(),
+    )
+}
+
+/// Writes result.json (atomically) and the reports, and prints the terminal report.
+fn finish(p: &Prepared, result: &RunResult) -> anyhow::Result<()> {
+    let path = p.out.join("result.json");
+    write_atomically(&path, result)?;
+    let report = match &p.baseline {
+        Some(old) => Report::with_baseline(result, old),
+        None => Report::new(result),
+    };
+    let files: Vec<Format> = p
+        .formats
+        .iter()
+        .copied()
+        .filter(|f| *f != Format::Json)
+        .collect();
+    report::write_report(&report, &p.out, &files)
+        .with_context(|| format!("cannot write reports into {}", p.out.display()))?;
+    let mut stdout = std::io::stdout().lock();
+    terminal::write_styled(&report, &mut stdout, terminal::stdout_supports_color())?;
+    writeln!(stdout, "\nresult: {}", path.display())?;
+    if !files.is_empty() {
+        writeln!(stdout, "reports: {}", p.out.display())?;
+    }
+    stdout.flush()?;
+    Ok(())
+}
+
+fn exit_code(result: &RunResult, verdict_failed: bool, max_error_rate: Option<f64>) -> u8 {
     if result.interrupted {
         return exit::INTERRUPTED;
     }
@@ -93,46 +239,30 @@ fn exit_code(result: &RunResult, max_error_rate: Option<f64>) -> u8 {
     } else {
         0.0
     };
-    match max_error_rate {
-        Some(max) if rate > max => {
-            println!(
-                "FAILED: error rate {:.2}% is above --max-error-rate {:.2}%",
-                rate * 100.0,
-                max * 100.0
-            );
-            exit::FAILED
-        }
-        _ => exit::OK,
+    if let Some(max) = max_error_rate.filter(|m| rate > *m) {
+        println!(
+            "FAILED: error rate {:.2}% is above --max-error-rate {:.2}%",
+            rate * 100.0,
+            max * 100.0
+        );
+        return exit::FAILED;
     }
+    if verdict_failed {
+        println!("FAILED: at least one claim of the spec failed (see the verdicts above)");
+        return exit::FAILED;
+    }
+    exit::OK
 }
 
-/// First Ctrl-C stops the load (the partial result is written); a second one exits at once.
+/// First Ctrl-C stops the load (faults are removed, the partial result is written); a second
+/// one exits at once.
 async fn ctrl_c(stop: StopSignal) {
     if tokio::signal::ctrl_c().await.is_ok() {
-        eprintln!("\ninterrupted: stopping the load and writing the partial result (Ctrl-C again to quit now)");
+        eprintln!("\ninterrupted: stopping the load, removing faults, writing the partial result (Ctrl-C again to quit now)");
         stop.stop();
         if tokio::signal::ctrl_c().await.is_ok() {
             std::process::exit(exit::INTERRUPTED as i32);
         }
-    }
-}
-
-async fn progress(mut rx: mpsc::UnboundedReceiver<TimelineBucket>) {
-    let (mut sent, mut errors) = (0u64, 0u64);
-    while let Some(b) = rx.recv().await {
-        sent += b.sent;
-        errors += b.errors;
-        let p99 = b.ops.values().map(|o| o.p99_ms).fold(0.0, f64::max);
-        eprint!(
-            "\r\x1b[2K[{:>4}s] {:>8} req/s  sent {:>9}  errors {:>7}  in flight {:>6}  p99 {:>8.1} ms",
-            b.t_s + 1,
-            b.completed,
-            sent,
-            errors,
-            b.in_flight,
-            p99
-        );
-        let _ = std::io::stderr().flush();
     }
 }
 
@@ -147,52 +277,4 @@ fn write_atomically(path: &Path, result: &RunResult) -> anyhow::Result<()> {
     std::fs::rename(&tmp, path)
         .with_context(|| format!("cannot move result into {}", path.display()))?;
     Ok(())
-}
-
-fn print_summary(r: &RunResult, path: &Path) {
-    let t = &r.totals;
-    println!(
-        "{}{}: {:.1} s, sent {}, completed {}, errors {}, dropped {}, {:.1} req/s",
-        r.scenario,
-        if r.interrupted { " (INTERRUPTED)" } else { "" },
-        r.duration_s,
-        t.sent,
-        t.completed,
-        t.errors,
-        t.dropped,
-        t.rps
-    );
-    if r.warmup_s > 0.0 {
-        println!("statistics exclude the first {:.1} s of warmup; latency is from the intended send time", r.warmup_s);
-    }
-    println!(
-        "{:<24} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9}",
-        "request", "count", "errors", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms"
-    );
-    for (name, o) in &r.operations {
-        let l = &o.latency_ms;
-        println!(
-            "{:<24} {:>9} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
-            truncate(name, 24),
-            o.count,
-            o.errors,
-            l.p50,
-            l.p90,
-            l.p99,
-            l.p999,
-            l.max
-        );
-        for (kind, n) in &o.error_kinds {
-            println!("{:<24}   {n} {kind}", "");
-        }
-    }
-    println!("result: {}", path.display());
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        s.chars().take(n - 1).chain(['…']).collect()
-    }
 }

@@ -180,8 +180,20 @@ impl FaultSpec {
     pub fn parse_cli(text: &str) -> Result<FaultSpec, FaultError> {
         let (kind_name, rest) = text.split_once(':').unwrap_or((text, ""));
         let kind_name = kind_name.trim().to_ascii_lowercase();
-        let mut p = Params::parse(&kind_name, rest)?;
-        let (kind, kind_keys): (FaultKind, &[&str]) = match kind_name.as_str() {
+        let p = Params::parse(&kind_name, rest)?;
+        FaultSpec::from_params(&kind_name, p)
+    }
+
+    /// Builds a fault from `kind` and `key = value` pairs already split (a scenario's `[[fault]]`),
+    /// with the same keys, checks and messages as `parse_cli`.
+    pub fn from_pairs(kind: &str, pairs: &[(String, String)]) -> Result<FaultSpec, FaultError> {
+        let kind_name = kind.trim().to_ascii_lowercase();
+        let p = Params::from_pairs(&kind_name, pairs)?;
+        FaultSpec::from_params(&kind_name, p)
+    }
+
+    fn from_params(kind_name: &str, mut p: Params) -> Result<FaultSpec, FaultError> {
+        let (kind, kind_keys): (FaultKind, &[&str]) = match kind_name {
             "latency" => (
                 FaultKind::Latency(Latency::from_params(&mut p)?),
                 Latency::KEYS,

@@ -12,7 +12,7 @@ pub struct Params {
 impl Params {
     /// Splits `key=value,key=value`; `fault` names the fault in error messages.
     pub fn parse(fault: &str, text: &str) -> Result<Params, FaultError> {
-        let mut pairs: Vec<(String, String, bool)> = Vec::new();
+        let mut pairs = Vec::new();
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let Some((key, value)) = part.split_once('=') else {
                 return Err(FaultError::Field {
@@ -22,6 +22,15 @@ impl Params {
                     found: format!("{part:?}"),
                 });
             };
+            pairs.push((key.to_string(), value.to_string()));
+        }
+        Params::from_pairs(fault, &pairs)
+    }
+
+    /// Pairs already split (e.g. from a scenario table); keys are matched case-insensitively.
+    pub fn from_pairs(fault: &str, raw: &[(String, String)]) -> Result<Params, FaultError> {
+        let mut pairs: Vec<(String, String, bool)> = Vec::new();
+        for (key, value) in raw {
             let key = key.trim().to_ascii_lowercase();
             if pairs.iter().any(|(k, _, _)| *k == key) {
                 return Err(FaultError::Field {

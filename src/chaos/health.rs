@@ -1,0 +1,114 @@
+//! Samples the target's `health_path` about twice a second during a chaos run, so verdicts can
+//! say whether the service reported itself degraded while a dependency failed, and healthy after.
+//!
+//! One probe at a time on its own connection (a health check must not borrow the load's
+//! connections, nor queue behind them); a probe that does not answer within 1 s is a failed sample.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+
+use crate::result::HealthSample;
+use crate::scenario::BaseUrl;
+
+const INTERVAL: Duration = Duration::from_millis(500);
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+/// Health bodies are small; anything longer is cut (the state is near the top).
+const MAX_BODY: usize = 64 * 1024;
+/// Samples kept (a day at two per second).
+const CAP: usize = 172_800;
+
+/// Probes `base + path` from `origin` until `halt` turns true; returns the samples in time order.
+pub async fn poll(
+    base: BaseUrl,
+    path: String,
+    origin: Instant,
+    mut halt: watch::Receiver<bool>,
+) -> Vec<HealthSample> {
+    let mut out = Vec::new();
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::from_std(origin), INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = halt.wait_for(|h| *h) => return out,
+        }
+        let t_s = origin.elapsed().as_secs_f64();
+        let (status, state) = match tokio::time::timeout(PROBE_TIMEOUT, probe(&base, &path)).await {
+            Ok(Some((status, body))) => (Some(status), state_of(&body)),
+            _ => (None, None),
+        };
+        if out.len() < CAP {
+            out.push(HealthSample { t_s, status, state });
+        }
+    }
+}
+
+async fn probe(base: &BaseUrl, path: &str) -> Option<(u16, Bytes)> {
+    let stream = TcpStream::connect((base.host.as_str(), base.port))
+        .await
+        .ok()?;
+    let _ = stream.set_nodelay(true);
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .ok()?;
+    tokio::spawn(conn);
+    let req = Request::builder()
+        .uri(format!("{}{}", base.prefix, path))
+        .header("host", base.authority())
+        .header("user-agent", "redline-health")
+        .body(Empty::<Bytes>::new())
+        .ok()?;
+    let resp = sender.send_request(req).await.ok()?;
+    let status = resp.status().as_u16();
+    let body = Limited::new(resp.into_body(), MAX_BODY)
+        .collect()
+        .await
+        .ok()?
+        .to_bytes();
+    Some((status, body))
+}
+
+/// The state a health body names: JSON `status` / `state` / `health` ("healthy", "degraded",
+/// "unhealthy", also "UP"/"DOWN" and "ok"/"pass"/"warn"/"fail"), or one of those words as plain text.
+pub fn state_of(body: &[u8]) -> Option<String> {
+    let word = |s: &str| -> Option<String> {
+        let s = s.trim().to_ascii_lowercase();
+        let canonical = match s.as_str() {
+            "healthy" | "up" | "ok" | "pass" | "green" => "healthy",
+            "degraded" | "warn" | "yellow" => "degraded",
+            "unhealthy" | "down" | "fail" | "red" | "out_of_service" => "unhealthy",
+            _ => return None,
+        };
+        Some(canonical.to_string())
+    };
+    if let Ok(v) = serde_json::from_slice::<Value>(body) {
+        return ["status", "state", "health"]
+            .iter()
+            .find_map(|k| v.get(*k).and_then(Value::as_str).and_then(word));
+    }
+    word(std::str::from_utf8(body).ok()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::state_of;
+
+    #[test]
+    fn reads_the_state_from_common_shapes() {
+        assert_eq!(
+            state_of(br#"{"status":"degraded","checks":{}}"#).as_deref(),
+            Some("degraded")
+        );
+        assert_eq!(state_of(br#"{"status":"UP"}"#).as_deref(), Some("healthy"));
+        assert_eq!(state_of(b"unhealthy\n").as_deref(), Some("unhealthy"));
+        assert_eq!(state_of(br#"{"uptime": 3}"#), None);
+        assert_eq!(state_of(b"<html>"), None);
+    }
+}

@@ -1,0 +1,123 @@
+//! What the scenario tells the verdict step: which spec to read (`--spec`, or `spec = "..."`
+//! relative to the scenario file), and the `JudgeContext` built from the plan (request ->
+//! operation and client key, `[[slo]]` entries, the client's own timeout, file names).
+
+use std::path::{Path, PathBuf};
+
+use crate::result::RunResult;
+use crate::scenario::Plan;
+use crate::spec::{normalize_name, Claims};
+use crate::verdict::{JudgeContext, RequestInfo, SloEntry};
+
+/// Headers whose value identifies the client for per-key rate limits.
+const KEY_HEADERS: [&str; 3] = ["x-client-key", "x-api-key", "authorization"];
+
+/// The spec to judge against: the command line's, else the scenario's own (relative to it).
+pub fn spec_path(cli: Option<&Path>, plan: &Plan, scenario: &Path) -> Option<PathBuf> {
+    if let Some(p) = cli {
+        return Some(p.to_path_buf());
+    }
+    let own = plan.spec.as_ref()?;
+    let base = scenario.parent().unwrap_or(Path::new(""));
+    Some(base.join(own))
+}
+
+/// Judges `claims` against a finished run and writes the verdicts, breaker episodes and notes
+/// into `result` (with `spec` set to `spec_file`); true when a verdict failed.
+pub fn judge_into(
+    result: &mut RunResult,
+    plan: &Plan,
+    claims: &Claims,
+    spec_file: &str,
+    scenario_file: &str,
+) -> bool {
+    let ctx = context(plan, claims, spec_file, scenario_file);
+    let judgement = crate::verdict::judge(result, claims, &ctx);
+    judgement.apply_to(result);
+    result.spec = Some(spec_file.to_string());
+    judgement.failed()
+}
+
+/// The judge's context for `plan`; `spec_file` and `scenario_file` label verdict sources.
+pub fn context(plan: &Plan, claims: &Claims, spec_file: &str, scenario_file: &str) -> JudgeContext {
+    let mut ctx = JudgeContext {
+        spec_file: spec_file.to_string(),
+        scenario_file: scenario_file.to_string(),
+        client_timeout: Some(plan.target.timeout),
+        ..JudgeContext::default()
+    };
+    for r in &plan.requests {
+        let key = r
+            .headers
+            .iter()
+            .chain(&plan.target.headers)
+            .find(|(k, _)| KEY_HEADERS.iter().any(|h| k.eq_ignore_ascii_case(h)))
+            .map(|(_, v)| v.clone());
+        ctx.requests.insert(
+            r.name.clone(),
+            RequestInfo {
+                operation: r.operation.clone(),
+                rate_key: key,
+                rate_limit: None,
+            },
+        );
+    }
+    ctx.slos = plan
+        .slos
+        .iter()
+        .map(|s| SloEntry {
+            operation: s.operation.clone(),
+            phase: s.phase.clone(),
+            p50: s.p50,
+            p95: s.p95,
+            p99: s.p99,
+            timeout: s.timeout,
+            error_rate: s.error_rate,
+            availability: s.availability,
+            line: s.line,
+        })
+        .collect();
+    for d in &plan.dependencies {
+        let same = claims
+            .dependencies
+            .iter()
+            .find(|c| normalize_name(&c.name) == normalize_name(&d.name));
+        if let Some(c) = same.filter(|c| c.name != d.name) {
+            ctx.dependency_names.insert(d.name.clone(), c.name.clone());
+        }
+    }
+    ctx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario;
+
+    #[test]
+    fn context_carries_operations_keys_slos_and_names() {
+        let src = "name = \"t\"\nspec = \"specs/svc.md\"\n[target]\nbase_url = \"http://127.0.0.1:1\"\nallowed_hosts = [\"127.0.0.1\"]\ntimeout = \"2s\"\n\
+                   [load]\nstages = [ { duration = \"2s\", rate = 10 } ]\n\
+                   [[request]]\nname = \"get\"\noperation = \"get_item\"\npath = \"/\"\nheaders = { x-client-key = \"k1\" }\n\
+                   [[dependency]]\nname = \"user-service\"\nlisten = \"127.0.0.1:9101\"\nupstream = \"127.0.0.1:9100\"\n\
+                   [[slo]]\noperation = \"get_item\"\np99 = \"80ms\"\n";
+        let plan = scenario::parse(src, "dir/t.toml").unwrap();
+        let claims = crate::spec::parse("# Svc\n\n## Dependencies\n\n| Dependency | Type | Purpose | Timeout | Fallback | Health Check |\n|---|---|---|---|---|---|\n| UserService | API | x | 300ms | Return 503 | /health |\n");
+        let ctx = context(&plan, &claims, "svc.md", "t.toml");
+        assert_eq!(ctx.requests["get"].operation.as_deref(), Some("get_item"));
+        assert_eq!(ctx.requests["get"].rate_key.as_deref(), Some("k1"));
+        assert_eq!(ctx.slos[0].p99, Some(std::time::Duration::from_millis(80)));
+        assert_eq!(ctx.slos[0].line, plan.slos[0].line);
+        assert_eq!(ctx.client_timeout, Some(std::time::Duration::from_secs(2)));
+        assert_eq!(claims.dependencies.len(), 1, "{:?}", claims.diagnostics);
+        assert_eq!(ctx.dependency_names["user-service"], "UserService");
+        assert_eq!(
+            spec_path(None, &plan, Path::new("dir/t.toml")),
+            Some(PathBuf::from("dir/specs/svc.md"))
+        );
+        assert_eq!(
+            spec_path(Some(Path::new("x.md")), &plan, Path::new("dir/t.toml")),
+            Some(PathBuf::from("x.md"))
+        );
+    }
+}
