@@ -237,3 +237,28 @@ fn servers_that_close_connections_cost_reconnects_not_errors() {
     assert_eq!(op.count, 200);
     assert_eq!(op.errors, 0, "{:?}", op.error_kinds);
 }
+
+#[test]
+fn live_feed_delivers_every_second_in_order() {
+    let _serial = serial();
+    let server = common::http(Behaviour::Delay(Duration::ZERO));
+    let plan =
+        scenario::parse(&common::scenario(&server, &open(100, 3), "/live"), "t.toml").unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let options = RunOptions {
+        live: Some(tx),
+        ..RunOptions::default()
+    };
+    let r = rt.block_on(run_scenario(&plan, options)).unwrap();
+    let mut live = Vec::new();
+    while let Ok(b) = rx.try_recv() {
+        live.push(b);
+    }
+    assert_eq!(live, r.timeline);
+    assert!(live.windows(2).all(|w| w[1].t_s == w[0].t_s + 1));
+    assert_eq!(live.iter().map(|b| b.sent).sum::<u64>(), 300);
+}
