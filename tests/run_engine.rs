@@ -237,3 +237,84 @@ fn servers_that_close_connections_cost_reconnects_not_errors() {
     assert_eq!(op.count, 200);
     assert_eq!(op.errors, 0, "{:?}", op.error_kinds);
 }
+
+#[test]
+fn live_feed_delivers_every_second_in_order() {
+    let _serial = serial();
+    let server = common::http(Behaviour::Delay(Duration::ZERO));
+    let plan =
+        scenario::parse(&common::scenario(&server, &open(100, 3), "/live"), "t.toml").unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let options = RunOptions {
+        live: Some(tx),
+        ..RunOptions::default()
+    };
+    let r = rt.block_on(run_scenario(&plan, options)).unwrap();
+    let mut live = Vec::new();
+    while let Ok(b) = rx.try_recv() {
+        live.push(b);
+    }
+    assert_eq!(live, r.timeline);
+    assert!(live.windows(2).all(|w| w[1].t_s == w[0].t_s + 1));
+    assert_eq!(live.iter().map(|b| b.sent).sum::<u64>(), 300);
+}
+
+#[test]
+fn requests_in_flight_at_the_end_are_awaited() {
+    let _serial = serial();
+    let server = common::http(Behaviour::Delay(Duration::from_millis(1500)));
+    let r = run(&common::scenario(&server, &open(20, 1), "/slow"));
+    let op = &r.operations["get"];
+    assert_eq!((op.count, op.errors), (20, 0), "{:?}", op.error_kinds);
+    assert!(
+        r.duration_s >= 2.4,
+        "the run lasted until the last answer: {} s",
+        r.duration_s
+    );
+    assert!(op.latency_ms.p50 >= 1490.0, "p50 {}", op.latency_ms.p50);
+}
+
+#[test]
+fn timeouts_count_from_the_intended_send_time() {
+    let _serial = serial();
+    let server = common::http(Behaviour::Delay(Duration::from_secs(3)));
+    let src = common::scenario(&server, &open(20, 1), "/hang")
+        .replace("timeout = \"5s\"", "timeout = \"500ms\"");
+    let r = run(&src);
+    let op = &r.operations["get"];
+    assert_eq!(
+        op.error_kinds.get("timeout"),
+        Some(&20),
+        "{:?}",
+        op.error_kinds
+    );
+    assert!(
+        op.latency_ms.max < 1000.0,
+        "gave up near 500 ms: max {}",
+        op.latency_ms.max
+    );
+    assert!(
+        r.duration_s < 2.5,
+        "did not wait for the slow answers: {} s",
+        r.duration_s
+    );
+}
+
+#[test]
+fn arrivals_beyond_max_in_flight_are_dropped_and_counted() {
+    let _serial = serial();
+    let server = common::http(Behaviour::Delay(Duration::from_secs(1)));
+    let load = format!("{}\nmax_in_flight = 10", open(100, 1));
+    let r = run(&common::scenario(&server, &load, "/busy"));
+    assert_eq!(r.totals.sent + r.totals.dropped, 100, "{:?}", r.totals);
+    assert!(r.totals.dropped >= 80, "{:?}", r.totals);
+    assert_eq!(r.operations["get"].count, r.totals.sent);
+    assert_eq!(
+        r.timeline.iter().map(|b| b.dropped).sum::<u64>(),
+        r.totals.dropped
+    );
+}

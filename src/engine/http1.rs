@@ -57,6 +57,8 @@ impl Http1 {
     /// Writes the request in `wbuf`, reads the whole response. `Ok((answer, reusable))`.
     pub async fn exchange(&mut self, head_request: bool) -> Result<(Answer, bool), FailKind> {
         self.io.write_all(&self.wbuf).await.map_err(io_kind)?;
+        // TLS may hold records back until flushed; for plain TCP this returns at once.
+        self.io.flush().await.map_err(io_kind)?;
         let (answer, framing, close) = loop {
             let (answer, framing, close) = self.read_head(head_request).await?;
             // Interim responses (100 Continue, 103 Early Hints) precede the real one.
