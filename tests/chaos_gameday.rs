@@ -1,5 +1,6 @@
 //! Game day: `redline run --hold` keeps load, proxy and control API up after the timeline; a
-//! fault added and removed by hand over the control API lands in result.faults with its actor,
+//! fault added and removed by hand over the control API (HTTP, and `redline fault`) lands in
+//! result.faults with its actor,
 //! and Ctrl-C then ends the hold as a normal (not interrupted) run.
 
 mod chaos_common;
@@ -69,7 +70,32 @@ async fn a_fault_added_live_over_the_api_is_recorded_with_its_actor() {
     )
     .await;
     assert_eq!(removed.map(|(s, _)| s), Some(204));
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // The same by the command line a person uses on a game day.
+    let control_url = format!("http://{control}");
+    let fault_cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_redline"))
+            .args([
+                "fault",
+                "--control",
+                &control_url,
+                "--proxy",
+                "UserService",
+                "--actor",
+                "ops",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    fault_cli(&["add", "latency:delay=40ms,name=slow"]);
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    fault_cli(&["rm", "slow"]);
+    tokio::time::sleep(Duration::from_millis(500)).await;
     interrupt(&child);
     let (code, stdout, stderr) =
         tokio::task::spawn_blocking(move || wait(child, Duration::from_secs(30)))
@@ -104,6 +130,19 @@ async fn a_fault_added_live_over_the_api_is_recorded_with_its_actor() {
     assert!(f.applied_at_s > 2.0, "{f:?}");
     let held = f.removed_at_s.expect("removal recorded") - f.applied_at_s;
     assert!((1.0..3.0).contains(&held), "{f:?}");
+    let slow = r
+        .faults
+        .iter()
+        .find(|f| f.source == "api ops")
+        .unwrap_or_else(|| panic!("{:?}", r.faults));
+    assert_eq!(
+        (slow.kind.as_str(), slow.params["delay_ms"].as_f64()),
+        ("latency", Some(40.0))
+    );
+    assert!(
+        slow.applied_at_s > f.removed_at_s.unwrap() && slow.removed_at_s.is_some(),
+        "{slow:?}"
+    );
     let dep = &r.dependencies["UserService"];
     assert!(
         dep.faults_injected.get("abort").copied().unwrap_or(0) > 0,

@@ -198,7 +198,18 @@ async fn ctrl_c_stops_the_load_removes_the_fault_and_writes_a_partial_result() {
     let fault = "[[fault]]\ndependency = \"UserService\"\nat = \"1s\"\nduration = \"15s\"\nkind = \"abort\"\nstatus = 503\n";
     let scenario = rig.scenario("{ duration = \"20s\", rate = 20 }", fault);
     let child = redline_run(&dir, &scenario, &["--quiet"]).spawn().unwrap();
-    tokio::time::sleep(Duration::from_millis(2800)).await;
+    // Interrupt once the fault is in force (a busy machine may start the process slowly).
+    let proxy: SocketAddr = format!("127.0.0.1:{}", rig.proxy_port).parse().unwrap();
+    assert!(
+        eventually(|| async {
+            http(proxy, "GET", "/users/k1", &[], "")
+                .await
+                .is_some_and(|(s, _)| s == 503)
+        })
+        .await,
+        "the abort fault never showed at the proxy"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
     interrupt(&child);
     let (code, stdout, stderr) =
         tokio::task::spawn_blocking(move || wait(child, Duration::from_secs(30)))
@@ -216,7 +227,6 @@ async fn ctrl_c_stops_the_load_removes_the_fault_and_writes_a_partial_result() {
         r.faults[0]
     );
     // The proxy is gone, and the dependency itself answers normally.
-    let proxy: SocketAddr = format!("127.0.0.1:{}", rig.proxy_port).parse().unwrap();
     assert!(
         tokio::net::TcpStream::connect(proxy).await.is_err(),
         "proxy still listening"
@@ -264,17 +274,46 @@ async fn an_attached_proxy_gets_the_timeline_and_is_left_clean_after_ctrl_c() {
             ),
             &attach,
         );
+    // A fault left from before the run: the run starts from clean passthrough and does not
+    // count it as one of its own.
+    let leftover = r#"{"name": "leftover", "kind": {"type": "reset"}}"#;
+    let before = http(
+        control.local_addr(),
+        "POST",
+        "/redline/proxies/users/faults",
+        &[("x-redline-actor", "earlier")],
+        leftover,
+    )
+    .await;
+    assert_eq!(before.map(|(s, _)| s), Some(201));
+    let through_proxy: SocketAddr = format!("127.0.0.1:{}", rig.proxy_port).parse().unwrap();
+    for _ in 0..3 {
+        assert!(
+            http(through_proxy, "GET", "/users/early", &[], "")
+                .await
+                .is_none(),
+            "reset before the run"
+        );
+    }
     let child = redline_run(&dir, &scenario, &["--quiet"]).spawn().unwrap();
-    tokio::time::sleep(Duration::from_millis(3000)).await;
     let Some(handle) = registry.get("users") else {
         panic!("proxy gone")
     };
     let ProxyHandle::Http(proxy) = &*handle else {
         panic!("not http")
     };
+    let scheduled = || async { proxy.faults().iter().any(|f| f.name == "abort@1s") };
+    assert!(
+        eventually(scheduled).await,
+        "the scheduled fault never reached the attached proxy"
+    );
     assert_eq!(
-        proxy.faults().len(),
-        1,
+        proxy
+            .faults()
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect::<Vec<_>>(),
+        ["abort@1s"],
         "the scheduled fault is on the attached proxy"
     );
     interrupt(&child);
@@ -310,6 +349,16 @@ async fn an_attached_proxy_gets_the_timeline_and_is_left_clean_after_ctrl_c() {
         r.faults[0]
     );
     let dep = &r.dependencies["UserService"];
+    // What the proxy did before the run is not this run's.
+    assert!(
+        !dep.faults_injected.contains_key("reset"),
+        "{:?}",
+        dep.faults_injected
+    );
+    assert!(
+        dep.log.iter().all(|e| e.path != "/users/early"),
+        "pre-run calls in the log"
+    );
     let first = dep
         .log
         .iter()
@@ -321,4 +370,150 @@ async fn an_attached_proxy_gets_the_timeline_and_is_left_clean_after_ctrl_c() {
         "remote log on the run's clock: first faulted call at {first} ms"
     );
     control.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tcp_dependency_gets_a_latency_toxic_on_the_timeline() {
+    let rig = Rig::start().await;
+    let dir = temp_dir("tcp");
+    let fault = "[[fault]]\ndependency = \"UserService\"\nat = \"2s\"\nduration = \"2s\"\nkind = \"latency\"\ndelay = \"200ms\"\n";
+    let scenario = rig
+        .scenario("{ duration = \"5s\", rate = 20 }", fault)
+        .replace("[[dependency]]\n", "[[dependency]]\nprotocol = \"tcp\"\n");
+    let child = redline_run(&dir, &scenario, &["--quiet", "--format", "json"])
+        .spawn()
+        .unwrap();
+    let (code, stdout, stderr) =
+        tokio::task::spawn_blocking(move || wait(child, Duration::from_secs(60)))
+            .await
+            .unwrap();
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let r = result(&dir);
+    assert_eq!(r.faults.len(), 1, "{:?}", r.faults);
+    let f = &r.faults[0];
+    assert_eq!(
+        (
+            f.kind.as_str(),
+            f.params["type"].as_str(),
+            f.params["latency"].as_u64()
+        ),
+        ("latency", Some("latency"), Some(200))
+    );
+    assert!(
+        (2.0..3.0).contains(&f.applied_at_s) && f.removed_at_s.is_some(),
+        "{f:?}"
+    );
+    let dep = &r.dependencies["UserService"];
+    assert_eq!(dep.protocol, "tcp");
+    assert!(dep.requests >= 1, "no connection counted");
+    // Every call to UserService inside the window waits at least the toxic's 200 ms.
+    let phase = |name: &str| {
+        &r.phases
+            .iter()
+            .find(|p| p.name == name)
+            .unwrap_or_else(|| panic!("no phase {name}"))
+            .operations["get-item"]
+    };
+    let slow = phase("fault:UserService:latency");
+    assert!(
+        slow.count >= 30 && slow.latency_ms.p50 >= 200.0,
+        "fault window p50 {} ms over {}",
+        slow.latency_ms.p50,
+        slow.count
+    );
+    assert!(
+        phase("baseline").latency_ms.p50 < 150.0,
+        "baseline p50 {}",
+        phase("baseline").latency_ms.p50
+    );
+    assert!(
+        !dir.join("out/report.html").exists(),
+        "--format json writes no other report"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scenarios_spec_is_judged_and_a_baseline_compared() {
+    let rig = Rig::start().await;
+    let dir = temp_dir("spec");
+    let spec = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/specs/reference-service.md"
+    );
+    std::fs::copy(spec, dir.join("svc.md")).unwrap();
+    let scenario = format!(
+        "spec = \"svc.md\"\n{}",
+        rig.scenario("{ duration = \"3s\", rate = 20 }", "")
+    );
+    let out = redline_run(&dir, &scenario, &["--quiet"]).output().unwrap();
+    let r = result(&dir);
+    let failed = r
+        .verdicts
+        .iter()
+        .any(|v| v.status == redline::result::VerdictStatus::Fail);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(if failed { 1 } else { 0 }),
+        "{stdout}\n{stderr}"
+    );
+    assert_eq!(
+        r.spec.as_deref(),
+        Some(dir.join("svc.md").display().to_string().as_str())
+    );
+    assert!(!r.verdicts.is_empty());
+    assert!(
+        r.verdicts.iter().any(|v| v
+            .source
+            .starts_with(&format!("{}:", dir.join("svc.md").display()))),
+        "{:?}",
+        r.verdicts
+    );
+    let junit = std::fs::read_to_string(dir.join("out/junit.xml")).unwrap();
+    assert_eq!(junit.matches("<testcase").count(), r.verdicts.len());
+    assert!(stdout.contains("Verdicts"), "{stdout}");
+
+    // Again, against the first run as a baseline: the reports carry the comparison.
+    std::fs::rename(dir.join("out"), dir.join("first")).unwrap();
+    let first = dir.join("first/result.json").display().to_string();
+    let out = redline_run(&dir, &scenario, &["--quiet", "--baseline", &first])
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = std::fs::read_to_string(dir.join("out/report.md")).unwrap();
+    assert!(md.contains("Against baseline `chaos-test`"), "{md}");
+
+    // A spec that cannot be read stops everything before it starts.
+    let out = redline_run(
+        &dir,
+        &scenario,
+        &["--quiet", "--spec", "/nonexistent/spec.md"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read spec /nonexistent/spec.md"));
+}
+
+/// Polls `check` every 100 ms for up to 20 s.
+async fn eventually<F, Fut>(check: F) -> bool
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = std::time::Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
 }

@@ -27,6 +27,7 @@ fn table_shows_each_family_with_source_lines() {
     );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("service Payments Gateway"), "{text}");
+    assert!(text.contains("24 claims read, 0 diagnostics"), "{text}");
     for title in [
         "Latency targets",
         "Latency budget",

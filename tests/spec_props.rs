@@ -139,6 +139,13 @@ fn markdownish() -> impl Strategy<Value = String> {
     prop::collection::vec(prop::sample::select(FRAGMENTS), 0..120).prop_map(|parts| parts.concat())
 }
 
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(512)
+}
+
 fn check(text: &str) {
     let claims = parse(text);
     let lines = text.lines().count().max(1) + 1;
@@ -163,7 +170,8 @@ fn check(text: &str) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    // 512 cases by default; PROPTEST_CASES=20000 for a longer hunt.
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
@@ -178,5 +186,139 @@ proptest! {
     #[test]
     fn arbitrary_unicode_never_panics(text in "\\PC{0,400}") {
         check(&text);
+    }
+}
+
+/// One latency cell: no claim, or a value in µs/ms/s written with some comparator and emphasis.
+#[derive(Debug, Clone)]
+enum CellSpec {
+    Blank(&'static str),
+    Value { ms: f64, text: String },
+}
+
+fn cell() -> impl Strategy<Value = CellSpec> {
+    let blank = prop::sample::select(&["", "-", "N/A", "—", "n/a"][..]).prop_map(CellSpec::Blank);
+    let value = (
+        1u32..5000,
+        0usize..4,
+        prop::sample::select(&["", "<", "< ", "<=", "≤ ", "under "][..]),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(n, unit, cmp, bold, space)| {
+            let (ms, written) = match unit {
+                0 => (
+                    f64::from(n),
+                    format!("{n}{}ms", if space { " " } else { "" }),
+                ),
+                1 => (
+                    f64::from(n) * 1000.0,
+                    format!("{n}{}s", if space { " " } else { "" }),
+                ),
+                2 => (
+                    f64::from(n) / 1000.0,
+                    format!("{n}{}µs", if space { " " } else { "" }),
+                ),
+                _ => (
+                    f64::from(n) / 10.0 * 1000.0,
+                    format!("{}.{}s", n / 10, n % 10),
+                ),
+            };
+            let text = format!("{cmp}{written}");
+            CellSpec::Value {
+                ms,
+                text: if bold { format!("**{text}**") } else { text },
+            }
+        });
+    prop_oneof![1 => blank, 3 => value]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases() / 2, ..ProptestConfig::default() })]
+
+    /// A generated latency table, columns in any order, reads back to the values it was written from.
+    #[test]
+    fn latency_tables_read_back(rows in prop::collection::vec(prop::collection::vec(cell(), 4), 1..8), order in Just([0usize, 1, 2, 3, 4]).prop_shuffle(), blank_lines in 0usize..3) {
+        let names = ["Operation", "P50", "P95", "P99", "Timeout"];
+        let mut spec = format!("## Backend Spec: Gen\n{}\n| {} |\n|{}\n", "\n".repeat(blank_lines), order.map(|c| names[c]).join(" | "), "---|".repeat(5));
+        for (k, row) in rows.iter().enumerate() {
+            let cells: Vec<String> = order.iter().map(|&c| if c == 0 { format!("op {k}") } else {
+                match &row[c - 1] { CellSpec::Blank(b) => b.to_string(), CellSpec::Value { text, .. } => text.clone() }
+            }).collect();
+            spec.push_str(&format!("| {} |\n", cells.join(" | ")));
+        }
+        let claims = parse(&spec);
+        prop_assert!(claims.diagnostics.is_empty(), "{:?}\n{spec}", claims.diagnostics);
+        prop_assert_eq!(claims.latency.len(), rows.len());
+        for (k, (t, row)) in claims.latency.iter().zip(&rows).enumerate() {
+            prop_assert_eq!(&t.operation, &format!("op {k}"));
+            prop_assert_eq!(t.line, 4 + blank_lines + k + 1);
+            let got = [t.p50_ms, t.p95_ms, t.p99_ms, t.timeout_ms];
+            for (g, want) in got.iter().zip(row) {
+                match want {
+                    CellSpec::Blank(_) => prop_assert_eq!(*g, None),
+                    CellSpec::Value { ms, text } => {
+                        let g = g.unwrap_or(f64::NAN);
+                        prop_assert!((g - ms).abs() <= 1e-9 * ms.max(1.0), "{text} read as {g}, expected {ms}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+const DEP_WORDS: &[&str] = &[
+    "Acquirer",
+    "Ledger",
+    "Fraud",
+    "Inventory",
+    "Shipping",
+    "Tax",
+    "Loyalty",
+    "Search",
+    "Email",
+    "Pricing",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases() / 4, ..ProptestConfig::default() })]
+
+    /// Several breakers in one code block (python or YAML), each named after a dependency in snake_case,
+    /// are matched to the right dependency with every value read.
+    #[test]
+    fn several_breakers_match_their_dependencies(
+        picks in prop::sample::subsequence(DEP_WORDS, 1..6),
+        suffix in prop::sample::select(&["API", "Service", "DB", ""][..]),
+        values in prop::collection::vec((1u32..50, 1u32..600, 1u32..10), 6),
+        yaml in any::<bool>(),
+    ) {
+        let deps: Vec<String> = picks.iter().map(|w| format!("{w}{suffix}")).collect();
+        let mut spec = String::from("## Backend Spec: Gen\n\n### Dependencies\n\n| Dependency | Timeout | Fallback |\n|---|---|---|\n");
+        for d in &deps {
+            spec.push_str(&format!("| {d} | 1s | Return 503 |\n"));
+        }
+        spec.push_str(if yaml { "\n```yaml\nbreakers:\n" } else { "\n```python\n" });
+        let mut lines = Vec::new();
+        for (w, (threshold, recovery, probes)) in picks.iter().zip(&values) {
+            let name = format!("{}_breaker", w.to_lowercase());
+            lines.push(spec.lines().count() + 1);
+            if yaml {
+                spec.push_str(&format!("  {name}:\n    failure_threshold: {threshold}\n    recovery_timeout: {recovery}s\n    half_open_requests: {probes}\n"));
+            } else {
+                spec.push_str(&format!("{name} = CircuitBreaker(\n    failure_threshold={threshold},\n    recovery_timeout={recovery},\n    half_open_requests={probes},\n)\n"));
+            }
+        }
+        spec.push_str("```\n");
+        let claims = parse(&spec);
+        prop_assert!(claims.diagnostics.is_empty(), "{:?}\n{spec}", claims.diagnostics);
+        prop_assert_eq!(claims.breakers.len(), picks.len());
+        for (((b, d), (threshold, recovery, probes)), line) in claims.breakers.iter().zip(&deps).zip(&values).zip(&lines) {
+            prop_assert_eq!(b.dependency.as_deref(), Some(d.as_str()));
+            prop_assert_eq!(b.failure_threshold, Some(*threshold));
+            prop_assert_eq!(b.recovery_timeout_ms, Some(f64::from(*recovery) * 1000.0));
+            prop_assert_eq!(b.half_open_requests, Some(*probes));
+            prop_assert_eq!(b.line, *line);
+            prop_assert_eq!(claims.breaker_for(d).map(|x| x.line), Some(*line));
+        }
     }
 }

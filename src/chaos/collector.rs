@@ -53,7 +53,7 @@ pub async fn run(
         logs: proxies
             .deps
             .iter()
-            .map(|d| (d.protocol == Protocol::Http).then(LogCollector::default))
+            .map(|d| (d.protocol == Protocol::Http).then(|| LogCollector::starting_at(d.log_from)))
             .collect(),
         tcp: proxies.deps.iter().map(|_| TcpSeconds::default()).collect(),
         local_seq: 0,
@@ -97,7 +97,11 @@ async fn read_once(proxies: &Proxies, book: &FaultBook, origin: Instant, st: &mu
         let Endpoint::Remote { control, .. } = &d.endpoint else {
             continue;
         };
-        let since = st.remote_seq.get(&control.authority).copied().unwrap_or(0);
+        let since = st
+            .remote_seq
+            .get(&control.authority)
+            .copied()
+            .unwrap_or(d.journal_from);
         if let Ok((changes, next)) = proxies.remote_journal(d, since).await {
             for c in &changes {
                 super::journal::record(book, c, &dep_of);

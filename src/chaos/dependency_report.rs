@@ -73,6 +73,14 @@ fn windows(faults: &[AppliedFault], dependency: &str, end_ms: f64) -> Vec<(f64, 
 }
 
 impl LogCollector {
+    /// A collector whose first entry is `seq` (an attached proxy's log goes back before the run).
+    pub fn starting_at(seq: u64) -> LogCollector {
+        LogCollector {
+            next_seq: seq,
+            ..LogCollector::default()
+        }
+    }
+
     /// Takes new entries (in seq order). `faults` are the faults known so far (scheduled ones
     /// are known from the start, so their lead-in is kept too).
     pub fn take(&mut self, entries: Vec<LogEntry>, dependency: &str, faults: &[AppliedFault]) {

@@ -16,7 +16,7 @@ use crate::scenario::{Diagnostic, Fault, FaultKind, Plan, Pos, Protocol, Scenari
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// An HTTP proxy fault, installed under `FaultSpec::name`.
-    Http(FaultSpec),
+    Http(Box<FaultSpec>),
     /// TCP toxics, installed under their names.
     Toxics(Vec<Toxic>),
     /// A TCP proxy stops listening (the dependency is gone).
@@ -176,7 +176,7 @@ fn http(index: usize, f: &Fault) -> Result<(Action, Value), Diagnostic> {
         spec.name = default_name;
     }
     let params = serde_json::to_value(&spec).unwrap_or(Value::Null);
-    Ok((Action::Http(spec), params))
+    Ok((Action::Http(Box::new(spec)), params))
 }
 
 fn from_fault(f: &Fault, index: usize, e: FaultError) -> Diagnostic {
@@ -423,11 +423,8 @@ mod tests {
     #[test]
     fn names_must_not_collide() {
         let f = "[[fault]]\ndependency = \"Users\"\nat = \"1s\"\nduration = \"1s\"\nkind = \"reset\"\nname = \"x\"\n";
-        let err = planned(
-            "http",
-            &format!("{f}{}", f.replace("\"1s\"\nkind", "\"1s\"\nkind")),
-        )
-        .unwrap_err();
+        let later = f.replace("at = \"1s\"", "at = \"5s\"");
+        let err = planned("http", &format!("{f}{later}")).unwrap_err();
         assert!(err.to_string().contains("twice"), "{err}");
     }
 }

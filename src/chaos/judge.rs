@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::result::RunResult;
 use crate::scenario::Plan;
 use crate::spec::{normalize_name, Claims};
 use crate::verdict::{JudgeContext, RequestInfo, SloEntry};
@@ -19,6 +20,22 @@ pub fn spec_path(cli: Option<&Path>, plan: &Plan, scenario: &Path) -> Option<Pat
     let own = plan.spec.as_ref()?;
     let base = scenario.parent().unwrap_or(Path::new(""));
     Some(base.join(own))
+}
+
+/// Judges `claims` against a finished run and writes the verdicts, breaker episodes and notes
+/// into `result` (with `spec` set to `spec_file`); true when a verdict failed.
+pub fn judge_into(
+    result: &mut RunResult,
+    plan: &Plan,
+    claims: &Claims,
+    spec_file: &str,
+    scenario_file: &str,
+) -> bool {
+    let ctx = context(plan, claims, spec_file, scenario_file);
+    let judgement = crate::verdict::judge(result, claims, &ctx);
+    judgement.apply_to(result);
+    result.spec = Some(spec_file.to_string());
+    judgement.failed()
 }
 
 /// The judge's context for `plan`; `spec_file` and `scenario_file` label verdict sources.
@@ -92,9 +109,8 @@ mod tests {
         assert_eq!(ctx.slos[0].p99, Some(std::time::Duration::from_millis(80)));
         assert_eq!(ctx.slos[0].line, plan.slos[0].line);
         assert_eq!(ctx.client_timeout, Some(std::time::Duration::from_secs(2)));
-        if !claims.dependencies.is_empty() {
-            assert_eq!(ctx.dependency_names["user-service"], "UserService");
-        }
+        assert_eq!(claims.dependencies.len(), 1, "{:?}", claims.diagnostics);
+        assert_eq!(ctx.dependency_names["user-service"], "UserService");
         assert_eq!(
             spec_path(None, &plan, Path::new("dir/t.toml")),
             Some(PathBuf::from("dir/specs/svc.md"))

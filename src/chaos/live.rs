@@ -13,16 +13,21 @@ use crate::result::{DependencySecond, TimelineBucket};
 /// Per dependency, its most recent seconds (the collector publishes them as it reads logs).
 pub type DepSeconds = BTreeMap<String, Vec<DependencySecond>>;
 
-/// Draws one frame per finished second until the engine's feed ends.
+/// Draws one frame per finished second until the engine's feed ends. `hold_from`: the second
+/// the timeline ends when the run holds after it (the frame then says so).
 pub async fn view(
     mut rx: mpsc::UnboundedReceiver<TimelineBucket>,
     book: FaultBook,
     deps: watch::Receiver<DepSeconds>,
+    hold_from: Option<u32>,
 ) {
     let mut drawn = 0usize;
     let mut err = std::io::stderr();
     while let Some(b) = rx.recv().await {
-        let lines = frame(&b, &book.active(), &deps.borrow());
+        let mut lines = frame(&b, &book.active(), &deps.borrow());
+        if hold_from.is_some_and(|h| b.t_s + 1 >= h) {
+            lines.push("  holding after the timeline: change faults over the control API; Ctrl-C ends the run".into());
+        }
         let mut out = String::new();
         if drawn > 0 {
             out.push_str(&format!("\x1b[{drawn}F\x1b[J"));

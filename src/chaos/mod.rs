@@ -160,11 +160,13 @@ async fn drive(
         halt_tx.clone(),
         plan.load.duration(),
         origin,
-        opts.hold.is_some() && opts.announce,
+        // The live view says it in its frame; a plain line would break its redraw.
+        opts.hold.is_some() && opts.announce && !opts.live,
     ));
     let live = opts.live.then(|| {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(live::view(rx, book.clone(), deps_rx));
+        let hold_from = opts.hold.map(|_| plan.load.duration().as_secs() as u32);
+        tokio::spawn(live::view(rx, book.clone(), deps_rx, hold_from));
         tx
     });
     let run_plan = hold::extend(plan, opts.hold);

@@ -3,6 +3,7 @@
 //! apply and remove a planned fault, read the dependency-side log and the change journal, and
 //! put every proxy back to clean passthrough.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -31,6 +32,12 @@ pub struct Dep {
     pub endpoint: Endpoint,
     /// Add to a remote proxy's `t_ms` to get the run's clock (0 for local proxies).
     pub offset_ms: f64,
+    /// First journal entry of an attached proxy's process that belongs to this run.
+    pub journal_from: u64,
+    /// First log entry of an attached HTTP proxy that belongs to this run, and its injected
+    /// faults per kind counted before the run (the proxy's summary covers its whole life).
+    pub log_from: u64,
+    pub faults_before: BTreeMap<String, u64>,
 }
 
 /// Every proxy of the run, and the registry the in-process ones live in (served by the
@@ -91,6 +98,9 @@ impl Proxies {
                         upstream: handle.upstream(),
                         endpoint: Endpoint::Local(handle),
                         offset_ms: 0.0,
+                        journal_from: 0,
+                        log_from: 0,
+                        faults_before: BTreeMap::new(),
                     }
                 }
                 DependencyProxy::Attach { control, proxy } => {
@@ -241,7 +251,12 @@ impl Proxies {
             Endpoint::Remote { control, proxy } => {
                 let path = format!("/redline/proxies/{}/log/summary", seg(proxy));
                 let v = control.call("GET", &path, None).await.ok()?;
-                serde_json::from_value(v).ok()
+                let mut summary: LogSummary = serde_json::from_value(v).ok()?;
+                for (kind, n) in summary.by_fault_kind.iter_mut() {
+                    *n = n.saturating_sub(dep.faults_before.get(kind).copied().unwrap_or(0));
+                }
+                summary.by_fault_kind.retain(|_, n| *n > 0);
+                Some(summary)
             }
         }
     }
@@ -347,6 +362,9 @@ async fn attach(
             proxy: proxy.to_string(),
         },
         offset_ms: 0.0,
+        journal_from: 0,
+        log_from: 0,
+        faults_before: BTreeMap::new(),
     };
     clear(&dep).await?;
     let journal = control
@@ -360,7 +378,28 @@ async fn attach(
         .rev()
         .find(|c| c.actor == ACTOR && c.proxy.as_deref() == Some(proxy));
     let offset_ms = ours.map_or(0.0, |c| (c.unix_ms as f64 - c.t_ms) - unix_ms(started_at));
-    Ok(Dep { offset_ms, ..dep })
+    // Changes made before the run (and the run's own clearing) are not the run's faults.
+    let journal_from = journal["next"].as_u64().unwrap_or(0);
+    let (log_from, faults_before) = match protocol {
+        Protocol::Tcp => (0, BTreeMap::new()),
+        Protocol::Http => {
+            let path = format!("/redline/proxies/{}/log/summary", seg(proxy));
+            let summary: LogSummary = control
+                .call("GET", &path, None)
+                .await
+                .ok()
+                .and_then(|v| serde_json::from_value(v).ok())
+                .unwrap_or_default();
+            (summary.total, summary.by_fault_kind)
+        }
+    };
+    Ok(Dep {
+        offset_ms,
+        journal_from,
+        log_from,
+        faults_before,
+        ..dep
+    })
 }
 
 async fn clear(d: &Dep) -> Result<(), String> {
@@ -415,7 +454,7 @@ fn gone_ok(r: Result<Value, super::remote::RemoteError>) -> Result<(), String> {
 async fn apply_local(h: &ProxyHandle, action: &Action) -> Result<(), String> {
     match (h, action) {
         (ProxyHandle::Http(p), Action::Http(spec)) => {
-            p.add_fault(spec.clone()).map_err(|e| e.to_string())
+            p.add_fault((**spec).clone()).map_err(|e| e.to_string())
         }
         (ProxyHandle::Tcp(p), Action::Toxics(toxics)) => {
             for t in toxics {

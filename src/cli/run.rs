@@ -17,7 +17,6 @@ use crate::report::{self, terminal, Format, Report};
 use crate::result::RunResult;
 use crate::scenario::{self, DependencyProxy, Plan};
 use crate::spec::Claims;
-use crate::verdict;
 
 use super::exit;
 
@@ -192,11 +191,13 @@ fn judge_claims(p: &Prepared, scenario: &Path, result: &mut RunResult) -> bool {
     let Some((claims, spec_file)) = &p.spec else {
         return false;
     };
-    let ctx = judge::context(&p.plan, claims, spec_file, &scenario.display().to_string());
-    let judgement = verdict::judge(result, claims, &ctx);
-    judgement.apply_to(result);
-    result.spec = Some(spec_file.clone());
-    judgement.failed()
+    judge::judge_into(
+        result,
+        &p.plan,
+        claims,
+        spec_file,
+        &scenario.display().to_string(),
+    )
 }
 
 /// Writes result.json (atomically) and the reports, and prints the terminal report.

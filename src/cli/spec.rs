@@ -103,6 +103,9 @@ fn table(
     Ok(())
 }
 
+/// One titled table: header cells and rows of cells.
+type Family = (&'static str, &'static [&'static str], Vec<Vec<String>>);
+
 /// The claims as tables grouped by family, each row starting with its source line; diagnostics last.
 pub fn write_tables(c: &Claims, path: &str, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
@@ -110,6 +113,37 @@ pub fn write_tables(c: &Claims, path: &str, out: &mut dyn Write) -> std::io::Res
         "spec {path}: service {}",
         c.service.as_deref().unwrap_or("(unnamed)")
     )?;
+    let families = [
+        latency(c),
+        budget(c),
+        dependencies(c),
+        breakers(c),
+        retries(c),
+        rate_limits(c),
+        errors(c),
+        alerts(c),
+        objectives(c),
+    ];
+    let claims: usize = families.iter().map(|(_, _, rows)| rows.len()).sum();
+    writeln!(
+        out,
+        "{claims} claims read, {} diagnostics",
+        c.diagnostics.len()
+    )?;
+    for (title, head, rows) in families {
+        table(out, title, head, rows)?;
+    }
+    writeln!(out, "\nDiagnostics")?;
+    if c.diagnostics.is_empty() {
+        writeln!(out, "  (none)")?;
+    }
+    for d in &c.diagnostics {
+        writeln!(out, "  {path}:{}: {}", d.line, d.message)?;
+    }
+    Ok(())
+}
+
+fn latency(c: &Claims) -> Family {
     let rows = c.latency.iter().map(|t| {
         vec![
             t.line.to_string(),
@@ -120,37 +154,46 @@ pub fn write_tables(c: &Claims, path: &str, out: &mut dyn Write) -> std::io::Res
             ms(t.timeout_ms),
         ]
     });
-    table(
-        out,
+    (
         "Latency targets",
         &["line", "operation", "p50", "p95", "p99", "timeout"],
         rows.collect(),
-    )?;
+    )
+}
+
+fn budget(c: &Claims) -> Family {
     let rows = c
         .latency_budget
         .iter()
         .map(|b| vec![b.line.to_string(), ms(b.p50_ms), ms(b.p95_ms), ms(b.p99_ms)]);
-    table(
-        out,
+    (
         "Latency budget",
         &["line", "p50", "p95", "p99"],
         rows.collect(),
-    )?;
+    )
+}
+
+fn dependencies(c: &Claims) -> Family {
     let rows = c.dependencies.iter().map(|d| {
         let critical = if d.critical { "yes" } else { "no" };
+        let (kind, fallback, status, health) = (
+            opt(&d.kind),
+            opt(&d.fallback),
+            opt(&d.fallback_status),
+            opt(&d.health_check),
+        );
         vec![
             d.line.to_string(),
             d.name.clone(),
-            opt(&d.kind),
+            kind,
             ms(d.timeout_ms),
-            opt(&d.fallback),
-            opt(&d.fallback_status),
+            fallback,
+            status,
             critical.into(),
-            opt(&d.health_check),
+            health,
         ]
     });
-    table(
-        out,
+    (
         "Dependencies",
         &[
             "line",
@@ -163,25 +206,33 @@ pub fn write_tables(c: &Claims, path: &str, out: &mut dyn Write) -> std::io::Res
             "health check",
         ],
         rows.collect(),
-    )?;
+    )
+}
+
+fn breakers(c: &Claims) -> Family {
     let rows = c.breakers.iter().map(|b| {
         let exceptions = if b.expected_exceptions.is_empty() {
             "-".into()
         } else {
             b.expected_exceptions.join(", ")
         };
-        vec![
-            b.line.to_string(),
+        let (name, dep, threshold, probes) = (
             opt(&b.name),
             opt(&b.dependency),
             opt(&b.failure_threshold),
-            ms(b.recovery_timeout_ms),
             opt(&b.half_open_requests),
+        );
+        vec![
+            b.line.to_string(),
+            name,
+            dep,
+            threshold,
+            ms(b.recovery_timeout_ms),
+            probes,
             exceptions,
         ]
     });
-    table(
-        out,
+    (
         "Circuit breakers",
         &[
             "line",
@@ -193,16 +244,16 @@ pub fn write_tables(c: &Claims, path: &str, out: &mut dyn Write) -> std::io::Res
             "exceptions",
         ],
         rows.collect(),
-    )?;
+    )
+}
+
+fn retries(c: &Claims) -> Family {
     let rows = c.retries.iter().map(|r| {
-        let backoff = if r.backoff_ms.is_empty() {
+        let steps: Vec<String> = r.backoff_ms.iter().map(|v| ms(Some(*v))).collect();
+        let backoff = if steps.is_empty() {
             "-".into()
         } else {
-            r.backoff_ms
-                .iter()
-                .map(|v| ms(Some(*v)))
-                .collect::<Vec<_>>()
-                .join(", ")
+            steps.join(", ")
         };
         vec![
             r.line.to_string(),
@@ -213,8 +264,7 @@ pub fn write_tables(c: &Claims, path: &str, out: &mut dyn Write) -> std::io::Res
             pct(r.jitter),
         ]
     });
-    table(
-        out,
+    (
         "Retries",
         &[
             "line",
@@ -225,7 +275,10 @@ pub fn write_tables(c: &Claims, path: &str, out: &mut dyn Write) -> std::io::Res
             "jitter",
         ],
         rows.collect(),
-    )?;
+    )
+}
+
+fn rate_limits(c: &Claims) -> Family {
     let rows = c.rate_limits.iter().map(|r| {
         vec![
             r.line.to_string(),
@@ -235,12 +288,14 @@ pub fn write_tables(c: &Claims, path: &str, out: &mut dyn Write) -> std::io::Res
             opt(&r.per_key),
         ]
     });
-    table(
-        out,
+    (
         "Rate limits",
         &["line", "name", "requests", "per", "counted per"],
         rows.collect(),
-    )?;
+    )
+}
+
+fn errors(c: &Claims) -> Family {
     let rows = c.error_classes.iter().map(|e| {
         let retry = e.retryable.map_or("-", |r| if r { "yes" } else { "no" });
         vec![
@@ -251,12 +306,14 @@ pub fn write_tables(c: &Claims, path: &str, out: &mut dyn Write) -> std::io::Res
             retry.into(),
         ]
     });
-    table(
-        out,
+    (
         "Error classes",
         &["line", "error type", "status", "code", "retry"],
         rows.collect(),
-    )?;
+    )
+}
+
+fn alerts(c: &Claims) -> Family {
     let rows = c.alerts.iter().map(|a| {
         vec![
             a.line.to_string(),
@@ -265,21 +322,11 @@ pub fn write_tables(c: &Claims, path: &str, out: &mut dyn Write) -> std::io::Res
             opt(&a.severity),
         ]
     });
-    table(
-        out,
+    (
         "Alerts",
         &["line", "alert", "condition", "severity"],
         rows.collect(),
-    )?;
-    write_objectives(c, out)?;
-    writeln!(out, "\nDiagnostics")?;
-    if c.diagnostics.is_empty() {
-        writeln!(out, "  (none)")?;
-    }
-    for d in &c.diagnostics {
-        writeln!(out, "  {path}:{}: {}", d.line, d.message)?;
-    }
-    Ok(())
+    )
 }
 
 fn condition(c: &AlertCondition) -> String {
@@ -306,7 +353,7 @@ fn condition(c: &AlertCondition) -> String {
     }
 }
 
-fn write_objectives(c: &Claims, out: &mut dyn Write) -> std::io::Result<()> {
+fn objectives(c: &Claims) -> Family {
     let mut rows = Vec::new();
     if let Some(a) = c.availability {
         rows.push(vec![
@@ -355,5 +402,6 @@ fn write_objectives(c: &Claims, out: &mut dyn Write) -> std::io::Result<()> {
             format!("{}{states}{ready}", h.path),
         ]);
     }
-    table(out, "Objectives", &["line", "claim", "value"], rows)
+    rows.sort_by_key(|r| r[0].parse::<usize>().unwrap_or(0));
+    ("Objectives", &["line", "claim", "value"], rows)
 }

@@ -127,13 +127,15 @@ pub(crate) fn condition(text: &str, line: usize, claims: &mut Claims) -> AlertCo
     other()
 }
 
-/// Index of "error rate" / "errors rate" / "5xx rate" in the tokens.
+/// Index of "error rate" / "errors rate" / "5xx rate" / "5xx >" in the tokens.
 fn error_rate_at(toks: &[Token]) -> Option<usize> {
     toks.windows(2).position(|w| {
         let first = w[0]
             .word()
             .is_some_and(|x| x == "error" || x == "errors" || x == "xx");
-        first && w[1].is_word("rate")
+        // "5xx > 1%" says the rate without the word.
+        let bare_5xx = w[0].is_word("xx") && is_above(&w[1]);
+        (first && w[1].is_word("rate")) || bare_5xx
     })
 }
 

@@ -32,17 +32,20 @@ const RECOVERY_WORDS: &[&str] = &[
 ];
 
 /// Reads breakers from prose that talks about a circuit breaker (or sits under a breaker heading).
+/// Prose beside a code block that configures a breaker is folded into it later (`breaker_merge`).
 pub(crate) fn read_prose(blocks: &[Block], claims: &mut Claims) -> Vec<Draft> {
-    let mut out: Vec<Draft> = Vec::new();
+    let mut state = Prose {
+        out: Vec::new(),
+        open: false,
+    };
     let mut current_heading: Option<usize> = None;
-    let mut open = false;
     for b in blocks.iter().filter(|b| is_prose(b)) {
         let heading_line = b.heading().map(|h| h.line);
-        let under = b.under(&["breaker"]) || b.under(&["circuit"]);
         if heading_line != current_heading {
             current_heading = heading_line;
-            open = false;
+            state.open = false;
         }
+        let under = b.under(&["breaker"]) || b.under(&["circuit"]);
         let talks =
             under || has_words(&b.text.s, &["breaker"]) || has_words(&b.text.s, &["fail", "fast"]);
         if !talks {
@@ -50,62 +53,70 @@ pub(crate) fn read_prose(blocks: &[Block], claims: &mut Claims) -> Vec<Draft> {
         }
         for (start, sentence) in sentences(&b.text.s) {
             let line_of = |pos: usize| b.text.line_at(start + pos);
-            read_sentence(sentence, &line_of, b, &mut out, &mut open, claims);
+            state.sentence(sentence, &line_of, b, claims);
         }
     }
-    out
+    state.out
 }
 
-fn read_sentence(
-    s: &str,
-    line_of: &dyn Fn(usize) -> usize,
-    b: &Block,
-    out: &mut Vec<Draft>,
-    open: &mut bool,
-    claims: &mut Claims,
-) {
-    let toks = tokenize(s);
-    let threshold = threshold(&toks);
-    let from = threshold.map_or(0, |(_, i)| i + 1);
-    let recovery_context = threshold.is_some()
-        || toks
-            .iter()
-            .any(|t| t.word().is_some_and(|w| RECOVERY_WORDS.contains(&w)));
-    let recovery = if recovery_context {
-        recovery(&toks, from)
-    } else {
-        None
-    };
-    let half_open = half_open(&toks, threshold.map(|(_, i)| i));
-    let kv = params(s);
-    if threshold.is_none() && recovery.is_none() && half_open.is_none() && kv.is_empty() {
-        return;
-    }
-    let first_pos = threshold
-        .map(|(_, i)| toks[i].pos)
-        .or_else(|| toks.first().map(|t| t.pos))
-        .unwrap_or(0);
-    if threshold.is_some() || !*open || out.is_empty() {
-        let mut d = Draft::new(None, line_of(first_pos));
-        d.hints.push(s.to_string());
-        if let Some(h) = b.heading() {
-            d.hints.push(h.title.clone());
+/// Breakers read so far, and whether the last one is still being described.
+struct Prose {
+    out: Vec<Draft>,
+    open: bool,
+}
+
+impl Prose {
+    fn sentence(
+        &mut self,
+        s: &str,
+        line_of: &dyn Fn(usize) -> usize,
+        b: &Block,
+        claims: &mut Claims,
+    ) {
+        let toks = tokenize(s);
+        let threshold = threshold(&toks);
+        let from = threshold.map_or(0, |(_, i)| i + 1);
+        let recovery_context = threshold.is_some()
+            || toks
+                .iter()
+                .any(|t| t.word().is_some_and(|w| RECOVERY_WORDS.contains(&w)));
+        let recovery = if recovery_context {
+            recovery(&toks, from)
+        } else {
+            None
+        };
+        let half_open = half_open(&toks, threshold.map(|(_, i)| i));
+        let kv = params(s);
+        if threshold.is_none() && recovery.is_none() && half_open.is_none() && kv.is_empty() {
+            return;
         }
-        out.push(d);
-        *open = true;
-    }
-    let Some(d) = out.last_mut() else { return };
-    if let Some((n, _)) = threshold {
-        d.breaker.failure_threshold = Some(n);
-    }
-    if let Some(ms) = recovery {
-        d.breaker.recovery_timeout_ms.get_or_insert(ms);
-    }
-    if let Some(n) = half_open {
-        d.breaker.half_open_requests.get_or_insert(n);
-    }
-    for p in &kv {
-        d.apply(p, line_of(0), claims);
+        if threshold.is_some() || !self.open {
+            let first_pos = threshold
+                .map(|(_, i)| toks[i].pos)
+                .or_else(|| toks.first().map(|t| t.pos))
+                .unwrap_or(0);
+            let mut d = Draft::new(None, line_of(first_pos));
+            d.heading = b.heading().map(|h| h.line);
+            d.hints.push(s.to_string());
+            d.hints.extend(b.heading().map(|h| h.title.clone()));
+            self.out.push(d);
+            self.open = true;
+        }
+        let Some(d) = self.out.last_mut().filter(|_| self.open) else {
+            return;
+        };
+        if let Some((n, _)) = threshold {
+            d.breaker.failure_threshold = Some(n);
+        }
+        if let Some(ms) = recovery {
+            d.breaker.recovery_timeout_ms.get_or_insert(ms);
+        }
+        if let Some(n) = half_open {
+            d.breaker.half_open_requests.get_or_insert(n);
+        }
+        for p in &kv {
+            d.apply(p, line_of(0), claims);
+        }
     }
 }
 
@@ -173,7 +184,7 @@ fn half_open(toks: &[Token], threshold_at: Option<usize>) -> Option<u32> {
             .take_while(|t| t.word().is_some() || t.is_sym('-'))
             .filter_map(Token::word)
             .collect();
-        let mut before = toks[i.saturating_sub(5)..i].iter().filter_map(Token::word);
+        let mut before = toks[i.saturating_sub(8)..i].iter().filter_map(Token::word);
         let probe =
             ws.iter().any(|w| PROBES.contains(w)) || before.any(|w| w == "half" || w == "probe");
         let calls = ws.iter().any(|w| CALLS.contains(w) || *w == "probes");
@@ -202,5 +213,9 @@ mod tests {
             Some(3)
         );
         assert_eq!(threshold(&tokenize("retry 3 times")), None);
+        assert_eq!(
+            half_open(&tokenize("in half-open state it allows 3 requests"), None),
+            Some(3)
+        );
     }
 }

@@ -13,6 +13,8 @@ pub(crate) struct Draft {
     pub hints: Vec<String>,
     /// Keys already set, so a repeated key starts the next breaker.
     pub seen: Vec<Key>,
+    /// Line of the heading the breaker is described under, to pair prose with code.
+    pub heading: Option<usize>,
 }
 
 impl Draft {
@@ -30,6 +32,7 @@ impl Draft {
             breaker,
             hints: Vec::new(),
             seen: Vec::new(),
+            heading: None,
         }
     }
 
@@ -40,7 +43,21 @@ impl Draft {
         match (p.key, read_value(p)) {
             (Key::Threshold, Ok(Value::Count(n))) => b.failure_threshold = Some(n),
             (Key::HalfOpen, Ok(Value::Count(n))) => b.half_open_requests = Some(n),
-            (Key::Recovery, Ok(Value::Millis(ms))) => b.recovery_timeout_ms = Some(ms),
+            (Key::Recovery, Ok(Value::Millis(ms))) => {
+                b.recovery_timeout_ms = Some(ms);
+                let bare = p.unit_ms.is_none() && p.value.trim().parse::<f64>().is_ok();
+                if bare && ms >= 1_000_000.0 {
+                    // Read by the rule (bare = seconds), but a JavaScript-style millisecond value is likelier.
+                    let msg = format!(
+                        "circuit breaker: {} = {} read as seconds ({:.1} hours); write \"{}ms\" if milliseconds were meant",
+                        p.raw_key,
+                        p.value.trim(),
+                        ms / 3_600_000.0,
+                        p.value.trim()
+                    );
+                    diag(claims, line, msg);
+                }
+            }
             (Key::Exceptions, Ok(Value::Names(names))) => b.expected_exceptions = names,
             (_, Err(msg)) => diag(claims, line, format!("circuit breaker: {msg}")),
             _ => {}
@@ -58,7 +75,10 @@ pub(crate) fn read_code(blocks: &[Block], claims: &mut Claims) -> Vec<Draft> {
         if lang.trim().eq_ignore_ascii_case("mermaid") {
             continue; // diagrams draw breakers; they do not configure them
         }
-        let drafts = read_block(lines, claims);
+        let mut drafts = read_block(lines, claims);
+        for d in &mut drafts {
+            d.heading = b.heading().map(|h| h.line);
+        }
         if !drafts.is_empty() {
             found.push((idx, drafts));
         }

@@ -67,7 +67,7 @@ pub struct Dependency {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Breaker {
-    /// The breaker's name in the spec (variable name or heading), if any.
+    /// The breaker's name in the spec (variable name, YAML/dict key or decorated function), if any.
     pub name: Option<String>,
     /// The dependency it guards, matched by name; None when the spec does not say.
     pub dependency: Option<String>,
@@ -84,7 +84,7 @@ pub struct Breaker {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RetryPolicy {
     pub scenario: String,
-    /// "exponential", "linear", "fixed", "none", or the text as written when unrecognised.
+    /// "exponential", "linear", "fixed", "none", "immediate", or the text as written when unrecognised.
     pub strategy: Option<String>,
     pub max_attempts: Option<u32>,
     pub backoff_ms: Vec<f64>,
@@ -95,7 +95,8 @@ pub struct RetryPolicy {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RateLimit {
-    /// Tier, endpoint or key the limit applies to ("default", "anon", "POST /orders").
+    /// Tier, endpoint or key the limit applies to ("default", "anon", "POST /orders"); for a decorator,
+    /// the decorated function ("create_order").
     pub name: String,
     pub requests: u64,
     /// Window length in seconds (60 for "/minute").

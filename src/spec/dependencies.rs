@@ -28,17 +28,23 @@ const FALLBACK: &[&[&str]] = &[
 const HEALTH: &[&[&str]] = &[&["health"]];
 const PERCENTILES: &[&[&str]] = &[&["p50"], &["p95"], &["p99"]];
 
-/// Reads every table with a dependency-name column and a timeout or fallback column.
+/// Reads every dependencies table: timeout and fallback columns, or one of them in a table that a
+/// header or heading calls dependencies (integrations, upstreams).
 pub(crate) fn read(blocks: &[Block], claims: &mut Claims) {
     for b in blocks {
         let Kind::Table { header, rows } = &b.kind else {
             continue;
         };
         let h = Header(header);
-        let named =
-            h.col(&[&["dependency"], &["dependencies"]]).is_some() || b.under(&["dependenc"]);
+        let named = h.col(&[&["dependency"], &["dependencies"]]).is_some()
+            || ["dependenc", "integration", "upstream", "downstream"]
+                .iter()
+                .any(|w| b.under(&[w]));
         let (timeout, fallback) = (h.col(TIMEOUT), h.col(FALLBACK));
-        if !named || (timeout.is_none() && fallback.is_none()) || h.col(PERCENTILES).is_some() {
+        // Without a dependency header or heading, a timeout AND a fallback column still say "dependencies".
+        let columns = (timeout.is_some() && fallback.is_some())
+            || (named && (timeout.is_some() || fallback.is_some()));
+        if !columns || h.col(PERCENTILES).is_some() {
             continue;
         }
         let name_col = h.col(NAME).or(Some(0));

@@ -5,15 +5,21 @@ use super::markdown::{Block, Kind};
 
 const STATES: &[&str] = &["healthy", "degraded", "unhealthy"];
 
-/// Reads health claims from blocks under a health heading and from code blocks that define `/health`.
+/// Reads health claims from prose, code and tables under a health heading, and from code blocks that
+/// define `/health`.
 pub(crate) fn read(blocks: &[Block], claims: &mut Claims) {
     let mut path: Option<(String, usize)> = None;
     let mut ready: Option<String> = None;
     let mut states: Vec<String> = Vec::new();
+    let mut joined: Vec<(usize, String)>;
     for b in blocks {
         let lines: Vec<(usize, &str)> = match &b.kind {
             Kind::Code { lines, .. } => lines.iter().map(|(l, s)| (*l, s.as_str())).collect(),
             Kind::Paragraph | Kind::Item => vec![(b.text.first_line(), b.text.s.as_str())],
+            Kind::Table { rows, .. } if b.under(&["health"]) => {
+                joined = rows.iter().map(|r| (r.line, r.cells.join(" | "))).collect();
+                joined.iter().map(|(l, s)| (*l, s.as_str())).collect()
+            }
             _ => continue,
         };
         let defines = matches!(b.kind, Kind::Code { .. })

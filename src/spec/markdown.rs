@@ -16,6 +16,14 @@ pub(crate) struct Text {
 }
 
 impl Text {
+    /// Text that all comes from one line (a table row read as prose).
+    pub fn single(s: String, line: usize) -> Self {
+        Text {
+            s,
+            marks: vec![(0, line)],
+        }
+    }
+
     fn push(&mut self, piece: &str, line: usize) {
         self.marks.push((self.s.len(), line));
         self.s.push_str(piece);

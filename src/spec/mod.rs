@@ -4,6 +4,7 @@
 //! from those blocks; whatever looks like a claim but cannot be read becomes a diagnostic.
 
 mod alerts;
+mod breaker_merge;
 mod breaker_params;
 mod breaker_prose;
 mod breakers;
@@ -18,6 +19,7 @@ mod names;
 mod objectives;
 mod rate_limits;
 mod retries;
+mod retry_prose;
 mod sections;
 mod tables;
 mod tokens;
@@ -39,11 +41,13 @@ pub fn parse(source: &str) -> Claims {
     dependencies::read(&blocks, &mut claims);
     latency::read_tables(&blocks, &mut claims);
     latency::read_budget(&blocks, &mut claims);
+    latency::check_duplicates(&mut claims);
     let code = breakers::read_code(&blocks, &mut claims);
     let prose = breaker_prose::read_prose(&blocks, &mut claims);
-    let drafts = sections::merge_breakers(code, prose);
+    let drafts = breaker_merge::merge(code, prose, &mut claims);
     breakers::match_dependencies(drafts, &mut claims);
     retries::read(&blocks, &mut claims);
+    retry_prose::read(&blocks, &mut claims);
     rate_limits::read(&blocks, &mut claims);
     errors::read(&blocks, &mut claims);
     alerts::read(&blocks, &mut claims);

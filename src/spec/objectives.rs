@@ -3,7 +3,7 @@
 
 use super::claims::{AlertCondition, Claims, Throughput};
 use super::markdown::{has_words, Block, Kind, Row};
-use super::tokens::{is_at_most, percent_at, tokenize, Token};
+use super::tokens::{duration_at, is_at_most, percent_at, tokenize, Token};
 use super::units::rate_at;
 use super::{diag, is_prose, sentences};
 
@@ -116,7 +116,11 @@ fn pct(f: f64) -> String {
 /// "99.9% availability", "Availability: 99.95%", "99.9% uptime": a percentage of at least 50% in a
 /// sentence about availability or uptime.
 fn availability(text: &str, toks: &[Token]) -> Option<(f64, usize)> {
-    if !(has_words(text, &["availab"]) || has_words(text, &["uptime"])) {
+    let named = has_words(text, &["availab"]) || has_words(text, &["uptime"]);
+    // "SLA: 99.9%" is availability, unless a duration says it is a latency share ("99% under 200ms").
+    let sla = super::names::words(text).iter().any(|w| w == "sla")
+        && !(0..toks.len()).any(|i| duration_at(toks, i).is_some());
+    if !(named || sla) {
         return None;
     }
     (0..toks.len()).find_map(|i| {

@@ -63,7 +63,15 @@ pub(crate) fn read(blocks: &[Block], claims: &mut Claims) {
                 }
             }
             _ if is_prose(b) && (in_context || has_words(&b.text.s, &["rate", "limit"])) => {
-                read_prose(b, claims)
+                if dependency_section(b) {
+                    // "### Stripe Integration / **Rate Limiting**: 100 req/s" is Stripe's limit, not ours.
+                    if find_rate(&b.text.s).is_some() {
+                        let msg = "rate limit in a dependency's section: it limits the dependency, not this service; not read";
+                        diag(claims, b.text.first_line(), msg.into());
+                    }
+                } else {
+                    read_prose(b, claims)
+                }
             }
             _ => {}
         }
@@ -121,6 +129,13 @@ fn read_code(lines: &[(usize, String)], claims: &mut Claims) {
         for (start, value) in candidates(text) {
             let toks = tokenize(value);
             let Some(r) = rate_at(&toks, 0).filter(|r| r.next == toks.len()) else {
+                // "100/fortnight" looks like a limit but names no window we know.
+                let looks_like_rate = value.trim_start().starts_with(|c: char| c.is_ascii_digit())
+                    && (value.contains('/') || value.contains(" per "));
+                if looks_like_rate {
+                    let msg = format!("rate limit \"{value}\": not a rate (expected e.g. \"100/minute\" or \"10 per second\")");
+                    diag(claims, *line, msg);
+                }
                 continue;
             };
             let prefix = &text[..start];
@@ -231,4 +246,9 @@ fn heading_name(b: &Block) -> String {
         }
         _ => "default".into(),
     }
+}
+
+/// Under "External Service Integration" or "Stripe Integration": limits there belong to a dependency.
+fn dependency_section(b: &Block) -> bool {
+    b.under(&["integration"]) || b.under(&["external", "service"]) || b.under(&["third", "party"])
 }

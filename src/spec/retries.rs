@@ -21,6 +21,7 @@ const SCENARIO: &[&[&str]] = &[
 const STRATEGY: &[&[&str]] = &[&["strategy"], &["policy"]];
 const ATTEMPTS: &[&[&str]] = &[&["attempts"], &["attempt"], &["tries"]];
 const RETRIES: &[&[&str]] = &[&["retries"], &["retry"]];
+const P_COLUMNS: &[&[&str]] = &[&["p50"], &["p95"], &["p99"]];
 const BACKOFF: &[&[&str]] = &[
     &["backoff"],
     &["delay"],
@@ -29,7 +30,7 @@ const BACKOFF: &[&[&str]] = &[
     &["interval"],
 ];
 
-/// Reads every table with a strategy or backoff column and an attempts column.
+/// Reads every table with two of: a strategy, a backoff and an attempts column.
 pub(crate) fn read(blocks: &[Block], claims: &mut Claims) {
     for b in blocks {
         let Kind::Table { header, rows } = &b.kind else {
@@ -40,7 +41,11 @@ pub(crate) fn read(blocks: &[Block], claims: &mut Claims) {
         let attempts = h
             .col(ATTEMPTS)
             .or_else(|| h.col(RETRIES).filter(|c| Some(*c) != strategy));
-        if (strategy.is_none() && backoff.is_none()) || attempts.is_none() {
+        let columns = [strategy, backoff, attempts]
+            .iter()
+            .filter(|c| c.is_some())
+            .count();
+        if columns < 2 || h.col(P_COLUMNS).is_some() {
             continue;
         }
         let scenario = h.col(SCENARIO).filter(|c| Some(*c) != attempts).or(Some(0));
@@ -114,7 +119,7 @@ fn attempts(
 }
 
 /// "Exponential with jitter" -> "exponential"; unrecognised text is kept as written.
-fn strategy(text: &str) -> Option<String> {
+pub(crate) fn strategy(text: &str) -> Option<String> {
     let ws = words(text);
     // "None" in a strategy column is a claim (do not retry), unlike "-" or "N/A".
     if is_blank(text) && ws != ["none"] {

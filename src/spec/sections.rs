@@ -1,7 +1,6 @@
 //! Whole-document concerns: the service name, merging code and prose breakers, and sections that
 //! promise a claim family but yielded no claim.
 
-use super::breakers::Draft;
 use super::claims::Claims;
 use super::diag;
 use super::markdown::{has_words, Block, Kind};
@@ -23,37 +22,22 @@ pub(crate) fn service(blocks: &[Block]) -> Option<String> {
             if let Some(i) = lower.find(" for ") {
                 return Some(t[i + 5..].trim().to_string()).filter(|n| !n.is_empty());
             }
+            // "Checkout API — backend specification": the part that is not the word "spec".
+            if let Some(name) = t
+                .split(['—', '–', '|'])
+                .chain(t.split(" - "))
+                .map(str::trim)
+                .find(|p| !p.is_empty() && !p.to_lowercase().contains("spec"))
+            {
+                if name.len() < t.len() {
+                    return Some(name.to_string());
+                }
+            }
         }
     }
     headings
         .map(|h| clean_heading(&h.text.s))
         .find(|t| !t.is_empty())
-}
-
-/// Code breakers and prose breakers; a prose breaker that only restates a code breaker (every value it
-/// gives equals that breaker's) is dropped, so one breaker explained twice is counted once.
-pub(crate) fn merge_breakers(code: Vec<Draft>, prose: Vec<Draft>) -> Vec<Draft> {
-    let mut out = code;
-    for p in prose {
-        let b = &p.breaker;
-        let restates = out.iter().any(|c| {
-            let cb = &c.breaker;
-            let same = |x: Option<f64>, y: Option<f64>| x.is_none() || x == y;
-            same(
-                b.failure_threshold.map(f64::from),
-                cb.failure_threshold.map(f64::from),
-            ) && same(b.recovery_timeout_ms, cb.recovery_timeout_ms)
-                && same(
-                    b.half_open_requests.map(f64::from),
-                    cb.half_open_requests.map(f64::from),
-                )
-        });
-        if !restates {
-            out.push(p);
-        }
-    }
-    out.sort_by_key(|d| d.breaker.line);
-    out
 }
 
 /// A heading that names a claim family, with no claim of that family read inside its section, gets a
@@ -72,40 +56,41 @@ pub(crate) fn check_sections(blocks: &[Block], claims: &mut Claims) {
             .find(|(l, _, _)| l <= level)
             .map_or(usize::MAX, |(_, l, _)| *l);
         let inside = |l: usize| l > *line && l < end;
-        let (family, lines): (&str, Vec<usize>) = if has_words(title, &["latency"]) {
-            let mut ls: Vec<usize> = claims.latency.iter().map(|c| c.line).collect();
-            ls.extend(claims.latency_budget.as_ref().map(|b| b.line));
-            ("latency", ls)
-        } else if has_words(title, &["breaker"]) {
-            (
-                "circuit breaker",
-                claims.breakers.iter().map(|c| c.line).collect(),
-            )
-        } else if has_words(title, &["retry", "strateg"])
-            || has_words(title, &["retry", "polic"])
-            || title.eq_ignore_ascii_case("retries")
-        {
-            ("retry", claims.retries.iter().map(|c| c.line).collect())
-        } else if has_words(title, &["rate", "limit"]) {
-            (
-                "rate limit",
-                claims.rate_limits.iter().map(|c| c.line).collect(),
-            )
-        } else if has_words(title, &["alert"]) {
-            ("alert", claims.alerts.iter().map(|c| c.line).collect())
-        } else if has_words(title, &["error", "classification"]) {
-            (
-                "error classification",
-                claims.error_classes.iter().map(|c| c.line).collect(),
-            )
-        } else if title.eq_ignore_ascii_case("dependencies") {
-            (
-                "dependency",
-                claims.dependencies.iter().map(|c| c.line).collect(),
-            )
-        } else {
-            continue;
-        };
+        let (family, lines): (&str, Vec<usize>) =
+            if has_words(title, &["latency"]) && latency_heading(title) {
+                let mut ls: Vec<usize> = claims.latency.iter().map(|c| c.line).collect();
+                ls.extend(claims.latency_budget.as_ref().map(|b| b.line));
+                ("latency", ls)
+            } else if has_words(title, &["breaker"]) {
+                (
+                    "circuit breaker",
+                    claims.breakers.iter().map(|c| c.line).collect(),
+                )
+            } else if has_words(title, &["retry", "strateg"])
+                || has_words(title, &["retry", "polic"])
+                || title.eq_ignore_ascii_case("retries")
+            {
+                ("retry", claims.retries.iter().map(|c| c.line).collect())
+            } else if has_words(title, &["rate", "limit"]) {
+                (
+                    "rate limit",
+                    claims.rate_limits.iter().map(|c| c.line).collect(),
+                )
+            } else if has_words(title, &["alert"]) {
+                ("alert", claims.alerts.iter().map(|c| c.line).collect())
+            } else if has_words(title, &["error", "classification"]) {
+                (
+                    "error classification",
+                    claims.error_classes.iter().map(|c| c.line).collect(),
+                )
+            } else if title.eq_ignore_ascii_case("dependencies") {
+                (
+                    "dependency",
+                    claims.dependencies.iter().map(|c| c.line).collect(),
+                )
+            } else {
+                continue;
+            };
         if !lines.into_iter().any(inside) {
             diag(
                 claims,
@@ -116,4 +101,20 @@ pub(crate) fn check_sections(blocks: &[Block], claims: &mut Claims) {
             );
         }
     }
+}
+
+/// "Latency Targets", "Latency budget", "Latency SLOs", "Latency": a heading that promises latency
+/// claims (unlike "Latency metrics" or "Latency dashboards").
+fn latency_heading(title: &str) -> bool {
+    let promise = [
+        "target",
+        "budget",
+        "slo",
+        "objective",
+        "requirement",
+        "goal",
+        "sla",
+    ];
+    promise.iter().any(|w| has_words(title, &["latency", w]))
+        || title.eq_ignore_ascii_case("latency")
 }

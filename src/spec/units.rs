@@ -15,7 +15,7 @@ pub(crate) fn is_blank(text: &str) -> bool {
     let t = text.trim().to_lowercase();
     matches!(
         t.as_str(),
-        "" | "-" | "--" | "–" | "—" | "n/a" | "na" | "none" | "n.a." | "x"
+        "" | "-" | "--" | "–" | "—" | "n/a" | "na" | "none" | "n.a."
     )
 }
 
@@ -64,10 +64,20 @@ pub(crate) fn count_cell(text: &str) -> Cell<u32> {
 }
 
 /// The first HTTP status (100-599) written as a standalone number in `text` ("Return 503").
+/// A number followed by a unit or `%` ("stale up to 300s") is not a status.
 pub(crate) fn http_status(text: &str) -> Option<u16> {
-    tokenize(text).iter().find_map(|t| match t.num() {
-        Some(n) if n.fract() == 0.0 && (100.0..=599.0).contains(&n) => Some(n as u16),
-        _ => None,
+    let toks = tokenize(text);
+    toks.iter().enumerate().find_map(|(i, t)| {
+        let next = toks.get(i + 1);
+        let quantity = next.is_some_and(|n| {
+            n.is_sym('%') || n.is_sym('.') || n.word().is_some_and(|w| unit_ms(w).is_some())
+        });
+        match t.num() {
+            Some(n) if !quantity && n.fract() == 0.0 && (100.0..=599.0).contains(&n) => {
+                Some(n as u16)
+            }
+            _ => None,
+        }
     })
 }
 
@@ -237,6 +247,14 @@ mod tests {
         assert_eq!(duration_cell("fast", None), Cell::Unreadable);
         assert_eq!(duration_cell("3s (cold start)", None), Cell::Value(3000.0));
         assert_eq!(duration_cell("3s or less", None), Cell::Unreadable);
+    }
+
+    #[test]
+    fn statuses() {
+        assert_eq!(http_status("Return 503"), Some(503));
+        assert_eq!(http_status("503 + Retry-After"), Some(503));
+        assert_eq!(http_status("Serve stale cache (up to 300s)"), None);
+        assert_eq!(http_status("Degrade 200 %"), None);
     }
 
     #[test]

@@ -4,8 +4,8 @@ use super::breaker::{Episode, Observation, Outcome};
 use super::breaker_claims::{interleaved, window_rate};
 use super::evidence;
 use super::tolerance::{fmt_ms, fmt_t};
-use super::{verdict, JudgeContext};
-use crate::result::{RunResult, Verdict, VerdictStatus::*};
+use super::{Claim, JudgeContext};
+use crate::result::{RunResult, Verdict};
 
 fn count(e: &Episode) -> String {
     if e.failures_min == e.failures_max {
@@ -31,11 +31,22 @@ pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) 
         .join("; ");
     let claim = format!("The breaker on {dep} opens after {n} consecutive failed calls");
     let expected = format!("{n} consecutive failed calls");
+    let v = Claim::new(id, claim, source, expected);
     let bad = eps.iter().enumerate().find(|(_, e)| {
         !(e.failures_min <= n64 && n64 <= e.failures_max) || e.earlier_streak >= n64
     });
     let Some((which, e)) = bad else {
-        let e = eps[0];
+        // Every opening fits; it is proven only if one shows exactly n, not a range around it.
+        let Some(e) = eps.iter().find(|e| e.failures_min == e.failures_max) else {
+            let e = eps[0];
+            let detail = format!(
+                "{n} lies within the {} failed calls seen before traffic to {dep} stopped: several calls had failed \
+                 in the instant it stopped, so the exact count cannot be told. Run at a lower rate or with a fault \
+                 that fails fast (abort) to pin it down.",
+                count(e)
+            );
+            return v.inconclusive(measured, detail);
+        };
         let mut detail = format!(
             "Traffic to {dep} stopped right after {n} consecutive failed calls, as claimed."
         );
@@ -45,7 +56,7 @@ pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) 
                 e.in_flight_failed_after
             ));
         }
-        return verdict(id, claim, source, expected, measured, Pass, detail);
+        return v.pass(measured, detail);
     };
     let c = count(e);
     let at = if eps.len() > 1 {
@@ -65,10 +76,13 @@ pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) 
         )
     } else if interleaved(e) {
         format!(
-            "The breaker on {dep} opened{at} after {c} consecutive failed call(s) with successes in between: {}. \
+            "The breaker on {dep} opened{at} after {c} consecutive failed call(s) with successes in between: {}{}. \
              It counts a failure rate or failures within a time window, not {n} consecutive failures; state that \
              design in the spec or change the breaker.",
-            window_rate(e)
+            window_rate(e),
+            e.failure_span_ms(n as usize)
+                .map(|s| format!("; its last {n} failures came within {}", fmt_ms(s)))
+                .unwrap_or_default()
         )
     } else {
         format!("The breaker on {dep} opened{at} after only {c} consecutive failed call(s), fewer than the {n} claimed.")
@@ -89,7 +103,7 @@ pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) 
             e.in_flight_failed_after
         ));
     }
-    verdict(id, claim, source, expected, measured, Fail, detail)
+    v.fail(measured, detail)
 }
 
 /// "5 consecutive failed calls did not open it; it took 150 ..." with a hint at the design.
@@ -138,6 +152,7 @@ pub fn recovery(
         fmt_ms(r),
         tol.describe(r)
     );
+    let c = Claim::new(id, claim, source, expected);
     let timed: Vec<(&Episode, f64, f64)> = obs
         .episodes
         .iter()
@@ -155,15 +170,7 @@ pub fn recovery(
             "Traffic to {dep} never resumed before the run ended, so the time open could not be measured: \
              run longer after the breaker opens."
         );
-        return verdict(
-            id,
-            claim,
-            source,
-            expected,
-            "never resumed",
-            Inconclusive,
-            detail,
-        );
+        return c.inconclusive("never resumed", detail);
     }
     let measured = format!(
         "open {}",
@@ -184,7 +191,7 @@ pub fn recovery(
                 fmt_ms(r),
                 fmt_ms(margin)
             );
-            verdict(id, claim, source, expected, measured, Pass, detail)
+            c.pass(measured, detail)
         }
         Some((e, open, _)) => {
             let how = if *open > r { "longer" } else { "shorter" };
@@ -196,17 +203,34 @@ pub fn recovery(
                 fmt_ms(r),
                 tol.describe(r)
             );
-            verdict(id, claim, source, expected, measured, Fail, detail)
+            c.fail(measured, detail)
         }
     }
 }
 
+/// True when the probes seen match `k`: as calls, or as requests that each made every attempt of
+/// the retry policy (a breaker around the retry loop admits requests, not calls).
+fn allows(e: &Episode, k: u64, attempts: Option<u32>) -> bool {
+    let as_requests = match (e.probe_requests, attempts) {
+        (Some(r), Some(m)) if m > 1 => r == k && e.probes == r * u64::from(m),
+        _ => false,
+    };
+    e.probes == k || (as_requests && e.outcome == Outcome::Reopened)
+}
+
 /// Half-open probes: calls let through after the pause before the breaker decided.
-pub fn probes(obs: &Observation, k: u32, source: &str, id: String) -> Verdict {
+pub fn probes(
+    obs: &Observation,
+    k: u32,
+    attempts: Option<u32>,
+    source: &str,
+    id: String,
+) -> Verdict {
     let dep = &obs.dependency;
     let k64 = u64::from(k);
     let claim = format!("The breaker on {dep} lets {k} probe(s) through when half-open");
     let expected = format!("{k} probe(s)");
+    let c = Claim::new(id, claim, source, expected);
     let decided: Vec<&Episode> = obs
         .episodes
         .iter()
@@ -223,12 +247,33 @@ pub fn probes(obs: &Observation, k: u32, source: &str, id: String) -> Verdict {
                 } else {
                     "closed"
                 };
-                format!("{} then {then}", e.probes)
+                match e.probe_requests.filter(|r| *r != e.probes) {
+                    Some(r) => format!("{} ({r} requests) then {then}", e.probes),
+                    None => format!("{} then {then}", e.probes),
+                }
             })
             .collect();
         format!("probes: {}", parts.join(", "))
     };
-    let over = decided.iter().find(|e| e.probes > k64);
+    let exact = decided
+        .iter()
+        .find(|e| e.outcome == Outcome::Reopened && e.probes_exact && !allows(e, k64, attempts));
+    if let Some(e) = exact {
+        let detail = format!(
+            "After the pause at {}, the breaker kept letting probes through to {dep} after one had already failed, \
+             and reopened once {} had answered: it allows {}, the spec claims {k}.",
+            fmt_t(e.opened_at_ms),
+            e.probes,
+            match e.probe_requests.filter(|r| *r != e.probes) {
+                Some(r) => format!("{r} half-open request(s) with their retries ({} calls)", e.probes),
+                None => format!("{} half-open probe(s)", e.probes),
+            }
+        );
+        return c.fail(measured, detail);
+    }
+    let over = decided
+        .iter()
+        .find(|e| e.probes > k64 && !allows(e, k64, attempts));
     let under = decided
         .iter()
         .find(|e| e.probes < k64 && e.demand_during_probes >= e.probes as f64 + 2.0);
@@ -240,7 +285,7 @@ pub fn probes(obs: &Observation, k: u32, source: &str, id: String) -> Verdict {
             e.probes,
             if e.outcome == Outcome::Reopened { "reopened" } else { "had its first success" }
         );
-        return verdict(id, claim, source, expected, measured, Fail, detail);
+        return c.fail(measured, detail);
     }
     if let Some(e) = under {
         let detail = format!(
@@ -250,17 +295,25 @@ pub fn probes(obs: &Observation, k: u32, source: &str, id: String) -> Verdict {
             e.probes,
             e.demand_during_probes
         );
-        return verdict(id, claim, source, expected, measured, Fail, detail);
+        return c.fail(measured, detail);
     }
-    if decided.iter().any(|e| e.probes == k64) {
+    // Seeing K probes proves K only if the breaker could have let more through and did not: it
+    // waited for all of them, or clients kept asking while they were undecided.
+    let proven = |e: &&&Episode| e.probes_exact || e.demand_during_probes >= e.probes as f64 + 2.0;
+    if decided
+        .iter()
+        .filter(proven)
+        .any(|e| allows(e, k64, attempts))
+    {
         let detail = format!("When half-open, the breaker on {dep} let {k} probe(s) through before deciding, as claimed.");
-        return verdict(id, claim, source, expected, measured, Pass, detail);
+        return c.pass(measured, detail);
     }
     let detail = format!(
         "Every probe to {dep} was answered before more requests arrived, so the number of probes allowed never \
-         showed: use a hang or latency fault that outlasts the recovery timeout so probes overlap."
+         showed (a breaker that reopens on the first failed probe looks the same whatever it allows): use a hang \
+         or latency fault that outlasts the recovery timeout so probes overlap."
     );
-    verdict(id, claim, source, expected, measured, Inconclusive, detail)
+    c.inconclusive(measured, detail)
 }
 
 /// Traffic resumed once each fault ended (successful calls within the recovery allowance).
@@ -289,6 +342,7 @@ pub fn resumes(
         Some(a) => format!("a successful call within {} of the fault ending", fmt_ms(a)),
         None => "a successful call after the fault ends".to_string(),
     };
+    let c = Claim::new(id, claim, source, expected);
     let run_end = result.duration_s * 1000.0;
     let mut measured = Vec::new();
     for w in &obs.windows {
@@ -296,15 +350,7 @@ pub fn resumes(
             let detail = format!(
                 "The fault on {dep} was still active when the run ended: add a recovery phase."
             );
-            return verdict(
-                id,
-                claim,
-                source,
-                expected,
-                "fault active until the end",
-                Inconclusive,
-                detail,
-            );
+            return c.inconclusive("fault active until the end", detail);
         }
         let next_fault = obs
             .windows
@@ -323,15 +369,7 @@ pub fn resumes(
                 let detail = format!(
                     "Clients sent too little after the fault on {dep} ended to see calls resume."
                 );
-                return verdict(
-                    id,
-                    claim,
-                    source,
-                    expected,
-                    "no demand after the fault",
-                    Inconclusive,
-                    detail,
-                );
+                return c.inconclusive("no demand after the fault", detail);
             }
             let detail = format!(
                 "No call to {dep} succeeded between the end of the fault at {} and {} while clients kept sending \
@@ -340,7 +378,7 @@ pub fn resumes(
                 fmt_t(next_fault),
                 demand
             );
-            return verdict(id, claim, source, expected, "never resumed", Fail, detail);
+            return c.fail("never resumed", detail);
         };
         let delay = t - w.to_ms;
         measured.push(format!("resumed {} after the fault ended", fmt_ms(delay)));
@@ -352,25 +390,9 @@ pub fn resumes(
                 fmt_t(w.to_ms),
                 fmt_ms(a)
             );
-            return verdict(
-                id,
-                claim,
-                source,
-                expected,
-                measured.join("; "),
-                Fail,
-                detail,
-            );
+            return c.fail(measured.join("; "), detail);
         }
     }
     let detail = format!("Successful calls to {dep} resumed after every fault window.");
-    verdict(
-        id,
-        claim,
-        source,
-        expected,
-        measured.join("; "),
-        Pass,
-        detail,
-    )
+    c.pass(measured.join("; "), detail)
 }

@@ -5,12 +5,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::breaker::Observation;
-use super::breaker_claims::summarize;
+use super::breaker_claims::down_throughout;
 use super::evidence;
 use super::matching::slug;
 use super::tolerance::{fmt_ms, fmt_pct, fmt_t};
-use super::{spec_source, verdict, JudgeContext, Judgement};
-use crate::result::{ClientLogEntry, RunResult, Verdict, VerdictStatus::*};
+use super::{spec_source, Claim, JudgeContext, Judgement};
+use crate::result::{ClientLogEntry, RunResult, Verdict};
 use crate::spec::claims::{Claims, Dependency};
 
 /// Fewest client requests during unavailability for a fallback verdict.
@@ -112,12 +112,15 @@ fn judge_dependency(
         let failing: Vec<(f64, f64)> = obs
             .windows
             .iter()
-            .filter(|w| summarize(obs, w).failures > 0)
+            .filter(|w| down_throughout(obs, w))
             .map(|w| (w.from_ms, w.to_ms))
             .collect();
-        (failing, "the fault window (no breaker opened)")
+        (
+            failing,
+            "during a fault that failed every call (no breaker opened)",
+        )
     } else {
-        (open.clone(), "the breaker was open")
+        (open.clone(), "while the breaker was open")
     };
     let names = dependent_requests(result, obs);
     let entries: Vec<&ClientLogEntry> = intervals
@@ -127,19 +130,16 @@ fn judge_dependency(
         .collect();
     if entries.len() < MIN_REQUESTS {
         let detail = format!(
-            "Only {} client request(s) in the client log fell while {during}; at least {MIN_REQUESTS} are needed \
-             (the result may hold no client log, or the window was too short).",
-            entries.len()
+            "Only {} client request(s) in the client log were sent {during}; at least {MIN_REQUESTS} are needed \
+             (the result may hold no client log, the window was too short, or the fault failed only some calls \
+             so {} was never unavailable).",
+            entries.len(),
+            d.name
         );
-        return vec![verdict(
-            format!("{id}.status"),
-            claim,
-            source,
-            expect.describe(),
-            format!("{} requests", entries.len()),
-            Inconclusive,
-            detail,
-        )];
+        return vec![
+            Claim::new(format!("{id}.status"), claim, source, expect.describe())
+                .inconclusive(format!("{} requests", entries.len()), detail),
+        ];
     }
     let mut out = vec![status_verdict(
         d,
@@ -207,25 +207,25 @@ fn status_verdict(
         .count();
     if share < MIN_MATCH {
         let detail = format!(
-            "While {during}, only {} of client requests got {} ({breakdown}); the spec promises '{}'.",
+            "Only {} of client requests sent {during} got {} ({breakdown}); the spec promises '{}'.",
             fmt_pct(share),
             expect.describe(),
             d.fallback.as_deref().unwrap_or("no fallback")
         );
-        return verdict(id, claim, source, expect.describe(), measured, Fail, detail);
+        return Claim::new(id, claim, source, expect.describe()).fail(measured, detail);
     }
     if wants_retry_after && missing_ra > 0 {
         let detail = format!(
             "{missing_ra} fallback answer(s) lacked the Retry-After header the spec promises."
         );
-        return verdict(id, claim, source, expect.describe(), measured, Fail, detail);
+        return Claim::new(id, claim, source, expect.describe()).fail(measured, detail);
     }
     let detail = format!(
-        "While {during}, {} of client requests got {}.",
+        "{} of client requests sent {during} got {}.",
         fmt_pct(share),
         expect.describe()
     );
-    verdict(id, claim, source, expect.describe(), measured, Pass, detail)
+    Claim::new(id, claim, source, expect.describe()).pass(measured, detail)
 }
 
 fn fast_verdict(
@@ -245,21 +245,14 @@ fn fast_verdict(
         None => "no timeout claimed, so 250 ms".to_string(),
     };
     let expected = format!("p95 ≤ {} ({rule})", fmt_ms(bound));
+    let c = Claim::new(id, claim, source, expected);
     let mut lat: Vec<f64> = entries.iter().map(|c| c.latency_ms).collect();
     if lat.len() < MIN_REQUESTS {
         let detail = format!(
             "Only {} client request(s) fell while the breaker was open.",
             lat.len()
         );
-        return verdict(
-            id,
-            claim,
-            source,
-            expected,
-            format!("{} requests", lat.len()),
-            Inconclusive,
-            detail,
-        );
+        return c.inconclusive(format!("{} requests", lat.len()), detail);
     }
     let p95 = evidence::quantile(&mut lat, 0.95).unwrap_or_default();
     let measured = format!("p95 {} over {} requests", fmt_ms(p95), lat.len());
@@ -268,7 +261,7 @@ fn fast_verdict(
             "Clients were answered in {} (p95) while the breaker was open.",
             fmt_ms(p95)
         );
-        verdict(id, claim, source, expected, measured, Pass, detail)
+        c.pass(measured, detail)
     } else {
         let detail = format!(
             "Clients waited {} (p95) while the breaker on {} was open (first opening at {}): the fallback is not \
@@ -277,6 +270,6 @@ fn fast_verdict(
             d.name,
             fmt_t(open[0].0)
         );
-        verdict(id, claim, source, expected, measured, Fail, detail)
+        c.fail(measured, detail)
     }
 }

@@ -1,11 +1,11 @@
 //! Health endpoint: degraded or unhealthy while a dependency is failing, healthy before and after.
 
 use super::breaker::Observation;
-use super::breaker_claims::{breaker_target, summarize};
+use super::breaker_claims::{breaker_target, down_throughout};
 use super::matching::slug;
 use super::tolerance::{fmt_ms, fmt_pct, fmt_t};
-use super::{spec_source, verdict, JudgeContext, Judgement};
-use crate::result::{HealthSample, RunResult, Verdict, VerdictStatus::*};
+use super::{spec_source, Claim, JudgeContext, Judgement};
+use crate::result::{HealthSample, RunResult, Verdict};
 use crate::spec::claims::Claims;
 
 /// Grace after a fault starts before the endpoint must notice (failures take a timeout to show).
@@ -56,15 +56,15 @@ pub fn judge(
                 "The run sampled no health endpoint: set `health_path = \"{}\"` in the scenario.",
                 hc.path
             );
-            out.verdicts.push(verdict(
-                format!("{id}.during"),
-                claim,
-                source.clone(),
-                "degraded/unhealthy",
-                "no samples",
-                Inconclusive,
-                detail,
-            ));
+            out.verdicts.push(
+                Claim::new(
+                    format!("{id}.during"),
+                    claim,
+                    source.clone(),
+                    "degraded/unhealthy",
+                )
+                .inconclusive("no samples", detail),
+            );
             continue;
         }
         let recovery = claims
@@ -96,6 +96,25 @@ pub fn judge(
     }
 }
 
+/// When the dependency was clearly failing: fault windows where (nearly) every call failed, after
+/// the grace, and whenever its breaker was open. A partial fault alone is not "failing": a health
+/// check may fairly say healthy between failed calls.
+fn failing_periods(result: &RunResult, obs: &Observation) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = obs
+        .windows
+        .iter()
+        .filter(|w| down_throughout(obs, w))
+        .map(|w| (w.from_ms + GRACE_MS, w.to_ms))
+        .collect();
+    let run_end = result.duration_s * 1000.0;
+    out.extend(
+        obs.episodes
+            .iter()
+            .map(|e| (e.opened_at_ms + 500.0, e.resumed_at_ms.unwrap_or(run_end))),
+    );
+    out
+}
+
 fn during(
     result: &RunResult,
     obs: &Observation,
@@ -106,35 +125,24 @@ fn during(
 ) -> Verdict {
     let dep = &obs.dependency;
     let expected = format!(
-        "≥ {} of samples degraded/unhealthy, from {} into the fault",
+        "≥ {} of samples degraded/unhealthy while the breaker was open, or from {} into a fault failing every call",
         fmt_pct(MIN_UNHEALTHY),
         fmt_ms(GRACE_MS)
     );
-    let failing: Vec<_> = obs
-        .windows
-        .iter()
-        .filter(|w| summarize(obs, w).failures > 0)
-        .collect();
+    let c = Claim::new(id, claim, source, expected);
+    let failing = failing_periods(result, obs);
     let samples: Vec<&HealthSample> = result
         .health
         .iter()
         .filter(|s| {
             failing
                 .iter()
-                .any(|w| s.t_s * 1000.0 >= w.from_ms + GRACE_MS && s.t_s * 1000.0 < w.to_ms)
+                .any(|(a, b)| s.t_s * 1000.0 >= *a && s.t_s * 1000.0 < *b)
         })
         .collect();
     if samples.is_empty() {
         let detail = format!("No health sample fell while calls to {dep} were failing: sample more often or fault longer.");
-        return verdict(
-            id,
-            claim,
-            source,
-            expected,
-            "no samples",
-            Inconclusive,
-            detail,
-        );
+        return c.inconclusive("no samples", detail);
     }
     let bad = samples
         .iter()
@@ -147,7 +155,7 @@ fn during(
             "{path} reported the failure of {dep} in {} of samples.",
             fmt_pct(share)
         );
-        return verdict(id, claim, source, expected, measured, Pass, detail);
+        return c.pass(measured, detail);
     }
     let first_ok = samples
         .iter()
@@ -159,7 +167,7 @@ fn during(
         samples.len(),
         fmt_t(first_ok)
     );
-    verdict(id, claim, source, expected, measured, Fail, detail)
+    c.fail(measured, detail)
 }
 
 fn healthy_otherwise(
@@ -176,6 +184,7 @@ fn healthy_otherwise(
         "healthy before the fault and within {} after it",
         fmt_ms(allowance)
     );
+    let c = Claim::new(id, claim, source, expected);
     let first = obs.windows[0].from_ms;
     let before_bad: Vec<&HealthSample> = result
         .health
@@ -205,28 +214,15 @@ fn healthy_otherwise(
             fmt_t(s.t_s * 1000.0)
         )
         .to_lowercase();
-        return verdict(
-            id,
-            claim,
-            source,
-            expected,
-            measured,
-            Fail,
-            capitalize(detail),
-        );
+        return c.fail(measured, capitalize(detail));
     }
     let Some(last) = after.last() else {
         let detail = format!("No health sample came later than {} after the fault on {dep} ended: add a longer recovery phase.", fmt_ms(allowance));
-        return verdict(id, claim, source, expected, measured, Inconclusive, detail);
+        return c.inconclusive(measured, detail);
     };
     if state(last) == State::Healthy {
-        return verdict(
-            id,
-            claim,
-            source,
-            expected,
+        return c.pass(
             measured,
-            Pass,
             format!("{path} was healthy before the fault on {dep} and again after it."),
         );
     }
@@ -236,7 +232,7 @@ fn healthy_otherwise(
         fmt_t(last.t_s * 1000.0),
         fmt_ms(last.t_s * 1000.0 - last_end)
     );
-    verdict(id, claim, source, expected, measured, Fail, detail)
+    c.fail(measured, detail)
 }
 
 fn capitalize(s: String) -> String {

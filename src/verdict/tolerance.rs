@@ -92,16 +92,13 @@ pub fn fmt_t(ms: f64) -> String {
     format!("{:.1} s", ms / 1000.0)
 }
 
-/// Percent with sensible precision: "0.12%", "5%".
+/// Percent with sensible precision, never rounding a figure onto another: "0.12%", "5%", "99.9%".
 pub fn fmt_pct(fraction: f64) -> String {
     let p = fraction * 100.0;
-    if p == 0.0 || p >= 10.0 {
-        format!("{:.0}%", p)
-    } else if p >= 1.0 {
-        format!("{:.1}%", p)
-    } else {
-        format!("{:.2}%", p)
-    }
+    let decimals = if p.abs() >= 1.0 { 2 } else { 3 };
+    let text = format!("{:.*}", decimals, p);
+    let trimmed = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{trimmed}%")
 }
 
 #[cfg(test)]
@@ -139,5 +136,11 @@ mod tests {
         assert_eq!(fmt_ms(5000.0), "5 s");
         assert_eq!(fmt_ms(1250.0), "1.25 s");
         assert_eq!(fmt_pct(0.0012), "0.12%");
+        assert_eq!(fmt_pct(0.999), "99.9%");
+        assert_eq!(fmt_pct(0.9995), "99.95%");
+        assert_eq!(fmt_pct(0.05), "5%");
+        assert_eq!(fmt_pct(1.0), "100%");
+        assert_eq!(fmt_pct(0.4123), "41.23%");
+        assert_eq!(fmt_pct(0.0), "0%");
     }
 }

@@ -28,20 +28,13 @@ pub(crate) async fn handle(
     let (parts, body) = req.into_parts();
     let mut rec = Record::new(shared.clone(), conn.clone(), arrival, &parts);
     let Some(decision) = shared.decide(&parts) else {
-        let shape = Shape::Pass;
-        return Ok(forward(
-            &shared,
-            parts,
-            Either::Left(body),
-            rec,
-            shape,
-            Outcome::Forwarded,
-        )
-        .await);
+        return Ok(streamed(&shared, parts, body, rec, Shape::Pass).await);
     };
     rec.set_fault(&decision.name, decision.kind);
     Counters::inc(&shared.counters.faults[decision.kind]);
     let response = match decision.action {
+        Action::Truncate(n) => streamed(&shared, parts, body, rec, Shape::truncate(n)).await,
+        Action::Throttle(rate) => streamed(&shared, parts, body, rec, Shape::throttle(rate)).await,
         Action::Delay(delay) => {
             let Some(body) = delay_reading_body(body, delay).await else {
                 // The caller's request body broke: it went away.
@@ -55,13 +48,12 @@ pub(crate) async fn handle(
         }
         Action::Hang(hang) => {
             drop(body);
-            return Ok(hung(&shared, parts, hang, rec).await);
+            hung(&shared, parts, hang, rec).await
         }
         Action::Reset | Action::Down => {
-            let outcome = if matches!(decision.action, Action::Reset) {
-                Outcome::Reset
-            } else {
-                Outcome::Refused
+            let outcome = match decision.action {
+                Action::Reset => Outcome::Reset,
+                _ => Outcome::Refused,
             };
             rec.finish(outcome);
             conn.reset_now();
@@ -69,32 +61,20 @@ pub(crate) async fn handle(
             std::future::pending::<()>().await;
             unreachable!("a reset connection's request is never resumed")
         }
-        Action::Truncate(bytes) => {
-            let shape = Shape::truncate(bytes);
-            forward(
-                &shared,
-                parts,
-                Either::Left(body),
-                rec,
-                shape,
-                Outcome::Forwarded,
-            )
-            .await
-        }
-        Action::Throttle(rate) => {
-            let shape = Shape::throttle(rate);
-            forward(
-                &shared,
-                parts,
-                Either::Left(body),
-                rec,
-                shape,
-                Outcome::Forwarded,
-            )
-            .await
-        }
     };
     Ok(response)
+}
+
+/// Forwards with the caller's body streamed as it arrives.
+async fn streamed(
+    shared: &Arc<Shared>,
+    parts: Parts,
+    body: Incoming,
+    rec: Record,
+    shape: Shape,
+) -> Response<ProxyBody> {
+    let body = Either::Left(body);
+    forward(shared, parts, body, rec, shape, Outcome::Forwarded).await
 }
 
 /// Request bodies up to this size are read during a latency delay; larger or unsized ones
