@@ -24,8 +24,8 @@ fn short_scenario(dir: &Path) -> PathBuf {
     let mut text = full[..cut].to_string();
     for (from, to) in [
         (
-            "duration = \"45s\", rate = 60",
-            "duration = \"19s\", rate = 60",
+            "duration = \"45s\", rate = 100",
+            "duration = \"19s\", rate = 100",
         ),
         ("warmup = \"3s\"", "warmup = \"1s\""),
         (

@@ -179,7 +179,14 @@ pub async fn run(demo: DemoPlan, opts: DemoOptions) -> Result<DemoOutcome, DemoE
 /// true when a verdict failed.
 pub fn judge(plan: &Plan, scenario_file: &str, result: &mut RunResult) -> bool {
     let claims = crate::spec::parse(SPEC);
-    let ctx = chaos::judge::context(plan, &claims, SPEC_FILE, scenario_file);
+    let mut ctx = chaos::judge::context(plan, &claims, SPEC_FILE, scenario_file);
+    // The reference service has one limit (the spec's `items_api`) in front of every items route,
+    // which is all a demo scenario can call; a scenario has no key to say so, the demo knows it.
+    if let [limit] = claims.rate_limits.as_slice() {
+        for r in ctx.requests.values_mut() {
+            r.rate_limit.get_or_insert_with(|| limit.name.clone());
+        }
+    }
     let judgement = verdict::judge(result, &claims, &ctx);
     judgement.apply_to(result);
     result.spec = Some(SPEC_FILE.to_string());
