@@ -46,10 +46,7 @@ pub(crate) async fn handle(
             drop(body);
             aborted(&abort, rec)
         }
-        Action::Hang(hang) => {
-            drop(body);
-            hung(&shared, parts, hang, rec).await
-        }
+        Action::Hang(hang) => hung(&shared, parts, body, hang, rec).await,
         Action::Reset | Action::Down => {
             let outcome = match decision.action {
                 Action::Reset => Outcome::Reset,
@@ -103,26 +100,29 @@ async fn delay_reading_body(body: Incoming, delay: Duration) -> Option<ReqBody> 
 async fn hung(
     shared: &Arc<Shared>,
     parts: Parts,
+    body: Incoming,
     hang: Hang,
     mut rec: Record,
 ) -> Response<ProxyBody> {
-    let Some(after) = hang.after else {
-        std::future::pending::<()>().await;
-        unreachable!("a hang without `after` ends only when its future is dropped")
+    let (Some(after), None) = (hang.after, hang.status) else {
+        // Never forwarded: drop the body so hyper drains it and can see the caller leave.
+        drop(body);
+        let Some(after) = hang.after else {
+            std::future::pending::<()>().await;
+            unreachable!("a hang without `after` ends only when its future is dropped")
+        };
+        tokio::time::sleep(after.0).await;
+        let status = hang.status.and_then(|s| StatusCode::from_u16(s).ok());
+        let status = status.unwrap_or(StatusCode::GATEWAY_TIMEOUT);
+        rec.set_status(status.as_u16());
+        rec.finish(Outcome::Hung);
+        return plain(status, "");
     };
-    tokio::time::sleep(after.0).await;
-    match hang.status {
-        Some(status) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::GATEWAY_TIMEOUT);
-            rec.set_status(status.as_u16());
-            rec.finish(Outcome::Hung);
-            plain(status, "")
-        }
-        None => {
-            let empty = Either::Right(Full::new(Bytes::new()));
-            forward(shared, parts, empty, rec, Shape::Pass, Outcome::Hung).await
-        }
-    }
+    // Forwarded once the hang ends: keep the body, as a latency fault does.
+    let Some(body) = delay_reading_body(body, after.0).await else {
+        return plain(StatusCode::BAD_REQUEST, "request body broken\n");
+    };
+    forward(shared, parts, body, rec, Shape::Pass, Outcome::Hung).await
 }
 
 fn aborted(abort: &Abort, mut rec: Record) -> Response<ProxyBody> {
