@@ -19,21 +19,21 @@ fn temp_dir(name: &str) -> PathBuf {
 /// breaker closes near 14.4 s).
 fn short_scenario(dir: &Path) -> PathBuf {
     let full = redline::demo::run::SCENARIO;
-    let partial = full.find("at = \"31s\"").expect("the partial fault");
+    let partial = full.find("at = \"35s\"").expect("the partial fault");
     let cut = full[..partial].rfind("[[fault]]").unwrap();
     let mut text = full[..cut].to_string();
     for (from, to) in [
         (
-            "duration = \"45s\", rate = 100",
+            "duration = \"48s\", rate = 250",
             "duration = \"19s\", rate = 100",
         ),
-        ("warmup = \"3s\"", "warmup = \"1s\""),
+        ("warmup = \"2s\"", "warmup = \"1s\""),
         (
-            "at = \"13s\"\nduration = \"3s\"",
+            "at = \"17s\"\nduration = \"3s\"",
             "at = \"4s\"\nduration = \"1s\"",
         ),
         (
-            "at = \"16s\"\nduration = \"9s\"",
+            "at = \"20s\"\nduration = \"9s\"",
             "at = \"5s\"\nduration = \"5s\"",
         ),
     ] {
