@@ -192,6 +192,7 @@ fn terminal_fits_80_columns_and_colours_only_when_asked() {
     let reports = [
         Report::new(&load_fixture("chaos.json")),
         Report::new(&load_fixture("engine-smoke.json")),
+        Report::new(&load_fixture("demo.json")),
         Report::with_baseline(
             &load_fixture("chaos-slower.json"),
             &load_fixture("chaos.json"),
@@ -210,6 +211,38 @@ fn terminal_fits_80_columns_and_colours_only_when_asked() {
     let colored = String::from_utf8(colored).unwrap();
     assert!(colored.contains("\x1b[1;31m"), "fails are red");
     assert!(colored.contains("\x1b[32m"), "passes are green");
+}
+
+#[test]
+fn terminal_verdicts_wrap_between_words_at_any_width() {
+    let demo = Report::new(&load_fixture("demo.json"));
+    for width in [60, 80, 100, 132] {
+        let mut out = Vec::new();
+        report::terminal::write_with(&demo, &mut out, false, width).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        for line in out.lines() {
+            assert!(line.chars().count() <= width, "{width}: {line}");
+        }
+        // Every word of every verdict shows whole (verdict texts have no word wider than a line),
+        // so "fault:UserService:abort" is never cut into "fault:UserS" / "ervice:abort".
+        let words: Vec<&str> = out.split_whitespace().collect();
+        for v in demo.verdicts() {
+            for word in v
+                .claim
+                .split_whitespace()
+                .chain(v.measured.split_whitespace())
+            {
+                assert!(words.contains(&word), "{width}: `{word}` of {}", v.id);
+            }
+        }
+        // The phase table sizes its columns to the names; only a narrow terminal abbreviates.
+        let phase = if width >= 80 {
+            "fault:UserService:abort "
+        } else {
+            "…:abort "
+        };
+        assert!(out.contains(phase), "{width}: phase names");
+    }
 }
 
 #[test]
