@@ -246,6 +246,41 @@ fn terminal_verdicts_wrap_between_words_at_any_width() {
 }
 
 #[test]
+fn markdown_shows_problems_and_folds_the_long_parts() {
+    let demo = Report::new(&load_fixture("demo.json"));
+    let md = render(Format::Markdown, &demo);
+    assert_eq!(
+        md.matches("<details>").count(),
+        md.matches("</details>").count()
+    );
+    // What a pull request shows unfolded: the summary, the open claims and the requests table.
+    let mut visible = String::new();
+    let mut depth = 0;
+    for line in md.lines() {
+        depth += line.matches("<details>").count();
+        if depth == 0 {
+            visible.push_str(line);
+            visible.push('\n');
+        }
+        depth -= line.matches("</details>").count();
+    }
+    assert!(visible.contains("**22 passed · 0 failed · 16 inconclusive**"));
+    assert_eq!(visible.matches("| ⚠️ |").count(), 16, "{visible}");
+    assert!(!visible.contains("| ✅ |"), "passes are folded");
+    assert!(
+        visible.lines().count() < 40,
+        "{} lines",
+        visible.lines().count()
+    );
+    for v in demo.verdicts() {
+        assert!(md.contains(&v.claim), "{}", v.id);
+        if v.status != VerdictStatus::Pass {
+            assert!(md.contains(&v.detail.replace('<', "&lt;")), "{}", v.id);
+        }
+    }
+}
+
+#[test]
 fn write_all_writes_each_format_to_its_file() {
     let dir = std::env::temp_dir().join(format!("redline-report-test-{}", std::process::id()));
     let result = load_fixture("chaos.json");

@@ -289,7 +289,6 @@ const PHASE_COLS: [Col; 7] = [
 ];
 
 fn phases(report: &Report, t: Term, lines: &mut Vec<String>) {
-    let p = t.p;
     if report.phases.is_empty() {
         return;
     }
@@ -323,7 +322,6 @@ const EPISODE_COLS: [Col; 6] = [
 ];
 
 fn faults_and_episodes(report: &Report, t: Term, lines: &mut Vec<String>) {
-    let p = t.p;
     let r = &report.result;
     if !r.faults.is_empty() {
         section("Faults applied", t, lines);
@@ -377,7 +375,6 @@ const DEP_COLS: [Col; 6] = [
 ];
 
 fn dependencies(report: &Report, t: Term, lines: &mut Vec<String>) {
-    let p = t.p;
     let deps = &report.result.dependencies;
     if deps.is_empty() {
         return;
@@ -458,7 +455,6 @@ fn comparison(report: &Report, t: Term, lines: &mut Vec<String>) {
 }
 
 fn health(report: &Report, t: Term, lines: &mut Vec<String>) {
-    let p = t.p;
     if report.health_changes.is_empty() {
         return;
     }
@@ -474,7 +470,6 @@ fn health(report: &Report, t: Term, lines: &mut Vec<String>) {
 }
 
 fn notes(report: &Report, t: Term, lines: &mut Vec<String>) {
-    let p = t.p;
     let r = &report.result;
     let mut notes: Vec<String> = r.notes.clone();
     if r.client_log_truncated {
