@@ -154,6 +154,8 @@ fn html_is_self_contained_and_every_svg_is_well_formed() {
         ("chaos.json", 6),
         ("nospec.json", 5),
         ("engine-smoke.json", 4),
+        // targets, 3 × latency over time, throughput, UserService traffic, spectrum
+        ("demo.json", 7),
     ] {
         let html = render(Format::Html, &Report::new(&load_fixture(name)));
         assert!(html.starts_with("<!DOCTYPE html>"));
@@ -170,6 +172,42 @@ fn html_is_self_contained_and_every_svg_is_well_formed() {
         }
         assert!(!html.contains("chart not drawn"), "{name}");
     }
+}
+
+#[test]
+fn html_of_a_real_run_folds_passes_and_plots_no_sample_count_as_latency() {
+    let demo = Report::new(&load_fixture("demo.json"));
+    // "345 samples" (an inconclusive P99) once became a 345 ms bar in the targets chart.
+    let inconclusive: Vec<_> = demo
+        .targets
+        .iter()
+        .filter(|t| t.status == VerdictStatus::Inconclusive)
+        .collect();
+    assert_eq!(inconclusive.len(), 6);
+    assert!(
+        inconclusive.iter().all(|t| t.measured_ms.is_none()),
+        "{inconclusive:?}"
+    );
+    let get_p50 = demo
+        .targets
+        .iter()
+        .find(|t| t.operation == "get-item" && t.percentile == "P50");
+    assert_eq!(get_p50.and_then(|t| t.measured_ms), Some(8.5));
+
+    let html = render(Format::Html, &demo);
+    let folded = html
+        .find("<details class=\"passed\">")
+        .expect("passes folded");
+    let charts = html.find("<h2>Charts</h2>").unwrap();
+    assert!(folded < charts);
+    // Open claims above the fold, passes inside it.
+    let (open, passed) = html[..charts].split_at(folded);
+    assert_eq!(open.matches("<tr class=\"inconclusive\">").count(), 16);
+    assert_eq!(open.matches("<tr class=\"pass\">").count(), 0);
+    assert_eq!(passed.matches("<tr class=\"pass\">").count(), 22);
+    // Back-to-back faults on one dependency are labelled by kind, apart.
+    assert!(html.contains(">\nabort\n</text>") && html.contains(">\nhang\n</text>"));
+    assert!(!html.contains("abort on UserService"));
 }
 
 #[test]

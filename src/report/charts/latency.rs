@@ -40,7 +40,7 @@ fn lines(r: &RunResult, op: &str) -> Lines {
 }
 
 /// A log latency axis labelled at every decade (1 ms, 10 ms ...) with light lines at 2× and 5×.
-fn log_axis(lo: f64, hi: f64) -> WithKeyPoints<LogCoord<f64>> {
+pub(super) fn log_axis(lo: f64, hi: f64) -> WithKeyPoints<LogCoord<f64>> {
     let mut decades = Vec::new();
     let mut light = Vec::new();
     let mut d = lo;
@@ -88,7 +88,15 @@ pub fn chart(r: &RunResult, op: &str) -> ChartResult {
         for w in fault_windows(r, None) {
             let rect = Rectangle::new([(w.from_s, y_lo), (w.to_s, y_hi)], FAULT.mix(0.10).filled());
             chart.draw_series(std::iter::once(rect))?;
-            let at = (w.from_s + 0.3, y_hi / 1.5);
+            // A thin edge where each fault starts, so back-to-back faults read as two.
+            let edge = PathElement::new(vec![(w.from_s, y_lo), (w.from_s, y_hi)], FAULT.mix(0.5));
+            chart.draw_series(std::iter::once(edge))?;
+            // Label rows step down the log axis by a fixed share of its height.
+            let decades = (y_hi / y_lo).log10();
+            let at = (
+                w.from_s + 0.3,
+                y_hi / 10f64.powf(decades * (0.04 + 0.035 * f64::from(w.row))),
+            );
             chart.draw_series(std::iter::once(Text::new(
                 w.label,
                 at,
@@ -96,10 +104,15 @@ pub fn chart(r: &RunResult, op: &str) -> ChartResult {
             )))?;
         }
         for (name, color, pts) in series {
-            chart
-                .draw_series(LineSeries::new(pts, color.stroke_width(2)))?
-                .label(name)
-                .legend(swatch(color));
+            // P99 dashed: with a few requests a second P95 and P99 are often the same sample,
+            // and a solid P99 would hide the P95 line completely.
+            let style = color.stroke_width(2);
+            let drawn = if name == "P99" {
+                chart.draw_series(DashedLineSeries::new(pts, 7, 4, style))?
+            } else {
+                chart.draw_series(LineSeries::new(pts, style))?
+            };
+            drawn.label(name).legend(swatch(color));
         }
         draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         if !deps.is_empty() {

@@ -40,22 +40,50 @@ pub struct Window {
     pub from_s: f64,
     pub to_s: f64,
     pub label: String,
-    /// Label row from the top (0 or 1), so labels of overlapping windows stay apart.
+    /// Label row from the top (0, 1 or 2), so labels of close windows stay apart; fault
+    /// labels use rows 0 and 2, breaker labels row 1.
     pub row: u8,
 }
 
-/// Fault windows, optionally only those on one dependency.
+/// Fault windows, optionally only those on one dependency. Labels name the fault kind, plus the
+/// dependency when the run faulted more than one; a label that would run into the previous one
+/// (about 8 px a character on a ~1000 px plot) drops to the next label row.
 pub fn fault_windows(r: &RunResult, dependency: Option<&str>) -> Vec<Window> {
-    r.faults
+    let faults: Vec<&crate::result::AppliedFault> = r
+        .faults
         .iter()
         .filter(|f| dependency.map_or(true, |d| d == f.dependency))
-        .map(|f| Window {
+        .collect();
+    let several = faults.iter().any(|f| f.dependency != faults[0].dependency);
+    let secs_per_char = r.duration_s.max(1.0) * 8.0 / 1000.0;
+    let mut out: Vec<Window> = Vec::new();
+    for f in faults {
+        let label = if several {
+            format!("{} on {}", f.kind, f.dependency)
+        } else {
+            f.kind.clone()
+        };
+        let row = match out.last() {
+            Some(prev)
+                if prev.from_s + 0.3 + secs_per_char * prev.label.chars().count() as f64
+                    > f.applied_at_s =>
+            {
+                if prev.row == 0 {
+                    2
+                } else {
+                    0
+                }
+            }
+            _ => 0,
+        };
+        out.push(Window {
             from_s: f.applied_at_s,
             to_s: f.removed_at_s.unwrap_or(r.duration_s),
-            label: format!("{} on {}", f.kind, f.dependency),
-            row: 0,
-        })
-        .collect()
+            label,
+            row,
+        });
+    }
+    out
 }
 
 /// Breaker state at one instant, from the episodes seen from outside.
