@@ -63,17 +63,11 @@ pub fn fault_windows(r: &RunResult, dependency: Option<&str>) -> Vec<Window> {
         } else {
             f.kind.clone()
         };
+        let collides = out.last().is_some_and(|prev| {
+            prev.from_s + 0.3 + secs_per_char * prev.label.chars().count() as f64 > f.applied_at_s
+        });
         let row = match out.last() {
-            Some(prev)
-                if prev.from_s + 0.3 + secs_per_char * prev.label.chars().count() as f64
-                    > f.applied_at_s =>
-            {
-                if prev.row == 0 {
-                    2
-                } else {
-                    0
-                }
-            }
+            Some(prev) if collides && prev.row == 0 => 2,
             _ => 0,
         };
         out.push(Window {
