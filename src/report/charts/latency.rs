@@ -9,8 +9,8 @@ use plotters::coord::combinators::{LogCoord, WithKeyPoints};
 use plotters::style::RGBColor;
 
 use super::{
-    axis_ms, breaker_states, draw_legend, fault_windows, font, label_font, log_bounds, state_color,
-    svg, swatch, BreakerState, ChartResult, AMBER, BLUE, FAULT, GRID, HEIGHT, INK, RED, WIDTH,
+    axis_ms, breaker_states, fault_windows, font, label_font, log_bounds, state_color, svg,
+    BreakerState, ChartResult, AMBER, BLUE, FAULT, GRID, HEIGHT, INK, RED, WIDTH,
 };
 
 const STRIP_ROW: u32 = 22;
@@ -70,6 +70,7 @@ pub fn chart(r: &RunResult, op: &str) -> ChartResult {
         let (top, bottom) = root.split_vertically(HEIGHT);
         let mut chart = ChartBuilder::on(&top)
             .margin(12)
+            .margin_top(30)
             .margin_right(24)
             .x_label_area_size(34)
             .y_label_area_size(Y_LABELS)
@@ -103,18 +104,36 @@ pub fn chart(r: &RunResult, op: &str) -> ChartResult {
                 font(12).color(&RED),
             )))?;
         }
+        // The legend sits above the plot: inside it, it hid the last seconds of the lines.
+        let (w, _) = top.dim_in_pixel();
+        let mut x = w as i32 - 24 - 190;
+        for (name, color, _) in &series {
+            let y = 14;
+            // P99's swatch is dashed like its line.
+            let pieces: &[(i32, i32)] = if *name == "P99" {
+                &[(0, 8), (12, 22)]
+            } else {
+                &[(0, 22)]
+            };
+            for (a, b) in pieces {
+                top.draw(&PathElement::new(
+                    vec![(x + a, y), (x + b, y)],
+                    color.stroke_width(3),
+                ))?;
+            }
+            top.draw(&Text::new(*name, (x + 28, y - 8), font(13)))?;
+            x += 64;
+        }
         for (name, color, pts) in series {
             // P99 dashed: with a few requests a second P95 and P99 are often the same sample,
             // and a solid P99 would hide the P95 line completely.
             let style = color.stroke_width(2);
-            let drawn = if name == "P99" {
-                chart.draw_series(DashedLineSeries::new(pts, 7, 4, style))?
+            if name == "P99" {
+                chart.draw_series(DashedLineSeries::new(pts, 7, 4, style))?;
             } else {
-                chart.draw_series(LineSeries::new(pts, style))?
-            };
-            drawn.label(name).legend(swatch(color));
+                chart.draw_series(LineSeries::new(pts, style))?;
+            }
         }
-        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         if !deps.is_empty() {
             strip(&bottom, r, &deps, x_max)?;
         }
