@@ -30,9 +30,13 @@ pub fn chart(ops: &[(&str, &Latency)]) -> ChartResult {
             .iter()
             .flat_map(|(_, pts)| pts.iter().filter(|p| p.0 > 1.0).map(|p| p.1)),
     );
-    let decades: Vec<f64> = (0..=x_hi.log10().round() as i32)
+    // Decades (0%, 90%, 99% ...) plus 50% and 75%: the first decade holds half the requests,
+    // and on a run with fallbacks that is where the fast answers end.
+    let mut decades: Vec<f64> = (0..=x_hi.log10().round() as i32)
         .map(|d| 10f64.powi(d))
         .collect();
+    decades.extend([2.0, 4.0]);
+    decades.sort_by(f64::total_cmp);
     svg((WIDTH, HEIGHT), |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(12)
@@ -84,6 +88,8 @@ mod tests {
     #[test]
     fn labels_read_like_hdrhistogram_plots() {
         assert_eq!(percentile_label(1.0), "0%");
+        assert_eq!(percentile_label(2.0), "50%");
+        assert_eq!(percentile_label(4.0), "75%");
         assert_eq!(percentile_label(10.0), "90%");
         assert_eq!(percentile_label(100.0), "99%");
         assert_eq!(percentile_label(1000.0), "99.9%");
