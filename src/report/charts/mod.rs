@@ -234,6 +234,41 @@ mod tests {
     }
 
     #[test]
+    fn close_fault_labels_take_turns_on_two_rows() {
+        use crate::result::AppliedFault;
+        let fault = |kind: &str, dep: &str, from: f64, to: f64| AppliedFault {
+            kind: kind.into(),
+            dependency: dep.into(),
+            applied_at_s: from,
+            removed_at_s: Some(to),
+            params: serde_json::Value::Null,
+            source: "schedule".into(),
+        };
+        let mut r = RunResult {
+            duration_s: 40.0,
+            ..RunResult::default()
+        };
+        r.faults = vec![
+            fault("abort", "users", 13.0, 16.0),
+            fault("hang", "users", 13.5, 25.0),
+            fault("latency", "users", 30.0, 35.0),
+        ];
+        let w = fault_windows(&r, None);
+        let rows: Vec<(String, u8)> = w.iter().map(|w| (w.label.clone(), w.row)).collect();
+        assert_eq!(
+            rows,
+            [
+                ("abort".into(), 0),
+                ("hang".into(), 2),
+                ("latency".into(), 0)
+            ]
+        );
+        r.faults[1].dependency = "orders".into();
+        assert_eq!(fault_windows(&r, None)[1].label, "hang on orders");
+        assert_eq!(fault_windows(&r, Some("orders")).len(), 1);
+    }
+
+    #[test]
     fn log_bounds_are_whole_decades() {
         assert_eq!(log_bounds([3.0, 450.0].into_iter()), (1.0, 1000.0));
         assert_eq!(axis_ms(2500.0), "2.5 s");
