@@ -1,5 +1,6 @@
-//! Terminal renderer: verdicts first, then latency and errors per operation, phases, faults,
-//! breaker episodes, dependencies and the baseline comparison; fits 80 columns.
+//! Terminal renderer: verdicts first (fails and inconclusives on top), then latency and errors
+//! per request, phases, faults, breaker episodes, dependencies and the baseline comparison;
+//! laid out for the terminal's width (80 columns in report.txt).
 
 use std::io::{self, Write};
 
@@ -177,7 +178,15 @@ fn verdicts(report: &Report, t: Term, lines: &mut Vec<String>) {
     }
     section("Verdicts", t, lines);
     let text_width = t.width - VERDICT_INDENT;
-    for v in report.verdicts() {
+    // Fails first, then inconclusives, then passes (each in the spec's order), as in the
+    // Markdown and HTML reports: what needs a person sits right under the outcome.
+    let mut sorted: Vec<&crate::result::Verdict> = report.verdicts().iter().collect();
+    sorted.sort_by_key(|v| match v.status {
+        VerdictStatus::Fail => 0,
+        VerdictStatus::Inconclusive => 1,
+        VerdictStatus::Pass => 2,
+    });
+    for v in sorted {
         let mut block: Vec<String> = text::wrap(&v.claim, text_width);
         // Expected and measured share a line when they fit; otherwise each starts its own.
         let facts = format!("expected {} · measured {}", v.expected, v.measured);
