@@ -271,7 +271,8 @@ fn charts_section(report: &Report, h: &mut String) {
         figure(
             h,
             "Latency against the spec",
-            "Measured percentile per request (bar, coloured by verdict) and the spec's target (black tick).",
+            "Measured percentile per request (bar, coloured by verdict) and the spec's target (black tick). \
+             Without a bar, the text says what was measured instead (e.g. too few samples to judge).",
             charts::targets::chart(&report.targets),
         );
     }
