@@ -18,17 +18,17 @@ fn count(e: &Episode) -> String {
 /// Failure threshold: each opening from a closed state came after `n` consecutive failed calls.
 pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) -> Verdict {
     let n64 = u64::from(n);
-    let measured = eps
+    // Short for the table: the counts per opening; when each opened is in the detail.
+    let counts: Vec<String> = eps.iter().map(|e| count(e)).collect();
+    let measured = match counts.as_slice() {
+        [one] => format!("{one} failures, then open"),
+        many => format!("{} failures, then open", many.join(", ")),
+    };
+    let openings = eps
         .iter()
-        .map(|e| {
-            format!(
-                "{} failed call(s) in a row, then open at {}",
-                count(e),
-                fmt_t(e.opened_at_ms)
-            )
-        })
+        .map(|e| format!("{} at {}", count(e), fmt_t(e.opened_at_ms)))
         .collect::<Vec<_>>()
-        .join("; ");
+        .join(", ");
     let claim = format!("The breaker on {dep} opens after {n} consecutive failed calls");
     let expected = format!("{n} consecutive failed calls");
     let v = Claim::new(id, claim, source, expected);
@@ -45,10 +45,14 @@ pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) 
                  that fails fast (abort) to pin it down.",
                 count(e)
             );
-            return v.inconclusive(measured, detail);
+            return v.inconclusive(
+                measured,
+                format!("{detail} Failed calls before each opening: {openings}."),
+            );
         };
         let mut detail = format!(
-            "Traffic to {dep} stopped right after {n} consecutive failed calls, as claimed."
+            "Traffic to {dep} stopped right after {n} consecutive failed calls, as claimed (failed calls before \
+             each opening: {openings})."
         );
         if e.in_flight_failed_after > 0 {
             detail.push_str(&format!(
@@ -103,6 +107,7 @@ pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) 
             e.in_flight_failed_after
         ));
     }
+    detail.push_str(&format!(" Failed calls before each opening: {openings}."));
     v.fail(measured, detail)
 }
 
@@ -255,6 +260,26 @@ pub fn probes(
             .collect();
         format!("probes: {}", parts.join(", "))
     };
+    // The table shows the counts; the outcomes go to the detail.
+    let outcomes = if decided.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " Probes per half-open episode: {}.",
+            measured.trim_start_matches("probes: ")
+        )
+    };
+    let measured = if decided.is_empty() {
+        measured
+    } else {
+        let counts: Vec<String> = decided.iter().map(|e| e.probes.to_string()).collect();
+        let n = counts.len();
+        if counts.iter().all(|c| *c == counts[0]) && n > 1 {
+            format!("{} probe(s) each time ({n}×)", counts[0])
+        } else {
+            format!("{} probe(s)", counts.join(", "))
+        }
+    };
     let exact = decided
         .iter()
         .find(|e| e.outcome == Outcome::Reopened && e.probes_exact && !allows(e, k64, attempts));
@@ -269,7 +294,7 @@ pub fn probes(
                 None => format!("{} half-open probe(s)", e.probes),
             }
         );
-        return c.fail(measured, detail);
+        return c.fail(measured, format!("{detail}{outcomes}"));
     }
     let over = decided
         .iter()
@@ -285,7 +310,7 @@ pub fn probes(
             e.probes,
             if e.outcome == Outcome::Reopened { "reopened" } else { "had its first success" }
         );
-        return c.fail(measured, detail);
+        return c.fail(measured, format!("{detail}{outcomes}"));
     }
     if let Some(e) = under {
         let detail = format!(
@@ -295,7 +320,7 @@ pub fn probes(
             e.probes,
             e.demand_during_probes
         );
-        return c.fail(measured, detail);
+        return c.fail(measured, format!("{detail}{outcomes}"));
     }
     // Seeing K probes proves K only if the breaker could have let more through and did not: it
     // waited for all of them, or clients kept asking while they were undecided.
@@ -306,14 +331,14 @@ pub fn probes(
         .any(|e| allows(e, k64, attempts))
     {
         let detail = format!("When half-open, the breaker on {dep} let {k} probe(s) through before deciding, as claimed.");
-        return c.pass(measured, detail);
+        return c.pass(measured, format!("{detail}{outcomes}"));
     }
     let detail = format!(
         "Every probe to {dep} was answered before more requests arrived, so the number of probes allowed never \
          showed (a breaker that reopens on the first failed probe looks the same whatever it allows): use a hang \
          or latency fault that outlasts the recovery timeout so probes overlap."
     );
-    c.inconclusive(measured, detail)
+    c.inconclusive(measured, format!("{detail}{outcomes}"))
 }
 
 /// Traffic resumed once each fault ended (successful calls within the recovery allowance).
@@ -379,10 +404,14 @@ pub fn resumes(
         }
         let gap = next_fault - w.to_ms;
         if next_fault < run_end && gap < allowed.unwrap_or(1000.0) {
+            let when = if gap < 1.0 {
+                "at once".to_string()
+            } else {
+                format!("{} later", fmt_ms(gap))
+            };
             followed.push(format!(
-                "the {} was followed {} later by the next fault",
-                w.describe(),
-                fmt_ms(gap)
+                "the {} was followed {when} by the next fault",
+                w.describe()
             ));
             continue;
         }

@@ -149,7 +149,7 @@ fn during(
         .filter(|s| state(s) != State::Healthy)
         .count();
     let share = bad as f64 / samples.len() as f64;
-    let measured = format!("{bad} of {} samples degraded/unhealthy", samples.len());
+    let measured = format!("{bad} of {} samples not healthy", samples.len());
     if share >= MIN_UNHEALTHY {
         let detail = format!(
             "{path} reported the failure of {dep} in {} of samples.",
@@ -197,16 +197,25 @@ fn healthy_otherwise(
         .iter()
         .filter(|s| s.t_s * 1000.0 >= last_end + allowance)
         .collect();
-    let measured = format!(
-        "{} unhealthy before the fault; last sample after it: {}",
-        before_bad.len(),
-        after.last().map_or("none".into(), |s| format!(
-            "{:?} at {}",
-            state(s),
-            fmt_t(s.t_s * 1000.0)
-        )
-        .to_lowercase())
-    );
+    // When it turned healthy for good: the first sample after the fault from which every later
+    // sample is healthy.
+    let since_end: Vec<&HealthSample> = result
+        .health
+        .iter()
+        .filter(|s| s.t_s * 1000.0 >= last_end)
+        .collect();
+    let recovered = since_end
+        .iter()
+        .rposition(|s| state(s) != State::Healthy)
+        .map_or(since_end.first(), |i| since_end.get(i + 1))
+        .map(|s| s.t_s * 1000.0);
+    let measured = match (before_bad.len(), recovered) {
+        (0, Some(t)) => format!("healthy again {} after", fmt_ms(t - last_end)),
+        (0, None) => after.last().map_or("no sample after".into(), |s| {
+            format!("{:?} at {}", state(s), fmt_t(s.t_s * 1000.0)).to_lowercase()
+        }),
+        (n, _) => format!("{n} unhealthy before the fault"),
+    };
     if let Some(s) = before_bad.first() {
         let detail = format!(
             "{path} reported {:?} at {}, before any fault on {dep}.",
@@ -220,19 +229,37 @@ fn healthy_otherwise(
         let detail = format!("No health sample came later than {} after the fault on {dep} ended: add a longer recovery phase.", fmt_ms(allowance));
         return c.inconclusive(measured, detail);
     };
-    if state(last) == State::Healthy {
-        return c.pass(
-            measured,
-            format!("{path} was healthy before the fault on {dep} and again after it."),
+    if state(last) != State::Healthy {
+        let detail = format!(
+            "{path} still reported {:?} at {}, {} after the fault on {dep} ended: it does not recover.",
+            state(last),
+            fmt_t(last.t_s * 1000.0),
+            fmt_ms(last.t_s * 1000.0 - last_end)
         );
+        return c.fail(measured, detail);
     }
-    let detail = format!(
-        "{path} still reported {:?} at {}, {} after the fault on {dep} ended: it does not recover.",
-        state(last),
-        fmt_t(last.t_s * 1000.0),
-        fmt_ms(last.t_s * 1000.0 - last_end)
-    );
-    c.fail(measured, detail)
+    let t = recovered.unwrap_or(last.t_s * 1000.0);
+    if t > last_end + allowance {
+        let detail = format!(
+            "{path} turned healthy for good only at {}, {} after the fault on {dep} ended at {}; allowed {}.",
+            fmt_t(t),
+            fmt_ms(t - last_end),
+            fmt_t(last_end),
+            fmt_ms(allowance)
+        );
+        return c.fail(measured, detail);
+    }
+    c.pass(
+        measured,
+        format!(
+            "{path} was healthy before the fault on {dep} and healthy again from {}, {} after the fault ended at \
+             {} (allowed {}).",
+            fmt_t(t),
+            fmt_ms(t - last_end),
+            fmt_t(last_end),
+            fmt_ms(allowance)
+        ),
+    )
 }
 
 fn capitalize(s: String) -> String {

@@ -299,13 +299,13 @@ fn count_verdict(
     for g in &complete {
         *hist.entry(g.attempts.len()).or_default() += 1;
     }
-    let measured = format!(
-        "attempts per failed request: {}",
-        hist.iter()
-            .map(|(a, n)| format!("{a}×{n}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    // "3 attempts ×12, 2 ×1": attempts per request that failed on every attempt, and how many.
+    let measured = if hist.is_empty() {
+        "no request to count".to_string()
+    } else {
+        let parts: Vec<String> = hist.iter().map(|(a, n)| format!("{a}×{n}")).collect();
+        format!("attempts: {}", parts.join(", "))
+    };
     if too_many > 0 {
         let worst = groups.iter().map(|g| g.attempts.len()).max().unwrap_or(0);
         let mut detail = format!(

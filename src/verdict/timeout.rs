@@ -140,25 +140,28 @@ fn give_up_verdict(
     let margin = ctx.duration_tolerance.margin_ms(t);
     let s = &g.by_service;
     let median = s.get(s.len() / 2).copied();
-    let mut measured = match median {
-        Some(m) => format!(
-            "{} call(s) given up after {} (median, range {}–{})",
-            s.len(),
-            fmt_ms(m),
-            fmt_ms(s[0]),
-            fmt_ms(s[s.len() - 1])
-        ),
+    let measured = match median {
+        _ if !g.waited.is_empty() => format!("{} call(s) never given up", g.waited.len()),
+        Some(m) => format!("median {} ({} calls)", fmt_ms(m), s.len()),
         None => "no call given up".to_string(),
     };
-    if !g.waited.is_empty() {
-        measured.push_str(&format!("; {} never given up", g.waited.len()));
-    }
-    if g.by_client > 0 {
-        measured.push_str(&format!(
-            "; {} abandoned only when the client gave up",
+    let range = match (s.first(), s.last()) {
+        (Some(lo), Some(hi)) => format!(
+            " {} call(s) were given up by the service, after {}–{}.",
+            s.len(),
+            fmt_ms(*lo),
+            fmt_ms(*hi)
+        ),
+        _ => String::new(),
+    };
+    let abandoned = if g.by_client > 0 {
+        format!(
+            " {} more were abandoned only when the client gave up.",
             g.by_client
-        ));
-    }
+        )
+    } else {
+        String::new()
+    };
     let (dep, claimed) = (&d.name, fmt_ms(t));
     let early = s.iter().filter(|x| **x < t - margin).count();
     let late = s.iter().filter(|x| **x > t + margin).count();
@@ -197,7 +200,7 @@ fn give_up_verdict(
                 fmt_ms(m)
             ),
         };
-        return c.fail(measured, detail);
+        return c.fail(measured, format!("{detail}{range}{abandoned}"));
     }
     if early > 0 {
         let detail = format!(
@@ -206,12 +209,13 @@ fn give_up_verdict(
             s.len(),
             fmt_ms(m)
         );
-        return c.fail(measured, detail);
+        return c.fail(measured, format!("{detail}{range}{abandoned}"));
     }
     c.pass(
         measured,
         format!(
-            "Every call to {dep} held by the fault was given up at {} as claimed.",
+            "Every call to {dep} held by the {} was given up at {} (median) as claimed.{range}{abandoned}",
+            w.describe(),
             fmt_ms(m)
         ),
     )
@@ -252,15 +256,16 @@ fn client_bound(
     {
         for (req, s) in &p.operations {
             if s.count > 0 && worst.as_ref().map_or(true, |w| s.latency_ms.p99 > w.0) {
-                worst = Some((
-                    s.latency_ms.p99,
-                    format!("{req} in phase '{}'", p.name),
-                    s.count,
-                ));
+                worst = Some((s.latency_ms.p99, format!("{req}|{}", p.name), s.count));
             }
         }
     }
     let (p99, at, n) = worst?;
+    let (req, phase) = at.split_once('|').unwrap_or((at.as_str(), ""));
+    let (req, at) = (
+        req.to_string(),
+        format!("{req} in phase '{phase}', {n} requests"),
+    );
     let timeouts: u64 = result
         .phases
         .iter()
@@ -281,7 +286,7 @@ fn client_bound(
             fmt_ms(attempt_ms)
         ),
     );
-    let measured = format!("p99 {} ({at}, {n} requests)", fmt_ms(p99));
+    let measured = format!("p99 {} ({req})", fmt_ms(p99));
     let t = fmt_ms(d.timeout_ms.unwrap_or_default());
     if timeouts > 0 {
         // Clients gave up before any answer: the latency seen is the client's own timeout.
@@ -293,7 +298,7 @@ fn client_bound(
             fmt_ms(own),
             fmt_ms(strict)
         );
-        let measured = format!("{timeouts} client timeouts ({at}, {n} requests)");
+        let measured = format!("{timeouts} client timeout(s)");
         return Some(if own >= strict + 250.0 {
             c.fail(measured, detail)
         } else {
@@ -305,7 +310,12 @@ fn client_bound(
     Some(if p99 <= bound {
         c.pass(
             measured,
-            format!("Client latency stayed bounded by the {t} timeout while {name} was slow."),
+            format!(
+                "While {name} was failing, the slowest request kind ({at}) had p99 {}, within the {} that \
+                 {attempts} attempt(s) of {t}, their backoff and 1 s of the service's own work allow.",
+                fmt_ms(p99),
+                fmt_ms(bound)
+            ),
         )
     } else {
         let detail = format!(
