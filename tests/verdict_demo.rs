@@ -152,3 +152,21 @@ fn demo_rate_limit_is_the_specs_only_limit_per_client_key() {
         assert!(v.detail.contains("only rate limit"), "{}", v.detail);
     }
 }
+
+#[test]
+fn health_that_recovers_later_than_allowed_fails() {
+    // The same run with /health left degraded until 35 s: 10 s after the fault ended, past the
+    // 7.5 s allowed. Looking only at the last sample (healthy at 40 s) passed it.
+    let mut run = fixture("demo1");
+    for s in run
+        .health
+        .iter_mut()
+        .filter(|s| s.t_s >= 25.0 && s.t_s < 35.0)
+    {
+        s.state = Some("degraded".into());
+    }
+    let j = judge_demo(&run);
+    let v = find(&j, "health.userservice.healthy");
+    assert_eq!(v.status, VerdictStatus::Fail, "{v:?}");
+    assert!(v.detail.contains("only at 35.0 s"), "{}", v.detail);
+}
