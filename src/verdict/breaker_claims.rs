@@ -316,7 +316,7 @@ fn judge_one(
         id("opens"),
         format!("A circuit breaker guards {dep}"),
         source,
-        describe_claim(b),
+        "calls stop under failure".to_string(),
     );
     let eps = match opened(result, b, obs) {
         Opened::Yes(eps) => {
@@ -327,13 +327,13 @@ fn judge_one(
                 .filter(|e| e.trigger == Trigger::Probe)
                 .count();
             let mut measured = match eps.len() {
-                1 => format!("opened at {at}"),
+                1 => format!("opened {at}"),
                 n => format!("opened {n}×, first at {at}"),
             };
             let reopened = match reopens {
                 0 => String::new(),
                 r => {
-                    measured.push_str(&format!(", {r} reopen(s)"));
+                    measured.push_str(&format!(", reopened {r}×"));
                     format!(
                         " It reopened {r} time(s) after failed half-open probes (see the breaker episodes)."
                     )

@@ -3,7 +3,7 @@
 use super::breaker::{Episode, Observation, Outcome};
 use super::breaker_claims::{interleaved, window_rate};
 use super::evidence;
-use super::tolerance::{fmt_ms, fmt_t};
+use super::tolerance::{explain, fmt_ms, fmt_t};
 use super::{Claim, JudgeContext};
 use crate::result::{RunResult, Verdict};
 
@@ -152,10 +152,10 @@ pub fn recovery(
         fmt_ms(r)
     );
     let tol = &ctx.duration_tolerance;
-    let expected = format!(
-        "{} {}, plus up to one request interval for the next caller",
-        fmt_ms(r),
-        tol.describe(r)
+    let expected = format!("{} {} (+1 request gap)", fmt_ms(r), tol.short(r));
+    let rule = format!(
+        "{} The time open may also run up to one gap between requests over, waiting for the next caller.",
+        tol.rule(r)
     );
     let c = Claim::new(id, claim, source, expected);
     let timed: Vec<(&Episode, f64, f64)> = obs
@@ -175,7 +175,7 @@ pub fn recovery(
             "Traffic to {dep} never resumed before the run ended, so the time open could not be measured: \
              run longer after the breaker opens."
         );
-        return c.inconclusive("never resumed", detail);
+        return explain(c.inconclusive("never resumed", detail), &rule);
     }
     let measured = format!(
         "open {}",
@@ -196,7 +196,7 @@ pub fn recovery(
                 fmt_ms(r),
                 fmt_ms(margin)
             );
-            c.pass(measured, detail)
+            explain(c.pass(measured, detail), &rule)
         }
         Some((e, open, _)) => {
             let how = if *open > r { "longer" } else { "shorter" };
@@ -208,7 +208,7 @@ pub fn recovery(
                 fmt_ms(r),
                 tol.describe(r)
             );
-            c.fail(measured, detail)
+            explain(c.fail(measured, detail), &rule)
         }
     }
 }
@@ -364,8 +364,8 @@ pub fn resumes(
         r + ctx.duration_tolerance.margin_ms(r) + 1000.0
     });
     let expected = match allowed {
-        Some(a) => format!("a successful call within {} of the fault ending", fmt_ms(a)),
-        None => "a successful call after the fault ends".to_string(),
+        Some(a) => format!("a success within {}", fmt_ms(a)),
+        None => "a success after the fault".to_string(),
     };
     let c = Claim::new(id, claim, source, expected);
     let run_end = result.duration_s * 1000.0;
@@ -451,7 +451,7 @@ pub fn resumes(
         .map(|(end, d)| format!("{} after the fault ending at {}", fmt_ms(*d), fmt_t(*end)))
         .collect();
     let measured = if resumed.len() == 1 {
-        format!("resumed {} after the fault", fmt_ms(worst))
+        format!("resumed after {}", fmt_ms(worst))
     } else {
         format!(
             "resumed within {} ({} faults)",

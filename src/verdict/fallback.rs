@@ -8,7 +8,7 @@ use super::breaker::Observation;
 use super::breaker_claims::down_throughout;
 use super::evidence;
 use super::matching::slug;
-use super::tolerance::{fmt_ms, fmt_pct, fmt_t};
+use super::tolerance::{explain, fmt_ms, fmt_pct, fmt_t};
 use super::{spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{ClientLogEntry, RunResult, Verdict};
 use crate::spec::claims::{Claims, Dependency};
@@ -286,8 +286,19 @@ fn fast_verdict(
         Some(t) => format!("a quarter of the {} timeout", fmt_ms(t)),
         None => "no timeout claimed, so 250 ms".to_string(),
     };
-    let expected = format!("p95 ≤ {} ({rule})", fmt_ms(bound));
+    let expected = format!("p95 ≤ {}", fmt_ms(bound));
     let c = Claim::new(id, claim, source, expected);
+    let rule = format!(" Fast means a p95 of at most {} ({rule}).", fmt_ms(bound));
+    explain(fast_inner(&c, d, entries, open, bound), &rule)
+}
+
+fn fast_inner(
+    c: &Claim,
+    d: &Dependency,
+    entries: &[&ClientLogEntry],
+    open: &[(f64, f64)],
+    bound: f64,
+) -> Verdict {
     let mut lat: Vec<f64> = entries.iter().map(|c| c.latency_ms).collect();
     if lat.len() < MIN_REQUESTS {
         let detail = format!(

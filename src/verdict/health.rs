@@ -3,7 +3,7 @@
 use super::breaker::Observation;
 use super::breaker_claims::{breaker_target, down_throughout};
 use super::matching::slug;
-use super::tolerance::{fmt_ms, fmt_pct, fmt_t};
+use super::tolerance::{explain, fmt_ms, fmt_pct, fmt_t};
 use super::{spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{HealthSample, RunResult, Verdict};
 use crate::spec::claims::Claims;
@@ -123,13 +123,17 @@ fn during(
     claim: String,
     source: &str,
 ) -> Verdict {
-    let dep = &obs.dependency;
-    let expected = format!(
-        "≥ {} of samples degraded/unhealthy while the breaker was open, or from {} into a fault failing every call",
-        fmt_pct(MIN_UNHEALTHY),
+    let expected = format!("≥ {} not healthy", fmt_pct(MIN_UNHEALTHY));
+    let rule = format!(
+        " Samples counted: while the breaker was open, or from {} into a fault failing every call.",
         fmt_ms(GRACE_MS)
     );
     let c = Claim::new(id, claim, source, expected);
+    explain(during_inner(result, obs, path, &c), &rule)
+}
+
+fn during_inner(result: &RunResult, obs: &Observation, path: &str, c: &Claim) -> Verdict {
+    let dep = &obs.dependency;
     let failing = failing_periods(result, obs);
     let samples: Vec<&HealthSample> = result
         .health
@@ -180,10 +184,7 @@ fn healthy_otherwise(
 ) -> Verdict {
     let dep = &obs.dependency;
     let claim = format!("{path} reports healthy when {dep} is fine");
-    let expected = format!(
-        "healthy before the fault and within {} after it",
-        fmt_ms(allowance)
-    );
+    let expected = format!("healthy ≤ {} after", fmt_ms(allowance));
     let c = Claim::new(id, claim, source, expected);
     let first = obs.windows[0].from_ms;
     let before_bad: Vec<&HealthSample> = result

@@ -7,7 +7,7 @@ use hdrhistogram::Histogram;
 
 use super::histogram;
 use super::matching::{same_name, slug};
-use super::tolerance::{fmt_ms, min_samples_for_quantile};
+use super::tolerance::{explain, fmt_ms, min_samples_for_quantile};
 use super::{scenario_source, spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{OperationStats, PhaseKind, RunResult, VerdictStatus::*};
 use crate::spec::claims::Claims;
@@ -194,9 +194,9 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
         }
         judge_quantiles(result, t, &reqs, &label, &base, out);
         if let Some((timeout, src)) = &t.timeout {
-            out.verdicts.push(judge_timeout(
-                result, ctx, &reqs, &label, *timeout, src, &base,
-            ));
+            let v = judge_timeout(result, ctx, &reqs, &label, *timeout, src, &base);
+            out.verdicts
+                .push(explain(v, &ctx.duration_tolerance.rule(*timeout)));
         }
     }
 }
@@ -341,7 +341,7 @@ fn judge_timeout(
     let expected = format!(
         "max ≤ {} {}",
         fmt_ms(timeout),
-        ctx.duration_tolerance.describe(timeout)
+        ctx.duration_tolerance.short(timeout)
     );
     let c = Claim::new(id, claim, src, expected);
     let mut worst: Option<(f64, String)> = None;

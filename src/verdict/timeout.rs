@@ -7,7 +7,7 @@ use redline_proxy::log::{LogEntry, Outcome};
 use super::evidence::{self, FaultWindow};
 use super::matching::slug;
 use super::retries;
-use super::tolerance::{fmt_ms, fmt_t};
+use super::tolerance::{explain, fmt_ms, fmt_t};
 use super::{spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{PhaseKind, RunResult, Verdict};
 use crate::spec::claims::{Claims, Dependency};
@@ -100,7 +100,7 @@ fn judge_dependency(
         format!("timeout.{}", slug(&d.name)),
         format!("Calls to {} are given up after {}", d.name, fmt_ms(t)),
         spec_source(ctx, d.line),
-        format!("each attempt given up at {} {}", fmt_ms(t), tol.describe(t)),
+        format!("{} {} per attempt", fmt_ms(t), tol.short(t)),
     );
     let windows: Vec<FaultWindow> = evidence::fault_windows(result, name)
         .into_iter()
@@ -124,7 +124,10 @@ fn judge_dependency(
         );
         return vec![c.inconclusive("no call held past the timeout", detail)];
     }
-    let mut out = vec![give_up_verdict(&c, ctx, d, &windows[0], &g, t)];
+    let mut out = vec![explain(
+        give_up_verdict(&c, ctx, d, &windows[0], &g, t),
+        &tol.rule(t),
+    )];
     out.extend(client_bound(result, claims, d, name, &windows, ctx, &c));
     out
 }
@@ -280,11 +283,12 @@ fn client_bound(
             d.name
         ),
         base.source.clone(),
-        format!(
-            "p99 ≤ {} ({attempts} attempt(s) × {} + backoff + 1 s)",
-            fmt_ms(bound),
-            fmt_ms(attempt_ms)
-        ),
+        format!("p99 ≤ {}", fmt_ms(bound)),
+    );
+    let rule = format!(
+        " The bound is {attempts} attempt(s) × {} (the timeout plus its tolerance) + backoff + 1 s of the \
+         service's own work.",
+        fmt_ms(attempt_ms)
     );
     let measured = format!("p99 {} ({req})", fmt_ms(p99));
     let t = fmt_ms(d.timeout_ms.unwrap_or_default());
@@ -299,16 +303,21 @@ fn client_bound(
             fmt_ms(strict)
         );
         let measured = format!("{timeouts} client timeout(s)");
-        return Some(if own >= strict + 250.0 {
-            c.fail(measured, detail)
-        } else {
-            let detail =
-                format!("{detail} The client's timeout is too short to tell: raise it above that.");
-            c.inconclusive(measured, detail)
-        });
+        return Some(explain(
+            if own >= strict + 250.0 {
+                c.fail(measured, detail)
+            } else {
+                let detail = format!(
+                    "{detail} The client's timeout is too short to tell: raise it above that."
+                );
+                c.inconclusive(measured, detail)
+            },
+            &rule,
+        ));
     }
-    Some(if p99 <= bound {
-        c.pass(
+    Some(explain(
+        if p99 <= bound {
+            c.pass(
             measured,
             format!(
                 "While {name} was failing, the slowest request kind ({at}) had p99 {}, within the {} that \
@@ -317,13 +326,15 @@ fn client_bound(
                 fmt_ms(bound)
             ),
         )
-    } else {
-        let detail = format!(
+        } else {
+            let detail = format!(
             "Clients waited {} at p99 ({at}) while {name} was slow from {}, more than its {t} timeout allows ({}).",
             fmt_ms(p99),
             fmt_t(windows[0].from_ms),
             fmt_ms(bound)
         );
-        c.fail(measured, detail)
-    })
+            c.fail(measured, detail)
+        },
+        &rule,
+    ))
 }
