@@ -320,8 +320,7 @@ fn client_bound(
             c.pass(
             measured,
             format!(
-                "While {name} was failing, the slowest request kind ({at}) had p99 {}, within the {} that \
-                 {attempts} attempt(s) of {t}, their backoff and 1 s of the service's own work allow.",
+                "While {name} was failing, the slowest request kind ({at}) had p99 {}, within the {} bound.",
                 fmt_ms(p99),
                 fmt_ms(bound)
             ),
