@@ -357,7 +357,9 @@ fn judge_phase(o: &Objective, phase: &str, counts: Counts, out: &mut Judgement) 
         return;
     }
     let min = min_samples_for_rate(o.allowed);
-    let improbable = poisson_tail(o.allowed * n as f64, errors) < 0.05;
+    // A clear excess fails before `min` requests, but never on one or two errors: after the
+    // fallback answers are left out a phase may hold a single other request.
+    let improbable = errors >= 3 && poisson_tail(o.allowed * n as f64, errors) < 0.05;
     let (status, detail) = if rate > o.allowed && (improbable || n >= min) {
         (Fail, format!(
             "{what} objective missed in phase '{phase}': {errors} of {n} requests failed ({}), allowed {}.{excuse} \
