@@ -693,9 +693,9 @@ fn breaker_around_the_retry_loop_counts_requests_and_fails_a_per_call_claim() {
     let k = find(&j, "breaker.userservice.half_open_requests");
     assert_eq!(k.status, VerdictStatus::Pass, "{k:?}");
     assert!(
-        k.measured.contains("6 (2 requests) then reopened"),
+        k.detail.contains("6 (2 requests) then reopened"),
         "{}",
-        k.measured
+        k.detail
     );
     let j = judge(&run, &reference(5, 5000.0, 3), &JudgeContext::default());
     assert_eq!(

@@ -175,3 +175,41 @@ fn limits_are_judged_per_key_and_per_tier() {
     let v = find(&j, "rate_limit.export");
     assert_eq!(v.status, VerdictStatus::Inconclusive, "{v:?}");
 }
+
+#[test]
+fn the_specs_only_api_wide_limit_covers_every_request_but_cannot_fail_them() {
+    // `@rate_limit(...) def items_api` is the spec's only limit: taken to cover every request.
+    // Below it with no 429 passes; above it with no 429 is inconclusive, not fail, since no line
+    // of the spec ties these requests to it.
+    let mut ctx = JudgeContext::default();
+    ctx.requests.insert(
+        "heavy".into(),
+        RequestInfo {
+            rate_key: Some("key-a".into()),
+            ..RequestInfo::default()
+        },
+    );
+    let below = traffic("heavy", 10.0, 20.0, None, true);
+    let j = judge(&run(below), &limit("items_api", 100, 1.0), &ctx);
+    let v = find(&j, "rate_limit.items-api");
+    assert_eq!(v.status, VerdictStatus::Pass, "{v:?}");
+    assert!(v.detail.contains("only rate limit"), "{}", v.detail);
+
+    let above = traffic("heavy", 50.0, 20.0, None, true);
+    let j = judge(&run(above), &limit("items_api", 10, 1.0), &ctx);
+    let v = find(&j, "rate_limit.items-api");
+    assert_eq!(v.status, VerdictStatus::Inconclusive, "{v:?}");
+
+    // An endpoint-like name ("export") is not assumed to cover everything.
+    let j = judge(
+        &run(traffic("heavy", 50.0, 20.0, None, true)),
+        &limit("export", 10, 1.0),
+        &ctx,
+    );
+    assert_eq!(
+        find(&j, "rate_limit.export").measured,
+        "not exercised",
+        "{:?}",
+        j.verdicts
+    );
+}

@@ -316,12 +316,29 @@ fn judge_one(
         id("opens"),
         format!("A circuit breaker guards {dep}"),
         source,
-        describe_claim(b),
+        "calls stop under failure".to_string(),
     );
     let eps = match opened(result, b, obs) {
         Opened::Yes(eps) => {
             let at = fmt_t(eps[0].opened_at_ms);
-            let measured = format!("opened {} time(s), first at {at}", eps.len());
+            let reopens = obs
+                .episodes
+                .iter()
+                .filter(|e| e.trigger == Trigger::Probe)
+                .count();
+            let mut measured = match eps.len() {
+                1 => format!("opened {at}"),
+                n => format!("opened {n}×, first at {at}"),
+            };
+            let reopened = match reopens {
+                0 => String::new(),
+                r => {
+                    measured.push_str(&format!(", reopened {r}×"));
+                    format!(
+                        " It reopened {r} time(s) after failed half-open probes (see the breaker episodes)."
+                    )
+                }
+            };
             // Opening in one fault window does not excuse another where calls went on failing.
             let missed: Vec<&FaultWindow> = obs
                 .windows
@@ -339,7 +356,9 @@ fn judge_one(
                         .push(opens.fail(format!("{measured}; {m} in another window"), detail));
                 }
                 _ => {
-                    let detail = format!("Traffic to {dep} stopped at {at} after failures while clients kept sending.");
+                    let detail = format!(
+                        "Traffic to {dep} stopped at {at} after failures while clients kept sending.{reopened}"
+                    );
                     out.verdicts.push(opens.pass(measured, detail));
                 }
             }

@@ -310,37 +310,56 @@ fn judge_phase(o: &Objective, phase: &str, counts: Counts, out: &mut Judgement) 
         ("Error rate", format!("errors.{scope}.{}", slug(phase)))
     };
     let label = o.operation.clone().unwrap_or_else(|| "the service".into());
-    let rate = errors as f64 / n as f64;
+    // The excused fallback answers are neither errors nor successes: they are the fallback
+    // verdict's evidence, so the rate is over the other requests only.
+    let excused = fallback.map_or(0, |(_, k, _)| k);
+    let n = n - excused.min(n);
+    let rate = if n == 0 {
+        0.0
+    } else {
+        errors as f64 / n as f64
+    };
     let (claim, expected, measured) = if o.availability {
         (
             format!(
-                "Availability of {label} is at least {}",
+                "Availability of {label} is at least {} in phase '{phase}'",
                 fmt_pct(1.0 - o.allowed)
             ),
             format!("≥ {}", fmt_pct(1.0 - o.allowed)),
-            format!(
-                "{} ({errors} errors in {n} requests, phase '{phase}')",
-                fmt_pct(1.0 - rate)
-            ),
+            format!("{} ({errors} errors in {n})", fmt_pct(1.0 - rate)),
         )
     } else {
         (
-            format!("Error rate of {label} is at most {}", fmt_pct(o.allowed)),
-            format!("≤ {}", fmt_pct(o.allowed)),
             format!(
-                "{} ({errors} errors in {n} requests, phase '{phase}')",
-                fmt_pct(rate)
+                "Error rate of {label} is at most {} in phase '{phase}'",
+                fmt_pct(o.allowed)
             ),
+            format!("≤ {}", fmt_pct(o.allowed)),
+            format!("{} ({errors} errors in {n})", fmt_pct(rate)),
         )
     };
     let excuse = match fallback {
         Some((code, k, how)) if k > 0 => format!(
-            " {k} answer(s) with the spec's fallback status {code} are not counted ({how})."
+            " {k} answer(s) with the spec's fallback status {code} are left out of the rate ({how}); the fallback \
+             verdict judges them."
         ),
         _ => String::new(),
     };
+    if n == 0 {
+        let detail = format!(
+            "Every request of phase '{phase}' was answered with the fallback while the dependency was down, so the \
+             phase says nothing about the {}.{excuse}",
+            what.to_lowercase()
+        );
+        let c = Claim::new(id, claim, o.source.clone(), expected);
+        out.verdicts
+            .push(c.inconclusive(format!("all {excused} were the fallback"), detail));
+        return;
+    }
     let min = min_samples_for_rate(o.allowed);
-    let improbable = poisson_tail(o.allowed * n as f64, errors) < 0.05;
+    // A clear excess fails before `min` requests, but never on one or two errors: after the
+    // fallback answers are left out a phase may hold a single other request.
+    let improbable = errors >= 3 && poisson_tail(o.allowed * n as f64, errors) < 0.05;
     let (status, detail) = if rate > o.allowed && (improbable || n >= min) {
         (Fail, format!(
             "{what} objective missed in phase '{phase}': {errors} of {n} requests failed ({}), allowed {}.{excuse} \

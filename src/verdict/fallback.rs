@@ -8,7 +8,7 @@ use super::breaker::Observation;
 use super::breaker_claims::down_throughout;
 use super::evidence;
 use super::matching::slug;
-use super::tolerance::{fmt_ms, fmt_pct, fmt_t};
+use super::tolerance::{explain, fmt_ms, fmt_pct, fmt_t};
 use super::{spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{ClientLogEntry, RunResult, Verdict};
 use crate::spec::claims::{Claims, Dependency};
@@ -69,6 +69,18 @@ pub fn judge(
     }
 }
 
+/// When each correlated request first reached the dependency.
+fn first_calls(obs: &Observation) -> BTreeMap<&str, f64> {
+    let mut out: BTreeMap<&str, f64> = BTreeMap::new();
+    for e in &obs.log {
+        if let Some(id) = e.correlation_id.as_deref() {
+            let t = out.entry(id).or_insert(e.t_ms);
+            *t = t.min(e.t_ms);
+        }
+    }
+    out
+}
+
 /// Request names whose requests reached the dependency (by correlation id); None: cannot tell.
 fn dependent_requests(result: &RunResult, obs: &Observation) -> Option<BTreeSet<String>> {
     let ids: BTreeSet<&str> = obs
@@ -123,11 +135,41 @@ fn judge_dependency(
         (open.clone(), "while the breaker was open")
     };
     let names = dependent_requests(result, obs);
+    // A request sent just before the breaker let probes through can become a probe itself: its
+    // call reaches the dependency at or after the interval's end, and its answer is the
+    // dependency's, not the fallback. Those are left out (by correlation id).
+    let first_call = first_calls(obs);
+    let is_probe = |c: &ClientLogEntry, end: f64| {
+        c.request_id
+            .as_deref()
+            .and_then(|id| first_call.get(id))
+            .is_some_and(|t| *t >= end)
+    };
+    let mut probes = 0usize;
     let entries: Vec<&ClientLogEntry> = intervals
         .iter()
-        .flat_map(|(a, b)| evidence::client_entries(result, *a, *b))
-        .filter(|c| names.as_ref().map_or(true, |n| n.contains(&c.request)))
+        .flat_map(|(a, b)| {
+            evidence::client_entries(result, *a, *b)
+                .into_iter()
+                .map(move |c| (c, *b))
+        })
+        .filter(|(c, _)| names.as_ref().map_or(true, |n| n.contains(&c.request)))
+        .filter(|(c, end)| {
+            let probe = is_probe(c, *end);
+            probes += usize::from(probe);
+            !probe
+        })
+        .map(|(c, _)| c)
         .collect();
+    let during = if probes > 0 {
+        format!(
+            "{during} ({probes} request(s) sent just before it let probes through became the probes and are \
+             left out)"
+        )
+    } else {
+        during.to_string()
+    };
+    let during = during.as_str();
     if entries.len() < MIN_REQUESTS {
         let detail = format!(
             "Only {} client request(s) in the client log were sent {during}; at least {MIN_REQUESTS} are needed \
@@ -193,9 +235,9 @@ fn status_verdict(
         .collect::<Vec<_>>()
         .join(", ");
     let measured = format!(
-        "{} of {} matched ({breakdown})",
-        fmt_pct(share),
-        entries.len()
+        "{matched} of {} matched ({})",
+        entries.len(),
+        fmt_pct(share)
     );
     let wants_retry_after = d
         .fallback
@@ -221,7 +263,7 @@ fn status_verdict(
         return Claim::new(id, claim, source, expect.describe()).fail(measured, detail);
     }
     let detail = format!(
-        "{} of client requests sent {during} got {}.",
+        "{} of client requests sent {during} got {} ({breakdown}).",
         fmt_pct(share),
         expect.describe()
     );
@@ -244,8 +286,19 @@ fn fast_verdict(
         Some(t) => format!("a quarter of the {} timeout", fmt_ms(t)),
         None => "no timeout claimed, so 250 ms".to_string(),
     };
-    let expected = format!("p95 ≤ {} ({rule})", fmt_ms(bound));
+    let expected = format!("p95 ≤ {}", fmt_ms(bound));
     let c = Claim::new(id, claim, source, expected);
+    let rule = format!(" Fast means a p95 of at most {} ({rule}).", fmt_ms(bound));
+    explain(fast_inner(&c, d, entries, open, bound), &rule)
+}
+
+fn fast_inner(
+    c: &Claim,
+    d: &Dependency,
+    entries: &[&ClientLogEntry],
+    open: &[(f64, f64)],
+    bound: f64,
+) -> Verdict {
     let mut lat: Vec<f64> = entries.iter().map(|c| c.latency_ms).collect();
     if lat.len() < MIN_REQUESTS {
         let detail = format!(

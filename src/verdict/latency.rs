@@ -7,7 +7,7 @@ use hdrhistogram::Histogram;
 
 use super::histogram;
 use super::matching::{same_name, slug};
-use super::tolerance::{fmt_ms, min_samples_for_quantile};
+use super::tolerance::{explain, fmt_ms, min_samples_for_quantile};
 use super::{scenario_source, spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{OperationStats, PhaseKind, RunResult, VerdictStatus::*};
 use crate::spec::claims::Claims;
@@ -194,9 +194,9 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
         }
         judge_quantiles(result, t, &reqs, &label, &base, out);
         if let Some((timeout, src)) = &t.timeout {
-            out.verdicts.push(judge_timeout(
-                result, ctx, &reqs, &label, *timeout, src, &base,
-            ));
+            let v = judge_timeout(result, ctx, &reqs, &label, *timeout, src, &base);
+            out.verdicts
+                .push(explain(v, &ctx.duration_tolerance.rule(*timeout)));
         }
     }
 }
@@ -299,19 +299,19 @@ fn judge_quantiles(
         }
         let h = hist.as_ref().expect("n > 0 means a histogram");
         let value = histogram::quantile_ms(h, *q);
-        let measured = format!("{} over {n} requests ({phase_label})", fmt_ms(value));
+        let measured = format!("{} ({n} requests)", fmt_ms(value));
         let (status, detail) = if value <= *claimed {
             (
                 Pass,
                 format!(
-                    "{pname} of {label} was {} in the {phase_label}, within {}.",
+                    "{pname} of {label} was {} over {n} requests in the {phase_label}, within {}.",
                     fmt_ms(value),
                     fmt_ms(*claimed)
                 ),
             )
         } else {
             (Fail, format!(
-                "{pname} of {label} was {} in the {phase_label}, over the claimed {} by {}: make it faster or correct the spec.",
+                "{pname} of {label} was {} over {n} requests in the {phase_label}, over the claimed {} by {}: make it faster or correct the spec.",
                 fmt_ms(value),
                 fmt_ms(*claimed),
                 fmt_ms(value - claimed)
@@ -341,7 +341,7 @@ fn judge_timeout(
     let expected = format!(
         "max ≤ {} {}",
         fmt_ms(timeout),
-        ctx.duration_tolerance.describe(timeout)
+        ctx.duration_tolerance.short(timeout)
     );
     let c = Claim::new(id, claim, src, expected);
     let mut worst: Option<(f64, String)> = None;
@@ -370,7 +370,7 @@ fn judge_timeout(
     let Some((max, phase)) = worst else {
         return c.inconclusive("0 requests", format!("No request of {label} was measured."));
     };
-    let measured = format!("max {} over {n} requests (in phase '{phase}')", fmt_ms(max));
+    let measured = format!("max {} ({n} requests)", fmt_ms(max));
     let client_cut = ctx
         .client_timeout
         .map(ms)
@@ -388,7 +388,7 @@ fn judge_timeout(
     }
     if max <= timeout + margin {
         let detail = format!(
-            "No request of {label} took longer than {}, within the {} timeout.",
+            "The slowest of {n} requests of {label} (outside warmup) took {} in phase '{phase}', within the {} timeout.",
             fmt_ms(max),
             fmt_ms(timeout)
         );

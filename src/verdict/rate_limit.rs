@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::matching::{same_name, slug};
 use super::tolerance::fmt_ms;
 use super::{spec_source, Claim, JudgeContext, Judgement};
-use crate::result::{ClientLogEntry, RunResult, Verdict};
+use crate::result::{ClientLogEntry, RunResult, Verdict, VerdictStatus};
 use crate::spec::claims::{Claims, RateLimit};
 
 /// Below 90% of the limit no 429 may appear; above 110% they must. In between is too close to call.
@@ -23,13 +23,15 @@ fn is_default_tier(name: &str) -> bool {
     .contains(&n.as_str())
 }
 
-/// Request names a limit applies to: assigned by the scenario, named by endpoint, or "default" for the rest.
+/// Request names a limit applies to: assigned by the scenario, named by endpoint, or "default" for
+/// the rest. The spec's only limit covers the rest too, whatever its name (`def items_api`): the
+/// flag says coverage was so assumed.
 fn requests_for(
     limit: &RateLimit,
     all: &[RateLimit],
     result: &RunResult,
     ctx: &JudgeContext,
-) -> Vec<String> {
+) -> (Vec<String>, bool) {
     let mut names: Vec<String> = result.operations.keys().cloned().collect();
     names.extend(result.client_log.iter().map(|c| c.request.clone()));
     names.sort();
@@ -44,11 +46,20 @@ fn requests_for(
     let by_endpoint = |l: &RateLimit, n: &str| {
         same_name(&l.name, n) || op_of(n).is_some_and(|o| same_name(&l.name, &o))
     };
-    names
+    // "items_api", "public_api", "service": a name for the whole API, not one endpoint ("export").
+    let n = super::matching::normalize(&limit.name);
+    let api_wide = n.ends_with("api") || n.ends_with("service");
+    let sole = all.len() == 1 && !is_default_tier(&limit.name) && api_wide;
+    let mut assumed = false;
+    let names = names
         .into_iter()
         .filter(|n| match explicit(n) {
             Some(tier) => same_name(&tier, &limit.name),
             None if by_endpoint(limit, n) => true,
+            None if sole => {
+                assumed = true;
+                true
+            }
             None => {
                 let is_default = is_default_tier(&limit.name);
                 is_default
@@ -57,7 +68,8 @@ fn requests_for(
                         .any(|l| !std::ptr::eq(l, limit) && by_endpoint(l, n))
             }
         })
-        .collect()
+        .collect();
+    (names, assumed)
 }
 
 pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut Judgement) {
@@ -69,11 +81,14 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
             limit.requests,
             fmt_ms(limit.per_s * 1000.0)
         );
-        let names = requests_for(limit, &claims.rate_limits, result, ctx);
+        let (names, assumed) = requests_for(limit, &claims.rate_limits, result, ctx);
         let id = format!("rate_limit.{}", slug(&limit.name));
         let expected = "429 with Retry-After beyond the rate, none below it".to_string();
         if names.is_empty() {
-            let detail = format!("No [[request]] of the scenario is subject to '{}': name it in a request's `rate_limit`.", limit.name);
+            let detail = format!(
+                "No request of the scenario is subject to '{}': no request's name or `operation` matches it.",
+                limit.name
+            );
             out.verdicts.push(
                 Claim::new(id, claim, source, expected).inconclusive("not exercised", detail),
             );
@@ -107,9 +122,35 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
             } else {
                 id.clone()
             };
-            out.verdicts
-                .push(judge_key(limit, &key, &entries, id, claim.clone(), &source));
+            let claim = if keyed {
+                format!("{claim} (key '{key}')")
+            } else {
+                claim.clone()
+            };
+            let v = judge_key(limit, &key, &entries, id, claim, &source);
+            out.verdicts.push(hedge(v, assumed, &limit.name));
         }
+    }
+}
+
+/// A limit taken to cover requests no line of the spec ties it to cannot fail them (they may not
+/// be under it): what would fail is inconclusive; what passes holds either way (no 429 below the
+/// rate, or 429 with Retry-After above it).
+fn hedge(v: Verdict, assumed: bool, name: &str) -> Verdict {
+    let note = format!(
+        " ('{name}' is the spec's only rate limit, so it was taken to cover every request of the scenario.)"
+    );
+    if !assumed {
+        return v;
+    }
+    Verdict {
+        status: if v.status == VerdictStatus::Fail {
+            VerdictStatus::Inconclusive
+        } else {
+            v.status
+        },
+        detail: format!("{}{note}", v.detail),
+        ..v
     }
 }
 
@@ -166,13 +207,7 @@ fn judge_key(
         source,
         format!("{} per {}", limit.requests, fmt_ms(w_ms)),
     );
-    let measured = format!(
-        "key '{key}': busiest {} sent {}, {} got 429 ({} without Retry-After)",
-        fmt_ms(w_ms),
-        t.peak,
-        t.limited,
-        t.no_retry_after
-    );
+    let measured = format!("peak {}/{}, {} got 429", t.peak, fmt_ms(w_ms), t.limited);
     let who = format!("key '{key}' of '{}'", limit.name);
     let (n, peak, per) = (limit.requests as f64, t.peak, fmt_ms(w_ms));
     if (peak as f64) <= BELOW * n {
@@ -180,7 +215,8 @@ fn judge_key(
             return c.pass(
                 measured,
                 format!(
-                    "No 429 for {who} while it sent at most {peak} per {per}, below the limit."
+                    "No 429 for {who} while it sent at most {peak} per {per} ({} requests in all), below the limit.",
+                    t.sent.len()
                 ),
             );
         }

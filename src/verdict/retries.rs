@@ -8,7 +8,7 @@ use redline_proxy::log::LogEntry;
 use super::breaker::Observation;
 use super::evidence;
 use super::matching::{mentions, slug};
-use super::tolerance::fmt_ms;
+use super::tolerance::{explain, fmt_ms};
 use super::{spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{RunResult, Verdict};
 use crate::spec::claims::{Claims, RetryPolicy};
@@ -222,7 +222,10 @@ fn judge_policy(
     let groups: Vec<Group> = groups.into_values().collect();
     vec![
         count_verdict(result, obs, p, &groups, base.clone(), count_claim, &source),
-        spacing_verdict(obs, p, &groups, base, &source),
+        explain(
+            spacing_verdict(obs, p, &groups, base, &source),
+            " Each wait may also run 25 ms over the jitter for scheduling.",
+        ),
     ]
 }
 
@@ -288,7 +291,7 @@ fn count_verdict(
     let dep = &obs.dependency;
     let m = max_attempts(p) as usize;
     let id = format!("{id}.attempts");
-    let expected = format!("{m} attempt(s) when every attempt fails");
+    let expected = format!("{m} attempt(s) in all");
     let c = Claim::new(id, claim, source, expected);
     let too_many = groups.iter().filter(|g| g.attempts.len() > m).count();
     let complete: Vec<&Group> = groups
@@ -299,13 +302,13 @@ fn count_verdict(
     for g in &complete {
         *hist.entry(g.attempts.len()).or_default() += 1;
     }
-    let measured = format!(
-        "attempts per failed request: {}",
-        hist.iter()
-            .map(|(a, n)| format!("{a}×{n}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    // "3 attempts ×12, 2 ×1": attempts per request that failed on every attempt, and how many.
+    let measured = if hist.is_empty() {
+        "no request to count".to_string()
+    } else {
+        let parts: Vec<String> = hist.iter().map(|(a, n)| format!("{a}×{n}")).collect();
+        format!("attempts: {}", parts.join(", "))
+    };
     if too_many > 0 {
         let worst = groups.iter().map(|g| g.attempts.len()).max().unwrap_or(0);
         let mut detail = format!(
@@ -360,8 +363,8 @@ fn spacing_verdict(
         p.scenario
     );
     let expected = format!(
-        "{} (±{:.0}% jitter, +25 ms scheduling slack)",
-        describe_backoff(p),
+        "waits {} ±{:.0}%",
+        describe_backoff(p).trim_end_matches(" between attempts"),
         jitter * 100.0
     );
     let c = Claim::new(id, claim, source, expected);

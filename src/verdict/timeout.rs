@@ -7,7 +7,7 @@ use redline_proxy::log::{LogEntry, Outcome};
 use super::evidence::{self, FaultWindow};
 use super::matching::slug;
 use super::retries;
-use super::tolerance::{fmt_ms, fmt_t};
+use super::tolerance::{explain, fmt_ms, fmt_t};
 use super::{spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{PhaseKind, RunResult, Verdict};
 use crate::spec::claims::{Claims, Dependency};
@@ -100,7 +100,7 @@ fn judge_dependency(
         format!("timeout.{}", slug(&d.name)),
         format!("Calls to {} are given up after {}", d.name, fmt_ms(t)),
         spec_source(ctx, d.line),
-        format!("each attempt given up at {} {}", fmt_ms(t), tol.describe(t)),
+        format!("{} {} per attempt", fmt_ms(t), tol.short(t)),
     );
     let windows: Vec<FaultWindow> = evidence::fault_windows(result, name)
         .into_iter()
@@ -124,7 +124,10 @@ fn judge_dependency(
         );
         return vec![c.inconclusive("no call held past the timeout", detail)];
     }
-    let mut out = vec![give_up_verdict(&c, ctx, d, &windows[0], &g, t)];
+    let mut out = vec![explain(
+        give_up_verdict(&c, ctx, d, &windows[0], &g, t),
+        &tol.rule(t),
+    )];
     out.extend(client_bound(result, claims, d, name, &windows, ctx, &c));
     out
 }
@@ -140,25 +143,28 @@ fn give_up_verdict(
     let margin = ctx.duration_tolerance.margin_ms(t);
     let s = &g.by_service;
     let median = s.get(s.len() / 2).copied();
-    let mut measured = match median {
-        Some(m) => format!(
-            "{} call(s) given up after {} (median, range {}–{})",
-            s.len(),
-            fmt_ms(m),
-            fmt_ms(s[0]),
-            fmt_ms(s[s.len() - 1])
-        ),
+    let measured = match median {
+        _ if !g.waited.is_empty() => format!("{} call(s) never given up", g.waited.len()),
+        Some(m) => format!("median {} ({} calls)", fmt_ms(m), s.len()),
         None => "no call given up".to_string(),
     };
-    if !g.waited.is_empty() {
-        measured.push_str(&format!("; {} never given up", g.waited.len()));
-    }
-    if g.by_client > 0 {
-        measured.push_str(&format!(
-            "; {} abandoned only when the client gave up",
+    let range = match (s.first(), s.last()) {
+        (Some(lo), Some(hi)) => format!(
+            " {} call(s) were given up by the service, after {}–{}.",
+            s.len(),
+            fmt_ms(*lo),
+            fmt_ms(*hi)
+        ),
+        _ => String::new(),
+    };
+    let abandoned = if g.by_client > 0 {
+        format!(
+            " {} more were abandoned only when the client gave up.",
             g.by_client
-        ));
-    }
+        )
+    } else {
+        String::new()
+    };
     let (dep, claimed) = (&d.name, fmt_ms(t));
     let early = s.iter().filter(|x| **x < t - margin).count();
     let late = s.iter().filter(|x| **x > t + margin).count();
@@ -197,7 +203,7 @@ fn give_up_verdict(
                 fmt_ms(m)
             ),
         };
-        return c.fail(measured, detail);
+        return c.fail(measured, format!("{detail}{range}{abandoned}"));
     }
     if early > 0 {
         let detail = format!(
@@ -206,12 +212,13 @@ fn give_up_verdict(
             s.len(),
             fmt_ms(m)
         );
-        return c.fail(measured, detail);
+        return c.fail(measured, format!("{detail}{range}{abandoned}"));
     }
     c.pass(
         measured,
         format!(
-            "Every call to {dep} held by the fault was given up at {} as claimed.",
+            "Every call to {dep} held by the {} was given up at {} (median) as claimed.{range}{abandoned}",
+            w.describe(),
             fmt_ms(m)
         ),
     )
@@ -252,15 +259,16 @@ fn client_bound(
     {
         for (req, s) in &p.operations {
             if s.count > 0 && worst.as_ref().map_or(true, |w| s.latency_ms.p99 > w.0) {
-                worst = Some((
-                    s.latency_ms.p99,
-                    format!("{req} in phase '{}'", p.name),
-                    s.count,
-                ));
+                worst = Some((s.latency_ms.p99, format!("{req}|{}", p.name), s.count));
             }
         }
     }
     let (p99, at, n) = worst?;
+    let (req, phase) = at.split_once('|').unwrap_or((at.as_str(), ""));
+    let (req, at) = (
+        req.to_string(),
+        format!("{req} in phase '{phase}', {n} requests"),
+    );
     let timeouts: u64 = result
         .phases
         .iter()
@@ -275,13 +283,14 @@ fn client_bound(
             d.name
         ),
         base.source.clone(),
-        format!(
-            "p99 ≤ {} ({attempts} attempt(s) × {} + backoff + 1 s)",
-            fmt_ms(bound),
-            fmt_ms(attempt_ms)
-        ),
+        format!("p99 ≤ {}", fmt_ms(bound)),
     );
-    let measured = format!("p99 {} ({at}, {n} requests)", fmt_ms(p99));
+    let rule = format!(
+        " The bound is {attempts} attempt(s) × {} (the timeout plus its tolerance) + backoff + 1 s of the \
+         service's own work.",
+        fmt_ms(attempt_ms)
+    );
+    let measured = format!("p99 {} ({req})", fmt_ms(p99));
     let t = fmt_ms(d.timeout_ms.unwrap_or_default());
     if timeouts > 0 {
         // Clients gave up before any answer: the latency seen is the client's own timeout.
@@ -293,27 +302,38 @@ fn client_bound(
             fmt_ms(own),
             fmt_ms(strict)
         );
-        let measured = format!("{timeouts} client timeouts ({at}, {n} requests)");
-        return Some(if own >= strict + 250.0 {
-            c.fail(measured, detail)
-        } else {
-            let detail =
-                format!("{detail} The client's timeout is too short to tell: raise it above that.");
-            c.inconclusive(measured, detail)
-        });
+        let measured = format!("{timeouts} client timeout(s)");
+        return Some(explain(
+            if own >= strict + 250.0 {
+                c.fail(measured, detail)
+            } else {
+                let detail = format!(
+                    "{detail} The client's timeout is too short to tell: raise it above that."
+                );
+                c.inconclusive(measured, detail)
+            },
+            &rule,
+        ));
     }
-    Some(if p99 <= bound {
-        c.pass(
+    Some(explain(
+        if p99 <= bound {
+            c.pass(
             measured,
-            format!("Client latency stayed bounded by the {t} timeout while {name} was slow."),
+            format!(
+                "While {name} was failing, the slowest request kind ({at}) had p99 {}, within the {} bound.",
+                fmt_ms(p99),
+                fmt_ms(bound)
+            ),
         )
-    } else {
-        let detail = format!(
+        } else {
+            let detail = format!(
             "Clients waited {} at p99 ({at}) while {name} was slow from {}, more than its {t} timeout allows ({}).",
             fmt_ms(p99),
             fmt_t(windows[0].from_ms),
             fmt_ms(bound)
         );
-        c.fail(measured, detail)
-    })
+            c.fail(measured, detail)
+        },
+        &rule,
+    ))
 }

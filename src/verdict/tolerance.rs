@@ -31,6 +31,21 @@ impl DurationTolerance {
         (measured_ms - claimed_ms).abs() <= self.margin_ms(claimed_ms)
     }
 
+    /// "±250 ms": short, for the expected column.
+    pub fn short(&self, claimed_ms: f64) -> String {
+        format!("±{}", fmt_ms(self.margin_ms(claimed_ms)))
+    }
+
+    /// " Tolerance ±250 ms: the larger of 10% and 250 ms.": the rule, for a verdict's detail.
+    pub fn rule(&self, claimed_ms: f64) -> String {
+        format!(
+            " Tolerance {}: the larger of {:.0}% and {}.",
+            self.short(claimed_ms),
+            self.relative * 100.0,
+            fmt_ms(self.absolute.as_secs_f64() * 1000.0)
+        )
+    }
+
     /// "±250 ms (larger of 10% and 250 ms)".
     pub fn describe(&self, claimed_ms: f64) -> String {
         format!(
@@ -40,6 +55,12 @@ impl DurationTolerance {
             fmt_ms(self.absolute.as_secs_f64() * 1000.0)
         )
     }
+}
+
+/// The verdict with `more` appended to its detail (the rules its short expected text leaves out).
+pub fn explain(mut v: crate::result::Verdict, more: &str) -> crate::result::Verdict {
+    v.detail.push_str(more);
+    v
 }
 
 /// Fewest samples for which a quantile is judged: 10/(1-q), so at least ten samples lie above it.
