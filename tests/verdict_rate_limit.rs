@@ -93,6 +93,20 @@ fn beyond_the_rate_without_429_fails() {
     );
 }
 
+/// A Poisson-like peak above the limit but within a token bucket's burst (demo: 114 in one second
+/// against 100/s) is no evidence that the limit is missing.
+#[test]
+fn above_the_rate_within_a_burst_allowance_without_429_is_inconclusive() {
+    let j = judge(
+        &run(traffic("search", 150.0, 5.0, None, false)),
+        &limit("default", 100, 1.0),
+        &JudgeContext::default(),
+    );
+    let v = find(&j, "rate_limit.default");
+    assert_eq!(v.status, VerdictStatus::Inconclusive, "{v:?}");
+    assert!(v.detail.contains("burst allowance"), "{}", v.detail);
+}
+
 #[test]
 fn a_429_without_retry_after_fails() {
     let j = judge(

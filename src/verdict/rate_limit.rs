@@ -12,6 +12,9 @@ use crate::spec::claims::{Claims, RateLimit};
 /// Below 90% of the limit no 429 may appear; above 110% they must. In between is too close to call.
 const BELOW: f64 = 0.9;
 const ABOVE: f64 = 1.1;
+/// Most a limiter may let through in one window and still keep its claim (a bucket holding one
+/// window's worth of tokens, refilled during the window); the same bound judges `let_through`.
+const BURST_ALLOWANCE: f64 = 2.0;
 
 /// Names under which a limit covers every request not given another one.
 fn is_default_tier(name: &str) -> bool {
@@ -236,6 +239,18 @@ fn judge_key(
         );
         return c.inconclusive(measured, detail);
     }
+    // A token bucket whose burst equals the limit admits up to twice the limit in one window
+    // without a 429, so only traffic beyond that shows an unenforced limit.
+    if t.limited == 0 && peak as f64 <= BURST_ALLOWANCE * n + 1.0 {
+        let detail = format!(
+            "{who} sent {peak} in its busiest {per}, above the limit of {} but within what a limiter \
+             with a burst allowance of one window may admit (up to {:.0}), and none got 429: send more \
+             than that in one window to judge.",
+            limit.requests,
+            BURST_ALLOWANCE * n + 1.0
+        );
+        return c.inconclusive(measured, detail);
+    }
     match above_limit(limit, &t, &who) {
         Some(detail) => c.fail(measured, detail),
         None => c.pass(
@@ -266,7 +281,7 @@ fn above_limit(limit: &RateLimit, t: &KeyTraffic, who: &str) -> Option<String> {
         ));
     }
     let let_through = busiest(&t.admitted, w_ms);
-    if let_through as f64 > 2.0 * n + 1.0 {
+    if let_through as f64 > BURST_ALLOWANCE * n + 1.0 {
         return Some(format!(
             "The limiter let {let_through} requests of {who} through in one {} window, over twice the limit of {}.",
             fmt_ms(w_ms),
