@@ -3,16 +3,23 @@
 # HAProxy, all in front of the same nginx on loopback.
 #
 # Measures (1) added p50/p99 latency at one connection (wrk -c1, latency of via-proxy minus
-# direct) and (2) proxy CPU time per proxied request under load (utime+stime of the proxy
-# process from /proc over a wrk run, divided by the requests wrk completed).
-# Pinning: nginx and wrk on CPU 0, the proxy under test on CPU 1; both proxies single-threaded.
+# direct); (2) proxy CPU time per proxied request under load at the SAME fixed rate for both
+# proxies (utime+stime of the proxy process from /proc over the run, divided by the requests
+# completed; load from proxy/examples/http_load.rs, since CPU per request falls as an event loop
+# gets busier and batches more); (3) the same at saturation with wrk -c$CONNS, for reference.
+# Pinning: nginx and the load client on CPU 0, the proxy under test on CPU 1; both proxies
+# single-threaded.
 #
 # Needs: wrk, haproxy, nginx (apt-get install wrk haproxy nginx-light), taskset, python3.
-# Env: DUR (seconds per run, default 10), CONNS (connections for the load run, default 32).
+# Env: DUR (seconds per run, default 10), RATE (requests/s of the fixed-rate run, default 10000),
+# CONNS (connections of the load runs, default 32), PROXY_CPU (default 1; 0 puts the proxies on
+# the load's CPU: no cross-CPU wake-ups, which dominate one-connection latency on a busy host).
 set -euo pipefail
 
 DUR=${DUR:-10}
+RATE=${RATE:-10000}
 CONNS=${CONNS:-32}
+PROXY_CPU=${PROXY_CPU:-1}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d)
 PIDS=()
@@ -30,8 +37,9 @@ done
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 NGINX_PORT=$(free_port); HAP_PORT=$(free_port); RL_PORT=$(free_port)
 
-(cd "$ROOT" && cargo build --release -q -p redline-proxy --example http_proxy)
+(cd "$ROOT" && cargo build --release -q -p redline-proxy --example http_proxy --example http_load)
 RL_BIN="$ROOT/target/release/examples/http_proxy"
+LOAD_BIN="$ROOT/target/release/examples/http_load"
 
 cat > "$WORK/nginx.conf" <<CONF
 worker_processes 1;
@@ -69,8 +77,8 @@ backend be
 CONF
 
 taskset -c 0 nginx -c "$WORK/nginx.conf" -p "$WORK" & PIDS+=($!)
-taskset -c 1 haproxy -f "$WORK/haproxy.cfg" -db & HAP_PID=$!; PIDS+=($HAP_PID)
-taskset -c 1 "$RL_BIN" "127.0.0.1:$RL_PORT" "127.0.0.1:$NGINX_PORT" >/dev/null & RL_PID=$!; PIDS+=($RL_PID)
+taskset -c "$PROXY_CPU" haproxy -f "$WORK/haproxy.cfg" -db & HAP_PID=$!; PIDS+=($HAP_PID)
+taskset -c "$PROXY_CPU" "$RL_BIN" "127.0.0.1:$RL_PORT" "127.0.0.1:$NGINX_PORT" >/dev/null & RL_PID=$!; PIDS+=($RL_PID)
 
 wait_port() {
     for _ in $(seq 1 100); do
@@ -94,14 +102,17 @@ latency() { # port -> "p50 p99" in us at one connection
 
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 
-cpu_per_req() { # port pid -> "requests us_per_request"
-    local before after out reqs
-    before=$(cpu_ticks "$2")
-    out=$(taskset -c 0 wrk -t1 -c"$CONNS" -d"${DUR}s" "http://127.0.0.1:$1/")
-    after=$(cpu_ticks "$2")
-    reqs=$(echo "$out" | awk '/requests in/{print $1}')
-    python3 -c "import os,sys; t=int(sys.argv[2])-int(sys.argv[1]); r=int(sys.argv[3]); print(r, '%.1f' % (t*1e6/os.sysconf('SC_CLK_TCK')/r))" "$before" "$after" "$reqs"
+# pid command... -> "requests us_per_request" (requests from wrk's or http_load's output)
+cpu_per_req() {
+    local pid=$1 before after out reqs; shift
+    before=$(cpu_ticks "$pid")
+    out=$("$@")
+    after=$(cpu_ticks "$pid")
+    reqs=$(echo "$out" | awk '/requests in/{print $1} /^requests=/{split($1,a,"="); print a[2]}')
+    python3 -c "import os,sys; t=int(sys.argv[2])-int(sys.argv[1]); r=max(int(sys.argv[3]),1); print(r, '%.1f' % (t*1e6/os.sysconf('SC_CLK_TCK')/r))" "$before" "$after" "$reqs"
 }
+fixed_rate() { taskset -c 0 "$LOAD_BIN" "127.0.0.1:$1" "$RATE" "$DUR" "$CONNS"; }
+saturate() { taskset -c 0 wrk -t1 -c"$CONNS" -d"${DUR}s" "http://127.0.0.1:$1/"; }
 
 # Warm up connections and caches.
 for p in $NGINX_PORT $HAP_PORT $RL_PORT; do taskset -c 0 wrk -t1 -c4 -d1s "http://127.0.0.1:$p/" >/dev/null; done
@@ -109,22 +120,31 @@ for p in $NGINX_PORT $HAP_PORT $RL_PORT; do taskset -c 0 wrk -t1 -c4 -d1s "http:
 read -r D50 D99 <<<"$(latency "$NGINX_PORT")"
 read -r H50 H99 <<<"$(latency "$HAP_PORT")"
 read -r R50 R99 <<<"$(latency "$RL_PORT")"
-read -r HREQ HCPU <<<"$(cpu_per_req "$HAP_PORT" "$HAP_PID")"
-read -r RREQ RCPU <<<"$(cpu_per_req "$RL_PORT" "$RL_PID")"
+read -r HREQ HCPU <<<"$(cpu_per_req "$HAP_PID" fixed_rate "$HAP_PORT")"
+read -r RREQ RCPU <<<"$(cpu_per_req "$RL_PID" fixed_rate "$RL_PORT")"
+read -r HSREQ HSCPU <<<"$(cpu_per_req "$HAP_PID" saturate "$HAP_PORT")"
+read -r RSREQ RSCPU <<<"$(cpu_per_req "$RL_PID" saturate "$RL_PORT")"
 
-python3 - "$D50" "$D99" "$H50" "$H99" "$R50" "$R99" "$HREQ" "$HCPU" "$RREQ" "$RCPU" "$DUR" "$CONNS" <<'PY'
+python3 - "$D50" "$D99" "$H50" "$H99" "$R50" "$R99" "$HREQ" "$HCPU" "$RREQ" "$RCPU" \
+    "$HSREQ" "$HSCPU" "$RSREQ" "$RSCPU" "$DUR" "$CONNS" "$RATE" <<'PY'
 import sys
 d50,d99,h50,h99,r50,r99 = map(float, sys.argv[1:7])
 hreq,hcpu,rreq,rcpu = int(sys.argv[7]), float(sys.argv[8]), int(sys.argv[9]), float(sys.argv[10])
-dur, conns = sys.argv[11], sys.argv[12]
-print(f"one connection, {dur}s each (wrk -c1), latency in us:")
+hsreq,hscpu,rsreq,rscpu = int(sys.argv[11]), float(sys.argv[12]), int(sys.argv[13]), float(sys.argv[14])
+dur, conns, rate = float(sys.argv[15]), sys.argv[16], sys.argv[17]
+print(f"one connection, {dur:.0f}s each (wrk -c1), latency in us:")
 print(f"  {'':10} {'p50':>8} {'p99':>8} {'added p50':>10} {'added p99':>10}")
 print(f"  {'direct':10} {d50:8.1f} {d99:8.1f}")
 print(f"  {'haproxy':10} {h50:8.1f} {h99:8.1f} {h50-d50:10.1f} {h99-d99:10.1f}")
 print(f"  {'redline':10} {r50:8.1f} {r99:8.1f} {r50-d50:10.1f} {r99-d99:10.1f}")
-print(f"load (wrk -c{conns}, {dur}s), proxy CPU time per request:")
-print(f"  haproxy  {hcpu:6.1f} us/req over {hreq} requests ({hreq/float(dur):.0f} req/s)")
-print(f"  redline  {rcpu:6.1f} us/req over {rreq} requests ({rreq/float(dur):.0f} req/s)")
-print(f"ratios (redline / haproxy): added p50 {(r50-d50)/max(h50-d50,0.1):.2f}, cpu/req {rcpu/hcpu:.2f}")
-print(f"targets: added p50 < 25 us: {'met' if r50-d50 < 25 else 'NOT met'}; cpu/req <= haproxy: {'met' if rcpu <= hcpu else 'NOT met'}")
+print(f"proxy CPU time per request at a fixed {rate} req/s over {conns} connections:")
+print(f"  haproxy  {hcpu:6.1f} us/req ({hreq/dur:.0f} req/s done)")
+print(f"  redline  {rcpu:6.1f} us/req ({rreq/dur:.0f} req/s done)")
+print(f"at saturation (wrk -c{conns}):")
+print(f"  haproxy  {hscpu:6.1f} us/req ({hsreq/dur:.0f} req/s)")
+print(f"  redline  {rscpu:6.1f} us/req ({rsreq/dur:.0f} req/s)")
+print(f"ratios redline/haproxy: added p50 {(r50-d50)/max(h50-d50,0.1):.2f}, "
+      f"cpu/req at fixed rate {rcpu/hcpu:.2f}, at saturation {rscpu/hscpu:.2f}")
+print(f"targets: added p50 < 25 us: {'met' if r50-d50 < 25 else 'NOT met'}; "
+      f"cpu/req <= haproxy (fixed rate): {'met' if rcpu <= hcpu else 'NOT met'}")
 PY

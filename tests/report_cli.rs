@@ -196,3 +196,25 @@ fn a_missing_baseline_is_bad_input() {
     ]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn the_terminal_report_takes_the_width_from_columns() {
+    let widest = |columns: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_redline"));
+        cmd.args(["report", &fixture("demo.json")])
+            .env("NO_COLOR", "1");
+        match columns {
+            Some(c) => cmd.env("COLUMNS", c),
+            None => cmd.env_remove("COLUMNS"),
+        };
+        let out = cmd.output().expect("run redline");
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8(out.stdout).unwrap();
+        text.lines().map(|l| l.chars().count()).max().unwrap()
+    };
+    // A pipe without $COLUMNS gets 80; a wide terminal more; a tiny one is held at 60.
+    assert!(widest(None) <= 80);
+    let wide = widest(Some("120"));
+    assert!(wide > 80 && wide <= 120, "{wide}");
+    assert!(widest(Some("20")) <= 60);
+}

@@ -154,6 +154,8 @@ fn html_is_self_contained_and_every_svg_is_well_formed() {
         ("chaos.json", 6),
         ("nospec.json", 5),
         ("engine-smoke.json", 4),
+        // targets, 3 × latency over time, throughput, UserService traffic, spectrum
+        ("demo.json", 7),
     ] {
         let html = render(Format::Html, &Report::new(&load_fixture(name)));
         assert!(html.starts_with("<!DOCTYPE html>"));
@@ -170,6 +172,42 @@ fn html_is_self_contained_and_every_svg_is_well_formed() {
         }
         assert!(!html.contains("chart not drawn"), "{name}");
     }
+}
+
+#[test]
+fn html_of_a_real_run_folds_passes_and_plots_no_sample_count_as_latency() {
+    let demo = Report::new(&load_fixture("demo.json"));
+    // "345 samples" (an inconclusive P99) once became a 345 ms bar in the targets chart.
+    let inconclusive: Vec<_> = demo
+        .targets
+        .iter()
+        .filter(|t| t.status == VerdictStatus::Inconclusive)
+        .collect();
+    assert_eq!(inconclusive.len(), 6);
+    assert!(
+        inconclusive.iter().all(|t| t.measured_ms.is_none()),
+        "{inconclusive:?}"
+    );
+    let get_p50 = demo
+        .targets
+        .iter()
+        .find(|t| t.operation == "get-item" && t.percentile == "P50");
+    assert_eq!(get_p50.and_then(|t| t.measured_ms), Some(8.5));
+
+    let html = render(Format::Html, &demo);
+    let folded = html
+        .find("<details class=\"passed\">")
+        .expect("passes folded");
+    let charts = html.find("<h2>Charts</h2>").unwrap();
+    assert!(folded < charts);
+    // Open claims above the fold, passes inside it.
+    let (open, passed) = html[..charts].split_at(folded);
+    assert_eq!(open.matches("<tr class=\"inconclusive\">").count(), 16);
+    assert_eq!(open.matches("<tr class=\"pass\">").count(), 0);
+    assert_eq!(passed.matches("<tr class=\"pass\">").count(), 22);
+    // Back-to-back faults on one dependency are labelled by kind, apart.
+    assert!(html.contains(">\nabort\n</text>") && html.contains(">\nhang\n</text>"));
+    assert!(!html.contains("abort on UserService"));
 }
 
 #[test]
@@ -192,6 +230,7 @@ fn terminal_fits_80_columns_and_colours_only_when_asked() {
     let reports = [
         Report::new(&load_fixture("chaos.json")),
         Report::new(&load_fixture("engine-smoke.json")),
+        Report::new(&load_fixture("demo.json")),
         Report::with_baseline(
             &load_fixture("chaos-slower.json"),
             &load_fixture("chaos.json"),
@@ -210,6 +249,73 @@ fn terminal_fits_80_columns_and_colours_only_when_asked() {
     let colored = String::from_utf8(colored).unwrap();
     assert!(colored.contains("\x1b[1;31m"), "fails are red");
     assert!(colored.contains("\x1b[32m"), "passes are green");
+}
+
+#[test]
+fn terminal_verdicts_wrap_between_words_at_any_width() {
+    let demo = Report::new(&load_fixture("demo.json"));
+    for width in [60, 80, 100, 132] {
+        let mut out = Vec::new();
+        report::terminal::write_with(&demo, &mut out, false, width).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        for line in out.lines() {
+            assert!(line.chars().count() <= width, "{width}: {line}");
+        }
+        // Every word of every verdict shows whole (verdict texts have no word wider than a line),
+        // so "fault:UserService:abort" is never cut into "fault:UserS" / "ervice:abort".
+        let words: Vec<&str> = out.split_whitespace().collect();
+        for v in demo.verdicts() {
+            for word in v
+                .claim
+                .split_whitespace()
+                .chain(v.measured.split_whitespace())
+            {
+                assert!(words.contains(&word), "{width}: `{word}` of {}", v.id);
+            }
+        }
+        // The phase table sizes its columns to the names; only a narrow terminal abbreviates.
+        let phase = if width >= 80 {
+            "fault:UserService:abort "
+        } else {
+            "…:abort "
+        };
+        assert!(out.contains(phase), "{width}: phase names");
+    }
+}
+
+#[test]
+fn markdown_shows_problems_and_folds_the_long_parts() {
+    let demo = Report::new(&load_fixture("demo.json"));
+    let md = render(Format::Markdown, &demo);
+    assert_eq!(
+        md.matches("<details>").count(),
+        md.matches("</details>").count()
+    );
+    // What a pull request shows unfolded: the summary, the open claims and the requests table.
+    let mut visible = String::new();
+    let mut depth = 0;
+    for line in md.lines() {
+        depth += line.matches("<details>").count();
+        if depth == 0 {
+            visible.push_str(line);
+            visible.push('\n');
+        }
+        depth -= line.matches("</details>").count();
+    }
+    assert!(visible.contains("**22 passed · 0 failed · 16 inconclusive**"));
+    assert_eq!(visible.matches("| ⚠️ |").count(), 16, "{visible}");
+    assert!(!visible.contains("| ✅ |"), "passes are folded");
+    assert!(
+        visible.lines().count() < 40,
+        "{} lines",
+        visible.lines().count()
+    );
+    for v in demo.verdicts() {
+        assert!(md.contains(&v.claim), "{}", v.id);
+        if v.status != VerdictStatus::Pass {
+            assert!(md.contains(&v.detail.replace('<', "&lt;")), "{}", v.id);
+        }
+    }
 }
 
 #[test]

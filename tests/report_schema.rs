@@ -46,6 +46,18 @@ fn a_result_written_by_the_engine_validates() {
 }
 
 #[test]
+fn the_result_of_a_real_demo_run_validates() {
+    // tests/fixtures/results/demo.json: `redline demo` (40 s, release build) on main, with the
+    // client and dependency call logs emptied to keep the file small (both marked truncated).
+    let instance: Value = serde_json::from_str(
+        &std::fs::read_to_string(report_common::fixture_path("demo.json")).unwrap(),
+    )
+    .unwrap();
+    let errs = errors(&validator(), &instance);
+    assert!(errs.is_empty(), "{errs:#?}");
+}
+
+#[test]
 fn a_minimal_result_with_defaults_and_nulls_validates() {
     let mut r = chaos_run(Options {
         with_spec: false,

@@ -19,6 +19,14 @@ fn terminal_with_verdicts() {
 }
 
 #[test]
+fn terminal_and_markdown_of_a_real_demo_run() {
+    // A real `redline demo` result: long phase names, 38 verdicts, three breaker episodes.
+    let r = Report::new(&load_fixture("demo.json"));
+    assert_snapshot("demo.txt", &render(Format::Terminal, &r));
+    assert_snapshot("demo.md", &render(Format::Markdown, &r));
+}
+
+#[test]
 fn terminal_without_a_spec() {
     let r = Report::new(&load_fixture("nospec.json"));
     assert_snapshot("nospec.txt", &render(Format::Terminal, &r));

@@ -66,13 +66,15 @@ fn error_rate_above_the_limit_exits_1() {
         &common::scenario(&server, SHORT, "/x"),
         &["--max-error-rate", "0.1"],
     )
-    .status()
+    .output()
     .unwrap();
-    assert_eq!(status.code(), Some(1));
+    assert_eq!(status.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&status.stdout).contains("above --max-error-rate"));
     assert_eq!(result(&dir).operations["get"].errors, 50);
     let status = redline(&dir, &common::scenario(&server, SHORT, "/x"), &[])
-        .status()
-        .unwrap();
+        .output()
+        .unwrap()
+        .status;
     assert_eq!(
         status.code(),
         Some(0),

@@ -159,3 +159,80 @@ fn uncorrelated_calls_are_inconclusive() {
     assert_eq!(a.status, VerdictStatus::Inconclusive, "{a:?}");
     assert!(a.detail.contains("forward x-request-id"), "{}", a.detail);
 }
+
+#[test]
+fn requests_that_call_twice_anyway_make_retries_inconclusive() {
+    let mut run = run(&Service::reference());
+    // Every request also fetches the caller's preferences: two calls per request without faults.
+    let dep = run.dependencies.get_mut(DEP).unwrap();
+    let mut extra: Vec<_> = dep
+        .log
+        .iter()
+        .filter(|e| e.t_ms < 5_000.0)
+        .cloned()
+        .collect();
+    for e in &mut extra {
+        e.t_ms += 1.0;
+        e.path = "/users/1/preferences".into();
+    }
+    dep.log.extend(extra);
+    dep.log.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms));
+    for (i, e) in dep.log.iter_mut().enumerate() {
+        e.seq = i as u64;
+    }
+    let j = judge(&run, &reference(5, 5000.0, 2), &JudgeContext::default());
+    let a = find(&j, "retries.userservice.attempts");
+    assert_eq!(a.status, VerdictStatus::Inconclusive, "{a:?}");
+    assert!(
+        a.detail.contains("already calls UserService 2 times"),
+        "{}",
+        a.detail
+    );
+}
+
+#[test]
+fn retry_verdicts_hold_across_seeds() {
+    for seed in 1..=8 {
+        let load = Load {
+            seed,
+            duration_ms: 30_000.0,
+            ..Load::default()
+        };
+        let j = judge(
+            &simulate(&Service::reference(), &load, &partial_fault()),
+            &reference(5, 5000.0, 2),
+            &JudgeContext::default(),
+        );
+        for id in [
+            "retries.userservice.attempts",
+            "retries.userservice.backoff",
+        ] {
+            assert_eq!(
+                find(&j, id).status,
+                VerdictStatus::Pass,
+                "seed {seed}: {:?}",
+                find(&j, id)
+            );
+        }
+        let eager = Service {
+            backoff_ms: vec![0.0, 0.0],
+            jitter: 0.0,
+            ..Service::reference()
+        };
+        let j = judge(
+            &simulate(&eager, &load, &partial_fault()),
+            &reference(5, 5000.0, 2),
+            &JudgeContext::default(),
+        );
+        assert_eq!(
+            find(&j, "retries.userservice.backoff").status,
+            VerdictStatus::Fail,
+            "seed {seed}"
+        );
+        assert_ne!(
+            find(&j, "retries.userservice.attempts").status,
+            VerdictStatus::Fail,
+            "seed {seed}"
+        );
+    }
+}

@@ -81,6 +81,7 @@ async fn caller_timeout_is_measured_from_outside() {
         assert_eq!(e.outcome, Outcome::CallerGaveUp, "{e:?}");
         assert_eq!(e.fault.as_deref(), Some("hang"));
         let g = e.gave_up_ms.expect("gave_up_ms");
+        eprintln!("client timeout 200 ms, logged gave_up_ms {g:.1}");
         // The client's clock starts before connecting, ours at the request head: never later
         // than the timeout by more than scheduling noise on a busy machine.
         assert!((150.0..=400.0).contains(&g), "gave up at {g} ms");
@@ -190,5 +191,44 @@ async fn giving_up_on_a_held_post_is_logged() {
     let g = log[0].gave_up_ms.unwrap();
     assert!((200.0..=500.0).contains(&g), "{g}");
     assert_eq!(up.hits(), 0);
+    proxy.stop().await;
+}
+
+/// Many callers at once on a multi-threaded runtime: every request is logged exactly once and
+/// the log, its summary and the counters agree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_callers_are_all_accounted_for() {
+    let up = Upstream::start().await;
+    let proxy = proxy_to(up.addr, 5).await;
+    proxy
+        .add_fault(fault("abort:status=503,probability=0.3"))
+        .unwrap();
+    let addr = proxy.listen_addr();
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        tasks.push(tokio::spawn(async move {
+            let mut c = Client::connect(addr).await.unwrap();
+            let mut aborted = 0u64;
+            for _ in 0..40 {
+                if c.get("/").await.unwrap().status == 503 {
+                    aborted += 1;
+                }
+            }
+            aborted
+        }));
+    }
+    let mut aborted = 0;
+    for t in tasks {
+        aborted += t.await.unwrap();
+    }
+    assert!(eventually(|| proxy.log_summary().total == 640).await);
+    let s = proxy.log_summary();
+    assert_eq!(s.by_outcome["aborted"], aborted);
+    assert_eq!(s.by_outcome["forwarded"], 640 - aborted);
+    let st = proxy.stats();
+    assert_eq!((st.requests, st.faults_injected[1]), (640, aborted));
+    assert_eq!(up.hits(), 640 - aborted);
+    let seqs: Vec<u64> = proxy.log_since(0).iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (0..640).collect::<Vec<_>>());
     proxy.stop().await;
 }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod demo;
 pub mod fault;
 pub mod proxy;
 pub mod report;
@@ -38,6 +39,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the whole pipeline on the built-in reference service (UserService broken for a while) and judge it against its spec.
+    Demo(demo::Args),
     /// Run a scenario against its target and write result.json.
     Run(run::Args),
     /// Show the claims read from a Markdown service spec, with the line each came from.
@@ -58,6 +61,7 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome: anyhow::Result<u8> = match cli.command {
+        Command::Demo(args) => demo::execute(args),
         Command::Run(args) => run::execute(args),
         Command::Spec(args) => spec::execute(args),
         Command::ServeReference(args) => serve_reference::execute(args),

@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 use crate::result::{OpSecond, TimelineBucket};
 use crate::scenario::RequestSpec;
 
-use super::stats::{FailKind, LogRow, SecondAcc, SlotStats};
+use super::stats::{FailKind, LogRow, SecondAcc, SlotStats, KINDS};
 use super::worker::Report;
 use super::CLIENT_LOG_CAP;
 
@@ -20,7 +20,8 @@ pub(super) struct Aggregate {
     pub completed: u64,
     pub errors: u64,
     pub dropped: u64,
-    pub timeline: Vec<TimelineBucket>,
+    /// Compact while the run lasts; `expand` turns each into a result bucket.
+    pub timeline: Vec<Second>,
     pub log: Vec<LogRow>,
     pub log_truncated: bool,
 }
@@ -83,11 +84,11 @@ pub(super) async fn aggregate(
                 break;
             }
             let acc = open.remove(&t).unwrap_or_else(|| SecondAcc::new(t, n_ops));
-            let bucket = bucket(&acc, t, requests);
+            let second = compact(&acc, t);
             if let Some(live) = &live {
-                let _ = live.send(bucket.clone());
+                let _ = live.send(expand(&second, requests));
             }
-            agg.timeline.push(bucket);
+            agg.timeline.push(second);
         }
         if finished.iter().all(|f| *f) {
             break;
@@ -101,46 +102,97 @@ pub(super) async fn aggregate(
     agg
 }
 
-fn bucket(acc: &SecondAcc, t_s: u32, requests: &[RequestSpec]) -> TimelineBucket {
-    let ms = |us: u64| us as f64 / 1000.0;
+/// One closed second of the timeline as kept during the run: about 150 bytes plus 24 per
+/// operation, so an 8-hour run holds a few megabytes of timeline.
+pub(super) struct Second {
+    t_s: u32,
+    sent: u64,
+    completed: u64,
+    errors: u64,
+    dropped: u64,
+    in_flight: u64,
+    kinds: [u64; KINDS],
+    classes: [u64; 5],
+    ops: Box<[OpSec]>,
+}
+
+struct OpSec {
+    count: u64,
+    errors: u32,
+    /// p50, p95, p99 in microseconds (histograms stop at one hour, which fits in a u32).
+    p_us: [u32; 3],
+}
+
+fn compact(acc: &SecondAcc, t_s: u32) -> Second {
     let ops = acc
         .ops
         .iter()
-        .zip(requests)
-        .filter(|(o, _)| o.count > 0)
-        .map(|(o, r)| {
-            let q = |p: f64| ms(o.latency.value_at_quantile(p));
-            (
-                r.name.clone(),
-                OpSecond {
-                    count: o.count,
-                    errors: o.errors,
-                    p50_ms: q(0.5),
-                    p95_ms: q(0.95),
-                    p99_ms: q(0.99),
-                },
-            )
+        .map(|o| {
+            let q = |p: f64| o.latency.value_at_quantile(p).min(u32::MAX as u64) as u32;
+            let p_us = if o.count > 0 {
+                [q(0.5), q(0.95), q(0.99)]
+            } else {
+                [0; 3]
+            };
+            OpSec {
+                count: o.count,
+                errors: o.errors.min(u32::MAX as u64) as u32,
+                p_us,
+            }
         })
         .collect();
-    let classes = ["1xx", "2xx", "3xx", "4xx", "5xx"];
-    TimelineBucket {
+    Second {
         t_s,
         sent: acc.sent,
         completed: acc.completed,
         errors: acc.errors,
         dropped: acc.dropped,
+        in_flight: acc.in_flight,
+        kinds: acc.kinds,
+        classes: acc.classes,
+        ops,
+    }
+}
+
+/// The result bucket for one second.
+pub(super) fn expand(s: &Second, requests: &[RequestSpec]) -> TimelineBucket {
+    let ms = |us: u32| us as f64 / 1000.0;
+    let ops = s
+        .ops
+        .iter()
+        .zip(requests)
+        .filter(|(o, _)| o.count > 0)
+        .map(|(o, r)| {
+            let [p50, p95, p99] = o.p_us;
+            let second = OpSecond {
+                count: o.count,
+                errors: o.errors as u64,
+                p50_ms: ms(p50),
+                p95_ms: ms(p95),
+                p99_ms: ms(p99),
+            };
+            (r.name.clone(), second)
+        })
+        .collect();
+    let classes = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+    TimelineBucket {
+        t_s: s.t_s,
+        sent: s.sent,
+        completed: s.completed,
+        errors: s.errors,
+        dropped: s.dropped,
         error_kinds: FailKind::ALL
             .iter()
-            .filter(|k| acc.kinds[**k as usize] > 0)
-            .map(|k| (k.name().to_string(), acc.kinds[*k as usize]))
+            .filter(|k| s.kinds[**k as usize] > 0)
+            .map(|k| (k.name().to_string(), s.kinds[*k as usize]))
             .collect(),
         status_classes: classes
             .iter()
-            .zip(acc.classes)
+            .zip(s.classes)
             .filter(|(_, n)| *n > 0)
             .map(|(c, n)| (c.to_string(), n))
             .collect(),
         ops,
-        in_flight: acc.in_flight,
+        in_flight: s.in_flight,
     }
 }

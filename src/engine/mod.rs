@@ -8,6 +8,8 @@
 mod aggregate;
 pub mod collect;
 mod conn;
+mod http1;
+mod io;
 pub mod request;
 pub mod run;
 pub mod schedule;
@@ -213,7 +215,11 @@ pub async fn run(plan: &Plan, opts: EngineOptions) -> Result<Measurements, Engin
         completed: agg.completed,
         errors: agg.errors,
         dropped: agg.dropped,
-        timeline: agg.timeline,
+        timeline: agg
+            .timeline
+            .iter()
+            .map(|s| aggregate::expand(s, &plan.requests))
+            .collect(),
         client_log: agg.log,
         client_log_truncated: agg.log_truncated,
         gen: shared.gen.clone(),
@@ -267,16 +273,6 @@ fn shared(
         Model::Open { .. } => (true, plan.load.max_in_flight.get() as usize),
         Model::Closed { .. } => (false, usize::MAX),
     };
-    let short = plan
-        .load
-        .expected_arrivals()
-        .is_some_and(|n| n <= CLIENT_LOG_CAP as f64);
-    let margin = 5_000_000;
-    let fault_windows: Vec<(u64, u64)> = plan
-        .faults
-        .iter()
-        .map(|f| (us(f.at).saturating_sub(margin), us(f.end()) + margin))
-        .collect();
     Ok(Shared {
         gen: Arc::new(RequestGen::new(plan, run_id)?),
         addr,
@@ -297,10 +293,72 @@ fn shared(
             .iter()
             .map(|r| (0..1000).map(|s| r.expects(s as u16)).collect())
             .collect(),
-        log: LogPolicy {
-            all: short || fault_windows.is_empty(),
-            windows_us: fault_windows,
-            cap: CLIENT_LOG_CAP / workers,
-        },
+        log: log_policy(plan, workers),
     })
+}
+
+/// The client log is for correlating with the dependency log: every request on short runs
+/// (and closed-model chaos runs without faults, whose length is unknown in advance), otherwise
+/// the requests within 5 s of a fault window. Plain long runs keep none.
+fn log_policy(plan: &Plan, workers: usize) -> LogPolicy {
+    let us = |d: Duration| d.as_micros() as u64;
+    let margin = 5_000_000;
+    let chaos = !plan.dependencies.is_empty() || !plan.faults.is_empty();
+    let all = match plan.load.expected_arrivals() {
+        Some(n) => n <= CLIENT_LOG_CAP as f64,
+        None => chaos && plan.faults.is_empty(),
+    };
+    let windows_us = plan
+        .faults
+        .iter()
+        .map(|f| (us(f.at).saturating_sub(margin), us(f.end()) + margin))
+        .collect();
+    LogPolicy {
+        all,
+        windows_us,
+        cap: CLIENT_LOG_CAP / workers.max(1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(load: &str, chaos: &str) -> Plan {
+        let src = format!(
+            "name = \"t\"\n[target]\nbase_url = \"http://127.0.0.1:1\"\nallowed_hosts = [\"127.0.0.1\"]\n[load]\n{load}\n[[request]]\nname = \"r\"\npath = \"/\"\n{chaos}"
+        );
+        crate::scenario::parse(&src, "t.toml").unwrap()
+    }
+
+    const DEP: &str =
+        "[[dependency]]\nname = \"D\"\nlisten = \"127.0.0.1:2\"\nupstream = \"127.0.0.1:3\"\n";
+
+    #[test]
+    fn client_log_policy() {
+        let short = log_policy(
+            &plan("stages = [ { duration = \"10s\", rate = 100 } ]", ""),
+            2,
+        );
+        assert!(short.all && short.cap == CLIENT_LOG_CAP / 2);
+        let long = log_policy(
+            &plan("stages = [ { duration = \"100s\", rate = 5000 } ]", ""),
+            1,
+        );
+        assert!(!long.all && !long.wants(1_000_000));
+        let fault = format!("{DEP}[[fault]]\ndependency = \"D\"\nat = \"50s\"\nduration = \"10s\"\nkind = \"abort\"\n");
+        let around = log_policy(
+            &plan("stages = [ { duration = \"100s\", rate = 5000 } ]", &fault),
+            1,
+        );
+        assert!(
+            !around.wants(44_000_000)
+                && around.wants(46_000_000)
+                && around.wants(64_000_000)
+                && !around.wants(66_000_000)
+        );
+        let closed = "model = \"closed\"\nusers = 2\nduration = \"1h\"";
+        assert!(!log_policy(&plan(closed, ""), 1).all);
+        assert!(log_policy(&plan(closed, DEP), 1).all);
+    }
 }

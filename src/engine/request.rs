@@ -1,38 +1,38 @@
-//! Request templates built once per run; `build` turns an arrival index into a hyper request.
+//! Request templates encoded once per run; `encode` turns an arrival index into HTTP/1.1 bytes.
 //!
 //! Everything random about request `i` comes from an RNG seeded with (seed, i), so the same
 //! seed gives the same request sequence whatever the number of workers or their timing.
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::header::{HeaderName, HeaderValue, HOST};
-use hyper::{HeaderMap, Method, Request, Uri};
+use hyper::header::{HeaderName, HeaderValue};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 use crate::scenario::{Plan, Template};
 
-/// A request ready to send.
-pub type Req = Request<Full<Bytes>>;
-
 struct Prepared {
-    method: Method,
-    /// Built once when the path has no placeholders.
-    static_uri: Option<Uri>,
+    /// `GET ` (method and a space).
+    method: Vec<u8>,
+    head_request: bool,
+    /// The full path when it has no placeholders (prefix included).
+    static_path: Option<Vec<u8>>,
     path: Template,
     prefix: String,
-    static_body: Option<Bytes>,
+    /// ` HTTP/1.1\r\nhost: ...\r\n` and every configured header, encoded once.
+    fixed: Vec<u8>,
+    static_body: Option<Vec<u8>>,
     body: Template,
-    headers: HeaderMap,
+    /// Send `content-length` even for an empty body (methods that carry one).
+    length_always: bool,
 }
 
-/// Builds requests for a run: picks the request by weight and renders its templates.
+/// Encodes requests for a run: picks the request by weight and renders its templates.
 pub struct RequestGen {
     seed: u64,
     prepared: Vec<Prepared>,
     /// Cumulative weights, for the weighted pick.
     cumulative: Vec<u64>,
-    id_header: Option<HeaderName>,
+    /// `x-request-id: ` when ids are sent.
+    id_prefix: Option<Vec<u8>>,
     run_id: u32,
 }
 
@@ -51,6 +51,10 @@ pub struct BuildError {
     why: String,
 }
 
+/// A rendered path that would break the request line (space, control character).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadPath;
+
 impl RequestGen {
     /// `run_id` makes request ids unique across runs.
     pub fn new(plan: &Plan, run_id: u32) -> Result<RequestGen, BuildError> {
@@ -58,45 +62,59 @@ impl RequestGen {
         let mut cumulative = Vec::new();
         let mut total = 0u64;
         let prefix = plan.target.base_url.prefix.clone();
-        let host = HeaderValue::from_str(&plan.target.base_url.authority())
-            .map_err(|e| err("target", e))?;
         for r in &plan.requests {
-            let mut headers = HeaderMap::new();
-            headers.insert(HOST, host.clone());
-            for (k, v) in plan.target.headers.iter().chain(&r.headers) {
-                let name = HeaderName::from_bytes(k.as_bytes()).map_err(|e| err(&r.name, e))?;
-                headers.insert(name, HeaderValue::from_str(v).map_err(|e| err(&r.name, e))?);
-            }
-            let static_uri = match r.path.as_static() {
-                Some(p) => {
-                    Some(Uri::try_from(format!("{prefix}{p}")).map_err(|e| err(&r.name, e))?)
+            let mut fixed = b" HTTP/1.1\r\nhost: ".to_vec();
+            fixed.extend_from_slice(plan.target.base_url.authority().as_bytes());
+            fixed.extend_from_slice(b"\r\n");
+            // A request's own header replaces the target's header of the same name.
+            let target_only = plan
+                .target
+                .headers
+                .iter()
+                .filter(|(k, _)| !r.headers.iter().any(|(rk, _)| rk.eq_ignore_ascii_case(k)));
+            for (k, v) in target_only.chain(&r.headers) {
+                HeaderName::from_bytes(k.as_bytes()).map_err(|e| err(&r.name, e))?;
+                HeaderValue::from_str(v).map_err(|e| err(&r.name, e))?;
+                if k.eq_ignore_ascii_case("host")
+                    || k.eq_ignore_ascii_case("content-length")
+                    || k.eq_ignore_ascii_case("transfer-encoding")
+                {
+                    return Err(err(&r.name, format!("header `{k}` is set by redline")));
                 }
-                None => None,
-            };
+                fixed.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+            }
+            let static_path =
+                match r.path.as_static() {
+                    Some(p) => Some(checked_path(format!("{prefix}{p}").into_bytes()).map_err(
+                        |_| err(&r.name, "the path contains spaces or control characters"),
+                    )?),
+                    None => None,
+                };
+            let method = r.method.to_ascii_uppercase();
             prepared.push(Prepared {
-                method: Method::from_bytes(r.method.as_bytes()).map_err(|e| err(&r.name, e))?,
-                static_uri,
+                method: format!("{method} ").into_bytes(),
+                head_request: method == "HEAD",
+                static_path,
                 path: r.path.clone(),
                 prefix: prefix.clone(),
-                static_body: r
-                    .body
-                    .as_static()
-                    .map(|b| Bytes::copy_from_slice(b.as_bytes())),
+                fixed,
+                static_body: r.body.as_static().map(|b| b.as_bytes().to_vec()),
                 body: r.body.clone(),
-                headers,
+                length_always: matches!(method.as_str(), "POST" | "PUT" | "PATCH"),
             });
             total += r.weight.get() as u64;
             cumulative.push(total);
         }
-        let id_header = match &plan.target.request_id_header {
-            Some(h) => Some(HeaderName::from_bytes(h.as_bytes()).map_err(|e| err("target", e))?),
-            None => None,
-        };
+        let id_prefix = plan
+            .target
+            .request_id_header
+            .as_ref()
+            .map(|h| format!("{}: ", h.to_ascii_lowercase()).into_bytes());
         Ok(RequestGen {
             seed: plan.seed,
             prepared,
             cumulative,
-            id_header,
+            id_prefix,
             run_id,
         })
     }
@@ -113,51 +131,84 @@ impl RequestGen {
         self.cumulative.partition_point(|c| *c <= x)
     }
 
-    /// The operation index and the request for arrival `index`; `buf` is reused between calls.
-    pub fn build(&self, index: u64, buf: &mut String) -> (usize, Result<Req, ()>) {
-        let mut rng = self.rng(index);
-        let op = self.pick(&mut rng);
+    /// Whether operation `op` is a HEAD request (its answer has no body).
+    pub fn is_head(&self, op: usize) -> bool {
+        self.prepared[op].head_request
+    }
+
+    /// The operation picked for arrival `index` (without encoding it).
+    pub fn op_of(&self, index: u64) -> usize {
+        self.pick(&mut self.rng(index))
+    }
+
+    /// Encodes arrival `index` as HTTP/1.1 bytes into `out` (cleared first); `scratch` is reused
+    /// between calls. Returns the operation index, or which operation failed to render.
+    pub fn encode(
+        &self,
+        index: u64,
+        out: &mut Vec<u8>,
+        scratch: &mut String,
+    ) -> (usize, Result<(), BadPath>) {
+        // Seeding costs a few ns; most requests (one static request) never need it.
+        let mut rng_slot: Option<SmallRng> = None;
+        let op = if self.cumulative.len() == 1 {
+            0
+        } else {
+            self.pick(rng_slot.get_or_insert_with(|| self.rng(index)))
+        };
         let p = &self.prepared[op];
-        let uri = match &p.static_uri {
-            Some(u) => Ok(u.clone()),
+        out.clear();
+        out.extend_from_slice(&p.method);
+        match &p.static_path {
+            Some(path) => out.extend_from_slice(path),
             None => {
-                buf.clear();
-                buf.push_str(&p.prefix);
-                p.path.render(index, &mut rng, buf);
-                Uri::try_from(buf.as_str()).map_err(|_| ())
+                scratch.clear();
+                scratch.push_str(&p.prefix);
+                p.path.render(
+                    index,
+                    rng_slot.get_or_insert_with(|| self.rng(index)),
+                    scratch,
+                );
+                if scratch.bytes().any(|b| b <= b' ' || b == 0x7f) {
+                    return (op, Err(BadPath));
+                }
+                out.extend_from_slice(scratch.as_bytes());
             }
-        };
-        let body = match &p.static_body {
-            Some(b) => b.clone(),
-            None => {
-                buf.clear();
-                p.body.render(index, &mut rng, buf);
-                Bytes::copy_from_slice(buf.as_bytes())
-            }
-        };
-        let Ok(uri) = uri else { return (op, Err(())) };
-        let mut req = Request::new(Full::new(body));
-        *req.method_mut() = p.method.clone();
-        *req.uri_mut() = uri;
-        *req.headers_mut() = p.headers.clone();
-        if let Some(name) = &self.id_header {
-            req.headers_mut()
-                .insert(name.clone(), self.request_id(index));
         }
-        (op, Ok(req))
+        out.extend_from_slice(&p.fixed);
+        if let Some(prefix) = &self.id_prefix {
+            out.extend_from_slice(prefix);
+            let mut id = [0u8; 25];
+            let n = write_id(self.run_id, index, &mut id);
+            out.extend_from_slice(&id[..n]);
+            out.extend_from_slice(b"\r\n");
+        }
+        let body: &[u8] = match &p.static_body {
+            Some(b) => b,
+            None => {
+                scratch.clear();
+                p.body.render(
+                    index,
+                    rng_slot.get_or_insert_with(|| self.rng(index)),
+                    scratch,
+                );
+                scratch.as_bytes()
+            }
+        };
+        if !body.is_empty() || p.length_always {
+            out.extend_from_slice(b"content-length: ");
+            out.extend_from_slice(itoa_buf(body.len() as u64).as_slice());
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(body);
+        (op, Ok(()))
     }
 
-    /// The id sent for request `index`: run id and index in hex, e.g. `3f2a9c01-1a2b`.
-    pub fn request_id(&self, index: u64) -> HeaderValue {
-        let mut buf = [0u8; 8 + 1 + 16];
-        let n = write_id(self.run_id, index, &mut buf);
-        HeaderValue::from_bytes(&buf[..n]).expect("hex digits are a valid header value")
-    }
-
-    /// The same id as a string, for the client log.
+    /// The id sent for request `index`, as a string for the client log.
     pub fn request_id_string(&self, index: u64) -> Option<String> {
-        self.id_header.as_ref()?;
-        let mut buf = [0u8; 8 + 1 + 16];
+        self.id_prefix.as_ref()?;
+        let mut buf = [0u8; 25];
         let n = write_id(self.run_id, index, &mut buf);
         Some(String::from_utf8_lossy(&buf[..n]).into_owned())
     }
@@ -172,6 +223,41 @@ impl RequestGen {
         let mut body = String::new();
         p.body.render(index, &mut rng, &mut body);
         Rendered { op, path, body }
+    }
+}
+
+fn checked_path(path: Vec<u8>) -> Result<Vec<u8>, BadPath> {
+    if path.iter().any(|b| *b <= b' ' || *b == 0x7f) {
+        Err(BadPath)
+    } else {
+        Ok(path)
+    }
+}
+
+/// Decimal digits of `n` on the stack.
+fn itoa_buf(mut n: u64) -> DigitBuf {
+    let mut buf = DigitBuf {
+        bytes: [0; 20],
+        start: 20,
+    };
+    loop {
+        buf.start -= 1;
+        buf.bytes[buf.start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return buf;
+        }
+    }
+}
+
+struct DigitBuf {
+    bytes: [u8; 20],
+    start: usize,
+}
+
+impl DigitBuf {
+    fn as_slice(&self) -> &[u8] {
+        &self.bytes[self.start..]
     }
 }
 
@@ -198,6 +284,46 @@ fn err(name: &str, e: impl std::fmt::Display) -> BuildError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digits() {
+        assert_eq!(itoa_buf(0).as_slice(), b"0");
+        assert_eq!(itoa_buf(1234567).as_slice(), b"1234567");
+        assert_eq!(itoa_buf(u64::MAX).as_slice(), b"18446744073709551615");
+    }
+
+    #[test]
+    fn encodes_a_full_request() {
+        let src = r#"
+name = "e"
+seed = 1
+[target]
+base_url = "http://127.0.0.1:8080/api"
+allowed_hosts = ["127.0.0.1"]
+headers = { authorization = "Bearer t", accept = "text/plain" }
+request_id_header = "X-Request-Id"
+[load]
+stages = [ { duration = "1s", rate = 1 } ]
+[[request]]
+name = "post"
+method = "POST"
+path = "/items/{{seq}}"
+headers = { accept = "application/json" }
+body = '{"n": {{seq}}}'
+"#;
+        let plan = crate::scenario::parse(src, "e.toml").unwrap();
+        let gen = RequestGen::new(&plan, 0xabc).unwrap();
+        let (mut out, mut scratch) = (Vec::new(), String::new());
+        let (op, ok) = gen.encode(42, &mut out, &mut scratch);
+        assert_eq!((op, ok), (0, Ok(())));
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            "POST /api/items/42 HTTP/1.1\r\nhost: 127.0.0.1:8080\r\nauthorization: Bearer t\r\naccept: application/json\r\n\
+             x-request-id: 00000abc-2a\r\ncontent-length: 9\r\n\r\n{\"n\": 42}"
+        );
+        assert_eq!(gen.request_id_string(42).as_deref(), Some("00000abc-2a"));
+    }
 
     #[test]
     fn ids_are_hex_run_and_index() {

@@ -19,6 +19,10 @@ pub struct RunOptions {
     pub live: Option<mpsc::UnboundedSender<TimelineBucket>>,
     /// Worker threads (default: one per core).
     pub workers: Option<usize>,
+    /// t = 0 shared with other parts of a chaos run (fault proxies); default: now.
+    pub origin: Option<(std::time::Instant, std::time::SystemTime)>,
+    /// Phase windows to measure (default: `scenario::phase_windows(plan)`).
+    pub phases: Option<Vec<crate::scenario::PhaseWindow>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +38,13 @@ pub async fn run_scenario(plan: &Plan, options: RunOptions) -> Result<RunResult,
     engine.stop = options.stop;
     engine.live = options.live;
     engine.workers = options.workers;
+    if let Some((origin, started_at)) = options.origin {
+        engine.origin = origin;
+        engine.started_at = started_at;
+    }
+    if let Some(phases) = options.phases {
+        engine.phases = phases;
+    }
     let measurements = super::run(plan, engine).await?;
     Ok(collect(plan, &measurements, options.scenario_file))
 }

@@ -135,6 +135,11 @@ impl Worker {
             self.interrupt(Instant::now());
             stop_deadline = Some(Instant::now());
         }
+        // One `changed` future for the whole run (re-creating it per turn registers and
+        // deregisters a waiter every time).
+        let mut stop_rx = self.stop.clone();
+        let stopped = stop_rx.wait_for(|s| *s);
+        tokio::pin!(stopped);
         loop {
             let now = Instant::now();
             while now >= next_second {
@@ -144,30 +149,17 @@ impl Worker {
             if stop_deadline.is_some_and(|d| now >= d) {
                 break;
             }
-            while let Some(due) = self.schedule.peek() {
-                if self.origin + due > now + EARLY {
-                    break;
-                }
-                if let Some(a) = self.schedule.pop() {
-                    self.admit(a, now);
-                }
-            }
+            self.admit_due(now);
             if self.schedule.is_done() && self.inflight.is_empty() && self.pending.is_empty() {
                 break;
             }
-            let mut wake = next_second;
-            if let Some(due) = self.schedule.peek() {
-                wake = wake.min(self.origin + due.saturating_sub(EARLY));
-            }
-            if let Some(d) = stop_deadline {
-                wake = wake.min(d);
-            }
+            let wake = self.next_wake(next_second, stop_deadline);
             if sleep.deadline() != wake {
                 sleep.as_mut().reset(wake);
             }
             let event = tokio::select! {
                 biased;
-                changed = self.stop.changed(), if watching => if changed.is_ok() && *self.stop.borrow() { Event::Stop } else if changed.is_err() { Event::StopGone } else { Event::Tick },
+                r = &mut stopped, if watching => if r.is_ok() { Event::Stop } else { Event::StopGone },
                 Some(done) = self.inflight.next(), if !self.inflight.is_empty() => Event::Done(done),
                 () = &mut sleep => Event::Tick,
             };
@@ -186,11 +178,35 @@ impl Worker {
         self.finish();
     }
 
+    /// Admits every arrival that is due (within `EARLY`).
+    fn admit_due(&mut self, now: Instant) {
+        while let Some(due) = self.schedule.peek() {
+            if self.origin + due > now + EARLY {
+                break;
+            }
+            if let Some(a) = self.schedule.pop() {
+                self.admit(a, now);
+            }
+        }
+    }
+
+    /// When the loop must wake even if no exchange finishes.
+    fn next_wake(&self, next_second: Instant, stop_deadline: Option<Instant>) -> Instant {
+        let mut wake = next_second;
+        if let Some(due) = self.schedule.peek() {
+            wake = wake.min(self.origin + due.saturating_sub(EARLY));
+        }
+        if let Some(d) = stop_deadline {
+            wake = wake.min(d);
+        }
+        wake
+    }
+
     /// Stop signal: no new arrivals; queued ones are settled as cancelled.
     fn interrupt(&mut self, now: Instant) {
         self.schedule.stop();
         while let Some(a) = self.pending.pop_front() {
-            let (op, _) = self.shared.gen.build(a.index, &mut self.buf);
+            let op = self.shared.gen.op_of(a.index);
             self.settle(op, &a, now, None, Err(FailKind::Cancelled));
         }
     }
@@ -217,20 +233,31 @@ impl Worker {
 
     fn start(&mut self, a: Arrival, now: Instant) {
         let deadline = self.origin + a.at + self.shared.timeout;
-        let (op, req) = self.shared.gen.build(a.index, &mut self.buf);
-        let req = match req {
-            Ok(r) if now < deadline => r,
-            Ok(_) => return self.settle(op, &a, now, None, Err(FailKind::Timeout)),
-            Err(()) => return self.settle(op, &a, now, None, Err(FailKind::Protocol)),
-        };
-        let conn = self.idle.pop();
+        if now >= deadline {
+            let op = self.shared.gen.op_of(a.index);
+            return self.settle(op, &a, now, None, Err(FailKind::Timeout));
+        }
+        let mut conn = self.idle.pop();
+        // The idle connection lends its write buffer; a new connection gets a new one.
+        let mut wbuf = conn
+            .as_mut()
+            .map_or_else(|| Vec::with_capacity(512), |c| std::mem::take(&mut c.wbuf));
+        let (op, encoded) = self.shared.gen.encode(a.index, &mut wbuf, &mut self.buf);
+        if encoded.is_err() {
+            if let Some(mut c) = conn {
+                c.wbuf = wbuf;
+                self.idle.push(c);
+            }
+            return self.settle(op, &a, now, None, Err(FailKind::Protocol));
+        }
         if conn.is_none() {
             self.open_conns += 1;
         }
         self.inflight_ops[op] += 1;
         let connector = self.connector.clone();
+        let head = self.shared.gen.is_head(op);
         self.inflight.push(Box::pin(async move {
-            let (conn, result) = exchange(&connector, conn, req, deadline).await;
+            let (conn, result) = exchange(&connector, conn, wbuf, head, deadline).await;
             Done {
                 conn,
                 result,
@@ -249,9 +276,7 @@ impl Worker {
         }
         self.inflight_ops[d.op] -= 1;
         self.settle(d.op, &d.arrival, d.end, Some(d.sent_at), d.result);
-        let now = Instant::now();
-        self.schedule
-            .settled(d.arrival.user, now.saturating_duration_since(self.origin));
+        let now = d.end;
         while !self.pending.is_empty() && self.has_conn() {
             if let Some(a) = self.pending.pop_front() {
                 self.start(a, now);
@@ -318,6 +343,9 @@ impl Worker {
             s.kinds[kind as usize] += 1;
             self.result.errors += 1;
         }
+        // A closed-model user thinks from the moment its request settled, whatever the outcome.
+        self.schedule
+            .settled(a.user, end.saturating_duration_since(self.origin));
         if sh.log.wants(t_us) {
             if self.result.log.len() < sh.log.cap {
                 let row = LogRow {

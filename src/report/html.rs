@@ -186,18 +186,46 @@ fn failed_list(report: &Report, h: &mut String) {
     h.push_str("</ul>\n");
 }
 
+/// The fails and inconclusives in full (they need a person); the passes folded under them, so
+/// the charts stay near the top of the page.
 fn verdicts(report: &Report, h: &mut String) {
     if report.verdicts().is_empty() {
         return;
     }
-    h.push_str("<section>\n<h2>Verdicts</h2>\n<table class=\"verdicts\">\n<thead><tr><th>status</th><th>claim</th>\
-                <th class=\"num\">expected</th><th class=\"num\">measured</th><th>why</th></tr></thead>\n<tbody>\n");
-    for v in report.verdicts() {
+    let (passed, open): (Vec<&crate::result::Verdict>, Vec<&crate::result::Verdict>) = report
+        .verdicts()
+        .iter()
+        .partition(|v| v.status == VerdictStatus::Pass);
+    h.push_str("<section>\n<h2>Verdicts</h2>\n");
+    let mut open = open;
+    open.sort_by_key(|v| v.status != VerdictStatus::Fail);
+    if !open.is_empty() {
+        verdict_table(h, &open);
+    }
+    if !passed.is_empty() {
+        let _ = writeln!(
+            h,
+            "<details class=\"passed\"{}>\n<summary>{} claim(s) passed</summary>",
+            if open.is_empty() { " open" } else { "" },
+            passed.len()
+        );
+        verdict_table(h, &passed);
+        h.push_str("</details>\n");
+    }
+    h.push_str("</section>\n");
+}
+
+fn verdict_table(h: &mut String, verdicts: &[&crate::result::Verdict]) {
+    h.push_str(
+        "<table class=\"verdicts\">\n<thead><tr><th>status</th><th>claim</th>\
+                <th>expected</th><th>measured</th><th>why</th></tr></thead>\n<tbody>\n",
+    );
+    for v in verdicts {
         let c = status_class(v.status);
         let _ = writeln!(
             h,
             "<tr class=\"{c}\"><td><span class=\"pill {c}\">{}</span></td><td><strong>{}</strong>\
-             <div class=\"src\">{} · {}</div></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+             <div class=\"src\">{} · {}</div></td><td>{}</td><td class=\"measured\">{}</td><td class=\"why\">{}</td></tr>",
             c,
             esc(&v.claim),
             esc(&v.id),
@@ -207,7 +235,7 @@ fn verdicts(report: &Report, h: &mut String) {
             esc(&v.detail)
         );
     }
-    h.push_str("</tbody>\n</table>\n</section>\n");
+    h.push_str("</tbody>\n</table>\n");
 }
 
 /// A figure holding one chart, or a visible note when it could not be drawn.
@@ -243,7 +271,8 @@ fn charts_section(report: &Report, h: &mut String) {
         figure(
             h,
             "Latency against the spec",
-            "Measured percentile per request (bar, coloured by verdict) and the spec's target (black tick).",
+            "Measured percentile per request (bar, coloured by verdict) and the spec's target (black tick). \
+             Without a bar, the text says what was measured instead (e.g. too few samples to judge).",
             charts::targets::chart(&report.targets),
         );
     }
@@ -258,12 +287,19 @@ fn charts_section(report: &Report, h: &mut String) {
     } else {
         " Strip: circuit-breaker state per dependency, as seen from outside."
     };
+    // Fast fallback answers count like any other: say so, or a drop to 0.2 ms during a fault
+    // reads as the service getting faster.
+    let fallbacks = if r.faults.is_empty() {
+        ""
+    } else {
+        " Every answer counts, fallbacks too: while a dependency is down, fast 503s pull the lines down."
+    };
     for op in &report.operations {
         figure(
             h,
             &format!("Latency over time · {}", op.name),
             &format!(
-                "P50 / P95 / P99 of requests settled in each second (log scale).{bands}{strip}"
+                "P50 / P95 / P99 of requests settled in each second (log scale).{bands}{fallbacks}{strip}"
             ),
             charts::latency::chart(r, &op.name),
         );

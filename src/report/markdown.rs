@@ -9,18 +9,38 @@ use super::baseline::{self, Change};
 use super::model::{Outcome, Report};
 use super::text;
 
+/// A pull-request comment should be short: the outcome and a summary line, the verdict table
+/// (problems first), the per-request figures and the baseline comparison stay visible; the
+/// reasons behind each fail and inconclusive and the run's other tables fold into `<details>`.
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut md = String::new();
     header(report, &mut md);
     verdicts(report, &mut md);
     comparison(report, &mut md);
     operations(report, &mut md);
-    phases(report, &mut md);
-    faults_and_episodes(report, &mut md);
-    dependencies(report, &mut md);
-    health(report, &mut md);
-    notes(report, &mut md);
+    let mut more = String::new();
+    phases(report, &mut more);
+    faults_and_episodes(report, &mut more);
+    dependencies(report, &mut more);
+    health(report, &mut more);
+    notes(report, &mut more);
+    if !more.is_empty() {
+        details(
+            &mut md,
+            "Phases, faults, breaker, dependencies and notes",
+            &more,
+        );
+    }
     out.write_all(md.as_bytes())
+}
+
+/// A collapsed block; GitHub renders Markdown inside it when blank lines surround the body.
+fn details(md: &mut String, summary: &str, body: &str) {
+    md.push_str(&format!(
+        "<details>\n<summary>{}</summary>\n\n{}</details>\n\n",
+        summary.replace('<', "&lt;"),
+        body
+    ));
 }
 
 /// Escapes what would break a table cell or start markup.
@@ -47,9 +67,9 @@ fn table(md: &mut String, header: &[&str], align: &str, rows: &[Vec<String>]) {
 
 fn icon(s: VerdictStatus) -> &'static str {
     match s {
-        VerdictStatus::Pass => "✅ pass",
-        VerdictStatus::Fail => "❌ **fail**",
-        VerdictStatus::Inconclusive => "⚠️ inconclusive",
+        VerdictStatus::Pass => "✅",
+        VerdictStatus::Fail => "❌",
+        VerdictStatus::Inconclusive => "⚠️",
     }
 }
 
@@ -61,58 +81,102 @@ fn header(report: &Report, md: &mut String) {
         Outcome::Inconclusive => "⚠️ INCONCLUSIVE",
         Outcome::Measured => "📏 MEASURED",
     };
-    md.push_str(&format!("## {badge} · redline · {}\n\n", cell(&r.scenario)));
+    md.push_str(&format!(
+        "### {badge} · redline · {}\n\n",
+        cell(&r.scenario)
+    ));
     let c = report.counts;
-    if report.outcome == Outcome::Measured {
-        md.push_str("No spec judged: measurements only.\n\n");
+    let mut summary = if report.outcome == Outcome::Measured {
+        "No spec judged: measurements only.".to_string()
     } else {
-        md.push_str(&format!(
+        let mut s = format!(
             "**{} passed · {} failed · {} inconclusive**",
             c.pass, c.fail, c.inconclusive
-        ));
+        );
         if let Some(spec) = &r.spec {
-            md.push_str(&format!(" against `{spec}`"));
+            s.push_str(&format!(" against `{spec}`"));
         }
-        md.push_str("\n\n");
-    }
-    md.push_str(&format!(
-        "{} · {} · seed {} · {} requests · {:.0} req/s · {} errors · {} dropped{}\n\n",
+        s
+    };
+    summary.push_str(&format!(
+        "<br>\n{} · {} · {} requests · {:.0} req/s · {} errors · {} dropped · seed {}{}\n\n",
         r.started_at,
         text::secs(r.duration_s),
-        r.seed,
         text::count(r.totals.sent),
         r.totals.rps,
         text::count(r.totals.errors),
         text::count(r.totals.dropped),
+        r.seed,
         if r.interrupted {
             " · **interrupted**"
         } else {
             ""
         }
     ));
+    md.push_str(&summary);
 }
 
+/// Fails first, then inconclusives, then passes, each in the spec's order.
+fn by_status(report: &Report) -> Vec<&crate::result::Verdict> {
+    let rank = |s: VerdictStatus| match s {
+        VerdictStatus::Fail => 0,
+        VerdictStatus::Inconclusive => 1,
+        VerdictStatus::Pass => 2,
+    };
+    let mut v: Vec<&crate::result::Verdict> = report.verdicts().iter().collect();
+    v.sort_by_key(|v| rank(v.status));
+    v
+}
+
+/// The fails and inconclusives in a visible table with their reasons folded below it; the
+/// passes folded in a table of their own.
 fn verdicts(report: &Report, md: &mut String) {
     if report.verdicts().is_empty() {
         return;
     }
-    md.push_str("### Verdicts\n\n");
-    let rows: Vec<Vec<String>> = report
-        .verdicts()
-        .iter()
-        .map(|v| {
-            vec![
-                icon(v.status).to_string(),
-                v.claim.clone(),
-                v.expected.clone(),
-                v.measured.clone(),
-                v.detail.clone(),
-                format!("`{}`", v.source),
-            ]
-        })
-        .collect();
-    let header = ["status", "claim", "expected", "measured", "why", "source"];
-    table(md, &header, "llllll", &rows);
+    let sorted = by_status(report);
+    let (open, passed): (Vec<_>, Vec<_>) = sorted
+        .into_iter()
+        .partition(|v| v.status != VerdictStatus::Pass);
+    let rows = |vs: &[&crate::result::Verdict]| -> Vec<Vec<String>> {
+        vs.iter()
+            .map(|v| {
+                vec![
+                    icon(v.status).to_string(),
+                    v.claim.clone(),
+                    v.expected.clone(),
+                    v.measured.clone(),
+                ]
+            })
+            .collect()
+    };
+    let header = ["", "claim", "expected", "measured"];
+    if !open.is_empty() {
+        table(md, &header, "llll", &rows(&open));
+        let mut why = String::new();
+        for v in &open {
+            why.push_str(&format!(
+                "- {} **{}** (`{}`): {}\n",
+                icon(v.status),
+                cell(&v.claim),
+                v.source,
+                cell(&v.detail)
+            ));
+        }
+        why.push('\n');
+        let c = report.counts;
+        let summary = match (c.fail, c.inconclusive) {
+            (0, n) => format!("Why {n} claim(s) are inconclusive"),
+            (n, 0) => format!("Why {n} claim(s) failed"),
+            (f, i) => format!("Why {f} claim(s) failed and {i} are inconclusive"),
+        };
+        details(md, &summary, &why);
+    }
+    if !passed.is_empty() {
+        let mut body = String::new();
+        table(&mut body, &header, "llll", &rows(&passed));
+        details(md, &format!("{} claim(s) passed", passed.len()), &body);
+    }
 }
 
 fn operations(report: &Report, md: &mut String) {
@@ -120,7 +184,7 @@ fn operations(report: &Report, md: &mut String) {
         return;
     }
     md.push_str(
-        "### Latency and errors per request\n\nFrom the intended send time, warmup excluded.\n\n",
+        "**Latency and errors per request** (from the intended send time, warmup excluded)\n\n",
     );
     let rows: Vec<Vec<String>> = report
         .operations
@@ -160,7 +224,7 @@ fn phases(report: &Report, md: &mut String) {
     if report.phases.is_empty() {
         return;
     }
-    md.push_str("### Phases\n\n");
+    md.push_str("#### Phases\n\n");
     let rows: Vec<Vec<String>> = report
         .phases
         .iter()
@@ -186,7 +250,7 @@ fn phases(report: &Report, md: &mut String) {
 fn faults_and_episodes(report: &Report, md: &mut String) {
     let r = &report.result;
     if !r.faults.is_empty() {
-        md.push_str("### Faults applied\n\n");
+        md.push_str("#### Faults applied\n\n");
         let rows: Vec<Vec<String>> = r
             .faults
             .iter()
@@ -211,7 +275,7 @@ fn faults_and_episodes(report: &Report, md: &mut String) {
     if r.dependencies.is_empty() && report.episodes().is_empty() {
         return;
     }
-    md.push_str("### Circuit-breaker episodes\n\n");
+    md.push_str("#### Circuit-breaker episodes\n\n");
     if report.episodes().is_empty() {
         md.push_str(
             "None seen: traffic to every dependency continued whenever clients called.\n\n",
@@ -248,7 +312,7 @@ fn dependencies(report: &Report, md: &mut String) {
     if deps.is_empty() {
         return;
     }
-    md.push_str("### Dependencies (seen by the proxy)\n\n");
+    md.push_str("#### Dependencies (seen by the proxy)\n\n");
     let rows: Vec<Vec<String>> = deps
         .iter()
         .map(|(name, d)| {
@@ -283,7 +347,7 @@ fn comparison(report: &Report, md: &mut String) {
         return;
     };
     md.push_str(&format!(
-        "### Against baseline `{}` ({})\n\n",
+        "#### Against baseline `{}` ({})\n\n",
         cmp.baseline_scenario, cmp.baseline_started_at
     ));
     let rows: Vec<Vec<String>> = cmp
@@ -332,7 +396,7 @@ fn health(report: &Report, md: &mut String) {
     if report.health_changes.is_empty() {
         return;
     }
-    md.push_str("### Health endpoint (changes only)\n\n");
+    md.push_str("#### Health endpoint (changes only)\n\n");
     let changes: Vec<String> = report
         .health_changes
         .iter()
@@ -347,7 +411,7 @@ fn notes(report: &Report, md: &mut String) {
     if r.notes.is_empty() && !r.client_log_truncated {
         return;
     }
-    md.push_str("### Notes\n\n");
+    md.push_str("#### Notes\n\n");
     for n in &r.notes {
         md.push_str(&format!("- {}\n", cell(n)));
     }

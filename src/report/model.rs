@@ -81,6 +81,8 @@ pub struct LatencyTarget {
     pub percentile: String,
     pub target_ms: Option<f64>,
     pub measured_ms: Option<f64>,
+    /// The verdict's measured text ("345 samples" when too few to judge).
+    pub measured: String,
     pub status: VerdictStatus,
 }
 
@@ -270,12 +272,14 @@ fn latency_target(v: &Verdict) -> Option<LatencyTarget> {
         },
         target_ms: parse_ms(&v.expected),
         measured_ms: parse_ms(&v.measured),
+        measured: v.measured.clone(),
         status: v.status,
     })
 }
 
 /// The first duration in a phrase such as "≤ 120 ms", "p99 0.25 s" or "850µs", in milliseconds.
-/// A bare number is taken as milliseconds; a leading "p99"-style label is skipped.
+/// A bare number is taken as milliseconds; a leading "p99"-style label and counts such as
+/// "345 samples" are skipped (an inconclusive latency verdict measures a sample count).
 pub fn parse_ms(text: &str) -> Option<f64> {
     let bytes = text.as_bytes();
     let mut i = 0;
@@ -300,12 +304,15 @@ pub fn parse_ms(text: &str) -> Option<f64> {
                 .chars()
                 .take_while(|c| c.is_alphabetic())
                 .collect();
-            return Some(match unit.as_str() {
-                "s" | "sec" | "secs" | "second" | "seconds" => value * 1000.0,
-                "us" | "µs" | "μs" => value / 1000.0,
-                "m" | "min" => value * 60_000.0,
-                _ => value,
-            });
+            match unit.as_str() {
+                "ms" | "msec" => return Some(value),
+                "s" | "sec" | "secs" | "second" | "seconds" => return Some(value * 1000.0),
+                "us" | "µs" | "μs" => return Some(value / 1000.0),
+                "m" | "min" => return Some(value * 60_000.0),
+                // A bare number is milliseconds; "345 samples" or "3 attempts" is no duration.
+                "" if text[i..].trim_start().is_empty() => return Some(value),
+                _ => continue,
+            }
         }
         i += 1;
     }
@@ -323,6 +330,10 @@ mod tests {
         assert_eq!(parse_ms("850µs"), Some(0.85));
         assert_eq!(parse_ms("47.3"), Some(47.3));
         assert_eq!(parse_ms("no samples"), None);
+        // An inconclusive latency verdict from a real run: a count, not 345 ms.
+        assert_eq!(parse_ms("345 samples"), None);
+        assert_eq!(parse_ms("8.5 ms over 345 requests (baseline)"), Some(8.5));
+        assert_eq!(parse_ms("0 of 3 within 1.5 s"), Some(1500.0));
     }
 
     #[test]

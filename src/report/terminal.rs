@@ -1,5 +1,6 @@
-//! Terminal renderer: verdicts first, then latency and errors per operation, phases, faults,
-//! breaker episodes, dependencies and the baseline comparison; fits 80 columns.
+//! Terminal renderer: verdicts first (fails and inconclusives on top), then latency and errors
+//! per request, phases, faults, breaker episodes, dependencies and the baseline comparison;
+//! laid out for the terminal's width (80 columns in report.txt).
 
 use std::io::{self, Write};
 
@@ -60,37 +61,76 @@ pub fn stdout_supports_color() -> bool {
     !dumb && io::stdout().is_terminal()
 }
 
-/// Writes the report without colour.
-pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    write_styled(report, out, false)
+/// The width reports are laid out for when nothing better is known (and of `report.txt`).
+pub const DEFAULT_WIDTH: usize = 80;
+/// Lines longer than this are hard to read even on a wide terminal.
+const MAX_WIDTH: usize = 132;
+
+/// The width of standard output: `$COLUMNS` if set, else the terminal's size, else 80; clamped
+/// to 60..=132 so a tiny or huge window still gets a readable layout.
+pub fn stdout_width() -> usize {
+    let from_env = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok());
+    let detected = from_env
+        .or_else(|| terminal_size::terminal_size_of(io::stdout()).map(|(w, _)| usize::from(w.0)));
+    detected.unwrap_or(DEFAULT_WIDTH).clamp(60, MAX_WIDTH)
 }
 
-/// Writes the report, with ANSI colour when `color`.
+/// Writes the report without colour, at 80 columns (what `report.txt` holds).
+pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    write_with(report, out, false, DEFAULT_WIDTH)
+}
+
+/// Writes the report for standard output: ANSI colour when `color`, laid out for the width of
+/// standard output (see `stdout_width`).
 pub fn write_styled(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()> {
-    let p = Paint(color);
+    write_with(report, out, color, stdout_width())
+}
+
+/// Writes the report with colour when `color`, no line longer than `width` columns (60 at least).
+pub fn write_with(
+    report: &Report,
+    out: &mut dyn Write,
+    color: bool,
+    width: usize,
+) -> io::Result<()> {
+    let t = Term {
+        p: Paint(color),
+        width: width.max(60),
+    };
     let mut lines = Vec::new();
-    header(report, p, &mut lines);
-    verdicts(report, p, &mut lines);
-    comparison(report, p, &mut lines);
-    operations(report, p, &mut lines);
-    phases(report, p, &mut lines);
-    faults_and_episodes(report, p, &mut lines);
-    dependencies(report, p, &mut lines);
-    health(report, p, &mut lines);
-    notes(report, p, &mut lines);
+    header(report, t, &mut lines);
+    verdicts(report, t, &mut lines);
+    comparison(report, t, &mut lines);
+    operations(report, t, &mut lines);
+    phases(report, t, &mut lines);
+    faults_and_episodes(report, t, &mut lines);
+    dependencies(report, t, &mut lines);
+    health(report, t, &mut lines);
+    notes(report, t, &mut lines);
     for line in lines {
         writeln!(out, "{line}")?;
     }
     Ok(())
 }
 
-fn section(title: &str, p: Paint, lines: &mut Vec<String>) {
-    lines.push(String::new());
-    lines.push(p.bold(title.to_string()));
+/// How to draw: colour or not, and the line width.
+#[derive(Debug, Clone, Copy)]
+struct Term {
+    p: Paint,
+    width: usize,
 }
 
-fn header(report: &Report, p: Paint, lines: &mut Vec<String>) {
-    let r = &report.result;
+fn section(title: &str, t: Term, lines: &mut Vec<String>) {
+    lines.push(String::new());
+    for l in text::wrap(title, t.width) {
+        lines.push(t.p.bold(l));
+    }
+}
+
+fn header(report: &Report, t: Term, lines: &mut Vec<String>) {
+    let (p, r) = (t.p, &report.result);
     lines.push(p.bold(format!("redline · {}", r.scenario)));
     let mut facts = format!(
         "{} · {} · seed {} · {} req · {:.0} req/s",
@@ -103,7 +143,7 @@ fn header(report: &Report, p: Paint, lines: &mut Vec<String>) {
     if r.interrupted {
         facts.push_str(" · INTERRUPTED");
     }
-    lines.extend(text::wrap(&facts, 80));
+    lines.extend(text::wrap(&facts, t.width));
     if let Some(spec) = &r.spec {
         lines.push(format!("spec {spec}"));
     }
@@ -120,79 +160,119 @@ fn header(report: &Report, p: Paint, lines: &mut Vec<String>) {
     lines.push(format!("{badge}  {summary}"));
 }
 
-const VERDICT_COLS: [Col; 4] = [
-    col("STATUS", 12),
-    col("CLAIM", 36),
-    col("EXPECTED", 12),
-    col("MEASURED", 12),
-];
+/// Where a verdict's text starts: after "  " and the widest status word ("INCONCLUSIVE").
+const VERDICT_INDENT: usize = 2 + 12 + 2;
 
-fn verdicts(report: &Report, p: Paint, lines: &mut Vec<String>) {
+/// One block per verdict, so long texts wrap at word boundaries over the whole line instead of
+/// inside narrow columns. The claim's spec line sits under the status word:
+///
+/// ```text
+///   PASS          P50 latency of GET item is at most 15 ms
+///   line 145      expected ≤ 15 ms · measured 8.5 ms over 345 requests (baseline)
+/// ```
+///
+/// A fail or an inconclusive adds its detail (dimmed), so a person can act on it.
+fn verdicts(report: &Report, t: Term, lines: &mut Vec<String>) {
     if report.verdicts().is_empty() {
         return;
     }
-    section("Verdicts", p, lines);
-    lines.push(text::table(&VERDICT_COLS, &[], &|_, _, s| s).remove(0));
-    for v in report.verdicts() {
-        let row = vec![
-            text::status_label(v.status).to_string(),
-            v.claim.clone(),
-            v.expected.clone(),
-            v.measured.clone(),
-        ];
-        let status = v.status;
-        let styled = |_: usize, c: usize, s: String| if c == 0 { p.status(status, s) } else { s };
-        lines.extend(
-            text::table(&VERDICT_COLS, &[row], &styled)
-                .into_iter()
-                .skip(1),
-        );
-        // A pass speaks for itself (its detail and source are in the other formats); anything
-        // else says why and where the claim came from, so a person can act on it.
-        if v.status != VerdictStatus::Pass {
-            for d in text::wrap(&format!("{} ({})", v.detail, v.source), 64) {
-                lines.push(p.dim(format!("                {d}")));
-            }
+    section("Verdicts", t, lines);
+    let text_width = t.width - VERDICT_INDENT;
+    // Fails first, then inconclusives, then passes (each in the spec's order), as in the
+    // Markdown and HTML reports: what needs a person sits right under the outcome.
+    let mut sorted: Vec<&crate::result::Verdict> = report.verdicts().iter().collect();
+    sorted.sort_by_key(|v| match v.status {
+        VerdictStatus::Fail => 0,
+        VerdictStatus::Inconclusive => 1,
+        VerdictStatus::Pass => 2,
+    });
+    for v in sorted {
+        let mut block: Vec<String> = text::wrap(&v.claim, text_width);
+        // Expected and measured share a line when they fit; otherwise each starts its own.
+        let facts = format!("expected {} · measured {}", v.expected, v.measured);
+        if facts.chars().count() <= text_width {
+            block.push(facts);
+        } else {
+            block.extend(text::wrap(&format!("expected {}", v.expected), text_width));
+            block.extend(text::wrap(&format!("measured {}", v.measured), text_width));
+        }
+        let detail_from = block.len();
+        if v.status != VerdictStatus::Pass && !v.detail.is_empty() {
+            block.extend(text::wrap(&v.detail, text_width));
+        }
+        // The source goes under the status word when short (a line of the header's spec),
+        // otherwise as the block's last line.
+        let source = short_source(&v.source, report.result.spec.as_deref());
+        let source_left = source.chars().count() <= 12;
+        if !source_left {
+            block.push(format!("({source})"));
+        }
+        for (i, l) in block.iter().enumerate() {
+            let left = match i {
+                0 => {
+                    t.p.status(v.status, text::pad(text::status_label(v.status), 12, false))
+                }
+                1 if source_left => t.p.dim(text::pad(&source, 12, false)),
+                _ => " ".repeat(12),
+            };
+            let l = if i >= detail_from {
+                t.p.dim(l.clone())
+            } else {
+                l.clone()
+            };
+            lines.push(format!("  {left}  {l}").trim_end().to_string());
         }
     }
 }
 
+/// "line 145" for a claim of the spec named in the header; any other source as written.
+fn short_source(source: &str, spec: Option<&str>) -> String {
+    match (spec, source.rsplit_once(':')) {
+        (Some(spec), Some((file, line))) if file == spec => format!("line {line}"),
+        _ => source.to_string(),
+    }
+}
+
 const OP_COLS: [Col; 7] = [
-    col("REQUEST", 18),
-    rcol("REQS", 8),
-    rcol("ERR", 6),
-    rcol("P50", 8),
-    rcol("P95", 8),
-    rcol("P99", 8),
-    rcol("MAX", 8),
+    col("REQUEST", 7),
+    rcol("REQS", 6),
+    rcol("ERR", 5),
+    rcol("P50", 7),
+    rcol("P95", 7),
+    rcol("P99", 7),
+    rcol("MAX", 7),
 ];
 
-fn operations(report: &Report, p: Paint, lines: &mut Vec<String>) {
+fn operations(report: &Report, t: Term, lines: &mut Vec<String>) {
+    let p = t.p;
     if report.operations.is_empty() {
         return;
     }
     section(
         "Latency and errors per request (from intended send time, excl. warmup)",
-        p,
+        t,
         lines,
     );
-    lines.push(text::table(&OP_COLS, &[], &|_, _, s| s).remove(0));
-    for op in &report.operations {
-        let l = op.latency;
-        let row = vec![
-            op.name.clone(),
-            text::count(op.count),
-            text::pct(op.error_pct),
-            text::ms(l.p50),
-            text::ms(l.p95),
-            text::ms(l.p99),
-            text::ms(l.max),
-        ];
-        lines.extend(
-            text::table(&OP_COLS, &[row], &|_, _, s| s)
-                .into_iter()
-                .skip(1),
-        );
+    let mut rows: Vec<Vec<String>> = report
+        .operations
+        .iter()
+        .map(|op| {
+            let l = op.latency;
+            vec![
+                op.name.clone(),
+                text::count(op.count),
+                text::pct(op.error_pct),
+                text::ms(l.p50),
+                text::ms(l.p95),
+                text::ms(l.p99),
+                text::ms(l.max),
+            ]
+        })
+        .collect();
+    let cols = text::fit(&OP_COLS, &mut rows, t.width);
+    lines.push(text::table(&cols, &[], &|_, _, s| s).remove(0));
+    for (op, row) in report.operations.iter().zip(rows) {
+        lines.extend(text::table(&cols, &[row], &|_, _, s| s).into_iter().skip(1));
         let mut facts = Vec::new();
         if let Some(spec_op) = &op.operation {
             facts.push(spec_op.clone());
@@ -201,28 +281,28 @@ fn operations(report: &Report, p: Paint, lines: &mut Vec<String>) {
         if !op.error_kinds.is_empty() {
             facts.push(format!("failed: {}", text::tally(&op.error_kinds, 3)));
         }
-        for d in text::wrap(&facts.join(" · "), 74) {
+        for d in text::wrap(&facts.join(" · "), t.width - 6) {
             lines.push(p.dim(format!("    {d}")));
         }
     }
 }
 
 const PHASE_COLS: [Col; 7] = [
-    col("PHASE", 20),
-    col("WINDOW", 9),
-    rcol("REQS", 8),
-    rcol("ERR", 6),
-    rcol("5XX", 7),
-    rcol("P50", 8),
-    rcol("P99", 8),
+    col("PHASE", 5),
+    col("WINDOW", 6),
+    rcol("REQS", 6),
+    rcol("ERR", 5),
+    rcol("5XX", 5),
+    rcol("P50", 7),
+    rcol("P99", 7),
 ];
 
-fn phases(report: &Report, p: Paint, lines: &mut Vec<String>) {
+fn phases(report: &Report, t: Term, lines: &mut Vec<String>) {
     if report.phases.is_empty() {
         return;
     }
-    section("Phases", p, lines);
-    let rows: Vec<Vec<String>> = report
+    section("Phases", t, lines);
+    let mut rows: Vec<Vec<String>> = report
         .phases
         .iter()
         .map(|ph| {
@@ -237,22 +317,23 @@ fn phases(report: &Report, p: Paint, lines: &mut Vec<String>) {
             ]
         })
         .collect();
-    lines.extend(text::table(&PHASE_COLS, &rows, &|_, _, s| s));
+    let cols = text::fit(&PHASE_COLS, &mut rows, t.width);
+    lines.extend(text::table(&cols, &rows, &|_, _, s| s));
 }
 
 const EPISODE_COLS: [Col; 6] = [
-    col("DEPENDENCY", 16),
-    rcol("OPENED", 8),
+    col("DEPENDENCY", 10),
+    rcol("OPENED", 7),
     rcol("FAILS", 6),
-    rcol("OPEN FOR", 9),
+    rcol("OPEN FOR", 8),
     rcol("PROBES", 6),
-    col("OUTCOME", 10),
+    col("OUTCOME", 7),
 ];
 
-fn faults_and_episodes(report: &Report, p: Paint, lines: &mut Vec<String>) {
+fn faults_and_episodes(report: &Report, t: Term, lines: &mut Vec<String>) {
     let r = &report.result;
     if !r.faults.is_empty() {
-        section("Faults applied", p, lines);
+        section("Faults applied", t, lines);
         for f in &r.faults {
             let until = f
                 .removed_at_s
@@ -262,7 +343,7 @@ fn faults_and_episodes(report: &Report, p: Paint, lines: &mut Vec<String>) {
                 "{} on {} from {:.1} s to {until} {params} [{}]",
                 f.kind, f.dependency, f.applied_at_s, f.source
             );
-            for (i, l) in text::wrap(&line, 76).into_iter().enumerate() {
+            for (i, l) in text::wrap(&line, t.width - 4).into_iter().enumerate() {
                 lines.push(format!("{}{l}", if i == 0 { "  " } else { "    " }));
             }
         }
@@ -270,12 +351,12 @@ fn faults_and_episodes(report: &Report, p: Paint, lines: &mut Vec<String>) {
     if r.dependencies.is_empty() && report.episodes().is_empty() {
         return;
     }
-    section("Circuit-breaker episodes (seen from outside)", p, lines);
+    section("Circuit-breaker episodes (seen from outside)", t, lines);
     if report.episodes().is_empty() {
         lines.push("  none: traffic to every dependency continued whenever clients called".into());
         return;
     }
-    let rows: Vec<Vec<String>> = report
+    let mut rows: Vec<Vec<String>> = report
         .episodes()
         .iter()
         .map(|e| {
@@ -289,25 +370,26 @@ fn faults_and_episodes(report: &Report, p: Paint, lines: &mut Vec<String>) {
             ]
         })
         .collect();
-    lines.extend(text::table(&EPISODE_COLS, &rows, &|_, _, s| s));
+    let cols = text::fit(&EPISODE_COLS, &mut rows, t.width);
+    lines.extend(text::table(&cols, &rows, &|_, _, s| s));
 }
 
 const DEP_COLS: [Col; 6] = [
-    col("DEPENDENCY", 16),
-    rcol("CALLS", 8),
-    rcol("OK", 8),
-    rcol("FAILED", 8),
-    rcol("GAVE UP", 8),
-    rcol("GAVE UP AT", 14),
+    col("DEPENDENCY", 10),
+    rcol("CALLS", 6),
+    rcol("OK", 6),
+    rcol("FAILED", 6),
+    rcol("GAVE UP", 7),
+    rcol("GAVE UP AT", 10),
 ];
 
-fn dependencies(report: &Report, p: Paint, lines: &mut Vec<String>) {
+fn dependencies(report: &Report, t: Term, lines: &mut Vec<String>) {
     let deps = &report.result.dependencies;
     if deps.is_empty() {
         return;
     }
-    section("Dependencies (seen by the proxy)", p, lines);
-    let rows: Vec<Vec<String>> = deps
+    section("Dependencies (seen by the proxy)", t, lines);
+    let mut rows: Vec<Vec<String>> = deps
         .iter()
         .map(|(name, d)| {
             let sum = |f: fn(&crate::result::DependencySecond) -> u64| {
@@ -324,19 +406,21 @@ fn dependencies(report: &Report, p: Paint, lines: &mut Vec<String>) {
             ]
         })
         .collect();
-    lines.extend(text::table(&DEP_COLS, &rows, &|_, _, s| s));
+    let cols = text::fit(&DEP_COLS, &mut rows, t.width);
+    lines.extend(text::table(&cols, &rows, &|_, _, s| s));
 }
 
 const CMP_COLS: [Col; 6] = [
-    col("REQUEST", 16),
+    col("REQUEST", 7),
     col("PCTL", 5),
-    rcol("BASELINE", 9),
-    rcol("NOW", 9),
-    rcol("CHANGE", 8),
-    col("JUDGED", 15),
+    rcol("BASELINE", 8),
+    rcol("NOW", 7),
+    rcol("CHANGE", 7),
+    col("JUDGED", 6),
 ];
 
-fn comparison(report: &Report, p: Paint, lines: &mut Vec<String>) {
+fn comparison(report: &Report, t: Term, lines: &mut Vec<String>) {
+    let p = t.p;
     let Some(cmp) = &report.comparison else {
         return;
     };
@@ -345,10 +429,10 @@ fn comparison(report: &Report, p: Paint, lines: &mut Vec<String>) {
             "Against baseline {} ({})",
             cmp.baseline_scenario, cmp.baseline_started_at
         ),
-        p,
+        t,
         lines,
     );
-    let rows: Vec<Vec<String>> = cmp
+    let mut rows: Vec<Vec<String>> = cmp
         .rows
         .iter()
         .map(|r| {
@@ -368,32 +452,33 @@ fn comparison(report: &Report, p: Paint, lines: &mut Vec<String>) {
         (5, Change::Improvement) => p.status(VerdictStatus::Pass, s),
         _ => s,
     };
-    lines.extend(text::table(&CMP_COLS, &rows, &styled));
+    let cols = text::fit(&CMP_COLS, &mut rows, t.width);
+    lines.extend(text::table(&cols, &rows, &styled));
     for u in &cmp.unmatched {
         lines.push(format!("  not compared: {u}"));
     }
     lines.push(format!("  {} regression(s) flagged.", cmp.regressions()));
-    for l in text::wrap(baseline::RULE, 76) {
+    for l in text::wrap(baseline::RULE, t.width - 4) {
         lines.push(p.dim(format!("  {l}")));
     }
 }
 
-fn health(report: &Report, p: Paint, lines: &mut Vec<String>) {
+fn health(report: &Report, t: Term, lines: &mut Vec<String>) {
     if report.health_changes.is_empty() {
         return;
     }
-    section("Health endpoint (changes only)", p, lines);
+    section("Health endpoint (changes only)", t, lines);
     let changes: Vec<String> = report
         .health_changes
         .iter()
         .map(|(t, answer)| format!("{t:.1} s {answer}"))
         .collect();
-    for l in text::wrap(&changes.join(" → "), 76) {
+    for l in text::wrap(&changes.join(" → "), t.width - 4) {
         lines.push(format!("  {l}"));
     }
 }
 
-fn notes(report: &Report, p: Paint, lines: &mut Vec<String>) {
+fn notes(report: &Report, t: Term, lines: &mut Vec<String>) {
     let r = &report.result;
     let mut notes: Vec<String> = r.notes.clone();
     if r.client_log_truncated {
@@ -402,9 +487,9 @@ fn notes(report: &Report, p: Paint, lines: &mut Vec<String>) {
     if notes.is_empty() {
         return;
     }
-    section("Notes", p, lines);
+    section("Notes", t, lines);
     for n in notes {
-        for (i, l) in text::wrap(&n, 76).into_iter().enumerate() {
+        for (i, l) in text::wrap(&n, t.width - 4).into_iter().enumerate() {
             lines.push(format!("{}{l}", if i == 0 { "  - " } else { "    " }));
         }
     }

@@ -118,8 +118,10 @@ pub fn wrap(text: &str, max: usize) -> Vec<String> {
 fn glue_units(text: &str) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();
     for w in text.split_whitespace() {
+        // "ms–302" (a range's end) still belongs to the number before it.
+        let bare = w.split('–').next().unwrap_or(w);
         let unit = matches!(
-            w.trim_end_matches([',', ')', '.', ';']),
+            bare.trim_end_matches([',', ')', '.', ';']),
             "ms" | "s" | "µs" | "%" | "req/s"
         );
         match words.last_mut() {
@@ -165,6 +167,66 @@ pub const fn rcol(header: &'static str, width: usize) -> Col {
         width,
         right: true,
     }
+}
+
+/// Sizes `cols` to their content (header and cells, never below the given width for numbers,
+/// which keeps related tables aligned) so nothing wraps; when the table would exceed `max`
+/// columns (with its two-space indent and gaps), the first column, the name, gives up room and
+/// its cells are abbreviated in the middle ("fault:UserS…:abort"), never wrapped mid-word.
+pub fn fit(cols: &[Col], rows: &mut [Vec<String>], max: usize) -> Vec<Col> {
+    let mut fitted: Vec<Col> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let content = rows
+                .iter()
+                .filter_map(|r| r.get(i))
+                .map(|s| width(s))
+                .max()
+                .unwrap_or(0)
+                .max(width(c.header));
+            // Names shrink to their content; numbers keep their usual width as a minimum.
+            let w = if i == 0 {
+                content
+            } else {
+                content.max(c.width)
+            };
+            Col { width: w, ..*c }
+        })
+        .collect();
+    let total =
+        |cols: &[Col]| 2 + cols.iter().map(|c| c.width).sum::<usize>() + 2 * (cols.len() - 1);
+    if fitted.is_empty() || total(&fitted) <= max {
+        return fitted;
+    }
+    let others = total(&fitted) - fitted[0].width;
+    let name_width = max.saturating_sub(others).max(width(fitted[0].header));
+    fitted[0].width = name_width;
+    for row in rows.iter_mut() {
+        if let Some(name) = row.first_mut() {
+            *name = abbreviate(name, name_width);
+        }
+    }
+    fitted
+}
+
+/// Shortens `s` to `max` characters with an ellipsis in the middle, keeping the end (the part
+/// after the last ':' or '/', which tells similar names apart) whenever it fits.
+pub fn abbreviate(s: &str, max: usize) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= max || max < 3 {
+        return s.to_string();
+    }
+    let last_sep = chars.iter().rposition(|c| *c == ':' || *c == '/');
+    let tail = match last_sep {
+        Some(i) if chars.len() - i <= max - 2 => chars.len() - i,
+        _ => (max - 1) / 2,
+    };
+    let head = max - 1 - tail;
+    let mut out: String = chars[..head].iter().collect();
+    out.push('…');
+    out.extend(&chars[chars.len() - tail..]);
+    out
 }
 
 /// Renders a table indented by two spaces; cells wrap within their column. `style` gets
@@ -230,6 +292,40 @@ mod tests {
         assert_eq!(wrap("a bb ccc dddd", 6), vec!["a bb", "ccc", "dddd"]);
         assert_eq!(wrap("abcdefgh", 3), vec!["abc", "def", "gh"]);
         assert_eq!(wrap("", 5), vec![""]);
+        // Words are never cut while they fit a line; units stay on their number.
+        assert_eq!(
+            wrap("phase 'fault:UserService:abort' took 250 ms", 25),
+            vec!["phase", "'fault:UserService:abort'", "took 250 ms"]
+        );
+    }
+
+    #[test]
+    fn abbreviates_in_the_middle_keeping_the_distinguishing_end() {
+        assert_eq!(
+            abbreviate("fault:UserService:abort", 16),
+            "fault:Use…:abort"
+        );
+        assert_eq!(abbreviate("fault:UserService:hang", 16), "fault:User…:hang");
+        assert_eq!(abbreviate("short", 16), "short");
+        assert_eq!(abbreviate("abcdefghij", 5), "ab…ij");
+        assert_eq!(abbreviate("fault:UserService:abort", 9), "fa…:abort");
+    }
+
+    #[test]
+    fn fitted_tables_grow_to_their_content_and_shrink_the_name_when_too_wide() {
+        let cols = [col("PHASE", 10), rcol("REQS", 6)];
+        let mut rows = vec![vec![
+            "fault:UserService:abort".to_string(),
+            "208".to_string(),
+        ]];
+        let fitted = fit(&cols, &mut rows, 80);
+        assert_eq!(fitted[0].width, 23, "the whole name fits");
+        assert_eq!(fitted[1].width, 6, "numbers keep their width");
+        let fitted = fit(&cols, &mut rows, 26);
+        assert_eq!(fitted[0].width, 16);
+        assert_eq!(rows[0][0], "fault:Use…:abort");
+        let lines = table(&fitted, &rows, &|_, _, s| s);
+        assert!(lines.iter().all(|l| l.chars().count() <= 26), "{lines:?}");
     }
 
     #[test]

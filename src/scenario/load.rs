@@ -1,13 +1,11 @@
-//! Validation of the top level, `[target]`, `[load]` and `[[request]]` into plan types.
+//! Validation of the top level, `[target]` and `[load]` into plan types.
 
 use std::num::NonZeroU32;
 use std::time::Duration;
 
 use super::error::Diagnostics;
-use super::tree::{int_in, Kind, Node, TableReader};
-use super::{
-    chaos, Arrival, BaseUrl, Load, Model, Plan, RequestSpec, Scheme, Stage, Target, Template,
-};
+use super::tree::{Kind, Node, TableReader};
+use super::{chaos, Arrival, BaseUrl, Load, Model, Plan, Scheme, Stage, Target};
 
 const TOP: &[&str] = &[
     "name",
@@ -42,16 +40,6 @@ const LOAD: &[&str] = &[
     "think_time",
 ];
 const STAGE: &[&str] = &["duration", "rate", "ramp"];
-const REQUEST: &[&str] = &[
-    "name",
-    "operation",
-    "weight",
-    "method",
-    "path",
-    "headers",
-    "body",
-    "expect_status",
-];
 
 /// Validates the whole document; `None` if anything was wrong (the diagnostics say what).
 pub(super) fn plan(root: &Node, d: &mut Diagnostics) -> Option<Plan> {
@@ -70,7 +58,7 @@ pub(super) fn plan(root: &Node, d: &mut Diagnostics) -> Option<Plan> {
     let spec = top.string("spec", d);
     let target = section(&top, "target", d).and_then(|t| target(&t, d));
     let load = section(&top, "load", d).and_then(|l| load(&l, d));
-    let requests = requests(&top, d);
+    let requests = super::request::requests(&top, d);
     let warmup_end = load.as_ref().map(|l| (l.warmup, l.duration()));
     let chaos = chaos::chaos(&top, warmup_end, d);
     Some(Plan {
@@ -181,16 +169,29 @@ fn positive(t: &TableReader, key: &str, d: &mut Diagnostics) -> Option<Duration>
     Some(v)
 }
 
-fn header_list(t: &TableReader, key: &str, d: &mut Diagnostics) -> Vec<(String, String)> {
+pub(super) fn header_list(
+    t: &TableReader,
+    key: &str,
+    d: &mut Diagnostics,
+) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (name, value, at) in t.string_map(key, d) {
         let ok_name = hyper::header::HeaderName::from_bytes(name.as_bytes()).is_ok();
         let ok_value = hyper::header::HeaderValue::from_str(&value).is_ok();
+        let framing = ["host", "content-length", "transfer-encoding"]
+            .iter()
+            .any(|h| name.eq_ignore_ascii_case(h));
         if !ok_name || !ok_value {
             d.push(
                 at,
                 &format!("{}.{name}", t.key(key)),
                 format!("expected a valid HTTP header, found {name:?}: {value:?}"),
+            );
+        } else if framing {
+            d.push(
+                at,
+                &format!("{}.{name}", t.key(key)),
+                format!("`{name}` is set by redline from base_url and the body; remove it"),
             );
         } else {
             out.push((name.to_ascii_lowercase(), value));
@@ -397,118 +398,4 @@ fn stages(l: &TableReader, d: &mut Diagnostics) -> Option<Vec<Stage>> {
         ok = false;
     }
     ok.then_some(out)
-}
-
-fn requests(top: &TableReader, d: &mut Diagnostics) -> Option<Vec<RequestSpec>> {
-    let Some(node) = top.get("request") else {
-        d.push(
-            0,
-            "request",
-            "missing `[[request]]`; expected at least one request",
-        );
-        return None;
-    };
-    let Kind::Array(items) = &node.kind else {
-        d.push(
-            node.span.start,
-            "request",
-            format!(
-                "expected `[[request]]` tables, found {}",
-                node.kind.type_name()
-            ),
-        );
-        return None;
-    };
-    let mut out: Vec<RequestSpec> = Vec::new();
-    let mut ok = true;
-    for (i, item) in items.iter().enumerate() {
-        match request(item, &format!("request[{i}]"), d) {
-            Some(r) => {
-                if out.iter().any(|o| o.name == r.name) {
-                    d.push(
-                        item.span.start,
-                        &format!("request[{i}].name"),
-                        format!("expected a unique name, found {:?} twice", r.name),
-                    );
-                    ok = false;
-                }
-                out.push(r);
-            }
-            None => ok = false,
-        }
-    }
-    ok.then_some(out)
-}
-
-fn request(item: &Node, path: &str, d: &mut Diagnostics) -> Option<RequestSpec> {
-    let r = TableReader::new(item, path, REQUEST, d)?;
-    let name = r.req_string("name", d);
-    let operation = r.string("operation", d);
-    let weight = r.int("weight", 1, 1_000_000, d).map_or(1, |w| w as u32);
-    let method = r.string("method", d).unwrap_or_else(|| "GET".into());
-    if hyper::Method::from_bytes(method.as_bytes()).is_err() {
-        let at = r.get("method").map_or(item.span.start, |n| n.span.start);
-        d.push(
-            at,
-            &r.key("method"),
-            format!("expected an HTTP method such as \"GET\", found {method:?}"),
-        );
-    }
-    let path_t = r.req_string("path", d).and_then(|p| {
-        let at = r.get("path").map_or(item.span.start, |n| n.span.start);
-        if !p.starts_with('/') {
-            d.push(
-                at,
-                &r.key("path"),
-                format!("expected a path starting with \"/\", found {p:?}"),
-            );
-            return None;
-        }
-        Template::parse(&p)
-            .map_err(|why| d.push(at, &r.key("path"), format!("invalid template: {why}")))
-            .ok()
-    });
-    let headers = header_list(&r, "headers", d);
-    let body = match r.string("body", d) {
-        Some(b) => {
-            let at = r.get("body").map_or(item.span.start, |n| n.span.start);
-            Template::parse(&b)
-                .map_err(|why| d.push(at, &r.key("body"), format!("invalid template: {why}")))
-                .ok()
-        }
-        None => Template::parse("").ok(),
-    };
-    let expect_status = match r.get("expect_status") {
-        None => Some(Vec::new()),
-        Some(Node {
-            kind: Kind::Array(items),
-            ..
-        }) => {
-            let key = r.key("expect_status");
-            let codes: Vec<Option<i64>> =
-                items.iter().map(|n| int_in(n, &key, 100, 599, d)).collect();
-            codes.into_iter().map(|c| c.map(|c| c as u16)).collect()
-        }
-        Some(other) => {
-            d.push(
-                other.span.start,
-                &r.key("expect_status"),
-                format!(
-                    "expected an array of status codes, found {}",
-                    other.kind.type_name()
-                ),
-            );
-            None
-        }
-    };
-    Some(RequestSpec {
-        name: name?,
-        operation,
-        weight: NonZeroU32::new(weight)?,
-        method: method.to_ascii_uppercase(),
-        path: path_t?,
-        headers,
-        body: body?,
-        expect_status: expect_status?,
-    })
 }

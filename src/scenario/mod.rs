@@ -8,6 +8,7 @@ pub mod duration;
 mod error;
 mod load;
 pub mod phases;
+mod request;
 pub mod template;
 mod tree;
 

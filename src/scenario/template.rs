@@ -53,6 +53,14 @@ impl Template {
         }
     }
 
+    /// The literal text between placeholders.
+    pub fn literals(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Literal(s) => Some(s.as_str()),
+            _ => None,
+        })
+    }
+
     /// Appends the rendered template to `out`.
     pub fn render(&self, seq: u64, rng: &mut impl Rng, out: &mut String) {
         for part in &self.parts {

@@ -234,3 +234,20 @@ fn chaos_errors_name_the_problem() {
     assert!(errs[1].message.contains("did you mean \"Cache\""));
     assert_eq!(errs[2].key, "slo[0].p99");
 }
+
+#[test]
+fn framing_headers_and_bad_paths_are_refused() {
+    let src = FULL
+        .replace("headers = {}", "headers = { Host = \"example.com\" }")
+        .replace(
+            "path = \"/items/{{random_int 1 1000}}\"",
+            "path = \"/items /x\"",
+        );
+    let errs = errors(&src);
+    let keys: Vec<&str> = errs.iter().map(|d| d.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["request[0].path", "request[0].headers.Host"],
+        "{errs:?}"
+    );
+}

@@ -214,26 +214,55 @@ fn read_prose(b: &Block, claims: &mut Claims) {
     {
         let toks = tokenize(seg);
         if let Some((i, r)) = (0..toks.len()).find_map(|i| rate_at(&toks, i).map(|r| (i, r))) {
-            let before = seg[..toks[i].pos].trim_end().trim_end_matches(':');
-            let label = before.rsplit(':').next().unwrap_or("").trim();
-            let name = if label.is_empty()
+            // Only "Label: 60/min" names a tier; "beyond 100 requests per second ..." is a sentence
+            // about the limit, and the word before the figure is no name.
+            let before = seg[..toks[i].pos].trim_end();
+            let label = before
+                .strip_suffix(':')
+                .and_then(|b| b.rsplit(':').next())
+                .unwrap_or("")
+                .trim();
+            let labelled = !(label.is_empty()
                 || has_words(label, &["rate"])
                 || has_words(label, &["limit"])
-                || words(label).len() > 3
-            {
-                heading_name(b)
-            } else {
+                || words(label).len() > 3);
+            let key = per_key(&toks, r.next);
+            if !labelled && restates(claims, &r, key.as_deref()) {
+                seg_start += seg.len();
+                continue;
+            }
+            let name = if labelled {
                 label.to_string()
+            } else {
+                heading_name(b)
             };
             push(
                 claims,
                 name,
                 r,
-                per_key(&toks, r.next),
+                key,
                 b.text.line_at(seg_start + toks[i].pos),
             );
         }
         seg_start += seg.len();
+    }
+}
+
+/// True when unlabelled prose gives the figure of a limit already read (the code block's, restated
+/// in words): it is that limit, not another one. Fills in who it counts per when only the prose says.
+fn restates(claims: &mut Claims, r: &Rate, key: Option<&str>) -> bool {
+    let same = claims
+        .rate_limits
+        .iter_mut()
+        .find(|l| l.requests as f64 == r.requests && (l.per_s - r.per_s).abs() < 1e-9);
+    match same {
+        Some(l) => {
+            if l.per_key.is_none() {
+                l.per_key = key.map(str::to_string);
+            }
+            true
+        }
+        None => false,
     }
 }
 

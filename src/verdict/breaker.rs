@@ -5,14 +5,20 @@
 //! Failures are counted per dependency CALL (log entry), in the order the service learned of them
 //! (its give-up time or the answer's end), because retries multiply calls and hung calls fail late.
 
+use std::collections::BTreeSet;
+
 use redline_proxy::log::LogEntry;
 
 use super::evidence::{self, FaultWindow};
+use super::refusals::Refusals;
 use super::JudgeContext;
 use crate::result::{BreakerEpisode, RunResult};
+use crate::spec::Claims;
 
 /// A gap must last at least this long (and 5 median inter-arrival gaps) to count as "traffic stopped".
 pub const MIN_GAP_MS: f64 = 1000.0;
+/// More calls than this after a pause are a closed breaker's traffic, not half-open probes.
+pub const MAX_PROBES: usize = 10;
 /// Trailing window used to describe the failure rate before an opening.
 pub const RATE_WINDOW_MS: f64 = 10_000.0;
 
@@ -56,16 +62,31 @@ pub struct Episode {
     /// Calls the service learned the outcome of in the `RATE_WINDOW_MS` before opening, and failures among them.
     pub window_calls: u64,
     pub window_failures: u64,
+    /// When the service learned of the last (up to 64) failures before the opening, oldest first.
+    pub recent_failures_ms: Vec<f64>,
     /// Arrival of the first call after the gap (the first half-open probe).
     pub resumed_at_ms: Option<f64>,
     /// Calls let through after the gap before the breaker closed (first success known) or reopened.
     pub probes: u64,
+    /// True when a probe was let through after an earlier probe's failure was known: the breaker
+    /// waits for all its probes, so `probes` is exactly how many it allows.
+    pub probes_exact: bool,
+    /// Distinct requests (correlation ids) among the probes, when every probe carried one: a
+    /// breaker around the retry loop lets requests through, each with its retries.
+    pub probe_requests: Option<u64>,
     /// Client demand (as expected dependency calls) while those probes were undecided.
     pub demand_during_probes: f64,
     pub outcome: Outcome,
 }
 
 impl Episode {
+    /// How long the last `n` failures before the opening took to arrive (None: fewer were seen).
+    pub fn failure_span_ms(&self, n: usize) -> Option<f64> {
+        let len = self.recent_failures_ms.len();
+        (n > 0 && len >= n)
+            .then(|| self.recent_failures_ms[len - 1] - self.recent_failures_ms[len - n])
+    }
+
     /// How long traffic stayed stopped.
     pub fn open_for_ms(&self) -> Option<f64> {
         self.resumed_at_ms.map(|r| r - self.opened_at_ms)
@@ -111,12 +132,17 @@ pub struct Observation {
     pub gap_min_ms: f64,
     /// Dependency calls per client request before the first fault (1.0 when unknown).
     pub calls_per_request: f64,
+    /// Client requests turned away without a call, bounding when openings happened.
+    pub refusals: Refusals,
     /// Gaps skipped because log entries were missing there.
     pub skipped_gaps: usize,
+    /// Sequence numbers present in the raw log (health checks included), to tell dropped entries
+    /// from filtered ones.
+    pub seqs: BTreeSet<u64>,
 }
 
 /// Observes every dependency with a log or a fault.
-pub fn observe_all(result: &RunResult, ctx: &JudgeContext) -> Vec<Observation> {
+pub fn observe_all(result: &RunResult, claims: &Claims, ctx: &JudgeContext) -> Vec<Observation> {
     let mut names: Vec<String> = result.dependencies.keys().cloned().collect();
     for f in &result.faults {
         if !names
@@ -126,12 +152,26 @@ pub fn observe_all(result: &RunResult, ctx: &JudgeContext) -> Vec<Observation> {
             names.push(f.dependency.clone());
         }
     }
-    names.iter().map(|n| observe(result, ctx, n)).collect()
+    names
+        .iter()
+        .map(|n| observe(result, claims, ctx, n))
+        .collect()
 }
 
 /// Observes one dependency (scenario name).
-pub fn observe(result: &RunResult, _ctx: &JudgeContext, dependency: &str) -> Observation {
-    let log = evidence::sorted_log(result, dependency);
+pub fn observe(
+    result: &RunResult,
+    claims: &Claims,
+    ctx: &JudgeContext,
+    dependency: &str,
+) -> Observation {
+    let raw = evidence::sorted_log(result, dependency);
+    let spec = evidence::spec_dependency(claims, ctx, dependency);
+    let seqs: BTreeSet<u64> = raw.iter().map(|e| e.seq).collect();
+    let log: Vec<LogEntry> = raw
+        .into_iter()
+        .filter(|e| !evidence::is_health_check(e, spec))
+        .collect();
     let windows = evidence::fault_windows(result, dependency);
     let first_fault_ms = windows.first().map_or(f64::INFINITY, |w| w.from_ms);
     let before: Vec<LogEntry> = log
@@ -142,6 +182,21 @@ pub fn observe(result: &RunResult, _ctx: &JudgeContext, dependency: &str) -> Obs
     let median = evidence::median_gap_ms(if before.len() >= 10 { &before } else { &log });
     let gap_min_ms = median.map_or(MIN_GAP_MS, |m| (5.0 * m).max(MIN_GAP_MS));
     let calls_per_request = calls_per_request(result, &before, first_fault_ms);
+    // A request missing from a log that dropped entries is no evidence of a refusal.
+    let contiguous = match (seqs.first(), seqs.last()) {
+        (Some(a), Some(b)) => b - a + 1 == seqs.len() as u64,
+        _ => true,
+    };
+    let truncated = result
+        .dependencies
+        .iter()
+        .any(|(n, d)| super::matching::same_name(n, dependency) && d.log_truncated);
+    let complete = contiguous && !truncated;
+    let refusals = if complete {
+        Refusals::read(result, &log, first_fault_ms)
+    } else {
+        Refusals::default()
+    };
     let mut obs = Observation {
         dependency: dependency.to_string(),
         log,
@@ -150,7 +205,9 @@ pub fn observe(result: &RunResult, _ctx: &JudgeContext, dependency: &str) -> Obs
         stalls: Vec::new(),
         gap_min_ms,
         calls_per_request,
+        refusals,
         skipped_gaps: 0,
+        seqs,
     };
     let slack = median.map_or(250.0, |m| (5.0 * m).max(250.0));
     find_episodes(result, &mut obs, slack);
@@ -195,7 +252,12 @@ fn find_episodes(result: &RunResult, obs: &mut Observation, slack: f64) {
         let a_i = obs.log[i].t_ms;
         let next_t = obs.log.get(i + 1).map(|n| n.t_ms);
         let gap_end = next_t.unwrap_or(run_end_ms);
-        if gap_end - a_i <= obs.gap_min_ms || !gap_is_real(result, obs, i, gap_end) {
+        // Under an unconditional down nothing is logged: its silence is no evidence.
+        let unseen = obs
+            .windows
+            .iter()
+            .any(|w| w.invisible && w.from_ms < gap_end && w.to_ms > a_i);
+        if unseen || gap_end - a_i <= obs.gap_min_ms || !gap_is_real(result, obs, i, gap_end) {
             i += 1;
             continue;
         }
@@ -208,7 +270,12 @@ fn find_episodes(result: &RunResult, obs: &mut Observation, slack: f64) {
         // before traffic resumed; a gap whose first failure lands at its end is a stall.
         let first = (0..ends.len()).find(|&k| ends[k].1 && ends[k].0 > a_i && ends[k].0 < gap_end);
         let open_enough = |k: usize| gap_end - ends[k].0 >= (0.5 * (gap_end - a_i)).min(1000.0);
-        let Some(first) = first.filter(|&k| open_enough(k)) else {
+        let first = first.filter(|&k| open_enough(k)).or_else(|| {
+            // A breaker that waits for all its probes reopens when the last one answers, even with
+            // a success, if an earlier probe failed.
+            probe_decision(&obs.log, &ends, since, a_i).filter(|&k| open_enough(k))
+        });
+        let Some(first) = first else {
             let hung = obs.log[..=i]
                 .iter()
                 .filter(|e| evidence::end_ms(e) > a_i && evidence::is_failure(e))
@@ -221,10 +288,18 @@ fn find_episodes(result: &RunResult, obs: &mut Observation, slack: f64) {
             i += 1;
             continue;
         };
-        // Other failures learned before the next call would have come could equally have opened it.
-        let horizon = ends[first]
-            .0
-            .max(a_i + local_gap_ms(&obs.log, i).unwrap_or(slack));
+        // Other failures learned before the first refused request (or, without one, before the
+        // next call was due) could equally have opened it.
+        let horizon = match obs
+            .refusals
+            .first_after(a_i)
+            .filter(|r| *r >= ends[first].0)
+        {
+            Some(refused) => refused,
+            None => ends[first]
+                .0
+                .max(a_i + local_gap_ms(&obs.log, i).unwrap_or(slack)),
+        };
         let last = (first..ends.len())
             .take_while(|&k| ends[k].0 <= horizon)
             .filter(|&k| ends[k].1)
@@ -244,7 +319,13 @@ fn find_episodes(result: &RunResult, obs: &mut Observation, slack: f64) {
 fn gap_is_real(result: &RunResult, obs: &mut Observation, i: usize, gap_end: f64) -> bool {
     let a_i = obs.log[i].t_ms;
     if let Some(next) = obs.log.get(i + 1) {
-        if next.seq != obs.log[i].seq + 1 {
+        let (a, b) = (obs.log[i].seq, next.seq);
+        let present = if b > a {
+            obs.seqs.range(a + 1..b).count() as u64
+        } else {
+            0
+        };
+        if b <= a || present != b - a - 1 {
             obs.skipped_gaps += 1;
             return false;
         }
@@ -274,7 +355,16 @@ fn build_episode(
     trigger: Trigger,
 ) -> Episode {
     let opened_at_ms = ends[first].0;
-    let streak = |k: usize| consecutive_failures(ends, k, since);
+    // Opened by a failure: the run of failures before it. Settled by a probe's success: the
+    // failed probes of that half-open period.
+    let streak = |k: usize| match ends[k].1 {
+        true => consecutive_failures(ends, k, since),
+        false => ends[..=k]
+            .iter()
+            .filter(|(end, failed, _)| *failed && *end >= since)
+            .map(|x| x.2)
+            .collect(),
+    };
     let streak_first = streak(first);
     let failed_requests = distinct_ids(&obs.log, &streak_first);
     let in_flight_failed_after = ends
@@ -288,6 +378,12 @@ fn build_episode(
             window_failures += u64::from(*failed);
         }
     }
+    let mut recent_failures_ms: Vec<f64> = ends
+        .iter()
+        .filter(|(end, failed, _)| *failed && *end <= opened_at_ms && *end >= since)
+        .map(|(end, _, _)| *end)
+        .collect();
+    recent_failures_ms.drain(..recent_failures_ms.len().saturating_sub(64));
     let (mut run, mut earlier_streak) = (0u64, 0u64);
     for (_, failed, _) in ends
         .iter()
@@ -300,6 +396,7 @@ fn build_episode(
         dependency: obs.dependency.clone(),
         trigger,
         earlier_streak,
+        recent_failures_ms,
         last_call_ms: obs.log[i].t_ms,
         opened_at_ms,
         failures_min: streak_first.len() as u64,
@@ -310,6 +407,8 @@ fn build_episode(
         window_failures,
         resumed_at_ms,
         probes: 0,
+        probes_exact: false,
+        probe_requests: None,
         demand_during_probes: 0.0,
         outcome: if resumed_at_ms.is_some() {
             Outcome::Closed
@@ -317,6 +416,23 @@ fn build_episode(
             Outcome::Unknown
         },
     }
+}
+
+/// The completion that settled a failed half-open period: the last answer of the calls let through
+/// since `since` (the pause's end), when one of them failed and it came after `a_i`.
+fn probe_decision(
+    log: &[LogEntry],
+    ends: &[(f64, bool, usize)],
+    since: f64,
+    a_i: f64,
+) -> Option<usize> {
+    if !since.is_finite() {
+        return None;
+    }
+    let probes = |idx: usize| log[idx].t_ms >= since && log[idx].t_ms <= a_i;
+    let any_failed = ends.iter().any(|(_, failed, idx)| *failed && probes(*idx));
+    let last = ends.iter().rposition(|(_, _, idx)| probes(*idx))?;
+    (any_failed && ends[last].0 > a_i).then_some(last)
 }
 
 /// Arrival indexes of the failures learned up to completion `k` (inclusive), back to the last
@@ -358,17 +474,30 @@ fn settle_outcomes(result: &RunResult, obs: &mut Observation, ends: &[(f64, bool
             .filter(|(end, failed, idx)| !*failed && *idx >= start && *end >= resumed)
             .map(|(end, _, _)| *end)
             .next();
-        // Reopened: traffic stopped again before any call after the gap succeeded.
-        let reopened = match next_stop {
-            Some(t) => first_success.map_or(true, |s| s > t),
+        // Reopened: traffic stopped again before any success was learned (a breaker that waits
+        // for all its probes may reopen on the last one's success when an earlier one failed).
+        // Or: a few calls, then a stop after fewer failures than the first opening took, which a
+        // closed breaker counting failures would not do; the breaker was still half-open.
+        let first_count = obs.episodes[0].failures_min;
+        let reopened = match obs.episodes.get(e + 1) {
+            Some(n) => {
+                let no_success_first = first_success.map_or(true, |s| s >= n.opened_at_ms);
+                let too_few = admitted.len() <= MAX_PROBES && n.failures_max < first_count;
+                (no_success_first || too_few) && admitted.iter().any(evidence::is_failure)
+            }
             None => false,
         };
-        if reopened && admitted.iter().all(evidence::is_failure) {
+        if reopened {
             obs.episodes[e + 1].trigger = Trigger::Probe;
             let reopen_at = obs.episodes[e + 1].opened_at_ms;
             let ep = &mut obs.episodes[e];
             ep.outcome = Outcome::Reopened;
             ep.probes = admitted.len() as u64;
+            ep.probe_requests = distinct_ids(admitted, &(0..admitted.len()).collect::<Vec<_>>());
+            ep.probes_exact = admitted
+                .iter()
+                .enumerate()
+                .any(|(j, p)| admitted[..j].iter().any(|q| evidence::end_ms(q) < p.t_ms));
             ep.demand_during_probes =
                 evidence::client_sends(result, resumed, reopen_at) * obs.calls_per_request;
         } else {

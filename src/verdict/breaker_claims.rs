@@ -5,7 +5,7 @@ use super::breaker::{Episode, Observation, Trigger, RATE_WINDOW_MS};
 use super::evidence::{self, FaultWindow};
 use super::matching::{mentions, same_name, slug};
 use super::tolerance::{fmt_ms, fmt_pct, fmt_t};
-use super::{spec_source, verdict, JudgeContext, Judgement};
+use super::{spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{RunResult, VerdictStatus::*};
 use crate::spec::claims::{Breaker, Claims};
 
@@ -54,6 +54,16 @@ pub fn judge(
     observed: &[Observation],
     out: &mut Judgement,
 ) {
+    if claims.breakers.is_empty() {
+        for o in observed.iter().filter(|o| !o.episodes.is_empty()) {
+            out.notes.push(format!(
+                "traffic to {} paused {} time(s) like a circuit breaker (see breaker_episodes), but the spec claims \
+                 no breaker: add its settings to the spec to have them judged",
+                o.dependency,
+                o.episodes.len()
+            ));
+        }
+    }
     for b in &claims.breakers {
         let source = spec_source(ctx, b.line);
         let Some(obs) = breaker_target(claims, b, result, ctx, observed) else {
@@ -62,19 +72,16 @@ pub fn judge(
                 .clone()
                 .or(b.dependency.clone())
                 .unwrap_or_else(|| "breaker".into());
-            out.verdicts.push(verdict(
-                format!("breaker.{}", slug(&label)),
-                format!("Circuit breaker {label}"),
-                source,
-                describe_claim(b),
-                "no matching dependency in this run",
-                Inconclusive,
-                "The spec does not say which dependency this breaker guards and the run has several (or none): \
-                 name the dependency in the spec, or put one [[dependency]] with that name in the scenario.",
-            ));
+            out.verdicts.push(Claim::new(format!("breaker.{}", slug(&label)), format!("Circuit breaker {label}"), source, describe_claim(b)).inconclusive("no matching dependency in this run", "The spec does not say which dependency this breaker guards and the run has several (or none): \
+                 name the dependency in the spec, or put one [[dependency]] with that name in the scenario."));
             continue;
         };
-        judge_one(result, ctx, b, obs, &source, out);
+        let spec_dep = evidence::spec_dependency(claims, ctx, &obs.dependency);
+        let name = spec_dep.map_or(obs.dependency.as_str(), |d| d.name.as_str());
+        let attempts =
+            super::retries::policy_for(claims, name, spec_dep.and_then(|d| d.kind.as_deref()))
+                .map(super::retries::max_attempts);
+        judge_one(result, ctx, b, obs, attempts, &source, out);
     }
 }
 
@@ -102,6 +109,16 @@ pub struct WindowSummary {
     pub failures: usize,
     pub longest_failure_run: usize,
     pub longest_gap_ms: f64,
+}
+
+/// Share of a window's calls that must fail for the dependency to count as down throughout it.
+pub const DOWN_SHARE: f64 = 0.9;
+
+/// True when the dependency was down through the window: (nearly) every call failed, or an
+/// unconditional down hid them all. A partial fault leaves it available.
+pub fn down_throughout(obs: &Observation, w: &FaultWindow) -> bool {
+    let s = summarize(obs, w);
+    w.invisible || (s.calls > 0 && s.failures as f64 >= DOWN_SHARE * s.calls as f64)
 }
 
 pub fn summarize(obs: &Observation, w: &FaultWindow) -> WindowSummary {
@@ -138,45 +155,85 @@ enum Opened<'a> {
     },
 }
 
+fn no(
+    status: crate::result::VerdictStatus,
+    measured: impl Into<String>,
+    detail: String,
+) -> Opened<'static> {
+    Opened::No {
+        status,
+        measured: measured.into(),
+        detail,
+    }
+}
+
 fn opened<'a>(result: &RunResult, b: &Breaker, obs: &'a Observation) -> Opened<'a> {
+    if let Some(why) = unobservable(obs) {
+        return why;
+    }
+    let eps: Vec<&Episode> = obs
+        .episodes
+        .iter()
+        .filter(|e| e.trigger == Trigger::Threshold)
+        .filter(|e| {
+            obs.windows
+                .iter()
+                .any(|w| !w.invisible && in_window(w, e.opened_at_ms))
+        })
+        .collect();
+    if eps.is_empty() {
+        never_opened(result, b, obs)
+    } else {
+        Opened::Yes(eps)
+    }
+}
+
+/// Why a breaker on this dependency cannot be seen in this run, if it cannot.
+fn unobservable(obs: &Observation) -> Option<Opened<'static>> {
     let dep = &obs.dependency;
     if obs.windows.is_empty() {
         let detail = format!(
             "The run injected no fault into {dep}, so the breaker was never exercised: add a [[fault]] \
              (e.g. kind = \"abort\") longer than the recovery timeout."
         );
-        return Opened::No {
-            status: Inconclusive,
-            measured: "no fault window".into(),
-            detail,
-        };
+        return Some(no(Inconclusive, "no fault window", detail));
+    }
+    if obs.windows.iter().all(|w| w.invisible) {
+        let detail = format!(
+            "Every fault on {dep} was an unconditional down: the proxy closes its listener, the kernel refuses the \
+             service's connections and no call reaches the dependency log, so a breaker cannot be seen from \
+             outside. Use kind = \"abort\" (status 503) or \"reset\" to exercise it."
+        );
+        return Some(no(Inconclusive, "calls not logged under down", detail));
     }
     if obs.log.is_empty() {
         let detail = format!(
             "There is no dependency log for {dep} (a TCP dependency, or the proxy log is missing), \
              so its calls cannot be followed."
         );
-        return Opened::No {
-            status: Inconclusive,
-            measured: "no dependency log".into(),
-            detail,
-        };
+        return Some(no(Inconclusive, "no dependency log", detail));
     }
-    let eps: Vec<&Episode> = obs
-        .episodes
-        .iter()
-        .filter(|e| {
-            e.trigger == Trigger::Threshold
-                && obs.windows.iter().any(|w| in_window(w, e.opened_at_ms))
-        })
-        .collect();
-    if !eps.is_empty() {
-        return Opened::Yes(eps);
-    }
+    None
+}
+
+/// No opening in any fault window: a stall, calls that went on failing, or too few failures.
+fn never_opened(result: &RunResult, b: &Breaker, obs: &Observation) -> Opened<'static> {
+    let windows: Vec<&FaultWindow> = obs.windows.iter().filter(|w| !w.invisible).collect();
+    not_opened_in(result, b, obs, &windows)
+}
+
+/// Fault windows in which no breaker opened: a stall, calls that went on failing, or too few
+/// failures to expect an opening.
+fn not_opened_in(
+    result: &RunResult,
+    b: &Breaker,
+    obs: &Observation,
+    windows: &[&FaultWindow],
+) -> Opened<'static> {
+    let dep = &obs.dependency;
     let need = b.failure_threshold.map_or(5, |n| n as usize);
-    let mut verdicts = Vec::new();
-    for w in &obs.windows {
-        let s = summarize(obs, w);
+    let mut seen = Vec::new();
+    for &w in windows {
         if let Some(stall) = obs.stalls.iter().find(|s| w.contains(s.from_ms)) {
             let detail = format!(
                 "Traffic to {dep} stopped at {} without any failed call being given up first ({} call(s) were left \
@@ -185,22 +242,35 @@ fn opened<'a>(result: &RunResult, b: &Breaker, obs: &'a Observation) -> Opened<'
                 fmt_t(stall.from_ms),
                 stall.hung_calls
             );
-            return Opened::No {
-                status: Fail,
-                measured: format!("stalled at {}", fmt_t(stall.from_ms)),
-                detail,
-            };
+            return no(Fail, format!("stalled at {}", fmt_t(stall.from_ms)), detail);
         }
-        let demand = evidence::client_sends(result, w.from_ms, w.to_ms);
-        verdicts.push((w, s, demand));
+        seen.push((
+            w,
+            summarize(obs, w),
+            evidence::client_sends(result, w.from_ms, w.to_ms),
+        ));
     }
-    let decisive = verdicts
+    if let Some((w, s, _)) = seen
         .iter()
-        .find(|(_, s, demand)| s.longest_failure_run >= need && *demand >= 3.0);
-    if let Some((w, s, _)) = decisive {
+        .find(|(_, s, demand)| s.longest_failure_run >= need && *demand >= 3.0)
+    {
+        let gave_up = evidence::ClientGiveUps::read(result);
+        let abandoned = obs
+            .log
+            .iter()
+            .filter(|e| w.contains(e.t_ms) && gave_up.abandoned(e))
+            .count();
+        let why = if abandoned * 2 >= s.failures {
+            format!(
+                " {abandoned} of the failed calls were only abandoned when clients gave up: the service has no \
+                 timeout on them, so its breaker never saw a failure. Give the calls a timeout."
+            )
+        } else {
+            " No breaker opened; add one (or fix its failure classification).".to_string()
+        };
         let detail = format!(
             "Calls to {dep} continued through the whole fault window ({}–{}): {} calls, {} failed, {} of them in a \
-             row, and the longest pause was {}. No breaker opened; add one (or fix its failure classification).",
+             row, and the longest pause was {}.{why}",
             fmt_t(w.from_ms),
             fmt_t(w.to_ms),
             s.calls,
@@ -208,14 +278,13 @@ fn opened<'a>(result: &RunResult, b: &Breaker, obs: &'a Observation) -> Opened<'
             s.longest_failure_run,
             fmt_ms(s.longest_gap_ms)
         );
-        let measured = format!("never opened; {} of {} calls failed", s.failures, s.calls);
-        return Opened::No {
-            status: Fail,
-            measured,
+        return no(
+            Fail,
+            format!("never opened; {} of {} calls failed", s.failures, s.calls),
             detail,
-        };
+        );
     }
-    let best = verdicts
+    let best = seen
         .iter()
         .map(|(_, s, _)| s.longest_failure_run)
         .max()
@@ -224,11 +293,7 @@ fn opened<'a>(result: &RunResult, b: &Breaker, obs: &'a Observation) -> Opened<'
         "The fault produced at most {best} failed call(s) in a row to {dep}, fewer than the {need} that should open \
          the breaker (or clients sent too little during it): make the fault fail every call, or send more traffic."
     );
-    Opened::No {
-        status: Inconclusive,
-        measured: format!("longest failure run {best}"),
-        detail,
-    }
+    no(Inconclusive, format!("longest failure run {best}"), detail)
 }
 
 /// An opening belongs to a window if it happened in it (or as its last failures completed).
@@ -241,33 +306,62 @@ fn judge_one(
     ctx: &JudgeContext,
     b: &Breaker,
     obs: &Observation,
+    attempts: Option<u32>,
     source: &str,
     out: &mut Judgement,
 ) {
     let dep = obs.dependency.clone();
     let id = |field: &str| format!("breaker.{}.{field}", slug(&dep));
-    let opened = opened(result, b, obs);
-    let eps = match opened {
+    let opens = Claim::new(
+        id("opens"),
+        format!("A circuit breaker guards {dep}"),
+        source,
+        "calls stop under failure".to_string(),
+    );
+    let eps = match opened(result, b, obs) {
         Opened::Yes(eps) => {
-            let first = eps[0];
-            let measured = format!(
-                "opened {} time(s), first at {}",
-                eps.len(),
-                fmt_t(first.opened_at_ms)
-            );
-            let detail = format!(
-                "Traffic to {dep} stopped at {} after failures while clients kept sending.",
-                fmt_t(first.opened_at_ms)
-            );
-            out.verdicts.push(verdict(
-                id("opens"),
-                format!("A circuit breaker guards {dep}"),
-                source,
-                describe_claim(b),
-                measured,
-                Pass,
-                detail,
-            ));
+            let at = fmt_t(eps[0].opened_at_ms);
+            let reopens = obs
+                .episodes
+                .iter()
+                .filter(|e| e.trigger == Trigger::Probe)
+                .count();
+            let mut measured = match eps.len() {
+                1 => format!("opened {at}"),
+                n => format!("opened {n}×, first at {at}"),
+            };
+            let reopened = match reopens {
+                0 => String::new(),
+                r => {
+                    measured.push_str(&format!(", reopened {r}×"));
+                    format!(
+                        " It reopened {r} time(s) after failed half-open probes (see the breaker episodes)."
+                    )
+                }
+            };
+            // Opening in one fault window does not excuse another where calls went on failing.
+            let missed: Vec<&FaultWindow> = obs
+                .windows
+                .iter()
+                .filter(|w| !w.invisible && !eps.iter().any(|e| in_window(w, e.opened_at_ms)))
+                .filter(|w| !obs.episodes.iter().any(|e| in_window(w, e.opened_at_ms)))
+                .collect();
+            match not_opened_in(result, b, obs, &missed) {
+                Opened::No {
+                    status: Fail,
+                    measured: m,
+                    detail,
+                } => {
+                    out.verdicts
+                        .push(opens.fail(format!("{measured}; {m} in another window"), detail));
+                }
+                _ => {
+                    let detail = format!(
+                        "Traffic to {dep} stopped at {at} after failures while clients kept sending.{reopened}"
+                    );
+                    out.verdicts.push(opens.pass(measured, detail));
+                }
+            }
             eps
         }
         Opened::No {
@@ -275,33 +369,20 @@ fn judge_one(
             measured,
             detail,
         } => {
-            let claim = format!("A circuit breaker guards {dep}");
-            out.verdicts.push(verdict(
-                id("opens"),
-                claim,
-                source,
-                describe_claim(b),
-                measured.clone(),
-                status,
-                detail.clone(),
-            ));
+            out.verdicts
+                .push(opens.judged(status, measured.clone(), detail.clone()));
             // Every other breaker claim depends on an opening: same status, same reason.
             for (field, what) in claimed_fields(b) {
-                out.verdicts.push(verdict(
-                    id(field),
-                    what,
-                    source,
-                    expected_of(b, field),
-                    measured.clone(),
-                    status,
-                    detail.clone(),
-                ));
+                let c = Claim::new(id(field), what, source, expected_of(b, field));
+                out.verdicts
+                    .push(c.judged(status, measured.clone(), detail.clone()));
             }
             return;
         }
     };
+    use super::breaker_verdicts as bv;
     if let Some(n) = b.failure_threshold {
-        out.verdicts.push(super::breaker_verdicts::threshold(
+        out.verdicts.push(bv::threshold(
             &dep,
             n,
             &eps,
@@ -310,7 +391,7 @@ fn judge_one(
         ));
     }
     if let Some(r) = b.recovery_timeout_ms {
-        out.verdicts.push(super::breaker_verdicts::recovery(
+        out.verdicts.push(bv::recovery(
             result,
             ctx,
             obs,
@@ -320,14 +401,15 @@ fn judge_one(
         ));
     }
     if let Some(k) = b.half_open_requests {
-        out.verdicts.push(super::breaker_verdicts::probes(
+        out.verdicts.push(bv::probes(
             obs,
             k,
+            attempts,
             source,
             id("half_open_requests"),
         ));
     }
-    out.verdicts.push(super::breaker_verdicts::resumes(
+    out.verdicts.push(bv::resumes(
         result,
         ctx,
         obs,

@@ -3,9 +3,9 @@
 use super::breaker::{Episode, Observation, Outcome};
 use super::breaker_claims::{interleaved, window_rate};
 use super::evidence;
-use super::tolerance::{fmt_ms, fmt_t};
-use super::{verdict, JudgeContext};
-use crate::result::{RunResult, Verdict, VerdictStatus::*};
+use super::tolerance::{explain, fmt_ms, fmt_t};
+use super::{Claim, JudgeContext};
+use crate::result::{RunResult, Verdict};
 
 fn count(e: &Episode) -> String {
     if e.failures_min == e.failures_max {
@@ -18,26 +18,41 @@ fn count(e: &Episode) -> String {
 /// Failure threshold: each opening from a closed state came after `n` consecutive failed calls.
 pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) -> Verdict {
     let n64 = u64::from(n);
-    let measured = eps
+    // Short for the table: the counts per opening; when each opened is in the detail.
+    let counts: Vec<String> = eps.iter().map(|e| count(e)).collect();
+    let measured = match counts.as_slice() {
+        [one] => format!("{one} failures, then open"),
+        many => format!("{} failures, then open", many.join(", ")),
+    };
+    let openings = eps
         .iter()
-        .map(|e| {
-            format!(
-                "{} failed call(s) in a row, then open at {}",
-                count(e),
-                fmt_t(e.opened_at_ms)
-            )
-        })
+        .map(|e| format!("{} at {}", count(e), fmt_t(e.opened_at_ms)))
         .collect::<Vec<_>>()
-        .join("; ");
+        .join(", ");
     let claim = format!("The breaker on {dep} opens after {n} consecutive failed calls");
     let expected = format!("{n} consecutive failed calls");
+    let v = Claim::new(id, claim, source, expected);
     let bad = eps.iter().enumerate().find(|(_, e)| {
         !(e.failures_min <= n64 && n64 <= e.failures_max) || e.earlier_streak >= n64
     });
     let Some((which, e)) = bad else {
-        let e = eps[0];
+        // Every opening fits; it is proven only if one shows exactly n, not a range around it.
+        let Some(e) = eps.iter().find(|e| e.failures_min == e.failures_max) else {
+            let e = eps[0];
+            let detail = format!(
+                "{n} lies within the {} failed calls seen before traffic to {dep} stopped: several calls had failed \
+                 in the instant it stopped, so the exact count cannot be told. Run at a lower rate or with a fault \
+                 that fails fast (abort) to pin it down.",
+                count(e)
+            );
+            return v.inconclusive(
+                measured,
+                format!("{detail} Failed calls before each opening: {openings}."),
+            );
+        };
         let mut detail = format!(
-            "Traffic to {dep} stopped right after {n} consecutive failed calls, as claimed."
+            "Traffic to {dep} stopped right after {n} consecutive failed calls, as claimed (failed calls before \
+             each opening: {openings})."
         );
         if e.in_flight_failed_after > 0 {
             detail.push_str(&format!(
@@ -45,7 +60,7 @@ pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) 
                 e.in_flight_failed_after
             ));
         }
-        return verdict(id, claim, source, expected, measured, Pass, detail);
+        return v.pass(measured, detail);
     };
     let c = count(e);
     let at = if eps.len() > 1 {
@@ -65,10 +80,13 @@ pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) 
         )
     } else if interleaved(e) {
         format!(
-            "The breaker on {dep} opened{at} after {c} consecutive failed call(s) with successes in between: {}. \
+            "The breaker on {dep} opened{at} after {c} consecutive failed call(s) with successes in between: {}{}. \
              It counts a failure rate or failures within a time window, not {n} consecutive failures; state that \
              design in the spec or change the breaker.",
-            window_rate(e)
+            window_rate(e),
+            e.failure_span_ms(n as usize)
+                .map(|s| format!("; its last {n} failures came within {}", fmt_ms(s)))
+                .unwrap_or_default()
         )
     } else {
         format!("The breaker on {dep} opened{at} after only {c} consecutive failed call(s), fewer than the {n} claimed.")
@@ -89,7 +107,8 @@ pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) 
             e.in_flight_failed_after
         ));
     }
-    verdict(id, claim, source, expected, measured, Fail, detail)
+    detail.push_str(&format!(" Failed calls before each opening: {openings}."));
+    v.fail(measured, detail)
 }
 
 /// "5 consecutive failed calls did not open it; it took 150 ..." with a hint at the design.
@@ -133,11 +152,12 @@ pub fn recovery(
         fmt_ms(r)
     );
     let tol = &ctx.duration_tolerance;
-    let expected = format!(
-        "{} {}, plus up to one request interval for the next caller",
-        fmt_ms(r),
-        tol.describe(r)
+    let expected = format!("{} {} (+1 request gap)", fmt_ms(r), tol.short(r));
+    let rule = format!(
+        "{} The time open may also run up to one gap between requests over, waiting for the next caller.",
+        tol.rule(r)
     );
+    let c = Claim::new(id, claim, source, expected);
     let timed: Vec<(&Episode, f64, f64)> = obs
         .episodes
         .iter()
@@ -155,15 +175,7 @@ pub fn recovery(
             "Traffic to {dep} never resumed before the run ended, so the time open could not be measured: \
              run longer after the breaker opens."
         );
-        return verdict(
-            id,
-            claim,
-            source,
-            expected,
-            "never resumed",
-            Inconclusive,
-            detail,
-        );
+        return explain(c.inconclusive("never resumed", detail), &rule);
     }
     let measured = format!(
         "open {}",
@@ -184,7 +196,7 @@ pub fn recovery(
                 fmt_ms(r),
                 fmt_ms(margin)
             );
-            verdict(id, claim, source, expected, measured, Pass, detail)
+            explain(c.pass(measured, detail), &rule)
         }
         Some((e, open, _)) => {
             let how = if *open > r { "longer" } else { "shorter" };
@@ -196,17 +208,34 @@ pub fn recovery(
                 fmt_ms(r),
                 tol.describe(r)
             );
-            verdict(id, claim, source, expected, measured, Fail, detail)
+            explain(c.fail(measured, detail), &rule)
         }
     }
 }
 
+/// True when the probes seen match `k`: as calls, or as requests that each made every attempt of
+/// the retry policy (a breaker around the retry loop admits requests, not calls).
+fn allows(e: &Episode, k: u64, attempts: Option<u32>) -> bool {
+    let as_requests = match (e.probe_requests, attempts) {
+        (Some(r), Some(m)) if m > 1 => r == k && e.probes == r * u64::from(m),
+        _ => false,
+    };
+    e.probes == k || (as_requests && e.outcome == Outcome::Reopened)
+}
+
 /// Half-open probes: calls let through after the pause before the breaker decided.
-pub fn probes(obs: &Observation, k: u32, source: &str, id: String) -> Verdict {
+pub fn probes(
+    obs: &Observation,
+    k: u32,
+    attempts: Option<u32>,
+    source: &str,
+    id: String,
+) -> Verdict {
     let dep = &obs.dependency;
     let k64 = u64::from(k);
     let claim = format!("The breaker on {dep} lets {k} probe(s) through when half-open");
     let expected = format!("{k} probe(s)");
+    let c = Claim::new(id, claim, source, expected);
     let decided: Vec<&Episode> = obs
         .episodes
         .iter()
@@ -223,12 +252,53 @@ pub fn probes(obs: &Observation, k: u32, source: &str, id: String) -> Verdict {
                 } else {
                     "closed"
                 };
-                format!("{} then {then}", e.probes)
+                match e.probe_requests.filter(|r| *r != e.probes) {
+                    Some(r) => format!("{} ({r} requests) then {then}", e.probes),
+                    None => format!("{} then {then}", e.probes),
+                }
             })
             .collect();
         format!("probes: {}", parts.join(", "))
     };
-    let over = decided.iter().find(|e| e.probes > k64);
+    // The table shows the counts; the outcomes go to the detail.
+    let outcomes = if decided.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " Probes per half-open episode: {}.",
+            measured.trim_start_matches("probes: ")
+        )
+    };
+    let measured = if decided.is_empty() {
+        measured
+    } else {
+        let counts: Vec<String> = decided.iter().map(|e| e.probes.to_string()).collect();
+        let n = counts.len();
+        if counts.iter().all(|c| *c == counts[0]) && n > 1 {
+            format!("{} probe(s) each time ({n}×)", counts[0])
+        } else {
+            format!("{} probe(s)", counts.join(", "))
+        }
+    };
+    let exact = decided
+        .iter()
+        .find(|e| e.outcome == Outcome::Reopened && e.probes_exact && !allows(e, k64, attempts));
+    if let Some(e) = exact {
+        let detail = format!(
+            "After the pause at {}, the breaker kept letting probes through to {dep} after one had already failed, \
+             and reopened once {} had answered: it allows {}, the spec claims {k}.",
+            fmt_t(e.opened_at_ms),
+            e.probes,
+            match e.probe_requests.filter(|r| *r != e.probes) {
+                Some(r) => format!("{r} half-open request(s) with their retries ({} calls)", e.probes),
+                None => format!("{} half-open probe(s)", e.probes),
+            }
+        );
+        return c.fail(measured, format!("{detail}{outcomes}"));
+    }
+    let over = decided
+        .iter()
+        .find(|e| e.probes > k64 && !allows(e, k64, attempts));
     let under = decided
         .iter()
         .find(|e| e.probes < k64 && e.demand_during_probes >= e.probes as f64 + 2.0);
@@ -240,7 +310,7 @@ pub fn probes(obs: &Observation, k: u32, source: &str, id: String) -> Verdict {
             e.probes,
             if e.outcome == Outcome::Reopened { "reopened" } else { "had its first success" }
         );
-        return verdict(id, claim, source, expected, measured, Fail, detail);
+        return c.fail(measured, format!("{detail}{outcomes}"));
     }
     if let Some(e) = under {
         let detail = format!(
@@ -250,17 +320,25 @@ pub fn probes(obs: &Observation, k: u32, source: &str, id: String) -> Verdict {
             e.probes,
             e.demand_during_probes
         );
-        return verdict(id, claim, source, expected, measured, Fail, detail);
+        return c.fail(measured, format!("{detail}{outcomes}"));
     }
-    if decided.iter().any(|e| e.probes == k64) {
+    // Seeing K probes proves K only if the breaker could have let more through and did not: it
+    // waited for all of them, or clients kept asking while they were undecided.
+    let proven = |e: &&&Episode| e.probes_exact || e.demand_during_probes >= e.probes as f64 + 2.0;
+    if decided
+        .iter()
+        .filter(proven)
+        .any(|e| allows(e, k64, attempts))
+    {
         let detail = format!("When half-open, the breaker on {dep} let {k} probe(s) through before deciding, as claimed.");
-        return verdict(id, claim, source, expected, measured, Pass, detail);
+        return c.pass(measured, format!("{detail}{outcomes}"));
     }
     let detail = format!(
         "Every probe to {dep} was answered before more requests arrived, so the number of probes allowed never \
-         showed: use a hang or latency fault that outlasts the recovery timeout so probes overlap."
+         showed (a breaker that reopens on the first failed probe looks the same whatever it allows): use a hang \
+         or latency fault that outlasts the recovery timeout so probes overlap."
     );
-    verdict(id, claim, source, expected, measured, Inconclusive, detail)
+    c.inconclusive(measured, format!("{detail}{outcomes}"))
 }
 
 /// Traffic resumed once each fault ended (successful calls within the recovery allowance).
@@ -286,91 +364,112 @@ pub fn resumes(
         r + ctx.duration_tolerance.margin_ms(r) + 1000.0
     });
     let expected = match allowed {
-        Some(a) => format!("a successful call within {} of the fault ending", fmt_ms(a)),
-        None => "a successful call after the fault ends".to_string(),
+        Some(a) => format!("a success within {}", fmt_ms(a)),
+        None => "a success after the fault".to_string(),
     };
+    let c = Claim::new(id, claim, source, expected);
     let run_end = result.duration_s * 1000.0;
-    let mut measured = Vec::new();
-    for w in &obs.windows {
+    // (fault end, delay to the first successful call) for each fault window that could be judged.
+    let mut resumed: Vec<(f64, f64)> = Vec::new();
+    // Windows followed by another fault too soon for calls to be expected back in between (for
+    // example an abort fault followed at once by a hang): only the later window says anything.
+    let mut followed: Vec<String> = Vec::new();
+    for (i, w) in obs.windows.iter().enumerate() {
         if w.to_ms >= run_end - 1.0 {
             let detail = format!(
                 "The fault on {dep} was still active when the run ended: add a recovery phase."
             );
-            return verdict(
-                id,
-                claim,
-                source,
-                expected,
-                "fault active until the end",
-                Inconclusive,
-                detail,
-            );
+            return c.inconclusive("fault active until the end", detail);
         }
-        let next_fault = obs
-            .windows
+        let next_fault = obs.windows[i + 1..]
             .iter()
             .map(|x| x.from_ms)
-            .find(|&f| f > w.to_ms)
+            .find(|&f| f >= w.to_ms)
             .unwrap_or(run_end);
+        // A later window that began inside this one ends after it: judge that one instead.
+        if obs.windows[i + 1..]
+            .iter()
+            .any(|x| x.from_ms < w.to_ms && x.to_ms > w.to_ms)
+        {
+            continue;
+        }
         let first_ok = obs
             .log
             .iter()
             .find(|e| e.t_ms >= w.to_ms && e.t_ms < next_fault && !evidence::is_failure(e))
             .map(|e| e.t_ms);
-        let Some(t) = first_ok else {
-            let demand = evidence::client_sends(result, w.to_ms, next_fault);
-            if demand * obs.calls_per_request < 3.0 {
-                let detail = format!(
-                    "Clients sent too little after the fault on {dep} ended to see calls resume."
-                );
-                return verdict(
-                    id,
-                    claim,
-                    source,
-                    expected,
-                    "no demand after the fault",
-                    Inconclusive,
-                    detail,
-                );
-            }
-            let detail = format!(
-                "No call to {dep} succeeded between the end of the fault at {} and {} while clients kept sending \
-                 (about {:.0} requests): the breaker stayed open or the service stopped calling {dep}.",
-                fmt_t(w.to_ms),
-                fmt_t(next_fault),
-                demand
-            );
-            return verdict(id, claim, source, expected, "never resumed", Fail, detail);
-        };
-        let delay = t - w.to_ms;
-        measured.push(format!("resumed {} after the fault ended", fmt_ms(delay)));
-        if let Some(a) = allowed.filter(|a| delay > *a) {
-            let detail = format!(
-                "Calls to {dep} succeeded again only {} after the fault ended at {}; with the breaker's recovery \
-                 time they should within {}.",
-                fmt_ms(delay),
-                fmt_t(w.to_ms),
-                fmt_ms(a)
-            );
-            return verdict(
-                id,
-                claim,
-                source,
-                expected,
-                measured.join("; "),
-                Fail,
-                detail,
-            );
+        if let Some(t) = first_ok {
+            resumed.push((w.to_ms, t - w.to_ms));
+            continue;
         }
+        let gap = next_fault - w.to_ms;
+        if next_fault < run_end && gap < allowed.unwrap_or(1000.0) {
+            let when = if gap < 1.0 {
+                "at once".to_string()
+            } else {
+                format!("{} later", fmt_ms(gap))
+            };
+            followed.push(format!(
+                "the {} was followed {when} by the next fault",
+                w.describe()
+            ));
+            continue;
+        }
+        let demand = evidence::client_sends(result, w.to_ms, next_fault);
+        if demand * obs.calls_per_request < 3.0 {
+            let detail = format!(
+                "Clients sent about {demand:.0} request(s) between the end of the fault on {dep} at {} and {}: too \
+                 few to see calls resume.",
+                fmt_t(w.to_ms),
+                fmt_t(next_fault)
+            );
+            return c.inconclusive("no demand after the fault", detail);
+        }
+        let detail = format!(
+            "No call to {dep} succeeded between the end of the fault at {} and {} while clients kept sending \
+             (about {:.0} requests): the breaker stayed open or the service stopped calling {dep}.",
+            fmt_t(w.to_ms),
+            fmt_t(next_fault),
+            demand
+        );
+        return c.fail("never resumed", detail);
     }
-    let detail = format!("Successful calls to {dep} resumed after every fault window.");
-    verdict(
-        id,
-        claim,
-        source,
-        expected,
-        measured.join("; "),
-        Pass,
-        detail,
-    )
+    let skipped = if followed.is_empty() {
+        String::new()
+    } else {
+        format!(" Not judged on its own: {}.", followed.join("; "))
+    };
+    let Some(&(_, worst)) = resumed.iter().max_by(|a, b| a.1.total_cmp(&b.1)) else {
+        let detail = format!(
+            "Every fault on {dep} was followed by another before calls could resume, and none ended before the \
+             run did.{skipped}"
+        );
+        return c.inconclusive("no fault ended in the open", detail);
+    };
+    let each: Vec<String> = resumed
+        .iter()
+        .map(|(end, d)| format!("{} after the fault ending at {}", fmt_ms(*d), fmt_t(*end)))
+        .collect();
+    let measured = if resumed.len() == 1 {
+        format!("resumed after {}", fmt_ms(worst))
+    } else {
+        format!(
+            "resumed within {} ({} faults)",
+            fmt_ms(worst),
+            resumed.len()
+        )
+    };
+    if let Some(a) = allowed.filter(|a| worst > *a) {
+        let detail = format!(
+            "Successful calls to {dep} came back only {}; with the breaker's recovery time they should within {}.{skipped}",
+            each.join(", "),
+            fmt_ms(a)
+        );
+        return c.fail(measured, detail);
+    }
+    let detail = format!(
+        "Successful calls to {dep} resumed {}.{skipped}",
+        each.join(", ")
+    );
+    c.pass(measured, detail)
 }

@@ -2,10 +2,11 @@
 //! answers; in a fault window the spec's own fallback status for the failing dependency is the
 //! promised behaviour and is not counted against the objective (the detail says so).
 
+use super::breaker::Observation;
 use super::evidence;
-use super::matching::{same_name, slug};
+use super::matching::{normalize, same_name, slug};
 use super::tolerance::{fmt_pct, min_samples_for_rate, poisson_tail};
-use super::{scenario_source, spec_source, verdict, JudgeContext, Judgement};
+use super::{scenario_source, spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{OperationStats, PhaseKind, RunResult, VerdictStatus::*};
 use crate::spec::claims::Claims;
 
@@ -70,12 +71,13 @@ fn objectives(claims: &Claims, ctx: &JudgeContext) -> Vec<Objective> {
     out
 }
 
-/// Errors as this module counts them: failures other than an unexpected status, plus 5xx answers.
+/// Errors as this module counts them: failures other than an unexpected status (and requests the
+/// generator cancelled at the end of the run), plus 5xx answers.
 fn errors_of(s: &OperationStats, excused: Option<u16>) -> (u64, u64) {
     let transport: u64 = s
         .error_kinds
         .iter()
-        .filter(|(k, _)| !k.contains("status"))
+        .filter(|(k, _)| !k.contains("status") && k.as_str() != "cancelled")
         .map(|(_, v)| v)
         .sum();
     let (mut server, mut fallback) = (0, 0);
@@ -92,18 +94,27 @@ fn errors_of(s: &OperationStats, excused: Option<u16>) -> (u64, u64) {
     (transport + server, fallback)
 }
 
-pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut Judgement) {
+/// (name, kind, from_s, to_s, statistics per request name) of one phase.
+type PhaseView<'a> = (
+    String,
+    PhaseKind,
+    f64,
+    f64,
+    &'a std::collections::BTreeMap<String, OperationStats>,
+);
+
+pub fn judge(
+    result: &RunResult,
+    claims: &Claims,
+    ctx: &JudgeContext,
+    observed: &[Observation],
+    out: &mut Judgement,
+) {
     let objectives = objectives(claims, ctx);
     if objectives.is_empty() {
         return;
     }
-    let phases: Vec<(
-        String,
-        PhaseKind,
-        f64,
-        f64,
-        &std::collections::BTreeMap<String, OperationStats>,
-    )> = if result.phases.is_empty() {
+    let phases: Vec<PhaseView> = if result.phases.is_empty() {
         vec![(
             "run".into(),
             PhaseKind::Custom,
@@ -118,65 +129,174 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
             .map(|p| (p.name.clone(), p.kind, p.from_s, p.to_s, &p.operations))
             .collect()
     };
+    let excusals = excusals(result, claims, ctx, observed);
     for o in &objectives {
         for (name, kind, from_s, to_s, ops) in &phases {
+            // A scenario objective for this very phase replaces the general one there.
+            let overridden = |x: &Objective| {
+                x.availability == o.availability
+                    && x.operation.as_deref().map(normalize)
+                        == o.operation.as_deref().map(normalize)
+                    && x.phase.as_deref().is_some_and(|p| same_name(p, name))
+            };
             let wanted = match &o.phase {
                 Some(p) => same_name(p, name),
-                None => *kind != PhaseKind::Warmup,
+                None => *kind != PhaseKind::Warmup && !objectives.iter().any(overridden),
             };
             if !wanted {
                 continue;
             }
-            let excused = if *kind == PhaseKind::Fault && o.phase.is_none() {
-                fallback_status(result, claims, ctx, *from_s, *to_s)
+            let (from, to) = (from_s * 1000.0, to_s * 1000.0);
+            // A phase the scenario names is judged as measured; otherwise the promised fallback
+            // while a dependency is down (fault window or breaker open) is not an error.
+            let overlapping: Vec<&Excusal> = excusals
+                .iter()
+                .filter(|e| o.phase.is_none() && e.from_ms < to && e.to_ms > from)
+                .collect();
+            let counts = if overlapping.is_empty() {
+                count_stats(ctx, o, ops, None)
+            } else if evidence::client_log_covers(result, from, to) {
+                count_log(result, ctx, o, from, to, &overlapping)
             } else {
-                None
+                count_stats(ctx, o, ops, Some(overlapping[0].status))
             };
-            judge_phase(ctx, o, name, ops, excused, out);
+            judge_phase(o, name, counts, out);
         }
     }
 }
 
-/// The claimed fallback status of a dependency faulted during [from_s, to_s), if it names one.
-fn fallback_status(
+/// While a dependency with a fallback status is down (fault window, or its breaker open), that
+/// status is the promised answer.
+struct Excusal {
+    from_ms: f64,
+    to_ms: f64,
+    status: u16,
+}
+
+fn excusals(
     result: &RunResult,
     claims: &Claims,
     ctx: &JudgeContext,
-    from_s: f64,
-    to_s: f64,
-) -> Option<u16> {
-    result
-        .faults
-        .iter()
-        .filter(|f| f.applied_at_s < to_s && f.removed_at_s.map_or(true, |r| r > from_s))
-        .find_map(|f| evidence::spec_dependency(claims, ctx, &f.dependency)?.fallback_status)
+    observed: &[Observation],
+) -> Vec<Excusal> {
+    let run_end = result.duration_s * 1000.0;
+    let mut out = Vec::new();
+    for obs in observed {
+        let Some(status) =
+            evidence::spec_dependency(claims, ctx, &obs.dependency).and_then(|d| d.fallback_status)
+        else {
+            continue;
+        };
+        for w in &obs.windows {
+            out.push(Excusal {
+                from_ms: w.from_ms,
+                to_ms: w.to_ms,
+                status,
+            });
+        }
+        for e in &obs.episodes {
+            let to_ms = e.resumed_at_ms.unwrap_or(run_end);
+            out.push(Excusal {
+                from_ms: e.opened_at_ms,
+                to_ms,
+                status,
+            });
+        }
+    }
+    out
 }
 
-fn judge_phase(
+/// Requests, errors, excused fallbacks, and how the excusal was decided.
+struct Counts {
+    n: u64,
+    errors: u64,
+    fallback: Option<(u16, u64, &'static str)>,
+}
+
+fn wanted_request(ctx: &JudgeContext, o: &Objective, name: &str, op: Option<&str>) -> bool {
+    let op = ctx
+        .requests
+        .get(name)
+        .and_then(|r| r.operation.as_deref())
+        .or(op);
+    match &o.operation {
+        None => true,
+        Some(want) => same_name(want, name) || op.is_some_and(|x| same_name(want, x)),
+    }
+}
+
+fn count_stats(
     ctx: &JudgeContext,
     o: &Objective,
-    phase: &str,
     ops: &std::collections::BTreeMap<String, OperationStats>,
     excused: Option<u16>,
-    out: &mut Judgement,
-) {
+) -> Counts {
     let (mut n, mut errors, mut fallback) = (0u64, 0u64, 0u64);
-    for (name, s) in ops {
-        let op = ctx
-            .requests
-            .get(name)
-            .and_then(|r| r.operation.clone())
-            .or(s.operation.clone());
-        if let Some(want) = &o.operation {
-            if !(same_name(want, name) || op.as_deref().is_some_and(|x| same_name(want, x))) {
-                continue;
-            }
-        }
-        n += s.count;
+    for (_, s) in ops
+        .iter()
+        .filter(|(name, s)| wanted_request(ctx, o, name, s.operation.as_deref()))
+    {
+        n += s
+            .count
+            .saturating_sub(s.error_kinds.get("cancelled").copied().unwrap_or(0));
         let (e, f) = errors_of(s, excused);
         errors += e;
         fallback += f;
     }
+    let how =
+        "no client log to tell them apart, so every one in this phase was taken as the fallback";
+    Counts {
+        n,
+        errors,
+        fallback: excused.map(|s| (s, fallback, how)),
+    }
+}
+
+fn count_log(
+    result: &RunResult,
+    ctx: &JudgeContext,
+    o: &Objective,
+    from: f64,
+    to: f64,
+    ex: &[&Excusal],
+) -> Counts {
+    let (mut n, mut errors, mut fallback) = (0u64, 0u64, 0u64);
+    let ops_of = |name: &str| {
+        result
+            .operations
+            .get(name)
+            .and_then(|s| s.operation.clone())
+    };
+    for c in evidence::client_entries(result, from, to) {
+        let cancelled = c.error.as_deref() == Some("cancelled");
+        if cancelled || !wanted_request(ctx, o, &c.request, ops_of(&c.request).as_deref()) {
+            continue;
+        }
+        n += 1;
+        let excused = ex
+            .iter()
+            .any(|e| c.status == Some(e.status) && c.t_ms >= e.from_ms && c.t_ms < e.to_ms);
+        let transport = c.status.is_none() && c.error.is_some();
+        if excused {
+            fallback += 1;
+        } else if transport || c.status.is_some_and(|s| s >= 500) {
+            errors += 1;
+        }
+    }
+    let how = "sent while the dependency was down or its breaker open";
+    Counts {
+        n,
+        errors,
+        fallback: Some((ex[0].status, fallback, how)),
+    }
+}
+
+fn judge_phase(o: &Objective, phase: &str, counts: Counts, out: &mut Judgement) {
+    let Counts {
+        n,
+        errors,
+        fallback,
+    } = counts;
     if n == 0 {
         return;
     }
@@ -190,37 +310,56 @@ fn judge_phase(
         ("Error rate", format!("errors.{scope}.{}", slug(phase)))
     };
     let label = o.operation.clone().unwrap_or_else(|| "the service".into());
-    let rate = errors as f64 / n as f64;
+    // The excused fallback answers are neither errors nor successes: they are the fallback
+    // verdict's evidence, so the rate is over the other requests only.
+    let excused = fallback.map_or(0, |(_, k, _)| k);
+    let n = n - excused.min(n);
+    let rate = if n == 0 {
+        0.0
+    } else {
+        errors as f64 / n as f64
+    };
     let (claim, expected, measured) = if o.availability {
         (
             format!(
-                "Availability of {label} is at least {}",
+                "Availability of {label} is at least {} in phase '{phase}'",
                 fmt_pct(1.0 - o.allowed)
             ),
             format!("≥ {}", fmt_pct(1.0 - o.allowed)),
-            format!(
-                "{} ({errors} errors in {n} requests, phase '{phase}')",
-                fmt_pct(1.0 - rate)
-            ),
+            format!("{} ({errors} errors in {n})", fmt_pct(1.0 - rate)),
         )
     } else {
         (
-            format!("Error rate of {label} is at most {}", fmt_pct(o.allowed)),
-            format!("≤ {}", fmt_pct(o.allowed)),
             format!(
-                "{} ({errors} errors in {n} requests, phase '{phase}')",
-                fmt_pct(rate)
+                "Error rate of {label} is at most {} in phase '{phase}'",
+                fmt_pct(o.allowed)
             ),
+            format!("≤ {}", fmt_pct(o.allowed)),
+            format!("{} ({errors} errors in {n})", fmt_pct(rate)),
         )
     };
-    let excuse = match excused {
-        Some(code) if fallback > 0 => format!(
-            " {fallback} answer(s) with the spec's fallback status {code} for the failing dependency are not counted."
+    let excuse = match fallback {
+        Some((code, k, how)) if k > 0 => format!(
+            " {k} answer(s) with the spec's fallback status {code} are left out of the rate ({how}); the fallback \
+             verdict judges them."
         ),
         _ => String::new(),
     };
+    if n == 0 {
+        let detail = format!(
+            "Every request of phase '{phase}' was answered with the fallback while the dependency was down, so the \
+             phase says nothing about the {}.{excuse}",
+            what.to_lowercase()
+        );
+        let c = Claim::new(id, claim, o.source.clone(), expected);
+        out.verdicts
+            .push(c.inconclusive(format!("all {excused} were the fallback"), detail));
+        return;
+    }
     let min = min_samples_for_rate(o.allowed);
-    let improbable = poisson_tail(o.allowed * n as f64, errors) < 0.05;
+    // A clear excess fails before `min` requests, but never on one or two errors: after the
+    // fallback answers are left out a phase may hold a single other request.
+    let improbable = errors >= 3 && poisson_tail(o.allowed * n as f64, errors) < 0.05;
     let (status, detail) = if rate > o.allowed && (improbable || n >= min) {
         (Fail, format!(
             "{what} objective missed in phase '{phase}': {errors} of {n} requests failed ({}), allowed {}.{excuse} \
@@ -250,13 +389,6 @@ fn judge_phase(
             ),
         )
     };
-    out.verdicts.push(verdict(
-        id,
-        claim,
-        o.source.clone(),
-        expected,
-        measured,
-        status,
-        detail,
-    ));
+    out.verdicts
+        .push(Claim::new(id, claim, o.source.clone(), expected).judged(status, measured, detail));
 }

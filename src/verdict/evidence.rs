@@ -17,6 +17,9 @@ pub struct FaultWindow {
     pub to_ms: f64,
     /// Delay of a latency fault, when the applied parameters say.
     pub delay_ms: Option<f64>,
+    /// An unconditional `down` closes the proxy's listener: the kernel refuses the service's
+    /// connections and nothing reaches the dependency log, so calls cannot be followed.
+    pub invisible: bool,
 }
 
 impl FaultWindow {
@@ -42,15 +45,44 @@ pub fn fault_windows(result: &RunResult, dependency: &str) -> Vec<FaultWindow> {
         .faults
         .iter()
         .filter(|f| same_name(&f.dependency, dependency))
-        .map(|f| FaultWindow {
-            kind: f.kind.to_ascii_lowercase(),
-            from_ms: f.applied_at_s * 1000.0,
-            to_ms: f.removed_at_s.map_or(run_end_ms, |s| s * 1000.0),
-            delay_ms: param_ms(&f.params, &["delay_ms", "delay", "latency", "latency_ms"]),
+        .map(|f| {
+            let kind = f.kind.to_ascii_lowercase();
+            FaultWindow {
+                invisible: kind == "down" && unconditional(&f.params),
+                kind,
+                from_ms: f.applied_at_s * 1000.0,
+                to_ms: f.removed_at_s.map_or(run_end_ms, |s| s * 1000.0),
+                delay_ms: param_ms(&f.params, &["delay_ms", "delay", "latency", "latency_ms"])
+                    .or_else(|| param_ms(f.params.get("kind")?, &["delay_ms", "delay", "mean"])),
+            }
         })
         .collect();
     out.sort_by(|a, b| a.from_ms.total_cmp(&b.from_ms));
     out
+}
+
+/// True when a fault applies to every request: probability 1 (or unset), no matcher, no limit.
+fn unconditional(params: &serde_json::Value) -> bool {
+    let probability = params
+        .get("probability")
+        .and_then(serde_json::Value::as_f64)
+        .unwrap_or(1.0);
+    probability >= 1.0
+        && ["match", "matcher", "limit"]
+            .iter()
+            .all(|k| empty_json(params.get(*k)))
+}
+
+/// Absent, null, false, 0, "" or containers of only such values.
+fn empty_json(v: Option<&serde_json::Value>) -> bool {
+    match v {
+        None | Some(serde_json::Value::Null) | Some(serde_json::Value::Bool(false)) => true,
+        Some(serde_json::Value::Number(n)) => n.as_f64() == Some(0.0),
+        Some(serde_json::Value::String(s)) => s.is_empty(),
+        Some(serde_json::Value::Array(a)) => a.iter().all(|v| empty_json(Some(v))),
+        Some(serde_json::Value::Object(o)) => o.values().all(|v| empty_json(Some(v))),
+        Some(_) => false,
+    }
 }
 
 /// Reads a duration parameter leniently: a number is ms, a string is "4s" / "250ms" / "1.5 s".
@@ -103,6 +135,24 @@ pub fn end_ms(e: &LogEntry) -> f64 {
     e.t_ms + e.gave_up_ms.unwrap_or(e.total_ms)
 }
 
+/// Paths of health checks against a dependency: they bypass breakers and would hide a pause.
+const HEALTH_PATHS: [&str; 8] = [
+    "/health", "/healthz", "/ping", "/ready", "/readyz", "/live", "/livez", "/status",
+];
+
+/// True when a call is a health check of the dependency (the spec's `Health Check` path when it
+/// names one, else a conventional health path) rather than work on behalf of a client.
+pub fn is_health_check(e: &LogEntry, spec: Option<&Dependency>) -> bool {
+    let path = e.path.split('?').next().unwrap_or("");
+    match spec
+        .and_then(|d| d.health_check.as_deref())
+        .filter(|h| h.starts_with('/'))
+    {
+        Some(h) => path == h.split_whitespace().next().unwrap_or(h),
+        None => HEALTH_PATHS.contains(&path),
+    }
+}
+
 /// The dependency's raw log in arrival order.
 pub fn sorted_log(result: &RunResult, dependency: &str) -> Vec<LogEntry> {
     let mut log: Vec<LogEntry> = result
@@ -113,6 +163,37 @@ pub fn sorted_log(result: &RunResult, dependency: &str) -> Vec<LogEntry> {
         .collect();
     log.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms).then(a.seq.cmp(&b.seq)));
     log
+}
+
+/// When each client request that timed out was given up, to tell calls the client abandoned
+/// from calls the service gave up on.
+pub struct ClientGiveUps<'a> {
+    ends: std::collections::HashMap<&'a str, f64>,
+}
+
+impl<'a> ClientGiveUps<'a> {
+    pub fn read(result: &'a RunResult) -> ClientGiveUps<'a> {
+        let ends = result
+            .client_log
+            .iter()
+            .filter(|c| c.error.as_deref().is_some_and(|e| e.contains("timeout")))
+            .filter_map(|c| Some((c.request_id.as_deref()?, c.t_ms + c.latency_ms)))
+            .collect();
+        ClientGiveUps { ends }
+    }
+
+    /// True when the call was still open when the load generator gave up on its request: it was
+    /// abandoned because the client went away (the service noticing late, or never), not by the
+    /// service's own timeout.
+    pub fn abandoned(&self, e: &LogEntry) -> bool {
+        match (e.correlation_id.as_deref(), e.gave_up_ms) {
+            (Some(id), Some(g)) => self
+                .ends
+                .get(id)
+                .is_some_and(|end| e.t_ms + g >= end - 100.0),
+            _ => false,
+        }
+    }
 }
 
 /// Client requests sent in [from_ms, to_ms): exact from the client log when it covers the interval,
@@ -244,6 +325,19 @@ mod tests {
         assert_eq!(param_ms(&p, &["delay"]), Some(200.0));
         assert_eq!(parse_duration_ms("1.5 s"), Some(1500.0));
         assert_eq!(parse_duration_ms("soon"), None);
+    }
+
+    #[test]
+    fn only_an_unconditional_down_is_invisible() {
+        assert!(unconditional(&serde_json::json!({})));
+        assert!(unconditional(
+            &serde_json::json!({"probability": 1.0, "matcher": {"method": null}, "limit": {}})
+        ));
+        assert!(!unconditional(&serde_json::json!({"probability": 0.5})));
+        assert!(!unconditional(
+            &serde_json::json!({"match": {"path_prefix": "/users"}})
+        ));
+        assert!(!unconditional(&serde_json::json!({"limit": {"count": 3}})));
     }
 
     #[test]

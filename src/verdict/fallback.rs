@@ -5,12 +5,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::breaker::Observation;
-use super::breaker_claims::summarize;
+use super::breaker_claims::down_throughout;
 use super::evidence;
 use super::matching::slug;
-use super::tolerance::{fmt_ms, fmt_pct, fmt_t};
-use super::{spec_source, verdict, JudgeContext, Judgement};
-use crate::result::{ClientLogEntry, RunResult, Verdict, VerdictStatus::*};
+use super::tolerance::{explain, fmt_ms, fmt_pct, fmt_t};
+use super::{spec_source, Claim, JudgeContext, Judgement};
+use crate::result::{ClientLogEntry, RunResult, Verdict};
 use crate::spec::claims::{Claims, Dependency};
 
 /// Fewest client requests during unavailability for a fallback verdict.
@@ -69,6 +69,18 @@ pub fn judge(
     }
 }
 
+/// When each correlated request first reached the dependency.
+fn first_calls(obs: &Observation) -> BTreeMap<&str, f64> {
+    let mut out: BTreeMap<&str, f64> = BTreeMap::new();
+    for e in &obs.log {
+        if let Some(id) = e.correlation_id.as_deref() {
+            let t = out.entry(id).or_insert(e.t_ms);
+            *t = t.min(e.t_ms);
+        }
+    }
+    out
+}
+
 /// Request names whose requests reached the dependency (by correlation id); None: cannot tell.
 fn dependent_requests(result: &RunResult, obs: &Observation) -> Option<BTreeSet<String>> {
     let ids: BTreeSet<&str> = obs
@@ -112,34 +124,64 @@ fn judge_dependency(
         let failing: Vec<(f64, f64)> = obs
             .windows
             .iter()
-            .filter(|w| summarize(obs, w).failures > 0)
+            .filter(|w| down_throughout(obs, w))
             .map(|w| (w.from_ms, w.to_ms))
             .collect();
-        (failing, "the fault window (no breaker opened)")
+        (
+            failing,
+            "during a fault that failed every call (no breaker opened)",
+        )
     } else {
-        (open.clone(), "the breaker was open")
+        (open.clone(), "while the breaker was open")
     };
     let names = dependent_requests(result, obs);
+    // A request sent just before the breaker let probes through can become a probe itself: its
+    // call reaches the dependency at or after the interval's end, and its answer is the
+    // dependency's, not the fallback. Those are left out (by correlation id).
+    let first_call = first_calls(obs);
+    let is_probe = |c: &ClientLogEntry, end: f64| {
+        c.request_id
+            .as_deref()
+            .and_then(|id| first_call.get(id))
+            .is_some_and(|t| *t >= end)
+    };
+    let mut probes = 0usize;
     let entries: Vec<&ClientLogEntry> = intervals
         .iter()
-        .flat_map(|(a, b)| evidence::client_entries(result, *a, *b))
-        .filter(|c| names.as_ref().map_or(true, |n| n.contains(&c.request)))
+        .flat_map(|(a, b)| {
+            evidence::client_entries(result, *a, *b)
+                .into_iter()
+                .map(move |c| (c, *b))
+        })
+        .filter(|(c, _)| names.as_ref().map_or(true, |n| n.contains(&c.request)))
+        .filter(|(c, end)| {
+            let probe = is_probe(c, *end);
+            probes += usize::from(probe);
+            !probe
+        })
+        .map(|(c, _)| c)
         .collect();
+    let during = if probes > 0 {
+        format!(
+            "{during} ({probes} request(s) sent just before it let probes through became the probes and are \
+             left out)"
+        )
+    } else {
+        during.to_string()
+    };
+    let during = during.as_str();
     if entries.len() < MIN_REQUESTS {
         let detail = format!(
-            "Only {} client request(s) in the client log fell while {during}; at least {MIN_REQUESTS} are needed \
-             (the result may hold no client log, or the window was too short).",
-            entries.len()
+            "Only {} client request(s) in the client log were sent {during}; at least {MIN_REQUESTS} are needed \
+             (the result may hold no client log, the window was too short, or the fault failed only some calls \
+             so {} was never unavailable).",
+            entries.len(),
+            d.name
         );
-        return vec![verdict(
-            format!("{id}.status"),
-            claim,
-            source,
-            expect.describe(),
-            format!("{} requests", entries.len()),
-            Inconclusive,
-            detail,
-        )];
+        return vec![
+            Claim::new(format!("{id}.status"), claim, source, expect.describe())
+                .inconclusive(format!("{} requests", entries.len()), detail),
+        ];
     }
     let mut out = vec![status_verdict(
         d,
@@ -193,9 +235,9 @@ fn status_verdict(
         .collect::<Vec<_>>()
         .join(", ");
     let measured = format!(
-        "{} of {} matched ({breakdown})",
-        fmt_pct(share),
-        entries.len()
+        "{matched} of {} matched ({})",
+        entries.len(),
+        fmt_pct(share)
     );
     let wants_retry_after = d
         .fallback
@@ -207,25 +249,25 @@ fn status_verdict(
         .count();
     if share < MIN_MATCH {
         let detail = format!(
-            "While {during}, only {} of client requests got {} ({breakdown}); the spec promises '{}'.",
+            "Only {} of client requests sent {during} got {} ({breakdown}); the spec promises '{}'.",
             fmt_pct(share),
             expect.describe(),
             d.fallback.as_deref().unwrap_or("no fallback")
         );
-        return verdict(id, claim, source, expect.describe(), measured, Fail, detail);
+        return Claim::new(id, claim, source, expect.describe()).fail(measured, detail);
     }
     if wants_retry_after && missing_ra > 0 {
         let detail = format!(
             "{missing_ra} fallback answer(s) lacked the Retry-After header the spec promises."
         );
-        return verdict(id, claim, source, expect.describe(), measured, Fail, detail);
+        return Claim::new(id, claim, source, expect.describe()).fail(measured, detail);
     }
     let detail = format!(
-        "While {during}, {} of client requests got {}.",
+        "{} of client requests sent {during} got {} ({breakdown}).",
         fmt_pct(share),
         expect.describe()
     );
-    verdict(id, claim, source, expect.describe(), measured, Pass, detail)
+    Claim::new(id, claim, source, expect.describe()).pass(measured, detail)
 }
 
 fn fast_verdict(
@@ -244,22 +286,26 @@ fn fast_verdict(
         Some(t) => format!("a quarter of the {} timeout", fmt_ms(t)),
         None => "no timeout claimed, so 250 ms".to_string(),
     };
-    let expected = format!("p95 ≤ {} ({rule})", fmt_ms(bound));
+    let expected = format!("p95 ≤ {}", fmt_ms(bound));
+    let c = Claim::new(id, claim, source, expected);
+    let rule = format!(" Fast means a p95 of at most {} ({rule}).", fmt_ms(bound));
+    explain(fast_inner(&c, d, entries, open, bound), &rule)
+}
+
+fn fast_inner(
+    c: &Claim,
+    d: &Dependency,
+    entries: &[&ClientLogEntry],
+    open: &[(f64, f64)],
+    bound: f64,
+) -> Verdict {
     let mut lat: Vec<f64> = entries.iter().map(|c| c.latency_ms).collect();
     if lat.len() < MIN_REQUESTS {
         let detail = format!(
             "Only {} client request(s) fell while the breaker was open.",
             lat.len()
         );
-        return verdict(
-            id,
-            claim,
-            source,
-            expected,
-            format!("{} requests", lat.len()),
-            Inconclusive,
-            detail,
-        );
+        return c.inconclusive(format!("{} requests", lat.len()), detail);
     }
     let p95 = evidence::quantile(&mut lat, 0.95).unwrap_or_default();
     let measured = format!("p95 {} over {} requests", fmt_ms(p95), lat.len());
@@ -268,7 +314,7 @@ fn fast_verdict(
             "Clients were answered in {} (p95) while the breaker was open.",
             fmt_ms(p95)
         );
-        verdict(id, claim, source, expected, measured, Pass, detail)
+        c.pass(measured, detail)
     } else {
         let detail = format!(
             "Clients waited {} (p95) while the breaker on {} was open (first opening at {}): the fallback is not \
@@ -277,6 +323,6 @@ fn fast_verdict(
             d.name,
             fmt_t(open[0].0)
         );
-        verdict(id, claim, source, expected, measured, Fail, detail)
+        c.fail(measured, detail)
     }
 }

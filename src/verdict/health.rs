@@ -1,11 +1,11 @@
 //! Health endpoint: degraded or unhealthy while a dependency is failing, healthy before and after.
 
 use super::breaker::Observation;
-use super::breaker_claims::{breaker_target, summarize};
+use super::breaker_claims::{breaker_target, down_throughout};
 use super::matching::slug;
-use super::tolerance::{fmt_ms, fmt_pct, fmt_t};
-use super::{spec_source, verdict, JudgeContext, Judgement};
-use crate::result::{HealthSample, RunResult, Verdict, VerdictStatus::*};
+use super::tolerance::{explain, fmt_ms, fmt_pct, fmt_t};
+use super::{spec_source, Claim, JudgeContext, Judgement};
+use crate::result::{HealthSample, RunResult, Verdict};
 use crate::spec::claims::Claims;
 
 /// Grace after a fault starts before the endpoint must notice (failures take a timeout to show).
@@ -56,15 +56,15 @@ pub fn judge(
                 "The run sampled no health endpoint: set `health_path = \"{}\"` in the scenario.",
                 hc.path
             );
-            out.verdicts.push(verdict(
-                format!("{id}.during"),
-                claim,
-                source.clone(),
-                "degraded/unhealthy",
-                "no samples",
-                Inconclusive,
-                detail,
-            ));
+            out.verdicts.push(
+                Claim::new(
+                    format!("{id}.during"),
+                    claim,
+                    source.clone(),
+                    "degraded/unhealthy",
+                )
+                .inconclusive("no samples", detail),
+            );
             continue;
         }
         let recovery = claims
@@ -96,6 +96,25 @@ pub fn judge(
     }
 }
 
+/// When the dependency was clearly failing: fault windows where (nearly) every call failed, after
+/// the grace, and whenever its breaker was open. A partial fault alone is not "failing": a health
+/// check may fairly say healthy between failed calls.
+fn failing_periods(result: &RunResult, obs: &Observation) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = obs
+        .windows
+        .iter()
+        .filter(|w| down_throughout(obs, w))
+        .map(|w| (w.from_ms + GRACE_MS, w.to_ms))
+        .collect();
+    let run_end = result.duration_s * 1000.0;
+    out.extend(
+        obs.episodes
+            .iter()
+            .map(|e| (e.opened_at_ms + 500.0, e.resumed_at_ms.unwrap_or(run_end))),
+    );
+    out
+}
+
 fn during(
     result: &RunResult,
     obs: &Observation,
@@ -104,50 +123,43 @@ fn during(
     claim: String,
     source: &str,
 ) -> Verdict {
-    let dep = &obs.dependency;
-    let expected = format!(
-        "≥ {} of samples degraded/unhealthy, from {} into the fault",
-        fmt_pct(MIN_UNHEALTHY),
+    let expected = format!("≥ {} not healthy", fmt_pct(MIN_UNHEALTHY));
+    let rule = format!(
+        " Samples counted: while the breaker was open, or from {} into a fault failing every call.",
         fmt_ms(GRACE_MS)
     );
-    let failing: Vec<_> = obs
-        .windows
-        .iter()
-        .filter(|w| summarize(obs, w).failures > 0)
-        .collect();
+    let c = Claim::new(id, claim, source, expected);
+    explain(during_inner(result, obs, path, &c), &rule)
+}
+
+fn during_inner(result: &RunResult, obs: &Observation, path: &str, c: &Claim) -> Verdict {
+    let dep = &obs.dependency;
+    let failing = failing_periods(result, obs);
     let samples: Vec<&HealthSample> = result
         .health
         .iter()
         .filter(|s| {
             failing
                 .iter()
-                .any(|w| s.t_s * 1000.0 >= w.from_ms + GRACE_MS && s.t_s * 1000.0 < w.to_ms)
+                .any(|(a, b)| s.t_s * 1000.0 >= *a && s.t_s * 1000.0 < *b)
         })
         .collect();
     if samples.is_empty() {
         let detail = format!("No health sample fell while calls to {dep} were failing: sample more often or fault longer.");
-        return verdict(
-            id,
-            claim,
-            source,
-            expected,
-            "no samples",
-            Inconclusive,
-            detail,
-        );
+        return c.inconclusive("no samples", detail);
     }
     let bad = samples
         .iter()
         .filter(|s| state(s) != State::Healthy)
         .count();
     let share = bad as f64 / samples.len() as f64;
-    let measured = format!("{bad} of {} samples degraded/unhealthy", samples.len());
+    let measured = format!("{bad} of {} samples not healthy", samples.len());
     if share >= MIN_UNHEALTHY {
         let detail = format!(
             "{path} reported the failure of {dep} in {} of samples.",
             fmt_pct(share)
         );
-        return verdict(id, claim, source, expected, measured, Pass, detail);
+        return c.pass(measured, detail);
     }
     let first_ok = samples
         .iter()
@@ -159,7 +171,7 @@ fn during(
         samples.len(),
         fmt_t(first_ok)
     );
-    verdict(id, claim, source, expected, measured, Fail, detail)
+    c.fail(measured, detail)
 }
 
 fn healthy_otherwise(
@@ -172,10 +184,8 @@ fn healthy_otherwise(
 ) -> Verdict {
     let dep = &obs.dependency;
     let claim = format!("{path} reports healthy when {dep} is fine");
-    let expected = format!(
-        "healthy before the fault and within {} after it",
-        fmt_ms(allowance)
-    );
+    let expected = format!("healthy ≤ {} after", fmt_ms(allowance));
+    let c = Claim::new(id, claim, source, expected);
     let first = obs.windows[0].from_ms;
     let before_bad: Vec<&HealthSample> = result
         .health
@@ -188,16 +198,25 @@ fn healthy_otherwise(
         .iter()
         .filter(|s| s.t_s * 1000.0 >= last_end + allowance)
         .collect();
-    let measured = format!(
-        "{} unhealthy before the fault; last sample after it: {}",
-        before_bad.len(),
-        after.last().map_or("none".into(), |s| format!(
-            "{:?} at {}",
-            state(s),
-            fmt_t(s.t_s * 1000.0)
-        )
-        .to_lowercase())
-    );
+    // When it turned healthy for good: the first sample after the fault from which every later
+    // sample is healthy.
+    let since_end: Vec<&HealthSample> = result
+        .health
+        .iter()
+        .filter(|s| s.t_s * 1000.0 >= last_end)
+        .collect();
+    let recovered = since_end
+        .iter()
+        .rposition(|s| state(s) != State::Healthy)
+        .map_or(since_end.first(), |i| since_end.get(i + 1))
+        .map(|s| s.t_s * 1000.0);
+    let measured = match (before_bad.len(), recovered) {
+        (0, Some(t)) => format!("healthy again {} after", fmt_ms(t - last_end)),
+        (0, None) => after.last().map_or("no sample after".into(), |s| {
+            format!("{:?} at {}", state(s), fmt_t(s.t_s * 1000.0)).to_lowercase()
+        }),
+        (n, _) => format!("{n} unhealthy before the fault"),
+    };
     if let Some(s) = before_bad.first() {
         let detail = format!(
             "{path} reported {:?} at {}, before any fault on {dep}.",
@@ -205,38 +224,43 @@ fn healthy_otherwise(
             fmt_t(s.t_s * 1000.0)
         )
         .to_lowercase();
-        return verdict(
-            id,
-            claim,
-            source,
-            expected,
-            measured,
-            Fail,
-            capitalize(detail),
-        );
+        return c.fail(measured, capitalize(detail));
     }
     let Some(last) = after.last() else {
         let detail = format!("No health sample came later than {} after the fault on {dep} ended: add a longer recovery phase.", fmt_ms(allowance));
-        return verdict(id, claim, source, expected, measured, Inconclusive, detail);
+        return c.inconclusive(measured, detail);
     };
-    if state(last) == State::Healthy {
-        return verdict(
-            id,
-            claim,
-            source,
-            expected,
-            measured,
-            Pass,
-            format!("{path} was healthy before the fault on {dep} and again after it."),
+    if state(last) != State::Healthy {
+        let detail = format!(
+            "{path} still reported {:?} at {}, {} after the fault on {dep} ended: it does not recover.",
+            state(last),
+            fmt_t(last.t_s * 1000.0),
+            fmt_ms(last.t_s * 1000.0 - last_end)
         );
+        return c.fail(measured, detail);
     }
-    let detail = format!(
-        "{path} still reported {:?} at {}, {} after the fault on {dep} ended: it does not recover.",
-        state(last),
-        fmt_t(last.t_s * 1000.0),
-        fmt_ms(last.t_s * 1000.0 - last_end)
-    );
-    verdict(id, claim, source, expected, measured, Fail, detail)
+    let t = recovered.unwrap_or(last.t_s * 1000.0);
+    if t > last_end + allowance {
+        let detail = format!(
+            "{path} turned healthy for good only at {}, {} after the fault on {dep} ended at {}; allowed {}.",
+            fmt_t(t),
+            fmt_ms(t - last_end),
+            fmt_t(last_end),
+            fmt_ms(allowance)
+        );
+        return c.fail(measured, detail);
+    }
+    c.pass(
+        measured,
+        format!(
+            "{path} was healthy before the fault on {dep} and healthy again from {}, {} after the fault ended at \
+             {} (allowed {}).",
+            fmt_t(t),
+            fmt_ms(t - last_end),
+            fmt_t(last_end),
+            fmt_ms(allowance)
+        ),
+    )
 }
 
 fn capitalize(s: String) -> String {

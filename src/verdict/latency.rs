@@ -7,8 +7,8 @@ use hdrhistogram::Histogram;
 
 use super::histogram;
 use super::matching::{same_name, slug};
-use super::tolerance::{fmt_ms, min_samples_for_quantile};
-use super::{scenario_source, spec_source, verdict, JudgeContext, Judgement};
+use super::tolerance::{explain, fmt_ms, min_samples_for_quantile};
+use super::{scenario_source, spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{OperationStats, PhaseKind, RunResult, VerdictStatus::*};
 use crate::spec::claims::Claims;
 
@@ -164,9 +164,14 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
             .operation
             .clone()
             .unwrap_or_else(|| "all operations".to_string());
+        // A target bound to a phase gets its own ids beside the baseline's.
         let base = format!(
-            "latency.{}",
-            t.operation.as_deref().map_or("global".to_string(), slug)
+            "latency.{}{}",
+            t.operation.as_deref().map_or("global".to_string(), slug),
+            t.phase
+                .as_deref()
+                .map(|p| format!(".{}", slug(p)))
+                .unwrap_or_default()
         );
         if reqs.is_empty() {
             out.notes.push(format!(
@@ -176,22 +181,22 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
                 "No [[request]] exercises '{label}': set `operation = \"{label}\"` on the request that calls it \
                  (names match ignoring case, spaces and punctuation)."
             );
-            out.verdicts.push(verdict(
-                base,
-                format!("Latency of {label}"),
-                t.source.clone(),
-                "a matching request",
-                "none",
-                Inconclusive,
-                detail,
-            ));
+            out.verdicts.push(
+                Claim::new(
+                    base,
+                    format!("Latency of {label}"),
+                    t.source.clone(),
+                    "a matching request",
+                )
+                .inconclusive("none", detail),
+            );
             continue;
         }
         judge_quantiles(result, t, &reqs, &label, &base, out);
         if let Some((timeout, src)) = &t.timeout {
-            out.verdicts.push(judge_timeout(
-                result, ctx, &reqs, &label, *timeout, src, &base,
-            ));
+            let v = judge_timeout(result, ctx, &reqs, &label, *timeout, src, &base);
+            out.verdicts
+                .push(explain(v, &ctx.duration_tolerance.rule(*timeout)));
         }
     }
 }
@@ -222,7 +227,8 @@ fn phase_stats<'a>(
     if !base.is_empty() {
         return Some(("baseline".to_string(), base));
     }
-    if result.phases.iter().all(|p| p.kind == PhaseKind::Warmup) && result.faults.is_empty() {
+    // Without faults the whole run (warmup excluded) is a baseline.
+    if result.faults.is_empty() {
         return Some((
             "whole run (no faults)".to_string(),
             vec![&result.operations],
@@ -265,27 +271,17 @@ fn judge_quantiles(
                              add a baseline phase before the first fault."
                         .to_string(),
                 };
-                out.verdicts.push(verdict(
-                    id,
-                    claim,
-                    src.clone(),
-                    expected,
-                    "no phase",
-                    Inconclusive,
-                    detail,
-                ));
+                out.verdicts.push(
+                    Claim::new(id, claim, src.clone(), expected).inconclusive("no phase", detail),
+                );
                 continue;
             }
             (_, Err(e)) => {
-                out.verdicts.push(verdict(
-                    id,
-                    claim,
-                    src.clone(),
-                    expected,
-                    "unreadable",
-                    Inconclusive,
-                    format!("The result's latency histogram could not be read: {e}."),
-                ));
+                out.verdicts
+                    .push(Claim::new(id, claim, src.clone(), expected).inconclusive(
+                        "unreadable",
+                        format!("The result's latency histogram could not be read: {e}."),
+                    ));
                 continue;
             }
             (Some((pl, _)), Ok(h)) => (pl, h),
@@ -295,46 +291,34 @@ fn judge_quantiles(
             let detail = format!(
                 "{pname} is judged on at least {min} samples (10/(1-q)); the {phase_label} had {n} for {label}: run it longer or faster."
             );
-            out.verdicts.push(verdict(
-                id,
-                claim,
-                src.clone(),
-                expected,
-                format!("{n} samples"),
-                Inconclusive,
-                detail,
-            ));
+            out.verdicts.push(
+                Claim::new(id, claim, src.clone(), expected)
+                    .inconclusive(format!("{n} samples"), detail),
+            );
             continue;
         }
         let h = hist.as_ref().expect("n > 0 means a histogram");
         let value = histogram::quantile_ms(h, *q);
-        let measured = format!("{} over {n} requests ({phase_label})", fmt_ms(value));
+        let measured = format!("{} ({n} requests)", fmt_ms(value));
         let (status, detail) = if value <= *claimed {
             (
                 Pass,
                 format!(
-                    "{pname} of {label} was {} in the {phase_label}, within {}.",
+                    "{pname} of {label} was {} over {n} requests in the {phase_label}, within {}.",
                     fmt_ms(value),
                     fmt_ms(*claimed)
                 ),
             )
         } else {
             (Fail, format!(
-                "{pname} of {label} was {} in the {phase_label}, over the claimed {} by {}: make it faster or correct the spec.",
+                "{pname} of {label} was {} over {n} requests in the {phase_label}, over the claimed {} by {}: make it faster or correct the spec.",
                 fmt_ms(value),
                 fmt_ms(*claimed),
                 fmt_ms(value - claimed)
             ))
         };
-        out.verdicts.push(verdict(
-            id,
-            claim,
-            src.clone(),
-            expected,
-            measured,
-            status,
-            detail,
-        ));
+        out.verdicts
+            .push(Claim::new(id, claim, src.clone(), expected).judged(status, measured, detail));
     }
 }
 
@@ -357,17 +341,20 @@ fn judge_timeout(
     let expected = format!(
         "max ≤ {} {}",
         fmt_ms(timeout),
-        ctx.duration_tolerance.describe(timeout)
+        ctx.duration_tolerance.short(timeout)
     );
+    let c = Claim::new(id, claim, src, expected);
     let mut worst: Option<(f64, String)> = None;
     let (mut n, mut client_timeouts) = (0u64, 0u64);
     let phases: Vec<(String, &std::collections::BTreeMap<String, OperationStats>)> =
         if result.phases.is_empty() {
             vec![("run".to_string(), &result.operations)]
         } else {
+            // Warmup is excluded here as it is from `operations`: cold starts are not the claim.
             result
                 .phases
                 .iter()
+                .filter(|p| p.kind != PhaseKind::Warmup)
                 .map(|p| (p.name.clone(), &p.operations))
                 .collect()
         };
@@ -381,45 +368,37 @@ fn judge_timeout(
         }
     }
     let Some((max, phase)) = worst else {
-        return verdict(
-            id,
-            claim,
-            src,
-            expected,
-            "0 requests",
-            Inconclusive,
-            format!("No request of {label} was measured."),
-        );
+        return c.inconclusive("0 requests", format!("No request of {label} was measured."));
     };
-    let measured = format!("max {} over {n} requests (in phase '{phase}')", fmt_ms(max));
+    let measured = format!("max {} ({n} requests)", fmt_ms(max));
     let client_cut = ctx
         .client_timeout
-        .map(|c| ms(c))
+        .map(ms)
         .filter(|c| *c <= timeout + margin);
     if client_timeouts > 0 {
-        if let Some(c) = client_cut {
+        if let Some(cut) = client_cut {
             let detail = format!(
                 "{client_timeouts} request(s) of {label} hit the load generator's own timeout of {} before the claimed {}: \
                  raise the scenario's client timeout above the operation's timeout.",
-                fmt_ms(c),
+                fmt_ms(cut),
                 fmt_ms(timeout)
             );
-            return verdict(id, claim, src, expected, measured, Inconclusive, detail);
+            return c.inconclusive(measured, detail);
         }
     }
     if max <= timeout + margin {
         let detail = format!(
-            "No request of {label} took longer than {}, within the {} timeout.",
+            "The slowest of {n} requests of {label} (outside warmup) took {} in phase '{phase}', within the {} timeout.",
             fmt_ms(max),
             fmt_ms(timeout)
         );
-        verdict(id, claim, src, expected, measured, Pass, detail)
+        c.pass(measured, detail)
     } else {
         let detail = format!(
             "A request of {label} took {} in phase '{phase}', past its {} timeout: the service does not enforce the timeout.",
             fmt_ms(max),
             fmt_ms(timeout)
         );
-        verdict(id, claim, src, expected, measured, Fail, detail)
+        c.fail(measured, detail)
     }
 }

@@ -14,6 +14,7 @@ pub mod histogram;
 mod latency;
 pub mod matching;
 mod rate_limit;
+mod refusals;
 mod retries;
 mod timeout;
 pub mod tolerance;
@@ -120,8 +121,8 @@ impl Judgement {
 pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext) -> Judgement {
     let mut out = Judgement::default();
     latency::judge(result, claims, ctx, &mut out);
-    errors::judge(result, claims, ctx, &mut out);
-    let observed = breaker::observe_all(result, ctx);
+    let observed = breaker::observe_all(result, claims, ctx);
+    errors::judge(result, claims, ctx, &observed, &mut out);
     for obs in &observed {
         out.episodes
             .extend(obs.episodes.iter().map(breaker::Episode::to_result));
@@ -133,6 +134,56 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext) -> Judgeme
     rate_limit::judge(result, claims, ctx, &mut out);
     health::judge(result, claims, ctx, &observed, &mut out);
     out
+}
+
+/// A claim being judged: what every verdict about it shares. Families build one per claim and
+/// finish it with `pass`, `fail` or `inconclusive`, so the fields stay uniform.
+#[derive(Debug, Clone)]
+pub(crate) struct Claim {
+    pub id: String,
+    pub claim: String,
+    pub source: String,
+    pub expected: String,
+}
+
+impl Claim {
+    pub fn new(
+        id: impl Into<String>,
+        claim: impl Into<String>,
+        source: impl Into<String>,
+        expected: impl Into<String>,
+    ) -> Claim {
+        Claim {
+            id: id.into(),
+            claim: claim.into(),
+            source: source.into(),
+            expected: expected.into(),
+        }
+    }
+
+    pub fn judged(
+        &self,
+        status: VerdictStatus,
+        measured: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Verdict {
+        let c = self.clone();
+        verdict(
+            c.id, c.claim, c.source, c.expected, measured, status, detail,
+        )
+    }
+
+    pub fn pass(&self, measured: impl Into<String>, detail: impl Into<String>) -> Verdict {
+        self.judged(VerdictStatus::Pass, measured, detail)
+    }
+
+    pub fn fail(&self, measured: impl Into<String>, detail: impl Into<String>) -> Verdict {
+        self.judged(VerdictStatus::Fail, measured, detail)
+    }
+
+    pub fn inconclusive(&self, measured: impl Into<String>, detail: impl Into<String>) -> Verdict {
+        self.judged(VerdictStatus::Inconclusive, measured, detail)
+    }
 }
 
 /// Builds one verdict; every family goes through here so the fields stay uniform.

@@ -5,21 +5,33 @@ use std::collections::BTreeMap;
 
 use super::matching::{same_name, slug};
 use super::tolerance::fmt_ms;
-use super::{spec_source, verdict, JudgeContext, Judgement};
-use crate::result::{ClientLogEntry, RunResult, Verdict, VerdictStatus::*};
+use super::{spec_source, Claim, JudgeContext, Judgement};
+use crate::result::{ClientLogEntry, RunResult, Verdict, VerdictStatus};
 use crate::spec::claims::{Claims, RateLimit};
 
 /// Below 90% of the limit no 429 may appear; above 110% they must. In between is too close to call.
 const BELOW: f64 = 0.9;
 const ABOVE: f64 = 1.1;
 
-/// Request names a limit applies to: assigned by the scenario, named by endpoint, or "default" for the rest.
+/// Names under which a limit covers every request not given another one.
+fn is_default_tier(name: &str) -> bool {
+    let n = super::matching::normalize(name);
+    [
+        "", "default", "global", "all", "api", "user", "peruser", "ip", "perip", "apikey",
+        "perkey", "client",
+    ]
+    .contains(&n.as_str())
+}
+
+/// Request names a limit applies to: assigned by the scenario, named by endpoint, or "default" for
+/// the rest. The spec's only limit covers the rest too, whatever its name (`def items_api`): the
+/// flag says coverage was so assumed.
 fn requests_for(
     limit: &RateLimit,
     all: &[RateLimit],
     result: &RunResult,
     ctx: &JudgeContext,
-) -> Vec<String> {
+) -> (Vec<String>, bool) {
     let mut names: Vec<String> = result.operations.keys().cloned().collect();
     names.extend(result.client_log.iter().map(|c| c.request.clone()));
     names.sort();
@@ -34,20 +46,30 @@ fn requests_for(
     let by_endpoint = |l: &RateLimit, n: &str| {
         same_name(&l.name, n) || op_of(n).is_some_and(|o| same_name(&l.name, &o))
     };
-    names
+    // "items_api", "public_api", "service": a name for the whole API, not one endpoint ("export").
+    let n = super::matching::normalize(&limit.name);
+    let api_wide = n.ends_with("api") || n.ends_with("service");
+    let sole = all.len() == 1 && !is_default_tier(&limit.name) && api_wide;
+    let mut assumed = false;
+    let names = names
         .into_iter()
         .filter(|n| match explicit(n) {
             Some(tier) => same_name(&tier, &limit.name),
             None if by_endpoint(limit, n) => true,
+            None if sole => {
+                assumed = true;
+                true
+            }
             None => {
-                let is_default = same_name(&limit.name, "default") || all.len() == 1;
+                let is_default = is_default_tier(&limit.name);
                 is_default
                     && !all
                         .iter()
                         .any(|l| !std::ptr::eq(l, limit) && by_endpoint(l, n))
             }
         })
-        .collect()
+        .collect();
+    (names, assumed)
 }
 
 pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut Judgement) {
@@ -59,33 +81,24 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
             limit.requests,
             fmt_ms(limit.per_s * 1000.0)
         );
-        let names = requests_for(limit, &claims.rate_limits, result, ctx);
+        let (names, assumed) = requests_for(limit, &claims.rate_limits, result, ctx);
         let id = format!("rate_limit.{}", slug(&limit.name));
         let expected = "429 with Retry-After beyond the rate, none below it".to_string();
         if names.is_empty() {
-            let detail = format!("No [[request]] of the scenario is subject to '{}': name it in a request's `rate_limit`.", limit.name);
-            out.verdicts.push(verdict(
-                id,
-                claim,
-                source,
-                expected,
-                "not exercised",
-                Inconclusive,
-                detail,
-            ));
+            let detail = format!(
+                "No request of the scenario is subject to '{}': no request's name or `operation` matches it.",
+                limit.name
+            );
+            out.verdicts.push(
+                Claim::new(id, claim, source, expected).inconclusive("not exercised", detail),
+            );
             continue;
         }
         if result.client_log.is_empty() || result.client_log_truncated {
             let detail = "Rate limits are judged from the full client log, which this result does not hold (empty or truncated).";
-            out.verdicts.push(verdict(
-                id,
-                claim,
-                source,
-                expected,
-                "no client log",
-                Inconclusive,
-                detail,
-            ));
+            out.verdicts.push(
+                Claim::new(id, claim, source, expected).inconclusive("no client log", detail),
+            );
             continue;
         }
         let mut by_key: BTreeMap<String, Vec<&ClientLogEntry>> = BTreeMap::new();
@@ -109,9 +122,35 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
             } else {
                 id.clone()
             };
-            out.verdicts
-                .push(judge_key(limit, &key, &entries, id, claim.clone(), &source));
+            let claim = if keyed {
+                format!("{claim} (key '{key}')")
+            } else {
+                claim.clone()
+            };
+            let v = judge_key(limit, &key, &entries, id, claim, &source);
+            out.verdicts.push(hedge(v, assumed, &limit.name));
         }
+    }
+}
+
+/// A limit taken to cover requests no line of the spec ties it to cannot fail them (they may not
+/// be under it): what would fail is inconclusive; what passes holds either way (no 429 below the
+/// rate, or 429 with Retry-After above it).
+fn hedge(v: Verdict, assumed: bool, name: &str) -> Verdict {
+    let note = format!(
+        " ('{name}' is the spec's only rate limit, so it was taken to cover every request of the scenario.)"
+    );
+    if !assumed {
+        return v;
+    }
+    Verdict {
+        status: if v.status == VerdictStatus::Fail {
+            VerdictStatus::Inconclusive
+        } else {
+            v.status
+        },
+        detail: format!("{}{note}", v.detail),
+        ..v
     }
 }
 
@@ -128,6 +167,16 @@ fn busiest(times: &[f64], w_ms: f64) -> usize {
     best
 }
 
+/// One key's traffic against one limit.
+struct KeyTraffic {
+    sent: Vec<f64>,
+    admitted: Vec<f64>,
+    /// Most requests sent in any window of the limit's length.
+    peak: usize,
+    limited: usize,
+    no_retry_after: usize,
+}
+
 fn judge_key(
     limit: &RateLimit,
     key: &str,
@@ -136,101 +185,105 @@ fn judge_key(
     claim: String,
     source: &str,
 ) -> Verdict {
-    let n = limit.requests as f64;
     let w_ms = limit.per_s * 1000.0;
     let sent: Vec<f64> = entries.iter().map(|c| c.t_ms).collect();
-    let admitted: Vec<f64> = entries
-        .iter()
-        .filter(|c| c.status != Some(429))
-        .map(|c| c.t_ms)
-        .collect();
-    let peak = busiest(&sent, w_ms);
-    let limited = entries.iter().filter(|c| c.status == Some(429)).count();
-    let no_ra = entries
-        .iter()
-        .filter(|c| c.status == Some(429) && !c.retry_after)
-        .count();
-    let expected = format!("{} per {}", limit.requests, fmt_ms(w_ms));
-    let measured = format!(
-        "key '{key}': busiest {} sent {peak}, {limited} got 429 ({no_ra} without Retry-After)",
-        fmt_ms(w_ms)
-    );
-    let who = format!("key '{key}' of '{}'", limit.name);
-    if (peak as f64) <= BELOW * n {
-        return if limited == 0 {
-            verdict(
-                id,
-                claim,
-                source,
-                expected,
-                measured,
-                Pass,
-                format!(
-                    "No 429 for {who} while it sent at most {peak} per {}, below the limit.",
-                    fmt_ms(w_ms)
-                ),
-            )
-        } else {
-            let detail = format!(
-                "{limited} request(s) for {who} got 429 although at most {peak} were sent in any {}, below the limit of {}: \
-                 the limiter is stricter than the spec says.",
-                fmt_ms(w_ms),
-                limit.requests
-            );
-            verdict(id, claim, source, expected, measured, Fail, detail)
-        };
-    }
-    if (peak as f64) < ABOVE * n {
-        let detail = format!(
-            "{who} sent {peak} in its busiest {}, within 10% of the limit of {}: send clearly above or below it to judge.",
-            fmt_ms(w_ms),
-            limit.requests
-        );
-        return verdict(id, claim, source, expected, measured, Inconclusive, detail);
-    }
-    if limited == 0 {
-        let detail = format!(
-            "{who} sent {peak} requests in {} (limit {}) and none got 429: the limit is not enforced.",
-            fmt_ms(w_ms),
-            limit.requests
-        );
-        return verdict(id, claim, source, expected, measured, Fail, detail);
-    }
-    if no_ra > 0 {
-        let detail = format!(
-            "{no_ra} of the {limited} 429 answers for {who} carried no Retry-After header."
-        );
-        return verdict(id, claim, source, expected, measured, Fail, detail);
-    }
-    let let_through = busiest(&admitted, w_ms);
-    if let_through as f64 > 2.0 * n + 1.0 {
-        let detail = format!(
-            "The limiter let {let_through} requests of {who} through in one {} window, over twice the limit of {}.",
-            fmt_ms(w_ms),
-            limit.requests
-        );
-        return verdict(id, claim, source, expected, measured, Fail, detail);
-    }
-    let span = sent[sent.len() - 1] - sent[0];
-    let fair_share = (n * span / w_ms).min(sent.len() as f64);
-    if fair_share >= 10.0 && (admitted.len() as f64) < BELOW * fair_share {
-        let detail = format!(
-            "Only {} requests of {who} were let through in {}, where the limit allows about {:.0}: the limiter is stricter than claimed.",
-            admitted.len(),
-            fmt_ms(span),
-            fair_share
-        );
-        return verdict(id, claim, source, expected, measured, Fail, detail);
-    }
-    verdict(
+    let t = KeyTraffic {
+        peak: busiest(&sent, w_ms),
+        admitted: entries
+            .iter()
+            .filter(|c| c.status != Some(429))
+            .map(|c| c.t_ms)
+            .collect(),
+        limited: entries.iter().filter(|c| c.status == Some(429)).count(),
+        no_retry_after: entries
+            .iter()
+            .filter(|c| c.status == Some(429) && !c.retry_after)
+            .count(),
+        sent,
+    };
+    let c = Claim::new(
         id,
         claim,
         source,
-        expected,
-        measured,
-        Pass,
-        format!("Beyond the limit, {who} got 429 with Retry-After ({limited} times)."),
-    )
+        format!("{} per {}", limit.requests, fmt_ms(w_ms)),
+    );
+    let measured = format!("peak {}/{}, {} got 429", t.peak, fmt_ms(w_ms), t.limited);
+    let who = format!("key '{key}' of '{}'", limit.name);
+    let (n, peak, per) = (limit.requests as f64, t.peak, fmt_ms(w_ms));
+    if (peak as f64) <= BELOW * n {
+        if t.limited == 0 {
+            return c.pass(
+                measured,
+                format!(
+                    "No 429 for {who} while it sent at most {peak} per {per} ({} requests in all), below the limit.",
+                    t.sent.len()
+                ),
+            );
+        }
+        let detail = format!(
+            "{} request(s) for {who} got 429 although at most {peak} were sent in any {per}, below the limit of {}: \
+             the limiter is stricter than the spec says.",
+            t.limited,
+            limit.requests
+        );
+        return c.fail(measured, detail);
+    }
+    if (peak as f64) < ABOVE * n {
+        let detail = format!(
+            "{who} sent {peak} in its busiest {per}, within 10% of the limit of {}: send clearly above or below it \
+             to judge.",
+            limit.requests
+        );
+        return c.inconclusive(measured, detail);
+    }
+    match above_limit(limit, &t, &who) {
+        Some(detail) => c.fail(measured, detail),
+        None => c.pass(
+            measured,
+            format!(
+                "Beyond the limit, {who} got 429 with Retry-After ({} times).",
+                t.limited
+            ),
+        ),
+    }
+}
+
+/// Sent clearly beyond the limit: what is wrong with the answers, if anything.
+fn above_limit(limit: &RateLimit, t: &KeyTraffic, who: &str) -> Option<String> {
+    let (n, w_ms) = (limit.requests as f64, limit.per_s * 1000.0);
+    if t.limited == 0 {
+        return Some(format!(
+            "{who} sent {} requests in {} (limit {}) and none got 429: the limit is not enforced.",
+            t.peak,
+            fmt_ms(w_ms),
+            limit.requests
+        ));
+    }
+    if t.no_retry_after > 0 {
+        return Some(format!(
+            "{} of the {} 429 answers for {who} carried no Retry-After header.",
+            t.no_retry_after, t.limited
+        ));
+    }
+    let let_through = busiest(&t.admitted, w_ms);
+    if let_through as f64 > 2.0 * n + 1.0 {
+        return Some(format!(
+            "The limiter let {let_through} requests of {who} through in one {} window, over twice the limit of {}.",
+            fmt_ms(w_ms),
+            limit.requests
+        ));
+    }
+    let span = t.sent[t.sent.len() - 1] - t.sent[0];
+    let fair_share = (n * span / w_ms).min(t.sent.len() as f64);
+    (fair_share >= 10.0 && (t.admitted.len() as f64) < BELOW * fair_share).then(|| {
+        format!(
+            "Only {} requests of {who} were let through in {}, where the limit allows about {:.0}: the limiter is \
+             stricter than claimed.",
+            t.admitted.len(),
+            fmt_ms(span),
+            fair_share
+        )
+    })
 }
 
 #[cfg(test)]

@@ -8,9 +8,9 @@ use redline_proxy::log::LogEntry;
 use super::breaker::Observation;
 use super::evidence;
 use super::matching::{mentions, slug};
-use super::tolerance::fmt_ms;
-use super::{spec_source, verdict, JudgeContext, Judgement};
-use crate::result::{RunResult, Verdict, VerdictStatus::*};
+use super::tolerance::{explain, fmt_ms};
+use super::{spec_source, Claim, JudgeContext, Judgement};
+use crate::result::{RunResult, Verdict};
 use crate::spec::claims::{Claims, RetryPolicy};
 
 /// Policies about answering 429 describe a different situation than a failing dependency.
@@ -25,14 +25,35 @@ pub fn policy_for<'a>(
     dep: &str,
     kind: Option<&str>,
 ) -> Option<&'a RetryPolicy> {
-    if let Some(p) = claims.retries.iter().find(|p| mentions(&p.scenario, dep)) {
-        return Some(p);
-    }
     let general: Vec<&RetryPolicy> = claims
         .retries
         .iter()
         .filter(|p| !about_rate_limits(p))
         .collect();
+    // Faults make calls time out, fail to connect or answer 5xx: a policy about those beats one
+    // about 4xx answers (which are usually not retried at all).
+    let about_failures = |p: &RetryPolicy| {
+        let s = p.scenario.to_ascii_lowercase();
+        [
+            "timeout",
+            "5xx",
+            "error",
+            "connection",
+            "unavailable",
+            "fail",
+        ]
+        .iter()
+        .any(|w| s.contains(w))
+            && (!s.contains("4xx") || s.contains("5xx"))
+    };
+    let naming: Vec<&RetryPolicy> = claims
+        .retries
+        .iter()
+        .filter(|p| mentions(&p.scenario, dep))
+        .collect();
+    if let Some(p) = naming.iter().find(|p| about_failures(p)).or(naming.first()) {
+        return Some(p);
+    }
     if general.len() == 1 {
         return Some(general[0]);
     }
@@ -100,7 +121,10 @@ pub fn judge(
     out: &mut Judgement,
 ) {
     let mut used: Vec<usize> = Vec::new();
-    for obs in observed.iter().filter(|o| !o.windows.is_empty()) {
+    for obs in observed
+        .iter()
+        .filter(|o| o.windows.iter().any(|w| !w.invisible))
+    {
         let spec_dep = evidence::spec_dependency(claims, ctx, &obs.dependency);
         let name = spec_dep.map_or(obs.dependency.as_str(), |d| d.name.as_str());
         let Some(p) = policy_for(claims, name, spec_dep.and_then(|d| d.kind.as_deref())) else {
@@ -137,7 +161,11 @@ fn judge_policy(
     let in_fault: Vec<&LogEntry> = obs
         .log
         .iter()
-        .filter(|e| obs.windows.iter().any(|w| w.contains(e.t_ms)))
+        .filter(|e| {
+            obs.windows
+                .iter()
+                .any(|w| !w.invisible && w.contains(e.t_ms))
+        })
         .collect();
     let with_id = in_fault
         .iter()
@@ -149,19 +177,30 @@ fn judge_policy(
              grouped per request: forward x-request-id or traceparent to the dependency.",
             in_fault.len()
         );
-        return vec![verdict(
+        return vec![Claim::new(
             format!("{base}.attempts"),
             count_claim,
             source,
             format!("{m} attempts"),
-            "uncorrelated",
-            Inconclusive,
-            detail,
-        )];
+        )
+        .inconclusive("uncorrelated", detail)];
+    }
+    if let Some(per) = calls_per_request_without_faults(obs).filter(|n| *n > 1) {
+        let detail = format!(
+            "Without any fault each request already calls {dep} {per} times, so retries cannot be told from the \
+             request's own calls: judge retries on an operation that calls {dep} once."
+        );
+        return vec![Claim::new(
+            format!("{base}.attempts"),
+            count_claim,
+            source,
+            format!("{m} attempts"),
+        )
+        .inconclusive(format!("{per} calls per request without faults"), detail)];
     }
     // Attempts of a request may fall after the window closes; take them all from the full log.
     let mut groups: BTreeMap<&str, Group> = BTreeMap::new();
-    let first_ids: Vec<&str> = in_fault
+    let first_ids: std::collections::HashSet<&str> = in_fault
         .iter()
         .filter_map(|e| e.correlation_id.as_deref())
         .collect();
@@ -183,17 +222,51 @@ fn judge_policy(
     let groups: Vec<Group> = groups.into_values().collect();
     vec![
         count_verdict(result, obs, p, &groups, base.clone(), count_claim, &source),
-        spacing_verdict(obs, p, &groups, base, &source),
+        explain(
+            spacing_verdict(obs, p, &groups, base, &source),
+            " Each wait may also run 25 ms over the jitter for scheduling.",
+        ),
     ]
+}
+
+/// Median calls per correlation id before the first fault (None: too few correlated calls).
+fn calls_per_request_without_faults(obs: &Observation) -> Option<usize> {
+    let first_fault = obs
+        .windows
+        .iter()
+        .map(|w| w.from_ms)
+        .fold(f64::INFINITY, f64::min);
+    let mut per_id: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in obs.log.iter().filter(|e| e.t_ms < first_fault - 1000.0) {
+        if let Some(id) = e.correlation_id.as_deref() {
+            *per_id.entry(id).or_default() += 1;
+        }
+    }
+    if per_id.len() < 10 {
+        return None;
+    }
+    let mut counts: Vec<usize> = per_id.into_values().collect();
+    counts.sort_unstable();
+    Some(counts[counts.len() / 2])
 }
 
 /// True when the next attempt of a failed group would have fallen while the breaker was open
 /// (or after the run), so fewer attempts than the policy's are expected.
-fn cut_short(result: &RunResult, obs: &Observation, p: &RetryPolicy, g: &Group) -> bool {
+fn cut_short(
+    result: &RunResult,
+    gave_up: &evidence::ClientGiveUps,
+    obs: &Observation,
+    p: &RetryPolicy,
+    g: &Group,
+) -> bool {
     if g.attempts.len() >= max_attempts(p) as usize {
         return false;
     }
     let last = g.attempts[g.attempts.len() - 1];
+    // The client went away first: the service had no failure to retry on.
+    if gave_up.abandoned(last) {
+        return true;
+    }
     let wait = expected_wait(p, g.attempts.len() - 1).unwrap_or(0.0);
     let next = evidence::end_ms(last) + wait * (1.0 + p.jitter.unwrap_or(0.0)) + 50.0;
     let first = g.attempts[0].t_ms;
@@ -214,26 +287,28 @@ fn count_verdict(
     claim: String,
     source: &str,
 ) -> Verdict {
+    let gave_up = evidence::ClientGiveUps::read(result);
     let dep = &obs.dependency;
     let m = max_attempts(p) as usize;
     let id = format!("{id}.attempts");
-    let expected = format!("{m} attempt(s) when every attempt fails");
+    let expected = format!("{m} attempt(s) in all");
+    let c = Claim::new(id, claim, source, expected);
     let too_many = groups.iter().filter(|g| g.attempts.len() > m).count();
     let complete: Vec<&Group> = groups
         .iter()
-        .filter(|g| g.all_failed() && !cut_short(result, obs, p, g))
+        .filter(|g| g.all_failed() && !cut_short(result, &gave_up, obs, p, g))
         .collect();
     let mut hist: BTreeMap<usize, usize> = BTreeMap::new();
     for g in &complete {
         *hist.entry(g.attempts.len()).or_default() += 1;
     }
-    let measured = format!(
-        "attempts per failed request: {}",
-        hist.iter()
-            .map(|(a, n)| format!("{a}×{n}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    // "3 attempts ×12, 2 ×1": attempts per request that failed on every attempt, and how many.
+    let measured = if hist.is_empty() {
+        "no request to count".to_string()
+    } else {
+        let parts: Vec<String> = hist.iter().map(|(a, n)| format!("{a}×{n}")).collect();
+        format!("attempts: {}", parts.join(", "))
+    };
     if too_many > 0 {
         let worst = groups.iter().map(|g| g.attempts.len()).max().unwrap_or(0);
         let mut detail = format!(
@@ -244,16 +319,16 @@ fn count_verdict(
         if worst == m + 1 {
             detail.push_str(" (One more than claimed: if the spec's 'Max Attempts' counts retries, not attempts, say so.)");
         }
-        return verdict(id, claim, source, expected, measured, Fail, detail);
+        return c.fail(measured, detail);
     }
     if complete.len() < 3 {
         let detail = format!(
-            "Only {} request(s) failed on every attempt to {dep} without the breaker cutting their retries short; at \
+            "Only {} request(s) failed on every attempt to {dep} without the breaker or the client cutting their retries short; at \
              least 3 are needed: use a fault that fails only some calls (probability 0.3–0.5) so requests retry \
              while the breaker stays closed.",
             complete.len()
         );
-        return verdict(id, claim, source, expected, measured, Inconclusive, detail);
+        return c.inconclusive(measured, detail);
     }
     let short = complete.iter().filter(|g| g.attempts.len() < m).count();
     if short == 0 {
@@ -261,15 +336,15 @@ fn count_verdict(
             "Each of {} failing requests called {dep} exactly {m} time(s).",
             complete.len()
         );
-        return verdict(id, claim, source, expected, measured, Pass, detail);
+        return c.pass(measured, detail);
     }
-    let mut detail = format!(
+    let detail = format!(
         "{short} of {} failing requests called {dep} fewer than {m} time(s): the service gives up earlier than \
          '{}' says.",
         complete.len(),
         p.scenario
     );
-    verdict(id, claim, source, expected, measured, Fail, detail)
+    c.fail(measured, detail)
 }
 
 fn spacing_verdict(
@@ -288,10 +363,11 @@ fn spacing_verdict(
         p.scenario
     );
     let expected = format!(
-        "{} (±{:.0}% jitter, +25 ms scheduling slack)",
-        describe_backoff(p),
+        "waits {} ±{:.0}%",
+        describe_backoff(p).trim_end_matches(" between attempts"),
         jitter * 100.0
     );
+    let c = Claim::new(id, claim, source, expected);
     let mut checked: Vec<(f64, f64, f64, f64)> = Vec::new(); // (wait, expected, lo, hi)
     for g in groups {
         for (k, w) in g.waits().into_iter().enumerate() {
@@ -306,27 +382,11 @@ fn spacing_verdict(
             "The spec states no backoff for '{}', so the spacing of retries is not judged.",
             p.scenario
         );
-        return verdict(
-            id,
-            claim,
-            source,
-            expected,
-            "not judged",
-            Inconclusive,
-            detail,
-        );
+        return c.inconclusive("not judged", detail);
     }
     if checked.is_empty() {
         let detail = format!("No request retried a call to {dep}, so the backoff never showed.");
-        return verdict(
-            id,
-            claim,
-            source,
-            expected,
-            "no retries seen",
-            Inconclusive,
-            detail,
-        );
+        return c.inconclusive("no retries seen", detail);
     }
     let too_few = checked.len() < MIN_WAITS;
     let mut waits: Vec<f64> = checked.iter().map(|c| c.0).collect();
@@ -350,7 +410,7 @@ fn spacing_verdict(
             fmt_ms(e),
             jitter * 100.0
         );
-        return verdict(id, claim, source, expected, measured, Fail, detail);
+        return c.fail(measured, detail);
     }
     if late * 10 > checked.len() {
         let detail = format!(
@@ -358,7 +418,7 @@ fn spacing_verdict(
             checked.len(),
             p.scenario
         );
-        return verdict(id, claim, source, expected, measured, Fail, detail);
+        return c.fail(measured, detail);
     }
     if too_few {
         let detail = format!(
@@ -366,12 +426,12 @@ fn spacing_verdict(
              fault that fails only some calls so requests retry while the breaker stays closed.",
             checked.len()
         );
-        return verdict(id, claim, source, expected, measured, Inconclusive, detail);
+        return c.inconclusive(measured, detail);
     }
     let detail = format!(
         "Retries to {dep} waited as claimed ({late} late by scheduling, at most 10% allowed)."
     );
-    verdict(id, claim, source, expected, measured, Pass, detail)
+    c.pass(measured, detail)
 }
 
 fn describe_backoff(p: &RetryPolicy) -> String {
@@ -400,6 +460,38 @@ mod tests {
             jitter: None,
             line: 1,
         }
+    }
+
+    #[test]
+    fn the_policy_about_failures_of_a_dependency_wins() {
+        let mut four = policy("none", vec![]);
+        four.scenario = "UserService 4xx (caller unknown)".into();
+        let mut five = policy("exponential", vec![50.0, 100.0]);
+        five.scenario = "UserService timeout, connection error, 5xx or 429".into();
+        let claims = Claims {
+            retries: vec![four.clone(), five.clone()],
+            ..Claims::default()
+        };
+        assert_eq!(policy_for(&claims, "UserService", None), Some(&five));
+        let claims = Claims {
+            retries: vec![five.clone(), four],
+            ..Claims::default()
+        };
+        assert_eq!(policy_for(&claims, "UserService", None), Some(&five));
+        let mut db = policy("exponential", vec![100.0]);
+        db.scenario = "Database connection".into();
+        let mut api = policy("exponential", vec![1000.0]);
+        api.scenario = "External API timeout".into();
+        let claims = Claims {
+            retries: vec![db.clone(), api.clone()],
+            ..Claims::default()
+        };
+        assert_eq!(policy_for(&claims, "Postgres", Some("Database")), Some(&db));
+        assert_eq!(
+            policy_for(&claims, "FxRates", Some("External API")),
+            Some(&api)
+        );
+        assert_eq!(policy_for(&claims, "Cache", Some("Redis")), None);
     }
 
     #[test]

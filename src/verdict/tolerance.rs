@@ -31,6 +31,21 @@ impl DurationTolerance {
         (measured_ms - claimed_ms).abs() <= self.margin_ms(claimed_ms)
     }
 
+    /// "±250 ms": short, for the expected column.
+    pub fn short(&self, claimed_ms: f64) -> String {
+        format!("±{}", fmt_ms(self.margin_ms(claimed_ms)))
+    }
+
+    /// " Tolerance ±250 ms: the larger of 10% and 250 ms.": the rule, for a verdict's detail.
+    pub fn rule(&self, claimed_ms: f64) -> String {
+        format!(
+            " Tolerance {}: the larger of {:.0}% and {}.",
+            self.short(claimed_ms),
+            self.relative * 100.0,
+            fmt_ms(self.absolute.as_secs_f64() * 1000.0)
+        )
+    }
+
     /// "±250 ms (larger of 10% and 250 ms)".
     pub fn describe(&self, claimed_ms: f64) -> String {
         format!(
@@ -40,6 +55,12 @@ impl DurationTolerance {
             fmt_ms(self.absolute.as_secs_f64() * 1000.0)
         )
     }
+}
+
+/// The verdict with `more` appended to its detail (the rules its short expected text leaves out).
+pub fn explain(mut v: crate::result::Verdict, more: &str) -> crate::result::Verdict {
+    v.detail.push_str(more);
+    v
 }
 
 /// Fewest samples for which a quantile is judged: 10/(1-q), so at least ten samples lie above it.
@@ -92,16 +113,13 @@ pub fn fmt_t(ms: f64) -> String {
     format!("{:.1} s", ms / 1000.0)
 }
 
-/// Percent with sensible precision: "0.12%", "5%".
+/// Percent with sensible precision, never rounding a figure onto another: "0.12%", "5%", "99.9%".
 pub fn fmt_pct(fraction: f64) -> String {
     let p = fraction * 100.0;
-    if p == 0.0 || p >= 10.0 {
-        format!("{:.0}%", p)
-    } else if p >= 1.0 {
-        format!("{:.1}%", p)
-    } else {
-        format!("{:.2}%", p)
-    }
+    let decimals = if p.abs() >= 1.0 { 2 } else { 3 };
+    let text = format!("{:.*}", decimals, p);
+    let trimmed = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{trimmed}%")
 }
 
 #[cfg(test)]
@@ -139,5 +157,11 @@ mod tests {
         assert_eq!(fmt_ms(5000.0), "5 s");
         assert_eq!(fmt_ms(1250.0), "1.25 s");
         assert_eq!(fmt_pct(0.0012), "0.12%");
+        assert_eq!(fmt_pct(0.999), "99.9%");
+        assert_eq!(fmt_pct(0.9995), "99.95%");
+        assert_eq!(fmt_pct(0.05), "5%");
+        assert_eq!(fmt_pct(1.0), "100%");
+        assert_eq!(fmt_pct(0.4123), "41.23%");
+        assert_eq!(fmt_pct(0.0), "0%");
     }
 }

@@ -26,6 +26,8 @@ pub enum Behaviour {
     Stall { period: Duration, stall: Duration },
     /// Always this status.
     Status(u16),
+    /// 200 with `connection: close`: every request needs a new connection.
+    Close,
 }
 
 /// One request as the server saw it.
@@ -143,7 +145,9 @@ async fn serve(
                             .map(|v| v.to_str().unwrap_or("").to_string()),
                     });
                     let status = answer(behaviour, origin).await;
+                    let close = matches!(behaviour, Behaviour::Close);
                     let resp = Response::builder()
+                        .header("connection", if close { "close" } else { "keep-alive" })
                         .status(status)
                         .body(Full::new(Bytes::from_static(b"ok")))
                         .unwrap();
@@ -189,6 +193,7 @@ async fn answer(behaviour: Behaviour, origin: Instant) -> u16 {
             200
         }
         Behaviour::Status(s) => s,
+        Behaviour::Close => 200,
     }
 }
 
@@ -212,4 +217,52 @@ path = "{path}"
 "#,
         server.base_url()
     )
+}
+
+/// A raw TCP server that answers every request with `response` written in `pieces` (to exercise
+/// framing across reads); closes after each answer when `close` is set.
+pub fn raw(response: Vec<u8>, pieces: usize, close: bool) -> Server {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hits = Arc::new(AtomicU64::new(0));
+    let h = hits.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let (response, hits) = (response.clone(), h.clone());
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    // One request: a head without a body (the engine tests send GETs here).
+                    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match stream.read(&mut chunk) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+                    buf.drain(..end);
+                    hits.fetch_add(1, Ordering::SeqCst);
+                    let step = response.len().div_ceil(pieces.max(1));
+                    for piece in response.chunks(step.max(1)) {
+                        if stream.write_all(piece).is_err() {
+                            return;
+                        }
+                        let _ = stream.flush();
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    if close {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Server {
+        addr,
+        hits,
+        seen: Arc::new(Mutex::new(Vec::new())),
+    }
 }

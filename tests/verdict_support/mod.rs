@@ -11,4 +11,5 @@ pub mod claims;
 mod sim;
 mod sim_result;
 
+#[allow(unused_imports)]
 pub use sim::*;

@@ -26,6 +26,11 @@ pub enum Design {
         window_ms: f64,
         min_volume: u32,
     },
+    /// Opens when `n` calls failed within the last `window_ms`, successes or not.
+    Window {
+        n: u32,
+        window_ms: f64,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -34,6 +39,9 @@ pub struct Service {
     pub recovery_ms: f64,
     /// Calls let through when half-open; it closes after that many successes, reopens on a failure.
     pub half_open: u32,
+    /// Half-open decides only once every trial call has answered (the reference service's design);
+    /// otherwise the first failed trial reopens it at once.
+    pub half_open_waits_for_all: bool,
     /// Per-call timeout; None: waits as long as the caller (client) does.
     pub timeout_ms: Option<f64>,
     /// Attempts in all (1 = no retry).
@@ -46,6 +54,10 @@ pub struct Service {
     /// Whether /health reports the breaker state.
     pub health_tracks_breaker: bool,
     pub forward_ids: bool,
+    /// Most calls in flight at once (a connection pool); further calls queue. None: unbounded.
+    pub pool: Option<usize>,
+    /// The breaker wraps the whole retry loop: it is asked once per request and counts requests.
+    pub breaker_outside_retries: bool,
 }
 
 impl Service {
@@ -56,6 +68,7 @@ impl Service {
             breaker: Design::Consecutive { n: 5 },
             recovery_ms: 5000.0,
             half_open: 2,
+            half_open_waits_for_all: true,
             timeout_ms: Some(1000.0),
             attempts: 3,
             backoff_ms: vec![100.0, 200.0],
@@ -63,15 +76,24 @@ impl Service {
             fallback_status: 503,
             health_tracks_breaker: true,
             forward_ids: true,
+            pool: None,
+            breaker_outside_retries: false,
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum FaultKind {
-    Abort { status: u16, probability: f64 },
-    Latency { delay_ms: f64 },
+    Abort {
+        status: u16,
+        probability: f64,
+    },
+    Latency {
+        delay_ms: f64,
+    },
     Hang,
+    /// The proxy's listener is closed: connections are refused and nothing is logged.
+    Down,
 }
 
 #[derive(Debug, Clone)]
@@ -115,6 +137,8 @@ enum Breaker {
     HalfOpen {
         admitted: u32,
         successes: u32,
+        reported: u32,
+        failed_any: bool,
     },
 }
 
@@ -161,6 +185,8 @@ struct Sim<'a> {
     reqs: Vec<Req>,
     log: Vec<LogEntry>,
     health: Vec<(f64, bool)>,
+    in_flight: usize,
+    waiting: std::collections::VecDeque<(usize, u32)>,
 }
 
 impl Sim<'_> {
@@ -175,6 +201,8 @@ impl Sim<'_> {
                 self.breaker = Breaker::HalfOpen {
                     admitted: 0,
                     successes: 0,
+                    reported: 0,
+                    failed_any: false,
                 };
             }
         }
@@ -198,17 +226,30 @@ impl Sim<'_> {
         };
         match (&mut self.breaker, &self.svc.breaker) {
             (_, Design::None) | (Breaker::Open { .. }, _) => {}
-            (Breaker::HalfOpen { successes, .. }, _) => {
-                if failed {
-                    self.breaker = open;
+            (
+                Breaker::HalfOpen {
+                    successes,
+                    reported,
+                    failed_any,
+                    ..
+                },
+                _,
+            ) => {
+                *reported += 1;
+                *failed_any |= failed;
+                *successes += u32::from(!failed);
+                let decided = if self.svc.half_open_waits_for_all {
+                    *reported >= self.svc.half_open
                 } else {
-                    *successes += 1;
-                    if *successes >= self.svc.half_open {
-                        self.breaker = Breaker::Closed {
-                            streak: 0,
-                            recent: Vec::new(),
-                        };
-                    }
+                    failed || *successes >= self.svc.half_open
+                };
+                if decided && *failed_any {
+                    self.breaker = open;
+                } else if decided {
+                    self.breaker = Breaker::Closed {
+                        streak: 0,
+                        recent: Vec::new(),
+                    };
                 }
             }
             (Breaker::Closed { streak, recent }, design) => {
@@ -225,6 +266,10 @@ impl Sim<'_> {
                         let fails = recent.iter().filter(|(_, f)| *f).count() as f64;
                         recent.len() as u32 >= *min_volume
                             && fails / recent.len() as f64 >= *threshold
+                    }
+                    Design::Window { n, window_ms } => {
+                        recent.retain(|(x, _)| *x > t - window_ms);
+                        failed && recent.iter().filter(|(_, f)| *f).count() as u32 >= *n
                     }
                     Design::None => false,
                 };
@@ -265,6 +310,11 @@ impl Sim<'_> {
             }
         };
         let fault = self.fault_at(t).map(|f| f.kind.clone());
+        if fault == Some(FaultKind::Down) {
+            self.in_flight += 1;
+            self.at(t + 0.2, Ev::CallEnd(r, k, true));
+            return;
+        }
         let up = self.load.upstream_ms;
         let (fault_name, outcome, status, upstream_status, total, gave_up, failed) = match fault {
             Some(FaultKind::Abort {
@@ -321,6 +371,7 @@ impl Sim<'_> {
                 false,
             ),
         };
+        self.in_flight += 1;
         self.log.push(LogEntry {
             seq: self.log.len() as u64,
             t_ms: t,
@@ -345,15 +396,30 @@ impl Sim<'_> {
                 self.at(t + self.load.client_timeout_ms, Ev::ClientDeadline(r));
             }
             Ev::Attempt(r, k) => {
+                let asks = k == 0 || !self.svc.breaker_outside_retries;
                 if self.reqs[r].answered.is_some() {
-                } else if self.allow(t) {
-                    self.call(r, k, t);
+                } else if !asks || self.allow(t) {
+                    if self.svc.pool.is_some_and(|p| self.in_flight >= p) {
+                        self.waiting.push_back((r, k));
+                    } else {
+                        self.call(r, k, t);
+                    }
                 } else {
                     self.answer(r, t + 1.0, Some(self.svc.fallback_status), None, true);
                 }
             }
             Ev::CallEnd(r, k, failed) => {
-                self.record(t, failed);
+                self.in_flight -= 1;
+                while let Some((w, wk)) = self.waiting.pop_front() {
+                    if self.reqs[w].answered.is_none() {
+                        self.call(w, wk, t);
+                        break;
+                    }
+                }
+                let last = !failed || k + 1 >= self.svc.attempts;
+                if last || !self.svc.breaker_outside_retries {
+                    self.record(t, failed);
+                }
                 if !failed {
                     self.answer(r, t + 1.0, Some(200), None, false);
                 } else if k + 1 < self.svc.attempts {
@@ -391,6 +457,8 @@ pub fn simulate(svc: &Service, load: &Load, faults: &[Fault]) -> RunResult {
         reqs: Vec::new(),
         log: Vec::new(),
         health: Vec::new(),
+        in_flight: 0,
+        waiting: std::collections::VecDeque::new(),
     };
     let gap = 1000.0 / load.rate;
     let mut t = 0.0;
@@ -429,7 +497,12 @@ impl Sim<'_> {
                     request: REQ.into(),
                     request_id: Some(format!("r{i}")),
                     status,
-                    error,
+                    // As the engine reports an answer outside `expect_status`.
+                    error: error.or_else(|| {
+                        status
+                            .filter(|s| *s >= 500)
+                            .map(|_| "status_unexpected".to_string())
+                    }),
                     latency_ms: end - r.sent,
                     retry_after,
                 }

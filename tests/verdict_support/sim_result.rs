@@ -147,6 +147,7 @@ fn applied(f: &Fault) -> AppliedFault {
         ),
         FaultKind::Latency { delay_ms } => ("latency", serde_json::json!({"delay_ms": delay_ms})),
         FaultKind::Hang => ("hang", serde_json::json!({})),
+        FaultKind::Down => ("down", serde_json::json!({"probability": 1.0})),
     };
     AppliedFault {
         dependency: DEP.into(),

@@ -28,20 +28,13 @@ pub(crate) async fn handle(
     let (parts, body) = req.into_parts();
     let mut rec = Record::new(shared.clone(), conn.clone(), arrival, &parts);
     let Some(decision) = shared.decide(&parts) else {
-        let shape = Shape::Pass;
-        return Ok(forward(
-            &shared,
-            parts,
-            Either::Left(body),
-            rec,
-            shape,
-            Outcome::Forwarded,
-        )
-        .await);
+        return Ok(streamed(&shared, parts, body, rec, Shape::Pass).await);
     };
     rec.set_fault(&decision.name, decision.kind);
     Counters::inc(&shared.counters.faults[decision.kind]);
     let response = match decision.action {
+        Action::Truncate(n) => streamed(&shared, parts, body, rec, Shape::truncate(n)).await,
+        Action::Throttle(rate) => streamed(&shared, parts, body, rec, Shape::throttle(rate)).await,
         Action::Delay(delay) => {
             let Some(body) = delay_reading_body(body, delay).await else {
                 // The caller's request body broke: it went away.
@@ -53,15 +46,11 @@ pub(crate) async fn handle(
             drop(body);
             aborted(&abort, rec)
         }
-        Action::Hang(hang) => {
-            drop(body);
-            return Ok(hung(&shared, parts, hang, rec).await);
-        }
+        Action::Hang(hang) => hung(&shared, parts, body, hang, rec).await,
         Action::Reset | Action::Down => {
-            let outcome = if matches!(decision.action, Action::Reset) {
-                Outcome::Reset
-            } else {
-                Outcome::Refused
+            let outcome = match decision.action {
+                Action::Reset => Outcome::Reset,
+                _ => Outcome::Refused,
             };
             rec.finish(outcome);
             conn.reset_now();
@@ -69,32 +58,20 @@ pub(crate) async fn handle(
             std::future::pending::<()>().await;
             unreachable!("a reset connection's request is never resumed")
         }
-        Action::Truncate(bytes) => {
-            let shape = Shape::truncate(bytes);
-            forward(
-                &shared,
-                parts,
-                Either::Left(body),
-                rec,
-                shape,
-                Outcome::Forwarded,
-            )
-            .await
-        }
-        Action::Throttle(rate) => {
-            let shape = Shape::throttle(rate);
-            forward(
-                &shared,
-                parts,
-                Either::Left(body),
-                rec,
-                shape,
-                Outcome::Forwarded,
-            )
-            .await
-        }
     };
     Ok(response)
+}
+
+/// Forwards with the caller's body streamed as it arrives.
+async fn streamed(
+    shared: &Arc<Shared>,
+    parts: Parts,
+    body: Incoming,
+    rec: Record,
+    shape: Shape,
+) -> Response<ProxyBody> {
+    let body = Either::Left(body);
+    forward(shared, parts, body, rec, shape, Outcome::Forwarded).await
 }
 
 /// Request bodies up to this size are read during a latency delay; larger or unsized ones
@@ -123,26 +100,29 @@ async fn delay_reading_body(body: Incoming, delay: Duration) -> Option<ReqBody> 
 async fn hung(
     shared: &Arc<Shared>,
     parts: Parts,
+    body: Incoming,
     hang: Hang,
     mut rec: Record,
 ) -> Response<ProxyBody> {
-    let Some(after) = hang.after else {
-        std::future::pending::<()>().await;
-        unreachable!("a hang without `after` ends only when its future is dropped")
+    let (Some(after), None) = (hang.after, hang.status) else {
+        // Never forwarded: drop the body so hyper drains it and can see the caller leave.
+        drop(body);
+        let Some(after) = hang.after else {
+            std::future::pending::<()>().await;
+            unreachable!("a hang without `after` ends only when its future is dropped")
+        };
+        tokio::time::sleep(after.0).await;
+        let status = hang.status.and_then(|s| StatusCode::from_u16(s).ok());
+        let status = status.unwrap_or(StatusCode::GATEWAY_TIMEOUT);
+        rec.set_status(status.as_u16());
+        rec.finish(Outcome::Hung);
+        return plain(status, "");
     };
-    tokio::time::sleep(after.0).await;
-    match hang.status {
-        Some(status) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::GATEWAY_TIMEOUT);
-            rec.set_status(status.as_u16());
-            rec.finish(Outcome::Hung);
-            plain(status, "")
-        }
-        None => {
-            let empty = Either::Right(Full::new(Bytes::new()));
-            forward(shared, parts, empty, rec, Shape::Pass, Outcome::Hung).await
-        }
-    }
+    // Forwarded once the hang ends: keep the body, as a latency fault does.
+    let Some(body) = delay_reading_body(body, after.0).await else {
+        return plain(StatusCode::BAD_REQUEST, "request body broken\n");
+    };
+    forward(shared, parts, body, rec, Shape::Pass, Outcome::Hung).await
 }
 
 fn aborted(abort: &Abort, mut rec: Record) -> Response<ProxyBody> {

@@ -95,7 +95,8 @@ pub(crate) struct Shared {
     pub(crate) log: LogBook,
     pub(crate) counters: Counters,
     pub(crate) clock_origin: Instant,
-    pub(crate) correlation_headers: Vec<String>,
+    /// Parsed once: lookups by `HeaderName` skip hashing a string per request.
+    pub(crate) correlation_headers: Vec<hyper::header::HeaderName>,
     header_read_timeout: Duration,
     pool: Arc<Pool>,
     task: Mutex<Option<JoinHandle<()>>>,
@@ -164,10 +165,11 @@ impl HttpProxy {
             log: LogBook::new(cfg.log_capacity, SUMMARY_SECONDS),
             counters: Counters::default(),
             clock_origin: cfg.clock_origin,
+            // Names that are not valid header names can never be present: skip them.
             correlation_headers: cfg
                 .correlation_headers
                 .iter()
-                .map(|h| h.to_ascii_lowercase())
+                .filter_map(|h| hyper::header::HeaderName::from_bytes(h.as_bytes()).ok())
                 .collect(),
             header_read_timeout: cfg.header_read_timeout,
             pool: Arc::new(Pool::new(cfg.upstream, UPSTREAM_MAX_IDLE)),

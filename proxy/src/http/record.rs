@@ -5,6 +5,7 @@
 use super::conn::ConnCtl;
 use super::Shared;
 use crate::log::{LogEntry, Outcome};
+use hyper::header::HeaderName;
 use hyper::HeaderMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -117,12 +118,12 @@ impl Drop for Record {
 }
 
 /// The first configured header present; for `traceparent`, its trace-id field.
-pub(crate) fn correlation_id(names: &[String], headers: &HeaderMap) -> Option<String> {
+pub(crate) fn correlation_id(names: &[HeaderName], headers: &HeaderMap) -> Option<String> {
     for name in names {
-        let Some(value) = headers.get(name.as_str()).and_then(|v| v.to_str().ok()) else {
+        let Some(value) = headers.get(name).and_then(|v| v.to_str().ok()) else {
             continue;
         };
-        if name.eq_ignore_ascii_case("traceparent") {
+        if name.as_str() == "traceparent" {
             // version-traceid-parentid-flags
             if let Some(trace_id) = value.split('-').nth(1).filter(|t| t.len() == 32) {
                 return Some(trace_id.to_string());
@@ -140,7 +141,10 @@ mod tests {
 
     #[test]
     fn correlation_prefers_order_and_reads_trace_id() {
-        let names = vec!["x-request-id".to_string(), "traceparent".to_string()];
+        let names = vec![
+            HeaderName::from_static("x-request-id"),
+            HeaderName::from_static("traceparent"),
+        ];
         let mut h = HeaderMap::new();
         h.insert(
             "traceparent",

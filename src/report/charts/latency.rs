@@ -9,8 +9,8 @@ use plotters::coord::combinators::{LogCoord, WithKeyPoints};
 use plotters::style::RGBColor;
 
 use super::{
-    axis_ms, breaker_states, draw_legend, fault_windows, font, label_font, log_bounds, state_color,
-    svg, swatch, BreakerState, ChartResult, AMBER, BLUE, FAULT, GRID, HEIGHT, INK, RED, WIDTH,
+    axis_ms, breaker_states, fault_windows, font, label_font, log_bounds, state_color, svg,
+    BreakerState, ChartResult, AMBER, BLUE, FAULT, GRID, HEIGHT, INK, RED, WIDTH,
 };
 
 const STRIP_ROW: u32 = 22;
@@ -40,7 +40,7 @@ fn lines(r: &RunResult, op: &str) -> Lines {
 }
 
 /// A log latency axis labelled at every decade (1 ms, 10 ms ...) with light lines at 2× and 5×.
-fn log_axis(lo: f64, hi: f64) -> WithKeyPoints<LogCoord<f64>> {
+pub(super) fn log_axis(lo: f64, hi: f64) -> WithKeyPoints<LogCoord<f64>> {
     let mut decades = Vec::new();
     let mut light = Vec::new();
     let mut d = lo;
@@ -70,6 +70,7 @@ pub fn chart(r: &RunResult, op: &str) -> ChartResult {
         let (top, bottom) = root.split_vertically(HEIGHT);
         let mut chart = ChartBuilder::on(&top)
             .margin(12)
+            .margin_top(30)
             .margin_right(24)
             .x_label_area_size(34)
             .y_label_area_size(Y_LABELS)
@@ -88,20 +89,51 @@ pub fn chart(r: &RunResult, op: &str) -> ChartResult {
         for w in fault_windows(r, None) {
             let rect = Rectangle::new([(w.from_s, y_lo), (w.to_s, y_hi)], FAULT.mix(0.10).filled());
             chart.draw_series(std::iter::once(rect))?;
-            let at = (w.from_s + 0.3, y_hi / 1.5);
+            // A thin edge where each fault starts, so back-to-back faults read as two.
+            let edge = PathElement::new(vec![(w.from_s, y_lo), (w.from_s, y_hi)], FAULT.mix(0.5));
+            chart.draw_series(std::iter::once(edge))?;
+            // Label rows step down the log axis by a fixed share of its height.
+            let decades = (y_hi / y_lo).log10();
+            let at = (
+                w.from_s + 0.3,
+                y_hi / 10f64.powf(decades * (0.04 + 0.035 * f64::from(w.row))),
+            );
             chart.draw_series(std::iter::once(Text::new(
                 w.label,
                 at,
                 font(12).color(&RED),
             )))?;
         }
-        for (name, color, pts) in series {
-            chart
-                .draw_series(LineSeries::new(pts, color.stroke_width(2)))?
-                .label(name)
-                .legend(swatch(color));
+        // The legend sits above the plot: inside it, it hid the last seconds of the lines.
+        let (w, _) = top.dim_in_pixel();
+        let mut x = w as i32 - 24 - 190;
+        for (name, color, _) in &series {
+            let y = 14;
+            // P99's swatch is dashed like its line.
+            let pieces: &[(i32, i32)] = if *name == "P99" {
+                &[(0, 8), (12, 22)]
+            } else {
+                &[(0, 22)]
+            };
+            for (a, b) in pieces {
+                top.draw(&PathElement::new(
+                    vec![(x + a, y), (x + b, y)],
+                    color.stroke_width(3),
+                ))?;
+            }
+            top.draw(&Text::new(*name, (x + 28, y - 8), font(13)))?;
+            x += 64;
         }
-        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+        for (name, color, pts) in series {
+            // P99 dashed: with a few requests a second P95 and P99 are often the same sample,
+            // and a solid P99 would hide the P95 line completely.
+            let style = color.stroke_width(2);
+            if name == "P99" {
+                chart.draw_series(DashedLineSeries::new(pts, 7, 4, style))?;
+            } else {
+                chart.draw_series(LineSeries::new(pts, style))?;
+            }
+        }
         if !deps.is_empty() {
             strip(&bottom, r, &deps, x_max)?;
         }

@@ -40,22 +40,44 @@ pub struct Window {
     pub from_s: f64,
     pub to_s: f64,
     pub label: String,
-    /// Label row from the top (0 or 1), so labels of overlapping windows stay apart.
+    /// Label row from the top (0, 1 or 2), so labels of close windows stay apart; fault
+    /// labels use rows 0 and 2, breaker labels row 1.
     pub row: u8,
 }
 
-/// Fault windows, optionally only those on one dependency.
+/// Fault windows, optionally only those on one dependency. Labels name the fault kind, plus the
+/// dependency when the run faulted more than one; a label that would run into the previous one
+/// (about 8 px a character on a ~1000 px plot) drops to the next label row.
 pub fn fault_windows(r: &RunResult, dependency: Option<&str>) -> Vec<Window> {
-    r.faults
+    let faults: Vec<&crate::result::AppliedFault> = r
+        .faults
         .iter()
         .filter(|f| dependency.map_or(true, |d| d == f.dependency))
-        .map(|f| Window {
+        .collect();
+    let several = faults.iter().any(|f| f.dependency != faults[0].dependency);
+    let secs_per_char = r.duration_s.max(1.0) * 8.0 / 1000.0;
+    let mut out: Vec<Window> = Vec::new();
+    for f in faults {
+        let label = if several {
+            format!("{} on {}", f.kind, f.dependency)
+        } else {
+            f.kind.clone()
+        };
+        let collides = out.last().is_some_and(|prev| {
+            prev.from_s + 0.3 + secs_per_char * prev.label.chars().count() as f64 > f.applied_at_s
+        });
+        let row = match out.last() {
+            Some(prev) if collides && prev.row == 0 => 2,
+            _ => 0,
+        };
+        out.push(Window {
             from_s: f.applied_at_s,
             to_s: f.removed_at_s.unwrap_or(r.duration_s),
-            label: format!("{} on {}", f.kind, f.dependency),
-            row: 0,
-        })
-        .collect()
+            label,
+            row,
+        });
+    }
+    out
 }
 
 /// Breaker state at one instant, from the episodes seen from outside.
@@ -209,6 +231,41 @@ mod tests {
         assert!(breaker_states(&r, "other")
             .iter()
             .all(|s| s.2 == BreakerState::Closed));
+    }
+
+    #[test]
+    fn close_fault_labels_take_turns_on_two_rows() {
+        use crate::result::AppliedFault;
+        let fault = |kind: &str, dep: &str, from: f64, to: f64| AppliedFault {
+            kind: kind.into(),
+            dependency: dep.into(),
+            applied_at_s: from,
+            removed_at_s: Some(to),
+            params: serde_json::Value::Null,
+            source: "schedule".into(),
+        };
+        let mut r = RunResult {
+            duration_s: 40.0,
+            ..RunResult::default()
+        };
+        r.faults = vec![
+            fault("abort", "users", 13.0, 16.0),
+            fault("hang", "users", 13.5, 25.0),
+            fault("latency", "users", 30.0, 35.0),
+        ];
+        let w = fault_windows(&r, None);
+        let rows: Vec<(String, u8)> = w.iter().map(|w| (w.label.clone(), w.row)).collect();
+        assert_eq!(
+            rows,
+            [
+                ("abort".into(), 0),
+                ("hang".into(), 2),
+                ("latency".into(), 0)
+            ]
+        );
+        r.faults[1].dependency = "orders".into();
+        assert_eq!(fault_windows(&r, None)[1].label, "hang on orders");
+        assert_eq!(fault_windows(&r, Some("orders")).len(), 1);
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub fn chart(targets: &[LatencyTarget]) -> ChartResult {
         let mut chart = ChartBuilder::on(root)
             .margin(12)
             .margin_right(24)
-            .x_label_area_size(40)
+            .x_label_area_size(48)
             .y_label_area_size(78)
             .build_cartesian_2d(0f64..n as f64, 0f64..y_hi)?;
         chart
@@ -60,6 +60,21 @@ pub fn chart(targets: &[LatencyTarget]) -> ChartResult {
                 let (px, py) = chart.backend_coord(&(i as f64 + 0.5, top));
                 let centered = font(12).pos(Pos::new(HPos::Center, VPos::Bottom));
                 root.draw(&Text::new(axis_ms_short(m), (px, py - 6), centered))?;
+            } else {
+                // No percentile to draw (too few samples, or no request): say so in place of
+                // the bar instead of leaving a gap that reads as "0 ms".
+                let (px, py) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
+                let color = status_color(t.status);
+                let centered = font(11)
+                    .color(&color)
+                    .pos(Pos::new(HPos::Center, VPos::Bottom));
+                for (k, word) in short_measured(&t.measured).iter().rev().enumerate() {
+                    root.draw(&Text::new(
+                        word.clone(),
+                        (px, py - 4 - 14 * k as i32),
+                        centered.clone(),
+                    ))?;
+                }
             }
             if let Some(target) = t.target_ms {
                 let tick = PathElement::new(
@@ -69,16 +84,42 @@ pub fn chart(targets: &[LatencyTarget]) -> ChartResult {
                 chart.draw_series(std::iter::once(tick))?;
             }
         }
-        // Category labels drawn by hand: plotters' key-point axes cannot format f64 labels.
+        // Category labels drawn by hand (plotters' key-point axes cannot format f64 labels):
+        // the percentile under each bar, the request once under its group of bars, so labels
+        // never run into each other however many targets there are.
         let centered = font(12).pos(Pos::new(HPos::Center, VPos::Top));
-        for (i, t) in targets.iter().enumerate() {
-            let (x, y) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
-            let label = format!("{} {}", t.operation, t.percentile);
-            root.draw(&Text::new(label, (x, y + 8), centered.clone()))?;
+        let mut i = 0;
+        while i < n {
+            let group = targets[i..]
+                .iter()
+                .take_while(|t| t.operation == targets[i].operation)
+                .count();
+            for (j, t) in targets[i..i + group].iter().enumerate() {
+                let (x, y) = chart.backend_coord(&((i + j) as f64 + 0.5, 0.0));
+                root.draw(&Text::new(
+                    t.percentile.clone(),
+                    (x, y + 6),
+                    centered.clone(),
+                ))?;
+            }
+            let (x, y) = chart.backend_coord(&(i as f64 + group as f64 / 2.0, 0.0));
+            let name = font(13).pos(Pos::new(HPos::Center, VPos::Top));
+            root.draw(&Text::new(targets[i].operation.clone(), (x, y + 24), name))?;
+            i += group;
         }
         legend(root)?;
         Ok(())
     })
+}
+
+/// "345 samples" as ["345", "samples"]: two short lines fit under a narrow bar.
+fn short_measured(measured: &str) -> Vec<String> {
+    let words: Vec<&str> = measured.split_whitespace().take(2).collect();
+    if words.is_empty() {
+        vec!["no data".to_string()]
+    } else {
+        words.into_iter().map(str::to_string).collect()
+    }
 }
 
 fn axis_ms_short(v: f64) -> String {

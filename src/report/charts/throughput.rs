@@ -110,7 +110,9 @@ pub fn counts_chart(
         for (w, color) in shaded {
             let rect = Rectangle::new([(w.from_s, 0.0), (w.to_s, y_max)], color.mix(0.10).filled());
             chart.draw_series(std::iter::once(rect))?;
-            let y = y_max * (0.97 - 0.07 * f64::from(w.row));
+            let edge = PathElement::new(vec![(w.from_s, 0.0), (w.from_s, y_max)], color.mix(0.5));
+            chart.draw_series(std::iter::once(edge))?;
+            let y = y_max * (0.97 - 0.06 * f64::from(w.row));
             let label = Text::new(w.label.clone(), (w.from_s + 0.3, y), font(12).color(color));
             chart.draw_series(std::iter::once(label))?;
         }

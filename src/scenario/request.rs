@@ -1,0 +1,135 @@
+//! Validation of `[[request]]` entries: name, weight, method, path and body templates,
+//! headers, expected statuses.
+
+use std::num::NonZeroU32;
+
+use super::error::Diagnostics;
+use super::load::header_list;
+use super::tree::{int_in, Kind, Node, TableReader};
+use super::{RequestSpec, Template};
+
+const REQUEST: &[&str] = &[
+    "name",
+    "operation",
+    "weight",
+    "method",
+    "path",
+    "headers",
+    "body",
+    "expect_status",
+];
+
+pub(super) fn requests(top: &TableReader, d: &mut Diagnostics) -> Option<Vec<RequestSpec>> {
+    let Some(node) = top.get("request") else {
+        d.push(
+            0,
+            "request",
+            "missing `[[request]]`; expected at least one request",
+        );
+        return None;
+    };
+    let Kind::Array(items) = &node.kind else {
+        d.push(
+            node.span.start,
+            "request",
+            format!(
+                "expected `[[request]]` tables, found {}",
+                node.kind.type_name()
+            ),
+        );
+        return None;
+    };
+    let mut out: Vec<RequestSpec> = Vec::new();
+    let mut ok = true;
+    for (i, item) in items.iter().enumerate() {
+        match request(item, &format!("request[{i}]"), d) {
+            Some(r) => {
+                if out.iter().any(|o| o.name == r.name) {
+                    d.push(
+                        item.span.start,
+                        &format!("request[{i}].name"),
+                        format!("expected a unique name, found {:?} twice", r.name),
+                    );
+                    ok = false;
+                }
+                out.push(r);
+            }
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+fn request(item: &Node, path: &str, d: &mut Diagnostics) -> Option<RequestSpec> {
+    let r = TableReader::new(item, path, REQUEST, d)?;
+    let name = r.req_string("name", d);
+    let operation = r.string("operation", d);
+    let weight = r.int("weight", 1, 1_000_000, d).map_or(1, |w| w as u32);
+    let method = r.string("method", d).unwrap_or_else(|| "GET".into());
+    if hyper::Method::from_bytes(method.as_bytes()).is_err() {
+        let at = r.get("method").map_or(item.span.start, |n| n.span.start);
+        d.push(
+            at,
+            &r.key("method"),
+            format!("expected an HTTP method such as \"GET\", found {method:?}"),
+        );
+    }
+    let path_t = r.req_string("path", d).and_then(|p| {
+        let at = r.get("path").map_or(item.span.start, |n| n.span.start);
+        let literal_ok = Template::parse(&p).map_or(true, |t| !t.literals().any(|l| l.bytes().any(|b| b <= b' ' || b == 0x7f)));
+        if !p.starts_with('/') || !literal_ok {
+            d.push(
+                at,
+                &r.key("path"),
+                format!("expected a path starting with \"/\" without spaces or control characters, found {p:?}"),
+            );
+            return None;
+        }
+        Template::parse(&p)
+            .map_err(|why| d.push(at, &r.key("path"), format!("invalid template: {why}")))
+            .ok()
+    });
+    let headers = header_list(&r, "headers", d);
+    let body = match r.string("body", d) {
+        Some(b) => {
+            let at = r.get("body").map_or(item.span.start, |n| n.span.start);
+            Template::parse(&b)
+                .map_err(|why| d.push(at, &r.key("body"), format!("invalid template: {why}")))
+                .ok()
+        }
+        None => Template::parse("").ok(),
+    };
+    let expect_status = match r.get("expect_status") {
+        None => Some(Vec::new()),
+        Some(Node {
+            kind: Kind::Array(items),
+            ..
+        }) => {
+            let key = r.key("expect_status");
+            let codes: Vec<Option<i64>> =
+                items.iter().map(|n| int_in(n, &key, 100, 599, d)).collect();
+            codes.into_iter().map(|c| c.map(|c| c as u16)).collect()
+        }
+        Some(other) => {
+            d.push(
+                other.span.start,
+                &r.key("expect_status"),
+                format!(
+                    "expected an array of status codes, found {}",
+                    other.kind.type_name()
+                ),
+            );
+            None
+        }
+    };
+    Some(RequestSpec {
+        name: name?,
+        operation,
+        weight: NonZeroU32::new(weight)?,
+        method: method.to_ascii_uppercase(),
+        path: path_t?,
+        headers,
+        body: body?,
+        expect_status: expect_status?,
+    })
+}

@@ -1,0 +1,127 @@
+//! The verdict module never panics and never passes a claim on arbitrary, even nonsensical, input.
+
+mod verdict_support;
+
+use proptest::prelude::*;
+use redline::result::{
+    AppliedFault, ClientLogEntry, DependencyReport, HealthSample, RunResult, VerdictStatus,
+};
+use redline::verdict::{judge, JudgeContext};
+use redline_proxy::log::{LogEntry, Outcome};
+use verdict_support::claims::reference;
+
+fn outcome() -> impl Strategy<Value = Outcome> {
+    prop_oneof![
+        Just(Outcome::Forwarded),
+        Just(Outcome::Aborted),
+        Just(Outcome::Reset),
+        Just(Outcome::Hung),
+        Just(Outcome::Truncated),
+        Just(Outcome::CallerGaveUp),
+        Just(Outcome::UpstreamError),
+        Just(Outcome::Refused),
+    ]
+}
+
+fn entry() -> impl Strategy<Value = LogEntry> {
+    (
+        0.0..30_000.0f64,
+        outcome(),
+        prop::option::of(100u16..600),
+        prop::option::of(0.0..5000.0f64),
+        0.0..5000.0f64,
+        0u8..20,
+    )
+        .prop_map(
+            |(t_ms, outcome, status, gave_up_ms, total_ms, id)| LogEntry {
+                seq: 0,
+                t_ms,
+                method: "GET".into(),
+                path: "/".into(),
+                correlation_id: Some(format!("r{id}")),
+                fault: None,
+                outcome,
+                status,
+                upstream_status: status,
+                upstream_ms: None,
+                gave_up_ms,
+                total_ms,
+            },
+        )
+}
+
+fn client() -> impl Strategy<Value = ClientLogEntry> {
+    (
+        0.0..30_000.0f64,
+        prop::option::of(100u16..600),
+        0.0..5000.0f64,
+        any::<bool>(),
+        0u8..20,
+    )
+        .prop_map(
+            |(t_ms, status, latency_ms, retry_after, id)| ClientLogEntry {
+                t_ms,
+                request: "get-item".into(),
+                request_id: Some(format!("r{id}")),
+                status,
+                error: status.is_none().then(|| "timeout".to_string()),
+                latency_ms,
+                retry_after,
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_runs_never_panic(
+        mut log in prop::collection::vec(entry(), 0..300),
+        clients in prop::collection::vec(client(), 0..300),
+        from in 0.0..20.0f64,
+        len in 0.0..20.0f64,
+        kind in prop_oneof![Just("abort"), Just("hang"), Just("latency"), Just("down")],
+        health in prop::collection::vec((0.0..30.0f64, any::<bool>()), 0..40),
+    ) {
+        log.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms));
+        for (i, e) in log.iter_mut().enumerate() {
+            e.seq = i as u64;
+        }
+        let run = RunResult {
+            duration_s: 30.0,
+            faults: vec![AppliedFault {
+                dependency: "UserService".into(),
+                kind: kind.into(),
+                params: serde_json::json!({}),
+                applied_at_s: from,
+                removed_at_s: Some(from + len),
+                source: "schedule".into(),
+            }],
+            dependencies: [("UserService".to_string(), DependencyReport { log, ..DependencyReport::default() })].into(),
+            client_log: clients,
+            health: health
+                .into_iter()
+                .map(|(t_s, ok)| HealthSample { t_s, status: Some(200), state: Some(if ok { "healthy" } else { "degraded" }.into()) })
+                .collect(),
+            ..RunResult::default()
+        };
+        let j = judge(&run, &reference(5, 5000.0, 2), &JudgeContext::default());
+        for v in &j.verdicts {
+            prop_assert!(!v.id.is_empty() && !v.detail.is_empty() && !v.source.is_empty());
+        }
+    }
+}
+
+#[test]
+fn an_empty_result_passes_nothing() {
+    let j = judge(
+        &RunResult::default(),
+        &reference(5, 5000.0, 2),
+        &JudgeContext::default(),
+    );
+    assert!(
+        j.verdicts.iter().all(|v| v.status != VerdictStatus::Pass),
+        "{:#?}",
+        j.verdicts
+    );
+}
