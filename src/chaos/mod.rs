@@ -19,21 +19,21 @@ pub mod live;
 pub mod proxies;
 pub mod remote;
 pub mod schedule;
+mod sides;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use redline_proxy::control::ControlServer;
-use tokio::sync::{mpsc, watch};
 
 use crate::engine::collect::collect;
 use crate::engine::{EngineError, EngineOptions, StopSignal};
 use crate::result::RunResult;
-use crate::scenario::{Plan, Scheme};
+use crate::scenario::Plan;
 
-use book::FaultBook;
 use fault_spec::PlannedFault;
 use proxies::{Proxies, ProxyError};
+use sides::Sides;
 
 /// t = 0 is set this far in the future, so starting proxies and workers is not client latency.
 const START_DELAY: Duration = Duration::from_millis(300);
@@ -121,116 +121,33 @@ async fn drive(
     origin: Instant,
     started_at: SystemTime,
 ) -> Result<RunResult, ChaosError> {
-    let book = FaultBook::default();
-    let (halt_tx, halt_rx) = watch::channel(false);
-    let (done_tx, done_rx) = watch::channel(false);
-    let faults = Arc::new(faults.to_vec());
-    let schedule = {
-        let (p, f, b, h) = (
-            proxies.clone(),
-            faults.clone(),
-            book.clone(),
-            halt_rx.clone(),
-        );
-        tokio::spawn(async move { schedule::run(&p, &f, origin, &b, h).await })
-    };
-    let (deps_tx, deps_rx) = watch::channel(live::DepSeconds::new());
-    let collect_task = {
-        let (p, b, d) = (proxies.clone(), book.clone(), done_rx.clone());
-        tokio::spawn(collector::run(p, b, origin, d, deps_tx))
-    };
-    let mut notes = Vec::new();
-    let health_task = match (&plan.target.health_path, plan.target.base_url.scheme) {
-        (Some(path), Scheme::Http) => Some(tokio::spawn(health::poll(
-            plan.target.base_url.clone(),
-            path.clone(),
-            origin,
-            done_rx.clone(),
-        ))),
-        (Some(_), Scheme::Https) => {
-            notes.push(
-                "health_path was not sampled: health sampling speaks plain HTTP only".to_string(),
-            );
-            None
-        }
-        (None, _) => None,
-    };
-    let watcher = tokio::spawn(watch_stop(
-        opts.stop.clone(),
-        halt_tx.clone(),
-        plan.load.duration(),
-        origin,
-        // The live view says it in its frame; a plain line would break its redraw.
-        opts.hold.is_some() && opts.announce && !opts.live,
-    ));
-    let live = opts.live.then(|| {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let hold_from = opts.hold.map(|_| plan.load.duration().as_secs() as u32);
-        tokio::spawn(live::view(rx, book.clone(), deps_rx, hold_from));
-        tx
-    });
+    let mut sides = Sides::start(plan, faults, opts, proxies, origin);
     let run_plan = hold::extend(plan, opts.hold);
     let engine = EngineOptions {
         origin,
         started_at,
         stop: opts.stop.clone(),
         phases: hold::phases(plan, opts.hold),
-        live,
+        live: sides.live.take(),
         workers: opts.workers,
     };
     let measured = crate::engine::run(&run_plan, engine).await;
     // The load is over (or never started): stop the timeline, then leave clean passthrough.
-    let _ = halt_tx.send(true);
-    let stopped_at = watcher.await.ok().flatten();
-    notes.extend(schedule.await.unwrap_or_default());
-    notes.extend(proxies.clear_all().await);
-    book.close_all(origin.elapsed().as_secs_f64());
-    let _ = done_tx.send(true);
-    let collected = collect_task.await.ok();
-    let health = match health_task {
-        Some(t) => t.await.unwrap_or_default(),
-        None => Vec::new(),
-    };
+    let done = sides.finish(proxies, origin).await;
     let m = measured?;
     let mut result = collect(&run_plan, &m, opts.scenario_file.clone());
-    result.faults = book.snapshot();
-    if let Some(c) = collected {
+    result.faults = done.faults;
+    let mut notes = done.notes;
+    if let Some(c) = done.collected {
         notes.extend(c.notes.iter().cloned());
         result.dependencies = c.reports(proxies, &result.faults).await;
     }
-    result.health = health;
+    result.health = done.health;
     result.notes.extend(notes);
     if let Some(cap) = opts.hold {
-        settle_hold(&mut result, plan.load.duration(), cap, stopped_at);
+        settle_hold(&mut result, plan.load.duration(), cap, done.stopped_at);
     }
     Ok(result)
-}
-
-/// Turns the engine's stop signal into the timeline's halt, and announces the hold. Returns
-/// when the stop was seen (s on the run's clock), or None when the run ended by itself.
-async fn watch_stop(
-    stop: StopSignal,
-    halt: watch::Sender<bool>,
-    timeline: Duration,
-    origin: Instant,
-    announce_hold: bool,
-) -> Option<f64> {
-    let hold_at = tokio::time::Instant::from_std(origin + timeline);
-    let mut announced = !announce_hold;
-    loop {
-        if stop.is_stopped() {
-            let _ = halt.send(true);
-            return Some(origin.elapsed().as_secs_f64());
-        }
-        if *halt.borrow() {
-            return None;
-        }
-        if !announced && tokio::time::Instant::now() >= hold_at {
-            announced = true;
-            eprintln!("timeline done: holding load and proxies (faults by hand over the control API); Ctrl-C ends the run");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// A hold ends with Ctrl-C by design: that is not an interrupted run once the timeline is done.
