@@ -15,6 +15,7 @@ use crate::result::{BreakerEpisode, RunResult};
 use crate::scenario::{phase_windows, Plan};
 
 use super::exit;
+use super::run::{ctrl_c, exit_code, write_atomically};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -88,7 +89,7 @@ pub fn execute(args: Args) -> anyhow::Result<u8> {
     };
     finish(&outcome.result, &out, &formats)?;
     print_breaker_story(&outcome.result.breaker_episodes);
-    Ok(exit_code(&outcome.result, outcome.failed))
+    Ok(exit_code(&outcome.result, outcome.failed, None))
 }
 
 /// What is about to happen, from the plan itself (so a different `--scenario` is described right).
@@ -168,40 +169,4 @@ fn print_breaker_story(episodes: &[BreakerEpisode]) {
             e.dependency, e.opened_at_s, e.failures_before_open, e.probes, e.outcome
         );
     }
-}
-
-fn exit_code(result: &RunResult, verdict_failed: bool) -> u8 {
-    if result.interrupted {
-        return exit::INTERRUPTED;
-    }
-    if verdict_failed {
-        println!("FAILED: at least one claim of the spec failed (see the verdicts above)");
-        return exit::FAILED;
-    }
-    exit::OK
-}
-
-/// First Ctrl-C stops the load (faults are removed, the partial result is written); a second
-/// one exits at once.
-async fn ctrl_c(stop: StopSignal) {
-    if tokio::signal::ctrl_c().await.is_ok() {
-        eprintln!("\ninterrupted: stopping the load, removing faults, writing the partial result (Ctrl-C again to quit now)");
-        stop.stop();
-        if tokio::signal::ctrl_c().await.is_ok() {
-            std::process::exit(exit::INTERRUPTED as i32);
-        }
-    }
-}
-
-/// Writes `result` to a temporary file beside `path`, then renames it into place.
-fn write_atomically(path: &Path, result: &RunResult) -> anyhow::Result<()> {
-    let tmp = path.with_extension("json.tmp");
-    let json = serde_json::to_vec_pretty(result)?;
-    let mut f =
-        std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-    f.write_all(&json)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("cannot move result into {}", path.display()))?;
-    Ok(())
 }

@@ -226,7 +226,12 @@ fn finish(p: &Prepared, result: &RunResult) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn exit_code(result: &RunResult, verdict_failed: bool, max_error_rate: Option<f64>) -> u8 {
+/// The exit code of a finished run (shared with `redline demo`).
+pub(super) fn exit_code(
+    result: &RunResult,
+    verdict_failed: bool,
+    max_error_rate: Option<f64>,
+) -> u8 {
     if result.interrupted {
         return exit::INTERRUPTED;
     }
@@ -256,7 +261,7 @@ fn exit_code(result: &RunResult, verdict_failed: bool, max_error_rate: Option<f6
 
 /// First Ctrl-C stops the load (faults are removed, the partial result is written); a second
 /// one exits at once.
-async fn ctrl_c(stop: StopSignal) {
+pub(super) async fn ctrl_c(stop: StopSignal) {
     if tokio::signal::ctrl_c().await.is_ok() {
         eprintln!("\ninterrupted: stopping the load, removing faults, writing the partial result (Ctrl-C again to quit now)");
         stop.stop();
@@ -267,7 +272,7 @@ async fn ctrl_c(stop: StopSignal) {
 }
 
 /// Writes `result` to a temporary file beside `path`, then renames it into place.
-fn write_atomically(path: &Path, result: &RunResult) -> anyhow::Result<()> {
+pub(super) fn write_atomically(path: &Path, result: &RunResult) -> anyhow::Result<()> {
     let tmp = path.with_extension("json.tmp");
     let json = serde_json::to_vec_pretty(result)?;
     let mut f =
