@@ -316,6 +316,19 @@ async fn an_attached_proxy_gets_the_timeline_and_is_left_clean_after_ctrl_c() {
         ["abort@1s"],
         "the scheduled fault is on the attached proxy"
     );
+    // Interrupt only once a call has met the scheduled fault: the fault being installed is not
+    // yet a faulted call in the log (interrupting at once raced the next request). The calls
+    // reset by the leftover fault before the run do not count.
+    let faulted = || async {
+        proxy
+            .log_since(0)
+            .iter()
+            .any(|e| e.fault.as_deref() == Some("abort@1s"))
+    };
+    assert!(
+        eventually(faulted).await,
+        "no call was faulted on the attached proxy"
+    );
     interrupt(&child);
     let (code, stdout, stderr) =
         tokio::task::spawn_blocking(move || wait(child, Duration::from_secs(30)))
