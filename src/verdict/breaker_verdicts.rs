@@ -38,13 +38,25 @@ pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) 
     let Some((which, e)) = bad else {
         // Every opening fits; it is proven only if one shows exactly n, not a range around it.
         let Some(e) = eps.iter().find(|e| e.failures_min == e.failures_max) else {
-            let e = eps[0];
-            let detail = format!(
-                "{n} lies within the {} failed calls seen before traffic to {dep} stopped: several calls had failed \
-                 in the instant it stopped, so the exact count cannot be told. Run at a lower rate or with a fault \
-                 that fails fast (abort) to pin it down.",
-                count(e)
-            );
+            let e = eps
+                .iter()
+                .find(|e| e.admitted_as_failed_ms.is_some())
+                .unwrap_or(&eps[0]);
+            let detail = match e.admitted_as_failed_ms {
+                Some(ms) => format!(
+                    "{n} lies within the {} failed calls seen before traffic to {dep} stopped: the last call got \
+                     through {} after an earlier one had failed, before the service can have read that failure, so \
+                     either may have opened the breaker. Another opening (or a run at a lower rate) can pin it down.",
+                    count(e),
+                    fmt_ms(ms)
+                ),
+                None => format!(
+                    "{n} lies within the {} failed calls seen before traffic to {dep} stopped: several calls had \
+                     failed in the instant it stopped, so the exact count cannot be told. Run at a lower rate or \
+                     with a fault that fails fast (abort) to pin it down.",
+                    count(e)
+                ),
+            };
             return v.inconclusive(
                 measured,
                 format!("{detail} Failed calls before each opening: {openings}."),
