@@ -60,6 +60,10 @@ pub struct Episode {
     /// answered (ms between the two): the service may have admitted it before reading that
     /// failure, so that failure may have opened the breaker and the count is a range.
     pub admitted_as_failed_ms: Option<f64>,
+    /// Failures of the run answered within `LEARN_SLACK_MS` after the success before it: the
+    /// service may have read that success last and not counted them (so as few as
+    /// `failures_min - failed_as_reset` may have opened it).
+    pub failed_as_reset: u64,
     /// Longest run of failed calls learned, since counting restarted, before the last admitted
     /// call: a consecutive-failure breaker with a threshold at or below it should have opened then.
     pub earlier_streak: u64,
@@ -392,6 +396,12 @@ fn build_episode(
     };
     let streak_first = streak(first);
     let streak_lo = streak(lo);
+    // The run may also have started later for the service than for the proxy.
+    let reset_race = if ends[lo].1 {
+        read_before_reset(ends, lo, since)
+    } else {
+        0
+    };
     let failed_requests = distinct_ids(&obs.log, &streak_lo);
     let in_flight_failed_after = ends
         .iter()
@@ -410,13 +420,21 @@ fn build_episode(
         .map(|(end, _, _)| *end)
         .collect();
     recent_failures_ms.drain(..recent_failures_ms.len().saturating_sub(64));
-    // Failures answered in the last instant before that call may not have been read yet.
-    let (mut run, mut earlier_streak) = (0u64, 0u64);
-    for (_, failed, _) in ends[..lo]
+    // Failures answered in the last instant before that call may not have been read yet, and
+    // those answered right after a success may have been read before it.
+    let (mut run, mut earlier_streak, mut success_at) = (0u64, 0u64, f64::NEG_INFINITY);
+    for (end, failed, _) in ends[..lo]
         .iter()
         .filter(|(end, _, _)| *end >= since && *end <= a_i)
     {
-        run = if *failed { run + 1 } else { 0 };
+        if !failed {
+            success_at = *end;
+        }
+        run = if *failed && *end > success_at + LEARN_SLACK_MS {
+            run + 1
+        } else {
+            0
+        };
         earlier_streak = earlier_streak.max(run);
     }
     Episode {
@@ -429,6 +447,7 @@ fn build_episode(
         failures_min: streak_lo.len() as u64,
         failures_max: streak(last).len().max(streak_first.len()) as u64,
         admitted_as_failed_ms: (lo < first).then(|| a_i - ends[lo].0),
+        failed_as_reset: reset_race as u64,
         failed_requests,
         in_flight_failed_after,
         window_calls,
@@ -474,6 +493,26 @@ fn consecutive_failures(ends: &[(f64, bool, usize)], k: usize, since: f64) -> Ve
         out.push(idx);
     }
     out
+}
+
+/// How many of the failures in the run ending at completion `k` were answered within
+/// `LEARN_SLACK_MS` after the success that ended the previous run: the service may have read that
+/// success after them and counted from zero again, so they may not count towards the opening.
+fn read_before_reset(ends: &[(f64, bool, usize)], k: usize, since: f64) -> usize {
+    let Some(success) = ends[..=k]
+        .iter()
+        .rev()
+        .find(|(end, failed, _)| !failed || *end < since)
+        .filter(|(end, failed, _)| !failed && *end >= since)
+    else {
+        return 0;
+    };
+    ends[..=k]
+        .iter()
+        .filter(|(end, failed, _)| {
+            *failed && *end >= success.0 && *end <= success.0 + LEARN_SLACK_MS
+        })
+        .count()
 }
 
 fn distinct_ids(log: &[LogEntry], idxs: &[usize]) -> Option<u64> {
