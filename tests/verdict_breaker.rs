@@ -877,6 +877,7 @@ fn the_reference_judged_against_its_own_spec_never_fails() {
 
 #[test]
 fn other_breaker_settings_pass_their_own_claims_and_fail_the_defaults() {
+    let mut raced = 0;
     for (n, r, k) in [(3, 2000.0, 1), (8, 3000.0, 3), (2, 8000.0, 2)] {
         let svc = Service {
             breaker: Design::Consecutive { n },
@@ -904,12 +905,17 @@ fn other_breaker_settings_pass_their_own_claims_and_fail_the_defaults() {
             );
             let own = judge(&run, &reference(n, r, k), &JudgeContext::default());
             assert!(!own.failed(), "({n}, {r}, {k}) seed {seed}: {}", dump(&own));
-            assert_eq!(
-                status(&own, "breaker.userservice.failure_threshold"),
-                VerdictStatus::Pass,
-                "{}",
-                dump(&own)
-            );
+            // A call let through a moment after a failure was answered may have been admitted
+            // before the service read it: then the count is a range, honestly inconclusive.
+            let t = find(&own, "breaker.userservice.failure_threshold");
+            if t.status == VerdictStatus::Inconclusive
+                && t.detail
+                    .contains("before the service can have read that failure")
+            {
+                raced += 1;
+            } else {
+                assert_eq!(t.status, VerdictStatus::Pass, "{}", dump(&own));
+            }
             assert_eq!(
                 status(&own, "breaker.userservice.recovery_timeout"),
                 VerdictStatus::Pass,
@@ -946,6 +952,7 @@ fn other_breaker_settings_pass_their_own_claims_and_fail_the_defaults() {
             }
         }
     }
+    assert!(raced <= 2, "the threshold raced in {raced} of 12 runs");
 }
 
 #[test]

@@ -21,6 +21,10 @@ pub const MIN_GAP_MS: f64 = 1000.0;
 pub const MAX_PROBES: usize = 10;
 /// Trailing window used to describe the failure rate before an opening.
 pub const RATE_WINDOW_MS: f64 = 10_000.0;
+/// The proxy times a failure when it answers; the service learns of it a little later (it reads
+/// the answer first), and a call it admits meanwhile reaches the proxy just after. A failure
+/// answered this close before the last admitted call may still be the one that opened the breaker.
+pub const LEARN_SLACK_MS: f64 = 2.0;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -52,6 +56,14 @@ pub struct Episode {
     /// instant traffic stopped, so the exact one that opened it cannot be told apart.
     pub failures_min: u64,
     pub failures_max: u64,
+    /// Set when the last call got through within `LEARN_SLACK_MS` after an earlier failure was
+    /// answered (ms between the two): the service may have admitted it before reading that
+    /// failure, so that failure may have opened the breaker and the count is a range.
+    pub admitted_as_failed_ms: Option<f64>,
+    /// Failures of the run answered within `LEARN_SLACK_MS` after the success before it: the
+    /// service may have read that success last and not counted them (so as few as
+    /// `failures_min - failed_as_reset` may have opened it).
+    pub failed_as_reset: u64,
     /// Longest run of failed calls learned, since counting restarted, before the last admitted
     /// call: a consecutive-failure breaker with a threshold at or below it should have opened then.
     pub earlier_streak: u64,
@@ -305,13 +317,29 @@ fn find_episodes(result: &RunResult, obs: &mut Observation, slack: f64) {
             .filter(|&k| ends[k].1)
             .last()
             .unwrap_or(first);
+        let lo = racing_opener(&ends, first, a_i, since);
         let trigger = Trigger::Threshold;
-        let ep = build_episode(obs, &ends, i, since, (first, last), next_t, trigger);
+        let ep = build_episode(obs, &ends, i, since, (lo, first, last), next_t, trigger);
         since = ep.resumed_at_ms.unwrap_or(f64::INFINITY);
         obs.episodes.push(ep);
         i += 1;
     }
     settle_outcomes(result, obs, &ends);
+}
+
+/// The earliest failure that may have opened the breaker: `first` (learned after the last admitted
+/// call at `a_i`), or a failure right before it answered within `LEARN_SLACK_MS` before `a_i`,
+/// which the service may not have read yet when it admitted that call.
+fn racing_opener(ends: &[(f64, bool, usize)], first: usize, a_i: f64, since: f64) -> usize {
+    let mut lo = first;
+    while lo > 0 {
+        let (end, failed, _) = ends[lo - 1];
+        if !failed || end < since || end < a_i - LEARN_SLACK_MS {
+            break;
+        }
+        lo -= 1;
+    }
+    lo
 }
 
 /// A gap is only evidence when no log entries are missing there and the per-second summary
@@ -350,11 +378,12 @@ fn build_episode(
     ends: &[(f64, bool, usize)],
     i: usize,
     since: f64,
-    (first, last): (usize, usize),
+    (lo, first, last): (usize, usize, usize),
     resumed_at_ms: Option<f64>,
     trigger: Trigger,
 ) -> Episode {
     let opened_at_ms = ends[first].0;
+    let a_i = obs.log[i].t_ms;
     // Opened by a failure: the run of failures before it. Settled by a probe's success: the
     // failed probes of that half-open period.
     let streak = |k: usize| match ends[k].1 {
@@ -366,7 +395,14 @@ fn build_episode(
             .collect(),
     };
     let streak_first = streak(first);
-    let failed_requests = distinct_ids(&obs.log, &streak_first);
+    let streak_lo = streak(lo);
+    // The run may also have started later for the service than for the proxy.
+    let reset_race = if ends[lo].1 {
+        read_before_reset(ends, lo, since)
+    } else {
+        0
+    };
+    let failed_requests = distinct_ids(&obs.log, &streak_lo);
     let in_flight_failed_after = ends
         .iter()
         .filter(|(end, failed, idx)| *failed && *end > opened_at_ms && *idx <= i)
@@ -384,12 +420,21 @@ fn build_episode(
         .map(|(end, _, _)| *end)
         .collect();
     recent_failures_ms.drain(..recent_failures_ms.len().saturating_sub(64));
-    let (mut run, mut earlier_streak) = (0u64, 0u64);
-    for (_, failed, _) in ends
+    // Failures answered in the last instant before that call may not have been read yet, and
+    // those answered right after a success may have been read before it.
+    let (mut run, mut earlier_streak, mut success_at) = (0u64, 0u64, f64::NEG_INFINITY);
+    for (end, failed, _) in ends[..lo]
         .iter()
-        .filter(|(end, _, _)| *end >= since && *end <= obs.log[i].t_ms)
+        .filter(|(end, _, _)| *end >= since && *end <= a_i)
     {
-        run = if *failed { run + 1 } else { 0 };
+        if !failed {
+            success_at = *end;
+        }
+        run = if *failed && *end > success_at + LEARN_SLACK_MS {
+            run + 1
+        } else {
+            0
+        };
         earlier_streak = earlier_streak.max(run);
     }
     Episode {
@@ -397,10 +442,12 @@ fn build_episode(
         trigger,
         earlier_streak,
         recent_failures_ms,
-        last_call_ms: obs.log[i].t_ms,
+        last_call_ms: a_i,
         opened_at_ms,
-        failures_min: streak_first.len() as u64,
-        failures_max: streak(last).len() as u64,
+        failures_min: streak_lo.len() as u64,
+        failures_max: streak(last).len().max(streak_first.len()) as u64,
+        admitted_as_failed_ms: (lo < first).then(|| a_i - ends[lo].0),
+        failed_as_reset: reset_race as u64,
         failed_requests,
         in_flight_failed_after,
         window_calls,
@@ -446,6 +493,26 @@ fn consecutive_failures(ends: &[(f64, bool, usize)], k: usize, since: f64) -> Ve
         out.push(idx);
     }
     out
+}
+
+/// How many of the failures in the run ending at completion `k` were answered within
+/// `LEARN_SLACK_MS` after the success that ended the previous run: the service may have read that
+/// success after them and counted from zero again, so they may not count towards the opening.
+fn read_before_reset(ends: &[(f64, bool, usize)], k: usize, since: f64) -> usize {
+    let Some(success) = ends[..=k]
+        .iter()
+        .rev()
+        .find(|(end, failed, _)| !failed || *end < since)
+        .filter(|(end, failed, _)| !failed && *end >= since)
+    else {
+        return 0;
+    };
+    ends[..=k]
+        .iter()
+        .filter(|(end, failed, _)| {
+            *failed && *end >= success.0 && *end <= success.0 + LEARN_SLACK_MS
+        })
+        .count()
 }
 
 fn distinct_ids(log: &[LogEntry], idxs: &[usize]) -> Option<u64> {

@@ -32,19 +32,47 @@ pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) 
     let claim = format!("The breaker on {dep} opens after {n} consecutive failed calls");
     let expected = format!("{n} consecutive failed calls");
     let v = Claim::new(id, claim, source, expected);
-    let bad = eps.iter().enumerate().find(|(_, e)| {
-        !(e.failures_min <= n64 && n64 <= e.failures_max) || e.earlier_streak >= n64
-    });
+    // A success read after the first failures of the run may have reset the count after them.
+    let least = |e: &Episode| e.failures_min.saturating_sub(e.failed_as_reset);
+    let bad = eps
+        .iter()
+        .enumerate()
+        .find(|(_, e)| !(least(e) <= n64 && n64 <= e.failures_max) || e.earlier_streak >= n64);
     let Some((which, e)) = bad else {
         // Every opening fits; it is proven only if one shows exactly n, not a range around it.
-        let Some(e) = eps.iter().find(|e| e.failures_min == e.failures_max) else {
-            let e = eps[0];
-            let detail = format!(
-                "{n} lies within the {} failed calls seen before traffic to {dep} stopped: several calls had failed \
-                 in the instant it stopped, so the exact count cannot be told. Run at a lower rate or with a fault \
-                 that fails fast (abort) to pin it down.",
-                count(e)
-            );
+        let exact = |e: &&&Episode| e.failures_min == n64 && e.failures_max == n64;
+        let Some(e) = eps.iter().find(exact) else {
+            let e = eps
+                .iter()
+                .find(|e| e.admitted_as_failed_ms.is_some() || e.failed_as_reset > 0)
+                .unwrap_or(&eps[0]);
+            let detail = match e.admitted_as_failed_ms {
+                None if e.failed_as_reset > 0 => format!(
+                    "Traffic to {dep} stopped after {} failed calls, but the first {} of them failed within {} after \
+                     a success, so the service may have read that success last and counted only the later ones: {n} \
+                     fits that. Another opening (or a run at a lower rate) can pin it down.",
+                    count(e),
+                    e.failed_as_reset,
+                    fmt_ms(super::breaker::LEARN_SLACK_MS)
+                ),
+                Some(ms) => format!(
+                    "{n} lies within the {} failed calls seen before traffic to {dep} stopped: the last call got \
+                     through {} after an earlier one had failed, before the service can have read that failure, so \
+                     either may have opened the breaker. Another opening (or a run at a lower rate) can pin it down.",
+                    count(e),
+                    if ms < 0.1 {
+                        "less than 0.1 ms".to_string()
+                    } else {
+                        fmt_ms(ms)
+                    }
+                ),
+                None => format!(
+                    "{n} lies within the {} failed calls seen before traffic to {dep} stopped: several calls had \
+                     failed in the instant it stopped, so the exact count cannot be told. Run at a lower rate or \
+                     with a fault that fails fast (abort) to pin it down.",
+                    count(e)
+                ),
+            };
             return v.inconclusive(
                 measured,
                 format!("{detail} Failed calls before each opening: {openings}."),
