@@ -129,7 +129,25 @@ fn the_demo_shows_the_breaker_timeout_and_fallback_of_the_reference_service() {
 
     let first = r.breaker_episodes.first().expect("a breaker episode");
     assert_eq!(first.dependency, "UserService");
-    assert_eq!(first.failures_before_open, 5, "{:?}", r.breaker_episodes);
+    // The count is exactly 5, unless a call got through in the instant the 4th failure was
+    // answered (before the service can have read it): then the verdict reports the range 4-5,
+    // the episode its lower end, and the threshold verdict is inconclusive (checked below).
+    let threshold = r
+        .verdicts
+        .iter()
+        .find(|v| v.id == "breaker.userservice.failure_threshold")
+        .unwrap_or_else(|| panic!("no threshold verdict; {ctx}"));
+    let raced = threshold.status == VerdictStatus::Inconclusive
+        && (threshold
+            .detail
+            .contains("either may have opened the breaker")
+            || threshold.detail.contains("may have read that success last"));
+    let counts: &[u64] = if raced { &[4, 5] } else { &[5] };
+    assert!(
+        counts.contains(&first.failures_before_open),
+        "{threshold:?} {:?}",
+        r.breaker_episodes
+    );
     let open = first.open_for_s.expect("traffic resumed");
     assert!((4.9..6.5).contains(&open), "{:?}", r.breaker_episodes);
     assert_eq!(first.probes, 2, "{:?}", r.breaker_episodes);
@@ -149,7 +167,9 @@ fn the_demo_shows_the_breaker_timeout_and_fallback_of_the_reference_service() {
             .iter()
             .find(|v| v.id == id)
             .unwrap_or_else(|| panic!("no verdict {id}; {ctx}"));
-        assert_eq!(v.status, VerdictStatus::Pass, "{v:?}");
+        if !(raced && id == "breaker.userservice.failure_threshold") {
+            assert_eq!(v.status, VerdictStatus::Pass, "{v:?}");
+        }
         assert!(v
             .source
             .starts_with("scenarios/specs/reference-service.md:"));
