@@ -1,14 +1,10 @@
 //! Name matching between the scenario and the spec: case, spacing and punctuation do not matter.
 //!
-//! A local twin of the spec reader's helper; the two are to be unified.
+//! Normalisation is the spec reader's own (`spec::normalize_name`), so a name the reader matches
+//! is matched here the same way.
 
 /// Lowercase letters and digits only: "GET /users/{id}" -> "getusersid".
-pub fn normalize(name: &str) -> String {
-    name.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
-}
+pub use crate::spec::normalize_name as normalize;
 
 /// True when two names are the same apart from case, spacing and punctuation.
 pub fn same_name(a: &str, b: &str) -> bool {
