@@ -53,10 +53,14 @@ impl Matcher {
             }
         }
         if let Some(name) = &self.header {
-            let mut values = req.headers.get_all(name.as_str()).iter();
+            let mut values = req
+                .headers
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| *v);
             let ok = match &self.header_value {
                 None => values.next().is_some(),
-                Some(want) => values.any(|v| v.as_bytes() == want.as_bytes()),
+                Some(want) => values.any(|v| v == want.as_bytes()),
             };
             if !ok {
                 return false;

@@ -1,7 +1,6 @@
 //! The installed faults of one proxy and the per-request choice among them (seeded coin flips).
 
 use super::{Abort, FaultError, FaultKind, FaultSpec, Hang};
-use hyper::HeaderMap;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use std::time::Duration;
 
@@ -9,7 +8,8 @@ use std::time::Duration;
 pub struct RequestView<'a> {
     pub method: &'a str,
     pub path: &'a str,
-    pub headers: &'a HeaderMap,
+    /// Header fields as received (name, value); names compare case-insensitively.
+    pub headers: &'a [(&'a str, &'a [u8])],
 }
 
 /// What to do to one request, with random parts already drawn.

@@ -1,37 +1,34 @@
-//! One caller connection: a byte-counting socket wrapper that can end in a TCP reset, served by
-//! hyper's HTTP/1.1 server until it ends, a fault resets it, or the proxy goes down.
+//! One caller connection: its requests served one after another in this task until the caller
+//! closes, a fault ends it, the header timeout cuts off an idle or slow caller, or the proxy
+//! goes down (which drops it with a RST).
 
-use super::{handler, Shared, State};
+use super::caller::Caller;
+use super::exchange::{self, Next};
+use super::head::RequestHead;
+use super::answer::plain;
+use super::{Shared, State};
 use crate::http::stats::Counters;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
-use std::io;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::{watch, Notify, OwnedSemaphorePermit};
+use tokio::sync::{watch, OwnedSemaphorePermit};
 
-/// Shared between a connection's task and the requests on it.
+/// Shared between a connection's task and the records of its requests.
 pub(crate) struct ConnCtl {
     reset: AtomicBool,
     killed: AtomicBool,
-    notify: Notify,
-    /// Requests on this connection whose exchange has not ended.
+    /// A request is in progress (exempt from the header timeout).
     busy: AtomicU32,
     /// When `busy` last dropped to zero, in ms since `start`.
     idle_since_ms: AtomicU64,
     start: Instant,
 }
 
-/// Marks a request in progress; the connection counts as idle again once every guard is gone.
-pub(crate) struct BusyGuard(Arc<ConnCtl>);
+/// Marks a request in progress; the connection counts as idle again once it is dropped.
+struct BusyGuard<'a>(&'a ConnCtl);
 
-impl Drop for BusyGuard {
+impl Drop for BusyGuard<'_> {
     fn drop(&mut self) {
         if self.0.busy.fetch_sub(1, Ordering::AcqRel) == 1 {
             let now = self.0.start.elapsed().as_millis() as u64;
@@ -45,16 +42,15 @@ impl ConnCtl {
         ConnCtl {
             reset: AtomicBool::new(false),
             killed: AtomicBool::new(false),
-            notify: Notify::new(),
             busy: AtomicU32::new(0),
             idle_since_ms: AtomicU64::new(0),
             start: Instant::now(),
         }
     }
 
-    pub fn enter(self: &Arc<Self>) -> BusyGuard {
+    fn enter(&self) -> BusyGuard<'_> {
         self.busy.fetch_add(1, Ordering::AcqRel);
-        BusyGuard(self.clone())
+        BusyGuard(self)
     }
 
     /// No request in progress for `limit`: the caller has not sent a complete head in time.
@@ -67,10 +63,13 @@ impl ConnCtl {
         now.saturating_sub(since) >= limit.as_millis() as u64
     }
 
-    /// Ends the connection now with a TCP RST (SO_LINGER 0), without a response.
-    pub fn reset_now(&self) {
+    /// The socket is closed with a TCP RST (SO_LINGER 0) when dropped.
+    pub fn mark_reset(&self) {
         self.reset.store(true, Ordering::Release);
-        self.notify.notify_one();
+    }
+
+    pub fn reset_requested(&self) -> bool {
+        self.reset.load(Ordering::Acquire)
     }
 
     /// True once the proxy itself dropped this connection (down or stop).
@@ -95,37 +94,19 @@ pub(crate) async fn serve(
     let ctl = Arc::new(ConnCtl::new());
     let epoch = state.borrow_and_update().epoch;
     let _open = OpenGuard::new(&shared);
-    let io = TokioIo::new(CountingIo {
-        stream,
-        ctl: ctl.clone(),
-        shared: shared.clone(),
-    });
-    let svc_shared = shared.clone();
-    let svc_ctl = ctl.clone();
-    let service = service_fn(move |req| {
-        let busy = svc_ctl.enter();
-        let handled = handler::handle(svc_shared.clone(), svc_ctl.clone(), req);
-        async move {
-            let mut resp = handled.await?;
-            resp.body_mut().hold(busy);
-            Ok::<_, std::convert::Infallible>(resp)
-        }
-    });
-    // The header read timeout is ours, not hyper's: hyper re-arms a timer on every request,
-    // which costs a runtime wake-up (an eventfd write) per request. One coarse ticker per
-    // connection cuts off callers that stay idle or send a head too slowly.
+    let caller = Caller::new(stream, shared.clone(), ctl.clone());
+    // The header read timeout is a coarse ticker per connection rather than a timer armed per
+    // request: it cuts off callers that stay idle or send a head too slowly.
     let limit = shared.header_read_timeout;
     let period = (limit / 4).max(Duration::from_millis(5));
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let conn = http1::Builder::new()
-        .keep_alive(true)
-        .serve_connection(io, service);
-    tokio::pin!(conn);
+    let requests = serve_requests(&shared, &ctl, caller);
+    tokio::pin!(requests);
     loop {
         tokio::select! {
-            _ = conn.as_mut() => return,
-            _ = ctl.notify.notified() => return,
+            biased;
+            _ = requests.as_mut() => return,
             _ = ticker.tick() => if ctl.idle_for(limit) { return },
             changed = state.changed() => {
                 let gone = changed.is_err() || {
@@ -137,6 +118,59 @@ pub(crate) async fn serve(
                     return;
                 }
             }
+        }
+    }
+}
+
+async fn serve_requests(shared: &Arc<Shared>, ctl: &Arc<ConnCtl>, mut caller: Caller) {
+    let mut out = Vec::with_capacity(1024);
+    loop {
+        let head = match read_head(&mut caller).await {
+            Ok(Some(head)) => head,
+            Ok(None) => return,
+            Err((status, why)) => {
+                let msg = format!("redline-proxy {}: {why}\n", shared.name);
+                plain(status, &msg, &[], true, &mut out);
+                if caller.write_all(&out).await.is_ok() {
+                    caller.lingering_close().await;
+                }
+                return;
+            }
+        };
+        let busy = ctl.enter();
+        let next = exchange::run(shared, ctl, &mut caller, head, &mut out).await;
+        drop(busy);
+        match next {
+            Next::KeepAlive => {}
+            Next::Close => return,
+            Next::Linger => return caller.lingering_close().await,
+            Next::Reset => {
+                caller.reset_on_drop();
+                return;
+            }
+        }
+    }
+}
+
+/// The next request head; `Ok(None)` when the caller closed between requests.
+async fn read_head(caller: &mut Caller) -> Result<Option<RequestHead>, (u16, String)> {
+    loop {
+        if !caller.buf.is_empty() {
+            match RequestHead::parse(&mut caller.buf) {
+                Ok(Some(head)) => return Ok(Some(head)),
+                Ok(None) => {}
+                Err(e) => {
+                    let status = match e {
+                        super::head::HeadError::TooLarge => 431,
+                        super::head::HeadError::Malformed(_) => 400,
+                    };
+                    return Err((status, e.describe()));
+                }
+            }
+        }
+        match caller.fill().await {
+            Ok(0) | Err(_) => return Ok(None),
+            Ok(_) => {}
         }
     }
 }
@@ -156,84 +190,5 @@ impl Drop for OpenGuard {
             .counters
             .open_connections
             .fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-/// The caller's socket, counting bytes; on drop after `reset_now`/`kill` it sends a RST.
-struct CountingIo {
-    stream: TcpStream,
-    ctl: Arc<ConnCtl>,
-    shared: Arc<Shared>,
-}
-
-impl Drop for CountingIo {
-    fn drop(&mut self) {
-        if self.ctl.reset.load(Ordering::Acquire) {
-            // Zero linger makes close() send RST instead of FIN: an abrupt reset, never a block.
-            let _ = self.stream.set_zero_linger();
-        }
-    }
-}
-
-impl AsyncRead for CountingIo {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let res = Pin::new(&mut self.stream).poll_read(cx, buf);
-        let n = (buf.filled().len() - before) as u64;
-        if n > 0 {
-            self.shared
-                .counters
-                .bytes_in
-                .fetch_add(n, Ordering::Relaxed);
-        }
-        res
-    }
-}
-
-impl AsyncWrite for CountingIo {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let res = Pin::new(&mut self.stream).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = res {
-            self.shared
-                .counters
-                .bytes_out
-                .fetch_add(n as u64, Ordering::Relaxed);
-        }
-        res
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let res = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
-        if let Poll::Ready(Ok(n)) = res {
-            self.shared
-                .counters
-                .bytes_out
-                .fetch_add(n as u64, Ordering::Relaxed);
-        }
-        res
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.stream.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }

@@ -1,14 +1,20 @@
-//! The HTTP/1.1 fault proxy: a hyper server for callers, a keep-alive client pool to the
-//! upstream, one fault decision per request, and the dependency-side log.
+//! The HTTP/1.1 fault proxy: our own HTTP/1.1 framing on both sides (httparse for heads), one
+//! task per caller connection that serves its requests in turn, a keep-alive pool of upstream
+//! connections, one fault decision per request, and the dependency-side log.
 //!
 //! Invariants: a request gets at most one fault; a fault change applies from the next request;
-//! no per-request state outlives its connection; nothing here panics on bad input from either side.
+//! no per-request state outlives its connection; nothing here panics on bad input from either
+//! side; bodies are relayed in their own framing (never buffered whole).
 
-mod body;
+mod answer;
+mod caller;
 mod conn;
-mod handler;
+mod exchange;
+mod framing;
+mod head;
 mod listener;
 mod record;
+mod relay;
 mod stats;
 mod upstream;
 
@@ -16,9 +22,7 @@ pub use stats::HttpStats;
 
 use crate::fault::{Decision, FaultError, FaultSpec, FaultTable, RequestView};
 use crate::log::{LogBook, LogEntry, LogSummary};
-use bytes::Bytes;
-use http_body_util::{Either, Full};
-use hyper::body::Incoming;
+use head::RequestHead;
 use stats::Counters;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -73,8 +77,6 @@ const UPSTREAM_MAX_IDLE: usize = 64;
 /// Seconds of per-second counts kept in the log summary.
 const SUMMARY_SECONDS: usize = 3600;
 
-pub(crate) type ReqBody = Either<Incoming, Full<Bytes>>;
-
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct State {
     /// Listening and serving (enabled and no unconditional `down` fault).
@@ -95,22 +97,23 @@ pub(crate) struct Shared {
     pub(crate) log: LogBook,
     pub(crate) counters: Counters,
     pub(crate) clock_origin: Instant,
-    /// Parsed once: lookups by `HeaderName` skip hashing a string per request.
-    pub(crate) correlation_headers: Vec<hyper::header::HeaderName>,
+    /// Lower-case header names, first present wins.
+    pub(crate) correlation_headers: Vec<String>,
     header_read_timeout: Duration,
     pool: Arc<Pool>,
     task: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Shared {
-    fn decide(&self, parts: &hyper::http::request::Parts) -> Option<Decision> {
+    fn decide(&self, head: &RequestHead) -> Option<Decision> {
         if !self.has_faults.load(Ordering::Acquire) {
             return None;
         }
+        let headers: Vec<(&str, &[u8])> = head.fields().collect();
         let view = RequestView {
-            method: parts.method.as_str(),
-            path: parts.uri.path(),
-            headers: &parts.headers,
+            method: head.method(),
+            path: head.path(),
+            headers: &headers,
         };
         self.table().decide(&view)
     }
@@ -165,11 +168,11 @@ impl HttpProxy {
             log: LogBook::new(cfg.log_capacity, SUMMARY_SECONDS),
             counters: Counters::default(),
             clock_origin: cfg.clock_origin,
-            // Names that are not valid header names can never be present: skip them.
             correlation_headers: cfg
                 .correlation_headers
                 .iter()
-                .filter_map(|h| hyper::header::HeaderName::from_bytes(h.as_bytes()).ok())
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
                 .collect(),
             header_read_timeout: cfg.header_read_timeout,
             pool: Arc::new(Pool::new(cfg.upstream, UPSTREAM_MAX_IDLE)),

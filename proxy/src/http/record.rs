@@ -3,10 +3,9 @@
 //! closed while we waited or streamed), which is logged as `CallerGaveUp` with the time.
 
 use super::conn::ConnCtl;
+use super::head::RequestHead;
 use super::Shared;
 use crate::log::{LogEntry, Outcome};
-use hyper::header::HeaderName;
-use hyper::HeaderMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -23,24 +22,21 @@ impl Record {
         shared: Arc<Shared>,
         conn: Arc<ConnCtl>,
         arrival: Instant,
-        req: &hyper::http::request::Parts,
+        req: &RequestHead,
     ) -> Record {
         let t_ms = arrival
             .saturating_duration_since(shared.clock_origin)
             .as_secs_f64()
             * 1000.0;
-        let correlation_id = correlation_id(&shared.correlation_headers, &req.headers);
-        let path = req
-            .uri
-            .path_and_query()
-            .map_or("/", |p| p.as_str())
-            .to_string();
+        let correlation_id = correlation_id(&shared.correlation_headers, |name| req.field(name));
+        let path = req.path_and_query();
+        let path = if path.is_empty() { "/" } else { path }.to_string();
         Record {
             arrival,
             entry: Some(LogEntry {
                 seq: 0,
                 t_ms,
-                method: req.method.as_str().to_string(),
+                method: req.method().to_string(),
                 path,
                 correlation_id,
                 fault: None,
@@ -117,13 +113,17 @@ impl Drop for Record {
     }
 }
 
-/// The first configured header present; for `traceparent`, its trace-id field.
-pub(crate) fn correlation_id(names: &[HeaderName], headers: &HeaderMap) -> Option<String> {
+/// The first configured header present (`field` looks one up by lower-case name); for
+/// `traceparent`, its trace-id field.
+pub(crate) fn correlation_id<'a>(
+    names: &[String],
+    field: impl Fn(&str) -> Option<&'a [u8]>,
+) -> Option<String> {
     for name in names {
-        let Some(value) = headers.get(name).and_then(|v| v.to_str().ok()) else {
+        let Some(value) = field(name).and_then(|v| std::str::from_utf8(v).ok()) else {
             continue;
         };
-        if name.as_str() == "traceparent" {
+        if name == "traceparent" {
             // version-traceid-parentid-flags
             if let Some(trace_id) = value.split('-').nth(1).filter(|t| t.len() == 32) {
                 return Some(trace_id.to_string());
@@ -139,25 +139,27 @@ pub(crate) fn correlation_id(names: &[HeaderName], headers: &HeaderMap) -> Optio
 mod tests {
     use super::*;
 
+    fn lookup<'a>(fields: &'a [(&str, &'a str)]) -> impl Fn(&str) -> Option<&'a [u8]> + 'a {
+        move |name| {
+            fields
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_bytes())
+        }
+    }
+
     #[test]
     fn correlation_prefers_order_and_reads_trace_id() {
-        let names = vec![
-            HeaderName::from_static("x-request-id"),
-            HeaderName::from_static("traceparent"),
-        ];
-        let mut h = HeaderMap::new();
-        h.insert(
-            "traceparent",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-                .parse()
-                .unwrap(),
-        );
+        let names = vec!["x-request-id".to_string(), "traceparent".to_string()];
+        let trace = ("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
         assert_eq!(
-            correlation_id(&names, &h).as_deref(),
+            correlation_id(&names, lookup(&[trace])).as_deref(),
             Some("4bf92f3577b34da6a3ce929d0e0e4736")
         );
-        h.insert("x-request-id", "abc".parse().unwrap());
-        assert_eq!(correlation_id(&names, &h).as_deref(), Some("abc"));
-        assert_eq!(correlation_id(&names, &HeaderMap::new()), None);
+        let both = [trace, ("X-Request-Id", "abc")];
+        assert_eq!(correlation_id(&names, lookup(&both)).as_deref(), Some("abc"));
+        assert_eq!(correlation_id(&names, lookup(&[])), None);
+        let bad_trace = [("traceparent", "00-short-01")];
+        assert_eq!(correlation_id(&names, lookup(&bad_trace)), None);
     }
 }

@@ -1,29 +1,43 @@
-//! The keep-alive connection pool to the upstream: HTTP/1.1 client connections that go back to
-//! an idle list once a response body has been read to its end (a body abandoned half-way closes
-//! its connection, since HTTP/1 cannot resume it).
+//! The keep-alive pool of plain TCP connections to the upstream. A connection goes back to the
+//! idle list only after its answer was read to the end with nothing left over; one that the
+//! upstream closed while idle is noticed when taken (without a system call when nothing
+//! happened on it).
 
-use super::ReqBody;
-use hyper::body::Incoming;
-use hyper::client::conn::http1::{self, SendRequest};
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+use bytes::BytesMut;
+use std::io;
 use std::sync::{Arc, Mutex, RwLock};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use tokio::net::TcpStream;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Read buffer of an upstream connection; grown only for a head larger than this.
+pub(crate) const READ_BUF: usize = 16 * 1024;
 
 /// Why a request could not be exchanged with the upstream.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum UpstreamError {
     #[error("connect: {0}")]
-    Connect(#[source] std::io::Error),
+    Connect(#[source] io::Error),
     #[error("connect: timed out after {}s", CONNECT_TIMEOUT.as_secs())]
     ConnectTimeout,
-    #[error("handshake: {0}")]
-    Handshake(#[source] hyper::Error),
-    #[error("{0}")]
-    Exchange(#[source] hyper::Error),
+    #[error("sending the request: {0}")]
+    Send(#[source] io::Error),
+    #[error("reading the answer: {0}")]
+    Read(#[source] io::Error),
+    #[error("connection closed before a complete answer")]
+    Closed,
+    #[error("invalid answer: {0}")]
+    Malformed(String),
+}
+
+/// One connection to the upstream with the bytes read from it but not yet used.
+pub(crate) struct UpstreamConn {
+    pub stream: TcpStream,
+    pub buf: BytesMut,
+    generation: u64,
+    /// Taken from the idle list (so it may have been closed by the upstream meanwhile).
+    pub reused: bool,
 }
 
 pub(crate) struct Pool {
@@ -35,20 +49,7 @@ pub(crate) struct Pool {
 struct Idle {
     /// Bumped by `set_target`, so connections to a previous upstream are not reused.
     generation: u64,
-    senders: Vec<SendRequest<ReqBody>>,
-}
-
-/// A connection on loan for one exchange; `release` once the response body ended.
-pub(crate) struct Lease {
-    pool: Arc<Pool>,
-    generation: u64,
-    sender: SendRequest<ReqBody>,
-}
-
-impl Lease {
-    pub fn release(self) {
-        self.pool.put(self.generation, self.sender);
-    }
+    conns: Vec<UpstreamConn>,
 }
 
 impl Pool {
@@ -57,7 +58,7 @@ impl Pool {
             target: RwLock::new(target.into()),
             idle: Mutex::new(Idle {
                 generation: 0,
-                senders: Vec::new(),
+                conns: Vec::new(),
             }),
             max_idle,
         }
@@ -72,84 +73,68 @@ impl Pool {
 
     pub fn set_target(&self, target: String) {
         *self.target.write().unwrap_or_else(|p| p.into_inner()) = target.into();
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let mut idle = self.idle();
         idle.generation += 1;
-        idle.senders.clear();
+        idle.conns.clear();
     }
 
-    fn put(&self, generation: u64, sender: SendRequest<ReqBody>) {
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        if generation == idle.generation
-            && idle.senders.len() < self.max_idle
-            && !sender.is_closed()
-        {
-            idle.senders.push(sender);
+    fn idle(&self) -> std::sync::MutexGuard<'_, Idle> {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Returns a connection whose answer was read whole; anything else is dropped.
+    pub fn put(&self, conn: UpstreamConn) {
+        if !conn.buf.is_empty() {
+            return;
+        }
+        let mut idle = self.idle();
+        if conn.generation == idle.generation && idle.conns.len() < self.max_idle {
+            idle.conns.push(conn);
         }
     }
 
-    fn take(&self) -> Option<(u64, SendRequest<ReqBody>)> {
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        while let Some(sender) = idle.senders.pop() {
-            if !sender.is_closed() {
-                return Some((idle.generation, sender));
+    /// An idle connection that still looks open, or a new one.
+    pub async fn get(&self) -> Result<UpstreamConn, UpstreamError> {
+        loop {
+            let Some(mut conn) = self.idle().conns.pop() else {
+                return self.connect().await;
+            };
+            if still_open(&conn.stream) {
+                conn.reused = true;
+                return Ok(conn);
             }
         }
-        None
     }
 
-    async fn connect(&self) -> Result<(u64, SendRequest<ReqBody>), UpstreamError> {
-        let generation = self
-            .idle
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .generation;
+    /// A new connection (also used to retry a request an idle connection could not take).
+    pub async fn connect(&self) -> Result<UpstreamConn, UpstreamError> {
+        let generation = self.idle().generation;
         let target = self.target();
         let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&*target))
             .await
             .map_err(|_| UpstreamError::ConnectTimeout)?
             .map_err(UpstreamError::Connect)?;
         let _ = stream.set_nodelay(true);
-        let (sender, conn) = http1::Builder::new()
-            .handshake(TokioIo::new(stream))
-            .await
-            .map_err(UpstreamError::Handshake)?;
-        tokio::spawn(conn);
-        Ok((generation, sender))
-    }
-
-    /// Sends `req` on an idle connection (or a new one) and waits for the response head.
-    /// A request that an idle connection could not take (it was closing) is retried once on a
-    /// fresh connection.
-    pub async fn send(
-        self: &Arc<Self>,
-        req: Request<ReqBody>,
-    ) -> Result<(Response<Incoming>, Lease), UpstreamError> {
-        let mut req = req;
-        if let Some((generation, mut sender)) = self.take() {
-            // Idle connections are ready at once; one just released may need a moment.
-            if sender.ready().await.is_ok() {
-                match sender.try_send_request(req).await {
-                    Ok(resp) => return Ok((resp, self.lease(generation, sender))),
-                    Err(mut e) => match e.take_message() {
-                        Some(back) => req = back,
-                        None => return Err(UpstreamError::Exchange(e.into_error())),
-                    },
-                }
-            }
-        }
-        let (generation, mut sender) = self.connect().await?;
-        let resp = sender
-            .send_request(req)
-            .await
-            .map_err(UpstreamError::Exchange)?;
-        Ok((resp, self.lease(generation, sender)))
-    }
-
-    fn lease(self: &Arc<Self>, generation: u64, sender: SendRequest<ReqBody>) -> Lease {
-        Lease {
-            pool: self.clone(),
+        Ok(UpstreamConn {
+            stream,
+            buf: BytesMut::with_capacity(READ_BUF),
             generation,
-            sender,
+            reused: false,
+        })
+    }
+}
+
+/// False when the upstream closed (or wrote to) an idle connection. The read readiness is only
+/// set when something arrived since the last read came up short, so an untouched connection
+/// costs no system call here.
+fn still_open(stream: &TcpStream) -> bool {
+    let mut cx = Context::from_waker(Waker::noop());
+    match stream.poll_read_ready(&mut cx) {
+        Poll::Pending => true,
+        Poll::Ready(Err(_)) => false,
+        Poll::Ready(Ok(())) => {
+            let mut probe = [0u8; 1];
+            matches!(stream.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
         }
     }
 }

@@ -1,0 +1,429 @@
+//! One request on a caller connection: pick a fault, apply it, forward to the upstream when the
+//! fault allows, relay the answer, and keep the request's log record up to date. Everything
+//! runs in the connection's own task: no hand-off between tasks or channels per request.
+
+use super::answer::plain;
+use super::caller::{Caller, Gone};
+use super::conn::ConnCtl;
+use super::framing::{BodyCursor, FramingError};
+use super::head::{RequestHead, ResponseHead};
+use super::record::Record;
+use super::relay::{relay, RelayEnd, Shape};
+use super::stats::Counters;
+use super::upstream::{UpstreamConn, UpstreamError, READ_BUF};
+use super::Shared;
+use crate::fault::{Abort, Action};
+use crate::log::Outcome;
+use bytes::Buf;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// What the connection does after an exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Next {
+    KeepAlive,
+    /// Close (FIN); the caller may have gone already.
+    Close,
+    /// Close after draining what the caller still sends (its body was not read).
+    Linger,
+    /// Close with a TCP RST.
+    Reset,
+}
+
+/// Why a forwarded request got no answer head.
+enum Fail {
+    CallerGone,
+    Upstream(UpstreamError),
+    Body(FramingError),
+}
+
+impl From<Gone> for Fail {
+    fn from(_: Gone) -> Fail {
+        Fail::CallerGone
+    }
+}
+
+/// Runs one exchange; `out` is the connection's reusable write buffer.
+pub(crate) async fn run(
+    shared: &Arc<Shared>,
+    ctl: &Arc<ConnCtl>,
+    caller: &mut Caller,
+    head: RequestHead,
+    out: &mut Vec<u8>,
+) -> Next {
+    let arrival = Instant::now();
+    Counters::inc(&shared.counters.requests);
+    let mut rec = Record::new(shared.clone(), ctl.clone(), arrival, &head);
+    let Some(decision) = shared.decide(&head) else {
+        return forward(shared, caller, &head, rec, Shape::Pass, Outcome::Forwarded, out).await;
+    };
+    rec.set_fault(&decision.name, decision.kind);
+    Counters::inc(&shared.counters.faults[decision.kind]);
+    match decision.action {
+        Action::Truncate(n) => {
+            let shape = Shape::Truncate(n);
+            forward(shared, caller, &head, rec, shape, Outcome::Forwarded, out).await
+        }
+        Action::Throttle(rate) => {
+            let shape = Shape::Throttle(rate);
+            forward(shared, caller, &head, rec, shape, Outcome::Forwarded, out).await
+        }
+        Action::Delay(delay) => {
+            // Watching the caller while waiting notices a caller that gives up (the record
+            // is then dropped unfinished, which logs the give-up time).
+            if caller.watch(tokio::time::sleep(delay)).await.is_err() {
+                return Next::Close;
+            }
+            forward(shared, caller, &head, rec, Shape::Pass, Outcome::Forwarded, out).await
+        }
+        Action::Abort(abort) => aborted(caller, &head, &abort, rec, out).await,
+        Action::Hang(hang) => {
+            let Some(after) = hang.after else {
+                caller.wait_gone().await;
+                return Next::Close;
+            };
+            if caller.watch(tokio::time::sleep(after.0)).await.is_err() {
+                return Next::Close;
+            }
+            match hang.status {
+                None => {
+                    let shape = Shape::Pass;
+                    forward(shared, caller, &head, rec, shape, Outcome::Hung, out).await
+                }
+                Some(status) => {
+                    answer_here(caller, &head, status, "", &[], rec, Outcome::Hung, out).await
+                }
+            }
+        }
+        Action::Reset | Action::Down => {
+            let outcome = match decision.action {
+                Action::Reset => Outcome::Reset,
+                _ => Outcome::Refused,
+            };
+            rec.finish(outcome);
+            Next::Reset
+        }
+    }
+}
+
+async fn aborted(
+    caller: &mut Caller,
+    head: &RequestHead,
+    abort: &Abort,
+    rec: Record,
+    out: &mut Vec<u8>,
+) -> Next {
+    let body = abort.body.as_deref().unwrap_or("");
+    let extra: Vec<(&str, &str)> = abort
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let status = if (100..=599).contains(&abort.status) {
+        abort.status
+    } else {
+        500
+    };
+    answer_here(caller, head, status, body, &extra, rec, Outcome::Aborted, out).await
+}
+
+/// Answers without forwarding. The request body is skipped if it is already here; otherwise
+/// the connection closes after the answer (HTTP/1.1 cannot find the next request without it).
+#[allow(clippy::too_many_arguments)]
+async fn answer_here(
+    caller: &mut Caller,
+    head: &RequestHead,
+    status: u16,
+    body: &str,
+    extra: &[(&str, &str)],
+    mut rec: Record,
+    outcome: Outcome,
+    out: &mut Vec<u8>,
+) -> Next {
+    let mut cursor = BodyCursor::new(head.framing);
+    let skipped = cursor.advance(&caller.buf, &mut |_| {});
+    let whole = match skipped {
+        Ok(n) => {
+            caller.buf.advance(n);
+            cursor.done()
+        }
+        Err(_) => false,
+    };
+    let close = !head.keep_alive || !whole;
+    rec.set_status(status);
+    rec.finish(outcome);
+    out.clear();
+    plain(status, body, extra, close, out);
+    let sent = caller.write_all(out).await;
+    out.clear();
+    match (sent, close, whole) {
+        (Err(_), _, _) => Next::Close,
+        (Ok(()), false, _) => Next::KeepAlive,
+        (Ok(()), true, true) => Next::Close,
+        (Ok(()), true, false) => Next::Linger,
+    }
+}
+
+/// Sends the request upstream and relays the answer to the caller through `shape`; the record
+/// ends with `done` once the last byte went out.
+async fn forward(
+    shared: &Arc<Shared>,
+    caller: &mut Caller,
+    head: &RequestHead,
+    mut rec: Record,
+    shape: Shape,
+    done: Outcome,
+    out: &mut Vec<u8>,
+) -> Next {
+    out.clear();
+    let host = if head.has_host() {
+        None
+    } else {
+        Some(shared.pool.target())
+    };
+    head.encode_upstream(host.as_deref().unwrap_or(""), out);
+    let mut body = BodyCursor::new(head.framing);
+    match body.advance(&caller.buf, &mut |_| {}) {
+        Ok(n) => {
+            out.extend_from_slice(&caller.buf[..n]);
+            caller.buf.advance(n);
+        }
+        Err(e) => return bad_request(caller, rec, &e.to_string(), out).await,
+    }
+    if head.expect_continue && !body.done() {
+        if caller.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await.is_err() {
+            return Next::Close;
+        }
+    }
+    let started = Instant::now();
+    let exchanged = upstream_head(shared, caller, head, out, &mut body).await;
+    let upstream_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let (mut up, resp) = match exchanged {
+        Ok(pair) => pair,
+        Err(Fail::CallerGone) => return Next::Close,
+        Err(Fail::Body(e)) => return bad_request(caller, rec, &e.to_string(), out).await,
+        Err(Fail::Upstream(e)) => {
+            rec.set_upstream(None, upstream_ms);
+            return bad_gateway(shared, caller, rec, &e, out).await;
+        }
+    };
+    rec.set_upstream(Some(resp.status), upstream_ms);
+    rec.set_status(resp.status);
+    if resp.status == 101 {
+        return tunnel(shared, caller, head, up, resp, rec, out).await;
+    }
+    let how = resp.caller_framing(head);
+    out.clear();
+    resp.encode_caller(&up.buf, head, how, out);
+    up.buf.advance(resp.len);
+    let end = relay(caller, &mut up, resp.framing, how, shape, out).await;
+    out.clear();
+    match end {
+        RelayEnd::Complete => {
+            rec.finish(done);
+            if resp.reusable {
+                shared.pool.put(up);
+            }
+            if how.close {
+                Next::Close
+            } else {
+                Next::KeepAlive
+            }
+        }
+        RelayEnd::Truncated => {
+            rec.finish(Outcome::Truncated);
+            Next::Close
+        }
+        // The record is dropped unfinished: logged as the caller giving up.
+        RelayEnd::CallerGone => Next::Close,
+        RelayEnd::UpstreamFailed => {
+            Counters::inc(&shared.counters.upstream_errors);
+            rec.finish(Outcome::UpstreamError);
+            Next::Close
+        }
+    }
+}
+
+/// Writes `out` (the request head and the body bytes already read) upstream, streams the rest
+/// of the body, and reads the answer's head, relaying interim (1xx) answers. A request that an
+/// idle connection could not take (the upstream had closed it) is sent again once on a new
+/// connection when the whole request is in `out`.
+async fn upstream_head(
+    shared: &Arc<Shared>,
+    caller: &mut Caller,
+    head: &RequestHead,
+    out: &[u8],
+    body: &mut BodyCursor,
+) -> Result<(UpstreamConn, ResponseHead), Fail> {
+    let replayable = body.done();
+    let mut fresh = false;
+    loop {
+        let mut up = if fresh {
+            caller.watch(shared.pool.connect()).await?
+        } else {
+            caller.watch(shared.pool.get()).await?
+        }
+        .map_err(Fail::Upstream)?;
+        match exchange_once(caller, head, &mut up, out, body).await {
+            Ok(resp) => return Ok((up, resp)),
+            Err(Fail::Upstream(e)) if up.reused && replayable && !fresh && stale(&e, &up) => {
+                fresh = true;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// A failure that means an idle connection was already closed by the upstream.
+fn stale(e: &UpstreamError, up: &UpstreamConn) -> bool {
+    up.buf.is_empty()
+        && matches!(
+            e,
+            UpstreamError::Send(_) | UpstreamError::Closed | UpstreamError::Read(_)
+        )
+}
+
+async fn exchange_once(
+    caller: &mut Caller,
+    head: &RequestHead,
+    up: &mut UpstreamConn,
+    out: &[u8],
+    body: &mut BodyCursor,
+) -> Result<ResponseHead, Fail> {
+    up.stream
+        .write_all(out)
+        .await
+        .map_err(|e| Fail::Upstream(UpstreamError::Send(e)))?;
+    while !body.done() {
+        if caller.fill().await.map_err(|_| Fail::CallerGone)? == 0 {
+            return Err(Fail::CallerGone);
+        }
+        let n = body.advance(&caller.buf, &mut |_| {}).map_err(Fail::Body)?;
+        up.stream
+            .write_all(&caller.buf[..n])
+            .await
+            .map_err(|e| Fail::Upstream(UpstreamError::Send(e)))?;
+        caller.buf.advance(n);
+    }
+    loop {
+        if !up.buf.is_empty() {
+            let parsed = ResponseHead::parse(&up.buf, head.is_head())
+                .map_err(|e| Fail::Upstream(UpstreamError::Malformed(e.describe())))?;
+            if let Some(resp) = parsed {
+                if !resp.interim() {
+                    return Ok(resp);
+                }
+                // 100 Continue is the proxy's own business; other 1xx go to HTTP/1.1 callers.
+                if resp.status != 100 && !head.http10 {
+                    caller
+                        .write_all(&up.buf[..resp.len])
+                        .await
+                        .map_err(|_| Fail::CallerGone)?;
+                }
+                up.buf.advance(resp.len);
+                continue;
+            }
+        }
+        if up.buf.capacity() - up.buf.len() < READ_BUF / 4 {
+            up.buf.reserve(READ_BUF);
+        }
+        let stream = &mut up.stream;
+        let buf = &mut up.buf;
+        match caller.watch(stream.read_buf(buf)).await? {
+            Ok(0) => return Err(Fail::Upstream(UpstreamError::Closed)),
+            Ok(_) => {}
+            Err(e) => return Err(Fail::Upstream(UpstreamError::Read(e))),
+        }
+    }
+}
+
+/// 101 Switching Protocols: the head goes to the caller and the two connections are joined
+/// byte for byte until either side closes.
+async fn tunnel(
+    shared: &Arc<Shared>,
+    caller: &mut Caller,
+    head: &RequestHead,
+    mut up: UpstreamConn,
+    resp: ResponseHead,
+    rec: Record,
+    out: &mut Vec<u8>,
+) -> Next {
+    if !head.upgrade {
+        let why = UpstreamError::Malformed("101 Switching Protocols to a request without Upgrade".into());
+        return bad_gateway(shared, caller, rec, &why, out).await;
+    }
+    out.clear();
+    resp.encode_caller(&up.buf, head, resp.caller_framing(head), out);
+    up.buf.advance(resp.len);
+    out.extend_from_slice(&up.buf);
+    up.buf.clear();
+    rec.finish(Outcome::Forwarded);
+    if caller.write_all(out).await.is_err() {
+        return Next::Close;
+    }
+    out.clear();
+    if up.stream.write_all(&caller.buf).await.is_err() {
+        return Next::Close;
+    }
+    caller.buf.clear();
+    // Counted once the tunnel ends.
+    let copied = tokio::io::copy_bidirectional(&mut caller.stream, &mut up.stream).await;
+    if let Ok((to_up, to_caller)) = copied {
+        let c = &shared.counters;
+        c.bytes_in.fetch_add(to_up, std::sync::atomic::Ordering::Relaxed);
+        c.bytes_out
+            .fetch_add(to_caller, std::sync::atomic::Ordering::Relaxed);
+    }
+    Next::Close
+}
+
+async fn bad_request(caller: &mut Caller, mut rec: Record, why: &str, out: &mut Vec<u8>) -> Next {
+    rec.set_status(400);
+    rec.finish(Outcome::Forwarded);
+    out.clear();
+    plain(400, &format!("redline-proxy: bad request body: {why}\n"), &[], true, out);
+    let _ = caller.write_all(out).await;
+    Next::Linger
+}
+
+/// Writes the 502 naming the upstream and why; the connection ends after it (the request body
+/// may not have been read whole).
+async fn bad_gateway(
+    shared: &Arc<Shared>,
+    caller: &mut Caller,
+    mut rec: Record,
+    why: &UpstreamError,
+    out: &mut Vec<u8>,
+) -> Next {
+    Counters::inc(&shared.counters.upstream_errors);
+    rec.set_status(502);
+    rec.finish(Outcome::UpstreamError);
+    let msg = format!(
+        "redline-proxy {}: upstream {} failed: {}\n",
+        shared.name,
+        shared.pool.target(),
+        error_chain(why)
+    );
+    out.clear();
+    plain(502, &msg, &[], true, out);
+    if caller.write_all(out).await.is_err() {
+        return Next::Close;
+    }
+    Next::Linger
+}
+
+/// "connect: Connection refused (os error 111)", with every source appended once.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut msg = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !msg.ends_with(&text) {
+            msg.push_str(": ");
+            msg.push_str(&text);
+        }
+        source = s.source();
+    }
+    msg
+}
