@@ -77,7 +77,7 @@ fn bucket_row(
     let faults: Vec<String> = r
         .faults
         .iter()
-        .filter(|f| f.applied_at_s < t + 1.0 && f.removed_at_s.map_or(true, |end| end > t))
+        .filter(|f| f.applied_at_s < t + 1.0 && f.removed_at_s.is_none_or(|end| end > t))
         .map(|f| format!("{}@{}", f.kind, f.dependency))
         .collect();
     let mut row = vec![

@@ -164,7 +164,7 @@ fn health_changes(samples: &[crate::result::HealthSample]) -> Vec<(f64, String)>
             (Some(state), None) => state.clone(),
             (None, None) => "no answer".to_string(),
         };
-        if out.last().map_or(true, |(_, last)| *last != answer) {
+        if out.last().is_none_or(|(_, last)| *last != answer) {
             out.push((s.t_s, answer));
         }
     }

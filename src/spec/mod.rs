@@ -76,7 +76,7 @@ pub(crate) fn sentences(s: &str) -> Vec<(usize, &str)> {
     let mut iter = s.char_indices().peekable();
     while let Some((i, c)) = iter.next() {
         let end_mark = matches!(c, '.' | '!' | '?' | ';');
-        if end_mark && iter.peek().map_or(true, |(_, n)| n.is_whitespace()) {
+        if end_mark && iter.peek().is_none_or(|(_, n)| n.is_whitespace()) {
             let end = i + c.len_utf8();
             out.push((start, &s[start..end]));
             start = end;

@@ -31,7 +31,7 @@ pub(crate) fn duration_cell(text: &str, default_unit_ms: Option<f64>) -> Cell<f6
     let (ms, next) = match duration_at(&toks, i) {
         Some(v) => v,
         None => match (toks.get(i).and_then(Token::num), default_unit_ms) {
-            (Some(n), Some(unit)) if toks.get(i + 1).map_or(true, |t| t.word().is_none()) => {
+            (Some(n), Some(unit)) if toks.get(i + 1).is_none_or(|t| t.word().is_none()) => {
                 (n * unit, i + 1)
             }
             _ => return Cell::Unreadable,
@@ -46,7 +46,7 @@ pub(crate) fn duration_cell(text: &str, default_unit_ms: Option<f64>) -> Cell<f6
 
 /// True when nothing but a parenthesised note follows token `i`.
 fn rest_is_note(toks: &[Token], i: usize) -> bool {
-    toks.get(i).map_or(true, |t| t.is_sym('('))
+    toks.get(i).is_none_or(|t| t.is_sym('('))
 }
 
 /// A whole-number cell ("3", "3 (then DLQ)").

@@ -548,7 +548,7 @@ fn settle_outcomes(result: &RunResult, obs: &mut Observation, ends: &[(f64, bool
         let first_count = obs.episodes[0].failures_min;
         let reopened = match obs.episodes.get(e + 1) {
             Some(n) => {
-                let no_success_first = first_success.map_or(true, |s| s >= n.opened_at_ms);
+                let no_success_first = first_success.is_none_or(|s| s >= n.opened_at_ms);
                 let too_few = admitted.len() <= MAX_PROBES && n.failures_max < first_count;
                 (no_success_first || too_few) && admitted.iter().any(evidence::is_failure)
             }

@@ -120,7 +120,7 @@ fn parse_duration_ms(s: &str) -> Option<f64> {
 pub fn is_failure(e: &LogEntry) -> bool {
     match e.outcome {
         Outcome::Forwarded => e.status.or(e.upstream_status).is_some_and(|s| s >= 500),
-        Outcome::Aborted => e.status.map_or(true, |s| s >= 500),
+        Outcome::Aborted => e.status.is_none_or(|s| s >= 500),
         Outcome::Reset
         | Outcome::Hung
         | Outcome::Truncated

@@ -153,7 +153,7 @@ fn judge_dependency(
                 .into_iter()
                 .map(move |c| (c, *b))
         })
-        .filter(|(c, _)| names.as_ref().map_or(true, |n| n.contains(&c.request)))
+        .filter(|(c, _)| names.as_ref().is_none_or(|n| n.contains(&c.request)))
         .filter(|(c, end)| {
             let probe = is_probe(c, *end);
             probes += usize::from(probe);

@@ -362,7 +362,7 @@ fn judge_timeout(
         for s in reqs.iter().filter_map(|r| ops.get(*r)) {
             n += s.count;
             client_timeouts += s.error_kinds.get("timeout").copied().unwrap_or(0);
-            if s.count > 0 && worst.as_ref().map_or(true, |(w, _)| s.latency_ms.max > *w) {
+            if s.count > 0 && worst.as_ref().is_none_or(|(w, _)| s.latency_ms.max > *w) {
                 worst = Some((s.latency_ms.max, pname.clone()));
             }
         }

@@ -274,7 +274,7 @@ fn cut_short(
         || obs.episodes.iter().any(|e| {
             e.opened_at_ms >= first
                 && e.opened_at_ms <= next
-                && e.resumed_at_ms.map_or(true, |r| r > next - 100.0)
+                && e.resumed_at_ms.is_none_or(|r| r > next - 100.0)
         })
 }
 

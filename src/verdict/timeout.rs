@@ -258,7 +258,7 @@ fn client_bound(
         .filter(|p| p.kind == PhaseKind::Fault && overlaps(p.from_s, p.to_s))
     {
         for (req, s) in &p.operations {
-            if s.count > 0 && worst.as_ref().map_or(true, |w| s.latency_ms.p99 > w.0) {
+            if s.count > 0 && worst.as_ref().is_none_or(|w| s.latency_ms.p99 > w.0) {
                 worst = Some((s.latency_ms.p99, format!("{req}|{}", p.name), s.count));
             }
         }

@@ -52,7 +52,7 @@ pub fn fault_windows(r: &RunResult, dependency: Option<&str>) -> Vec<Window> {
     let faults: Vec<&crate::result::AppliedFault> = r
         .faults
         .iter()
-        .filter(|f| dependency.map_or(true, |d| d == f.dependency))
+        .filter(|f| dependency.is_none_or(|d| d == f.dependency))
         .collect();
     let several = faults.iter().any(|f| f.dependency != faults[0].dependency);
     let secs_per_char = r.duration_s.max(1.0) * 8.0 / 1000.0;
