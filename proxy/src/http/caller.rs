@@ -46,7 +46,10 @@ impl Caller {
             self.buf.reserve(READ_CHUNK);
         }
         let n = self.stream.read_buf(&mut self.buf).await?;
-        self.shared.counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
+        self.shared
+            .counters
+            .bytes_in
+            .fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
 

@@ -2,10 +2,10 @@
 //! closes, a fault ends it, the header timeout cuts off an idle or slow caller, or the proxy
 //! goes down (which drops it with a RST).
 
+use super::answer::plain;
 use super::caller::Caller;
 use super::exchange::{self, Next};
 use super::head::RequestHead;
-use super::answer::plain;
 use super::{Shared, State};
 use crate::http::stats::Counters;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};

@@ -56,7 +56,16 @@ pub(crate) async fn run(
     Counters::inc(&shared.counters.requests);
     let mut rec = Record::new(shared.clone(), ctl.clone(), arrival, &head);
     let Some(decision) = shared.decide(&head) else {
-        return forward(shared, caller, &head, rec, Shape::Pass, Outcome::Forwarded, out).await;
+        return forward(
+            shared,
+            caller,
+            &head,
+            rec,
+            Shape::Pass,
+            Outcome::Forwarded,
+            out,
+        )
+        .await;
     };
     rec.set_fault(&decision.name, decision.kind);
     Counters::inc(&shared.counters.faults[decision.kind]);
@@ -75,7 +84,16 @@ pub(crate) async fn run(
             if caller.watch(tokio::time::sleep(delay)).await.is_err() {
                 return Next::Close;
             }
-            forward(shared, caller, &head, rec, Shape::Pass, Outcome::Forwarded, out).await
+            forward(
+                shared,
+                caller,
+                &head,
+                rec,
+                Shape::Pass,
+                Outcome::Forwarded,
+                out,
+            )
+            .await
         }
         Action::Abort(abort) => aborted(caller, &head, &abort, rec, out).await,
         Action::Hang(hang) => {
@@ -125,7 +143,17 @@ async fn aborted(
     } else {
         500
     };
-    answer_here(caller, head, status, body, &extra, rec, Outcome::Aborted, out).await
+    answer_here(
+        caller,
+        head,
+        status,
+        body,
+        &extra,
+        rec,
+        Outcome::Aborted,
+        out,
+    )
+    .await
 }
 
 /// Answers without forwarding. The request body is skipped if it is already here; otherwise
@@ -191,10 +219,9 @@ async fn forward(
         }
         Err(e) => return bad_request(caller, rec, &e.to_string(), out).await,
     }
-    if head.expect_continue && !body.done() {
-        if caller.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await.is_err() {
-            return Next::Close;
-        }
+    let go_on = b"HTTP/1.1 100 Continue\r\n\r\n";
+    if head.expect_continue && !body.done() && caller.write_all(go_on).await.is_err() {
+        return Next::Close;
     }
     let started = Instant::now();
     let exchanged = upstream_head(shared, caller, head, out, &mut body).await;
@@ -350,7 +377,8 @@ async fn tunnel(
     out: &mut Vec<u8>,
 ) -> Next {
     if !head.upgrade {
-        let why = UpstreamError::Malformed("101 Switching Protocols to a request without Upgrade".into());
+        let why =
+            UpstreamError::Malformed("101 Switching Protocols to a request without Upgrade".into());
         return bad_gateway(shared, caller, rec, &why, out).await;
     }
     out.clear();
@@ -371,7 +399,8 @@ async fn tunnel(
     let copied = tokio::io::copy_bidirectional(&mut caller.stream, &mut up.stream).await;
     if let Ok((to_up, to_caller)) = copied {
         let c = &shared.counters;
-        c.bytes_in.fetch_add(to_up, std::sync::atomic::Ordering::Relaxed);
+        c.bytes_in
+            .fetch_add(to_up, std::sync::atomic::Ordering::Relaxed);
         c.bytes_out
             .fetch_add(to_caller, std::sync::atomic::Ordering::Relaxed);
     }
@@ -382,7 +411,13 @@ async fn bad_request(caller: &mut Caller, mut rec: Record, why: &str, out: &mut 
     rec.set_status(400);
     rec.finish(Outcome::Forwarded);
     out.clear();
-    plain(400, &format!("redline-proxy: bad request body: {why}\n"), &[], true, out);
+    plain(
+        400,
+        &format!("redline-proxy: bad request body: {why}\n"),
+        &[],
+        true,
+        out,
+    );
     let _ = caller.write_all(out).await;
     Next::Linger
 }

@@ -137,7 +137,9 @@ impl BodyCursor {
                         line,
                         ext: true,
                     },
-                    (b'\r' | b'\n', _) => return Err(FramingError("chunk-size line without a size")),
+                    (b'\r' | b'\n', _) => {
+                        return Err(FramingError("chunk-size line without a size"))
+                    }
                     (_, true) => State::Size { size, line, ext },
                     _ => return Err(FramingError("chunk size is not hexadecimal")),
                 }

@@ -349,7 +349,8 @@ impl ResponseHead {
         let status = resp.code.unwrap_or(0);
         let http10 = resp.version == Some(0);
         let hop = hop_of(resp.headers.iter().map(|h| (h.name, h.value)));
-        let no_body = head_request || (100..200).contains(&status) || status == 204 || status == 304;
+        let no_body =
+            head_request || (100..200).contains(&status) || status == 204 || status == 304;
         let framing = match (no_body, hop.has_te, hop.length) {
             (true, _, _) => Framing::Empty,
             (false, true, _) if hop.chunked && !hop.other_coding => Framing::Chunked,
@@ -405,7 +406,9 @@ impl ResponseHead {
         out: &mut Vec<u8>,
     ) {
         let fields = || {
-            self.fields.iter().map(|(n, v)| (text(buf, n), &buf[v.clone()]))
+            self.fields
+                .iter()
+                .map(|(n, v)| (text(buf, n), &buf[v.clone()]))
         };
         out.extend_from_slice(b"HTTP/1.1 ");
         out.extend_from_slice(self.status.to_string().as_bytes());
@@ -414,7 +417,8 @@ impl ResponseHead {
         out.extend_from_slice(b"\r\n");
         let switching = self.status == 101;
         for (name, value) in fields() {
-            let drop = (is_hop_by_hop(name) && !(switching && name.eq_ignore_ascii_case("upgrade")))
+            let drop = (is_hop_by_hop(name)
+                && !(switching && name.eq_ignore_ascii_case("upgrade")))
                 || (how.dechunk && name.eq_ignore_ascii_case("transfer-encoding"))
                 || (self.listed && listed_in_connection(name, fields()));
             if !drop {
@@ -449,7 +453,9 @@ mod tests {
 
     #[test]
     fn parses_and_leaves_the_body_in_the_buffer() {
-        let mut buf = BytesMut::from(&b"POST /a?b=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET"[..]);
+        let mut buf = BytesMut::from(
+            &b"POST /a?b=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET"[..],
+        );
         let head = RequestHead::parse(&mut buf).unwrap().unwrap();
         assert_eq!(head.method(), "POST");
         assert_eq!(head.path_and_query(), "/a?b=1");
@@ -465,7 +471,10 @@ mod tests {
         assert!(request("GET / HTTP/1.1\r\nHost: x\r\n").unwrap().is_none());
         let huge = format!("GET / HTTP/1.1\r\nx: {}\r\n", "a".repeat(MAX_HEAD));
         assert_eq!(request(&huge).err(), Some(HeadError::TooLarge));
-        assert!(matches!(request("GET / HTTP/1.1\r\nbad header\r\n\r\n"), Err(HeadError::Malformed(_))));
+        assert!(matches!(
+            request("GET / HTTP/1.1\r\nbad header\r\n\r\n"),
+            Err(HeadError::Malformed(_))
+        ));
     }
 
     #[test]
@@ -478,7 +487,10 @@ mod tests {
             "POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
             "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
         ] {
-            assert!(matches!(request(bad), Err(HeadError::Malformed(_))), "{bad}");
+            assert!(
+                matches!(request(bad), Err(HeadError::Malformed(_))),
+                "{bad}"
+            );
         }
         let same = request("POST / HTTP/1.1\r\nContent-Length: 3, 3\r\n\r\n");
         assert_eq!(same.unwrap().unwrap().framing, Framing::Length(3));
@@ -490,15 +502,30 @@ mod tests {
             "GET http://example:81/p?q HTTP/1.0\r\nConnection: keep-alive, x-hop\r\nx-hop: 1\r\nKeep-Alive: 5\r\nx-id: 7\r\n\r\n",
         );
         assert_eq!(out, "GET /p?q HTTP/1.1\r\nx-id: 7\r\nhost: up:80\r\n\r\n");
-        let out = upstream_head("PUT / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n");
-        assert_eq!(out, "PUT / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\n");
-        let out = upstream_head("GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
-        assert_eq!(out, "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nconnection: upgrade\r\n\r\n");
+        let out = upstream_head(
+            "PUT / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n",
+        );
+        assert_eq!(
+            out,
+            "PUT / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\n"
+        );
+        let out = upstream_head(
+            "GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+        );
+        assert_eq!(
+            out,
+            "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nconnection: upgrade\r\n\r\n"
+        );
     }
 
     #[test]
     fn http10_keep_alive_only_when_asked() {
-        assert!(!request("GET / HTTP/1.0\r\n\r\n").unwrap().unwrap().keep_alive);
+        assert!(
+            !request("GET / HTTP/1.0\r\n\r\n")
+                .unwrap()
+                .unwrap()
+                .keep_alive
+        );
         let ka = request("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n");
         assert!(ka.unwrap().unwrap().keep_alive);
         let close = request("GET / HTTP/1.1\r\nConnection: close\r\n\r\n");
@@ -507,7 +534,9 @@ mod tests {
 
     fn answer(req: &str, resp: &str) -> (ResponseHead, String) {
         let req = request(req).unwrap().unwrap();
-        let head = ResponseHead::parse(resp.as_bytes(), req.is_head()).unwrap().unwrap();
+        let head = ResponseHead::parse(resp.as_bytes(), req.is_head())
+            .unwrap()
+            .unwrap();
         let mut out = Vec::new();
         head.encode_caller(resp.as_bytes(), &req, head.caller_framing(&req), &mut out);
         (head, String::from_utf8(out).unwrap())
@@ -519,7 +548,10 @@ mod tests {
             "GET / HTTP/1.1\r\n\r\n",
             "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 5\r\n\r\nhello",
         );
-        assert_eq!((h.status, h.framing, h.reusable), (200, Framing::Length(5), true));
+        assert_eq!(
+            (h.status, h.framing, h.reusable),
+            (200, Framing::Length(5), true)
+        );
         assert_eq!(h.len, out.len() + "Connection: keep-alive\r\n".len());
         assert_eq!(out, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
 
@@ -530,7 +562,10 @@ mod tests {
         assert_eq!(h.framing, Framing::Chunked);
         assert_eq!(out, "HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n");
 
-        let (h, out) = answer("HEAD / HTTP/1.1\r\n\r\n", "HTTP/1.0 200 OK\r\nContent-Length: 9\r\n\r\n");
+        let (h, out) = answer(
+            "HEAD / HTTP/1.1\r\n\r\n",
+            "HTTP/1.0 200 OK\r\nContent-Length: 9\r\n\r\n",
+        );
         assert_eq!((h.framing, h.reusable), (Framing::Empty, false));
         assert_eq!(out, "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n");
 
@@ -538,6 +573,8 @@ mod tests {
         assert_eq!((h.framing, h.reusable), (Framing::UntilClose, false));
         let (h, _) = answer("GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 100 Continue\r\n\r\n");
         assert!(h.interim());
-        assert!(ResponseHead::parse(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", false).is_err());
+        assert!(
+            ResponseHead::parse(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", false).is_err()
+        );
     }
 }

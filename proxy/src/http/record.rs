@@ -151,13 +151,19 @@ mod tests {
     #[test]
     fn correlation_prefers_order_and_reads_trace_id() {
         let names = vec!["x-request-id".to_string(), "traceparent".to_string()];
-        let trace = ("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        let trace = (
+            "Traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        );
         assert_eq!(
             correlation_id(&names, lookup(&[trace])).as_deref(),
             Some("4bf92f3577b34da6a3ce929d0e0e4736")
         );
         let both = [trace, ("X-Request-Id", "abc")];
-        assert_eq!(correlation_id(&names, lookup(&both)).as_deref(), Some("abc"));
+        assert_eq!(
+            correlation_id(&names, lookup(&both)).as_deref(),
+            Some("abc")
+        );
         assert_eq!(correlation_id(&names, lookup(&[])), None);
         let bad_trace = [("traceparent", "00-short-01")];
         assert_eq!(correlation_id(&names, lookup(&bad_trace)), None);

@@ -48,7 +48,9 @@ impl Pacer {
                 + Duration::from_secs_f64(
                     (self.sent + piece.len() as u64) as f64 / self.bytes_per_sec as f64,
                 );
-            tokio::time::sleep_until(due.into()).await;
+            // Watched, so a caller leaving during a pause is logged when it leaves.
+            let pause = tokio::time::sleep_until(due.into());
+            caller.watch(pause).await.map_err(|_| ())?;
             caller.write_all(piece).await.map_err(|_| ())?;
             self.sent += piece.len() as u64;
         }
