@@ -25,6 +25,9 @@ pub enum Outcome {
     UpstreamError,
     /// Refused because the proxy was down (down fault or disabled).
     Refused,
+    /// The caller's request body was malformed or stopped arriving; the proxy answered 400 or
+    /// 408 itself (the upstream, if it got part of the request, saw its connection close).
+    BadRequest,
 }
 
 /// One request as the dependency side saw it.

@@ -126,7 +126,8 @@ pub fn is_failure(e: &LogEntry) -> bool {
         | Outcome::Truncated
         | Outcome::CallerGaveUp
         | Outcome::UpstreamError
-        | Outcome::Refused => true,
+        | Outcome::Refused
+        | Outcome::BadRequest => true,
     }
 }
 

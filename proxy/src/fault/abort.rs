@@ -29,7 +29,7 @@ impl Abort {
 
     pub fn from_params(p: &mut Params) -> Result<Abort, FaultError> {
         let status = p.take_u64("status")?;
-        let status = p.require("status", status, "an HTTP status from 100 to 599")?;
+        let status = p.require("status", status, "a final HTTP status from 200 to 599")?;
         let mut abort = Abort::status(u16::try_from(status).unwrap_or(0));
         abort.body = p.take_str("body");
         if let Some(v) = p.take_str("retry_after") {
@@ -53,10 +53,10 @@ impl Abort {
             expected: expected.to_string(),
             found,
         };
-        if !(100..=599).contains(&self.status) {
+        if !(200..=599).contains(&self.status) {
             return Err(field(
                 "status",
-                "an HTTP status from 100 to 599",
+                "a final HTTP status from 200 to 599",
                 self.status.to_string(),
             ));
         }

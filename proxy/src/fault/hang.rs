@@ -28,10 +28,10 @@ impl Hang {
 
     pub fn validate(&self, fault: &str) -> Result<(), FaultError> {
         match self.status {
-            Some(s) if !(100..=599).contains(&s) => Err(FaultError::Field {
+            Some(s) if !(200..=599).contains(&s) => Err(FaultError::Field {
                 fault: fault.to_string(),
                 field: "status".into(),
-                expected: "an HTTP status from 100 to 599".into(),
+                expected: "a final HTTP status from 200 to 599".into(),
                 found: s.to_string(),
             }),
             Some(_) if self.after.is_none() => Err(FaultError::Field {

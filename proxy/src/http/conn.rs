@@ -2,10 +2,10 @@
 //! closes, a fault ends it, the header timeout cuts off an idle or slow caller, or the proxy
 //! goes down (which drops it with a RST).
 
-use super::answer::plain;
+use super::answer::{closing, plain};
 use super::caller::Caller;
 use super::exchange::{self, Next};
-use super::head::RequestHead;
+use super::head::{HeadError, RequestHead, MAX_HEAD};
 use super::{Shared, State};
 use crate::http::stats::Counters;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -130,7 +130,7 @@ async fn serve_requests(shared: &Arc<Shared>, ctl: &Arc<ConnCtl>, mut caller: Ca
             Ok(None) => return,
             Err((status, why)) => {
                 let msg = format!("redline-proxy {}: {why}\n", shared.name);
-                plain(status, &msg, &[], true, &mut out);
+                plain(status, &msg, &[], closing(true), &mut out);
                 if caller.write_all(&out).await.is_ok() {
                     caller.lingering_close().await;
                 }
@@ -152,27 +152,50 @@ async fn serve_requests(shared: &Arc<Shared>, ctl: &Arc<ConnCtl>, mut caller: Ca
     }
 }
 
-/// The next request head; `Ok(None)` when the caller closed between requests.
+/// The next request head; `Ok(None)` when the caller closed between requests. A head that
+/// arrives in pieces is parsed again only once its end has arrived (or it grew too large), so a
+/// caller sending a byte at a time costs a scan of the new bytes, not of the whole head.
 async fn read_head(caller: &mut Caller) -> Result<Option<RequestHead>, (u16, String)> {
+    // Bytes of `buf` already known not to contain the end of the head.
+    let mut scanned: Option<usize> = None;
     loop {
-        if !caller.buf.is_empty() {
+        let len = caller.buf.len();
+        let worth_parsing = match scanned {
+            None => len > 0,
+            Some(done) => len > MAX_HEAD || has_head_end(&caller.buf[done.saturating_sub(3)..]),
+        };
+        if worth_parsing {
             match RequestHead::parse(&mut caller.buf) {
                 Ok(Some(head)) => return Ok(Some(head)),
                 Ok(None) => {}
                 Err(e) => {
                     let status = match e {
-                        super::head::HeadError::TooLarge => 431,
-                        super::head::HeadError::Malformed(_) => 400,
+                        HeadError::TooLarge => 431,
+                        HeadError::Malformed(_) => 400,
                     };
                     return Err((status, e.describe()));
                 }
             }
         }
+        scanned = Some(len);
         match caller.fill().await {
             Ok(0) | Err(_) => return Ok(None),
             Ok(_) => {}
         }
     }
+}
+
+/// An empty line (CRLF CRLF, or bare LFs) ends a head.
+fn has_head_end(bytes: &[u8]) -> bool {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, &b)| b == b'\n')
+        .any(|(i, _)| match bytes.get(i + 1) {
+            Some(b'\n') => true,
+            Some(b'\r') => bytes.get(i + 2) == Some(&b'\n'),
+            _ => false,
+        })
 }
 
 struct OpenGuard(Arc<Shared>);
@@ -190,5 +213,18 @@ impl Drop for OpenGuard {
             .counters
             .open_connections
             .fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_head_end;
+
+    #[test]
+    fn head_end_is_an_empty_line() {
+        assert!(has_head_end(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+        assert!(has_head_end(b"GET / HTTP/1.1\n\n"));
+        assert!(!has_head_end(b"GET / HTTP/1.1\r\nHost: x\r\n"));
+        assert!(!has_head_end(b"\r\n\r"));
     }
 }

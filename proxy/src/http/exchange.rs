@@ -2,7 +2,7 @@
 //! fault allows, relay the answer, and keep the request's log record up to date. Everything
 //! runs in the connection's own task: no hand-off between tasks or channels per request.
 
-use super::answer::plain;
+use super::answer::{closing, plain, Manner};
 use super::caller::{Caller, Gone};
 use super::conn::ConnCtl;
 use super::framing::{BodyCursor, FramingError};
@@ -16,7 +16,7 @@ use crate::fault::{Abort, Action};
 use crate::log::Outcome;
 use bytes::Buf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// What the connection does after an exchange.
@@ -36,6 +36,8 @@ enum Fail {
     CallerGone,
     Upstream(UpstreamError),
     Body(FramingError),
+    /// The caller sent no body bytes for this long.
+    BodyStalled(Duration),
 }
 
 impl From<Gone> for Fail {
@@ -182,7 +184,11 @@ async fn answer_here(
     rec.set_status(status);
     rec.finish(outcome);
     out.clear();
-    plain(status, body, extra, close, out);
+    let how = Manner {
+        close,
+        head_request: head.is_head(),
+    };
+    plain(status, body, extra, how, out);
     let sent = caller.write_all(out).await;
     out.clear();
     match (sent, close, whole) {
@@ -217,7 +223,7 @@ async fn forward(
             out.extend_from_slice(&caller.buf[..n]);
             caller.buf.advance(n);
         }
-        Err(e) => return bad_request(caller, rec, &e.to_string(), out).await,
+        Err(e) => return bad_request(caller, rec, 400, &e.to_string(), out).await,
     }
     let go_on = b"HTTP/1.1 100 Continue\r\n\r\n";
     if head.expect_continue && !body.done() && caller.write_all(go_on).await.is_err() {
@@ -229,7 +235,11 @@ async fn forward(
     let (mut up, resp) = match exchanged {
         Ok(pair) => pair,
         Err(Fail::CallerGone) => return Next::Close,
-        Err(Fail::Body(e)) => return bad_request(caller, rec, &e.to_string(), out).await,
+        Err(Fail::Body(e)) => return bad_request(caller, rec, 400, &e.to_string(), out).await,
+        Err(Fail::BodyStalled(limit)) => {
+            let why = format!("no bytes for {} s", limit.as_secs_f64());
+            return bad_request(caller, rec, 408, &why, out).await;
+        }
         Err(Fail::Upstream(e)) => {
             rec.set_upstream(None, upstream_ms);
             return bad_gateway(shared, caller, rec, &e, out).await;
@@ -240,7 +250,11 @@ async fn forward(
     if resp.status == 101 {
         return tunnel(shared, caller, head, up, resp, rec, out).await;
     }
-    let how = resp.caller_framing(head);
+    // An answer that came before the whole body: the rest of the body is never read, so
+    // neither connection can carry another request.
+    let early = !body.done();
+    let mut how = resp.caller_framing(head);
+    how.close |= early;
     out.clear();
     resp.encode_caller(&up.buf, head, how, out);
     up.buf.advance(resp.len);
@@ -249,13 +263,13 @@ async fn forward(
     match end {
         RelayEnd::Complete => {
             rec.finish(done);
-            if resp.reusable {
+            if resp.reusable && !early {
                 shared.pool.put(up);
             }
-            if how.close {
-                Next::Close
-            } else {
-                Next::KeepAlive
+            match (early, how.close) {
+                (true, _) => Next::Linger,
+                (false, true) => Next::Close,
+                (false, false) => Next::KeepAlive,
             }
         }
         RelayEnd::Truncated => {
@@ -275,7 +289,8 @@ async fn forward(
 /// Writes `out` (the request head and the body bytes already read) upstream, streams the rest
 /// of the body, and reads the answer's head, relaying interim (1xx) answers. A request that an
 /// idle connection could not take (the upstream had closed it) is sent again once on a new
-/// connection when the whole request is in `out`.
+/// connection when the whole request is in `out` and either the first write failed (nothing
+/// was delivered) or the method is idempotent (RFC 9110 section 9.2.2).
 async fn upstream_head(
     shared: &Arc<Shared>,
     caller: &mut Caller,
@@ -283,7 +298,11 @@ async fn upstream_head(
     out: &[u8],
     body: &mut BodyCursor,
 ) -> Result<(UpstreamConn, ResponseHead), Fail> {
-    let replayable = body.done();
+    let whole = body.done();
+    let idempotent = matches!(
+        head.method(),
+        "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE"
+    );
     let mut fresh = false;
     loop {
         let mut up = if fresh {
@@ -292,23 +311,20 @@ async fn upstream_head(
             caller.watch(shared.pool.get()).await?
         }
         .map_err(Fail::Upstream)?;
-        match exchange_once(caller, head, &mut up, out, body).await {
+        let limit = shared.header_read_timeout;
+        match exchange_once(caller, head, &mut up, out, body, limit).await {
             Ok(resp) => return Ok((up, resp)),
-            Err(Fail::Upstream(e)) if up.reused && replayable && !fresh && stale(&e, &up) => {
+            Err(Fail::Upstream(e)) if up.reused && whole && !fresh && up.buf.is_empty() => {
+                let undelivered = matches!(e, UpstreamError::Send(_));
+                let closed = matches!(e, UpstreamError::Closed | UpstreamError::Read(_));
+                if !(undelivered || (closed && idempotent)) {
+                    return Err(Fail::Upstream(e));
+                }
                 fresh = true;
             }
             Err(e) => return Err(e),
         }
     }
-}
-
-/// A failure that means an idle connection was already closed by the upstream.
-fn stale(e: &UpstreamError, up: &UpstreamConn) -> bool {
-    up.buf.is_empty()
-        && matches!(
-            e,
-            UpstreamError::Send(_) | UpstreamError::Closed | UpstreamError::Read(_)
-        )
 }
 
 async fn exchange_once(
@@ -317,20 +333,39 @@ async fn exchange_once(
     up: &mut UpstreamConn,
     out: &[u8],
     body: &mut BodyCursor,
+    body_limit: Duration,
 ) -> Result<ResponseHead, Fail> {
     up.stream
         .write_all(out)
         .await
         .map_err(|e| Fail::Upstream(UpstreamError::Send(e)))?;
+    // The rest of the body as the caller sends it. An upstream that answers before the body is
+    // complete (413, 401 ...) is heard: its answer goes to the caller.
     while !body.done() {
-        if caller.fill().await.map_err(|_| Fail::CallerGone)? == 0 {
-            return Err(Fail::CallerGone);
+        let filled = tokio::select! {
+            biased;
+            ready = up.stream.readable() => {
+                ready.map_err(|e| Fail::Upstream(UpstreamError::Read(e)))?;
+                if answered_early(up)? {
+                    break;
+                }
+                continue;
+            }
+            filled = tokio::time::timeout(body_limit, caller.fill()) => filled,
+        };
+        match filled {
+            Err(_) => return Err(Fail::BodyStalled(body_limit)),
+            Ok(Ok(0)) | Ok(Err(_)) => return Err(Fail::CallerGone),
+            Ok(Ok(_)) => {}
         }
         let n = body.advance(&caller.buf, &mut |_| {}).map_err(Fail::Body)?;
-        up.stream
-            .write_all(&caller.buf[..n])
-            .await
-            .map_err(|e| Fail::Upstream(UpstreamError::Send(e)))?;
+        if let Err(e) = up.stream.write_all(&caller.buf[..n]).await {
+            // An upstream that answered and closed without reading on: use its answer.
+            if read_what_is_there(up).await {
+                break;
+            }
+            return Err(Fail::Upstream(UpstreamError::Send(e)));
+        }
         caller.buf.advance(n);
     }
     loop {
@@ -363,6 +398,40 @@ async fn exchange_once(
             Err(e) => return Err(Fail::Upstream(UpstreamError::Read(e))),
         }
     }
+}
+
+/// Reads what the upstream sent while the body was still going out; false when the readiness
+/// was stale (nothing there). An end of stream before any answer is an error.
+fn answered_early(up: &mut UpstreamConn) -> Result<bool, Fail> {
+    if up.buf.capacity() - up.buf.len() < READ_BUF / 4 {
+        up.buf.reserve(READ_BUF);
+    }
+    match up.stream.try_read_buf(&mut up.buf) {
+        Ok(0) => Err(Fail::Upstream(UpstreamError::Closed)),
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(false),
+        Err(e) => Err(Fail::Upstream(UpstreamError::Read(e))),
+    }
+}
+
+/// After a failed write: whatever answer the upstream had sent before it closed, waiting
+/// briefly for the readiness to be seen. True when some bytes were read.
+async fn read_what_is_there(up: &mut UpstreamConn) -> bool {
+    let look = async {
+        loop {
+            if up.stream.readable().await.is_err() {
+                return false;
+            }
+            match answered_early(up) {
+                Ok(true) => return true,
+                Ok(false) => continue,
+                Err(_) => return false,
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_millis(200), look)
+        .await
+        .unwrap_or(false)
 }
 
 /// 101 Switching Protocols: the head goes to the caller and the two connections are joined
@@ -407,17 +476,19 @@ async fn tunnel(
     Next::Close
 }
 
-async fn bad_request(caller: &mut Caller, mut rec: Record, why: &str, out: &mut Vec<u8>) -> Next {
-    rec.set_status(400);
-    rec.finish(Outcome::Forwarded);
+/// The caller's body broke its framing (400) or stopped arriving (408); the connection ends.
+async fn bad_request(
+    caller: &mut Caller,
+    mut rec: Record,
+    status: u16,
+    why: &str,
+    out: &mut Vec<u8>,
+) -> Next {
+    rec.set_status(status);
+    rec.finish(Outcome::BadRequest);
     out.clear();
-    plain(
-        400,
-        &format!("redline-proxy: bad request body: {why}\n"),
-        &[],
-        true,
-        out,
-    );
+    let msg = format!("redline-proxy: request body: {why}\n");
+    plain(status, &msg, &[], closing(true), out);
     let _ = caller.write_all(out).await;
     Next::Linger
 }
@@ -441,7 +512,7 @@ async fn bad_gateway(
         error_chain(why)
     );
     out.clear();
-    plain(502, &msg, &[], true, out);
+    plain(502, &msg, &[], closing(true), out);
     if caller.write_all(out).await.is_err() {
         return Next::Close;
     }

@@ -163,6 +163,10 @@ impl BodyCursor {
                 if seen >= MAX_TRAILERS {
                     return Err(FramingError("trailer section too large"));
                 }
+                // A bare LF would end the line for some readers and not for others.
+                if b == b'\n' {
+                    return Err(FramingError("trailer line ended by a bare LF"));
+                }
                 if b == b'\r' {
                     State::TrailerLf(seen + 1)
                 } else {
@@ -237,6 +241,8 @@ mod tests {
             b"3\nabc",
             b"0\r\nx\rY",
             b"ffffffffffffffffff\r\n",
+            b"0\r\n\nGET / HTTP/1.1\r\n\r\n",
+            b"0\r\nx-t: 1\nGET",
         ] {
             let mut c = BodyCursor::new(Framing::Chunked);
             assert!(c.advance(bad, &mut |_| {}).is_err(), "{bad:?}");

@@ -45,8 +45,10 @@ struct Hop {
     close: bool,
     keep_alive: bool,
     upgrade: bool,
-    chunked: bool,
-    other_coding: bool,
+    /// Transfer codings seen, and whether `chunked` was the last one (and only there).
+    codings: usize,
+    chunked_last: bool,
+    chunked_early: bool,
     has_te: bool,
     length: Option<Result<u64, ()>>,
     has_host: bool,
@@ -72,9 +74,14 @@ pub(crate) struct RequestHead {
     listed: bool,
 }
 
+/// Where `part` lies in `base`; empty when it lies elsewhere (httparse gives a static "" for an
+/// absent reason phrase).
 fn range_of(base: &[u8], part: &[u8]) -> Range<usize> {
-    let start = part.as_ptr() as usize - base.as_ptr() as usize;
-    start..start + part.len()
+    let (b, p) = (base.as_ptr() as usize, part.as_ptr() as usize);
+    match p.checked_sub(b) {
+        Some(start) if start + part.len() <= base.len() => start..start + part.len(),
+        _ => 0..0,
+    }
 }
 
 fn text<'a>(raw: &'a [u8], r: &Range<usize>) -> &'a str {
@@ -100,12 +107,13 @@ fn hop_of<'a>(fields: impl Iterator<Item = (&'a str, &'a [u8])>) -> Hop {
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             hop.has_te = true;
             for token in tokens(value) {
-                // Only the last coding decides; any earlier one makes "chunked" not last.
-                hop.chunked = token.eq_ignore_ascii_case(b"chunked");
-                hop.other_coding |= !hop.chunked;
+                hop.chunked_early |= hop.chunked_last;
+                hop.chunked_last = token.eq_ignore_ascii_case(b"chunked");
+                hop.codings += 1;
             }
         } else if name.eq_ignore_ascii_case("content-length") {
-            for token in tokens(value) {
+            // Every item must be a number (an empty one too is an error, not "absent").
+            for token in value.split(|&b| b == b',').map(|t| t.trim_ascii()) {
                 let n = std::str::from_utf8(token)
                     .ok()
                     .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
@@ -123,11 +131,14 @@ fn hop_of<'a>(fields: impl Iterator<Item = (&'a str, &'a [u8])>) -> Hop {
             hop.expect_continue |= value.eq_ignore_ascii_case(b"100-continue");
         }
     }
-    if hop.chunked && hop.other_coding {
-        // "gzip, chunked": chunked is last and framing is still chunked.
-        hop.other_coding = false;
-    }
     hop
+}
+
+impl Hop {
+    /// Chunked is the last transfer coding and appears only there ("gzip, chunked" is fine).
+    fn chunked(&self) -> bool {
+        self.chunked_last && !self.chunked_early
+    }
 }
 
 fn tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
@@ -151,11 +162,17 @@ fn is_hop_by_hop(name: &str) -> bool {
     HOP.iter().any(|h| name.eq_ignore_ascii_case(h))
 }
 
-/// True when `name` is listed in one of the `Connection` fields.
+/// True when `name` is listed in one of the `Connection` fields. Fields that frame the message
+/// or name its host are never removed this way: dropping them while relaying the body in the
+/// framing we read would let the body be read as another request.
 fn listed_in_connection<'a>(
     name: &str,
     mut fields: impl Iterator<Item = (&'a str, &'a [u8])>,
 ) -> bool {
+    const KEPT: [&str; 3] = ["content-length", "transfer-encoding", "host"];
+    if KEPT.iter().any(|k| name.eq_ignore_ascii_case(k)) {
+        return false;
+    }
     fields.any(|(n, v)| {
         n.eq_ignore_ascii_case("connection")
             && tokens(v).any(|t| t.eq_ignore_ascii_case(name.as_bytes()))
@@ -194,7 +211,7 @@ impl RequestHead {
                     "both Transfer-Encoding and Content-Length".into(),
                 ))
             }
-            (true, None) if hop.chunked && !hop.other_coding => Framing::Chunked,
+            (true, None) if hop.chunked() => Framing::Chunked,
             (true, None) => {
                 return Err(HeadError::Malformed(
                     "Transfer-Encoding whose last coding is not chunked".into(),
@@ -206,8 +223,9 @@ impl RequestHead {
             }
             (false, None) => Framing::Empty,
         };
+        // An HTTP/1.0 message with Transfer-Encoding has faulty framing: close after it.
         let keep_alive = if http10 {
-            hop.keep_alive && !hop.close
+            hop.keep_alive && !hop.close && !hop.has_te
         } else {
             !hop.close
         };
@@ -239,15 +257,26 @@ impl RequestHead {
         self.method() == "HEAD"
     }
 
-    /// The target in origin form ("/path?query"), whatever form the caller used.
-    pub fn path_and_query(&self) -> &str {
+    /// For an absolute-form target ("http://host:port/path"), the part after the scheme.
+    fn after_scheme(&self) -> Option<&str> {
         let target = text(&self.raw, &self.target);
         let lower = target.get(..8).unwrap_or(target).to_ascii_lowercase();
-        let Some(rest) = ["http://", "https://"]
+        ["http://", "https://"]
             .iter()
             .find_map(|s| lower.starts_with(s).then(|| &target[s.len()..]))
-        else {
-            return target;
+    }
+
+    /// The authority of an absolute-form target, which replaces the caller's `Host`.
+    fn authority(&self) -> Option<&str> {
+        let rest = self.after_scheme()?;
+        let end = rest.find(['/', '?']).unwrap_or(rest.len());
+        Some(&rest[..end]).filter(|a| !a.is_empty())
+    }
+
+    /// The target in origin form ("/path?query"), whatever form the caller used.
+    pub fn path_and_query(&self) -> &str {
+        let Some(rest) = self.after_scheme() else {
+            return text(&self.raw, &self.target);
         };
         match rest.find(['/', '?']) {
             Some(i) if rest.as_bytes()[i] == b'/' => &rest[i..],
@@ -277,8 +306,10 @@ impl RequestHead {
     }
 
     /// The head to send upstream: origin form, HTTP/1.1, hop-by-hop fields and `Expect`
-    /// removed (the proxy answers 100-continue itself), `Host` added when the caller sent none.
+    /// removed (the proxy answers 100-continue itself), one normalised `content-length`, and
+    /// `Host` from an absolute-form target, else the caller's, else `host`.
     pub fn encode_upstream(&self, host: &str, out: &mut Vec<u8>) {
+        let authority = self.authority();
         let pq = self.path_and_query();
         let pq = if pq.is_empty() { "/" } else { pq };
         out.extend_from_slice(&self.raw[self.method.clone()]);
@@ -289,13 +320,20 @@ impl RequestHead {
             let upgrade_kept = self.upgrade && name.eq_ignore_ascii_case("upgrade");
             let drop = (is_hop_by_hop(name) && !upgrade_kept)
                 || (self.expect_continue && name.eq_ignore_ascii_case("expect"))
+                || name.eq_ignore_ascii_case("content-length")
+                || (authority.is_some() && name.eq_ignore_ascii_case("host"))
                 || (self.listed && listed_in_connection(name, self.fields()));
             if !drop {
                 push_field(out, name.as_bytes(), value);
             }
         }
-        if !self.has_host {
-            push_field(out, b"host", host.as_bytes());
+        if let Framing::Length(n) = self.framing {
+            push_field(out, b"content-length", n.to_string().as_bytes());
+        }
+        match authority {
+            Some(a) => push_field(out, b"host", a.as_bytes()),
+            None if !self.has_host => push_field(out, b"host", host.as_bytes()),
+            None => {}
         }
         if self.upgrade {
             out.extend_from_slice(b"connection: upgrade\r\n");
@@ -322,6 +360,9 @@ pub(crate) struct ResponseHead {
     /// The upstream connection may carry another request after this one.
     pub reusable: bool,
     listed: bool,
+    has_te: bool,
+    /// The valid `Content-Length` (also on answers to HEAD and on 304s, where it frames nothing).
+    length: Option<u64>,
 }
 
 /// How the answer is framed towards the caller.
@@ -353,7 +394,7 @@ impl ResponseHead {
             head_request || (100..200).contains(&status) || status == 204 || status == 304;
         let framing = match (no_body, hop.has_te, hop.length) {
             (true, _, _) => Framing::Empty,
-            (false, true, _) if hop.chunked && !hop.other_coding => Framing::Chunked,
+            (false, true, _) if hop.chunked() => Framing::Chunked,
             (false, true, _) => Framing::UntilClose,
             (false, false, Some(Ok(n))) => Framing::Length(n),
             (false, false, Some(Err(()))) => {
@@ -366,6 +407,9 @@ impl ResponseHead {
         } else {
             !hop.close
         };
+        // Transfer-Encoding with Content-Length: the length is dropped and the connection not
+        // reused (RFC 9112 section 6.3).
+        let both = hop.has_te && hop.length.is_some();
         Ok(Some(ResponseHead {
             len,
             status,
@@ -376,8 +420,10 @@ impl ResponseHead {
                 .map(|h| (range_of(buf, h.name.as_bytes()), range_of(buf, h.value)))
                 .collect(),
             framing,
-            reusable: keep && framing != Framing::UntilClose,
+            reusable: keep && framing != Framing::UntilClose && !both,
             listed: hop.listed,
+            has_te: hop.has_te,
+            length: hop.length.and_then(Result::ok),
         }))
     }
 
@@ -420,10 +466,14 @@ impl ResponseHead {
             let drop = (is_hop_by_hop(name)
                 && !(switching && name.eq_ignore_ascii_case("upgrade")))
                 || (how.dechunk && name.eq_ignore_ascii_case("transfer-encoding"))
+                || name.eq_ignore_ascii_case("content-length")
                 || (self.listed && listed_in_connection(name, fields()));
             if !drop {
                 push_field(out, name.as_bytes(), value);
             }
+        }
+        if let (Some(n), false) = (self.length, self.has_te) {
+            push_field(out, b"content-length", n.to_string().as_bytes());
         }
         if switching {
             out.extend_from_slice(b"connection: upgrade\r\n");
@@ -501,13 +551,18 @@ mod tests {
         let out = upstream_head(
             "GET http://example:81/p?q HTTP/1.0\r\nConnection: keep-alive, x-hop\r\nx-hop: 1\r\nKeep-Alive: 5\r\nx-id: 7\r\n\r\n",
         );
-        assert_eq!(out, "GET /p?q HTTP/1.1\r\nx-id: 7\r\nhost: up:80\r\n\r\n");
+        assert_eq!(
+            out,
+            "GET /p?q HTTP/1.1\r\nx-id: 7\r\nhost: example:81\r\n\r\n"
+        );
+        let out = upstream_head("GET http://a/x HTTP/1.1\r\nHost: b\r\n\r\n");
+        assert_eq!(out, "GET /x HTTP/1.1\r\nhost: a\r\n\r\n");
         let out = upstream_head(
             "PUT / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n",
         );
         assert_eq!(
             out,
-            "PUT / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\n"
+            "PUT / HTTP/1.1\r\nHost: h\r\ncontent-length: 1\r\n\r\n"
         );
         let out = upstream_head(
             "GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
@@ -553,7 +608,7 @@ mod tests {
             (200, Framing::Length(5), true)
         );
         assert_eq!(h.len, out.len() + "Connection: keep-alive\r\n".len());
-        assert_eq!(out, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
+        assert_eq!(out, "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n");
 
         let (h, out) = answer(
             "GET / HTTP/1.0\r\n\r\n",
@@ -567,7 +622,7 @@ mod tests {
             "HTTP/1.0 200 OK\r\nContent-Length: 9\r\n\r\n",
         );
         assert_eq!((h.framing, h.reusable), (Framing::Empty, false));
-        assert_eq!(out, "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n");
+        assert_eq!(out, "HTTP/1.1 200 OK\r\ncontent-length: 9\r\n\r\n");
 
         let (h, _) = answer("GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 200 OK\r\n\r\n");
         assert_eq!((h.framing, h.reusable), (Framing::UntilClose, false));
@@ -576,5 +631,60 @@ mod tests {
         assert!(
             ResponseHead::parse(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", false).is_err()
         );
+    }
+
+    #[test]
+    fn connection_cannot_remove_framing_or_host() {
+        let out = upstream_head(
+            "POST / HTTP/1.1\r\nHost: h\r\nConnection: content-length, host, transfer-encoding\r\nContent-Length: 2\r\n\r\n",
+        );
+        assert_eq!(
+            out,
+            "POST / HTTP/1.1\r\nHost: h\r\ncontent-length: 2\r\n\r\n"
+        );
+        let (_, out) = answer(
+            "GET / HTTP/1.1\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nConnection: content-length\r\nContent-Length: 2\r\n\r\n",
+        );
+        assert_eq!(out, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n");
+    }
+
+    #[test]
+    fn lengths_are_normalised_and_dropped_next_to_transfer_encoding() {
+        let out = upstream_head("PUT / HTTP/1.1\r\nHost: h\r\nContent-Length: 3, 3\r\n\r\n");
+        assert_eq!(
+            out,
+            "PUT / HTTP/1.1\r\nHost: h\r\ncontent-length: 3\r\n\r\n"
+        );
+        for bad in [
+            "POST / HTTP/1.1\r\nContent-Length: ,\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "POST / HTTP/1.1\r\nContent-Length: ,5\r\n\r\n",
+            "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
+        ] {
+            assert!(
+                matches!(request(bad), Err(HeadError::Malformed(_))),
+                "{bad}"
+            );
+        }
+        let (h, out) = answer(
+            "GET / HTTP/1.1\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n",
+        );
+        assert_eq!((h.framing, h.reusable), (Framing::Chunked, false));
+        assert_eq!(out, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+        let te10 = request(
+            "POST / HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n",
+        );
+        assert!(!te10.unwrap().unwrap().keep_alive);
+    }
+
+    #[test]
+    fn a_status_line_without_reason_is_fine() {
+        let (h, out) = answer(
+            "GET / HTTP/1.1\r\n\r\n",
+            "HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok",
+        );
+        assert_eq!(h.status, 200);
+        assert_eq!(out, "HTTP/1.1 200 \r\ncontent-length: 2\r\n\r\n");
     }
 }

@@ -57,7 +57,7 @@ pub struct GaveUpBucket {
 
 pub(super) struct Aggregates {
     pub(super) dropped: u64,
-    by_outcome: [u64; 8],
+    by_outcome: [u64; OUTCOMES.len()],
     by_kind: BTreeMap<&'static str, u64>,
     seconds: VecDeque<SecondCounts>,
     seconds_cap: usize,
@@ -77,10 +77,11 @@ pub(crate) fn outcome_name(o: Outcome) -> &'static str {
         Outcome::CallerGaveUp => "caller_gave_up",
         Outcome::UpstreamError => "upstream_error",
         Outcome::Refused => "refused",
+        Outcome::BadRequest => "bad_request",
     }
 }
 
-const OUTCOMES: [Outcome; 8] = [
+const OUTCOMES: [Outcome; 9] = [
     Outcome::Forwarded,
     Outcome::Aborted,
     Outcome::Reset,
@@ -89,13 +90,14 @@ const OUTCOMES: [Outcome; 8] = [
     Outcome::CallerGaveUp,
     Outcome::UpstreamError,
     Outcome::Refused,
+    Outcome::BadRequest,
 ];
 
 impl Aggregates {
     pub(super) fn new(seconds_cap: usize) -> Aggregates {
         Aggregates {
             dropped: 0,
-            by_outcome: [0; 8],
+            by_outcome: [0; OUTCOMES.len()],
             by_kind: BTreeMap::new(),
             seconds: VecDeque::new(),
             seconds_cap,
