@@ -63,7 +63,11 @@ impl Entry {
             ),
             Item::Toxic(n) => format!(
                 "curl -X DELETE {}",
-                quote(&format!("{base}/proxies/{}/toxics/{}", seg(&self.proxy), seg(n)))
+                quote(&format!(
+                    "{base}/proxies/{}/toxics/{}",
+                    seg(&self.proxy),
+                    seg(n)
+                ))
             ),
             Item::Disabled => format!(
                 "curl -X POST -d '{{\"enabled\":true}}' {}",
@@ -213,7 +217,8 @@ impl Installed {
             let outcome = tokio::time::timeout_at(deadline, e.undo()).await;
             match outcome {
                 Ok(Ok(())) => {
-                    self.lock().retain(|x| !(x.same_place(&e.control, &e.proxy) && x.item == e.item));
+                    self.lock()
+                        .retain(|x| !(x.same_place(&e.control, &e.proxy) && x.item == e.item));
                     out.removed.push(e.describe());
                 }
                 Ok(Err(why)) => out.left.push((e.describe(), why.to_string(), e.command())),
@@ -257,11 +262,18 @@ mod tests {
     fn records_forgets_and_names_the_command() {
         let inst = Installed::default();
         let c = Control::new("http://127.0.0.1:8474");
-        assert!(inst.record("Users", &c, "users", &http_action("abort@1s")).is_some());
-        assert!(inst.record("Users", &c, "users", &http_action("it's")).is_some());
+        assert!(inst
+            .record("Users", &c, "users", &http_action("abort@1s"))
+            .is_some());
+        assert!(inst
+            .record("Users", &c, "users", &http_action("it's"))
+            .is_some());
         let left = inst.left();
         assert_eq!(left.len(), 2);
-        assert!(left[0].0.contains("fault abort@1s on proxy users"), "{left:?}");
+        assert!(
+            left[0].0.contains("fault abort@1s on proxy users"),
+            "{left:?}"
+        );
         assert_eq!(
             left[0].1,
             "redline fault rm abort@1s --control http://127.0.0.1:8474 --proxy users"
@@ -288,8 +300,13 @@ mod tests {
         assert!(r.removed.is_empty());
         assert_eq!(r.left.len(), 1, "{r:?}");
         assert!(r.left[0].2.contains("\"enabled\":true"), "{r:?}");
-        assert!(inst.record("Users", &c, "users", &http_action("late")).is_none());
+        assert!(inst
+            .record("Users", &c, "users", &http_action("late"))
+            .is_none());
         let text = r.lines().join("\n");
-        assert!(text.contains("STILL INSTALLED: proxy disabled on proxy users"), "{text}");
+        assert!(
+            text.contains("STILL INSTALLED: proxy disabled on proxy users"),
+            "{text}"
+        );
     }
 }

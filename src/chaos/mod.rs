@@ -78,8 +78,7 @@ pub async fn run(
 ) -> Result<RunResult, ChaosError> {
     let origin = Instant::now() + START_DELAY;
     let started_at = SystemTime::now() + START_DELAY;
-    let proxies =
-        Arc::new(Proxies::start(plan, origin, started_at, opts.installed.clone()).await?);
+    let proxies = Arc::new(Proxies::start(plan, origin, started_at, opts.installed.clone()).await?);
     let control = match &opts.control {
         None => None,
         Some(listen) => match ControlServer::start(listen, proxies.registry.clone()).await {
