@@ -57,6 +57,7 @@ impl ProxyProcess {
             }
         }
         let _ = child.kill();
+        let _ = child.wait();
         panic!("redline proxy printed no control address");
     }
 
@@ -151,16 +152,17 @@ async fn a_second_ctrl_c_still_removes_the_fault_from_the_attached_proxy() {
         .await
         .unwrap();
     assert_eq!(code, Some(130), "{stdout}\n{stderr}");
+    assert_eq!(
+        proxy.faults().await,
+        Vec::<String>::new(),
+        "fault left behind on the attached proxy\n{stderr}"
+    );
     assert!(stderr.contains("interrupted again"), "{stderr}");
     assert!(
         stderr.contains("removed fault abort@0s on proxy users"),
         "{stderr}"
     );
     assert!(!stderr.contains("STILL INSTALLED"), "{stderr}");
-    assert!(
-        proxy.faults().await.is_empty(),
-        "fault left behind on the attached proxy"
-    );
     // A second Ctrl-C skips the result (documented): no half-written file either.
     assert!(!dir.join("out/result.json").exists());
     assert!(!dir.join("out/result.json.tmp").exists());
@@ -295,4 +297,45 @@ async fn an_https_target_gets_health_samples() {
     );
     let probes = server.seen().iter().filter(|s| s.path == "/health").count();
     assert!(probes >= r.health.len(), "{probes} probes seen over TLS");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_cannot_remove_its_fault_ends_naming_it() {
+    let upstream = common::http(Behaviour::Status(200));
+    let mut proxy = ProxyProcess::start(upstream.addr);
+    let relay = Relay::start(proxy.control).await;
+    let real_control = proxy.control;
+    proxy.control = relay.addr;
+    let (child, _target, dir) = run_with_fault_installed("frozen-single", &proxy).await;
+    relay.frozen.store(true, Ordering::SeqCst);
+    interrupt(&child);
+    // Each control call gives up after 5 s: the run ends by itself, later than usual.
+    let (code, stdout, stderr) =
+        tokio::task::spawn_blocking(move || wait(child, Duration::from_secs(90)))
+            .await
+            .unwrap();
+    relay.frozen.store(false, Ordering::SeqCst);
+    assert_eq!(code, Some(130), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("STILL INSTALLED: fault abort@0s on proxy users"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "remove it with: redline fault rm abort@0s --control http://{} --proxy users",
+            relay.addr
+        )),
+        "{stderr}"
+    );
+    let r = result(&dir);
+    assert!(r.interrupted);
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("Users: could not remove its faults")),
+        "{:?}",
+        r.notes
+    );
+    proxy.control = real_control;
+    assert_eq!(proxy.faults().await, ["abort@0s"], "still there, as named");
 }
