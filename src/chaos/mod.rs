@@ -4,8 +4,9 @@
 //! `run` starts the proxies (or attaches to running ones) on a clock shared with the engine,
 //! runs the load, applies the timeline, reads the dependency logs and the change journal as the
 //! run goes, samples the target's health, and always leaves every proxy in clean passthrough:
-//! at the end, on Ctrl-C and on error. Invariant: nothing starts before every fault was checked
-//! (`fault_spec::plan_faults`), and no fault outlives the run.
+//! at the end, on Ctrl-C and on error (`installed` lets the caller remove what is on attached
+//! proxies without waiting for the run, on a second Ctrl-C). Invariant: nothing starts before
+//! every fault was checked (`fault_spec::plan_faults`), and no fault outlives the run.
 
 pub mod book;
 pub mod collector;
