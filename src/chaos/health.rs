@@ -3,6 +3,7 @@
 //!
 //! One probe at a time on its own connection (a health check must not borrow the load's
 //! connections, nor queue behind them); a probe that does not answer within 1 s is a failed sample.
+//! An https target is probed over TLS with the load engine's client setup (`insecure_tls` too).
 
 use std::time::{Duration, Instant};
 
@@ -10,12 +11,38 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper::Request;
 use hyper_util::rt::TokioIo;
+use rustls::pki_types::ServerName;
 use serde_json::Value;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
+use tokio_rustls::TlsConnector;
 
 use crate::result::HealthSample;
-use crate::scenario::BaseUrl;
+use crate::scenario::{BaseUrl, Scheme, Target};
+
+/// How a probe reaches the target: plain TCP, or TLS with this connector and server name.
+#[derive(Clone)]
+pub enum Transport {
+    Plain,
+    Tls(TlsConnector, ServerName<'static>),
+}
+
+impl Transport {
+    /// The transport for `target`: TLS for https, set up as the load engine does.
+    pub fn for_target(target: &Target) -> Result<Transport, String> {
+        match target.base_url.scheme {
+            Scheme::Http => Ok(Transport::Plain),
+            Scheme::Https => {
+                let config = crate::engine::tls::client_config(target.insecure_tls)
+                    .map_err(|e| format!("TLS setup failed: {e}"))?;
+                let name = ServerName::try_from(target.base_url.host.clone())
+                    .map_err(|e| format!("TLS server name {:?}: {e}", target.base_url.host))?;
+                Ok(Transport::Tls(TlsConnector::from(config), name))
+            }
+        }
+    }
+}
 
 const INTERVAL: Duration = Duration::from_millis(500);
 const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
@@ -27,6 +54,7 @@ const CAP: usize = 172_800;
 /// Probes `base + path` from `origin` until `halt` turns true; returns the samples in time order.
 pub async fn poll(
     base: BaseUrl,
+    transport: Transport,
     path: String,
     origin: Instant,
     mut halt: watch::Receiver<bool>,
@@ -40,22 +68,37 @@ pub async fn poll(
             _ = halt.wait_for(|h| *h) => return out,
         }
         let t_s = origin.elapsed().as_secs_f64();
-        let (status, state) = match tokio::time::timeout(PROBE_TIMEOUT, probe(&base, &path)).await {
-            Ok(Some((status, body))) => (Some(status), state_of(&body)),
-            _ => (None, None),
-        };
+        let (status, state) =
+            match tokio::time::timeout(PROBE_TIMEOUT, probe(&base, &transport, &path)).await {
+                Ok(Some((status, body))) => (Some(status), state_of(&body)),
+                _ => (None, None),
+            };
         if out.len() < CAP {
             out.push(HealthSample { t_s, status, state });
         }
     }
 }
 
-async fn probe(base: &BaseUrl, path: &str) -> Option<(u16, Bytes)> {
+async fn probe(base: &BaseUrl, transport: &Transport, path: &str) -> Option<(u16, Bytes)> {
     let stream = TcpStream::connect((base.host.as_str(), base.port))
         .await
         .ok()?;
     let _ = stream.set_nodelay(true);
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+    match transport {
+        Transport::Plain => exchange(stream, base, path).await,
+        Transport::Tls(connector, name) => {
+            let tls = connector.connect(name.clone(), stream).await.ok()?;
+            exchange(tls, base, path).await
+        }
+    }
+}
+
+/// One GET on a fresh connection (plain or TLS): status and the body's first `MAX_BODY` bytes.
+async fn exchange<IO>(io: IO, base: &BaseUrl, path: &str) -> Option<(u16, Bytes)>
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
         .await
         .ok()?;
     tokio::spawn(conn);

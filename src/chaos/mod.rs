@@ -4,8 +4,9 @@
 //! `run` starts the proxies (or attaches to running ones) on a clock shared with the engine,
 //! runs the load, applies the timeline, reads the dependency logs and the change journal as the
 //! run goes, samples the target's health, and always leaves every proxy in clean passthrough:
-//! at the end, on Ctrl-C and on error. Invariant: nothing starts before every fault was checked
-//! (`fault_spec::plan_faults`), and no fault outlives the run.
+//! at the end, on Ctrl-C and on error (`installed` lets the caller remove what is on attached
+//! proxies without waiting for the run, on a second Ctrl-C). Invariant: nothing starts before
+//! every fault was checked (`fault_spec::plan_faults`), and no fault outlives the run.
 
 pub mod book;
 pub mod collector;
@@ -13,6 +14,7 @@ pub mod dependency_report;
 pub mod fault_spec;
 pub mod health;
 pub mod hold;
+pub mod installed;
 pub mod journal;
 pub mod judge;
 pub mod live;
@@ -54,6 +56,9 @@ pub struct ChaosOptions {
     pub workers: Option<usize>,
     /// Say what is happening on stderr (control address, hold started); off with --quiet.
     pub announce: bool,
+    /// Records the faults put on attached proxies; the caller keeps a clone to remove them
+    /// when it cannot wait for the run (a second Ctrl-C) and to name any left behind.
+    pub installed: installed::Installed,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,7 +79,7 @@ pub async fn run(
 ) -> Result<RunResult, ChaosError> {
     let origin = Instant::now() + START_DELAY;
     let started_at = SystemTime::now() + START_DELAY;
-    let proxies = Arc::new(Proxies::start(plan, origin, started_at).await?);
+    let proxies = Arc::new(Proxies::start(plan, origin, started_at, opts.installed.clone()).await?);
     let control = match &opts.control {
         None => None,
         Some(listen) => match ControlServer::start(listen, proxies.registry.clone()).await {

@@ -14,7 +14,8 @@ use redline_proxy::tcp::TcpProxyConfig;
 use serde_json::{json, Value};
 
 use super::fault_spec::Action;
-use super::remote::{seg, Control, ACTOR};
+use super::installed::Installed;
+use super::remote::{seg, Control, RemoteError, ACTOR};
 use crate::scenario::{DependencyProxy, Plan, Protocol};
 
 /// Where a dependency's proxy lives.
@@ -45,6 +46,8 @@ pub struct Dep {
 pub struct Proxies {
     pub registry: Arc<Registry>,
     pub deps: Vec<Dep>,
+    /// What the run has installed on attached proxies (shared with the Ctrl-C handler).
+    pub installed: Installed,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,16 +68,19 @@ fn unix_ms(t: SystemTime) -> f64 {
 }
 
 impl Proxies {
-    /// Starts (or attaches to) every dependency's proxy; `origin`/`started_at` are t = 0 of the run.
+    /// Starts (or attaches to) every dependency's proxy; `origin`/`started_at` are t = 0 of the
+    /// run; `installed` records the faults this run puts on attached proxies.
     pub async fn start(
         plan: &Plan,
         origin: Instant,
         started_at: SystemTime,
+        installed: Installed,
     ) -> Result<Proxies, ProxyError> {
         let registry = Arc::new(Registry::new(plan.seed, origin));
         let mut proxies = Proxies {
             registry: registry.clone(),
             deps: Vec::new(),
+            installed,
         };
         for d in &plan.dependencies {
             let dep = match &d.attach {
@@ -126,74 +132,63 @@ impl Proxies {
         self.deps.iter().find(|d| d.name == name)
     }
 
-    /// Installs a planned fault's action on `dep`'s proxy.
+    /// Installs a planned fault's action on `dep`'s proxy. On an attached proxy the action is
+    /// recorded in `installed` first, so nothing sent can be forgotten at teardown.
     pub async fn apply(&self, dep: &Dep, action: &Action) -> Result<(), String> {
-        match (&dep.endpoint, action) {
-            (Endpoint::Local(h), _) => apply_local(h, action).await,
-            (Endpoint::Remote { control, proxy }, Action::Http(spec)) => {
-                let body = serde_json::to_value(spec).map_err(|e| e.to_string())?;
-                control
-                    .call(
+        let (control, proxy) = match &dep.endpoint {
+            Endpoint::Local(h) => return apply_local(h, action).await,
+            Endpoint::Remote { control, proxy } => (control, proxy),
+        };
+        // One call per toxic, each recorded on its own: a refused one is not installed.
+        let calls: Vec<(Action, &str, String, Value)> = match action {
+            Action::Http(spec) => vec![(
+                action.clone(),
+                "POST",
+                format!("/redline/proxies/{}/faults", seg(proxy)),
+                serde_json::to_value(spec).map_err(|e| e.to_string())?,
+            )],
+            Action::Toxics(toxics) => toxics
+                .iter()
+                .map(|t| {
+                    (
+                        Action::Toxics(vec![t.clone()]),
                         "POST",
-                        &format!("/redline/proxies/{}/faults", seg(proxy)),
-                        Some(&body),
+                        format!("/proxies/{}/toxics", seg(proxy)),
+                        t.to_json(),
                     )
-                    .await
-                    .map(drop)
-                    .map_err(|e| e.to_string())
-            }
-            (Endpoint::Remote { control, proxy }, Action::Toxics(toxics)) => {
-                for t in toxics {
-                    control
-                        .call(
-                            "POST",
-                            &format!("/proxies/{}/toxics", seg(proxy)),
-                            Some(&t.to_json()),
-                        )
-                        .await
-                        .map_err(|e| e.to_string())?;
+                })
+                .collect(),
+            Action::Disable => vec![(
+                Action::Disable,
+                "POST",
+                format!("/proxies/{}", seg(proxy)),
+                json!({"enabled": false}),
+            )],
+        };
+        for (one, method, path, body) in calls {
+            let Some(_sending) = self.installed.record(&dep.name, control, proxy, &one) else {
+                return Err("the run is ending: not applied".into());
+            };
+            match control.call(method, &path, Some(&body)).await {
+                Ok(_) => {}
+                Err(e @ RemoteError::Status { .. }) => {
+                    // The proxy answered and refused: nothing was installed.
+                    self.installed.forget(control, proxy, &one);
+                    return Err(e.to_string());
                 }
-                Ok(())
+                Err(e) => return Err(e.to_string()),
             }
-            (Endpoint::Remote { control, proxy }, Action::Disable) => control
-                .call(
-                    "POST",
-                    &format!("/proxies/{}", seg(proxy)),
-                    Some(&json!({"enabled": false})),
-                )
-                .await
-                .map(drop)
-                .map_err(|e| e.to_string()),
         }
+        Ok(())
     }
 
     /// Undoes a planned fault's action (a fault already gone is not an error).
     pub async fn remove(&self, dep: &Dep, action: &Action) -> Result<(), String> {
-        match (&dep.endpoint, action) {
-            (Endpoint::Local(h), _) => {
-                remove_local(h, action).await;
-                Ok(())
-            }
-            (Endpoint::Remote { control, proxy }, Action::Http(spec)) => {
-                let path = format!("/redline/proxies/{}/faults/{}", seg(proxy), seg(&spec.name));
-                gone_ok(control.call("DELETE", &path, None).await)
-            }
-            (Endpoint::Remote { control, proxy }, Action::Toxics(toxics)) => {
-                for t in toxics {
-                    let path = format!("/proxies/{}/toxics/{}", seg(proxy), seg(&t.name));
-                    gone_ok(control.call("DELETE", &path, None).await)?;
-                }
-                Ok(())
-            }
-            (Endpoint::Remote { control, proxy }, Action::Disable) => {
-                let body = json!({"enabled": true});
-                control
-                    .call("POST", &format!("/proxies/{}", seg(proxy)), Some(&body))
-                    .await
-                    .map(drop)
-                    .map_err(|e| e.to_string())
-            }
+        let done = remove_action(dep, action).await;
+        if let (Ok(()), Endpoint::Remote { control, proxy }) = (&done, &dep.endpoint) {
+            self.installed.forget(control, proxy, action);
         }
+        done
     }
 
     /// Clean passthrough everywhere: every fault and toxic removed, every proxy listening.
@@ -201,11 +196,15 @@ impl Proxies {
     pub async fn clear_all(&self) -> Vec<String> {
         let mut problems = Vec::new();
         for d in &self.deps {
-            if let Err(e) = clear(d).await {
-                problems.push(format!(
+            match (clear(d).await, &d.endpoint) {
+                (Err(e), _) => problems.push(format!(
                     "dependency {}: could not remove its faults: {e}",
                     d.name
-                ));
+                )),
+                (Ok(()), Endpoint::Remote { control, proxy }) => {
+                    self.installed.forget_proxy(control, proxy)
+                }
+                (Ok(()), Endpoint::Local(_)) => {}
             }
         }
         problems
@@ -439,6 +438,34 @@ async fn clear(d: &Dep) -> Result<(), String> {
                 }
             }
             Ok(())
+        }
+    }
+}
+
+async fn remove_action(dep: &Dep, action: &Action) -> Result<(), String> {
+    match (&dep.endpoint, action) {
+        (Endpoint::Local(h), _) => {
+            remove_local(h, action).await;
+            Ok(())
+        }
+        (Endpoint::Remote { control, proxy }, Action::Http(spec)) => {
+            let path = format!("/redline/proxies/{}/faults/{}", seg(proxy), seg(&spec.name));
+            gone_ok(control.call("DELETE", &path, None).await)
+        }
+        (Endpoint::Remote { control, proxy }, Action::Toxics(toxics)) => {
+            for t in toxics {
+                let path = format!("/proxies/{}/toxics/{}", seg(proxy), seg(&t.name));
+                gone_ok(control.call("DELETE", &path, None).await)?;
+            }
+            Ok(())
+        }
+        (Endpoint::Remote { control, proxy }, Action::Disable) => {
+            let body = json!({"enabled": true});
+            control
+                .call("POST", &format!("/proxies/{}", seg(proxy)), Some(&body))
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string())
         }
     }
 }

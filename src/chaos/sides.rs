@@ -11,11 +11,12 @@ use tokio::task::JoinHandle;
 use super::book::FaultBook;
 use super::collector::{self, Collected};
 use super::fault_spec::PlannedFault;
+use super::health::Transport;
 use super::proxies::Proxies;
 use super::{health, live, schedule, ChaosOptions};
 use crate::engine::StopSignal;
 use crate::result::{AppliedFault, HealthSample, TimelineBucket};
-use crate::scenario::{Plan, Scheme};
+use crate::scenario::Plan;
 
 pub struct Sides {
     book: FaultBook,
@@ -64,20 +65,19 @@ impl Sides {
             deps_tx,
         ));
         let mut notes = Vec::new();
-        let health = match (&plan.target.health_path, plan.target.base_url.scheme) {
-            (Some(path), Scheme::Http) => {
-                let base = plan.target.base_url.clone();
-                Some(tokio::spawn(health::poll(
-                    base,
-                    path.clone(),
-                    origin,
-                    done_rx,
-                )))
-            }
-            (Some(_), Scheme::Https) => {
-                notes.push(
-                    "health_path was not sampled: health sampling speaks plain HTTP only".into(),
-                );
+        let health = match (
+            &plan.target.health_path,
+            Transport::for_target(&plan.target),
+        ) {
+            (Some(path), Ok(transport)) => Some(tokio::spawn(health::poll(
+                plan.target.base_url.clone(),
+                transport,
+                path.clone(),
+                origin,
+                done_rx,
+            ))),
+            (Some(_), Err(why)) => {
+                notes.push(format!("health_path was not sampled: {why}"));
                 None
             }
             (None, _) => None,

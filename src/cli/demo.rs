@@ -74,7 +74,8 @@ pub fn execute(args: Args) -> anyhow::Result<u8> {
     let live = !args.quiet && std::io::stderr().is_terminal();
     let outcome = runtime.block_on(async {
         let stop = StopSignal::new();
-        tokio::spawn(ctrl_c(stop.clone()));
+        // The demo's proxies are in-process: they stop with it, nothing to remove remotely.
+        tokio::spawn(ctrl_c(stop.clone(), Default::default()));
         demo::run(prepared, DemoOptions { stop, live }).await
     });
     let outcome = match outcome {

@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::{bail, Context};
 
 use crate::chaos::fault_spec::{plan_faults, PlannedFault};
+use crate::chaos::installed::Installed;
 use crate::chaos::{self, hold, judge, remote::Control, ChaosOptions};
 use crate::engine::collect::stamp;
 use crate::engine::StopSignal;
@@ -76,9 +77,10 @@ pub fn execute(args: Args) -> anyhow::Result<u8> {
         args.hold
             .then(|| redline_proxy::control::DEFAULT_LISTEN.to_string())
     });
-    let mut result = runtime.block_on(async {
+    let installed = Installed::default();
+    let outcome = runtime.block_on(async {
         let stop = StopSignal::new();
-        tokio::spawn(ctrl_c(stop.clone()));
+        tokio::spawn(ctrl_c(stop.clone(), installed.clone()));
         let opts = ChaosOptions {
             scenario_file: Some(p.file.clone()),
             stop,
@@ -87,9 +89,13 @@ pub fn execute(args: Args) -> anyhow::Result<u8> {
             control,
             workers: None,
             announce: !args.quiet,
+            installed: installed.clone(),
         };
         chaos::run(&p.plan, p.faults.clone(), opts).await
-    })?;
+    });
+    // Ended (or failed) with a control API that did not answer: say what is still broken.
+    warn_left(&installed);
+    let mut result = outcome?;
     let failed = judge_claims(&p, &args.scenario, &mut result);
     finish(&p, &result)?;
     Ok(exit_code(&result, failed, args.max_error_rate))
@@ -259,15 +265,38 @@ pub(super) fn exit_code(
     exit::OK
 }
 
+/// How long a second Ctrl-C waits for the faults on attached proxies to be removed.
+const SECOND_CTRL_C_CLEANUP: Duration = Duration::from_secs(2);
+
 /// First Ctrl-C stops the load (faults are removed, the partial result is written); a second
-/// one exits at once.
-pub(super) async fn ctrl_c(stop: StopSignal) {
-    if tokio::signal::ctrl_c().await.is_ok() {
-        eprintln!("\ninterrupted: stopping the load, removing faults, writing the partial result (Ctrl-C again to quit now)");
-        stop.stop();
-        if tokio::signal::ctrl_c().await.is_ok() {
-            std::process::exit(exit::INTERRUPTED as i32);
-        }
+/// one skips the result but still removes the run's faults from attached proxies (at most
+/// 2 s), says what it removed and what is still installed, and exits 130.
+pub(super) async fn ctrl_c(stop: StopSignal, installed: Installed) {
+    if tokio::signal::ctrl_c().await.is_err() {
+        return;
+    }
+    eprintln!("\ninterrupted: stopping the load, removing faults, writing the partial result (Ctrl-C again to quit sooner: no result)");
+    stop.stop();
+    if tokio::signal::ctrl_c().await.is_err() {
+        return;
+    }
+    eprintln!(
+        "interrupted again: removing this run's faults (at most {} s), then exiting without a result",
+        SECOND_CTRL_C_CLEANUP.as_secs()
+    );
+    let removal = installed.remove_now(SECOND_CTRL_C_CLEANUP).await;
+    let mut err = std::io::stderr().lock();
+    for line in removal.lines() {
+        let _ = writeln!(err, "{line}");
+    }
+    let _ = err.flush();
+    std::process::exit(exit::INTERRUPTED as i32);
+}
+
+/// Names every fault still installed on an attached proxy, with the command that removes it.
+fn warn_left(installed: &Installed) {
+    for (what, command) in installed.left() {
+        eprintln!("STILL INSTALLED: {what}\n  remove it with: {command}");
     }
 }
 

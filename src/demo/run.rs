@@ -157,6 +157,7 @@ pub async fn run(demo: DemoPlan, opts: DemoOptions) -> Result<DemoOutcome, DemoE
         control: None,
         workers: None,
         announce: false,
+        installed: Default::default(),
     };
     let outcome = chaos::run(&plan, demo.faults, chaos_opts).await;
     svc.shutdown().await;

@@ -14,7 +14,7 @@ pub mod request;
 pub mod run;
 pub mod schedule;
 pub mod stats;
-mod tls;
+pub(crate) mod tls;
 mod worker;
 
 use std::net::SocketAddr;
