@@ -16,6 +16,8 @@ pub mod matching;
 mod rate_limit;
 mod refusals;
 mod retries;
+mod series;
+mod throughput;
 mod timeout;
 pub mod tolerance;
 
@@ -133,6 +135,7 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext) -> Judgeme
     retries::judge(result, claims, ctx, &observed, &mut out);
     rate_limit::judge(result, claims, ctx, &mut out);
     health::judge(result, claims, ctx, &observed, &mut out);
+    throughput::judge(result, claims, ctx, &mut out);
     out
 }
 
