@@ -3,6 +3,7 @@
 //! Pure: no I/O, no clock, no randomness. One file per claim family; `evidence` holds the readings of
 //! the result shared by several families (fault windows, failure classification, client demand).
 
+mod alerts;
 mod breaker;
 mod breaker_claims;
 mod breaker_verdicts;
@@ -136,6 +137,7 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext) -> Judgeme
     rate_limit::judge(result, claims, ctx, &mut out);
     health::judge(result, claims, ctx, &observed, &mut out);
     throughput::judge(result, claims, ctx, &mut out);
+    alerts::judge(result, claims, ctx, &observed, &mut out);
     out
 }
 
