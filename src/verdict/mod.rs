@@ -7,6 +7,7 @@ mod alerts;
 mod breaker;
 mod breaker_claims;
 mod breaker_verdicts;
+mod error_classes;
 mod errors;
 mod evidence;
 mod fallback;
@@ -15,6 +16,7 @@ pub mod histogram;
 mod latency;
 pub mod matching;
 mod rate_limit;
+mod ready;
 mod refusals;
 mod retries;
 mod series;
@@ -47,6 +49,9 @@ pub struct JudgeContext {
     pub dependency_names: BTreeMap<String, String>,
     /// The load generator's own request timeout, to tell "the service gave up" from "the client gave up".
     pub client_timeout: Option<Duration>,
+    /// The path the run's health samples probed (the scenario's `health_path`), to tell `/health`
+    /// samples from `/ready` ones.
+    pub health_path: Option<String>,
 }
 
 impl Default for JudgeContext {
@@ -59,6 +64,7 @@ impl Default for JudgeContext {
             duration_tolerance: DurationTolerance::default(),
             dependency_names: BTreeMap::new(),
             client_timeout: None,
+            health_path: None,
         }
     }
 }
@@ -138,6 +144,8 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext) -> Judgeme
     health::judge(result, claims, ctx, &observed, &mut out);
     throughput::judge(result, claims, ctx, &mut out);
     alerts::judge(result, claims, ctx, &observed, &mut out);
+    error_classes::judge(result, claims, ctx, &mut out);
+    ready::judge(result, claims, ctx, &mut out);
     out
 }
 
