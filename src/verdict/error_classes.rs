@@ -233,3 +233,165 @@ fn one(
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::{AppliedFault, ClientLogEntry, OperationStats, VerdictStatus::*};
+    use crate::spec::claims::Dependency;
+
+    fn class(error_type: &str, status: Option<u16>) -> ErrorClass {
+        ErrorClass {
+            error_type: error_type.into(),
+            status,
+            code: Some("CODE".into()),
+            retryable: None,
+            line: 30,
+        }
+    }
+
+    fn claims(classes: Vec<ErrorClass>) -> Claims {
+        Claims {
+            error_classes: classes,
+            dependencies: vec![Dependency {
+                name: "Billing".into(),
+                kind: None,
+                timeout_ms: None,
+                fallback: None,
+                fallback_status: None,
+                critical: false,
+                health_check: None,
+                line: 5,
+            }],
+            ..Claims::default()
+        }
+    }
+
+    /// A run whose request "get" got `statuses` outside faults, and whose client log holds
+    /// `during` (t_ms, status) answers; Billing aborted 10–20 s when `fault`.
+    fn run(statuses: &[(u16, u64)], during: &[(f64, u16)], fault: bool) -> RunResult {
+        let mut stats = OperationStats::default();
+        for (s, n) in statuses {
+            stats.status.insert(s.to_string(), *n);
+        }
+        RunResult {
+            duration_s: 30.0,
+            operations: [("get".to_string(), stats)].into(),
+            faults: fault
+                .then(|| AppliedFault {
+                    dependency: "Billing".into(),
+                    kind: "abort".into(),
+                    params: serde_json::json!({}),
+                    applied_at_s: 10.0,
+                    removed_at_s: Some(20.0),
+                    source: "schedule".into(),
+                })
+                .into_iter()
+                .collect(),
+            client_log: during
+                .iter()
+                .map(|(t_ms, s)| ClientLogEntry {
+                    t_ms: *t_ms,
+                    request: "get".into(),
+                    request_id: None,
+                    status: Some(*s),
+                    error: None,
+                    latency_ms: 1.0,
+                    retry_after: false,
+                })
+                .collect(),
+            ..RunResult::default()
+        }
+    }
+
+    fn verdicts(r: &RunResult, c: &Claims) -> Judgement {
+        let mut out = Judgement::default();
+        judge(r, c, &JudgeContext::default(), &mut out);
+        out
+    }
+
+    #[test]
+    fn a_status_seen_and_owned_by_one_class_passes() {
+        let c = claims(vec![
+            class("NotFound", Some(404)),
+            class("Invalid", Some(400)),
+        ]);
+        let j = verdicts(&run(&[(200, 90), (404, 7)], &[], false), &c);
+        assert_eq!(j.verdicts[0].status, Pass, "{:?}", j.verdicts[0]);
+        assert_eq!(j.verdicts[0].measured, "7 × 404");
+        assert!(
+            j.verdicts[0].detail.contains("not checked"),
+            "{}",
+            j.verdicts[0].detail
+        );
+        assert_eq!(j.verdicts[1].status, Inconclusive);
+        assert!(
+            j.verdicts[1].detail.contains("invalid input"),
+            "{}",
+            j.verdicts[1].detail
+        );
+        assert!(j.notes.is_empty(), "{:?}", j.notes);
+    }
+
+    #[test]
+    fn a_status_two_classes_share_cannot_be_told_apart() {
+        let c = claims(vec![
+            class("Invalid", Some(400)),
+            class("BadJson", Some(400)),
+        ]);
+        let j = verdicts(&run(&[(400, 3)], &[], false), &c);
+        assert!(
+            j.verdicts.iter().all(|v| v.status == Inconclusive),
+            "{:?}",
+            j.verdicts
+        );
+        assert!(
+            j.verdicts[0].detail.contains("cannot tell"),
+            "{}",
+            j.verdicts[0].detail
+        );
+    }
+
+    #[test]
+    fn dependency_classes_are_judged_on_the_answers_during_its_faults() {
+        let c = claims(vec![
+            class("BillingUnavailable", Some(503)),
+            class("BillingRejected", Some(502)),
+        ]);
+        // 503 answered inside the fault window (10–20 s); a 502 only before it does not count.
+        let r = run(
+            &[(200, 50), (503, 2)],
+            &[(5_000.0, 502), (12_000.0, 503), (15_000.0, 503)],
+            true,
+        );
+        let j = verdicts(&r, &c);
+        assert_eq!(j.verdicts[0].status, Pass, "{:?}", j.verdicts[0]);
+        assert_eq!(j.verdicts[0].measured, "2 × 503 in faults");
+        assert_eq!(j.verdicts[1].status, Inconclusive, "{:?}", j.verdicts[1]);
+        assert!(
+            j.verdicts[1].detail.contains("503 ×2; none with 502"),
+            "{}",
+            j.verdicts[1].detail
+        );
+        // Without a fault on Billing nothing can be said.
+        let j = verdicts(&run(&[(503, 2)], &[], false), &c);
+        assert!(
+            j.verdicts[0].detail.contains("injected no fault"),
+            "{}",
+            j.verdicts[0].detail
+        );
+    }
+
+    #[test]
+    fn unlisted_error_statuses_become_a_note_and_no_status_is_inconclusive() {
+        let c = claims(vec![class("Whatever", None)]);
+        let j = verdicts(&run(&[(500, 4)], &[], false), &c);
+        assert_eq!(j.verdicts[0].status, Inconclusive);
+        assert_eq!(j.notes.len(), 1);
+        assert!(j.notes[0].contains("500 ×4 (get)"), "{:?}", j.notes);
+        // No claims, no verdicts.
+        assert!(verdicts(&run(&[(500, 4)], &[], false), &Claims::default())
+            .verdicts
+            .is_empty());
+    }
+}
