@@ -325,11 +325,11 @@ fn latency_seconds(result: &RunResult, pct: f64, threshold: f64) -> (Vec<Stretch
             .ops
             .values()
             .filter(|o| o.count > 0)
-            .map(|o| match pct {
-                p if p == 50.0 => Some(o.p50_ms),
-                p if p == 95.0 => Some(o.p95_ms),
-                p if p == 99.0 => Some(o.p99_ms),
-                _ => None,
+            .map(|o| {
+                [(50.0, o.p50_ms), (95.0, o.p95_ms), (99.0, o.p99_ms)]
+                    .into_iter()
+                    .find(|(p, _)| *p == pct)
+                    .map(|(_, v)| v)
             })
             .collect();
         if values.is_empty() {
