@@ -7,7 +7,7 @@ use super::breaker::Observation;
 use super::evidence;
 use super::matching::{mentions, slug};
 use super::series::{self, fmt_secs, span};
-use super::tolerance::{fmt_ms, fmt_pct};
+use super::tolerance::{explain, fmt_ms, fmt_pct};
 use super::{spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{RunResult, Verdict};
 use crate::spec::claims::{Alert, AlertCondition, Claims};
@@ -117,7 +117,9 @@ fn one(result: &RunResult, a: &Alert, ctx: &JudgeContext, observed: &[Observatio
         );
     }
     let (yes, maybe) = stretches;
-    decide(result, &c, need, &yes, &maybe, &words)
+    let rule = " Rule: the condition is evaluated on each one-second bucket of the timeline (finer than most \
+                monitors, which average over a window), and \"for D\" needs D buckets in a row.";
+    explain(decide(result, &c, need, &yes, &maybe, &words), rule)
 }
 
 /// How the details speak of the condition: "the condition held" / "the breaker on X was open".
@@ -427,7 +429,9 @@ fn breaker_alert(
         never: "was never open",
         short: "open",
     };
-    decide(result, c, need, &open, &open, &words)
+    let rule = " Rule: the breaker is open from the first refused call until the first half-open probe, as \
+                seen from outside (no calls reaching the dependency).";
+    explain(decide(result, c, need, &open, &open, &words), rule)
 }
 
 fn capitalize(s: &str) -> String {

@@ -3,7 +3,7 @@
 //! than what it was offered. A run that never offered the rate says so and names the run that would.
 
 use super::series::{self, Window};
-use super::tolerance::{fmt_pct, min_samples_for_rate, poisson_tail};
+use super::tolerance::{explain, fmt_pct, min_samples_for_rate, poisson_tail};
 use super::{spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{RunResult, Verdict};
 use crate::spec::claims::{Claims, Throughput};
@@ -16,6 +16,9 @@ const KEPT_UP: f64 = 0.97;
 
 /// Said on a pass: the rate and the error rate are what a run measures, not the claim's setting.
 const UNCHECKED: &str = " What else the claim states (hardware, payloads) is not checked.";
+
+const RULE: &str = " Rule: judged on whole seconds of fault-free phases of at least 10 s; offered counts arrivals \
+                    (sent and dropped) and may fall short of the rate by 3 Poisson standard deviations.";
 
 /// What one healthy window measured.
 #[derive(Debug, Clone, Default)]
@@ -90,8 +93,8 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
         {
             id = format!("{id}.{}", i + 1);
         }
-        out.verdicts
-            .push(one(t, id, spec_source(ctx, t.line), &loads));
+        let v = one(t, id, spec_source(ctx, t.line), &loads);
+        out.verdicts.push(explain(v, RULE));
     }
 }
 
