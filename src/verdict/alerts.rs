@@ -3,36 +3,15 @@
 //! "for 1m" fires once it has held in every second of a minute); a breaker-open rule reads the
 //! breaker episodes seen from outside. The detail says when each alert would have fired in faults.
 
+use super::alert_breaker::{breaker_alert, breaker_rule};
+use super::alert_seconds::{latency_seconds, per_second, Held, Stretch};
 use super::breaker::Observation;
-use super::evidence;
-use super::matching::{mentions, slug};
+use super::matching::slug;
 use super::series::{self, fmt_secs, span};
 use super::tolerance::{explain, fmt_ms, fmt_pct};
 use super::{spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{RunResult, Verdict};
 use crate::spec::claims::{Alert, AlertCondition, Claims};
-
-/// Whether the condition held in one second. `Unknown`: the per-operation figures the timeline
-/// keeps straddle the threshold (a percentile of all requests lies between those of the operations).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Held {
-    Yes,
-    No,
-    Unknown,
-}
-
-/// A run of consecutive seconds [from_s, to_s) in which the condition held.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Stretch {
-    from_s: f64,
-    to_s: f64,
-}
-
-impl Stretch {
-    fn len(&self) -> f64 {
-        self.to_s - self.from_s
-    }
-}
 
 pub fn judge(
     result: &RunResult,
@@ -123,15 +102,15 @@ fn one(result: &RunResult, a: &Alert, ctx: &JudgeContext, observed: &[Observatio
 }
 
 /// How the details speak of the condition: "the condition held" / "the breaker on X was open".
-struct Words<'a> {
-    subject: &'a str,
-    verb: &'a str,
-    never: &'a str,
-    short: &'a str,
+pub(super) struct Words<'a> {
+    pub subject: &'a str,
+    pub verb: &'a str,
+    pub never: &'a str,
+    pub short: &'a str,
 }
 
 /// Judges stretches where the condition surely (`yes`) or possibly (`maybe`) held.
-fn decide(
+pub(super) fn decide(
     result: &RunResult,
     c: &Claim,
     need: f64,
@@ -264,174 +243,6 @@ fn fired_detail(result: &RunResult, yes: &[Stretch], need: f64, w: &Words) -> St
         w.verb,
         parts.join(", ")
     )
-}
-
-/// Evaluates `f` on every second after warmup; returns the stretches where it surely held and
-/// where it held or may have.
-fn per_second(
-    result: &RunResult,
-    f: impl Fn(&crate::result::TimelineBucket) -> Held,
-) -> (Vec<Stretch>, Vec<Stretch>) {
-    let held: Vec<(u32, Held)> = result
-        .timeline
-        .iter()
-        .filter(|b| f64::from(b.t_s) >= result.warmup_s - 1e-6)
-        .map(|b| (b.t_s, f(b)))
-        .collect();
-    (
-        runs(&held, |h| h == Held::Yes),
-        runs(&held, |h| h != Held::No),
-    )
-}
-
-fn runs(held: &[(u32, Held)], want: impl Fn(Held) -> bool) -> Vec<Stretch> {
-    let mut out: Vec<Stretch> = Vec::new();
-    for (t, h) in held {
-        if !want(*h) {
-            continue;
-        }
-        let (from, to) = (f64::from(*t), f64::from(*t) + 1.0);
-        match out.last_mut() {
-            Some(s) if s.to_s == from => s.to_s = to,
-            _ => out.push(Stretch {
-                from_s: from,
-                to_s: to,
-            }),
-        }
-    }
-    out
-}
-
-/// Latency per second: exact from the client log when it holds every request (grouped by the
-/// second each settled, as the timeline is), else bounded by the operations' own percentiles.
-fn latency_seconds(result: &RunResult, pct: f64, threshold: f64) -> (Vec<Stretch>, Vec<Stretch>) {
-    let q = pct / 100.0;
-    let (from, to) = (result.warmup_s * 1000.0, result.duration_s * 1000.0);
-    if evidence::client_log_covers(result, from, to) {
-        let mut by_second: std::collections::BTreeMap<u32, Vec<f64>> = Default::default();
-        for c in &result.client_log {
-            let t = ((c.t_ms + c.latency_ms) / 1000.0).floor().max(0.0) as u32;
-            by_second.entry(t).or_default().push(c.latency_ms);
-        }
-        let value: std::collections::BTreeMap<u32, f64> = by_second
-            .into_iter()
-            .filter_map(|(t, mut v)| Some((t, evidence::quantile(&mut v, q)?)))
-            .collect();
-        return per_second(result, |b| match value.get(&b.t_s) {
-            Some(x) if *x > threshold => Held::Yes,
-            _ => Held::No,
-        });
-    }
-    per_second(result, |b| {
-        let values: Vec<Option<f64>> = b
-            .ops
-            .values()
-            .filter(|o| o.count > 0)
-            .map(|o| {
-                [(50.0, o.p50_ms), (95.0, o.p95_ms), (99.0, o.p99_ms)]
-                    .into_iter()
-                    .find(|(p, _)| *p == pct)
-                    .map(|(_, v)| v)
-            })
-            .collect();
-        if values.is_empty() {
-            return Held::No;
-        }
-        if values.iter().any(Option::is_none) {
-            return Held::Unknown;
-        }
-        let v: Vec<f64> = values.into_iter().flatten().collect();
-        if v.iter().all(|x| *x > threshold) {
-            Held::Yes
-        } else if v.iter().all(|x| *x <= threshold) {
-            Held::No
-        } else {
-            Held::Unknown
-        }
-    })
-}
-
-/// A breaker-open rule ("Breaker open for more than 30s"): Some(duration in s, if any).
-fn breaker_rule(text: &str) -> Option<Option<f64>> {
-    let lower = text.to_ascii_lowercase();
-    let about = (lower.contains("breaker") || lower.contains("circuit")) && lower.contains("open");
-    if !about {
-        return None;
-    }
-    let words: Vec<&str> = lower
-        .split(|c: char| c.is_whitespace() || c == '>' || c == '(' || c == ')')
-        .filter(|w| !w.is_empty())
-        .collect();
-    let unit = |u: &str| match u.trim_end_matches(['.', ',']) {
-        "ms" => Some(0.001),
-        "s" | "sec" | "secs" | "second" | "seconds" => Some(1.0),
-        "m" | "min" | "mins" | "minute" | "minutes" => Some(60.0),
-        "h" | "hr" | "hour" | "hours" => Some(3600.0),
-        _ => None,
-    };
-    for (i, w) in words.iter().enumerate() {
-        let split = w.find(|c: char| !(c.is_ascii_digit() || c == '.'));
-        let (num, rest) = w.split_at(split.unwrap_or(w.len()));
-        let Ok(n) = num.parse::<f64>() else { continue };
-        let factor = if rest.is_empty() {
-            words.get(i + 1).and_then(|u| unit(u))
-        } else {
-            unit(rest)
-        };
-        if let Some(f) = factor {
-            return Some(Some(n * f));
-        }
-    }
-    Some(None)
-}
-
-/// A breaker-open rule over the episodes of the breakers it names (or of every breaker seen).
-fn breaker_alert(
-    result: &RunResult,
-    a: &Alert,
-    c: &Claim,
-    observed: &[Observation],
-    need: f64,
-) -> Verdict {
-    let text = match &a.condition {
-        AlertCondition::Other { text } => text.as_str(),
-        _ => "",
-    };
-    let named: Vec<&Observation> = observed
-        .iter()
-        .filter(|o| mentions(&a.name, &o.dependency) || mentions(text, &o.dependency))
-        .collect();
-    let deps = if named.is_empty() {
-        observed.iter().collect()
-    } else {
-        named
-    };
-    if deps.iter().all(|o| o.log.is_empty()) {
-        let detail = "A breaker is seen from outside in the dependency log, and this run recorded none: run with \
-                      the dependency behind the fault proxy.";
-        return c.inconclusive("no dependency log", detail);
-    }
-    let end_ms = result.duration_s * 1000.0;
-    let mut open: Vec<Stretch> = deps
-        .iter()
-        .flat_map(|o| o.episodes.iter())
-        .map(|e| Stretch {
-            from_s: e.opened_at_ms / 1000.0,
-            to_s: e.resumed_at_ms.unwrap_or(end_ms) / 1000.0,
-        })
-        .collect();
-    open.sort_by(|x, y| x.from_s.total_cmp(&y.from_s));
-    let names: Vec<&str> = deps.iter().map(|o| o.dependency.as_str()).collect();
-    let subject = format!("the breaker on {}", names.join(", "));
-    let words = Words {
-        subject: &subject,
-        verb: "was open",
-        never: "was never open",
-        short: "open",
-    };
-    let rule = " Rule: the breaker is open from the first refused call until the first half-open probe, as \
-                seen from outside (no calls reaching the dependency).";
-    explain(decide(result, c, need, &open, &open, &words), rule)
 }
 
 fn capitalize(s: &str) -> String {
@@ -640,16 +451,5 @@ mod tests {
         assert!(v.detail.contains("dependency log"), "{}", v.detail);
         let v = verdict(&RunResult::default(), &error_rate(60.0));
         assert_eq!(v.status, Inconclusive, "{v:?}");
-    }
-
-    #[test]
-    fn breaker_rules_are_read_from_their_text() {
-        assert_eq!(
-            breaker_rule("Breaker open for more than 30s"),
-            Some(Some(30.0))
-        );
-        assert_eq!(breaker_rule("Circuit OPEN > 2 min"), Some(Some(120.0)));
-        assert_eq!(breaker_rule("circuit breaker opens"), Some(None));
-        assert_eq!(breaker_rule("Queue depth > 1000 for 5m"), None);
     }
 }

@@ -3,6 +3,8 @@
 //! Pure: no I/O, no clock, no randomness. One file per claim family; `evidence` holds the readings of
 //! the result shared by several families (fault windows, failure classification, client demand).
 
+mod alert_breaker;
+mod alert_seconds;
 mod alerts;
 mod breaker;
 mod breaker_claims;
