@@ -44,6 +44,7 @@ pub fn context(plan: &Plan, claims: &Claims, spec_file: &str, scenario_file: &st
         spec_file: spec_file.to_string(),
         scenario_file: scenario_file.to_string(),
         client_timeout: Some(plan.target.timeout),
+        health_path: plan.target.health_path.clone(),
         ..JudgeContext::default()
     };
     for r in &plan.requests {

@@ -3,9 +3,13 @@
 //! Pure: no I/O, no clock, no randomness. One file per claim family; `evidence` holds the readings of
 //! the result shared by several families (fault windows, failure classification, client demand).
 
+mod alert_breaker;
+mod alert_seconds;
+mod alerts;
 mod breaker;
 mod breaker_claims;
 mod breaker_verdicts;
+mod error_classes;
 mod errors;
 mod evidence;
 mod fallback;
@@ -14,8 +18,11 @@ pub mod histogram;
 mod latency;
 pub mod matching;
 mod rate_limit;
+mod ready;
 mod refusals;
 mod retries;
+mod series;
+mod throughput;
 mod timeout;
 pub mod tolerance;
 
@@ -44,6 +51,9 @@ pub struct JudgeContext {
     pub dependency_names: BTreeMap<String, String>,
     /// The load generator's own request timeout, to tell "the service gave up" from "the client gave up".
     pub client_timeout: Option<Duration>,
+    /// The path the run's health samples probed (the scenario's `health_path`), to tell `/health`
+    /// samples from `/ready` ones.
+    pub health_path: Option<String>,
 }
 
 impl Default for JudgeContext {
@@ -56,6 +66,7 @@ impl Default for JudgeContext {
             duration_tolerance: DurationTolerance::default(),
             dependency_names: BTreeMap::new(),
             client_timeout: None,
+            health_path: None,
         }
     }
 }
@@ -133,6 +144,10 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext) -> Judgeme
     retries::judge(result, claims, ctx, &observed, &mut out);
     rate_limit::judge(result, claims, ctx, &mut out);
     health::judge(result, claims, ctx, &observed, &mut out);
+    throughput::judge(result, claims, ctx, &mut out);
+    alerts::judge(result, claims, ctx, &observed, &mut out);
+    error_classes::judge(result, claims, ctx, &mut out);
+    ready::judge(result, claims, ctx, &mut out);
     out
 }
 
