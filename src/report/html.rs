@@ -148,9 +148,16 @@ fn facts(report: &Report, h: &mut String) {
         ("duration", text::secs(r.duration_s)),
         ("requests", text::count(r.totals.sent)),
         ("throughput", format!("{:.0} req/s", r.totals.rps)),
-        ("errors", text::count(r.totals.errors)),
+        // Counted as the verdicts count them (outside warmup), fallback answers apart.
+        ("errors", text::count(report.answers.errors)),
         ("seed", r.seed.to_string()),
     ];
+    if report.shows_fallback() {
+        facts.insert(
+            5,
+            ("fallback answers", text::count(report.answers.fallback)),
+        );
+    }
     if r.totals.dropped > 0 {
         facts.push(("dropped", text::count(r.totals.dropped)));
     }

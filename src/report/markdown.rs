@@ -99,12 +99,20 @@ fn header(report: &Report, md: &mut String) {
         s
     };
     summary.push_str(&format!(
-        "<br>\n{} · {} · {} requests · {:.0} req/s · {} errors · {} dropped · seed {}{}\n\n",
+        "<br>\n{} · {} · {} requests · {:.0} req/s · {} errors{} · {} dropped · seed {}{}\n\n",
         r.started_at,
         text::secs(r.duration_s),
         text::count(r.totals.sent),
         r.totals.rps,
-        text::count(r.totals.errors),
+        text::count(report.answers.errors),
+        if report.shows_fallback() {
+            format!(
+                " · {} fallback answers",
+                text::count(report.answers.fallback)
+            )
+        } else {
+            String::new()
+        },
         text::count(r.totals.dropped),
         r.seed,
         if r.interrupted {
@@ -179,6 +187,11 @@ fn verdicts(report: &Report, md: &mut String) {
     }
 }
 
+/// "2,971 (44%)": errors and their share of the requests that were not fallback answers.
+fn errors_cell(a: super::model::Answers) -> String {
+    format!("{} ({})", text::count(a.errors), text::pct(a.error_pct()))
+}
+
 fn operations(report: &Report, md: &mut String) {
     if report.operations.is_empty() {
         return;
@@ -186,38 +199,44 @@ fn operations(report: &Report, md: &mut String) {
     md.push_str(
         "**Latency and errors per request** (from the intended send time, warmup excluded)\n\n",
     );
+    let fallback = report.shows_fallback();
     let rows: Vec<Vec<String>> = report
         .operations
         .iter()
         .map(|op| {
             let l = op.latency;
-            vec![
+            let mut row = vec![
                 op.name.clone(),
                 op.operation.clone().unwrap_or_default(),
                 text::count(op.count),
-                text::pct(op.error_pct),
+            ];
+            if fallback {
+                row.push(text::count(op.answers.fallback));
+            }
+            row.extend([
+                errors_cell(op.answers),
                 text::ms(l.p50),
                 text::ms(l.p95),
                 text::ms(l.p99),
                 text::ms(l.p999),
                 text::ms(l.max),
                 text::tally(&op.statuses, 4),
-            ]
+            ]);
+            row
         })
         .collect();
-    let header = [
-        "request",
-        "spec operation",
-        "requests",
-        "errors",
-        "P50",
-        "P95",
-        "P99",
-        "P99.9",
-        "max",
-        "status",
-    ];
-    table(md, &header, "llrrrrrrrl", &rows);
+    let mut header = vec!["request", "spec operation", "requests"];
+    if fallback {
+        header.push("fallback");
+    }
+    header.extend(["errors", "P50", "P95", "P99", "P99.9", "max", "status"]);
+    let align = if fallback {
+        "llrrrrrrrrl"
+    } else {
+        "llrrrrrrrl"
+    };
+    table(md, &header, align, &rows);
+    md.push_str(&format!("{}\n\n", cell(&text::answers_legend(report))));
 }
 
 fn phases(report: &Report, md: &mut String) {
@@ -225,26 +244,35 @@ fn phases(report: &Report, md: &mut String) {
         return;
     }
     md.push_str("#### Phases\n\n");
+    let fallback = report.shows_fallback();
     let rows: Vec<Vec<String>> = report
         .phases
         .iter()
         .map(|p| {
-            vec![
+            let mut row = vec![
                 p.name.clone(),
                 format!("{:.1}–{:.1} s", p.from_s, p.to_s),
                 text::count(p.count),
-                text::pct(p.error_pct),
-                text::count(p.fallbacks_5xx),
+            ];
+            if fallback {
+                row.push(text::count(p.answers.fallback));
+            }
+            row.extend([
+                errors_cell(p.answers),
                 text::ms(p.p50_ms),
                 text::ms(p.p99_ms),
                 text::ms(p.max_ms),
-            ]
+            ]);
+            row
         })
         .collect();
-    let header = [
-        "phase", "window", "requests", "errors", "5xx", "P50", "P99", "max",
-    ];
-    table(md, &header, "llrrrrrr", &rows);
+    let mut header = vec!["phase", "window", "requests"];
+    if fallback {
+        header.push("fallback");
+    }
+    header.extend(["errors", "P50", "P99", "max"]);
+    let align = if fallback { "llrrrrrr" } else { "llrrrrr" };
+    table(md, &header, align, &rows);
 }
 
 fn faults_and_episodes(report: &Report, md: &mut String) {

@@ -4,6 +4,10 @@ use crate::result::{
     BreakerEpisode, OperationStats, Percentiles, PhaseKind, RunResult, Verdict, VerdictStatus,
 };
 
+use std::collections::BTreeMap;
+
+use crate::verdict::errors;
+
 use super::baseline::{self, Comparison};
 use super::histogram::{self, Latency};
 
@@ -38,6 +42,30 @@ pub struct VerdictCounts {
     pub inconclusive: usize,
 }
 
+/// Answers counted the way the error-rate verdicts count them (`verdict::errors::split_phase`):
+/// errors are transport failures and 5xx answers; an answer with the spec's fallback status
+/// while its dependency was down is a fallback, neither error nor success.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Answers {
+    /// Requests settled (those cancelled at the end of the run left out).
+    pub requests: u64,
+    pub errors: u64,
+    pub fallback: u64,
+}
+
+impl Answers {
+    /// Errors as a percentage of the requests that were not fallback answers (the verdicts' rate).
+    pub fn error_pct(&self) -> f64 {
+        pct(self.errors, self.requests.saturating_sub(self.fallback))
+    }
+
+    fn add(&mut self, other: Answers) {
+        self.requests += other.requests;
+        self.errors += other.errors;
+        self.fallback += other.fallback;
+    }
+}
+
 /// One `[[request]]` of the run, outside warmup.
 #[derive(Debug, Clone)]
 pub struct OperationRow {
@@ -45,8 +73,8 @@ pub struct OperationRow {
     /// The spec row it exercises, if named.
     pub operation: Option<String>,
     pub count: u64,
-    pub errors: u64,
-    pub error_pct: f64,
+    /// Errors and fallback answers, as the verdicts count them.
+    pub answers: Answers,
     pub latency: Percentiles,
     /// Responses by status, most frequent first: [("200", 1234), ("503", 87)].
     pub statuses: Vec<(String, u64)>,
@@ -64,13 +92,13 @@ pub struct PhaseRow {
     pub from_s: f64,
     pub to_s: f64,
     pub count: u64,
-    pub errors: u64,
-    pub error_pct: f64,
+    /// Errors and fallback answers, as the verdicts count them.
+    pub answers: Answers,
+    /// Per request name in this phase.
+    pub per_request: Vec<(String, Answers)>,
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub max_ms: f64,
-    /// Responses per status class ("5xx": n), summed over the phase's timeline seconds.
-    pub fallbacks_5xx: u64,
 }
 
 /// A latency target from a verdict (`latency.<op>.p99`), for the target-vs-measured chart.
@@ -96,6 +124,11 @@ pub struct Report {
     pub operations: Vec<OperationRow>,
     pub phases: Vec<PhaseRow>,
     pub targets: Vec<LatencyTarget>,
+    /// All requests outside warmup, as the verdicts count them.
+    pub answers: Answers,
+    /// Whether fallback answers could be told from errors: false for a result judged before
+    /// redline recorded the fallback windows (its tables count fallback answers as errors).
+    pub fallback_known: bool,
     /// The health endpoint's answers where they changed: (seconds since t = 0, "healthy (200)").
     pub health_changes: Vec<(f64, String)>,
     /// Present when a baseline result was given.
@@ -115,17 +148,34 @@ impl Report {
         } else {
             Outcome::Pass
         };
+        let split = split_answers(result);
+        let outside_warmup = answers_outside_warmup(result, &split);
+        let operations: Vec<OperationRow> = result
+            .operations
+            .iter()
+            .map(|(name, s)| {
+                let answers = outside_warmup.get(name).copied().unwrap_or_default();
+                operation_row(name, s, answers)
+            })
+            .collect();
+        let mut answers = Answers::default();
+        for op in &operations {
+            answers.add(op.answers);
+        }
         Report {
             result: result.clone(),
             outcome,
             counts,
-            operations: result
-                .operations
+            operations,
+            phases: result
+                .phases
                 .iter()
-                .map(|(name, s)| operation_row(name, s))
+                .zip(split)
+                .map(|(p, per_request)| phase_row(p, per_request))
                 .collect(),
-            phases: result.phases.iter().map(|p| phase_row(result, p)).collect(),
             targets: result.verdicts.iter().filter_map(latency_target).collect(),
+            answers,
+            fallback_known: result.fallback_windows.is_some() || result.verdicts.is_empty(),
             health_changes: health_changes(&result.health),
             comparison: None,
         }
@@ -144,6 +194,17 @@ impl Report {
 
     pub fn episodes(&self) -> &[BreakerEpisode] {
         &self.result.breaker_episodes
+    }
+
+    /// True when fallback answers are told apart from errors and the run had windows in which
+    /// the spec's fallback was the promised answer: the tables then show a fallback column.
+    pub fn shows_fallback(&self) -> bool {
+        self.fallback_known
+            && self
+                .result
+                .fallback_windows
+                .as_ref()
+                .is_some_and(|w| !w.is_empty())
     }
 
     /// True when a baseline comparison flagged at least one regression.
@@ -197,13 +258,56 @@ fn pct(part: u64, whole: u64) -> f64 {
     }
 }
 
-fn operation_row(name: &str, s: &OperationStats) -> OperationRow {
+/// Each phase's answers per request name (the whole run as one phase when it has none), split
+/// by the very function the error-rate verdicts use, with the windows they recorded.
+fn split_answers(result: &RunResult) -> Vec<Vec<(String, Answers)>> {
+    let windows = result.fallback_windows.as_deref().unwrap_or(&[]);
+    errors::phase_views(result)
+        .into_iter()
+        .map(|(_, _, from_s, to_s, ops)| {
+            errors::split_phase(result, from_s, to_s, ops, windows)
+                .per_request
+                .into_iter()
+                .map(|(name, s)| {
+                    let a = Answers {
+                        requests: s.requests,
+                        errors: s.errors,
+                        fallback: s.fallback,
+                    };
+                    (name, a)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Per request name, summed over every phase but warmup (what `operations` covers).
+fn answers_outside_warmup(
+    result: &RunResult,
+    split: &[Vec<(String, Answers)>],
+) -> BTreeMap<String, Answers> {
+    let mut out: BTreeMap<String, Answers> = BTreeMap::new();
+    for (i, per_request) in split.iter().enumerate() {
+        let warmup = result
+            .phases
+            .get(i)
+            .is_some_and(|p| p.kind == PhaseKind::Warmup);
+        if warmup {
+            continue;
+        }
+        for (name, a) in per_request {
+            out.entry(name.clone()).or_default().add(*a);
+        }
+    }
+    out
+}
+
+fn operation_row(name: &str, s: &OperationStats, answers: Answers) -> OperationRow {
     OperationRow {
         name: name.to_string(),
         operation: s.operation.clone(),
         count: s.count,
-        errors: s.errors,
-        error_pct: pct(s.errors, s.count),
+        answers,
         latency: s.latency_ms,
         statuses: sorted_desc(&s.status),
         error_kinds: sorted_desc(&s.error_kinds),
@@ -211,9 +315,12 @@ fn operation_row(name: &str, s: &OperationStats) -> OperationRow {
     }
 }
 
-fn phase_row(result: &RunResult, p: &crate::result::PhaseStats) -> PhaseRow {
+fn phase_row(p: &crate::result::PhaseStats, per_request: Vec<(String, Answers)>) -> PhaseRow {
     let count = p.operations.values().map(|o| o.count).sum();
-    let errors = p.operations.values().map(|o| o.errors).sum();
+    let mut answers = Answers::default();
+    for (_, a) in &per_request {
+        answers.add(*a);
+    }
     // Merge the operations' histograms for true phase percentiles; if none decodes, fall back
     // to the worst operation's figures (an upper bound, never an average of percentiles).
     let merged = histogram::merge(p.operations.values().map(|o| o.histogram.as_str()));
@@ -231,24 +338,17 @@ fn phase_row(result: &RunResult, p: &crate::result::PhaseStats) -> PhaseRow {
             )
         }),
     };
-    let fallbacks_5xx = result
-        .timeline
-        .iter()
-        .filter(|b| f64::from(b.t_s) >= p.from_s && f64::from(b.t_s) < p.to_s)
-        .map(|b| b.status_classes.get("5xx").copied().unwrap_or(0))
-        .sum();
     PhaseRow {
         name: p.name.clone(),
         kind: p.kind,
         from_s: p.from_s,
         to_s: p.to_s,
         count,
-        errors,
-        error_pct: pct(errors, count),
+        answers,
+        per_request,
         p50_ms,
         p99_ms,
         max_ms,
-        fallbacks_5xx,
     }
 }
 
@@ -270,8 +370,15 @@ fn latency_target(v: &Verdict) -> Option<LatencyTarget> {
         } else {
             format!("P{digits}")
         },
-        target_ms: parse_ms(&v.expected),
-        measured_ms: parse_ms(&v.measured),
+        // The verdict's own figures; results recorded before they existed only have the text.
+        target_ms: match v.numbers {
+            Some(n) => n.target_ms,
+            None => parse_ms(&v.expected),
+        },
+        measured_ms: match v.numbers {
+            Some(n) => n.measured_ms,
+            None => parse_ms(&v.measured),
+        },
         measured: v.measured.clone(),
         status: v.status,
     })
@@ -369,6 +476,7 @@ mod tests {
     #[test]
     fn reads_latency_targets_only_from_latency_ids() {
         let v = Verdict {
+            numbers: None,
             id: "latency.get-user.p99".into(),
             claim: String::new(),
             source: String::new(),

@@ -233,15 +233,34 @@ fn short_source(source: &str, spec: Option<&str>) -> String {
     }
 }
 
-const OP_COLS: [Col; 7] = [
+const OP_COLS: [Col; 8] = [
     col("REQUEST", 7),
     rcol("REQS", 6),
+    rcol("FALLBACK", 8),
     rcol("ERR", 5),
     rcol("P50", 7),
     rcol("P95", 7),
     rcol("P99", 7),
     rcol("MAX", 7),
 ];
+
+/// The FALLBACK column only where the run had fallback windows (see `Report::shows_fallback`).
+fn without_fallback(cols: &[Col], report: &Report) -> Vec<Col> {
+    cols.iter()
+        .filter(|c| report.shows_fallback() || c.header != "FALLBACK")
+        .copied()
+        .collect()
+}
+
+/// Errors and fallback cells: "2,971" / "0"; the fallback cell only when its column is shown.
+fn answer_cells(report: &Report, a: super::model::Answers) -> Vec<String> {
+    let mut cells = Vec::new();
+    if report.shows_fallback() {
+        cells.push(text::count(a.fallback));
+    }
+    cells.push(text::count(a.errors));
+    cells
+}
 
 fn operations(report: &Report, t: Term, lines: &mut Vec<String>) {
     let p = t.p;
@@ -258,18 +277,18 @@ fn operations(report: &Report, t: Term, lines: &mut Vec<String>) {
         .iter()
         .map(|op| {
             let l = op.latency;
-            vec![
-                op.name.clone(),
-                text::count(op.count),
-                text::pct(op.error_pct),
+            let mut row = vec![op.name.clone(), text::count(op.count)];
+            row.extend(answer_cells(report, op.answers));
+            row.extend([
                 text::ms(l.p50),
                 text::ms(l.p95),
                 text::ms(l.p99),
                 text::ms(l.max),
-            ]
+            ]);
+            row
         })
         .collect();
-    let cols = text::fit(&OP_COLS, &mut rows, t.width);
+    let cols = text::fit(&without_fallback(&OP_COLS, report), &mut rows, t.width);
     lines.push(text::table(&cols, &[], &|_, _, s| s).remove(0));
     for (op, row) in report.operations.iter().zip(rows) {
         lines.extend(text::table(&cols, &[row], &|_, _, s| s).into_iter().skip(1));
@@ -278,12 +297,16 @@ fn operations(report: &Report, t: Term, lines: &mut Vec<String>) {
             facts.push(spec_op.clone());
         }
         facts.push(format!("status {}", text::tally(&op.statuses, 4)));
-        if !op.error_kinds.is_empty() {
-            facts.push(format!("failed: {}", text::tally(&op.error_kinds, 3)));
+        let failed = text::failure_kinds(&op.error_kinds);
+        if !failed.is_empty() {
+            facts.push(format!("failed: {}", text::tally(&failed, 3)));
         }
         for d in text::wrap(&facts.join(" · "), t.width - 6) {
             lines.push(p.dim(format!("    {d}")));
         }
+    }
+    for l in text::wrap(&text::answers_legend(report), t.width - 2) {
+        lines.push(p.dim(format!("  {l}")));
     }
 }
 
@@ -291,8 +314,8 @@ const PHASE_COLS: [Col; 7] = [
     col("PHASE", 5),
     col("WINDOW", 6),
     rcol("REQS", 6),
+    rcol("FALLBACK", 8),
     rcol("ERR", 5),
-    rcol("5XX", 5),
     rcol("P50", 7),
     rcol("P99", 7),
 ];
@@ -306,18 +329,17 @@ fn phases(report: &Report, t: Term, lines: &mut Vec<String>) {
         .phases
         .iter()
         .map(|ph| {
-            vec![
+            let mut row = vec![
                 ph.name.clone(),
                 format!("{:.0}–{:.0} s", ph.from_s, ph.to_s),
                 text::count(ph.count),
-                text::pct(ph.error_pct),
-                text::count(ph.fallbacks_5xx),
-                text::ms(ph.p50_ms),
-                text::ms(ph.p99_ms),
-            ]
+            ];
+            row.extend(answer_cells(report, ph.answers));
+            row.extend([text::ms(ph.p50_ms), text::ms(ph.p99_ms)]);
+            row
         })
         .collect();
-    let cols = text::fit(&PHASE_COLS, &mut rows, t.width);
+    let cols = text::fit(&without_fallback(&PHASE_COLS, report), &mut rows, t.width);
     lines.extend(text::table(&cols, &rows, &|_, _, s| s));
 }
 

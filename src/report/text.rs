@@ -2,6 +2,8 @@
 
 use crate::result::VerdictStatus;
 
+use super::model::Report;
+
 /// A latency for people: "0.85 ms", "4.27 ms", "31.6 ms", "143 ms", "1.25 s".
 pub fn ms(v: f64) -> String {
     if !v.is_finite() {
@@ -84,6 +86,44 @@ pub fn tally(items: &[(String, u64)], max: usize) -> String {
 
 fn width(s: &str) -> usize {
     s.chars().count()
+}
+
+/// Failure kinds other than a status: the statuses themselves are shown in the status tally,
+/// and whether one was an error or the promised fallback is the errors/fallback split's call.
+pub fn failure_kinds(kinds: &[(String, u64)]) -> Vec<(String, u64)> {
+    kinds
+        .iter()
+        .filter(|(k, _)| !k.contains("status"))
+        .cloned()
+        .collect()
+}
+
+/// What the errors and fallback columns count, in one sentence under the per-request table.
+pub fn answers_legend(report: &Report) -> String {
+    if !report.fallback_known {
+        return "Errors: transport failures and 5xx answers, fallback answers included: this result was \
+                judged before redline recorded when the spec's fallback was the promised answer (the \
+                error-rate verdicts left those out)."
+            .to_string();
+    }
+    let windows = report.result.fallback_windows.as_deref().unwrap_or(&[]);
+    if windows.is_empty() {
+        return "Errors: transport failures and 5xx answers (as the error-rate verdicts count them)."
+            .to_string();
+    }
+    let mut deps: Vec<String> = Vec::new();
+    for w in windows {
+        let d = format!("{} from {}", w.status, w.dependency);
+        if !deps.contains(&d) {
+            deps.push(d);
+        }
+    }
+    format!(
+        "Fallback: the spec's fallback answer ({}) while the dependency was down or its breaker \
+         open; errors: the other transport failures and 5xx answers. The error-rate verdicts count \
+         the same way.",
+        deps.join(", ")
+    )
 }
 
 /// Wraps `text` into lines of at most `width` characters, splitting over-long words.
