@@ -491,8 +491,109 @@ mod tests {
         assert_eq!(t.target_ms, Some(200.0));
         let other = Verdict {
             id: "breaker.userservice.failure_threshold".into(),
-            ..v
+            ..v.clone()
         };
         assert_eq!(latency_target(&other), None);
+        // The verdict's own figures win over its text; the text is read only without them.
+        let numbered = Verdict {
+            measured: "143.2 ms (345 requests)".into(),
+            numbers: Some(crate::result::VerdictNumbers {
+                target_ms: Some(200.0),
+                measured_ms: Some(143.25),
+                samples: Some(345),
+            }),
+            ..v
+        };
+        assert_eq!(latency_target(&numbered).unwrap().measured_ms, Some(143.25));
+        let too_few = Verdict {
+            measured: "12 ms".into(),
+            numbers: Some(crate::result::VerdictNumbers {
+                target_ms: Some(200.0),
+                measured_ms: None,
+                samples: Some(12),
+            }),
+            ..numbered
+        };
+        assert_eq!(latency_target(&too_few).unwrap().measured_ms, None);
+    }
+
+    fn op(count: u64, status: &[(&str, u64)], kinds: &[(&str, u64)]) -> OperationStats {
+        OperationStats {
+            count,
+            status: status.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
+            error_kinds: kinds.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
+            ..OperationStats::default()
+        }
+    }
+
+    /// A run of two phases: 100 requests in baseline (2 timeouts), 100 in a fault phase
+    /// answered 60 times with 503 and 5 times with 500.
+    fn two_phases(windows: Option<Vec<crate::result::FallbackWindow>>) -> RunResult {
+        use crate::result::PhaseStats;
+        let base = op(100, &[("200", 98)], &[("timeout", 2)]);
+        let fault = op(
+            100,
+            &[("200", 35), ("503", 60), ("500", 5)],
+            &[("status_unexpected", 65)],
+        );
+        let phase = |name: &str, kind, from_s, to_s, s: &OperationStats| PhaseStats {
+            name: name.into(),
+            kind,
+            from_s,
+            to_s,
+            operations: BTreeMap::from([("get".to_string(), s.clone())]),
+        };
+        RunResult {
+            duration_s: 20.0,
+            operations: BTreeMap::from([("get".to_string(), op(200, &[], &[]))]),
+            phases: vec![
+                phase("baseline", PhaseKind::Baseline, 0.0, 10.0, &base),
+                phase("fault", PhaseKind::Fault, 10.0, 20.0, &fault),
+            ],
+            fallback_windows: windows,
+            ..RunResult::default()
+        }
+    }
+
+    #[test]
+    fn fallback_answers_are_counted_apart_only_inside_their_windows() {
+        let window = crate::result::FallbackWindow {
+            dependency: "UserService".into(),
+            status: 503,
+            from_ms: 10_000.0,
+            to_ms: 20_000.0,
+        };
+        let r = Report::new(&two_phases(Some(vec![window])));
+        assert!(r.shows_fallback());
+        let a = |i: usize| r.phases[i].answers;
+        assert_eq!((a(0).requests, a(0).errors, a(0).fallback), (100, 2, 0));
+        // 503 inside the window is the fallback; the 500s stay errors.
+        assert_eq!((a(1).requests, a(1).errors, a(1).fallback), (100, 5, 60));
+        assert!(
+            (a(1).error_pct() - 12.5).abs() < 1e-9,
+            "5 of the 40 non-fallback"
+        );
+        assert_eq!(r.operations[0].answers.fallback, 60);
+        assert_eq!(r.answers.errors, 7);
+    }
+
+    #[test]
+    fn an_older_result_counts_fallbacks_as_errors_and_says_so() {
+        let r = Report::new(&RunResult {
+            verdicts: vec![Verdict {
+                id: "errors.global.fault".into(),
+                claim: String::new(),
+                source: String::new(),
+                expected: String::new(),
+                measured: String::new(),
+                status: VerdictStatus::Pass,
+                detail: String::new(),
+                numbers: None,
+            }],
+            ..two_phases(None)
+        });
+        assert!(!r.fallback_known && !r.shows_fallback());
+        assert_eq!(r.phases[1].answers.errors, 65);
+        assert!(super::super::text::answers_legend(&r).contains("before redline recorded"));
     }
 }
