@@ -6,6 +6,7 @@
 pub mod baseline;
 pub mod charts;
 pub mod csv;
+pub mod groups;
 pub mod histogram;
 pub mod html;
 mod html_tables;
