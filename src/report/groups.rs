@@ -113,10 +113,28 @@ impl GroupRow<'_> {
     }
 }
 
-/// The detail to show under each row: None for a pass, and for a row whose reason reads as
+/// A reason shown under a row, and the other phases whose reason reads the same.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason<'a> {
+    pub text: &'a str,
+    pub also: Vec<String>,
+}
+
+impl Reason<'_> {
+    /// The reason, with "(The same for recovery, hang.)" when other phases share it.
+    pub fn full(&self) -> String {
+        if self.also.is_empty() {
+            self.text.to_string()
+        } else {
+            format!("{} (The same for {}.)", self.text, self.also.join(", "))
+        }
+    }
+}
+
+/// The reason to show under each row: None for a pass, and for a row whose reason reads as
 /// one shown above it once its numbers and phase name are set aside (the rule of three
-/// explained once, not four times).
-pub fn details<'a>(g: &VerdictGroup<'a>) -> Vec<Option<&'a str>> {
+/// explained once, not four times); the row above then names it.
+pub fn details<'a>(g: &VerdictGroup<'a>) -> Vec<Option<Reason<'a>>> {
     let gist = |r: &GroupRow| -> String {
         let d = match &r.phase {
             Some(p) => r.verdict.detail.replace(p.as_str(), ""),
@@ -124,21 +142,32 @@ pub fn details<'a>(g: &VerdictGroup<'a>) -> Vec<Option<&'a str>> {
         };
         d.chars().filter(|c| !c.is_ascii_digit()).collect()
     };
-    let mut seen: Vec<String> = Vec::new();
-    g.rows
-        .iter()
-        .map(|r| {
-            if r.verdict.status == VerdictStatus::Pass || r.verdict.detail.is_empty() {
-                return None;
+    let mut out: Vec<Option<Reason>> = Vec::new();
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    for r in &g.rows {
+        if r.verdict.status == VerdictStatus::Pass || r.verdict.detail.is_empty() {
+            out.push(None);
+            continue;
+        }
+        let k = gist(r);
+        match seen.iter().find(|(s, _)| *s == k) {
+            Some((_, i)) => {
+                let phase = r.phase.clone().unwrap_or_default();
+                if let Some(reason) = out[*i].as_mut() {
+                    reason.also.push(phase);
+                }
+                out.push(None);
             }
-            let k = gist(r);
-            if seen.contains(&k) {
-                return None;
+            None => {
+                seen.push((k, out.len()));
+                out.push(Some(Reason {
+                    text: r.verdict.detail.as_str(),
+                    also: Vec::new(),
+                }));
             }
-            seen.push(k);
-            Some(r.verdict.detail.as_str())
-        })
-        .collect()
+        }
+    }
+    out
 }
 
 /// "4 phases: 1 failed, 2 inconclusive, 1 passed".
@@ -238,13 +267,19 @@ mod tests {
         vs[1].detail = "0 of 208 requests failed in phase 'p2'; needs 3001.".into();
         vs[2].detail = "12 of 400 requests failed in phase 'p3'.".into();
         let groups = group(&vs);
-        let shown = details(&groups[0]);
-        // Worst first: the fail's reason, then the first inconclusive's, the second's folded.
+        let shown: Vec<Option<String>> = details(&groups[0])
+            .into_iter()
+            .map(|r| r.map(|r| r.full()))
+            .collect();
+        // Worst first: the fail's reason, then the first inconclusive's naming the second.
         assert_eq!(
             shown,
             [
-                Some("12 of 400 requests failed in phase 'p3'."),
-                Some("0 of 599 requests failed in phase 'p1'; needs 3001."),
+                Some("12 of 400 requests failed in phase 'p3'.".to_string()),
+                Some(
+                    "0 of 599 requests failed in phase 'p1'; needs 3001. (The same for p2.)"
+                        .to_string()
+                ),
                 None
             ]
         );

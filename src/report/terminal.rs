@@ -255,7 +255,7 @@ fn grouped_block(g: &groups::VerdictGroup, text_width: usize) -> Vec<(String, Lo
             let l = if i == 0 { l } else { format!("  {l}") };
             block.push((l, Look::Status(v.status)));
         }
-        for l in detail.map_or(Vec::new(), |d| text::wrap(d, text_width - 2)) {
+        for l in detail.map_or(Vec::new(), |d| text::wrap(&d.full(), text_width - 2)) {
             block.push((format!("  {l}"), Look::Dim));
         }
     }
