@@ -182,3 +182,24 @@ fn latency_targets_come_from_the_verdicts_figures() {
         assert!(n.samples.unwrap() > 0);
     }
 }
+
+#[test]
+fn the_throughput_chart_draws_fallback_answers_apart_from_errors() {
+    let run = judged_demo();
+    let mut out = Vec::new();
+    Format::Html.write(&Report::new(&run), &mut out).unwrap();
+    let html = String::from_utf8(out).unwrap();
+    assert!(html.contains("fallback answers (not errors)"), "legend");
+    assert!(html.contains("errors (transport or 5xx)"), "legend");
+    assert!(!html.contains("fallback answers included"));
+    // Without the recorded windows the chart says what its one failure line holds.
+    let older = RunResult {
+        fallback_windows: None,
+        ..run
+    };
+    let mut out = Vec::new();
+    Format::Html.write(&Report::new(&older), &mut out).unwrap();
+    let html = String::from_utf8(out).unwrap();
+    assert!(html.contains("failed (error or unexpected status)"));
+    assert!(!html.contains("fallback answers (not errors)"));
+}

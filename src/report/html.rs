@@ -340,7 +340,15 @@ fn charts_section(report: &Report, h: &mut String) {
         figure(
             h,
             "Throughput and errors",
-            &format!("Requests per second by outcome.{bands}"),
+            &format!(
+                "Requests per second by outcome.{bands}{}",
+                if report.shows_fallback() {
+                    " Fallback answers (the spec's promised answer while a dependency was down) \
+                     are not errors; both by send time, as the verdicts count them."
+                } else {
+                    ""
+                }
+            ),
             charts::throughput::chart(r),
         );
     }

@@ -9,7 +9,9 @@ use super::tolerance::{fmt_pct, min_samples_for_rate, poisson_tail};
 use super::{scenario_source, spec_source, Claim, JudgeContext, Judgement};
 use std::collections::BTreeMap;
 
-use crate::result::{FallbackWindow, OperationStats, PhaseKind, RunResult, VerdictStatus::*};
+use crate::result::{
+    ClientLogEntry, FallbackWindow, OperationStats, PhaseKind, RunResult, VerdictStatus::*,
+};
 use crate::spec::claims::Claims;
 
 #[derive(Debug, Clone)]
@@ -197,22 +199,66 @@ fn split_log(
 ) -> BTreeMap<String, Split> {
     let mut out: BTreeMap<String, Split> = BTreeMap::new();
     for c in evidence::client_entries(result, from, to) {
-        if c.error.as_deref() == Some("cancelled") {
+        let answer = classify(c, windows.iter().copied());
+        if answer == Answer::Cancelled {
             continue;
         }
         let split = out.entry(c.request.clone()).or_default();
         split.requests += 1;
-        let excused = windows
-            .iter()
-            .any(|w| c.status == Some(w.status) && c.t_ms >= w.from_ms && c.t_ms < w.to_ms);
-        let transport = c.status.is_none() && c.error.is_some();
-        if excused {
-            split.fallback += 1;
-        } else if transport || c.status.is_some_and(|s| s >= 500) {
-            split.errors += 1;
+        match answer {
+            Answer::Fallback => split.fallback += 1,
+            Answer::Error => split.errors += 1,
+            Answer::Ok | Answer::Cancelled => {}
         }
     }
     out
+}
+
+/// What one logged request was, by the error-rate rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answer {
+    Ok,
+    Error,
+    Fallback,
+    /// Cancelled by the generator at the end of the run: not counted.
+    Cancelled,
+}
+
+fn classify<'a>(
+    c: &ClientLogEntry,
+    mut windows: impl Iterator<Item = &'a FallbackWindow>,
+) -> Answer {
+    if c.error.as_deref() == Some("cancelled") {
+        return Answer::Cancelled;
+    }
+    let excused =
+        windows.any(|w| c.status == Some(w.status) && c.t_ms >= w.from_ms && c.t_ms < w.to_ms);
+    let transport = c.status.is_none() && c.error.is_some();
+    if excused {
+        Answer::Fallback
+    } else if transport || c.status.is_some_and(|s| s >= 500) {
+        Answer::Error
+    } else {
+        Answer::Ok
+    }
+}
+
+/// Every logged request with its send time (ms) and what it was by the error-rate rule, when
+/// the client log holds the whole run; None otherwise (a bounded sample cannot be counted).
+pub(crate) fn logged_answers(
+    result: &RunResult,
+    windows: &[FallbackWindow],
+) -> Option<Vec<(f64, Answer)>> {
+    if !evidence::client_log_covers(result, 0.0, result.duration_s * 1000.0) {
+        return None;
+    }
+    Some(
+        result
+            .client_log
+            .iter()
+            .map(|c| (c.t_ms, classify(c, windows.iter())))
+            .collect(),
+    )
 }
 
 /// The phases the rule is applied to: the run's phases, or the whole run as one when it has none.
