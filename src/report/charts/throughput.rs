@@ -70,14 +70,14 @@ pub fn chart(r: &RunResult) -> ChartResult {
     counts_chart(r, &series, &shaded, "requests / s")
 }
 
+/// Points (second + 0.5, count) of one per-second count read from the timeline.
+type PerSecond<'a> = &'a dyn Fn(&dyn Fn(&crate::result::TimelineBucket) -> u64) -> Vec<(f64, f64)>;
+
 /// The failure lines. With fallback windows recorded and the whole run in the client log, two
 /// lines counted per second of send time by the error-rate verdicts' own rule (errors; fallback
 /// answers); otherwise the generator's count of failures (transport or a status outside
 /// `expect_status`), named for what it holds.
-fn failures(
-    r: &RunResult,
-    per_second: &dyn Fn(&dyn Fn(&crate::result::TimelineBucket) -> u64) -> Vec<(f64, f64)>,
-) -> Vec<Series> {
+fn failures(r: &RunResult, per_second: PerSecond) -> Vec<Series> {
     let windows = r.fallback_windows.as_deref().unwrap_or(&[]);
     let logged = if windows.is_empty() {
         None
