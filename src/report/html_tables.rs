@@ -102,7 +102,7 @@ fn operations(report: &Report, h: &mut String) {
     for op in &report.operations {
         let l = op.latency;
         let mut status = text::tally(&op.statuses, 4);
-        let failed = text::failure_kinds(&op.error_kinds);
+        let failed = text::failure_kinds(report, &op.error_kinds);
         if !failed.is_empty() {
             status.push_str(&format!(" · failed {}", text::tally(&failed, 3)));
         }

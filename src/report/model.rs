@@ -260,11 +260,30 @@ fn pct(part: u64, whole: u64) -> f64 {
 
 /// Each phase's answers per request name (the whole run as one phase when it has none), split
 /// by the very function the error-rate verdicts use, with the windows they recorded.
+///
+/// With no spec judged there is no verdict to agree with: errors are then what the scenario
+/// calls a failure (transport, timeout, a status outside `expect_status`), so a run answered
+/// 403 throughout does not read as error-free.
 fn split_answers(result: &RunResult) -> Vec<Vec<(String, Answers)>> {
     let windows = result.fallback_windows.as_deref().unwrap_or(&[]);
+    let measured_only = result.verdicts.is_empty();
     errors::phase_views(result)
         .into_iter()
         .map(|(_, _, from_s, to_s, ops)| {
+            if measured_only {
+                return ops
+                    .iter()
+                    .map(|(name, s)| {
+                        let cancelled = s.error_kinds.get("cancelled").copied().unwrap_or(0);
+                        let a = Answers {
+                            requests: s.count.saturating_sub(cancelled),
+                            errors: s.errors.saturating_sub(cancelled),
+                            fallback: 0,
+                        };
+                        (name.clone(), a)
+                    })
+                    .collect();
+            }
             errors::split_phase(result, from_s, to_s, ops, windows)
                 .per_request
                 .into_iter()
@@ -555,6 +574,20 @@ mod tests {
         }
     }
 
+    /// A verdict, so the run reads as judged against a spec.
+    fn judged() -> Verdict {
+        Verdict {
+            id: "errors.global.fault".into(),
+            claim: String::new(),
+            source: String::new(),
+            expected: String::new(),
+            measured: String::new(),
+            status: VerdictStatus::Pass,
+            detail: String::new(),
+            numbers: None,
+        }
+    }
+
     #[test]
     fn fallback_answers_are_counted_apart_only_inside_their_windows() {
         let window = crate::result::FallbackWindow {
@@ -563,7 +596,10 @@ mod tests {
             from_ms: 10_000.0,
             to_ms: 20_000.0,
         };
-        let r = Report::new(&two_phases(Some(vec![window])));
+        let r = Report::new(&RunResult {
+            verdicts: vec![judged()],
+            ..two_phases(Some(vec![window]))
+        });
         assert!(r.shows_fallback());
         let a = |i: usize| r.phases[i].answers;
         assert_eq!((a(0).requests, a(0).errors, a(0).fallback), (100, 2, 0));
@@ -578,18 +614,25 @@ mod tests {
     }
 
     #[test]
+    fn measured_alone_errors_are_what_the_scenario_calls_failures() {
+        // A run answered 403 throughout (a wrong key): no spec, so no verdict to agree with;
+        // the statuses outside expect_status are the errors, not "0 errors".
+        let mut forbidden = op(50, &[("403", 50)], &[("status_unexpected", 50)]);
+        forbidden.errors = 50;
+        let r = Report::new(&RunResult {
+            operations: BTreeMap::from([("get".to_string(), forbidden)]),
+            ..RunResult::default()
+        });
+        assert_eq!(r.operations[0].answers.errors, 50);
+        assert!(!r.shows_fallback());
+        let legend = super::super::text::answers_legend(&r);
+        assert!(legend.contains("expect_status"), "{legend}");
+    }
+
+    #[test]
     fn an_older_result_counts_fallbacks_as_errors_and_says_so() {
         let r = Report::new(&RunResult {
-            verdicts: vec![Verdict {
-                id: "errors.global.fault".into(),
-                claim: String::new(),
-                source: String::new(),
-                expected: String::new(),
-                measured: String::new(),
-                status: VerdictStatus::Pass,
-                detail: String::new(),
-                numbers: None,
-            }],
+            verdicts: vec![judged()],
             ..two_phases(None)
         });
         assert!(!r.fallback_known && !r.shows_fallback());

@@ -364,7 +364,7 @@ fn operations(report: &Report, t: Term, lines: &mut Vec<String>) {
             facts.push(spec_op.clone());
         }
         facts.push(format!("status {}", text::tally(&op.statuses, 4)));
-        let failed = text::failure_kinds(&op.error_kinds);
+        let failed = text::failure_kinds(report, &op.error_kinds);
         if !failed.is_empty() {
             facts.push(format!("failed: {}", text::tally(&failed, 3)));
         }

@@ -88,12 +88,15 @@ fn width(s: &str) -> usize {
     s.chars().count()
 }
 
-/// Failure kinds other than a status: the statuses themselves are shown in the status tally,
-/// and whether one was an error or the promised fallback is the errors/fallback split's call.
-pub fn failure_kinds(kinds: &[(String, u64)]) -> Vec<(String, u64)> {
+/// The failure kinds behind the errors column. Judged against a spec, those other than a
+/// status: the statuses are in the status tally, and whether one was an error or the promised
+/// fallback is the errors/fallback split's call. Measured alone, all of them (the errors column
+/// then counts statuses outside `expect_status`).
+pub fn failure_kinds(report: &Report, kinds: &[(String, u64)]) -> Vec<(String, u64)> {
+    let all = report.result.verdicts.is_empty();
     kinds
         .iter()
-        .filter(|(k, _)| !k.contains("status"))
+        .filter(|(k, _)| all || !k.contains("status"))
         .cloned()
         .collect()
 }
@@ -101,9 +104,14 @@ pub fn failure_kinds(kinds: &[(String, u64)]) -> Vec<(String, u64)> {
 /// What the errors and fallback columns count, in one sentence under the per-request table.
 pub fn answers_legend(report: &Report) -> String {
     if !report.fallback_known {
-        return "Errors: transport failures and 5xx answers, fallback answers included: this result was \
-                judged before redline recorded when the spec's fallback was the promised answer (the \
-                error-rate verdicts left those out)."
+        return "Errors: transport failures and 5xx answers, the spec's fallback answers included: \
+                this result was judged before redline recorded when the fallback was the promised \
+                answer (its error-rate verdicts left those out)."
+            .to_string();
+    }
+    if report.result.verdicts.is_empty() {
+        return "Errors: transport failures, timeouts and statuses outside the scenario's \
+                expect_status (no spec judged)."
             .to_string();
     }
     let windows = report.result.fallback_windows.as_deref().unwrap_or(&[]);
