@@ -203,3 +203,29 @@ fn the_throughput_chart_draws_fallback_answers_apart_from_errors() {
     assert!(html.contains("failed (error or unexpected status)"));
     assert!(!html.contains("fallback answers (not errors)"));
 }
+
+#[test]
+fn a_judged_result_with_the_new_fields_validates_against_the_schema() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/result.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::draft202012::new(&schema).unwrap();
+    let instance = serde_json::to_value(judged_demo()).unwrap();
+    assert!(instance["fallback_windows"]
+        .as_array()
+        .is_some_and(|w| !w.is_empty()));
+    assert!(instance["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["numbers"]["target_ms"].is_number()));
+    let errs: Vec<String> = validator
+        .iter_errors(&instance)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errs.is_empty(), "{errs:#?}");
+    // A field the schema does not document is refused, inside the new objects too.
+    let mut bad = instance.clone();
+    bad["fallback_windows"][0]["extra"] = serde_json::json!(1);
+    assert!(!validator.is_valid(&bad));
+}
