@@ -202,9 +202,20 @@ fn html_of_a_real_run_folds_passes_and_plots_no_sample_count_as_latency() {
     assert!(folded < charts);
     // Open claims above the fold, passes inside it.
     let (open, passed) = html[..charts].split_at(folded);
-    assert_eq!(open.matches("<tr class=\"inconclusive\">").count(), 16);
-    assert_eq!(open.matches("<tr class=\"pass\">").count(), 0);
-    assert_eq!(passed.matches("<tr class=\"pass\">").count(), 22);
+    // One row per verdict: 12 claims judged once, 4 phases of the availability claim under one
+    // heading row; its passing twin (error rate, 4 phases) folded with the other passes.
+    let rows = |html: &str, class: &str| {
+        html.matches(&format!("<tr class=\"{class}\">")).count()
+            + html
+                .matches(&format!("<tr class=\"{class} phase\">"))
+                .count()
+    };
+    assert_eq!(rows(open, "inconclusive"), 16);
+    assert_eq!(open.matches("<tr class=\"inconclusive group\">").count(), 1);
+    assert_eq!(rows(open, "pass"), 0);
+    assert_eq!(rows(passed, "pass"), 22);
+    assert_eq!(passed.matches("<tr class=\"pass group\">").count(), 1);
+    assert!(passed.contains("4 phases: 4 passed"));
     // Back-to-back faults on one dependency are labelled by kind, apart.
     assert!(html.contains(">\nabort\n</text>") && html.contains(">\nhang\n</text>"));
     assert!(!html.contains("abort on UserService"));
@@ -263,14 +274,22 @@ fn terminal_verdicts_wrap_between_words_at_any_width() {
         }
         // Every word of every verdict shows whole (verdict texts have no word wider than a line),
         // so "fault:UserService:abort" is never cut into "fault:UserS" / "ervice:abort".
+        // A claim judged per phase shows once, with each phase's measurement under it.
         let words: Vec<&str> = out.split_whitespace().collect();
-        for v in demo.verdicts() {
-            for word in v
-                .claim
-                .split_whitespace()
-                .chain(v.measured.split_whitespace())
-            {
-                assert!(words.contains(&word), "{width}: `{word}` of {}", v.id);
+        for g in report::groups::group(demo.verdicts()) {
+            for r in &g.rows {
+                let measured = r.measured();
+                for word in g
+                    .claim
+                    .split_whitespace()
+                    .chain(measured.split_whitespace())
+                {
+                    assert!(
+                        words.contains(&word),
+                        "{width}: `{word}` of {}",
+                        r.verdict.id
+                    );
+                }
             }
         }
         // The phase table sizes its columns to the names; only a narrow terminal abbreviates.
@@ -303,17 +322,35 @@ fn markdown_shows_problems_and_folds_the_long_parts() {
         depth -= line.matches("</details>").count();
     }
     assert!(visible.contains("**22 passed · 0 failed · 16 inconclusive**"));
-    assert_eq!(visible.matches("| ⚠️ |").count(), 16, "{visible}");
+    // 12 claims judged once, and the availability claim: a heading row and one per phase.
+    assert_eq!(visible.matches("| ⚠️ |").count(), 12 + 1 + 4, "{visible}");
+    assert_eq!(visible.matches("Availability of the service").count(), 1);
     assert!(!visible.contains("| ✅ |"), "passes are folded");
     assert!(
         visible.lines().count() < 40,
         "{} lines",
         visible.lines().count()
     );
-    for v in demo.verdicts() {
-        assert!(md.contains(&v.claim), "{}", v.id);
-        if v.status != VerdictStatus::Pass {
-            assert!(md.contains(&v.detail.replace('<', "&lt;")), "{}", v.id);
+    // Every reason shows, once: a phase whose reason repeats an earlier one's is named there.
+    for g in report::groups::group(demo.verdicts()) {
+        assert!(md.contains(&g.claim), "{}", g.claim);
+        for (r, reason) in g.rows.iter().zip(report::groups::details(&g)) {
+            let v = r.verdict;
+            match reason {
+                Some(reason) => {
+                    assert!(md.contains(&reason.full().replace('<', "&lt;")), "{}", v.id)
+                }
+                None if v.status != VerdictStatus::Pass => {
+                    let phase = r.phase.as_deref().unwrap();
+                    assert!(
+                        md.contains(&format!("The same for {phase}"))
+                            || md.contains(&format!(", {phase}.)")),
+                        "{}",
+                        v.id
+                    );
+                }
+                None => {}
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ use crate::result::VerdictStatus;
 
 use super::baseline::{self, Change};
 use super::charts;
+use super::groups::{self, VerdictGroup};
 use super::model::{Outcome, Report};
 use super::text;
 
@@ -148,9 +149,16 @@ fn facts(report: &Report, h: &mut String) {
         ("duration", text::secs(r.duration_s)),
         ("requests", text::count(r.totals.sent)),
         ("throughput", format!("{:.0} req/s", r.totals.rps)),
-        ("errors", text::count(r.totals.errors)),
+        // Counted as the verdicts count them (outside warmup), fallback answers apart.
+        ("errors", text::count(report.answers.errors)),
         ("seed", r.seed.to_string()),
     ];
+    if report.shows_fallback() {
+        facts.insert(
+            5,
+            ("fallback answers", text::count(report.answers.fallback)),
+        );
+    }
     if r.totals.dropped > 0 {
         facts.push(("dropped", text::count(r.totals.dropped)));
     }
@@ -187,27 +195,25 @@ fn failed_list(report: &Report, h: &mut String) {
 }
 
 /// The fails and inconclusives in full (they need a person); the passes folded under them, so
-/// the charts stay near the top of the page.
+/// the charts stay near the top of the page. A claim judged per phase is one heading row with a
+/// row per phase under it, worst first.
 fn verdicts(report: &Report, h: &mut String) {
     if report.verdicts().is_empty() {
         return;
     }
-    let (passed, open): (Vec<&crate::result::Verdict>, Vec<&crate::result::Verdict>) = report
-        .verdicts()
-        .iter()
-        .partition(|v| v.status == VerdictStatus::Pass);
+    let all = groups::group(report.verdicts());
+    let (open, passed): (Vec<&VerdictGroup>, Vec<&VerdictGroup>) =
+        all.iter().partition(|g| g.status != VerdictStatus::Pass);
     h.push_str("<section>\n<h2>Verdicts</h2>\n");
-    let mut open = open;
-    open.sort_by_key(|v| v.status != VerdictStatus::Fail);
     if !open.is_empty() {
         verdict_table(h, &open);
     }
     if !passed.is_empty() {
+        let n: usize = passed.iter().map(|g| g.rows.len()).sum();
         let _ = writeln!(
             h,
-            "<details class=\"passed\"{}>\n<summary>{} claim(s) passed</summary>",
+            "<details class=\"passed\"{}>\n<summary>{n} claim(s) passed</summary>",
             if open.is_empty() { " open" } else { "" },
-            passed.len()
         );
         verdict_table(h, &passed);
         h.push_str("</details>\n");
@@ -215,25 +221,51 @@ fn verdicts(report: &Report, h: &mut String) {
     h.push_str("</section>\n");
 }
 
-fn verdict_table(h: &mut String, verdicts: &[&crate::result::Verdict]) {
+fn verdict_table(h: &mut String, groups: &[&VerdictGroup]) {
     h.push_str(
         "<table class=\"verdicts\">\n<thead><tr><th>status</th><th>claim</th>\
                 <th>expected</th><th>measured</th><th>why</th></tr></thead>\n<tbody>\n",
     );
-    for v in verdicts {
-        let c = status_class(v.status);
+    for g in groups {
+        if !g.is_grouped() {
+            let v = g.rows[0].verdict;
+            let c = status_class(v.status);
+            let _ = writeln!(
+                h,
+                "<tr class=\"{c}\"><td><span class=\"pill {c}\">{c}</span></td><td><strong>{}</strong>\
+                 <div class=\"src\">{} · {}</div></td><td>{}</td><td class=\"measured\">{}</td><td class=\"why\">{}</td></tr>",
+                esc(&v.claim),
+                esc(&v.id),
+                esc(&v.source),
+                esc(&v.expected),
+                esc(&v.measured),
+                esc(&v.detail)
+            );
+            continue;
+        }
+        let c = status_class(g.status);
         let _ = writeln!(
             h,
-            "<tr class=\"{c}\"><td><span class=\"pill {c}\">{}</span></td><td><strong>{}</strong>\
-             <div class=\"src\">{} · {}</div></td><td>{}</td><td class=\"measured\">{}</td><td class=\"why\">{}</td></tr>",
-            c,
-            esc(&v.claim),
-            esc(&v.id),
-            esc(&v.source),
-            esc(&v.expected),
-            esc(&v.measured),
-            esc(&v.detail)
+            "<tr class=\"{c} group\"><td><span class=\"pill {c}\">{c}</span></td><td><strong>{}</strong>\
+             <div class=\"src\">{}</div></td><td>{}</td><td class=\"measured\">{}</td><td class=\"why\"></td></tr>",
+            esc(&g.claim),
+            esc(&g.source),
+            esc(&g.expected),
+            esc(&groups::tally(g)),
         );
+        for (r, reason) in g.rows.iter().zip(groups::details(g)) {
+            let v = r.verdict;
+            let c = status_class(v.status);
+            let _ = writeln!(
+                h,
+                "<tr class=\"{c} phase\"><td><span class=\"pill {c}\">{c}</span></td><td>↳ {}\
+                 <div class=\"src\">{}</div></td><td></td><td class=\"measured\">{}</td><td class=\"why\">{}</td></tr>",
+                esc(r.phase.as_deref().unwrap_or("")),
+                esc(&v.id),
+                esc(&r.measured()),
+                esc(&reason.map_or(String::new(), |r| r.full()))
+            );
+        }
     }
     h.push_str("</tbody>\n</table>\n");
 }
@@ -308,7 +340,15 @@ fn charts_section(report: &Report, h: &mut String) {
         figure(
             h,
             "Throughput and errors",
-            &format!("Requests per second by outcome.{bands}"),
+            &format!(
+                "Requests per second by outcome.{bands}{}",
+                if report.shows_fallback() {
+                    " Fallback answers (the spec's promised answer while a dependency was down) \
+                     are not errors; both by send time, as the verdicts count them."
+                } else {
+                    ""
+                }
+            ),
             charts::throughput::chart(r),
         );
     }

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::html::esc;
-use super::model::Report;
+use super::model::{Answers, Report};
 use super::text;
 
 pub fn tables(report: &Report, h: &mut String) {
@@ -51,22 +51,49 @@ fn end(h: &mut String) {
     h.push_str("</tbody>\n</table>\n");
 }
 
+/// "2,971 (44%)": errors and their share of the requests that were not fallback answers.
+fn errors_cell(a: Answers) -> String {
+    format!("{} ({})", text::count(a.errors), text::pct(a.error_pct()))
+}
+
+/// The columns, without "#fallback" when the report has no fallback windows.
+fn columns<'a>(report: &Report, cols: &[&'a str]) -> Vec<&'a str> {
+    cols.iter()
+        .filter(|c| report.shows_fallback() || **c != "#fallback")
+        .copied()
+        .collect()
+}
+
+/// The fallback cell (when shown) and the errors cell.
+fn answer_cells(report: &Report, a: Answers) -> Vec<String> {
+    let mut cells = Vec::new();
+    if report.shows_fallback() {
+        cells.push(text::count(a.fallback));
+    }
+    cells.push(errors_cell(a));
+    cells
+}
+
 fn operations(report: &Report, h: &mut String) {
     if report.operations.is_empty() {
         return;
     }
-    let cols = [
-        "request",
-        "spec operation",
-        "#requests",
-        "#errors",
-        "#P50",
-        "#P95",
-        "#P99",
-        "#P99.9",
-        "#max",
-        "status",
-    ];
+    let cols = columns(
+        report,
+        &[
+            "request",
+            "spec operation",
+            "#requests",
+            "#fallback",
+            "#errors",
+            "#P50",
+            "#P95",
+            "#P99",
+            "#P99.9",
+            "#max",
+            "status",
+        ],
+    );
     head(
         h,
         "Latency and errors per request (from intended send time, warmup excluded)",
@@ -75,54 +102,62 @@ fn operations(report: &Report, h: &mut String) {
     for op in &report.operations {
         let l = op.latency;
         let mut status = text::tally(&op.statuses, 4);
-        if !op.error_kinds.is_empty() {
-            status.push_str(&format!(" · errors {}", text::tally(&op.error_kinds, 3)));
+        let failed = text::failure_kinds(report, &op.error_kinds);
+        if !failed.is_empty() {
+            status.push_str(&format!(" · failed {}", text::tally(&failed, 3)));
         }
-        let cells = [
+        let mut cells = vec![
             op.name.clone(),
             op.operation.clone().unwrap_or_default(),
             text::count(op.count),
-            format!("{} ({})", text::count(op.errors), text::pct(op.error_pct)),
+        ];
+        cells.extend(answer_cells(report, op.answers));
+        cells.extend([
             text::ms(l.p50),
             text::ms(l.p95),
             text::ms(l.p99),
             text::ms(l.p999),
             text::ms(l.max),
             status,
-        ];
+        ]);
         row(h, &cols, &cells);
     }
     end(h);
+    let _ = writeln!(
+        h,
+        "<p class=\"legend\">{}</p>",
+        esc(&text::answers_legend(report))
+    );
 }
 
 fn phases(report: &Report, h: &mut String) {
     if report.phases.is_empty() {
         return;
     }
-    let cols = [
-        "phase",
-        "kind",
-        "window",
-        "#requests",
-        "#errors",
-        "#5xx",
-        "#P50",
-        "#P99",
-        "#max",
-    ];
+    let cols = columns(
+        report,
+        &[
+            "phase",
+            "kind",
+            "window",
+            "#requests",
+            "#fallback",
+            "#errors",
+            "#P50",
+            "#P99",
+            "#max",
+        ],
+    );
     head(h, "Phases", &cols);
     for p in &report.phases {
-        let cells = [
+        let mut cells = vec![
             p.name.clone(),
             format!("{:?}", p.kind).to_lowercase(),
             format!("{:.1}–{:.1} s", p.from_s, p.to_s),
             text::count(p.count),
-            text::pct(p.error_pct),
-            text::count(p.fallbacks_5xx),
-            text::ms(p.p50_ms),
-            text::ms(p.p99_ms),
-            text::ms(p.max_ms),
         ];
+        cells.extend(answer_cells(report, p.answers));
+        cells.extend([text::ms(p.p50_ms), text::ms(p.p99_ms), text::ms(p.max_ms)]);
         row(h, &cols, &cells);
     }
     end(h);
@@ -131,35 +166,37 @@ fn phases(report: &Report, h: &mut String) {
 
 /// Each request's latency in each phase: how a fault moved one operation and not another.
 fn phase_operations(report: &Report, h: &mut String) {
-    let cols = [
-        "phase",
-        "request",
-        "#requests",
-        "#errors",
-        "#P50",
-        "#P95",
-        "#P99",
-        "#max",
-    ];
+    let cols = columns(
+        report,
+        &[
+            "phase",
+            "request",
+            "#requests",
+            "#fallback",
+            "#errors",
+            "#P50",
+            "#P95",
+            "#P99",
+            "#max",
+        ],
+    );
     head(h, "Per phase and request", &cols);
-    for p in &report.result.phases {
+    for (p, row_model) in report.result.phases.iter().zip(&report.phases) {
         for (name, o) in &p.operations {
-            let pct = if o.count == 0 {
-                0.0
-            } else {
-                100.0 * o.errors as f64 / o.count as f64
-            };
+            let a = row_model
+                .per_request
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or_else(Answers::default, |(_, a)| *a);
             let l = o.latency_ms;
-            let cells = [
-                p.name.clone(),
-                name.clone(),
-                text::count(o.count),
-                text::pct(pct),
+            let mut cells = vec![p.name.clone(), name.clone(), text::count(o.count)];
+            cells.extend(answer_cells(report, a));
+            cells.extend([
                 text::ms(l.p50),
                 text::ms(l.p95),
                 text::ms(l.p99),
                 text::ms(l.max),
-            ];
+            ]);
             row(h, &cols, &cells);
         }
     }

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use crate::result::VerdictStatus;
 
 use super::baseline::{self, Change};
+use super::groups::{self, VerdictGroup};
 use super::model::{Outcome, Report};
 use super::text;
 
@@ -99,12 +100,20 @@ fn header(report: &Report, md: &mut String) {
         s
     };
     summary.push_str(&format!(
-        "<br>\n{} · {} · {} requests · {:.0} req/s · {} errors · {} dropped · seed {}{}\n\n",
+        "<br>\n{} · {} · {} requests · {:.0} req/s · {} errors{} · {} dropped · seed {}{}\n\n",
         r.started_at,
         text::secs(r.duration_s),
         text::count(r.totals.sent),
         r.totals.rps,
-        text::count(r.totals.errors),
+        text::count(report.answers.errors),
+        if report.shows_fallback() {
+            format!(
+                " · {} fallback answers",
+                text::count(report.answers.fallback)
+            )
+        } else {
+            String::new()
+        },
         text::count(r.totals.dropped),
         r.seed,
         if r.interrupted {
@@ -116,16 +125,62 @@ fn header(report: &Report, md: &mut String) {
     md.push_str(&summary);
 }
 
-/// Fails first, then inconclusives, then passes, each in the spec's order.
-fn by_status(report: &Report) -> Vec<&crate::result::Verdict> {
-    let rank = |s: VerdictStatus| match s {
-        VerdictStatus::Fail => 0,
-        VerdictStatus::Inconclusive => 1,
-        VerdictStatus::Pass => 2,
-    };
-    let mut v: Vec<&crate::result::Verdict> = report.verdicts().iter().collect();
-    v.sort_by_key(|v| rank(v.status));
-    v
+/// Table rows of verdict groups: a claim judged once is one row; a claim judged per phase is a
+/// heading row then a row per phase ("↳ recovery"), worst first.
+fn verdict_rows(groups: &[&VerdictGroup]) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for g in groups {
+        if !g.is_grouped() {
+            let v = g.rows[0].verdict;
+            rows.push(vec![
+                icon(v.status).to_string(),
+                v.claim.clone(),
+                v.expected.clone(),
+                v.measured.clone(),
+            ]);
+            continue;
+        }
+        rows.push(vec![
+            icon(g.status).to_string(),
+            g.claim.clone(),
+            g.expected.clone(),
+            groups::tally(g),
+        ]);
+        for r in &g.rows {
+            rows.push(vec![
+                icon(r.verdict.status).to_string(),
+                format!("↳ {}", r.phase.as_deref().unwrap_or("")),
+                String::new(),
+                r.measured(),
+            ]);
+        }
+    }
+    rows
+}
+
+/// The reasons behind each fail and inconclusive, one bullet each (a reason shared by several
+/// phases of one claim once).
+fn reasons(groups: &[&VerdictGroup]) -> String {
+    let mut why = String::new();
+    for g in groups {
+        for (r, detail) in g.rows.iter().zip(groups::details(g)) {
+            let Some(detail) = detail else { continue };
+            let phase = r
+                .phase
+                .as_deref()
+                .map_or(String::new(), |p| format!(", {p}"));
+            why.push_str(&format!(
+                "- {} **{}**{} (`{}`): {}\n",
+                icon(r.verdict.status),
+                cell(&g.claim),
+                cell(&phase),
+                g.source,
+                cell(&detail.full())
+            ));
+        }
+    }
+    why.push('\n');
+    why
 }
 
 /// The fails and inconclusives in a visible table with their reasons folded below it; the
@@ -134,49 +189,31 @@ fn verdicts(report: &Report, md: &mut String) {
     if report.verdicts().is_empty() {
         return;
     }
-    let sorted = by_status(report);
-    let (open, passed): (Vec<_>, Vec<_>) = sorted
-        .into_iter()
-        .partition(|v| v.status != VerdictStatus::Pass);
-    let rows = |vs: &[&crate::result::Verdict]| -> Vec<Vec<String>> {
-        vs.iter()
-            .map(|v| {
-                vec![
-                    icon(v.status).to_string(),
-                    v.claim.clone(),
-                    v.expected.clone(),
-                    v.measured.clone(),
-                ]
-            })
-            .collect()
-    };
+    let all = groups::group(report.verdicts());
+    let (open, passed): (Vec<&VerdictGroup>, Vec<&VerdictGroup>) =
+        all.iter().partition(|g| g.status != VerdictStatus::Pass);
     let header = ["", "claim", "expected", "measured"];
     if !open.is_empty() {
-        table(md, &header, "llll", &rows(&open));
-        let mut why = String::new();
-        for v in &open {
-            why.push_str(&format!(
-                "- {} **{}** (`{}`): {}\n",
-                icon(v.status),
-                cell(&v.claim),
-                v.source,
-                cell(&v.detail)
-            ));
-        }
-        why.push('\n');
+        table(md, &header, "llll", &verdict_rows(&open));
         let c = report.counts;
         let summary = match (c.fail, c.inconclusive) {
             (0, n) => format!("Why {n} claim(s) are inconclusive"),
             (n, 0) => format!("Why {n} claim(s) failed"),
             (f, i) => format!("Why {f} claim(s) failed and {i} are inconclusive"),
         };
-        details(md, &summary, &why);
+        details(md, &summary, &reasons(&open));
     }
     if !passed.is_empty() {
         let mut body = String::new();
-        table(&mut body, &header, "llll", &rows(&passed));
-        details(md, &format!("{} claim(s) passed", passed.len()), &body);
+        table(&mut body, &header, "llll", &verdict_rows(&passed));
+        let n: usize = passed.iter().map(|g| g.rows.len()).sum();
+        details(md, &format!("{n} claim(s) passed"), &body);
     }
+}
+
+/// "2,971 (44%)": errors and their share of the requests that were not fallback answers.
+fn errors_cell(a: super::model::Answers) -> String {
+    format!("{} ({})", text::count(a.errors), text::pct(a.error_pct()))
 }
 
 fn operations(report: &Report, md: &mut String) {
@@ -186,38 +223,44 @@ fn operations(report: &Report, md: &mut String) {
     md.push_str(
         "**Latency and errors per request** (from the intended send time, warmup excluded)\n\n",
     );
+    let fallback = report.shows_fallback();
     let rows: Vec<Vec<String>> = report
         .operations
         .iter()
         .map(|op| {
             let l = op.latency;
-            vec![
+            let mut row = vec![
                 op.name.clone(),
                 op.operation.clone().unwrap_or_default(),
                 text::count(op.count),
-                text::pct(op.error_pct),
+            ];
+            if fallback {
+                row.push(text::count(op.answers.fallback));
+            }
+            row.extend([
+                errors_cell(op.answers),
                 text::ms(l.p50),
                 text::ms(l.p95),
                 text::ms(l.p99),
                 text::ms(l.p999),
                 text::ms(l.max),
                 text::tally(&op.statuses, 4),
-            ]
+            ]);
+            row
         })
         .collect();
-    let header = [
-        "request",
-        "spec operation",
-        "requests",
-        "errors",
-        "P50",
-        "P95",
-        "P99",
-        "P99.9",
-        "max",
-        "status",
-    ];
-    table(md, &header, "llrrrrrrrl", &rows);
+    let mut header = vec!["request", "spec operation", "requests"];
+    if fallback {
+        header.push("fallback");
+    }
+    header.extend(["errors", "P50", "P95", "P99", "P99.9", "max", "status"]);
+    let align = if fallback {
+        "llrrrrrrrrl"
+    } else {
+        "llrrrrrrrl"
+    };
+    table(md, &header, align, &rows);
+    md.push_str(&format!("{}\n\n", cell(&text::answers_legend(report))));
 }
 
 fn phases(report: &Report, md: &mut String) {
@@ -225,26 +268,35 @@ fn phases(report: &Report, md: &mut String) {
         return;
     }
     md.push_str("#### Phases\n\n");
+    let fallback = report.shows_fallback();
     let rows: Vec<Vec<String>> = report
         .phases
         .iter()
         .map(|p| {
-            vec![
+            let mut row = vec![
                 p.name.clone(),
                 format!("{:.1}–{:.1} s", p.from_s, p.to_s),
                 text::count(p.count),
-                text::pct(p.error_pct),
-                text::count(p.fallbacks_5xx),
+            ];
+            if fallback {
+                row.push(text::count(p.answers.fallback));
+            }
+            row.extend([
+                errors_cell(p.answers),
                 text::ms(p.p50_ms),
                 text::ms(p.p99_ms),
                 text::ms(p.max_ms),
-            ]
+            ]);
+            row
         })
         .collect();
-    let header = [
-        "phase", "window", "requests", "errors", "5xx", "P50", "P99", "max",
-    ];
-    table(md, &header, "llrrrrrr", &rows);
+    let mut header = vec!["phase", "window", "requests"];
+    if fallback {
+        header.push("fallback");
+    }
+    header.extend(["errors", "P50", "P99", "max"]);
+    let align = if fallback { "llrrrrrr" } else { "llrrrrr" };
+    table(md, &header, align, &rows);
 }
 
 fn faults_and_episodes(report: &Report, md: &mut String) {

@@ -3,9 +3,11 @@
 //! Invariant: renderers only read the model and write bytes; they never measure, judge or touch
 //! the disk. Only `write_all` creates files, and it writes each one atomically (temp + rename).
 
+mod answers;
 pub mod baseline;
 pub mod charts;
 pub mod csv;
+pub mod groups;
 pub mod histogram;
 pub mod html;
 mod html_tables;
@@ -14,6 +16,7 @@ pub mod junit;
 pub mod markdown;
 pub mod model;
 pub mod terminal;
+mod terminal_verdicts;
 mod text;
 
 use std::fmt;

@@ -4,6 +4,8 @@ use crate::result::{
     BreakerEpisode, OperationStats, Percentiles, PhaseKind, RunResult, Verdict, VerdictStatus,
 };
 
+pub use super::answers::Answers;
+use super::answers::{answers_outside_warmup, split_answers};
 use super::baseline::{self, Comparison};
 use super::histogram::{self, Latency};
 
@@ -45,8 +47,8 @@ pub struct OperationRow {
     /// The spec row it exercises, if named.
     pub operation: Option<String>,
     pub count: u64,
-    pub errors: u64,
-    pub error_pct: f64,
+    /// Errors and fallback answers, as the verdicts count them.
+    pub answers: Answers,
     pub latency: Percentiles,
     /// Responses by status, most frequent first: [("200", 1234), ("503", 87)].
     pub statuses: Vec<(String, u64)>,
@@ -64,13 +66,13 @@ pub struct PhaseRow {
     pub from_s: f64,
     pub to_s: f64,
     pub count: u64,
-    pub errors: u64,
-    pub error_pct: f64,
+    /// Errors and fallback answers, as the verdicts count them.
+    pub answers: Answers,
+    /// Per request name in this phase.
+    pub per_request: Vec<(String, Answers)>,
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub max_ms: f64,
-    /// Responses per status class ("5xx": n), summed over the phase's timeline seconds.
-    pub fallbacks_5xx: u64,
 }
 
 /// A latency target from a verdict (`latency.<op>.p99`), for the target-vs-measured chart.
@@ -96,6 +98,11 @@ pub struct Report {
     pub operations: Vec<OperationRow>,
     pub phases: Vec<PhaseRow>,
     pub targets: Vec<LatencyTarget>,
+    /// All requests outside warmup, as the verdicts count them.
+    pub answers: Answers,
+    /// Whether fallback answers could be told from errors: false for a result judged before
+    /// redline recorded the fallback windows (its tables count fallback answers as errors).
+    pub fallback_known: bool,
     /// The health endpoint's answers where they changed: (seconds since t = 0, "healthy (200)").
     pub health_changes: Vec<(f64, String)>,
     /// Present when a baseline result was given.
@@ -115,17 +122,34 @@ impl Report {
         } else {
             Outcome::Pass
         };
+        let split = split_answers(result);
+        let outside_warmup = answers_outside_warmup(result, &split);
+        let operations: Vec<OperationRow> = result
+            .operations
+            .iter()
+            .map(|(name, s)| {
+                let answers = outside_warmup.get(name).copied().unwrap_or_default();
+                operation_row(name, s, answers)
+            })
+            .collect();
+        let mut answers = Answers::default();
+        for op in &operations {
+            answers.add(op.answers);
+        }
         Report {
             result: result.clone(),
             outcome,
             counts,
-            operations: result
-                .operations
+            operations,
+            phases: result
+                .phases
                 .iter()
-                .map(|(name, s)| operation_row(name, s))
+                .zip(split)
+                .map(|(p, per_request)| phase_row(p, per_request))
                 .collect(),
-            phases: result.phases.iter().map(|p| phase_row(result, p)).collect(),
             targets: result.verdicts.iter().filter_map(latency_target).collect(),
+            answers,
+            fallback_known: result.fallback_windows.is_some() || result.verdicts.is_empty(),
             health_changes: health_changes(&result.health),
             comparison: None,
         }
@@ -144,6 +168,17 @@ impl Report {
 
     pub fn episodes(&self) -> &[BreakerEpisode] {
         &self.result.breaker_episodes
+    }
+
+    /// True when fallback answers are told apart from errors and the run had windows in which
+    /// the spec's fallback was the promised answer: the tables then show a fallback column.
+    pub fn shows_fallback(&self) -> bool {
+        self.fallback_known
+            && self
+                .result
+                .fallback_windows
+                .as_ref()
+                .is_some_and(|w| !w.is_empty())
     }
 
     /// True when a baseline comparison flagged at least one regression.
@@ -189,21 +224,12 @@ fn sorted_desc(map: &std::collections::BTreeMap<String, u64>) -> Vec<(String, u6
     v
 }
 
-fn pct(part: u64, whole: u64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        100.0 * part as f64 / whole as f64
-    }
-}
-
-fn operation_row(name: &str, s: &OperationStats) -> OperationRow {
+fn operation_row(name: &str, s: &OperationStats, answers: Answers) -> OperationRow {
     OperationRow {
         name: name.to_string(),
         operation: s.operation.clone(),
         count: s.count,
-        errors: s.errors,
-        error_pct: pct(s.errors, s.count),
+        answers,
         latency: s.latency_ms,
         statuses: sorted_desc(&s.status),
         error_kinds: sorted_desc(&s.error_kinds),
@@ -211,9 +237,12 @@ fn operation_row(name: &str, s: &OperationStats) -> OperationRow {
     }
 }
 
-fn phase_row(result: &RunResult, p: &crate::result::PhaseStats) -> PhaseRow {
+fn phase_row(p: &crate::result::PhaseStats, per_request: Vec<(String, Answers)>) -> PhaseRow {
     let count = p.operations.values().map(|o| o.count).sum();
-    let errors = p.operations.values().map(|o| o.errors).sum();
+    let mut answers = Answers::default();
+    for (_, a) in &per_request {
+        answers.add(*a);
+    }
     // Merge the operations' histograms for true phase percentiles; if none decodes, fall back
     // to the worst operation's figures (an upper bound, never an average of percentiles).
     let merged = histogram::merge(p.operations.values().map(|o| o.histogram.as_str()));
@@ -231,24 +260,17 @@ fn phase_row(result: &RunResult, p: &crate::result::PhaseStats) -> PhaseRow {
             )
         }),
     };
-    let fallbacks_5xx = result
-        .timeline
-        .iter()
-        .filter(|b| f64::from(b.t_s) >= p.from_s && f64::from(b.t_s) < p.to_s)
-        .map(|b| b.status_classes.get("5xx").copied().unwrap_or(0))
-        .sum();
     PhaseRow {
         name: p.name.clone(),
         kind: p.kind,
         from_s: p.from_s,
         to_s: p.to_s,
         count,
-        errors,
-        error_pct: pct(errors, count),
+        answers,
+        per_request,
         p50_ms,
         p99_ms,
         max_ms,
-        fallbacks_5xx,
     }
 }
 
@@ -270,8 +292,15 @@ fn latency_target(v: &Verdict) -> Option<LatencyTarget> {
         } else {
             format!("P{digits}")
         },
-        target_ms: parse_ms(&v.expected),
-        measured_ms: parse_ms(&v.measured),
+        // The verdict's own figures; results recorded before they existed only have the text.
+        target_ms: match v.numbers {
+            Some(n) => n.target_ms,
+            None => parse_ms(&v.expected),
+        },
+        measured_ms: match v.numbers {
+            Some(n) => n.measured_ms,
+            None => parse_ms(&v.measured),
+        },
         measured: v.measured.clone(),
         status: v.status,
     })
@@ -369,6 +398,7 @@ mod tests {
     #[test]
     fn reads_latency_targets_only_from_latency_ids() {
         let v = Verdict {
+            numbers: None,
             id: "latency.get-user.p99".into(),
             claim: String::new(),
             source: String::new(),
@@ -383,8 +413,29 @@ mod tests {
         assert_eq!(t.target_ms, Some(200.0));
         let other = Verdict {
             id: "breaker.userservice.failure_threshold".into(),
-            ..v
+            ..v.clone()
         };
         assert_eq!(latency_target(&other), None);
+        // The verdict's own figures win over its text; the text is read only without them.
+        let numbered = Verdict {
+            measured: "143.2 ms (345 requests)".into(),
+            numbers: Some(crate::result::VerdictNumbers {
+                target_ms: Some(200.0),
+                measured_ms: Some(143.25),
+                samples: Some(345),
+            }),
+            ..v
+        };
+        assert_eq!(latency_target(&numbered).unwrap().measured_ms, Some(143.25));
+        let too_few = Verdict {
+            measured: "12 ms".into(),
+            numbers: Some(crate::result::VerdictNumbers {
+                target_ms: Some(200.0),
+                measured_ms: None,
+                samples: Some(12),
+            }),
+            ..numbered
+        };
+        assert_eq!(latency_target(&too_few).unwrap().measured_ms, None);
     }
 }

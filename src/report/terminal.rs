@@ -12,7 +12,7 @@ use super::text::{self, col, rcol, Col};
 
 /// ANSI styling, off unless the caller decided the terminal supports it.
 #[derive(Debug, Clone, Copy)]
-struct Paint(bool);
+pub(super) struct Paint(bool);
 
 impl Paint {
     fn sgr(self, code: &str, s: String) -> String {
@@ -22,20 +22,20 @@ impl Paint {
             s
         }
     }
-    fn bold(self, s: String) -> String {
+    pub(super) fn bold(self, s: String) -> String {
         self.sgr("1", s)
     }
-    fn dim(self, s: String) -> String {
+    pub(super) fn dim(self, s: String) -> String {
         self.sgr("2", s)
     }
-    fn status(self, status: VerdictStatus, s: String) -> String {
+    pub(super) fn status(self, status: VerdictStatus, s: String) -> String {
         match status {
             VerdictStatus::Pass => self.sgr("32", s),
             VerdictStatus::Fail => self.sgr("1;31", s),
             VerdictStatus::Inconclusive => self.sgr("33", s),
         }
     }
-    fn outcome(self, o: Outcome, s: String) -> String {
+    pub(super) fn outcome(self, o: Outcome, s: String) -> String {
         match o {
             Outcome::Pass => self.sgr("1;32", s),
             Outcome::Fail => self.sgr("1;31", s),
@@ -101,7 +101,7 @@ pub fn write_with(
     };
     let mut lines = Vec::new();
     header(report, t, &mut lines);
-    verdicts(report, t, &mut lines);
+    super::terminal_verdicts::verdicts(report, t, &mut lines);
     comparison(report, t, &mut lines);
     operations(report, t, &mut lines);
     phases(report, t, &mut lines);
@@ -117,12 +117,12 @@ pub fn write_with(
 
 /// How to draw: colour or not, and the line width.
 #[derive(Debug, Clone, Copy)]
-struct Term {
-    p: Paint,
-    width: usize,
+pub(super) struct Term {
+    pub p: Paint,
+    pub width: usize,
 }
 
-fn section(title: &str, t: Term, lines: &mut Vec<String>) {
+pub(super) fn section(title: &str, t: Term, lines: &mut Vec<String>) {
     lines.push(String::new());
     for l in text::wrap(title, t.width) {
         lines.push(t.p.bold(l));
@@ -160,88 +160,34 @@ fn header(report: &Report, t: Term, lines: &mut Vec<String>) {
     lines.push(format!("{badge}  {summary}"));
 }
 
-/// Where a verdict's text starts: after "  " and the widest status word ("INCONCLUSIVE").
-const VERDICT_INDENT: usize = 2 + 12 + 2;
-
-/// One block per verdict, so long texts wrap at word boundaries over the whole line instead of
-/// inside narrow columns. The claim's spec line sits under the status word:
-///
-/// ```text
-///   PASS          P50 latency of GET item is at most 15 ms
-///   line 145      expected ≤ 15 ms · measured 8.5 ms over 345 requests (baseline)
-/// ```
-///
-/// A fail or an inconclusive adds its detail (dimmed), so a person can act on it.
-fn verdicts(report: &Report, t: Term, lines: &mut Vec<String>) {
-    if report.verdicts().is_empty() {
-        return;
-    }
-    section("Verdicts", t, lines);
-    let text_width = t.width - VERDICT_INDENT;
-    // Fails first, then inconclusives, then passes (each in the spec's order), as in the
-    // Markdown and HTML reports: what needs a person sits right under the outcome.
-    let mut sorted: Vec<&crate::result::Verdict> = report.verdicts().iter().collect();
-    sorted.sort_by_key(|v| match v.status {
-        VerdictStatus::Fail => 0,
-        VerdictStatus::Inconclusive => 1,
-        VerdictStatus::Pass => 2,
-    });
-    for v in sorted {
-        let mut block: Vec<String> = text::wrap(&v.claim, text_width);
-        // Expected and measured share a line when they fit; otherwise each starts its own.
-        let facts = format!("expected {} · measured {}", v.expected, v.measured);
-        if facts.chars().count() <= text_width {
-            block.push(facts);
-        } else {
-            block.extend(text::wrap(&format!("expected {}", v.expected), text_width));
-            block.extend(text::wrap(&format!("measured {}", v.measured), text_width));
-        }
-        let detail_from = block.len();
-        if v.status != VerdictStatus::Pass && !v.detail.is_empty() {
-            block.extend(text::wrap(&v.detail, text_width));
-        }
-        // The source goes under the status word when short (a line of the header's spec),
-        // otherwise as the block's last line.
-        let source = short_source(&v.source, report.result.spec.as_deref());
-        let source_left = source.chars().count() <= 12;
-        if !source_left {
-            block.push(format!("({source})"));
-        }
-        for (i, l) in block.iter().enumerate() {
-            let left = match i {
-                0 => {
-                    t.p.status(v.status, text::pad(text::status_label(v.status), 12, false))
-                }
-                1 if source_left => t.p.dim(text::pad(&source, 12, false)),
-                _ => " ".repeat(12),
-            };
-            let l = if i >= detail_from {
-                t.p.dim(l.clone())
-            } else {
-                l.clone()
-            };
-            lines.push(format!("  {left}  {l}").trim_end().to_string());
-        }
-    }
-}
-
-/// "line 145" for a claim of the spec named in the header; any other source as written.
-fn short_source(source: &str, spec: Option<&str>) -> String {
-    match (spec, source.rsplit_once(':')) {
-        (Some(spec), Some((file, line))) if file == spec => format!("line {line}"),
-        _ => source.to_string(),
-    }
-}
-
-const OP_COLS: [Col; 7] = [
+const OP_COLS: [Col; 8] = [
     col("REQUEST", 7),
     rcol("REQS", 6),
+    rcol("FALLBACK", 8),
     rcol("ERR", 5),
     rcol("P50", 7),
     rcol("P95", 7),
     rcol("P99", 7),
     rcol("MAX", 7),
 ];
+
+/// The FALLBACK column only where the run had fallback windows (see `Report::shows_fallback`).
+fn without_fallback(cols: &[Col], report: &Report) -> Vec<Col> {
+    cols.iter()
+        .filter(|c| report.shows_fallback() || c.header != "FALLBACK")
+        .copied()
+        .collect()
+}
+
+/// Errors and fallback cells: "2,971" / "0"; the fallback cell only when its column is shown.
+fn answer_cells(report: &Report, a: super::model::Answers) -> Vec<String> {
+    let mut cells = Vec::new();
+    if report.shows_fallback() {
+        cells.push(text::count(a.fallback));
+    }
+    cells.push(text::count(a.errors));
+    cells
+}
 
 fn operations(report: &Report, t: Term, lines: &mut Vec<String>) {
     let p = t.p;
@@ -258,18 +204,18 @@ fn operations(report: &Report, t: Term, lines: &mut Vec<String>) {
         .iter()
         .map(|op| {
             let l = op.latency;
-            vec![
-                op.name.clone(),
-                text::count(op.count),
-                text::pct(op.error_pct),
+            let mut row = vec![op.name.clone(), text::count(op.count)];
+            row.extend(answer_cells(report, op.answers));
+            row.extend([
                 text::ms(l.p50),
                 text::ms(l.p95),
                 text::ms(l.p99),
                 text::ms(l.max),
-            ]
+            ]);
+            row
         })
         .collect();
-    let cols = text::fit(&OP_COLS, &mut rows, t.width);
+    let cols = text::fit(&without_fallback(&OP_COLS, report), &mut rows, t.width);
     lines.push(text::table(&cols, &[], &|_, _, s| s).remove(0));
     for (op, row) in report.operations.iter().zip(rows) {
         lines.extend(text::table(&cols, &[row], &|_, _, s| s).into_iter().skip(1));
@@ -278,12 +224,16 @@ fn operations(report: &Report, t: Term, lines: &mut Vec<String>) {
             facts.push(spec_op.clone());
         }
         facts.push(format!("status {}", text::tally(&op.statuses, 4)));
-        if !op.error_kinds.is_empty() {
-            facts.push(format!("failed: {}", text::tally(&op.error_kinds, 3)));
+        let failed = text::failure_kinds(report, &op.error_kinds);
+        if !failed.is_empty() {
+            facts.push(format!("failed: {}", text::tally(&failed, 3)));
         }
         for d in text::wrap(&facts.join(" · "), t.width - 6) {
             lines.push(p.dim(format!("    {d}")));
         }
+    }
+    for l in text::wrap(&text::answers_legend(report), t.width - 2) {
+        lines.push(p.dim(format!("  {l}")));
     }
 }
 
@@ -291,8 +241,8 @@ const PHASE_COLS: [Col; 7] = [
     col("PHASE", 5),
     col("WINDOW", 6),
     rcol("REQS", 6),
+    rcol("FALLBACK", 8),
     rcol("ERR", 5),
-    rcol("5XX", 5),
     rcol("P50", 7),
     rcol("P99", 7),
 ];
@@ -306,18 +256,17 @@ fn phases(report: &Report, t: Term, lines: &mut Vec<String>) {
         .phases
         .iter()
         .map(|ph| {
-            vec![
+            let mut row = vec![
                 ph.name.clone(),
                 format!("{:.0}–{:.0} s", ph.from_s, ph.to_s),
                 text::count(ph.count),
-                text::pct(ph.error_pct),
-                text::count(ph.fallbacks_5xx),
-                text::ms(ph.p50_ms),
-                text::ms(ph.p99_ms),
-            ]
+            ];
+            row.extend(answer_cells(report, ph.answers));
+            row.extend([text::ms(ph.p50_ms), text::ms(ph.p99_ms)]);
+            row
         })
         .collect();
-    let cols = text::fit(&PHASE_COLS, &mut rows, t.width);
+    let cols = text::fit(&without_fallback(&PHASE_COLS, report), &mut rows, t.width);
     lines.extend(text::table(&cols, &rows, &|_, _, s| s));
 }
 

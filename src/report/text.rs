@@ -2,6 +2,8 @@
 
 use crate::result::VerdictStatus;
 
+use super::model::Report;
+
 /// A latency for people: "0.85 ms", "4.27 ms", "31.6 ms", "143 ms", "1.25 s".
 pub fn ms(v: f64) -> String {
     if !v.is_finite() {
@@ -84,6 +86,52 @@ pub fn tally(items: &[(String, u64)], max: usize) -> String {
 
 fn width(s: &str) -> usize {
     s.chars().count()
+}
+
+/// The failure kinds behind the errors column. Judged against a spec, those other than a
+/// status: the statuses are in the status tally, and whether one was an error or the promised
+/// fallback is the errors/fallback split's call. Measured alone, all of them (the errors column
+/// then counts statuses outside `expect_status`).
+pub fn failure_kinds(report: &Report, kinds: &[(String, u64)]) -> Vec<(String, u64)> {
+    let all = report.result.verdicts.is_empty();
+    kinds
+        .iter()
+        .filter(|(k, _)| all || !k.contains("status"))
+        .cloned()
+        .collect()
+}
+
+/// What the errors and fallback columns count, in one sentence under the per-request table.
+pub fn answers_legend(report: &Report) -> String {
+    if !report.fallback_known {
+        return "Errors: transport failures and 5xx answers, the spec's fallback answers included: \
+                this result was judged before redline recorded when the fallback was the promised \
+                answer (its error-rate verdicts left those out)."
+            .to_string();
+    }
+    if report.result.verdicts.is_empty() {
+        return "Errors: transport failures, timeouts and statuses outside the scenario's \
+                expect_status (no spec judged)."
+            .to_string();
+    }
+    let windows = report.result.fallback_windows.as_deref().unwrap_or(&[]);
+    if windows.is_empty() {
+        return "Errors: transport failures and 5xx answers (as the error-rate verdicts count them)."
+            .to_string();
+    }
+    let mut deps: Vec<String> = Vec::new();
+    for w in windows {
+        let d = format!("{} from {}", w.status, w.dependency);
+        if !deps.contains(&d) {
+            deps.push(d);
+        }
+    }
+    format!(
+        "Fallback: the spec's fallback answer ({}) while the dependency was down or its breaker \
+         open; errors: the other transport failures and 5xx answers. The error-rate verdicts count \
+         the same way.",
+        deps.join(", ")
+    )
 }
 
 /// Wraps `text` into lines of at most `width` characters, splitting over-long words.

@@ -60,6 +60,12 @@ pub struct RunResult {
     /// Circuit-breaker episodes seen from outside, per dependency, whether or not the spec claims one.
     #[serde(default)]
     pub breaker_episodes: Vec<BreakerEpisode>,
+    /// When the spec's fallback status was the promised answer (a dependency with a fallback was
+    /// down or its breaker open), as the error-rate verdicts decided it; the report's tables split
+    /// those answers from the errors by the same rule. None: not judged, or recorded before
+    /// redline kept them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_windows: Option<Vec<FallbackWindow>>,
     /// Free-form notes from the run (e.g. "interrupted by Ctrl-C at 12.3 s").
     #[serde(default)]
     pub notes: Vec<String>,
@@ -243,6 +249,36 @@ pub struct Verdict {
     pub status: VerdictStatus,
     /// Why, in a sentence a person can act on.
     pub detail: String,
+    /// The figures behind `expected` and `measured` (latency verdicts), for charts; absent in
+    /// results recorded before they existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numbers: Option<VerdictNumbers>,
+}
+
+/// Machine-readable figures of a verdict, so a chart never parses the human text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerdictNumbers {
+    /// The claimed bound in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_ms: Option<f64>,
+    /// The measured value in milliseconds (None when too few samples to measure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measured_ms: Option<f64>,
+    /// Samples the measurement rests on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<u64>,
+}
+
+/// An interval in which one dependency's fallback status was the promised answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FallbackWindow {
+    /// The scenario's `[[dependency]] name`.
+    pub dependency: String,
+    /// The spec's fallback status for it.
+    pub status: u16,
+    /// From and to, ms since t = 0 (the client log's clock), to-exclusive.
+    pub from_ms: f64,
+    pub to_ms: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -7,7 +7,11 @@ use super::evidence;
 use super::matching::{normalize, same_name, slug};
 use super::tolerance::{fmt_pct, min_samples_for_rate, poisson_tail};
 use super::{scenario_source, spec_source, Claim, JudgeContext, Judgement};
-use crate::result::{OperationStats, PhaseKind, RunResult, VerdictStatus::*};
+use std::collections::BTreeMap;
+
+use crate::result::{
+    ClientLogEntry, FallbackWindow, OperationStats, PhaseKind, RunResult, VerdictStatus::*,
+};
 use crate::spec::claims::Claims;
 
 #[derive(Debug, Clone)]
@@ -94,27 +98,173 @@ fn errors_of(s: &OperationStats, excused: Option<u16>) -> (u64, u64) {
     (transport + server, fallback)
 }
 
-/// (name, kind, from_s, to_s, statistics per request name) of one phase.
-type PhaseView<'a> = (
-    String,
-    PhaseKind,
-    f64,
-    f64,
-    &'a std::collections::BTreeMap<String, OperationStats>,
-);
+/// One request name's answers in one phase, by the error-rate rule.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Split {
+    /// Requests settled (those the generator cancelled at the end of the run left out).
+    pub requests: u64,
+    /// Transport failures and 5xx answers that were not the promised fallback.
+    pub errors: u64,
+    /// Answers with the spec's fallback status while its dependency was down.
+    pub fallback: u64,
+}
 
-pub fn judge(
-    result: &RunResult,
-    claims: &Claims,
-    ctx: &JudgeContext,
-    observed: &[Observation],
-    out: &mut Judgement,
-) {
-    let objectives = objectives(claims, ctx);
-    if objectives.is_empty() {
-        return;
+impl Split {
+    pub fn add(&mut self, other: Split) {
+        self.requests += other.requests;
+        self.errors += other.errors;
+        self.fallback += other.fallback;
     }
-    let phases: Vec<PhaseView> = if result.phases.is_empty() {
+}
+
+/// A phase's answers split per request name, and how the fallback answers were told apart.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PhaseSplit {
+    pub per_request: BTreeMap<String, Split>,
+    /// The fallback status excused in this phase and how (None: no window overlaps the phase).
+    pub excused: Option<(u16, &'static str)>,
+}
+
+/// Splits one phase's answers (`ops`, the phase's statistics per request name, over
+/// [from_s, to_s)) into errors and fallback answers, given the windows in which a fallback status
+/// was the promised answer. The error-rate verdicts and the report's tables both count this way,
+/// so a table never shows as errors what a verdict left out. With the client log covering the
+/// phase each request is placed in time; without it, every answer with the fallback status in a
+/// phase that overlaps a window is taken as the fallback.
+pub(crate) fn split_phase(
+    result: &RunResult,
+    from_s: f64,
+    to_s: f64,
+    ops: &BTreeMap<String, OperationStats>,
+    windows: &[FallbackWindow],
+) -> PhaseSplit {
+    let (from, to) = (from_s * 1000.0, to_s * 1000.0);
+    let overlapping: Vec<&FallbackWindow> = windows
+        .iter()
+        .filter(|w| w.from_ms < to && w.to_ms > from)
+        .collect();
+    if overlapping.is_empty() {
+        return PhaseSplit {
+            per_request: split_stats(ops, None),
+            excused: None,
+        };
+    }
+    let status = overlapping[0].status;
+    if evidence::client_log_covers(result, from, to) {
+        PhaseSplit {
+            per_request: split_log(result, from, to, &overlapping),
+            excused: Some((
+                status,
+                "sent while the dependency was down or its breaker open",
+            )),
+        }
+    } else {
+        PhaseSplit {
+            per_request: split_stats(ops, Some(status)),
+            excused: Some((
+                status,
+                "no client log to tell them apart, so every one in this phase was taken as the fallback",
+            )),
+        }
+    }
+}
+
+fn split_stats(
+    ops: &BTreeMap<String, OperationStats>,
+    excused: Option<u16>,
+) -> BTreeMap<String, Split> {
+    ops.iter()
+        .map(|(name, s)| {
+            let (errors, fallback) = errors_of(s, excused);
+            let requests = s
+                .count
+                .saturating_sub(s.error_kinds.get("cancelled").copied().unwrap_or(0));
+            (
+                name.clone(),
+                Split {
+                    requests,
+                    errors,
+                    fallback,
+                },
+            )
+        })
+        .collect()
+}
+
+fn split_log(
+    result: &RunResult,
+    from: f64,
+    to: f64,
+    windows: &[&FallbackWindow],
+) -> BTreeMap<String, Split> {
+    let mut out: BTreeMap<String, Split> = BTreeMap::new();
+    for c in evidence::client_entries(result, from, to) {
+        let answer = classify(c, windows.iter().copied());
+        if answer == Answer::Cancelled {
+            continue;
+        }
+        let split = out.entry(c.request.clone()).or_default();
+        split.requests += 1;
+        match answer {
+            Answer::Fallback => split.fallback += 1,
+            Answer::Error => split.errors += 1,
+            Answer::Ok | Answer::Cancelled => {}
+        }
+    }
+    out
+}
+
+/// What one logged request was, by the error-rate rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answer {
+    Ok,
+    Error,
+    Fallback,
+    /// Cancelled by the generator at the end of the run: not counted.
+    Cancelled,
+}
+
+fn classify<'a>(
+    c: &ClientLogEntry,
+    mut windows: impl Iterator<Item = &'a FallbackWindow>,
+) -> Answer {
+    if c.error.as_deref() == Some("cancelled") {
+        return Answer::Cancelled;
+    }
+    let excused =
+        windows.any(|w| c.status == Some(w.status) && c.t_ms >= w.from_ms && c.t_ms < w.to_ms);
+    let transport = c.status.is_none() && c.error.is_some();
+    if excused {
+        Answer::Fallback
+    } else if transport || c.status.is_some_and(|s| s >= 500) {
+        Answer::Error
+    } else {
+        Answer::Ok
+    }
+}
+
+/// Every logged request with its send time (ms) and what it was by the error-rate rule, when
+/// the client log holds the whole run; None otherwise (a bounded sample cannot be counted).
+pub(crate) fn logged_answers(
+    result: &RunResult,
+    windows: &[FallbackWindow],
+) -> Option<Vec<(f64, Answer)>> {
+    if !evidence::client_log_covers(result, 0.0, result.duration_s * 1000.0) {
+        return None;
+    }
+    Some(
+        result
+            .client_log
+            .iter()
+            .map(|c| (c.t_ms, classify(c, windows.iter())))
+            .collect(),
+    )
+}
+
+/// The phases the rule is applied to: the run's phases, or the whole run as one when it has none.
+/// (name, kind, from_s, to_s, statistics per request name).
+pub(crate) fn phase_views(result: &RunResult) -> Vec<PhaseView<'_>> {
+    if result.phases.is_empty() {
         vec![(
             "run".into(),
             PhaseKind::Custom,
@@ -128,8 +278,32 @@ pub fn judge(
             .iter()
             .map(|p| (p.name.clone(), p.kind, p.from_s, p.to_s, &p.operations))
             .collect()
-    };
-    let excusals = excusals(result, claims, ctx, observed);
+    }
+}
+
+/// (name, kind, from_s, to_s, statistics per request name) of one phase.
+pub(crate) type PhaseView<'a> = (
+    String,
+    PhaseKind,
+    f64,
+    f64,
+    &'a BTreeMap<String, OperationStats>,
+);
+
+pub fn judge(
+    result: &RunResult,
+    claims: &Claims,
+    ctx: &JudgeContext,
+    observed: &[Observation],
+    out: &mut Judgement,
+) {
+    let windows = fallback_windows(result, claims, ctx, observed);
+    out.fallback_windows = windows.clone();
+    let objectives = objectives(claims, ctx);
+    if objectives.is_empty() {
+        return;
+    }
+    let phases = phase_views(result);
     for o in &objectives {
         for (name, kind, from_s, to_s, ops) in &phases {
             // A scenario objective for this very phase replaces the general one there.
@@ -146,39 +320,23 @@ pub fn judge(
             if !wanted {
                 continue;
             }
-            let (from, to) = (from_s * 1000.0, to_s * 1000.0);
             // A phase the scenario names is judged as measured; otherwise the promised fallback
             // while a dependency is down (fault window or breaker open) is not an error.
-            let overlapping: Vec<&Excusal> = excusals
-                .iter()
-                .filter(|e| o.phase.is_none() && e.from_ms < to && e.to_ms > from)
-                .collect();
-            let counts = if overlapping.is_empty() {
-                count_stats(ctx, o, ops, None)
-            } else if evidence::client_log_covers(result, from, to) {
-                count_log(result, ctx, o, from, to, &overlapping)
-            } else {
-                count_stats(ctx, o, ops, Some(overlapping[0].status))
-            };
-            judge_phase(o, name, counts, out);
+            let excusing: &[FallbackWindow] = if o.phase.is_none() { &windows } else { &[] };
+            let split = split_phase(result, *from_s, *to_s, ops, excusing);
+            judge_phase(o, name, counts(result, ctx, o, &split), out);
         }
     }
 }
 
 /// While a dependency with a fallback status is down (fault window, or its breaker open), that
 /// status is the promised answer.
-struct Excusal {
-    from_ms: f64,
-    to_ms: f64,
-    status: u16,
-}
-
-fn excusals(
+fn fallback_windows(
     result: &RunResult,
     claims: &Claims,
     ctx: &JudgeContext,
     observed: &[Observation],
-) -> Vec<Excusal> {
+) -> Vec<FallbackWindow> {
     let run_end = result.duration_s * 1000.0;
     let mut out = Vec::new();
     for obs in observed {
@@ -187,20 +345,17 @@ fn excusals(
         else {
             continue;
         };
+        let window = |from_ms: f64, to_ms: f64| FallbackWindow {
+            dependency: obs.dependency.clone(),
+            status,
+            from_ms,
+            to_ms,
+        };
         for w in &obs.windows {
-            out.push(Excusal {
-                from_ms: w.from_ms,
-                to_ms: w.to_ms,
-                status,
-            });
+            out.push(window(w.from_ms, w.to_ms));
         }
         for e in &obs.episodes {
-            let to_ms = e.resumed_at_ms.unwrap_or(run_end);
-            out.push(Excusal {
-                from_ms: e.opened_at_ms,
-                to_ms,
-                status,
-            });
+            out.push(window(e.opened_at_ms, e.resumed_at_ms.unwrap_or(run_end)));
         }
     }
     out
@@ -225,69 +380,24 @@ fn wanted_request(ctx: &JudgeContext, o: &Objective, name: &str, op: Option<&str
     }
 }
 
-fn count_stats(
-    ctx: &JudgeContext,
-    o: &Objective,
-    ops: &std::collections::BTreeMap<String, OperationStats>,
-    excused: Option<u16>,
-) -> Counts {
-    let (mut n, mut errors, mut fallback) = (0u64, 0u64, 0u64);
-    for (_, s) in ops
-        .iter()
-        .filter(|(name, s)| wanted_request(ctx, o, name, s.operation.as_deref()))
-    {
-        n += s
-            .count
-            .saturating_sub(s.error_kinds.get("cancelled").copied().unwrap_or(0));
-        let (e, f) = errors_of(s, excused);
-        errors += e;
-        fallback += f;
-    }
-    let how =
-        "no client log to tell them apart, so every one in this phase was taken as the fallback";
-    Counts {
-        n,
-        errors,
-        fallback: excused.map(|s| (s, fallback, how)),
-    }
-}
-
-fn count_log(
-    result: &RunResult,
-    ctx: &JudgeContext,
-    o: &Objective,
-    from: f64,
-    to: f64,
-    ex: &[&Excusal],
-) -> Counts {
-    let (mut n, mut errors, mut fallback) = (0u64, 0u64, 0u64);
-    let ops_of = |name: &str| {
-        result
+/// The objective's share of a phase: the requests it covers, summed.
+fn counts(result: &RunResult, ctx: &JudgeContext, o: &Objective, split: &PhaseSplit) -> Counts {
+    let mut total = Split::default();
+    for (name, s) in &split.per_request {
+        let op = result
             .operations
             .get(name)
-            .and_then(|s| s.operation.clone())
-    };
-    for c in evidence::client_entries(result, from, to) {
-        let cancelled = c.error.as_deref() == Some("cancelled");
-        if cancelled || !wanted_request(ctx, o, &c.request, ops_of(&c.request).as_deref()) {
-            continue;
-        }
-        n += 1;
-        let excused = ex
-            .iter()
-            .any(|e| c.status == Some(e.status) && c.t_ms >= e.from_ms && c.t_ms < e.to_ms);
-        let transport = c.status.is_none() && c.error.is_some();
-        if excused {
-            fallback += 1;
-        } else if transport || c.status.is_some_and(|s| s >= 500) {
-            errors += 1;
+            .and_then(|s| s.operation.as_deref());
+        if wanted_request(ctx, o, name, op) {
+            total.add(*s);
         }
     }
-    let how = "sent while the dependency was down or its breaker open";
     Counts {
-        n,
-        errors,
-        fallback: Some((ex[0].status, fallback, how)),
+        n: total.requests,
+        errors: total.errors,
+        fallback: split
+            .excused
+            .map(|(status, how)| (status, total.fallback, how)),
     }
 }
 

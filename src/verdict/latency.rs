@@ -291,10 +291,9 @@ fn judge_quantiles(
             let detail = format!(
                 "{pname} is judged on at least {min} samples (10/(1-q)); the {phase_label} had {n} for {label}: run it longer or faster."
             );
-            out.verdicts.push(
-                Claim::new(id, claim, src.clone(), expected)
-                    .inconclusive(format!("{n} samples"), detail),
-            );
+            let v = Claim::new(id, claim, src.clone(), expected)
+                .inconclusive(format!("{n} samples"), detail);
+            out.verdicts.push(with_numbers(v, *claimed, None, n));
             continue;
         }
         let h = hist.as_ref().expect("n > 0 means a histogram");
@@ -317,9 +316,24 @@ fn judge_quantiles(
                 fmt_ms(value - claimed)
             ))
         };
-        out.verdicts
-            .push(Claim::new(id, claim, src.clone(), expected).judged(status, measured, detail));
+        let v = Claim::new(id, claim, src.clone(), expected).judged(status, measured, detail);
+        out.verdicts.push(with_numbers(v, *claimed, Some(value), n));
     }
+}
+
+/// Adds the figures behind the text, so charts never parse `expected` and `measured`.
+fn with_numbers(
+    mut v: crate::result::Verdict,
+    target_ms: f64,
+    measured_ms: Option<f64>,
+    samples: u64,
+) -> crate::result::Verdict {
+    v.numbers = Some(crate::result::VerdictNumbers {
+        target_ms: Some(target_ms),
+        measured_ms,
+        samples: Some(samples),
+    });
+    v
 }
 
 /// The operation's timeout: no request of it took longer, in any phase.
@@ -392,13 +406,13 @@ fn judge_timeout(
             fmt_ms(max),
             fmt_ms(timeout)
         );
-        c.pass(measured, detail)
+        with_numbers(c.pass(measured, detail), timeout, Some(max), n)
     } else {
         let detail = format!(
             "A request of {label} took {} in phase '{phase}', past its {} timeout: the service does not enforce the timeout.",
             fmt_ms(max),
             fmt_ms(timeout)
         );
-        c.fail(measured, detail)
+        with_numbers(c.fail(measured, detail), timeout, Some(max), n)
     }
 }

@@ -10,7 +10,7 @@ mod breaker;
 mod breaker_claims;
 mod breaker_verdicts;
 mod error_classes;
-mod errors;
+pub(crate) mod errors;
 mod evidence;
 mod fallback;
 mod health;
@@ -109,6 +109,8 @@ pub struct Judgement {
     pub episodes: Vec<BreakerEpisode>,
     /// Things a reader should know that are not verdicts (unmatched names, skipped evidence).
     pub notes: Vec<String>,
+    /// When a dependency's fallback status was the promised answer (see `errors`).
+    pub fallback_windows: Vec<crate::result::FallbackWindow>,
 }
 
 impl Judgement {
@@ -123,6 +125,7 @@ impl Judgement {
     pub fn apply_to(&self, result: &mut RunResult) {
         result.verdicts = self.verdicts.clone();
         result.breaker_episodes = self.episodes.clone();
+        result.fallback_windows = Some(self.fallback_windows.clone());
         result.notes.extend(self.notes.iter().cloned());
     }
 }
@@ -219,6 +222,7 @@ pub(crate) fn verdict(
         measured: measured.into(),
         status,
         detail: detail.into(),
+        numbers: None,
     }
 }
 

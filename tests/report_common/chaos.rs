@@ -327,6 +327,7 @@ pub fn chaos_run(opts: Options) -> RunResult {
         spec: None,
         verdicts: Vec::new(),
         breaker_episodes: episodes,
+        fallback_windows: None,
         notes: vec![
             "client log keeps the requests sent from 14.5 s to 16.5 s (bounded sample)".into(),
         ],
@@ -334,6 +335,7 @@ pub fn chaos_run(opts: Options) -> RunResult {
     if opts.with_spec {
         result.spec = Some("specs/userservice.md".into());
         result.verdicts = super::chaos_parts::verdicts(&result);
+        result.fallback_windows = Some(super::chaos_parts::fallback_windows(&result));
     }
     result
 }

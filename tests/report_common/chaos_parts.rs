@@ -227,6 +227,7 @@ fn verdict(
         measured,
         status,
         detail: detail.into(),
+        numbers: None,
     }
 }
 
@@ -275,6 +276,11 @@ fn latency(
         measured: format!("{measured:.1} ms"),
         status,
         detail,
+        numbers: Some(VerdictNumbers {
+            target_ms: Some(target),
+            measured_ms: Some(measured),
+            samples: Some(stats.count),
+        }),
     }
 }
 
@@ -364,4 +370,26 @@ fn resilience(result: &RunResult) -> Vec<Verdict> {
         "No request failed in the baseline phase.",
     ));
     v
+}
+
+/// The spec promises 503 while UserService is down: the fault window and every breaker-open
+/// interval, as the error-rate verdicts would record them.
+pub fn fallback_windows(result: &RunResult) -> Vec<FallbackWindow> {
+    let window = |from_ms: f64, to_ms: f64| FallbackWindow {
+        dependency: "UserService".into(),
+        status: 503,
+        from_ms,
+        to_ms,
+    };
+    let mut out = vec![window(
+        super::chaos::FAULT.0 * 1000.0,
+        super::chaos::FAULT.1 * 1000.0,
+    )];
+    for e in &result.breaker_episodes {
+        let to_s = e
+            .open_for_s
+            .map_or(result.duration_s, |d| e.opened_at_s + d);
+        out.push(window(e.opened_at_s * 1000.0, to_s * 1000.0));
+    }
+    out
 }

@@ -209,6 +209,7 @@ pub fn assemble(
         spec: None,
         verdicts: Vec::new(),
         breaker_episodes: Vec::new(),
+        fallback_windows: None,
         notes: Vec::new(),
     }
 }

@@ -5,10 +5,11 @@ use plotters::prelude::*;
 use plotters::style::RGBColor;
 
 use crate::result::RunResult;
+use crate::verdict::errors::{self, Answer};
 
 use super::{
-    fault_windows, font, label_font, svg, ChartResult, Window, AMBER, FAULT, GREEN, GRID, HEIGHT,
-    INK, MUTED, PURPLE, RED, TEAL, WIDTH,
+    fault_windows, font, label_font, svg, ChartResult, Window, AMBER, BLUE, FAULT, GREEN, GRID,
+    HEIGHT, INK, MUTED, PURPLE, RED, TEAL, WIDTH,
 };
 
 /// One line of a count chart.
@@ -53,12 +54,7 @@ pub fn chart(r: &RunResult) -> ChartResult {
             series.push(line(c, color, false, per_second(&class(c))));
         }
     }
-    series.push(line(
-        "failed (error or unexpected status)",
-        RED,
-        true,
-        per_second(&|b| b.errors),
-    ));
+    series.extend(failures(r, &per_second));
     if r.timeline.iter().any(|b| b.dropped > 0) {
         series.push(Series {
             name: "dropped (max in flight)".into(),
@@ -74,6 +70,58 @@ pub fn chart(r: &RunResult) -> ChartResult {
     counts_chart(r, &series, &shaded, "requests / s")
 }
 
+/// Points (second + 0.5, count) of one per-second count read from the timeline.
+type PerSecond<'a> = &'a dyn Fn(&dyn Fn(&crate::result::TimelineBucket) -> u64) -> Vec<(f64, f64)>;
+
+/// The failure lines. With fallback windows recorded and the whole run in the client log, two
+/// lines counted per second of send time by the error-rate verdicts' own rule (errors; fallback
+/// answers); otherwise the generator's count of failures (transport or a status outside
+/// `expect_status`), named for what it holds.
+fn failures(r: &RunResult, per_second: PerSecond) -> Vec<Series> {
+    let windows = r.fallback_windows.as_deref().unwrap_or(&[]);
+    let logged = if windows.is_empty() {
+        None
+    } else {
+        errors::logged_answers(r, windows)
+    };
+    let Some(logged) = logged else {
+        let name = if windows.is_empty() {
+            "failed (error or unexpected status)"
+        } else {
+            "failed (error or unexpected status, fallback answers included)"
+        };
+        return vec![Series {
+            name: name.into(),
+            color: RED,
+            dashed: true,
+            points: per_second(&|b| b.errors),
+        }];
+    };
+    let count = |want: Answer| {
+        let mut per: std::collections::BTreeMap<u32, u64> = Default::default();
+        for (t_ms, a) in &logged {
+            if *a == want && *t_ms >= 0.0 {
+                *per.entry((t_ms / 1000.0) as u32).or_default() += 1;
+            }
+        }
+        per_second(&|b| per.get(&b.t_s).copied().unwrap_or(0))
+    };
+    vec![
+        Series {
+            name: "fallback answers (not errors)".into(),
+            color: BLUE,
+            dashed: false,
+            points: count(Answer::Fallback),
+        },
+        Series {
+            name: "errors (transport or 5xx)".into(),
+            color: RED,
+            dashed: true,
+            points: count(Answer::Error),
+        },
+    ]
+}
+
 /// A per-second count chart on the run's time axis with `shaded` windows behind the lines.
 pub fn counts_chart(
     r: &RunResult,
@@ -87,7 +135,8 @@ pub fn counts_chart(
         .flat_map(|s| s.points.iter().map(|p| p.1))
         .fold(0.0f64, f64::max)
         .max(1.0)
-        * 1.6;
+        // Headroom for the legend in the upper right, one line per series.
+        * (1.3 + 0.1 * series.len() as f64);
     svg((WIDTH, HEIGHT), |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(12)
