@@ -276,7 +276,7 @@ mod tests {
         assert_eq!(v.measured, "0 of 16 not 2xx");
         assert!(
             v.detail
-                .contains("4 sample(s) fell in seconds when clients got only 5xx"),
+                .contains("4 not-ready answer(s) fell in seconds when every client answer was 5xx"),
             "{}",
             v.detail
         );

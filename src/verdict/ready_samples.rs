@@ -1,39 +1,65 @@
 //! The readiness claim judged from the run's own `/ready` samples (`RunResult::ready`): 2xx
 //! whenever clients were being served, with what the endpoint said during the fault phases.
 //!
-//! "Accepting traffic" is read from the client side: a second in which clients got at least one
-//! answer other than 5xx. Seconds with only 5xx answers (or none) are left out, since a service that
-//! answers everything 503 may fairly say it is not ready. A probe unanswered within its 1 s is not
-//! an answer; a few are tolerated (a busy host delays a probe), more than `MAX_UNANSWERED` fail.
+//! "Accepting traffic" is read from the client side: a second in which clients got answers. A
+//! not-ready answer in a second when every client answer was 5xx is excused (a service refusing all
+//! traffic may fairly say it is not ready) and named in the detail; seconds when clients got no
+//! answer at all are left out. A probe unanswered within its 1 s is not an answer; a few are
+//! tolerated (a busy host delays a probe), more than `MAX_UNANSWERED` fail.
 
 use std::collections::BTreeMap;
 
 use super::tolerance::{fmt_pct, fmt_t};
 use super::Claim;
-use crate::result::{HealthSample, PhaseKind, ReadySamples, RunResult, Verdict};
+use crate::result::{HealthSample, PhaseKind, ReadySamples, RunResult, TimelineBucket, Verdict};
 
-/// Fewest answered samples taken while the service served traffic for a pass.
+/// Fewest 2xx samples taken while the service served traffic for a pass.
 const MIN_SAMPLES: usize = 5;
 /// Largest share of unanswered probes (while serving) still put down to the probe, not the service.
 const MAX_UNANSWERED: f64 = 0.1;
 
-/// True when clients got an answer other than 5xx in the second of the sample; without a
-/// timeline every sample counts.
-fn serving(result: &RunResult, s: &HealthSample) -> bool {
+/// What clients got in the second of a sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Clients {
+    /// No answer at all (or no such second).
+    Unanswered,
+    /// Answers, every one of them 5xx.
+    Only5xx,
+    /// At least one answer other than 5xx.
+    Served,
+}
+
+fn clients(result: &RunResult, s: &HealthSample) -> Clients {
     if result.timeline.is_empty() {
-        return true;
+        return Clients::Served;
     }
     let t = s.t_s.floor().max(0.0) as u32;
-    result.timeline.iter().any(|b| {
-        b.t_s == t
-            && if b.status_classes.is_empty() {
-                b.completed > b.errors
-            } else {
-                b.status_classes
-                    .iter()
-                    .any(|(class, n)| class != "5xx" && *n > 0)
-            }
-    })
+    let Some(b) = result.timeline.iter().find(|b| b.t_s == t) else {
+        return Clients::Unanswered;
+    };
+    classify(b)
+}
+
+fn classify(b: &TimelineBucket) -> Clients {
+    if b.status_classes.is_empty() {
+        return if b.completed > b.errors {
+            Clients::Served
+        } else {
+            Clients::Unanswered
+        };
+    }
+    let count = |five: bool| {
+        b.status_classes
+            .iter()
+            .filter(|(class, _)| (class.as_str() == "5xx") == five)
+            .map(|(_, n)| n)
+            .sum::<u64>()
+    };
+    match (count(false), count(true)) {
+        (0, 0) => Clients::Unanswered,
+        (0, _) => Clients::Only5xx,
+        _ => Clients::Served,
+    }
 }
 
 /// The endpoint said it was not ready: a non-2xx status, or a 2xx whose body said not ready.
@@ -47,7 +73,7 @@ fn not_ready(s: &HealthSample) -> bool {
 
 fn answer(s: &HealthSample) -> String {
     match (s.status, s.state.as_deref()) {
-        (Some(code), Some("not_ready")) => format!("{code} saying not ready"),
+        (Some(code @ 200..=299), Some("not_ready")) => format!("{code} saying not ready"),
         (Some(code), _) => code.to_string(),
         (None, _) => "no answer".to_string(),
     }
@@ -55,11 +81,24 @@ fn answer(s: &HealthSample) -> String {
 
 pub fn judge(result: &RunResult, c: &Claim, spec_path: &str, rs: &ReadySamples) -> Verdict {
     let path = rs.path.as_str();
-    let (counted, skipped): (Vec<&HealthSample>, Vec<&HealthSample>) =
-        rs.samples.iter().partition(|s| serving(result, s));
+    let seen: Vec<(&HealthSample, Clients)> =
+        rs.samples.iter().map(|s| (s, clients(result, s))).collect();
+    let left_out = seen
+        .iter()
+        .filter(|(_, k)| *k == Clients::Unanswered)
+        .count();
+    let excused = seen
+        .iter()
+        .filter(|(s, k)| *k == Clients::Only5xx && not_ready(s))
+        .count();
+    let counted: Vec<&HealthSample> = seen
+        .iter()
+        .filter(|(s, k)| *k == Clients::Served || (*k == Clients::Only5xx && !not_ready(s)))
+        .map(|(s, _)| *s)
+        .collect();
     let bad: Vec<&&HealthSample> = counted.iter().filter(|s| not_ready(s)).collect();
     let unanswered = counted.iter().filter(|s| s.status.is_none()).count();
-    let answered = counted.len() - unanswered;
+    let good = counted.len() - unanswered - bad.len();
     let measured = format!("{} of {} not 2xx", bad.len(), counted.len());
     let mut context = String::new();
     if path != spec_path {
@@ -67,10 +106,15 @@ pub fn judge(result: &RunResult, c: &Claim, spec_path: &str, rs: &ReadySamples) 
             " Probed {path} (the scenario's ready_path); the spec names {spec_path}."
         ));
     }
-    if !skipped.is_empty() {
+    if excused > 0 {
         context.push_str(&format!(
-            " {} sample(s) fell in seconds when clients got only 5xx or no answer, and were not counted.",
-            skipped.len()
+            " {excused} not-ready answer(s) fell in seconds when every client answer was 5xx: consistent \
+             with not accepting traffic, not counted."
+        ));
+    }
+    if left_out > 0 {
+        context.push_str(&format!(
+            " {left_out} sample(s) fell in seconds when clients got no answer, and were not counted."
         ));
     }
     context.push_str(&during_faults(result, &rs.samples));
@@ -98,9 +142,9 @@ pub fn judge(result: &RunResult, c: &Claim, spec_path: &str, rs: &ReadySamples) 
             detail,
         );
     }
-    if answered < MIN_SAMPLES {
+    if good < MIN_SAMPLES {
         let detail = format!(
-            "Only {answered} answered sample(s) of {path} fell while the service served traffic; at least \
+            "Only {good} 2xx sample(s) of {path} fell while the service answered clients; at least \
              {MIN_SAMPLES} are needed: run longer.{context}"
         );
         return c.inconclusive(measured, detail);
@@ -111,7 +155,7 @@ pub fn judge(result: &RunResult, c: &Claim, spec_path: &str, rs: &ReadySamples) 
         String::new()
     };
     let detail = format!(
-        "Every one of {answered} answered samples of {path} taken while clients were being served was 2xx\
+        "Every one of {good} answered samples of {path} taken while clients were being answered was 2xx\
          {tolerated}.{context} The 503-once-shutdown-begins half is not exercised: a run does not stop the service."
     );
     c.pass(measured, detail)
