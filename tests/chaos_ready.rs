@@ -195,3 +195,19 @@ async fn not_ready_while_clients_are_served_fails_the_claim() {
     assert_eq!(code, Some(1), "a failed claim exits 1\n{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_bad_ready_path_stops_the_run_before_anything_starts_with_file_and_line() {
+    let dir = temp_dir("ready-bad");
+    let scenario = "name = \"bad\"\n[target]\nbase_url = \"http://127.0.0.1:9\"\nallowed_hosts = [\"127.0.0.1\"]\nready_path = \"ready\"\n\
+                    [load]\nstages = [ { duration = \"1s\", rate = 1 } ]\n[[request]]\nname = \"get\"\npath = \"/\"\n";
+    let out = redline_run(&dir, scenario, &["--quiet"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("scenario.toml:5:14: `target.ready_path`: expected a path starting with \"/\", found \"ready\""),
+        "{stderr}"
+    );
+    assert!(!dir.join("out/result.json").exists(), "nothing ran");
+    let _ = std::fs::remove_dir_all(&dir);
+}
