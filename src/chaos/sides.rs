@@ -18,15 +18,18 @@ use crate::engine::StopSignal;
 use crate::result::{AppliedFault, HealthSample, ReadySamples, TimelineBucket};
 use crate::scenario::Plan;
 
+/// A health or readiness sampling task.
+type Sampler = JoinHandle<Vec<HealthSample>>;
+
 pub struct Sides {
     book: FaultBook,
     halt: watch::Sender<bool>,
     done: watch::Sender<bool>,
     schedule: JoinHandle<Vec<String>>,
     collector: JoinHandle<Collected>,
-    health: Option<JoinHandle<Vec<HealthSample>>>,
+    health: Option<Sampler>,
     /// The readiness sampler and the path it probes.
-    ready: Option<(String, JoinHandle<Vec<HealthSample>>)>,
+    ready: Option<(String, Sampler)>,
     watcher: JoinHandle<Option<f64>>,
     notes: Vec<String>,
     /// The engine's feed into the live view, when there is one.
@@ -68,33 +71,7 @@ impl Sides {
             deps_tx,
         ));
         let mut notes = Vec::new();
-        // Health and readiness: same sampler, same cadence, same transport, one task each.
-        let mut sampler = |key: &str, path: &Option<String>, read: fn(&[u8]) -> Option<String>| {
-            let path = path.clone()?;
-            match Transport::for_target(&plan.target) {
-                Ok(transport) => Some(tokio::spawn(health::poll_with(
-                    plan.target.base_url.clone(),
-                    transport,
-                    path,
-                    origin,
-                    done_rx.clone(),
-                    read,
-                ))),
-                Err(why) => {
-                    notes.push(format!("{key} was not sampled: {why}"));
-                    None
-                }
-            }
-        };
-        let health = sampler("health_path", &plan.target.health_path, health::state_of);
-        let ready = sampler(
-            "ready_path",
-            &plan.target.ready_path,
-            health::ready_state_of,
-        );
-        let ready = ready
-            .zip(plan.target.ready_path.clone())
-            .map(|(t, p)| (p, t));
+        let (health, ready) = samplers(plan, origin, &done_rx, &mut notes);
         let timeline = plan.load.duration();
         // The live view says it in its frame; a plain line would break its redraw.
         let announce = opts.hold.is_some() && opts.announce && !opts.live;
@@ -156,6 +133,42 @@ impl Sides {
             stopped_at,
         }
     }
+}
+
+/// Health and readiness: same sampler, same cadence, same transport, one task each (when named).
+fn samplers(
+    plan: &Plan,
+    origin: Instant,
+    done_rx: &watch::Receiver<bool>,
+    notes: &mut Vec<String>,
+) -> (Option<Sampler>, Option<(String, Sampler)>) {
+    let mut sampler = |key: &str, path: &Option<String>, read: fn(&[u8]) -> Option<String>| {
+        let path = path.clone()?;
+        match Transport::for_target(&plan.target) {
+            Ok(transport) => Some(tokio::spawn(health::poll_with(
+                plan.target.base_url.clone(),
+                transport,
+                path,
+                origin,
+                done_rx.clone(),
+                read,
+            ))),
+            Err(why) => {
+                notes.push(format!("{key} was not sampled: {why}"));
+                None
+            }
+        }
+    };
+    let health = sampler("health_path", &plan.target.health_path, health::state_of);
+    let ready = sampler(
+        "ready_path",
+        &plan.target.ready_path,
+        health::ready_state_of,
+    );
+    let ready = ready
+        .zip(plan.target.ready_path.clone())
+        .map(|(t, p)| (p, t));
+    (health, ready)
 }
 
 /// Turns the engine's stop signal into the timeline's halt, and announces the hold. Returns
