@@ -174,6 +174,18 @@ fn the_demo_shows_the_breaker_timeout_and_fallback_of_the_reference_service() {
             .source
             .starts_with("scenarios/specs/reference-service.md:"));
     }
+    // /ready is sampled beside /health (the scenario names it) and judged from those samples:
+    // the reference service stays ready through the UserService outage.
+    let ready = r.ready.as_ref().expect("readiness samples");
+    assert_eq!(ready.path, "/ready");
+    assert!(ready.samples.len() >= 30, "{:?}", ready.samples);
+    let v = r
+        .verdicts
+        .iter()
+        .find(|v| v.id == "ready")
+        .unwrap_or_else(|| panic!("no ready verdict; {ctx}"));
+    assert_eq!(v.status, VerdictStatus::Pass, "{v:?}");
+    assert!(v.detail.contains("During the fault phases"), "{}", v.detail);
     let failed = r.verdicts.iter().any(|v| v.status == VerdictStatus::Fail);
     assert_eq!(code, Some(if failed { 1 } else { 0 }), "{ctx}");
 

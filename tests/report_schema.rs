@@ -76,6 +76,44 @@ fn a_minimal_result_with_defaults_and_nulls_validates() {
 }
 
 #[test]
+fn readiness_samples_are_documented_and_optional() {
+    use redline::result::{HealthSample, ReadySamples, RunResult};
+    let v = validator();
+    let mut r = chaos_run(Options::default());
+    let plain = serde_json::to_value(&r).unwrap();
+    assert!(plain.get("ready").is_none(), "absent when not sampled");
+    r.ready = Some(ReadySamples {
+        path: "/ready".into(),
+        samples: vec![
+            HealthSample {
+                t_s: 0.0,
+                status: Some(200),
+                state: Some("ready".into()),
+            },
+            HealthSample {
+                t_s: 0.5,
+                status: None,
+                state: None,
+            },
+        ],
+    });
+    let instance = serde_json::to_value(&r).unwrap();
+    let errs = errors(&v, &instance);
+    assert!(errs.is_empty(), "{errs:#?}");
+    let back: RunResult = serde_json::from_value(instance.clone()).unwrap();
+    assert_eq!(back.ready, r.ready);
+    // A result written before the field existed still loads, without it.
+    let old: RunResult = serde_json::from_value(plain).unwrap();
+    assert_eq!(old.ready, None);
+    let mut extra = instance;
+    extra["ready"]["surprise"] = serde_json::Value::from(1);
+    assert!(
+        !errors(&v, &extra).is_empty(),
+        "an undocumented field must fail"
+    );
+}
+
+#[test]
 fn undocumented_fields_and_wrong_types_are_rejected() {
     let v = validator();
     let good = serde_json::to_value(chaos_run(Options::default())).unwrap();

@@ -1,5 +1,6 @@
 //! Samples the target's `health_path` about twice a second during a chaos run, so verdicts can
-//! say whether the service reported itself degraded while a dependency failed, and healthy after.
+//! say whether the service reported itself degraded while a dependency failed, and healthy after;
+//! its `ready_path` the same way, so the readiness claim is judged from what the endpoint said.
 //!
 //! One probe at a time on its own connection (a health check must not borrow the load's
 //! connections, nor queue behind them); a probe that does not answer within 1 s is a failed sample.
@@ -57,7 +58,19 @@ pub async fn poll(
     transport: Transport,
     path: String,
     origin: Instant,
+    halt: watch::Receiver<bool>,
+) -> Vec<HealthSample> {
+    poll_with(base, transport, path, origin, halt, state_of).await
+}
+
+/// `poll` with the body read by `read` (`state_of` for health, `ready_state_of` for readiness).
+pub async fn poll_with(
+    base: BaseUrl,
+    transport: Transport,
+    path: String,
+    origin: Instant,
     mut halt: watch::Receiver<bool>,
+    read: fn(&[u8]) -> Option<String>,
 ) -> Vec<HealthSample> {
     let mut out = Vec::new();
     let mut tick = tokio::time::interval_at(tokio::time::Instant::from_std(origin), INTERVAL);
@@ -70,7 +83,7 @@ pub async fn poll(
         let t_s = origin.elapsed().as_secs_f64();
         let (status, state) =
             match tokio::time::timeout(PROBE_TIMEOUT, probe(&base, &transport, &path)).await {
-                Ok(Some((status, body))) => (Some(status), state_of(&body)),
+                Ok(Some((status, body))) => (Some(status), read(&body)),
                 _ => (None, None),
             };
         if out.len() < CAP {
@@ -139,9 +152,48 @@ pub fn state_of(body: &[u8]) -> Option<String> {
     word(std::str::from_utf8(body).ok()?)
 }
 
+/// What a readiness body says: "ready" or "not_ready", from JSON `ready` (true/false) or
+/// `status` / `state` ("ready", "UP", "ok" / "not_ready", "DOWN", "draining" ...), or plain text.
+pub fn ready_state_of(body: &[u8]) -> Option<String> {
+    let word = |s: &str| -> Option<String> {
+        let s = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        let ready = match s.as_str() {
+            "ready" | "up" | "ok" | "pass" | "true" | "accepting" => true,
+            "not_ready" | "notready" | "unready" | "down" | "fail" | "false" | "draining"
+            | "shutting_down" | "stopping" | "out_of_service" | "unavailable" => false,
+            _ => return None,
+        };
+        Some(if ready { "ready" } else { "not_ready" }.to_string())
+    };
+    if let Ok(v) = serde_json::from_slice::<Value>(body) {
+        if let Some(b) = v.get("ready").and_then(Value::as_bool) {
+            return word(if b { "ready" } else { "not_ready" });
+        }
+        return ["status", "state", "ready"]
+            .iter()
+            .find_map(|k| v.get(*k).and_then(Value::as_str).and_then(word));
+    }
+    word(std::str::from_utf8(body).ok()?)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::state_of;
+    use super::{ready_state_of, state_of};
+
+    #[test]
+    fn reads_readiness_from_common_shapes() {
+        let r = |b: &[u8]| ready_state_of(b);
+        assert_eq!(r(br#"{"ready": true}"#).as_deref(), Some("ready"));
+        assert_eq!(r(br#"{"ready": false}"#).as_deref(), Some("not_ready"));
+        assert_eq!(r(br#"{"status":"UP"}"#).as_deref(), Some("ready"));
+        assert_eq!(
+            r(br#"{"state":"shutting-down"}"#).as_deref(),
+            Some("not_ready")
+        );
+        assert_eq!(r(b"ok\n").as_deref(), Some("ready"));
+        assert_eq!(r(br#"{"uptime": 3}"#), None);
+        assert_eq!(r(b"<html>"), None);
+    }
 
     #[test]
     fn reads_the_state_from_common_shapes() {

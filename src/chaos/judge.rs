@@ -22,6 +22,22 @@ pub fn spec_path(cli: Option<&Path>, plan: &Plan, scenario: &Path) -> Option<Pat
     Some(base.join(own))
 }
 
+/// When the scenario names no `ready_path` and the spec states one, the run samples the spec's:
+/// a run judged against a spec that promises a readiness endpoint should judge it. Returns the
+/// note that says so (recorded in the result), or None when nothing was adopted.
+pub fn adopt_ready_path(plan: &mut Plan, claims: &Claims) -> Option<String> {
+    if plan.target.ready_path.is_some() {
+        return None;
+    }
+    let hc = claims.health.as_ref()?;
+    let path = hc.ready_path.as_ref().filter(|p| p.starts_with('/'))?;
+    plan.target.ready_path = Some(path.clone());
+    Some(format!(
+        "ready_path {path} sampled from the spec (line {}): the scenario names none",
+        hc.line
+    ))
+}
+
 /// Judges `claims` against a finished run and writes the verdicts, breaker episodes and notes
 /// into `result` (with `spec` set to `spec_file`); true when a verdict failed.
 pub fn judge_into(
@@ -112,6 +128,12 @@ mod tests {
         assert_eq!(ctx.client_timeout, Some(std::time::Duration::from_secs(2)));
         assert_eq!(claims.dependencies.len(), 1, "{:?}", claims.diagnostics);
         assert_eq!(ctx.dependency_names["user-service"], "UserService");
+        let mut adopted = plan.clone();
+        assert_eq!(
+            adopt_ready_path(&mut adopted, &claims),
+            None,
+            "no ready path in the spec"
+        );
         assert_eq!(
             spec_path(None, &plan, Path::new("dir/t.toml")),
             Some(PathBuf::from("dir/specs/svc.md"))
@@ -120,5 +142,41 @@ mod tests {
             spec_path(Some(Path::new("x.md")), &plan, Path::new("dir/t.toml")),
             Some(PathBuf::from("x.md"))
         );
+    }
+}
+
+#[cfg(test)]
+mod adopt_tests {
+    use super::*;
+    use crate::scenario;
+
+    const SRC: &str = "name = \"t\"\n[target]\nbase_url = \"http://127.0.0.1:1\"\nallowed_hosts = [\"127.0.0.1\"]\n\
+                       [load]\nstages = [ { duration = \"2s\", rate = 10 } ]\n[[request]]\nname = \"get\"\npath = \"/\"\n";
+
+    fn claims() -> Claims {
+        Claims {
+            health: Some(crate::spec::claims::HealthCheck {
+                path: "/health".into(),
+                ready_path: Some("/ready".into()),
+                states: vec![],
+                line: 12,
+            }),
+            ..Claims::default()
+        }
+    }
+
+    #[test]
+    fn the_spec_ready_path_is_sampled_unless_the_scenario_names_one() {
+        let mut plan = scenario::parse(SRC, "t.toml").unwrap();
+        let note = adopt_ready_path(&mut plan, &claims()).expect("adopted");
+        assert_eq!(plan.target.ready_path.as_deref(), Some("/ready"));
+        assert!(
+            note.contains("/ready") && note.contains("line 12"),
+            "{note}"
+        );
+        let own = SRC.replace("allowed_hosts", "ready_path = \"/readyz\"\nallowed_hosts");
+        let mut plan = scenario::parse(&own, "t.toml").unwrap();
+        assert_eq!(adopt_ready_path(&mut plan, &claims()), None);
+        assert_eq!(plan.target.ready_path.as_deref(), Some("/readyz"));
     }
 }

@@ -148,6 +148,7 @@ async fn drive(
         result.dependencies = c.reports(proxies, &result.faults).await;
     }
     result.health = done.health;
+    result.ready = done.ready;
     result.notes.extend(notes);
     if let Some(cap) = opts.hold {
         settle_hold(&mut result, plan.load.duration(), cap, done.stopped_at);

@@ -1,5 +1,5 @@
-//! The tasks that run beside the load: the fault timeline, the proxy reader, the health sampler,
-//! the Ctrl-C watcher and the live view. Started before the engine, finished after it, in the
+//! The tasks that run beside the load: the fault timeline, the proxy reader, the health and
+//! readiness samplers, the Ctrl-C watcher and the live view. Started before the engine, finished after it, in the
 //! order that leaves no fault behind: timeline stopped, every proxy cleared, then last reads.
 
 use std::sync::Arc;
@@ -15,8 +15,11 @@ use super::health::Transport;
 use super::proxies::Proxies;
 use super::{health, live, schedule, ChaosOptions};
 use crate::engine::StopSignal;
-use crate::result::{AppliedFault, HealthSample, TimelineBucket};
+use crate::result::{AppliedFault, HealthSample, ReadySamples, TimelineBucket};
 use crate::scenario::Plan;
+
+/// A health or readiness sampling task.
+type Sampler = JoinHandle<Vec<HealthSample>>;
 
 pub struct Sides {
     book: FaultBook,
@@ -24,7 +27,9 @@ pub struct Sides {
     done: watch::Sender<bool>,
     schedule: JoinHandle<Vec<String>>,
     collector: JoinHandle<Collected>,
-    health: Option<JoinHandle<Vec<HealthSample>>>,
+    health: Option<Sampler>,
+    /// The readiness sampler and the path it probes.
+    ready: Option<(String, Sampler)>,
     watcher: JoinHandle<Option<f64>>,
     notes: Vec<String>,
     /// The engine's feed into the live view, when there is one.
@@ -36,6 +41,7 @@ pub struct Finished {
     pub faults: Vec<AppliedFault>,
     pub collected: Option<Collected>,
     pub health: Vec<HealthSample>,
+    pub ready: Option<ReadySamples>,
     pub notes: Vec<String>,
     /// When Ctrl-C was seen (s on the run's clock); None when the run ended by itself.
     pub stopped_at: Option<f64>,
@@ -65,23 +71,7 @@ impl Sides {
             deps_tx,
         ));
         let mut notes = Vec::new();
-        let health = match (
-            &plan.target.health_path,
-            Transport::for_target(&plan.target),
-        ) {
-            (Some(path), Ok(transport)) => Some(tokio::spawn(health::poll(
-                plan.target.base_url.clone(),
-                transport,
-                path.clone(),
-                origin,
-                done_rx,
-            ))),
-            (Some(_), Err(why)) => {
-                notes.push(format!("health_path was not sampled: {why}"));
-                None
-            }
-            (None, _) => None,
-        };
+        let (health, ready) = samplers(plan, origin, &done_rx, &mut notes);
         let timeline = plan.load.duration();
         // The live view says it in its frame; a plain line would break its redraw.
         let announce = opts.hold.is_some() && opts.announce && !opts.live;
@@ -105,6 +95,7 @@ impl Sides {
             schedule,
             collector,
             health,
+            ready,
             watcher,
             notes,
             live,
@@ -126,14 +117,58 @@ impl Sides {
             Some(t) => t.await.unwrap_or_default(),
             None => Vec::new(),
         };
+        let ready = match self.ready {
+            Some((path, t)) => Some(ReadySamples {
+                path,
+                samples: t.await.unwrap_or_default(),
+            }),
+            None => None,
+        };
         Finished {
             faults: self.book.snapshot(),
             collected,
             health,
+            ready,
             notes,
             stopped_at,
         }
     }
+}
+
+/// Health and readiness: same sampler, same cadence, same transport, one task each (when named).
+fn samplers(
+    plan: &Plan,
+    origin: Instant,
+    done_rx: &watch::Receiver<bool>,
+    notes: &mut Vec<String>,
+) -> (Option<Sampler>, Option<(String, Sampler)>) {
+    let mut sampler = |key: &str, path: &Option<String>, read: fn(&[u8]) -> Option<String>| {
+        let path = path.clone()?;
+        match Transport::for_target(&plan.target) {
+            Ok(transport) => Some(tokio::spawn(health::poll_with(
+                plan.target.base_url.clone(),
+                transport,
+                path,
+                origin,
+                done_rx.clone(),
+                read,
+            ))),
+            Err(why) => {
+                notes.push(format!("{key} was not sampled: {why}"));
+                None
+            }
+        }
+    };
+    let health = sampler("health_path", &plan.target.health_path, health::state_of);
+    let ready = sampler(
+        "ready_path",
+        &plan.target.ready_path,
+        health::ready_state_of,
+    );
+    let ready = ready
+        .zip(plan.target.ready_path.clone())
+        .map(|(t, p)| (p, t));
+    (health, ready)
 }
 
 /// Turns the engine's stop signal into the timeline's halt, and announces the hold. Returns

@@ -64,6 +64,8 @@ struct Prepared {
     formats: Vec<Format>,
     spec: Option<(Claims, String)>,
     baseline: Option<RunResult>,
+    /// Notes for the result about choices made before the run (e.g. the ready path adopted).
+    notes: Vec<String>,
 }
 
 pub fn execute(args: Args) -> anyhow::Result<u8> {
@@ -96,6 +98,7 @@ pub fn execute(args: Args) -> anyhow::Result<u8> {
     // Ended (or failed) with a control API that did not answer: say what is still broken.
     warn_left(&installed);
     let mut result = outcome?;
+    result.notes.extend(p.notes.iter().cloned());
     let failed = judge_claims(&p, &args.scenario, &mut result);
     finish(&p, &result)?;
     Ok(exit_code(&result, failed, args.max_error_rate))
@@ -119,7 +122,7 @@ fn prepare(args: &Args) -> anyhow::Result<Prepared> {
     let file = args.scenario.display().to_string();
     let text = std::fs::read_to_string(&args.scenario)
         .with_context(|| format!("cannot read scenario {file}"))?;
-    let plan = scenario::parse(&text, &file)?;
+    let mut plan = scenario::parse(&text, &file)?;
     let faults = plan_faults(&plan, &file)?;
     check_hosts(&plan, &file)?;
     let spec = match judge::spec_path(args.spec.as_deref(), &plan, &args.scenario) {
@@ -130,6 +133,11 @@ fn prepare(args: &Args) -> anyhow::Result<Prepared> {
             Some((crate::spec::parse(&text), path.display().to_string()))
         }
     };
+    let notes: Vec<String> = spec
+        .as_ref()
+        .and_then(|(claims, _)| judge::adopt_ready_path(&mut plan, claims))
+        .into_iter()
+        .collect();
     let baseline = match &args.baseline {
         Some(path) => Some(super::report::load(path)?),
         None => None,
@@ -147,6 +155,7 @@ fn prepare(args: &Args) -> anyhow::Result<Prepared> {
         formats,
         spec,
         baseline,
+        notes,
     })
 }
 

@@ -54,12 +54,14 @@ pub struct DemoPlan {
     pub faults: Vec<PlannedFault>,
     /// The scenario's name in messages and verdict sources.
     pub file: String,
+    /// Notes for the result about choices made before the run (e.g. the spec's ready path adopted).
+    pub notes: Vec<String>,
 }
 
 /// Parses `text` and checks it fits the demo: plain HTTP, exactly one in-process dependency named
 /// UserService, faults the proxy accepts. Every problem is found before anything starts.
 pub fn prepare(text: &str, file: &str) -> Result<DemoPlan, DemoError> {
-    let plan = scenario::parse(text, file)?;
+    let mut plan = scenario::parse(text, file)?;
     let unsuitable = |why: String| DemoError::Unsuitable {
         file: file.to_string(),
         why,
@@ -85,10 +87,15 @@ pub fn prepare(text: &str, file: &str) -> Result<DemoPlan, DemoError> {
         }
     }
     let faults = plan_faults(&plan, file)?;
+    // A `--scenario` without `ready_path` still judges the spec's /ready.
+    let notes = chaos::judge::adopt_ready_path(&mut plan, &crate::spec::parse(SPEC))
+        .into_iter()
+        .collect();
     Ok(DemoPlan {
         plan,
         faults,
         file: file.to_string(),
+        notes,
     })
 }
 
@@ -163,6 +170,7 @@ pub async fn run(demo: DemoPlan, opts: DemoOptions) -> Result<DemoOutcome, DemoE
     svc.shutdown().await;
     stub.shutdown().await;
     let mut result = outcome?;
+    result.notes.extend(demo.notes);
     result.notes.push(format!(
         "demo: reference service on {}, calling UserService through the fault proxy on {} (stub UserService on {})",
         addresses.service, addresses.proxy, addresses.dependency
@@ -245,6 +253,18 @@ mod tests {
         let (outage, partial) = (&plan.faults[1], &plan.faults[2]);
         assert!(partial.at >= outage.end() + Duration::from_secs(6));
         assert!(plan.load.duration() >= partial.end() + Duration::from_secs(8));
+        // Both endpoints the spec promises are sampled, so both get judged.
+        assert_eq!(plan.target.health_path.as_deref(), Some("/health"));
+        assert_eq!(plan.target.ready_path.as_deref(), Some("/ready"));
+        assert!(
+            demo.notes.is_empty(),
+            "the scenario names it: {:?}",
+            demo.notes
+        );
+        let without = SCENARIO.replace("ready_path = \"/ready\"", "");
+        let adopted = prepare(&without, "x.toml").unwrap();
+        assert_eq!(adopted.plan.target.ready_path.as_deref(), Some("/ready"));
+        assert_eq!(adopted.notes.len(), 1, "{:?}", adopted.notes);
     }
 
     #[test]

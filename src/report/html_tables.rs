@@ -14,6 +14,7 @@ pub fn tables(report: &Report, h: &mut String) {
     episodes(report, h);
     dependencies(report, h);
     health(report, h);
+    super::ready::html(report, h);
     notes(report, h);
     h.push_str("</section>\n");
 }

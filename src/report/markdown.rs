@@ -24,6 +24,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     faults_and_episodes(report, &mut more);
     dependencies(report, &mut more);
     health(report, &mut more);
+    super::ready::markdown(report, &mut more);
     notes(report, &mut more);
     if !more.is_empty() {
         details(

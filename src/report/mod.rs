@@ -15,6 +15,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod model;
+mod ready;
 pub mod terminal;
 mod terminal_verdicts;
 mod text;

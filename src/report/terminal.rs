@@ -108,6 +108,10 @@ pub fn write_with(
     faults_and_episodes(report, t, &mut lines);
     dependencies(report, t, &mut lines);
     health(report, t, &mut lines);
+    if let Some((title, changes)) = super::ready::changes(report) {
+        section(&title, t, &mut lines);
+        lines.extend(super::ready::terminal_lines(&changes, t.width));
+    }
     notes(report, t, &mut lines);
     for line in lines {
         writeln!(out, "{line}")?;

@@ -52,6 +52,10 @@ pub struct RunResult {
     /// Samples of the target's health endpoint (when the scenario names `health_path`), in time order.
     #[serde(default)]
     pub health: Vec<HealthSample>,
+    /// Samples of the target's readiness endpoint (`ready_path`, or the spec's ready path), taken
+    /// beside `health`; absent when the run sampled none (and in results written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready: Option<ReadySamples>,
     /// Path of the spec judged, if any.
     #[serde(default)]
     pub spec: Option<String>,
@@ -304,4 +308,13 @@ pub struct HealthSample {
     pub status: Option<u16>,
     /// The state the body reported ("healthy", "degraded", "unhealthy"), when it named one.
     pub state: Option<String>,
+}
+
+/// The readiness endpoint's samples: which path was probed, and its answers in time order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReadySamples {
+    /// The path probed (below the target's base URL), e.g. "/ready".
+    pub path: String,
+    /// `state` is "ready" or "not_ready" when the body said so (`{"ready": true}`, "UP", "ok" ...).
+    pub samples: Vec<HealthSample>,
 }

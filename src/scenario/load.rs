@@ -28,6 +28,7 @@ const TARGET: &[&str] = &[
     "request_id_header",
     "insecure_tls",
     "health_path",
+    "ready_path",
 ];
 const LOAD: &[&str] = &[
     "model",
@@ -135,17 +136,8 @@ fn target(t: &TableReader, d: &mut Diagnostics) -> Option<Target> {
         check_header_name(t, "request_id_header", h, d);
     }
     let insecure_tls = t.bool("insecure_tls", d).unwrap_or(false);
-    let health_path = t.string("health_path", d);
-    if let Some(p) = &health_path {
-        if !p.starts_with('/') {
-            let at = t.get("health_path").map_or(0, |n| n.span.start);
-            d.push(
-                at,
-                &t.key("health_path"),
-                format!("expected a path starting with \"/\", found {p:?}"),
-            );
-        }
-    }
+    let health_path = endpoint_path(t, "health_path", d);
+    let ready_path = endpoint_path(t, "ready_path", d);
     Some(Target {
         base_url: base?,
         allowed_hosts: allowed?,
@@ -155,7 +147,22 @@ fn target(t: &TableReader, d: &mut Diagnostics) -> Option<Target> {
         request_id_header,
         insecure_tls,
         health_path,
+        ready_path,
     })
+}
+
+/// An endpoint the chaos run samples (`health_path`, `ready_path`): a path starting with "/".
+fn endpoint_path(t: &TableReader, key: &str, d: &mut Diagnostics) -> Option<String> {
+    let path = t.string(key, d)?;
+    if !path.starts_with('/') {
+        let at = t.get(key).map_or(0, |n| n.span.start);
+        d.push(
+            at,
+            &t.key(key),
+            format!("expected a path starting with \"/\", found {path:?}"),
+        );
+    }
+    Some(path)
 }
 
 /// A duration that must be above zero.

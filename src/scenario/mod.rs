@@ -65,6 +65,9 @@ pub struct Target {
     pub insecure_tls: bool,
     /// `health_path`: the target's health endpoint, sampled during chaos runs.
     pub health_path: Option<String>,
+    /// `ready_path`: the target's readiness endpoint, sampled beside `health_path` during chaos
+    /// runs; when unset, `redline run` and `redline demo` take the spec's ready path, if it states one.
+    pub ready_path: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -251,3 +251,35 @@ fn framing_headers_and_bad_paths_are_refused() {
         "{errs:?}"
     );
 }
+
+#[test]
+fn ready_path_is_read_and_checked_like_health_path() {
+    let with = |lines: &str| {
+        FULL.replace(
+            "request_id_header = \"x-request-id\"",
+            &format!("request_id_header = \"x-request-id\"\n{lines}"),
+        )
+    };
+    let plan = parse(
+        &with("health_path = \"/health\"\nready_path = \"/ready\""),
+        "s.toml",
+    )
+    .unwrap();
+    assert_eq!(plan.target.health_path.as_deref(), Some("/health"));
+    assert_eq!(plan.target.ready_path.as_deref(), Some("/ready"));
+    assert_eq!(parse(FULL, "s.toml").unwrap().target.ready_path, None);
+
+    let err = parse(&with("ready_path = \"ready\"\nhealth_path = 3"), "s.toml").unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("s.toml:11:14: `target.ready_path`: expected a path starting with \"/\", found \"ready\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("s.toml:12:15: `target.health_path`: expected a string"),
+        "{text}"
+    );
+    assert_eq!(err.diagnostics.len(), 2, "{text}");
+    let text = errors(&with("redy_path = \"/ready\"")).remove(0).message;
+    assert!(text.contains("did you mean `ready_path`"), "{text}");
+}

@@ -19,6 +19,7 @@ mod latency;
 pub mod matching;
 mod rate_limit;
 mod ready;
+mod ready_samples;
 mod refusals;
 mod retries;
 mod series;

@@ -1,9 +1,10 @@
 //! The readiness endpoint (`/ready`): it answers 2xx while the service accepts traffic. Judged from
-//! the health samples when the run sampled that very path; otherwise inconclusive, naming the run
-//! that would judge it (a run samples one endpoint, its `health_path`).
+//! the run's readiness samples (`RunResult::ready`, see `ready_samples`); a result without them
+//! (written before runs sampled readiness) is judged from the health samples when the run sampled
+//! that very path as its `health_path`, otherwise inconclusive, naming the run that would judge it.
 
 use super::tolerance::fmt_t;
-use super::{spec_source, Claim, JudgeContext, Judgement};
+use super::{ready_samples, spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{HealthSample, RunResult, Verdict};
 use crate::spec::claims::Claims;
 
@@ -31,31 +32,46 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
         spec_source(ctx, hc.line),
         "2xx while serving",
     );
-    let v = match ctx.health_path.as_deref() {
-        _ if result.health.is_empty() => c.inconclusive(
+    let v = match (&result.ready, ctx.health_path.as_deref()) {
+        (Some(rs), _) if !rs.samples.is_empty() => ready_samples::judge(result, &c, ready, rs),
+        (Some(rs), _) => c.inconclusive(
             "no samples",
             format!(
-                "The run sampled no endpoint: a run with `health_path = \"{ready}\"` in the scenario's [target] \
-                 would judge it."
+                "The run probed {} but ended before its first sample (one every 0.5 s): run longer.",
+                rs.path
             ),
         ),
-        Some(p) if same_path(p, ready) => judge_samples(result, &c, ready),
+        (None, _) if result.health.is_empty() => c.inconclusive(
+            "no samples",
+            format!(
+                "The run sampled no readiness endpoint: `redline run` with this spec samples {ready} by itself, \
+                 or set `ready_path = \"{ready}\"` in the scenario's [target]."
+            ),
+        ),
+        (None, p) => legacy(result, &c, ready, p),
+    };
+    out.verdicts.push(v);
+}
+
+/// A result without readiness samples: judged from the health samples when they probed `ready`.
+fn legacy(result: &RunResult, c: &Claim, ready: &str, health_path: Option<&str>) -> Verdict {
+    match health_path {
+        Some(p) if same_path(p, ready) => judge_samples(result, c, ready),
         Some(p) => c.inconclusive(
             format!("sampled {p} instead"),
             format!(
-                "The run sampled {p}, not {ready}, and a run samples one endpoint: a run with \
-                 `health_path = \"{ready}\"` would judge it."
+                "The run sampled {p}, not {ready}, and no readiness samples: a run with \
+                 `ready_path = \"{ready}\"` in the scenario's [target] would judge it."
             ),
         ),
         None => c.inconclusive(
             "path not known",
             format!(
                 "The result holds health samples but not which path they probed: judge it from the scenario \
-                 (its `health_path`), or run with `health_path = \"{ready}\"`."
+                 (its `health_path`), or run with `ready_path = \"{ready}\"`."
             ),
         ),
-    };
-    out.verdicts.push(v);
+    }
 }
 
 /// True when clients got answers in the second of the sample (the service was accepting traffic);
@@ -113,7 +129,7 @@ fn judge_samples(result: &RunResult, c: &Claim, ready: &str) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::result::{TimelineBucket, VerdictStatus::*};
+    use crate::result::{ReadySamples, TimelineBucket, VerdictStatus::*};
     use crate::spec::claims::HealthCheck;
 
     fn claims() -> Claims {
@@ -186,14 +202,100 @@ mod tests {
     fn samples_of_another_path_or_none_are_inconclusive() {
         let v = verdict(&run(|_| Some(200)), Some("/health"));
         assert_eq!(v.status, Inconclusive, "{v:?}");
-        assert!(
-            v.detail.contains("health_path = \"/ready\""),
-            "{}",
-            v.detail
-        );
+        assert!(v.detail.contains("ready_path = \"/ready\""), "{}", v.detail);
         let v = verdict(&RunResult::default(), Some("/ready"));
         assert_eq!(v.status, Inconclusive, "{v:?}");
         let v = verdict(&run(|_| Some(200)), None);
         assert_eq!(v.status, Inconclusive, "{v:?}");
+    }
+
+    /// `run` with the samples moved into `RunResult::ready` (a run that sampled readiness).
+    fn sampled(status: impl Fn(f64) -> Option<u16>) -> RunResult {
+        let mut r = run(status);
+        let samples = std::mem::take(&mut r.health);
+        r.ready = Some(ReadySamples {
+            path: "/ready".into(),
+            samples,
+        });
+        r
+    }
+
+    #[test]
+    fn readiness_samples_judge_it_whatever_the_health_path() {
+        let v = verdict(&sampled(|_| Some(200)), Some("/health"));
+        assert_eq!(v.status, Pass, "{v:?}");
+        assert!(
+            v.detail
+                .contains("Every one of 20 answered samples of /ready"),
+            "{}",
+            v.detail
+        );
+        assert!(v.detail.contains("shutdown"), "{}", v.detail);
+
+        let v = verdict(&sampled(|t| Some(if t >= 6.0 { 503 } else { 200 })), None);
+        assert_eq!(v.status, Fail, "{v:?}");
+        assert_eq!(v.measured, "8 of 20 not 2xx");
+        assert!(v.detail.contains("answered 503 at 6.0 s"), "{}", v.detail);
+
+        let mut r = sampled(|_| Some(200));
+        r.ready.as_mut().unwrap().samples[3].state = Some("not_ready".into());
+        let v = verdict(&r, None);
+        assert_eq!(v.status, Fail, "{v:?}");
+        assert!(
+            v.detail.contains("200 saying not ready at 1.5 s"),
+            "{}",
+            v.detail
+        );
+
+        let mut r = sampled(|_| Some(200));
+        r.ready.as_mut().unwrap().samples.clear();
+        assert_eq!(verdict(&r, None).status, Inconclusive);
+    }
+
+    #[test]
+    fn seconds_answered_only_with_5xx_do_not_count_and_fault_phases_are_described() {
+        // Clients got only 503 from 4 s to 6 s, when /ready said 503 too: consistent.
+        let mut r = sampled(|t| Some(if (4.0..6.0).contains(&t) { 503 } else { 200 }));
+        for b in &mut r.timeline {
+            let class = if (4..6).contains(&b.t_s) {
+                "5xx"
+            } else {
+                "2xx"
+            };
+            b.status_classes.insert(class.into(), 50);
+        }
+        r.phases.push(crate::result::PhaseStats {
+            name: "fault:db:abort".into(),
+            kind: crate::result::PhaseKind::Fault,
+            from_s: 3.0,
+            to_s: 6.0,
+            operations: Default::default(),
+        });
+        let v = verdict(&r, None);
+        assert_eq!(v.status, Pass, "{v:?}");
+        assert_eq!(v.measured, "0 of 16 not 2xx");
+        assert!(
+            v.detail
+                .contains("4 not-ready answer(s) fell in seconds when every client answer was 5xx"),
+            "{}",
+            v.detail
+        );
+        assert!(
+            v.detail.contains(
+                "During the fault phases (fault:db:abort 3.0–6.0 s): 6 samples, 2 × 200, 4 × 503."
+            ),
+            "{}",
+            v.detail
+        );
+    }
+
+    #[test]
+    fn a_few_unanswered_probes_are_tolerated_many_fail() {
+        let v = verdict(&sampled(|t| if t == 2.0 { None } else { Some(200) }), None);
+        assert_eq!(v.status, Pass, "{v:?}");
+        assert!(v.detail.contains("1 probe(s) unanswered"), "{}", v.detail);
+        let v = verdict(&sampled(|t| if t >= 7.0 { None } else { Some(200) }), None);
+        assert_eq!(v.status, Fail, "{v:?}");
+        assert_eq!(v.measured, "6 of 20 unanswered");
     }
 }

@@ -324,6 +324,7 @@ pub fn chaos_run(opts: Options) -> RunResult {
         client_log: super::chaos_parts::client_log(&reqs),
         client_log_truncated: true,
         health: super::chaos_parts::health(&episodes),
+        ready: None,
         spec: None,
         verdicts: Vec::new(),
         breaker_episodes: episodes,

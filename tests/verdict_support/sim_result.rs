@@ -206,6 +206,7 @@ pub fn assemble(
                 state: Some(if *ok { "healthy" } else { "degraded" }.into()),
             })
             .collect(),
+        ready: None,
         spec: None,
         verdicts: Vec::new(),
         breaker_episodes: Vec::new(),
