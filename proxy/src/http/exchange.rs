@@ -58,46 +58,24 @@ pub(crate) async fn run(
     Counters::inc(&shared.counters.requests);
     let mut rec = Record::new(shared.clone(), ctl.clone(), arrival, &head);
     let Some(decision) = shared.decide(&head) else {
-        return forward(
-            shared,
-            caller,
-            &head,
-            rec,
-            Shape::Pass,
-            Outcome::Forwarded,
-            out,
-        )
-        .await;
+        let (shape, done) = (Shape::Pass, Outcome::Forwarded);
+        return forward(shared, caller, &head, rec, shape, done, out).await;
     };
     rec.set_fault(&decision.name, decision.kind);
     Counters::inc(&shared.counters.faults[decision.kind]);
-    match decision.action {
-        Action::Truncate(n) => {
-            let shape = Shape::Truncate(n);
-            forward(shared, caller, &head, rec, shape, Outcome::Forwarded, out).await
-        }
-        Action::Throttle(rate) => {
-            let shape = Shape::Throttle(rate);
-            forward(shared, caller, &head, rec, shape, Outcome::Forwarded, out).await
-        }
+    // Faults that answer or end the connection return here; the others say how to forward.
+    let (shape, done) = match decision.action {
+        Action::Truncate(n) => (Shape::Truncate(n), Outcome::Forwarded),
+        Action::Throttle(rate) => (Shape::Throttle(rate), Outcome::Forwarded),
         Action::Delay(delay) => {
             // Watching the caller while waiting notices a caller that gives up (the record
             // is then dropped unfinished, which logs the give-up time).
             if caller.watch(tokio::time::sleep(delay)).await.is_err() {
                 return Next::Close;
             }
-            forward(
-                shared,
-                caller,
-                &head,
-                rec,
-                Shape::Pass,
-                Outcome::Forwarded,
-                out,
-            )
-            .await
+            (Shape::Pass, Outcome::Forwarded)
         }
-        Action::Abort(abort) => aborted(caller, &head, &abort, rec, out).await,
+        Action::Abort(abort) => return aborted(caller, &head, &abort, rec, out).await,
         Action::Hang(hang) => {
             let Some(after) = hang.after else {
                 caller.wait_gone().await;
@@ -106,15 +84,10 @@ pub(crate) async fn run(
             if caller.watch(tokio::time::sleep(after.0)).await.is_err() {
                 return Next::Close;
             }
-            match hang.status {
-                None => {
-                    let shape = Shape::Pass;
-                    forward(shared, caller, &head, rec, shape, Outcome::Hung, out).await
-                }
-                Some(status) => {
-                    answer_here(caller, &head, status, "", &[], rec, Outcome::Hung, out).await
-                }
-            }
+            let Some(status) = hang.status else {
+                return forward(shared, caller, &head, rec, Shape::Pass, Outcome::Hung, out).await;
+            };
+            return answer_here(caller, &head, status, "", &[], rec, Outcome::Hung, out).await;
         }
         Action::Reset | Action::Down => {
             let outcome = match decision.action {
@@ -122,9 +95,10 @@ pub(crate) async fn run(
                 _ => Outcome::Refused,
             };
             rec.finish(outcome);
-            Next::Reset
+            return Next::Reset;
         }
-    }
+    };
+    forward(shared, caller, &head, rec, shape, done, out).await
 }
 
 async fn aborted(
