@@ -5,6 +5,19 @@
 #
 #   bench/load.sh [DURATION_S] [CONNECTIONS]      (defaults: 10 64)
 #
+#   SYSCALLS=1 bench/load.sh 5 64                 (also: system calls per request, by kind)
+#
+# req/s is requests over the tool's own measurement window (redline: result.json duration_s,
+# wrk: "requests in X s", oha: its total time), not over process wall time: redline starts
+# its clock 300 ms after launch (the chaos start delay) and writes reports after the run,
+# which would otherwise count as load time (about 3.5% of a 10 s run). CPU us/req is the
+# whole process's user + sys time (start-up and reports included) over its completed requests.
+#
+# SYSCALLS=1 counts system calls with `perf stat` on the syscalls tracepoints (needs root or
+# kernel.perf_event_paranoid <= 1), else with `strace -f -c`, which slows a tool several
+# times: its req/s is then meaningless, its counts per request still hold. System calls per
+# request do not move with machine load the way times do: compare them across runs.
+#
 # Compare ratios within one run: absolute figures move with whatever else the machine does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -80,39 +93,75 @@ name = "index"
 path = "/index.html"
 TOML
 
-# Runs "$@" pinned to the tool core; leaves "elapsed user sys" in $WORK/time.
-timed() { /usr/bin/time -f '%e %U %S' -o "$WORK/time" taskset -c "$TOOL_CORE" "$@"; }
+COUNTER=""
+if [ "${SYSCALLS:-0}" = 1 ]; then
+    EVENTS=raw_syscalls:sys_enter
+    for k in read recvfrom readv recvmsg write sendto writev sendmsg epoll_wait epoll_pwait epoll_ctl futex sched_yield; do
+        EVENTS+=",syscalls:sys_enter_$k"
+    done
+    if command -v perf >/dev/null 2>&1 && perf stat -x, -e "$EVENTS" -o /dev/null true 2>/dev/null; then
+        COUNTER=perf
+    elif command -v strace >/dev/null 2>&1; then
+        COUNTER=strace
+        echo "note: perf cannot read the syscall tracepoints here; counting with strace (slow)" >&2
+    else
+        echo "SYSCALLS=1 needs perf (apt-get install linux-perf) or strace" >&2
+        exit 1
+    fi
+fi
+
+# Runs "$@" pinned to the tool core; leaves "elapsed user sys" in $WORK/time and, with
+# SYSCALLS=1, the system call counts in $WORK/sys.
+timed() {
+    local run=(/usr/bin/time -f '%e %U %S' -o "$WORK/time" taskset -c "$TOOL_CORE" "$@")
+    case "$COUNTER" in
+        perf) perf stat -x, -e "$EVENTS" -o "$WORK/sys" -- "${run[@]}" ;;
+        strace) strace -f -c -o "$WORK/sys" -- "${run[@]}" ;;
+        *) "${run[@]}" ;;
+    esac
+}
 
 rows=()
-row() { # name requests
+sysrows=()
+row() { # name requests window_s
     read -r elapsed user sys < "$WORK/time"
-    rows+=("$(python3 - "$1" "$2" "$elapsed" "$user" "$sys" <<'PY'
+    rows+=("$(python3 - "$1" "$2" "$3" "$user" "$sys" <<'PY'
 import sys
-name, reqs, el, us, sy = sys.argv[1], float(sys.argv[2]), *map(float, sys.argv[3:])
+name, reqs, window, us, sy = sys.argv[1], float(sys.argv[2]), *map(float, sys.argv[3:])
 cpu = us + sy
-print(f"{name:<10} {int(reqs):>11} {reqs/el:>11.0f} {us:>7.2f} {sy:>7.2f} {cpu*1e6/max(reqs,1):>10.2f}")
+print(f"{name:<10} {int(reqs):>11} {reqs/window:>11.0f} {us:>7.2f} {sy:>7.2f} {cpu*1e6/max(reqs,1):>10.2f}")
 PY
 )")
+    if [ -n "$COUNTER" ]; then
+        sysrows+=("$(python3 bench/syscalls_per_request.py "$1" "$2" "$COUNTER" "$WORK/sys")")
+    fi
 }
 
 echo "redline: ${DURATION}s, $CONNS connections" >&2
 timed "$REDLINE" run "$WORK/bench.toml" --quiet --out "$WORK/out" > "$WORK/redline.txt"
-row redline "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["totals"]["completed"])' "$WORK/out/result.json")"
+row redline $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["totals"]["completed"], r["duration_s"])' "$WORK/out/result.json")
 
 echo "wrk: ${DURATION}s, $CONNS connections" >&2
 timed wrk -t1 -c"$CONNS" -d"${DURATION}s" "http://127.0.0.1:$PORT/index.html" > "$WORK/wrk.txt"
-row wrk "$(awk '/requests in/ {print $1}' "$WORK/wrk.txt")"
+row wrk $(awk '/requests in/ {sub(/s,$/, "", $4); print $1, $4}' "$WORK/wrk.txt")
 
 if [ "$HAVE_OHA" = 1 ]; then
     echo "oha: ${DURATION}s, $CONNS connections" >&2
     timed oha -z "${DURATION}s" -c "$CONNS" --no-tui --output-format json "http://127.0.0.1:$PORT/index.html" > "$WORK/oha.json" 2>/dev/null \
       || timed oha -z "${DURATION}s" -c "$CONNS" --no-tui -j "http://127.0.0.1:$PORT/index.html" > "$WORK/oha.json"
-    row oha "$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["summary"]; print(round(s["requestsPerSec"]*s["total"]))' "$WORK/oha.json")"
+    row oha $(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["summary"]; print(round(s["requestsPerSec"]*s["total"]), s["total"])' "$WORK/oha.json")
 fi
 
 echo
 printf '%-10s %11s %11s %7s %7s %10s\n' tool requests "req/s" "user s" "sys s" "CPU us/req"
 printf '%s\n' "${rows[@]}"
 echo
-echo "nginx on core $NGINX_CORE, tools on core $TOOL_CORE; CPU = user + sys of the tool process from /usr/bin/time."
+if [ -n "$COUNTER" ]; then
+    echo "system calls per request ($COUNTER): reads = read+recvfrom+readv+recvmsg, writes likewise"
+    python3 bench/syscalls_per_request.py --header
+    printf '%s\n' "${sysrows[@]}"
+    echo
+fi
+echo "nginx on core $NGINX_CORE, tools on core $TOOL_CORE; req/s over each tool's own measurement window;"
+echo "CPU = user + sys of the whole tool process from /usr/bin/time."
 echo "Compare ratios within this run; absolute figures depend on machine load."
