@@ -8,6 +8,8 @@
 //! client side of RFC 9112 a load generator needs: no pipelining, no upgrades, interim 1xx
 //! responses skipped, HEAD / 204 / 304 without body.
 
+use std::mem::MaybeUninit;
+
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::io::Io;
@@ -138,9 +140,14 @@ impl Http1 {
     async fn read_head(&mut self, head_request: bool) -> Result<(Answer, Framing, bool), FailKind> {
         loop {
             if self.rlen > self.rpos {
-                let mut headers = [httparse::EMPTY_HEADER; 64];
-                let mut resp = httparse::Response::new(&mut headers);
-                match resp.parse(&self.rbuf[self.rpos..self.rlen]) {
+                // Uninitialised slots: httparse writes only the headers it finds, where an
+                // `[EMPTY_HEADER; 64]` costs 2 KiB of stores per response.
+                let mut headers = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; 64];
+                let mut resp = httparse::Response::new(&mut []);
+                let buf = &self.rbuf[self.rpos..self.rlen];
+                // Default config: the same strict rules as `Response::parse`.
+                let parser = httparse::ParserConfig::default();
+                match parser.parse_response_with_uninit_headers(&mut resp, buf, &mut headers) {
                     Ok(httparse::Status::Complete(len)) => {
                         let parsed = head_of(&resp, head_request)?;
                         self.rpos += len;
