@@ -18,6 +18,8 @@
 # times: its req/s is then meaningless, its counts per request still hold. System calls per
 # request do not move with machine load the way times do: compare them across runs.
 #
+# REDLINE=/path/to/redline uses that binary instead of building this tree (to compare builds).
+#
 # Compare ratios within one run: absolute figures move with whatever else the machine does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -73,9 +75,11 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 
-echo "building redline (release)..." >&2
-cargo build --release -q -p redline
-REDLINE=target/release/redline
+if [ -z "${REDLINE:-}" ]; then
+    echo "building redline (release)..." >&2
+    cargo build --release -q -p redline
+    REDLINE=target/release/redline
+fi
 
 cat > "$WORK/bench.toml" <<TOML
 name = "bench"
