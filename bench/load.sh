@@ -18,6 +18,11 @@
 # times: its req/s is then meaningless, its counts per request still hold. System calls per
 # request do not move with machine load the way times do: compare them across runs.
 #
+# CALLGRIND=1 runs each tool under valgrind's callgrind and prints user-space instructions per
+# request (all threads, start-up included): the figure to compare user-space changes with, as
+# a 2% change drowns in the noise of timed runs on a shared machine. Tools run some 20x slower
+# then (req/s and CPU columns are meaningless); a few seconds are enough: CALLGRIND=1 bench/load.sh 3.
+#
 # REDLINE=/path/to/redline uses that binary instead of building this tree (to compare builds).
 #
 # Compare ratios within one run: absolute figures move with whatever else the machine does.
@@ -98,7 +103,10 @@ path = "/index.html"
 TOML
 
 COUNTER=""
-if [ "${SYSCALLS:-0}" = 1 ]; then
+if [ "${CALLGRIND:-0}" = 1 ]; then
+    command -v valgrind >/dev/null 2>&1 || { echo "CALLGRIND=1 needs valgrind (apt-get install valgrind)" >&2; exit 1; }
+    COUNTER=callgrind
+elif [ "${SYSCALLS:-0}" = 1 ]; then
     EVENTS=raw_syscalls:sys_enter
     for k in read recvfrom readv recvmsg write sendto writev sendmsg epoll_wait epoll_pwait epoll_ctl futex sched_yield; do
         EVENTS+=",syscalls:sys_enter_$k"
@@ -121,6 +129,11 @@ timed() {
     case "$COUNTER" in
         perf) perf stat -x, -e "$EVENTS" -o "$WORK/sys" -- "${run[@]}" ;;
         strace) strace -f -c -o "$WORK/sys" -- "${run[@]}" ;;
+        callgrind)
+            rm -f "$WORK"/cg.*
+            /usr/bin/time -f '%e %U %S' -o "$WORK/time" taskset -c "$TOOL_CORE" \
+                valgrind -q --tool=callgrind --callgrind-out-file="$WORK/cg.%p" "$@"
+            ;;
         *) "${run[@]}" ;;
     esac
 }
@@ -136,7 +149,11 @@ cpu = us + sy
 print(f"{name:<10} {int(reqs):>11} {reqs/window:>11.0f} {us:>7.2f} {sy:>7.2f} {cpu*1e6/max(reqs,1):>10.2f}")
 PY
 )")
-    if [ -n "$COUNTER" ]; then
+    if [ "$COUNTER" = callgrind ]; then
+        local ir
+        ir=$(cat "$WORK"/cg.* | awk '/^summary:/ {s += $2} END {print s + 0}')
+        sysrows+=("$(printf '%-10s %14.0f' "$1" "$(python3 -c "print($ir / max($2, 1))")")")
+    elif [ -n "$COUNTER" ]; then
         sysrows+=("$(python3 bench/syscalls_per_request.py "$1" "$2" "$COUNTER" "$WORK/sys")")
     fi
 }
@@ -160,7 +177,12 @@ echo
 printf '%-10s %11s %11s %7s %7s %10s\n' tool requests "req/s" "user s" "sys s" "CPU us/req"
 printf '%s\n' "${rows[@]}"
 echo
-if [ -n "$COUNTER" ]; then
+if [ "$COUNTER" = callgrind ]; then
+    echo "user-space instructions per request (callgrind, every thread, start-up included):"
+    printf '%-10s %14s\n' tool "instr/req"
+    printf '%s\n' "${sysrows[@]}"
+    echo
+elif [ -n "$COUNTER" ]; then
     echo "system calls per request ($COUNTER): reads = read+recvfrom+readv+recvmsg, writes likewise"
     python3 bench/syscalls_per_request.py --header
     printf '%s\n' "${sysrows[@]}"
