@@ -16,7 +16,9 @@
 # SYSCALLS=1 counts system calls with `perf stat` on the syscalls tracepoints (needs root or
 # kernel.perf_event_paranoid <= 1), else with `strace -f -c`, which slows a tool several
 # times: its req/s is then meaningless, its counts per request still hold. System calls per
-# request do not move with machine load the way times do: compare them across runs.
+# request do not move with machine load the way times do: compare them across runs. Tracing
+# slows every system call a little (more for a tool that makes more of them): take req/s and
+# CPU figures from a run without SYSCALLS=1.
 #
 # CALLGRIND=1 runs each tool under valgrind's callgrind and prints user-space instructions per
 # request (all threads, start-up included): the figure to compare user-space changes with, as
