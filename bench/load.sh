@@ -5,6 +5,28 @@
 #
 #   bench/load.sh [DURATION_S] [CONNECTIONS]      (defaults: 10 64)
 #
+#   SYSCALLS=1 bench/load.sh 5 64                 (also: system calls per request, by kind)
+#
+# req/s is requests over the tool's own measurement window (redline: result.json duration_s,
+# wrk: "requests in X s", oha: its total time), not over process wall time: redline starts
+# its clock 300 ms after launch (the chaos start delay) and writes reports after the run,
+# which would otherwise count as load time (about 3.5% of a 10 s run). CPU us/req is the
+# whole process's user + sys time (start-up and reports included) over its completed requests.
+#
+# SYSCALLS=1 counts system calls with `perf stat` on the syscalls tracepoints (needs root or
+# kernel.perf_event_paranoid <= 1), else with `strace -f -c`, which slows a tool several
+# times: its req/s is then meaningless, its counts per request still hold. System calls per
+# request do not move with machine load the way times do: compare them across runs. Tracing
+# slows every system call a little (more for a tool that makes more of them): take req/s and
+# CPU figures from a run without SYSCALLS=1.
+#
+# CALLGRIND=1 runs each tool under valgrind's callgrind and prints user-space instructions per
+# request (all threads, start-up included): the figure to compare user-space changes with, as
+# a 2% change drowns in the noise of timed runs on a shared machine. Tools run some 20x slower
+# then (req/s and CPU columns are meaningless); a few seconds are enough: CALLGRIND=1 bench/load.sh 3.
+#
+# REDLINE=/path/to/redline uses that binary instead of building this tree (to compare builds).
+#
 # Compare ratios within one run: absolute figures move with whatever else the machine does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,9 +82,11 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 
-echo "building redline (release)..." >&2
-cargo build --release -q -p redline
-REDLINE=target/release/redline
+if [ -z "${REDLINE:-}" ]; then
+    echo "building redline (release)..." >&2
+    cargo build --release -q -p redline
+    REDLINE=target/release/redline
+fi
 
 cat > "$WORK/bench.toml" <<TOML
 name = "bench"
@@ -80,39 +104,92 @@ name = "index"
 path = "/index.html"
 TOML
 
-# Runs "$@" pinned to the tool core; leaves "elapsed user sys" in $WORK/time.
-timed() { /usr/bin/time -f '%e %U %S' -o "$WORK/time" taskset -c "$TOOL_CORE" "$@"; }
+COUNTER=""
+if [ "${CALLGRIND:-0}" = 1 ]; then
+    command -v valgrind >/dev/null 2>&1 || { echo "CALLGRIND=1 needs valgrind (apt-get install valgrind)" >&2; exit 1; }
+    COUNTER=callgrind
+elif [ "${SYSCALLS:-0}" = 1 ]; then
+    EVENTS=raw_syscalls:sys_enter
+    for k in read recvfrom readv recvmsg write sendto writev sendmsg epoll_wait epoll_pwait epoll_ctl futex sched_yield; do
+        EVENTS+=",syscalls:sys_enter_$k"
+    done
+    if command -v perf >/dev/null 2>&1 && perf stat -x, -e "$EVENTS" -o /dev/null true 2>/dev/null; then
+        COUNTER=perf
+    elif command -v strace >/dev/null 2>&1; then
+        COUNTER=strace
+        echo "note: perf cannot read the syscall tracepoints here; counting with strace (slow)" >&2
+    else
+        echo "SYSCALLS=1 needs perf (apt-get install linux-perf) or strace" >&2
+        exit 1
+    fi
+fi
+
+# Runs "$@" pinned to the tool core; leaves "elapsed user sys" in $WORK/time and, with
+# SYSCALLS=1, the system call counts in $WORK/sys.
+timed() {
+    local run=(/usr/bin/time -f '%e %U %S' -o "$WORK/time" taskset -c "$TOOL_CORE" "$@")
+    case "$COUNTER" in
+        perf) perf stat -x, -e "$EVENTS" -o "$WORK/sys" -- "${run[@]}" ;;
+        strace) strace -f -c -o "$WORK/sys" -- "${run[@]}" ;;
+        callgrind)
+            rm -f "$WORK"/cg.*
+            /usr/bin/time -f '%e %U %S' -o "$WORK/time" taskset -c "$TOOL_CORE" \
+                valgrind -q --tool=callgrind --callgrind-out-file="$WORK/cg.%p" "$@"
+            ;;
+        *) "${run[@]}" ;;
+    esac
+}
 
 rows=()
-row() { # name requests
+sysrows=()
+row() { # name requests window_s
     read -r elapsed user sys < "$WORK/time"
-    rows+=("$(python3 - "$1" "$2" "$elapsed" "$user" "$sys" <<'PY'
+    rows+=("$(python3 - "$1" "$2" "$3" "$user" "$sys" <<'PY'
 import sys
-name, reqs, el, us, sy = sys.argv[1], float(sys.argv[2]), *map(float, sys.argv[3:])
+name, reqs, window, us, sy = sys.argv[1], float(sys.argv[2]), *map(float, sys.argv[3:])
 cpu = us + sy
-print(f"{name:<10} {int(reqs):>11} {reqs/el:>11.0f} {us:>7.2f} {sy:>7.2f} {cpu*1e6/max(reqs,1):>10.2f}")
+print(f"{name:<10} {int(reqs):>11} {reqs/window:>11.0f} {us:>7.2f} {sy:>7.2f} {cpu*1e6/max(reqs,1):>10.2f}")
 PY
 )")
+    if [ "$COUNTER" = callgrind ]; then
+        local ir
+        ir=$(cat "$WORK"/cg.* | awk '/^summary:/ {s += $2} END {print s + 0}')
+        sysrows+=("$(printf '%-10s %14.0f' "$1" "$(python3 -c "print($ir / max($2, 1))")")")
+    elif [ -n "$COUNTER" ]; then
+        sysrows+=("$(python3 bench/syscalls_per_request.py "$1" "$2" "$COUNTER" "$WORK/sys")")
+    fi
 }
 
 echo "redline: ${DURATION}s, $CONNS connections" >&2
 timed "$REDLINE" run "$WORK/bench.toml" --quiet --out "$WORK/out" > "$WORK/redline.txt"
-row redline "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["totals"]["completed"])' "$WORK/out/result.json")"
+row redline $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["totals"]["completed"], r["duration_s"])' "$WORK/out/result.json")
 
 echo "wrk: ${DURATION}s, $CONNS connections" >&2
 timed wrk -t1 -c"$CONNS" -d"${DURATION}s" "http://127.0.0.1:$PORT/index.html" > "$WORK/wrk.txt"
-row wrk "$(awk '/requests in/ {print $1}' "$WORK/wrk.txt")"
+row wrk $(awk '/requests in/ {sub(/s,$/, "", $4); print $1, $4}' "$WORK/wrk.txt")
 
 if [ "$HAVE_OHA" = 1 ]; then
     echo "oha: ${DURATION}s, $CONNS connections" >&2
     timed oha -z "${DURATION}s" -c "$CONNS" --no-tui --output-format json "http://127.0.0.1:$PORT/index.html" > "$WORK/oha.json" 2>/dev/null \
       || timed oha -z "${DURATION}s" -c "$CONNS" --no-tui -j "http://127.0.0.1:$PORT/index.html" > "$WORK/oha.json"
-    row oha "$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["summary"]; print(round(s["requestsPerSec"]*s["total"]))' "$WORK/oha.json")"
+    row oha $(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["summary"]; print(round(s["requestsPerSec"]*s["total"]), s["total"])' "$WORK/oha.json")
 fi
 
 echo
 printf '%-10s %11s %11s %7s %7s %10s\n' tool requests "req/s" "user s" "sys s" "CPU us/req"
 printf '%s\n' "${rows[@]}"
 echo
-echo "nginx on core $NGINX_CORE, tools on core $TOOL_CORE; CPU = user + sys of the tool process from /usr/bin/time."
+if [ "$COUNTER" = callgrind ]; then
+    echo "user-space instructions per request (callgrind, every thread, start-up included):"
+    printf '%-10s %14s\n' tool "instr/req"
+    printf '%s\n' "${sysrows[@]}"
+    echo
+elif [ -n "$COUNTER" ]; then
+    echo "system calls per request ($COUNTER): reads = read+recvfrom+readv+recvmsg, writes likewise"
+    python3 bench/syscalls_per_request.py --header
+    printf '%s\n' "${sysrows[@]}"
+    echo
+fi
+echo "nginx on core $NGINX_CORE, tools on core $TOOL_CORE; req/s over each tool's own measurement window;"
+echo "CPU = user + sys of the whole tool process from /usr/bin/time."
 echo "Compare ratios within this run; absolute figures depend on machine load."

@@ -96,6 +96,9 @@ async fn attempt(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
 
     /// Every request moves its exchange future into a Box: keep it small (connect is boxed
     /// separately because the TLS handshake state is several kilobytes).
@@ -106,5 +109,73 @@ mod tests {
         let size = std::mem::size_of_val(&fut);
         eprintln!("exchange future: {size} bytes");
         assert!(size < 1024, "exchange future is {size} bytes");
+    }
+
+    /// A server on one connection that answers `answers` requests at once, then reads the
+    /// next one and holds it for 10 s.
+    async fn answers_then_hangs(answers: usize) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 1024];
+            for _ in 0..answers {
+                let _ = s.read(&mut buf).await;
+                let _ = s
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                    .await;
+            }
+            let _ = s.read(&mut buf).await;
+            tokio::time::sleep(Duration::from_secs(10)).await;
+        });
+        addr
+    }
+
+    async fn send(
+        connector: &Connector,
+        conn: Option<Conn>,
+        within: Duration,
+    ) -> (Option<Conn>, Result<Answer, FailKind>, Duration) {
+        let wbuf = b"GET / HTTP/1.1\r\nhost: t\r\n\r\n".to_vec();
+        let start = Instant::now();
+        let (conn, result) = exchange(connector, conn, wbuf, false, start + within).await;
+        (conn, result, start.elapsed())
+    }
+
+    /// Each request on a reused connection is bounded by its own deadline, whether it is
+    /// later or earlier than the previous request's (a timer kept from an earlier request,
+    /// or one not moved, would end it at the wrong time).
+    #[tokio::test]
+    async fn a_reused_connection_times_out_at_each_requests_own_deadline() {
+        let connector = Connector::new(answers_then_hangs(2).await, None);
+        let (conn, first, _) = send(&connector, None, Duration::from_millis(200)).await;
+        assert_eq!(first.map(|a| a.status), Ok(200));
+        let (conn, second, _) = send(&connector, conn, Duration::from_secs(2)).await;
+        assert_eq!(second.map(|a| a.status), Ok(200));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Earlier deadline than the second's: must end at 300 ms, not at the 2 s one.
+        let (conn, third, took) = send(&connector, conn, Duration::from_millis(300)).await;
+        assert_eq!(third, Err(FailKind::Timeout));
+        assert!(conn.is_none(), "a timed-out connection is not reused");
+        assert!(took >= Duration::from_millis(300), "ended early: {took:?}");
+        assert!(took < Duration::from_millis(1500), "ended late: {took:?}");
+    }
+
+    #[tokio::test]
+    async fn a_later_deadline_on_a_reused_connection_is_not_cut_short() {
+        let connector = Connector::new(answers_then_hangs(1).await, None);
+        let (conn, first, _) = send(&connector, None, Duration::from_millis(200)).await;
+        assert_eq!(first.map(|a| a.status), Ok(200));
+        assert!(
+            conn.is_some(),
+            "keep-alive answer: the connection is reused"
+        );
+        let (_, second, took) = send(&connector, conn, Duration::from_millis(700)).await;
+        assert_eq!(second, Err(FailKind::Timeout));
+        assert!(
+            took >= Duration::from_millis(700),
+            "old deadline applied: {took:?}"
+        );
+        assert!(took < Duration::from_millis(2500), "ended late: {took:?}");
     }
 }
