@@ -207,6 +207,7 @@ impl Registry {
     ) -> Result<Arc<ProxyHandle>, RegistryError> {
         self.check_free(&cfg.name)?;
         cfg.seed = cfg.seed.or(Some(self.seed_for(&cfg.name)));
+        cfg.clock_origin = self.clock_origin;
         let listen = cfg.listen.clone();
         let name = cfg.name.clone();
         let proxy = TcpProxy::start(cfg)

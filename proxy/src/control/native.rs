@@ -11,6 +11,7 @@ use super::Call;
 use crate::fault::{FaultError, FaultSpec};
 use crate::http::HttpProxy;
 use crate::registry::{Protocol, ProxyHandle, Registry};
+use crate::tcp::TcpProxy;
 
 pub(crate) async fn route(reg: &Registry, call: &Call, segs: &[&str]) -> Reply {
     let m = &call.method;
@@ -63,6 +64,12 @@ pub(crate) async fn route(reg: &Registry, call: &Call, segs: &[&str]) -> Reply {
         ["proxies", p, "log"] if *m == Method::GET => with_http(reg, p, |h| log(call, p, h)),
         ["proxies", p, "log", "summary"] if *m == Method::GET => {
             with_http(reg, p, |h| Reply::of(200, &h.log_summary()))
+        }
+        ["proxies", p, "connections"] if *m == Method::GET => {
+            with_tcp(reg, p, |t| connections(call, p, t))
+        }
+        ["proxies", p, "connections", "summary"] if *m == Method::GET => {
+            with_tcp(reg, p, |t| Reply::of(200, &t.connections_summary()))
         }
         ["proxies", p, "stats"] if *m == Method::GET => match reg.get(p) {
             Some(h) => Reply::of(200, &h.stats()),
@@ -196,6 +203,38 @@ fn log(call: &Call, proxy: &str, h: &HttpProxy) -> Reply {
         200,
         &json!({"proxy": proxy, "entries": entries, "next": next}),
     )
+}
+
+/// The connection log of a TCP proxy, from `since`, at most `limit` entries.
+fn connections(call: &Call, proxy: &str, t: &TcpProxy) -> Reply {
+    let since = match parse_u64(call, "since") {
+        Ok(s) => s,
+        Err(reply) => return reply,
+    };
+    let mut entries = t.connections_since(since);
+    if let Some(limit) = call
+        .query_param("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+    {
+        entries.truncate(limit);
+    }
+    let next = entries.last().map_or(since, |e| e.seq + 1);
+    Reply::json(
+        200,
+        &json!({"proxy": proxy, "entries": entries, "next": next}),
+    )
+}
+
+/// Runs `f` on a TCP proxy; 404 if there is no such proxy, 400 if it is an HTTP one.
+fn with_tcp(reg: &Registry, name: &str, f: impl FnOnce(&TcpProxy) -> Reply) -> Reply {
+    match reg.get(name).as_deref() {
+        None => Reply::error(404, "proxy not found"),
+        Some(ProxyHandle::Tcp(t)) => f(t),
+        Some(ProxyHandle::Http(_)) => Reply::error(
+            400,
+            format!("the connection log is for tcp proxies; {name} is http (use /redline/proxies/{name}/log)"),
+        ),
+    }
 }
 
 fn find(h: &HttpProxy, name: &str) -> Option<FaultSpec> {

@@ -17,6 +17,7 @@ use tokio::time::{sleep, sleep_until, Instant};
 use super::delay_line::{DelayLine, Delayed, PASSED};
 use super::stats::Counters;
 use super::toxic_set::{Entry, ToxicSet};
+use super::track::ConnTrack;
 use crate::toxic::{Stream, ToxicKind};
 
 /// Why a direction stopped before its source reached a clean end of stream.
@@ -57,6 +58,9 @@ pub(crate) struct Out<'a> {
     pub bytes: &'a AtomicU64,
     pub toxics: watch::Receiver<Arc<ToxicSet>>,
     pub line: DelayLine,
+    /// Bytes this direction delivered (for the connection log; a plain add, no atomic).
+    pub sent: u64,
+    pub track: &'a ConnTrack,
 }
 
 /// The toxics of one direction of one connection.
@@ -65,6 +69,8 @@ pub(crate) struct Chain {
     generation: u64,
     stages: Vec<Stage>,
     counters: Arc<Counters>,
+    /// Types of the toxics that acted on this direction, in start order (for the log).
+    pub seen: Vec<&'static str>,
 }
 
 type Emit<'a> = Pin<Box<dyn Future<Output = Result<bool, End>> + Send + 'a>>;
@@ -76,6 +82,7 @@ impl Chain {
             generation: u64::MAX,
             stages: Vec::new(),
             counters,
+            seen: Vec::new(),
         }
     }
 
@@ -97,6 +104,10 @@ impl Chain {
                 Some(s) if s.entry.version == entry.version => s,
                 prev => self.start(entry.clone(), prev, rng),
             };
+            let kind = stage.entry.toxic.kind.type_name();
+            if stage.active && !self.seen.contains(&kind) {
+                self.seen.push(kind);
+            }
             self.stages.push(stage);
         }
         let held = old
@@ -232,6 +243,7 @@ fn emit<'a>(
             }
             out.dst.write_all(data).await.map_err(|_| End::Io)?;
             out.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+            out.sent += data.len() as u64;
             return Ok(true);
         };
         if !stage.active {
@@ -293,7 +305,10 @@ fn emit<'a>(
                 Ok(true)
             }
             // An active timeout drops everything; its deadline is watched by the pipe.
-            (ToxicKind::Timeout(_), _) => Ok(true),
+            (ToxicKind::Timeout(_), _) => {
+                out.track.swallowed();
+                Ok(true)
+            }
             _ => emit(rest, out, data, read_at).await,
         }
     })
@@ -303,5 +318,6 @@ fn emit<'a>(
 pub(crate) async fn write_plain(out: &mut Out<'_>, data: &[u8]) -> Result<(), End> {
     out.dst.write_all(data).await.map_err(|_| End::Io)?;
     out.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+    out.sent += data.len() as u64;
     Ok(())
 }

@@ -3,21 +3,24 @@
 
 mod chain;
 mod conn;
+mod conn_log;
 mod delay_line;
 mod pipe;
 mod stats;
 mod toxic_set;
+mod track;
 
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use conn_log::{ClosedBy, ConnBook, ConnEntry, ConnSummary};
 pub use stats::TcpStats;
 
 use crate::toxic::{Toxic, ToxicError, ToxicPatch};
@@ -44,6 +47,10 @@ pub struct TcpProxyConfig {
     pub buffer_size: usize,
     /// Connections beyond this many at once are closed on accept.
     pub max_connections: u64,
+    /// t = 0 of the connection log (a chaos run passes its start).
+    pub clock_origin: Instant,
+    /// Connections kept in the log's ring (aggregates cover every one).
+    pub log_capacity: usize,
 }
 
 impl TcpProxyConfig {
@@ -62,6 +69,8 @@ impl TcpProxyConfig {
             connect_timeout: Duration::from_secs(10),
             buffer_size: 32 * 1024,
             max_connections: 10_000,
+            clock_origin: Instant::now(),
+            log_capacity: 10_000,
         }
     }
 }
@@ -85,6 +94,8 @@ pub(crate) struct Shared {
     next_toxic: AtomicU64,
     limits: Limits,
     counters: Arc<Counters>,
+    clock_origin: Instant,
+    conns: ConnBook,
 }
 
 impl Shared {
@@ -139,6 +150,8 @@ impl TcpProxy {
                 max_connections: config.max_connections,
             },
             counters: Arc::new(Counters::default()),
+            clock_origin: config.clock_origin,
+            conns: ConnBook::new(config.log_capacity),
         });
         let proxy = TcpProxy {
             shared,
@@ -179,6 +192,16 @@ impl TcpProxy {
 
     pub fn stats(&self) -> TcpStats {
         self.shared.counters.snapshot()
+    }
+
+    /// Ended connections with `seq >= seq` still in the log's ring, oldest first.
+    pub fn connections_since(&self, seq: u64) -> Vec<ConnEntry> {
+        self.shared.conns.since(seq)
+    }
+
+    /// Running aggregates over every ended connection.
+    pub fn connections_summary(&self) -> ConnSummary {
+        self.shared.conns.summary()
     }
 
     /// Enabled: listen (again) and relay. Disabled: stop listening and drop every connection
