@@ -1,6 +1,6 @@
 //! Reads the proxies while the run goes: every 250 ms the change journal (faults made by hand)
 //! and each HTTP dependency's log (before the proxy's ring forgets it), and each TCP proxy's
-//! connection counters. Ends with one last read after the load has settled.
+//! connection counters and connection log. Ends with one last read after the load has settled.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,6 +10,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use super::book::FaultBook;
+use super::conn_report::ConnCollector;
 use super::dependency_report::LogCollector;
 use super::live::DepSeconds;
 use super::proxies::{tcp_connections, Endpoint, Proxies};
@@ -22,6 +23,7 @@ const TICK: Duration = Duration::from_millis(250);
 pub struct Collected {
     logs: Vec<Option<LogCollector>>,
     tcp: Vec<TcpSeconds>,
+    conns: Vec<Option<ConnCollector>>,
     pub notes: Vec<String>,
 }
 
@@ -35,6 +37,7 @@ struct TcpSeconds {
 struct State {
     logs: Vec<Option<LogCollector>>,
     tcp: Vec<TcpSeconds>,
+    conns: Vec<Option<ConnCollector>>,
     local_seq: u64,
     /// Journal cursor per attached control API.
     remote_seq: BTreeMap<String, u64>,
@@ -56,6 +59,11 @@ pub async fn run(
             .map(|d| (d.protocol == Protocol::Http).then(|| LogCollector::starting_at(d.log_from)))
             .collect(),
         tcp: proxies.deps.iter().map(|_| TcpSeconds::default()).collect(),
+        conns: proxies
+            .deps
+            .iter()
+            .map(|d| (d.protocol == Protocol::Tcp).then(|| ConnCollector::starting_at(d.log_from)))
+            .collect(),
         local_seq: 0,
         remote_seq: BTreeMap::new(),
         notes: Vec::new(),
@@ -74,6 +82,7 @@ pub async fn run(
     Collected {
         logs: st.logs,
         tcp: st.tcp,
+        conns: st.conns,
         notes: st.notes,
     }
 }
@@ -136,6 +145,18 @@ async fn read_once(proxies: &Proxies, book: &FaultBook, origin: Instant, st: &mu
             t.seconds[second].ok += n.saturating_sub(t.last);
             t.last = n;
         }
+        if let Some(conns) = st.conns[i].as_mut() {
+            match proxies.connections_since(d, conns.next_seq).await {
+                Ok(Some(entries)) => conns.take(entries),
+                Ok(None) => {}
+                Err(e) => {
+                    let note = format!("dependency {}: connection log not readable: {e}", d.name);
+                    if !st.notes.contains(&note) {
+                        st.notes.push(note);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -164,18 +185,27 @@ impl Collected {
         faults: &[AppliedFault],
     ) -> BTreeMap<String, DependencyReport> {
         let mut out = BTreeMap::new();
-        for ((d, log), tcp) in proxies.deps.iter().zip(self.logs).zip(self.tcp) {
+        let sides = self.logs.into_iter().zip(self.tcp).zip(self.conns);
+        for (d, ((log, tcp), conns)) in proxies.deps.iter().zip(sides) {
             let report = match log {
                 Some(log) => {
                     let kinds = proxies.summary(d).await.map(|s| s.by_fault_kind);
                     log.report(&d.listen, &d.upstream, &d.name, faults, kinds)
                 }
-                None => tcp_report(
-                    d.listen.clone(),
-                    d.upstream.clone(),
-                    tcp,
-                    proxies.stats(d).await,
-                ),
+                None => {
+                    let mut r = tcp_report(
+                        d.listen.clone(),
+                        d.upstream.clone(),
+                        tcp,
+                        proxies.stats(d).await,
+                    );
+                    if let Some(c) = conns {
+                        let (connections, gave_up) = c.report();
+                        r.connections = Some(connections);
+                        r.gave_up_ms = gave_up;
+                    }
+                    r
+                }
             };
             out.insert(d.name.clone(), report);
         }
@@ -217,5 +247,6 @@ fn tcp_report(
         gave_up_ms: None,
         log: Vec::new(),
         log_truncated: false,
+        connections: None,
     }
 }

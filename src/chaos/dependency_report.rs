@@ -194,6 +194,7 @@ impl LogCollector {
             gave_up_ms: (!self.gave_up_us.is_empty()).then(|| percentiles(&self.gave_up_us)),
             log: self.kept,
             log_truncated: self.truncated || self.lost > 0,
+            connections: None,
         }
     }
 

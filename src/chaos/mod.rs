@@ -10,6 +10,7 @@
 
 pub mod book;
 pub mod collector;
+pub mod conn_report;
 pub mod dependency_report;
 pub mod fault_spec;
 pub mod health;

@@ -10,7 +10,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use redline_proxy::control::journal::Change;
 use redline_proxy::log::{LogEntry, LogSummary};
 use redline_proxy::registry::{ProxyHandle, Registry};
-use redline_proxy::tcp::TcpProxyConfig;
+use redline_proxy::tcp::{ConnEntry, TcpProxyConfig};
 use serde_json::{json, Value};
 
 use super::fault_spec::Action;
@@ -35,7 +35,8 @@ pub struct Dep {
     pub offset_ms: f64,
     /// First journal entry of an attached proxy's process that belongs to this run.
     pub journal_from: u64,
-    /// First log entry of an attached HTTP proxy that belongs to this run, and its injected
+    /// First log entry (connection log entry for TCP) of an attached proxy that belongs to this
+    /// run, and (HTTP) its injected
     /// faults per kind counted before the run (the proxy's summary covers its whole life).
     pub log_from: u64,
     pub faults_before: BTreeMap<String, u64>,
@@ -239,6 +240,38 @@ impl Proxies {
         }
     }
 
+    /// Connections of a TCP dependency that ended since `seq`, on the run's clock; `None` for
+    /// HTTP ones.
+    pub async fn connections_since(
+        &self,
+        dep: &Dep,
+        seq: u64,
+    ) -> Result<Option<Vec<ConnEntry>>, String> {
+        match &dep.endpoint {
+            Endpoint::Local(h) => Ok(match &**h {
+                ProxyHandle::Tcp(p) => Some(p.connections_since(seq)),
+                ProxyHandle::Http(_) => None,
+            }),
+            Endpoint::Remote { .. } if dep.protocol == Protocol::Http => Ok(None),
+            Endpoint::Remote { control, proxy } => {
+                let path = format!(
+                    "/redline/proxies/{}/connections?since={seq}&limit=5000",
+                    seg(proxy)
+                );
+                let v = control
+                    .call("GET", &path, None)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let mut entries: Vec<ConnEntry> =
+                    serde_json::from_value(v["entries"].clone()).map_err(|e| e.to_string())?;
+                for e in &mut entries {
+                    e.t_ms += dep.offset_ms;
+                }
+                Ok(Some(entries))
+            }
+        }
+    }
+
     /// The proxy's own running aggregates (HTTP), seconds shifted to the run's clock.
     pub async fn summary(&self, dep: &Dep) -> Option<LogSummary> {
         match &dep.endpoint {
@@ -380,7 +413,17 @@ async fn attach(
     // Changes made before the run (and the run's own clearing) are not the run's faults.
     let journal_from = journal["next"].as_u64().unwrap_or(0);
     let (log_from, faults_before) = match protocol {
-        Protocol::Tcp => (0, BTreeMap::new()),
+        Protocol::Tcp => {
+            // Connections that ended before the run are not the run's.
+            let path = format!("/redline/proxies/{}/connections/summary", seg(proxy));
+            let total = control
+                .call("GET", &path, None)
+                .await
+                .ok()
+                .and_then(|v| v["total"].as_u64())
+                .unwrap_or(0);
+            (total, BTreeMap::new())
+        }
         Protocol::Http => {
             let path = format!("/redline/proxies/{}/log/summary", seg(proxy));
             let summary: LogSummary = control

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use redline_proxy::log::LogEntry;
+use redline_proxy::tcp::ConnEntry;
 use serde::{Deserialize, Serialize};
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -211,6 +212,29 @@ pub struct DependencyReport {
     pub gave_up_ms: Option<Percentiles>,
     /// Raw entries around fault windows (bounded; see `log_truncated`).
     pub log: Vec<LogEntry>,
+    pub log_truncated: bool,
+    /// TCP dependencies: the proxy's connection log (who closed each connection first, when the
+    /// service gave up on an answer a toxic held). None for HTTP ones and older results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connections: Option<TcpConnections>,
+}
+
+/// A TCP dependency's connections that ended during the run, as its proxy logged them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TcpConnections {
+    /// Connections that ended during the run.
+    pub total: u64,
+    /// Count by who closed first: client, upstream, toxic, proxy, upstream_unreachable.
+    pub closed_by: BTreeMap<String, u64>,
+    /// Count per toxic type that ended a connection (reset_peer, timeout, limit_data).
+    #[serde(default)]
+    pub closed_by_toxic: BTreeMap<String, u64>,
+    /// Connections the client (the service) closed while a toxic held bytes; their times are
+    /// in the dependency's `gave_up_ms`.
+    pub gave_up: u64,
+    /// Raw entries, the first ones up to a bound (see `log_truncated`).
+    pub log: Vec<ConnEntry>,
+    /// True when entries were left out (bound reached, or the proxy's ring dropped some).
     pub log_truncated: bool,
 }
 

@@ -176,6 +176,7 @@ pub fn dependency(reqs: &[Req]) -> DependencyReport {
         gave_up_ms: Some(percentiles(&gave_up)),
         log,
         log_truncated: false,
+        connections: None,
     }
 }
 

@@ -133,6 +133,7 @@ fn dependency(log: Vec<LogEntry>, end: f64) -> DependencyReport {
         gave_up_ms: None,
         log,
         log_truncated: false,
+        connections: None,
     }
 }
 

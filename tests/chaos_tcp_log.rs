@@ -1,0 +1,82 @@
+//! A chaos run with a TCP dependency: the proxy's connection log reaches result.json. The
+//! reference service gives up each UserService call after 300 ms; a 1 s latency toxic holds the
+//! answers, so the service closes connections the toxic holds, and the run shows when.
+
+mod chaos_common;
+
+use std::time::Duration;
+
+use chaos_common::{redline_run, result, temp_dir, wait, Rig};
+use serde_json::Value;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tcp_dependency_reports_its_connections_and_the_service_giving_up() {
+    let rig = Rig::start().await;
+    let dir = temp_dir("tcp-log");
+    let fault = "[[fault]]\ndependency = \"UserService\"\nat = \"1s\"\nduration = \"2s\"\nkind = \"latency\"\ndelay = \"1000ms\"\n";
+    let scenario = rig
+        .scenario("{ duration = \"4s\", rate = 10 }", fault)
+        .replace("[[dependency]]\n", "[[dependency]]\nprotocol = \"tcp\"\n");
+    let child = redline_run(&dir, &scenario, &["--quiet", "--format", "json"])
+        .spawn()
+        .unwrap();
+    let (code, stdout, stderr) =
+        tokio::task::spawn_blocking(move || wait(child, Duration::from_secs(90)))
+            .await
+            .unwrap();
+    assert!(code.is_some(), "{stdout}\n{stderr}");
+    let r = result(&dir);
+    let dep = &r.dependencies["UserService"];
+    assert_eq!(dep.protocol, "tcp");
+    let conns = dep
+        .connections
+        .as_ref()
+        .expect("connection log in result.json");
+    assert!(conns.total >= 1, "{conns:?}");
+    assert_eq!(
+        conns.log.len() as u64,
+        conns.total,
+        "short run: every entry kept"
+    );
+    assert!(
+        conns.gave_up >= 1,
+        "the service gave up on held answers: {conns:?}"
+    );
+    assert!(conns.closed_by.get("client").copied().unwrap_or(0) >= conns.gave_up);
+    let gave_up = dep
+        .gave_up_ms
+        .as_ref()
+        .expect("gave_up_ms for a tcp dependency");
+    // The service's 300 ms call timeout, seen from outside (generous bounds for a busy machine).
+    assert!(
+        (150.0..950.0).contains(&gave_up.p50),
+        "gave-up p50 {} ms",
+        gave_up.p50
+    );
+    let given_up: Vec<_> = conns
+        .log
+        .iter()
+        .filter(|e| e.gave_up_ms.is_some())
+        .collect();
+    assert!(given_up
+        .iter()
+        .all(|e| e.toxics.iter().any(|t| t == "latency")));
+    assert!(
+        given_up.iter().all(|e| (500.0..4500.0).contains(&e.t_ms)),
+        "{given_up:?}"
+    );
+
+    // The result file (not only our types) carries the fields, and the schema documents them.
+    let path = dir.join("out").join("result.json");
+    let raw: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert!(raw["dependencies"]["UserService"]["connections"]["closed_by"].is_object());
+    let schema_path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/result.schema.json");
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let v = jsonschema::draft202012::new(&schema).unwrap();
+    let errs: Vec<String> = v
+        .iter_errors(&raw)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errs.is_empty(), "{errs:#?}");
+}
