@@ -45,6 +45,11 @@ async fn a_client_that_closes_while_latency_holds_the_answer_gave_up() {
     let gave_up = e.gave_up_ms.expect("gave up while the answer was held");
     assert!((250.0..2_900.0).contains(&gave_up), "{e:?}");
     assert!((e.closed_ms - gave_up).abs() < 1.0, "{e:?}");
+    // The answer came back at once and waited in the delay line until the client left.
+    assert!(
+        e.held_ms.is_some_and(|h| h > 150.0 && h <= gave_up),
+        "{e:?}"
+    );
     assert_eq!(e.toxics, ["latency"]);
     assert_eq!(e.bytes_upstream, 7);
     assert_eq!(proxy.connections_summary().gave_up, 1);

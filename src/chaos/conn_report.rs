@@ -57,7 +57,8 @@ impl ConnCollector {
             if let (ClosedBy::Toxic, Some(t)) = (e.closed_by, &e.toxic) {
                 *self.by_toxic.entry(t.clone()).or_insert(0) += 1;
             }
-            if let Some(ms) = e.gave_up_ms {
+            // The wait of the call given up; a pooled connection's age is not the timeout.
+            if let Some(ms) = e.held_ms.or(e.gave_up_ms) {
                 let _ = self.gave_up_us.record(((ms * 1000.0) as u64).max(1));
             }
             if self.log.len() < CONN_LOG_CAP {
@@ -102,7 +103,8 @@ mod tests {
             closed_by,
             toxic: toxic.map(str::to_string),
             closed_ms: 1.0,
-            gave_up_ms: gave_up,
+            gave_up_ms: gave_up.map(|g| g + 1000.0),
+            held_ms: gave_up,
             total_ms: 2.0,
         }
     }

@@ -229,8 +229,8 @@ pub struct TcpConnections {
     /// Count per toxic type that ended a connection (reset_peer, timeout, limit_data).
     #[serde(default)]
     pub closed_by_toxic: BTreeMap<String, u64>,
-    /// Connections the client (the service) closed while a toxic held bytes; their times are
-    /// in the dependency's `gave_up_ms`.
+    /// Connections the client (the service) closed while a toxic held bytes; how long the held
+    /// bytes had waited (each entry's `held_ms`) is in the dependency's `gave_up_ms`.
     pub gave_up: u64,
     /// Raw entries, the first ones up to a bound (see `log_truncated`).
     pub log: Vec<ConnEntry>,

@@ -148,7 +148,10 @@ fn record(shared: &Shared, track: &ConnTrack, r: Relayed) {
         closed_by,
         toxic: toxic.map(str::to_string),
         closed_ms: ms(at),
-        gave_up_ms: track.gave_up().map(ms),
+        gave_up_ms: track.gave_up().map(|(at, _)| ms(at)),
+        held_ms: track
+            .gave_up()
+            .map(|(at, since)| at.saturating_duration_since(since).as_secs_f64() * 1000.0),
         total_ms: ms(now),
     });
 }

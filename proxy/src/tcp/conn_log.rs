@@ -61,6 +61,11 @@ pub struct ConnEntry {
     /// outside. `None` if the client did not give up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gave_up_ms: Option<f64>,
+    /// When the client gave up: how long the oldest bytes a toxic still held had waited, in ms.
+    /// On a connection that carries many calls (a pool) this, not `gave_up_ms`, is the wait of
+    /// the call given up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_ms: Option<f64>,
     /// Ms from accept until both sides were closed.
     pub total_ms: f64,
 }
@@ -167,6 +172,7 @@ mod tests {
             toxic: None,
             closed_ms: 3.0,
             gave_up_ms: gave_up,
+            held_ms: gave_up,
             total_ms: 4.0,
         }
     }
