@@ -85,4 +85,28 @@ async fn a_tcp_dependency_reports_its_connections_and_the_service_giving_up() {
         .map(|e| format!("{e} at {}", e.instance_path))
         .collect();
     assert!(errs.is_empty(), "{errs:#?}");
+
+    // The reports: one line for the TCP dependency in the terminal and Markdown sections.
+    let bin = env!("CARGO_BIN_EXE_redline");
+    let md_dir = dir.join("md");
+    let out = std::process::Command::new(bin)
+        .arg("report")
+        .arg(&path)
+        .args(["--format", "terminal,markdown", "--out"])
+        .arg(&md_dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let terminal = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        terminal.contains("UserService (tcp):") && terminal.contains("gave up"),
+        "{terminal}"
+    );
+    let md = std::fs::read_dir(&md_dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.path().extension().is_some_and(|x| x == "md"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .expect("a Markdown report");
+    assert!(md.contains("- UserService (tcp):"), "{md}");
 }

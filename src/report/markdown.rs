@@ -393,6 +393,14 @@ fn dependencies(report: &Report, md: &mut String) {
         "gave up after",
     ];
     table(md, &header, "lrrrrl", &rows);
+    for (name, d) in deps {
+        if let Some(line) = text::tcp_connections(name, d) {
+            md.push_str(&format!("- {line}\n"));
+        }
+    }
+    if deps.values().any(|d| d.connections.is_some()) {
+        md.push('\n');
+    }
 }
 
 fn comparison(report: &Report, md: &mut String) {

@@ -361,6 +361,9 @@ fn dependencies(report: &Report, t: Term, lines: &mut Vec<String>) {
         .collect();
     let cols = text::fit(&DEP_COLS, &mut rows, t.width);
     lines.extend(text::table(&cols, &rows, &|_, _, s| s));
+    for (name, d) in deps {
+        lines.extend(text::tcp_connections(name, d).map(|l| format!("  {l}")));
+    }
 }
 
 const CMP_COLS: [Col; 6] = [

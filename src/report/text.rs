@@ -38,6 +38,25 @@ pub fn count(n: u64) -> String {
 }
 
 /// A percentage with precision where it matters: "0%", "0.04%", "2.3%", "41%".
+/// One line about a TCP dependency's connections: how many, who closed them first, and when
+/// the service gave up on held answers (`None` when the result has no connection log).
+pub fn tcp_connections(name: &str, d: &crate::result::DependencyReport) -> Option<String> {
+    let c = d.connections.as_ref()?;
+    let by = |k: &str| count(c.closed_by.get(k).copied().unwrap_or(0));
+    let mut line = format!(
+        "{name} (tcp): {} connections; closed first by client {}, upstream {}, toxic {}",
+        count(c.total),
+        by("client"),
+        by("upstream"),
+        by("toxic"),
+    );
+    if c.gave_up > 0 {
+        let p50 = d.gave_up_ms.map_or("–".into(), |g| ms(g.p50));
+        line.push_str(&format!("; gave up {} (p50 {p50})", count(c.gave_up)));
+    }
+    Some(line)
+}
+
 pub fn pct(p: f64) -> String {
     if p == 0.0 {
         "0%".to_string()
