@@ -50,8 +50,9 @@ impl Pipe<'_> {
                 reconciled?;
             }
             // Published only when it changes: one comparison per chunk on the clear path.
-            if held != !self.out.line.is_empty() {
-                held = !held;
+            let waiting = !self.out.line.is_empty();
+            if held != waiting {
+                held = waiting;
                 self.track.set_held(self.dir, held);
             }
             let chain = &self.chain;
