@@ -126,6 +126,46 @@ async fn reset_peer_is_attributed_to_the_toxic() {
 }
 
 #[tokio::test]
+async fn limit_data_and_a_timeout_toxic_are_attributed() {
+    let up = echo_server().await;
+    let proxy = proxy_to(
+        up,
+        vec![toxic(
+            json!({"name": "cap", "type": "limit_data", "stream": "upstream", "attributes": {"bytes": 2}}),
+        )],
+    )
+    .await;
+    let mut c = connect(&proxy).await;
+    c.write_all(b"hello").await.unwrap();
+    let _ = read_to_end(&mut c).await;
+    let e = logged(&proxy, 1).await.remove(0);
+    assert_eq!(
+        (e.closed_by, e.toxic.as_deref()),
+        (ClosedBy::Toxic, Some("limit_data")),
+        "{e:?}"
+    );
+    assert_eq!(e.bytes_upstream, 2);
+
+    proxy.remove_toxic("cap").unwrap();
+    proxy
+        .add_toxic(toxic(
+            json!({"name": "t", "type": "timeout", "stream": "downstream", "attributes": {"timeout": 200}}),
+        ))
+        .unwrap();
+    let mut c = connect(&proxy).await;
+    c.write_all(b"x").await.unwrap();
+    let _ = read_to_end(&mut c).await;
+    let e = logged(&proxy, 2).await.remove(1);
+    assert_eq!(
+        (e.closed_by, e.toxic.as_deref()),
+        (ClosedBy::Toxic, Some("timeout")),
+        "{e:?}"
+    );
+    assert!(e.closed_ms >= 150.0, "{e:?}");
+    assert_eq!(e.gave_up_ms, None, "the toxic, not the client, ended it");
+}
+
+#[tokio::test]
 async fn an_unreachable_upstream_and_a_disabled_proxy_are_attributed() {
     // A port that was just free: nothing listens there.
     let dead = std::net::TcpListener::bind("127.0.0.1:0")
