@@ -110,3 +110,80 @@ async fn a_tcp_dependency_reports_its_connections_and_the_service_giving_up() {
         .expect("a Markdown report");
     assert!(md.contains("- UserService (tcp):"), "{md}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attached_tcp_proxy_gives_its_connection_log_over_the_api() {
+    use redline_proxy::control::ControlServer;
+    use redline_proxy::registry::Registry;
+    use redline_proxy::tcp::TcpProxyConfig;
+    use std::sync::Arc;
+
+    let rig = Rig::start().await;
+    // The attached proxy's clock started long before the run.
+    let origin = std::time::Instant::now() - Duration::from_secs(100);
+    let registry = Arc::new(Registry::new(1, origin));
+    {
+        let _ops = registry.lock_ops().await;
+        let cfg = TcpProxyConfig::new(
+            "users",
+            format!("127.0.0.1:{}", rig.proxy_port),
+            rig.stub.addr().to_string(),
+        );
+        registry.add_tcp(cfg).await.unwrap();
+    }
+    let control = ControlServer::start(
+        &format!("127.0.0.1:{}", chaos_common::free_port()),
+        registry.clone(),
+    )
+    .await
+    .unwrap();
+    // Connections before the run are not the run's.
+    for _ in 0..3 {
+        let s = tokio::net::TcpStream::connect(("127.0.0.1", rig.proxy_port))
+            .await
+            .unwrap();
+        drop(s);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let dir = temp_dir("tcp-log-attach");
+    let fault = "[[fault]]\ndependency = \"UserService\"\nat = \"1s\"\nduration = \"2s\"\nkind = \"latency\"\ndelay = \"1000ms\"\n";
+    let attach = format!(
+        "protocol = \"tcp\"\ncontrol = \"http://{}\"\nproxy = \"users\"\n",
+        control.local_addr()
+    );
+    let scenario = rig
+        .scenario("{ duration = \"4s\", rate = 10 }", fault)
+        .replace(
+            &format!(
+                "listen = \"127.0.0.1:{}\"\nupstream = \"{}\"\n",
+                rig.proxy_port,
+                rig.stub.addr()
+            ),
+            &attach,
+        );
+    let child = redline_run(&dir, &scenario, &["--quiet", "--format", "json"])
+        .spawn()
+        .unwrap();
+    let (code, stdout, stderr) =
+        tokio::task::spawn_blocking(move || wait(child, Duration::from_secs(90)))
+            .await
+            .unwrap();
+    assert!(code.is_some(), "{stdout}\n{stderr}");
+    let r = result(&dir);
+    let conns = r.dependencies["UserService"]
+        .connections
+        .as_ref()
+        .expect("connection log read over the control API");
+    assert!(
+        conns.log.iter().all(|e| e.seq >= 3),
+        "pre-run connections counted: {conns:?}"
+    );
+    assert!(conns.gave_up >= 1, "{conns:?}");
+    // Entries are on the run's clock, not the proxy's (which started 100 s earlier).
+    for e in conns.log.iter().filter(|e| e.gave_up_ms.is_some()) {
+        let at = e.t_ms + e.gave_up_ms.unwrap();
+        assert!((1000.0..4500.0).contains(&at), "{e:?}");
+    }
+    control.stop().await;
+}
