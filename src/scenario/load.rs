@@ -212,26 +212,26 @@ pub(super) fn header_list(
             );
             continue;
         }
-        let template = Template::parse_with_env(&value, d.env).and_then(|tpl| {
-            tpl.check_bytes(
-                header_byte,
-                "a header value (no control characters or non-ASCII)",
-            )
-            .map(|()| tpl)
-        });
-        match template {
-            Ok(tpl) => {
-                let name = name.to_ascii_lowercase();
-                shown.push((name.clone(), value));
-                sent.push((name, tpl));
+        // `value` is the text as written, so quoting it shows no env value.
+        let tpl = match Template::parse_with_env(&value, d.env) {
+            Ok(tpl) => tpl,
+            Err(why) => {
+                d.push(at, &path, format!("invalid template: {why}"));
+                continue;
             }
-            // `value` is the text as written, so quoting it shows no env value.
-            Err(why) => d.push(
+        };
+        let what = "a header value (no control characters or non-ASCII)";
+        if let Err(why) = tpl.check_bytes(header_byte, what) {
+            d.push(
                 at,
                 &path,
                 format!("expected a valid header value, found {value:?}: {why}"),
-            ),
+            );
+            continue;
         }
+        let name = name.to_ascii_lowercase();
+        shown.push((name.clone(), value));
+        sent.push((name, tpl));
     }
     (shown, sent)
 }
