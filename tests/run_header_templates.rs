@@ -98,15 +98,22 @@ headers = {{ x-trace = "t-{{{{seq}}}}-{{{{uuid}}}}", x-api-key = "{{{{env RL_TES
     )
 }
 
+/// A spec with one rate limit: its verdicts name each request's key header value, which must
+/// show as written (`{{env NAME}}`), not resolved.
+const SPEC: &str = "## Backend Spec: Headers\n\n#### Rate Limiting\n\n```python\nRATE_LIMITS = {\n    \"default\": \"1000/minute\",\n}\n```\n";
+
 fn run(dir: &Path, scenario: &str, env: &[(&str, &str)]) -> std::process::Output {
     let file = dir.join("scenario.toml");
     std::fs::write(&file, scenario).unwrap();
+    std::fs::write(dir.join("spec.md"), SPEC).unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_redline"));
     cmd.arg("run")
         .arg(&file)
         .arg("--out")
         .arg(dir.join("out"))
         .arg("--quiet")
+        .arg("--spec")
+        .arg(dir.join("spec.md"))
         .current_dir(dir);
     for name in [
         "RL_TEST_TOKEN",
@@ -168,6 +175,9 @@ fn templated_and_env_headers_reach_the_server_and_no_report() {
             other => panic!("unexpected path {other}"),
         }
     }
+    // The rate-limit verdicts are per key, named as the scenario wrote them.
+    let result = std::fs::read_to_string(dir.join("out/result.json")).unwrap();
+    assert!(result.contains("{{env RL_TEST_KEY_A}}"), "{result}");
     let written = files(&dir.join("out"));
     assert!(written.len() >= 2, "{written:?}");
     for f in &written {
