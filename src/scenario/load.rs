@@ -177,6 +177,9 @@ fn positive(t: &TableReader, key: &str, d: &mut Diagnostics) -> Option<Duration>
     Some(v)
 }
 
+/// (lowercased name, value template) pairs, in file order.
+type TemplatedHeaders = Vec<(String, Template)>;
+
 /// Whether `b` may appear in a header value (visible ASCII, space, tab): never CR, LF or NUL.
 fn header_byte(b: u8) -> bool {
     b == b'\t' || (b' '..0x7f).contains(&b)
@@ -188,7 +191,7 @@ pub(super) fn header_list(
     t: &TableReader,
     key: &str,
     d: &mut Diagnostics,
-) -> (Vec<(String, String)>, Vec<(String, Template)>) {
+) -> (Vec<(String, String)>, TemplatedHeaders) {
     let (mut shown, mut sent) = (Vec::new(), Vec::new());
     for (name, value, at) in t.string_map(key, d) {
         let path = format!("{}.{name}", t.key(key));
