@@ -7,7 +7,7 @@ use hyper::header::{HeaderName, HeaderValue};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-use crate::scenario::{Plan, Template};
+use crate::scenario::{Plan, RequestSpec, Template};
 
 struct Prepared {
     /// `GET ` (method and a space).
@@ -17,8 +17,10 @@ struct Prepared {
     static_path: Option<Vec<u8>>,
     path: Template,
     prefix: String,
-    /// ` HTTP/1.1\r\nhost: ...\r\n` and every configured header, encoded once.
+    /// ` HTTP/1.1\r\nhost: ...\r\n` and every header without placeholders, encoded once.
     fixed: Vec<u8>,
+    /// Headers with placeholders: `name: ` encoded once, the value rendered per request.
+    templated: Vec<(Vec<u8>, Template)>,
     static_body: Option<Vec<u8>>,
     body: Template,
     /// Send `content-length` even for an empty body (methods that carry one).
@@ -41,6 +43,8 @@ pub struct RequestGen {
 pub struct Rendered {
     pub op: usize,
     pub path: String,
+    /// Templated headers only (name, value), in the order sent.
+    pub headers: Vec<(String, String)>,
     pub body: String,
 }
 
@@ -66,23 +70,7 @@ impl RequestGen {
             let mut fixed = b" HTTP/1.1\r\nhost: ".to_vec();
             fixed.extend_from_slice(plan.target.base_url.authority().as_bytes());
             fixed.extend_from_slice(b"\r\n");
-            // A request's own header replaces the target's header of the same name.
-            let target_only = plan
-                .target
-                .headers
-                .iter()
-                .filter(|(k, _)| !r.headers.iter().any(|(rk, _)| rk.eq_ignore_ascii_case(k)));
-            for (k, v) in target_only.chain(&r.headers) {
-                HeaderName::from_bytes(k.as_bytes()).map_err(|e| err(&r.name, e))?;
-                HeaderValue::from_str(v).map_err(|e| err(&r.name, e))?;
-                if k.eq_ignore_ascii_case("host")
-                    || k.eq_ignore_ascii_case("content-length")
-                    || k.eq_ignore_ascii_case("transfer-encoding")
-                {
-                    return Err(err(&r.name, format!("header `{k}` is set by redline")));
-                }
-                fixed.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
-            }
+            let templated = encode_headers(plan, r, &mut fixed)?;
             let static_path =
                 match r.path.as_static() {
                     Some(p) => Some(checked_path(format!("{prefix}{p}").into_bytes()).map_err(
@@ -98,6 +86,7 @@ impl RequestGen {
                 path: r.path.clone(),
                 prefix: prefix.clone(),
                 fixed,
+                templated,
                 static_body: r.body.as_static().map(|b| b.as_bytes().to_vec()),
                 body: r.body.clone(),
                 length_always: matches!(method.as_str(), "POST" | "PUT" | "PATCH"),
@@ -176,6 +165,18 @@ impl RequestGen {
             }
         }
         out.extend_from_slice(&p.fixed);
+        for (name, value) in &p.templated {
+            out.extend_from_slice(name);
+            scratch.clear();
+            value.render(
+                index,
+                rng_slot.get_or_insert_with(|| self.rng(index)),
+                scratch,
+            );
+            // Safe by construction: the scenario checked every byte the template can render.
+            out.extend_from_slice(scratch.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
         if let Some(prefix) = &self.id_prefix {
             out.extend_from_slice(prefix);
             let mut id = [0u8; 25];
@@ -220,10 +221,61 @@ impl RequestGen {
         let p = &self.prepared[op];
         let mut path = p.prefix.clone();
         p.path.render(index, &mut rng, &mut path);
+        // Same order as `encode`: path, headers, body.
+        let headers = p
+            .templated
+            .iter()
+            .map(|(name, value)| {
+                let mut text = String::new();
+                value.render(index, &mut rng, &mut text);
+                let name = String::from_utf8_lossy(name);
+                (name.trim_end_matches(": ").to_string(), text)
+            })
+            .collect();
         let mut body = String::new();
         p.body.render(index, &mut rng, &mut body);
-        Rendered { op, path, body }
+        Rendered {
+            op,
+            path,
+            headers,
+            body,
+        }
     }
+}
+
+/// Appends the headers without placeholders to `fixed` and returns the templated ones. A
+/// request's own header replaces the target's header of the same name.
+fn encode_headers(
+    plan: &Plan,
+    r: &RequestSpec,
+    fixed: &mut Vec<u8>,
+) -> Result<Vec<(Vec<u8>, Template)>, BuildError> {
+    let own = &r.header_templates;
+    let target_only = plan
+        .target
+        .header_templates
+        .iter()
+        .filter(|(k, _)| !own.iter().any(|(rk, _)| rk.eq_ignore_ascii_case(k)));
+    let mut templated = Vec::new();
+    for (k, v) in target_only.chain(own) {
+        HeaderName::from_bytes(k.as_bytes()).map_err(|e| err(&r.name, e))?;
+        if k.eq_ignore_ascii_case("host")
+            || k.eq_ignore_ascii_case("content-length")
+            || k.eq_ignore_ascii_case("transfer-encoding")
+        {
+            return Err(err(&r.name, format!("header `{k}` is set by redline")));
+        }
+        match v.as_static() {
+            Some(text) => {
+                // The error names the header, never its value (it may come from the environment).
+                HeaderValue::from_str(text)
+                    .map_err(|_| err(&r.name, format!("header `{k}` has an invalid value")))?;
+                fixed.extend_from_slice(format!("{k}: {text}\r\n").as_bytes());
+            }
+            None => templated.push((format!("{k}: ").into_bytes(), v.clone())),
+        }
+    }
+    Ok(templated)
 }
 
 fn checked_path(path: Vec<u8>) -> Result<Vec<u8>, BadPath> {
@@ -334,5 +386,49 @@ body = '{"n": {{seq}}}'
         assert_eq!(&buf[..n], b"00000001-0");
         let n = write_id(1, u64::MAX, &mut buf);
         assert_eq!(&buf[..n], b"00000001-ffffffffffffffff");
+    }
+
+    #[test]
+    fn templated_headers_are_rendered_per_request_and_static_ones_once() {
+        let src = r#"
+name = "h"
+seed = 3
+[target]
+base_url = "http://127.0.0.1:8080"
+allowed_hosts = ["127.0.0.1"]
+headers = { x-api-key = "{{choice k1 k2 k3}}", accept = "text/plain" }
+[load]
+stages = [ { duration = "1s", rate = 1 } ]
+[[request]]
+name = "get"
+path = "/x"
+headers = { x-trace = "t-{{seq}}-{{uuid}}", accept = "application/json" }
+"#;
+        let plan = crate::scenario::parse(src, "h.toml").unwrap();
+        let gen = RequestGen::new(&plan, 1).unwrap();
+        let (mut out, mut scratch) = (Vec::new(), String::new());
+        gen.encode(5, &mut out, &mut scratch).1.unwrap();
+        let text = String::from_utf8(out.clone()).unwrap();
+        let r = gen.render(5);
+        assert_eq!(r.headers.len(), 2);
+        let (key, trace) = (&r.headers[0].1, &r.headers[1].1);
+        assert!(["k1", "k2", "k3"].contains(&key.as_str()));
+        assert!(
+            trace.starts_with("t-5-") && trace.len() == 4 + 36,
+            "{trace}"
+        );
+        assert_eq!(
+            text,
+            format!(
+                "GET /x HTTP/1.1\r\nhost: 127.0.0.1:8080\r\naccept: application/json\r\n\
+                 x-api-key: {key}\r\nx-trace: {trace}\r\n\r\n"
+            )
+        );
+        // Another index gives another value; the same seed gives the same bytes.
+        assert_ne!(gen.render(6).headers[1], r.headers[1]);
+        let again = RequestGen::new(&plan, 1).unwrap();
+        let mut out2 = Vec::new();
+        again.encode(5, &mut out2, &mut scratch).1.unwrap();
+        assert_eq!(out, out2);
     }
 }

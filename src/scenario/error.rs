@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::template::EnvLookup;
+
 /// One problem found in a scenario file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -46,16 +48,19 @@ impl fmt::Display for ScenarioError {
 }
 
 /// Collects diagnostics while a scenario is validated; positions come from byte offsets.
+/// Also carries the `{{env NAME}}` lookup, since every validator that parses a template has it.
 pub(crate) struct Diagnostics<'s> {
     src: &'s str,
     pub(crate) list: Vec<Diagnostic>,
+    pub(crate) env: EnvLookup<'s>,
 }
 
 impl<'s> Diagnostics<'s> {
-    pub(crate) fn new(src: &'s str) -> Self {
+    pub(crate) fn new(src: &'s str, env: EnvLookup<'s>) -> Self {
         Diagnostics {
             src,
             list: Vec::new(),
+            env,
         }
     }
 

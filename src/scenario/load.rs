@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::error::Diagnostics;
 use super::tree::{Kind, Node, TableReader};
-use super::{chaos, Arrival, BaseUrl, Load, Model, Plan, Scheme, Stage, Target};
+use super::{chaos, Arrival, BaseUrl, Load, Model, Plan, Scheme, Stage, Target, Template};
 
 const TOP: &[&str] = &[
     "name",
@@ -130,7 +130,7 @@ fn target(t: &TableReader, d: &mut Diagnostics) -> Option<Target> {
     let max_connections = t
         .int("max_connections", 1, 1_000_000, d)
         .map_or(256, |v| v as u32);
-    let headers = header_list(t, "headers", d);
+    let (headers, header_templates) = header_list(t, "headers", d);
     let request_id_header = t.string("request_id_header", d);
     if let Some(h) = &request_id_header {
         check_header_name(t, "request_id_header", h, d);
@@ -144,6 +144,7 @@ fn target(t: &TableReader, d: &mut Diagnostics) -> Option<Target> {
         timeout,
         max_connections: NonZeroU32::new(max_connections)?,
         headers,
+        header_templates,
         request_id_header,
         insecure_tls,
         health_path,
@@ -176,35 +177,66 @@ fn positive(t: &TableReader, key: &str, d: &mut Diagnostics) -> Option<Duration>
     Some(v)
 }
 
+/// (lowercased name, value template) pairs, in file order.
+type TemplatedHeaders = Vec<(String, Template)>;
+
+/// Whether `b` may appear in a header value (visible ASCII, space, tab): never CR, LF or NUL.
+fn header_byte(b: u8) -> bool {
+    b == b'\t' || (b' '..0x7f).contains(&b)
+}
+
+/// A `headers` table: names checked, values parsed as templates whose every possible rendering
+/// is a valid header value. Returns (name, value as written) and (name, template) pairs.
 pub(super) fn header_list(
     t: &TableReader,
     key: &str,
     d: &mut Diagnostics,
-) -> Vec<(String, String)> {
-    let mut out = Vec::new();
+) -> (Vec<(String, String)>, TemplatedHeaders) {
+    let (mut shown, mut sent) = (Vec::new(), Vec::new());
     for (name, value, at) in t.string_map(key, d) {
+        let path = format!("{}.{name}", t.key(key));
         let ok_name = hyper::header::HeaderName::from_bytes(name.as_bytes()).is_ok();
-        let ok_value = hyper::header::HeaderValue::from_str(&value).is_ok();
         let framing = ["host", "content-length", "transfer-encoding"]
             .iter()
             .any(|h| name.eq_ignore_ascii_case(h));
-        if !ok_name || !ok_value {
+        if !ok_name {
             d.push(
                 at,
-                &format!("{}.{name}", t.key(key)),
-                format!("expected a valid HTTP header, found {name:?}: {value:?}"),
+                &path,
+                format!("expected a valid HTTP header name, found {name:?}"),
             );
-        } else if framing {
+            continue;
+        }
+        if framing {
             d.push(
                 at,
-                &format!("{}.{name}", t.key(key)),
+                &path,
                 format!("`{name}` is set by redline from base_url and the body; remove it"),
             );
-        } else {
-            out.push((name.to_ascii_lowercase(), value));
+            continue;
         }
+        // `value` is the text as written, so quoting it shows no env value.
+        let tpl = match Template::parse_with_env(&value, d.env) {
+            Ok(tpl) => tpl,
+            Err(why) => {
+                d.push(at, &path, format!("invalid template: {why}"));
+                continue;
+            }
+        };
+        let what = "a header value (no control characters or non-ASCII)";
+        if let Err(why) = tpl.check_bytes(header_byte, what) {
+            d.push(
+                at,
+                &path,
+                format!("expected a valid header value, found {value:?}: {why}"),
+            );
+            continue;
+        }
+        let name = name.to_ascii_lowercase();
+        shown.push((name.clone(), value));
+        sent.push((name, tpl));
     }
-    out
+    (shown, sent)
 }
 
 fn check_header_name(t: &TableReader, key: &str, h: &str, d: &mut Diagnostics) {

@@ -13,6 +13,8 @@ pub mod template;
 mod tree;
 
 #[cfg(test)]
+mod header_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
@@ -21,7 +23,7 @@ use std::time::Duration;
 
 pub use error::{Diagnostic, ScenarioError};
 pub use phases::{phase_windows, PhaseWindow};
-pub use template::Template;
+pub use template::{EnvLookup, Template};
 
 /// A validated scenario: everything the engine and the chaos run need, nothing unchecked.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,8 +59,11 @@ pub struct Target {
     pub timeout: Duration,
     /// `max_connections` (default 256): persistent connections across all workers.
     pub max_connections: NonZeroU32,
-    /// `headers`: sent with every request (a request's own headers win).
+    /// `headers`: sent with every request (a request's own headers win). Values as written in
+    /// the file (templates unrendered, `{{env NAME}}` unresolved): safe to show, not to send.
     pub headers: Vec<(String, String)>,
+    /// The same headers as templates (what is sent), names lowercased, in the same order.
+    pub header_templates: Vec<(String, Template)>,
     /// `request_id_header`: when set, each request carries a unique id in this header.
     pub request_id_header: Option<String>,
     /// `insecure_tls` (default false): accept any certificate (self-signed staging).
@@ -190,8 +195,10 @@ pub struct RequestSpec {
     pub method: String,
     /// `path` (required, starts with "/"): a template.
     pub path: Template,
-    /// `headers`: added to the target's headers.
+    /// `headers`: added to the target's headers. Values as written (see `Target::headers`).
     pub headers: Vec<(String, String)>,
+    /// The same headers as templates (what is sent), in the same order.
+    pub header_templates: Vec<(String, Template)>,
     /// `body` (default ""): a template.
     pub body: Template,
     /// `expect_status` (default: any 2xx or 3xx): other statuses count as errors.
@@ -337,9 +344,15 @@ pub struct Slo {
     pub line: usize,
 }
 
-/// Parses and validates a scenario. `file` only labels the messages.
+/// Parses and validates a scenario. `file` only labels the messages. `{{env NAME}}` templates
+/// read the process environment, once, here.
 pub fn parse(src: &str, file: &str) -> Result<Plan, ScenarioError> {
-    let mut diags = error::Diagnostics::new(src);
+    parse_with_env(src, file, &template::process_env)
+}
+
+/// `parse` with `{{env NAME}}` looked up by `env` instead of the process environment.
+pub fn parse_with_env(src: &str, file: &str, env: EnvLookup) -> Result<Plan, ScenarioError> {
+    let mut diags = error::Diagnostics::new(src, env);
     let plan = tree::parse_tree(src, &mut diags).and_then(|root| load::plan(&root, &mut diags));
     match plan {
         Some(plan) if diags.list.is_empty() => Ok(plan),

@@ -1,5 +1,5 @@
-//! Validation of `[[request]]` entries: name, weight, method, path and body templates,
-//! headers, expected statuses.
+//! Validation of `[[request]]` entries: name, weight, method, path, body and header templates,
+//! expected statuses.
 
 use std::num::NonZeroU32;
 
@@ -76,7 +76,7 @@ fn request(item: &Node, path: &str, d: &mut Diagnostics) -> Option<RequestSpec> 
     }
     let path_t = r.req_string("path", d).and_then(|p| {
         let at = r.get("path").map_or(item.span.start, |n| n.span.start);
-        let literal_ok = Template::parse(&p).map_or(true, |t| !t.literals().any(|l| l.bytes().any(|b| b <= b' ' || b == 0x7f)));
+        let literal_ok = Template::parse_with_env(&p, d.env).map_or(true, |t| !t.literals().any(|l| l.bytes().any(|b| b <= b' ' || b == 0x7f)));
         if !p.starts_with('/') || !literal_ok {
             d.push(
                 at,
@@ -85,15 +85,15 @@ fn request(item: &Node, path: &str, d: &mut Diagnostics) -> Option<RequestSpec> 
             );
             return None;
         }
-        Template::parse(&p)
+        Template::parse_with_env(&p, d.env)
             .map_err(|why| d.push(at, &r.key("path"), format!("invalid template: {why}")))
             .ok()
     });
-    let headers = header_list(&r, "headers", d);
+    let (headers, header_templates) = header_list(&r, "headers", d);
     let body = match r.string("body", d) {
         Some(b) => {
             let at = r.get("body").map_or(item.span.start, |n| n.span.start);
-            Template::parse(&b)
+            Template::parse_with_env(&b, d.env)
                 .map_err(|why| d.push(at, &r.key("body"), format!("invalid template: {why}")))
                 .ok()
         }
@@ -129,6 +129,7 @@ fn request(item: &Node, path: &str, d: &mut Diagnostics) -> Option<RequestSpec> 
         method: method.to_ascii_uppercase(),
         path: path_t?,
         headers,
+        header_templates,
         body: body?,
         expect_status: expect_status?,
     })

@@ -1,16 +1,20 @@
-//! Request templates: `{{seq}}`, `{{random_int A B}}`, `{{uuid}}`, `{{choice a b c}}` in paths and bodies.
+//! Request templates: `{{seq}}`, `{{random_int A B}}`, `{{uuid}}`, `{{choice a b c}}` in paths,
+//! bodies and header values, and `{{env NAME}}`, resolved once when the scenario is loaded.
 //!
 //! Parsed once when the scenario is validated; rendering appends to a reused buffer and takes
-//! its randomness from the caller's RNG, so the same seed gives the same bytes.
-
-use std::fmt::Write as _;
+//! its randomness from the caller's RNG, so the same seed gives the same bytes. A template keeps
+//! the text as written, so what is shown of it never holds a value read from the environment.
 
 use rand::Rng;
 
 /// A parsed template: literal text and placeholders.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Template {
     parts: Vec<Part>,
+    /// The text as written (`{{env NAME}}` unresolved): safe to print.
+    source: String,
+    /// Whether an `{{env NAME}}` was resolved into the literal parts.
+    secret: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -22,26 +26,73 @@ enum Part {
     Choice(Vec<String>),
 }
 
+/// Looks up `{{env NAME}}`: the value, or why there is none.
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Result<String, String>;
+
+/// The process environment, as `{{env NAME}}` sees it.
+pub fn process_env(name: &str) -> Result<String, String> {
+    match std::env::var(name) {
+        Ok(v) => Ok(v),
+        Err(std::env::VarError::NotPresent) => {
+            Err(format!("environment variable {name} is not set"))
+        }
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(format!("environment variable {name} is not valid UTF-8"))
+        }
+    }
+}
+
+/// Debug shows the text as written, so a plan printed with `{:?}` leaks no secret.
+impl std::fmt::Debug for Template {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Template").field(&self.source).finish()
+    }
+}
+
 impl Template {
-    /// Parses `text`; the error says which placeholder is wrong and why.
+    /// Parses `text`, reading `{{env NAME}}` from the process environment; the error says which
+    /// placeholder is wrong and why.
     pub fn parse(text: &str) -> Result<Template, String> {
+        Template::parse_with_env(text, &process_env)
+    }
+
+    /// Parses `text`, resolving `{{env NAME}}` with `env` (once, here: never per request).
+    pub fn parse_with_env(text: &str, env: EnvLookup) -> Result<Template, String> {
         let mut parts = Vec::new();
+        let mut secret = false;
         let mut rest = text;
         while let Some(open) = rest.find("{{") {
-            if open > 0 {
-                parts.push(Part::Literal(rest[..open].to_string()));
-            }
+            push_literal(&mut parts, &rest[..open]);
             let after = &rest[open + 2..];
             let close = after
                 .find("}}")
                 .ok_or_else(|| "a `{{` is never closed with `}}`".to_string())?;
-            parts.push(placeholder(after[..close].trim())?);
+            let inner = after[..close].trim();
+            match env_name(inner)? {
+                Some(name) => {
+                    push_literal(&mut parts, &env(name)?);
+                    secret = true;
+                }
+                None => parts.push(placeholder(inner)?),
+            }
             rest = &after[close + 2..];
         }
-        if !rest.is_empty() {
-            parts.push(Part::Literal(rest.to_string()));
-        }
-        Ok(Template { parts })
+        push_literal(&mut parts, rest);
+        Ok(Template {
+            parts,
+            source: text.to_string(),
+            secret,
+        })
+    }
+
+    /// The text as written, with `{{env NAME}}` unresolved: what reports and logs may show.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Whether a value read from the environment is part of this template.
+    pub fn has_env(&self) -> bool {
+        self.secret
     }
 
     /// The text when the template has no placeholders (so callers can build it once).
@@ -61,21 +112,74 @@ impl Template {
         })
     }
 
+    /// Checks that every byte this template can render passes `ok`: literal text (values from
+    /// the environment included) and `choice` options are checked here; `seq`, `random_int` and
+    /// `uuid` render only digits, `-` and hex letters. The error never quotes an env value.
+    pub fn check_bytes(&self, ok: impl Fn(u8) -> bool, what: &str) -> Result<(), String> {
+        for part in &self.parts {
+            match part {
+                Part::Literal(s) if !s.bytes().all(&ok) => {
+                    let from = if self.secret {
+                        "the text (or an environment variable's value)"
+                    } else {
+                        "the text"
+                    };
+                    return Err(format!("{from} holds a character not allowed in {what}"));
+                }
+                Part::Choice(options) => {
+                    if let Some(bad) = options.iter().find(|o| !o.bytes().all(&ok)) {
+                        return Err(format!(
+                            "`choice` option {bad:?} holds a character not allowed in {what}"
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// Appends the rendered template to `out`.
     pub fn render(&self, seq: u64, rng: &mut impl Rng, out: &mut String) {
         for part in &self.parts {
             match part {
                 Part::Literal(s) => out.push_str(s),
-                Part::Seq => {
-                    let _ = write!(out, "{seq}");
-                }
+                Part::Seq => push_u64(seq, out),
                 Part::RandomInt(a, b) => {
-                    let _ = write!(out, "{}", rng.gen_range(*a..=*b));
+                    let v: i64 = rng.gen_range(*a..=*b);
+                    if v < 0 {
+                        out.push('-');
+                    }
+                    push_u64(v.unsigned_abs(), out);
                 }
                 Part::Uuid => push_uuid(rng.gen(), out),
                 Part::Choice(options) => out.push_str(&options[rng.gen_range(0..options.len())]),
             }
         }
+    }
+}
+
+fn push_literal(parts: &mut Vec<Part>, text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    // Adjacent literals merge, so a template of text and env values stays static.
+    if let Some(Part::Literal(last)) = parts.last_mut() {
+        last.push_str(text);
+    } else {
+        parts.push(Part::Literal(text.to_string()));
+    }
+}
+
+/// `Some(NAME)` for `env NAME`; an error for `env` with a wrong number of words.
+fn env_name(inner: &str) -> Result<Option<&str>, String> {
+    let mut words = inner.split_whitespace();
+    if words.next() != Some("env") {
+        return Ok(None);
+    }
+    match (words.next(), words.next()) {
+        (Some(name), None) => Ok(Some(name)),
+        _ => Err("`env` takes one variable name: {{env NAME}}".into()),
     }
 }
 
@@ -98,23 +202,41 @@ fn placeholder(inner: &str) -> Result<Part, String> {
         ("choice", []) => Err("`choice` needs at least one option: {{choice a b c}}".into()),
         ("choice", opts) => Ok(Part::Choice(opts.iter().map(|s| s.to_string()).collect())),
         ("seq" | "uuid", _) => Err(format!("`{name}` takes no arguments")),
-        _ => Err(format!("unknown placeholder `{{{{{inner}}}}}`; expected seq, random_int A B, uuid or choice a b c")),
+        _ => Err(format!("unknown placeholder `{{{{{inner}}}}}`; expected seq, random_int A B, uuid, choice a b c or env NAME")),
     }
 }
 
-/// A version-4 UUID from 128 random bits, written without allocating.
+/// Decimal digits of `n`, formatted by hand: `write!` costs several times more per request.
+fn push_u64(mut n: u64, out: &mut String) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+}
+
+/// A version-4 UUID from 128 random bits, written without allocating or `write!`.
 fn push_uuid(bits: u128, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let b = (bits & !(0xF000u128 << 64) | (0x4000u128 << 64)) & !(0xC000u128 << 48)
         | (0x8000u128 << 48);
-    let _ = write!(
-        out,
-        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-        (b >> 96) as u32,
-        (b >> 80) as u16,
-        (b >> 64) as u16,
-        (b >> 48) as u16,
-        (b as u64) & 0xFFFF_FFFF_FFFF
-    );
+    let mut buf = [0u8; 36];
+    let mut j = 0;
+    for i in 0..32 {
+        if matches!(i, 8 | 12 | 16 | 20) {
+            buf[j] = b'-';
+            j += 1;
+        }
+        buf[j] = HEX[((b >> (124 - 4 * i)) & 0xF) as usize];
+        j += 1;
+    }
+    out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
 }
 
 #[cfg(test)]
@@ -170,5 +292,92 @@ mod tests {
         assert!(Template::parse("{{nope}}")
             .unwrap_err()
             .contains("unknown placeholder"));
+    }
+
+    fn env(name: &str) -> Result<String, String> {
+        match name {
+            "TOKEN" => Ok("s3cret".into()),
+            _ => Err(format!("environment variable {name} is not set")),
+        }
+    }
+
+    #[test]
+    fn env_is_resolved_once_into_literal_text() {
+        let t = Template::parse_with_env("Bearer {{ env TOKEN }}!", &env).unwrap();
+        assert_eq!(t.as_static(), Some("Bearer s3cret!"));
+        assert!(t.has_env());
+        assert_eq!(t.source(), "Bearer {{ env TOKEN }}!");
+        let t = Template::parse_with_env("/{{env TOKEN}}/{{seq}}", &env).unwrap();
+        let mut out = String::new();
+        t.render(7, &mut SmallRng::seed_from_u64(1), &mut out);
+        assert_eq!(out, "/s3cret/7");
+        assert!(!Template::parse("x{{seq}}").unwrap().has_env());
+    }
+
+    #[test]
+    fn env_errors_are_explained() {
+        let e = Template::parse_with_env("{{env NOPE}}", &env).unwrap_err();
+        assert_eq!(e, "environment variable NOPE is not set");
+        assert!(Template::parse_with_env("{{env}}", &env)
+            .unwrap_err()
+            .contains("one variable name"));
+        assert!(Template::parse_with_env("{{env A B}}", &env)
+            .unwrap_err()
+            .contains("one variable name"));
+    }
+
+    #[test]
+    fn debug_and_errors_never_show_env_values() {
+        let t = Template::parse_with_env("k-{{env TOKEN}}", &env).unwrap();
+        assert!(!format!("{t:?}").contains("s3cret"), "{t:?}");
+        let no_s = |b: u8| b != b's';
+        let e = t.check_bytes(no_s, "here").unwrap_err();
+        assert!(!e.contains("s3cret") && e.contains("environment"), "{e}");
+    }
+
+    #[test]
+    fn check_bytes_covers_literals_and_choices() {
+        let header = |b: u8| b == b'\t' || (b' '..0x7f).contains(&b);
+        let ok = Template::parse("id-{{seq}}-{{uuid}}-{{random_int -5 5}}-{{choice a b}}").unwrap();
+        assert_eq!(ok.check_bytes(header, "a header"), Ok(()));
+        let bad = Template::parse("{{choice a \u{1}b}}").unwrap();
+        assert!(bad
+            .check_bytes(header, "a header")
+            .unwrap_err()
+            .contains("`choice` option"));
+        let bad = Template::parse("caf\u{e9} {{seq}}").unwrap();
+        assert!(bad.check_bytes(header, "a header").is_err());
+    }
+
+    #[test]
+    fn hand_formatting_matches_std() {
+        for n in [0u64, 7, 10, 99, 12345, u64::MAX] {
+            let mut out = String::new();
+            push_u64(n, &mut out);
+            assert_eq!(out, n.to_string());
+        }
+        let t = Template::parse("{{random_int -1000 1000}}").unwrap();
+        for seed in 0..50 {
+            let v: i64 = render("{{random_int -1000 1000}}", 0, seed)
+                .parse()
+                .unwrap();
+            assert!((-1000..=1000).contains(&v), "{v}");
+        }
+        assert_eq!(t.as_static(), None);
+        for bits in [0u128, u128::MAX, 0x0123_4567_89ab_cdef_0123_4567_89ab_cdef] {
+            let b = (bits & !(0xF000u128 << 64) | (0x4000u128 << 64)) & !(0xC000u128 << 48)
+                | (0x8000u128 << 48);
+            let expected = format!(
+                "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+                (b >> 96) as u32,
+                (b >> 80) as u16,
+                (b >> 64) as u16,
+                (b >> 48) as u16,
+                (b as u64) & 0xFFFF_FFFF_FFFF
+            );
+            let mut out = String::new();
+            push_uuid(bits, &mut out);
+            assert_eq!(out, expected);
+        }
     }
 }
