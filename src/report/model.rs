@@ -190,7 +190,7 @@ impl Report {
 }
 
 /// Collapses the health samples to the moments the answer changed (the first sample included).
-fn health_changes(samples: &[crate::result::HealthSample]) -> Vec<(f64, String)> {
+pub(crate) fn health_changes(samples: &[crate::result::HealthSample]) -> Vec<(f64, String)> {
     let mut out: Vec<(f64, String)> = Vec::new();
     for s in samples {
         let answer = match (&s.state, s.status) {

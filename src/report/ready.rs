@@ -11,18 +11,7 @@ use super::text;
 /// None when the run took no readiness sample.
 pub fn changes(report: &Report) -> Option<(String, Vec<(f64, String)>)> {
     let ready = report.result.ready.as_ref()?;
-    let mut out: Vec<(f64, String)> = Vec::new();
-    for s in &ready.samples {
-        let answer = match (&s.state, s.status) {
-            (Some(state), Some(status)) => format!("{state} ({status})"),
-            (None, Some(status)) => format!("status {status}"),
-            (Some(state), None) => state.clone(),
-            (None, None) => "no answer".to_string(),
-        };
-        if out.last().is_none_or(|(_, last)| *last != answer) {
-            out.push((s.t_s, answer));
-        }
-    }
+    let out = super::model::health_changes(&ready.samples);
     if out.is_empty() {
         return None;
     }

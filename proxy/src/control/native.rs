@@ -187,38 +187,34 @@ fn update_fault(reg: &Registry, call: &Call, proxy: &str, name: &str, h: &HttpPr
 }
 
 fn log(call: &Call, proxy: &str, h: &HttpProxy) -> Reply {
-    let since = match parse_u64(call, "since") {
-        Ok(s) => s,
-        Err(reply) => return reply,
-    };
-    let mut entries = h.log_since(since);
-    if let Some(limit) = call
-        .query_param("limit")
-        .and_then(|l| l.parse::<usize>().ok())
-    {
-        entries.truncate(limit);
-    }
-    let next = entries.last().map_or(since, |e| e.seq + 1);
-    Reply::json(
-        200,
-        &json!({"proxy": proxy, "entries": entries, "next": next}),
-    )
+    page(call, proxy, |since| h.log_since(since), |e| e.seq)
 }
 
 /// The connection log of a TCP proxy, from `since`, at most `limit` entries.
 fn connections(call: &Call, proxy: &str, t: &TcpProxy) -> Reply {
+    page(call, proxy, |since| t.connections_since(since), |e| e.seq)
+}
+
+/// One page of a log: entries from `?since=N` (default 0), at most `?limit=M`, and the cursor
+/// to ask for next.
+fn page<E: serde::Serialize>(
+    call: &Call,
+    proxy: &str,
+    read: impl FnOnce(u64) -> Vec<E>,
+    seq: impl Fn(&E) -> u64,
+) -> Reply {
     let since = match parse_u64(call, "since") {
         Ok(s) => s,
         Err(reply) => return reply,
     };
-    let mut entries = t.connections_since(since);
+    let mut entries = read(since);
     if let Some(limit) = call
         .query_param("limit")
         .and_then(|l| l.parse::<usize>().ok())
     {
         entries.truncate(limit);
     }
-    let next = entries.last().map_or(since, |e| e.seq + 1);
+    let next = entries.last().map_or(since, |e| seq(e) + 1);
     Reply::json(
         200,
         &json!({"proxy": proxy, "entries": entries, "next": next}),
