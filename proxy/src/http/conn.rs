@@ -5,7 +5,7 @@
 use super::answer::{closing, plain};
 use super::caller::Caller;
 use super::exchange::{self, Next};
-use super::head::{HeadError, RequestHead, MAX_HEAD};
+use super::head::{RequestHead, MAX_HEAD};
 use super::{Shared, State};
 use crate::http::stats::Counters;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -168,13 +168,7 @@ async fn read_head(caller: &mut Caller) -> Result<Option<RequestHead>, (u16, Str
             match RequestHead::parse(&mut caller.buf) {
                 Ok(Some(head)) => return Ok(Some(head)),
                 Ok(None) => {}
-                Err(e) => {
-                    let status = match e {
-                        HeadError::TooLarge => 431,
-                        HeadError::Malformed(_) => 400,
-                    };
-                    return Err((status, e.describe()));
-                }
+                Err(e) => return Err((e.status(), e.describe())),
             }
         }
         scanned = Some(len);

@@ -10,14 +10,14 @@ use super::head::{RequestHead, ResponseHead};
 use super::record::Record;
 use super::relay::{relay, RelayEnd, Shape};
 use super::stats::Counters;
-use super::upstream::{UpstreamConn, UpstreamError, READ_BUF};
+use super::upstream::{UpstreamConn, UpstreamError};
 use super::Shared;
 use crate::fault::{Abort, Action};
 use crate::log::Outcome;
 use bytes::Buf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 /// What the connection does after an exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -361,12 +361,7 @@ async fn exchange_once(
                 continue;
             }
         }
-        if up.buf.capacity() - up.buf.len() < READ_BUF / 4 {
-            up.buf.reserve(READ_BUF);
-        }
-        let stream = &mut up.stream;
-        let buf = &mut up.buf;
-        match caller.watch(stream.read_buf(buf)).await? {
+        match caller.watch(up.fill()).await? {
             Ok(0) => return Err(Fail::Upstream(UpstreamError::Closed)),
             Ok(_) => {}
             Err(e) => return Err(Fail::Upstream(UpstreamError::Read(e))),
@@ -377,10 +372,7 @@ async fn exchange_once(
 /// Reads what the upstream sent while the body was still going out; false when the readiness
 /// was stale (nothing there). An end of stream before any answer is an error.
 fn answered_early(up: &mut UpstreamConn) -> Result<bool, Fail> {
-    if up.buf.capacity() - up.buf.len() < READ_BUF / 4 {
-        up.buf.reserve(READ_BUF);
-    }
-    match up.stream.try_read_buf(&mut up.buf) {
+    match up.try_fill() {
         Ok(0) => Err(Fail::Upstream(UpstreamError::Closed)),
         Ok(_) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(false),

@@ -26,6 +26,14 @@ impl HeadError {
         }
     }
 
+    /// The status the proxy answers a caller's bad head with.
+    pub fn status(&self) -> u16 {
+        match self {
+            HeadError::Malformed(_) => 400,
+            HeadError::TooLarge => 431,
+        }
+    }
+
     pub fn describe(&self) -> String {
         match self {
             HeadError::Malformed(why) => format!("malformed head: {why}"),

@@ -5,7 +5,7 @@
 use super::caller::Caller;
 use super::framing::{BodyCursor, Framing};
 use super::head::CallerFraming;
-use super::upstream::{UpstreamConn, READ_BUF};
+use super::upstream::UpstreamConn;
 use bytes::Buf;
 use std::time::{Duration, Instant};
 
@@ -136,10 +136,7 @@ pub(crate) async fn relay(
         if cursor.done() {
             return RelayEnd::Complete;
         }
-        if up.buf.capacity() - up.buf.len() < READ_BUF / 4 {
-            up.buf.reserve(READ_BUF);
-        }
-        let read = caller.watch(up_read(up)).await;
+        let read = caller.watch(up.fill()).await;
         match read {
             Err(_) => return RelayEnd::CallerGone,
             Ok(Ok(0)) if cursor.until_close() => return RelayEnd::Complete,
@@ -149,9 +146,4 @@ pub(crate) async fn relay(
             Ok(Err(_)) => return RelayEnd::UpstreamFailed,
         }
     }
-}
-
-async fn up_read(up: &mut UpstreamConn) -> std::io::Result<usize> {
-    use tokio::io::AsyncReadExt;
-    up.stream.read_buf(&mut up.buf).await
 }

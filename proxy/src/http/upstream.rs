@@ -8,11 +8,12 @@ use std::io;
 use std::sync::{Arc, Mutex, RwLock};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Read buffer of an upstream connection; grown only for a head larger than this.
-pub(crate) const READ_BUF: usize = 16 * 1024;
+const READ_BUF: usize = 16 * 1024;
 
 /// Why a request could not be exchanged with the upstream.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +39,26 @@ pub(crate) struct UpstreamConn {
     generation: u64,
     /// Taken from the idle list (so it may have been closed by the upstream meanwhile).
     pub reused: bool,
+}
+
+impl UpstreamConn {
+    /// Reads more into `buf`; 0 at end of stream.
+    pub async fn fill(&mut self) -> io::Result<usize> {
+        self.make_room();
+        self.stream.read_buf(&mut self.buf).await
+    }
+
+    /// Reads what has already arrived, without waiting (`WouldBlock` when nothing has).
+    pub fn try_fill(&mut self) -> io::Result<usize> {
+        self.make_room();
+        self.stream.try_read_buf(&mut self.buf)
+    }
+
+    fn make_room(&mut self) {
+        if self.buf.capacity() - self.buf.len() < READ_BUF / 4 {
+            self.buf.reserve(READ_BUF);
+        }
+    }
 }
 
 pub(crate) struct Pool {
