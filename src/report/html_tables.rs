@@ -251,15 +251,7 @@ fn episodes(report: &Report, h: &mut String) {
     ];
     head(h, "Circuit-breaker episodes (seen from outside)", &cols);
     for e in report.episodes() {
-        let cells = [
-            e.dependency.clone(),
-            text::secs(e.opened_at_s),
-            e.failures_before_open.to_string(),
-            e.open_for_s.map_or("until end".into(), text::secs),
-            e.probes.to_string(),
-            e.outcome.clone(),
-        ];
-        row(h, &cols, &cells);
+        row(h, &cols, &text::episode_cells(e));
     }
     end(h);
 }

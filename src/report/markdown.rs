@@ -335,20 +335,7 @@ fn faults_and_episodes(report: &Report, md: &mut String) {
         );
         return;
     }
-    let rows: Vec<Vec<String>> = report
-        .episodes()
-        .iter()
-        .map(|e| {
-            vec![
-                e.dependency.clone(),
-                text::secs(e.opened_at_s),
-                e.failures_before_open.to_string(),
-                e.open_for_s.map_or("until end".into(), text::secs),
-                e.probes.to_string(),
-                e.outcome.clone(),
-            ]
-        })
-        .collect();
+    let rows: Vec<Vec<String>> = report.episodes().iter().map(text::episode_cells).collect();
     let header = [
         "dependency",
         "opened at",

@@ -309,20 +309,7 @@ fn faults_and_episodes(report: &Report, t: Term, lines: &mut Vec<String>) {
         lines.push("  none: traffic to every dependency continued whenever clients called".into());
         return;
     }
-    let mut rows: Vec<Vec<String>> = report
-        .episodes()
-        .iter()
-        .map(|e| {
-            vec![
-                e.dependency.clone(),
-                text::secs(e.opened_at_s),
-                e.failures_before_open.to_string(),
-                e.open_for_s.map_or("until end".to_string(), text::secs),
-                e.probes.to_string(),
-                e.outcome.clone(),
-            ]
-        })
-        .collect();
+    let mut rows: Vec<Vec<String>> = report.episodes().iter().map(text::episode_cells).collect();
     let cols = text::fit(&EPISODE_COLS, &mut rows, t.width);
     lines.extend(text::table(&cols, &rows, &|_, _, s| s));
 }

@@ -57,6 +57,18 @@ pub fn tcp_connections(name: &str, d: &crate::result::DependencyReport) -> Optio
     Some(line)
 }
 
+/// A breaker episode's cells: dependency, opened at, failures before, open for, probes, outcome.
+pub fn episode_cells(e: &crate::result::BreakerEpisode) -> Vec<String> {
+    vec![
+        e.dependency.clone(),
+        secs(e.opened_at_s),
+        e.failures_before_open.to_string(),
+        e.open_for_s.map_or("until end".to_string(), secs),
+        e.probes.to_string(),
+        e.outcome.clone(),
+    ]
+}
+
 pub fn pct(p: f64) -> String {
     if p == 0.0 {
         "0%".to_string()

@@ -223,14 +223,10 @@ fn page<E: serde::Serialize>(
 
 /// Runs `f` on a TCP proxy; 404 if there is no such proxy, 400 if it is an HTTP one.
 fn with_tcp(reg: &Registry, name: &str, f: impl FnOnce(&TcpProxy) -> Reply) -> Reply {
-    match reg.get(name).as_deref() {
-        None => Reply::error(404, "proxy not found"),
-        Some(ProxyHandle::Tcp(t)) => f(t),
-        Some(ProxyHandle::Http(_)) => Reply::error(
-            400,
-            format!("the connection log is for tcp proxies; {name} is http (use /redline/proxies/{name}/log)"),
-        ),
-    }
+    let not_tcp = |name: &str| {
+        format!("the connection log is for tcp proxies; {name} is http (use /redline/proxies/{name}/log)")
+    };
+    proxies::with_tcp(reg, name, not_tcp, f)
 }
 
 fn find(h: &HttpProxy, name: &str) -> Option<FaultSpec> {

@@ -64,6 +64,21 @@ pub(crate) fn proxy_json(name: &str, p: &ProxyHandle) -> Value {
     v
 }
 
+/// Runs `f` on the TCP proxy `name`: 404 if there is none, 400 with `not_tcp` (told the
+/// proxy's name) if it is an HTTP one.
+pub(crate) fn with_tcp(
+    reg: &Registry,
+    name: &str,
+    not_tcp: impl FnOnce(&str) -> String,
+    f: impl FnOnce(&crate::tcp::TcpProxy) -> Reply,
+) -> Reply {
+    match reg.get(name).as_deref() {
+        None => Reply::error(404, "proxy not found"),
+        Some(ProxyHandle::Tcp(t)) => f(t),
+        Some(ProxyHandle::Http(_)) => Reply::error(400, not_tcp(name)),
+    }
+}
+
 pub(crate) fn bad_body(e: impl std::fmt::Display) -> Reply {
     Reply::error(400, format!("bad request body: {e}"))
 }

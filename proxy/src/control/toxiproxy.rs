@@ -163,14 +163,10 @@ fn update_toxic(reg: &Registry, call: &Call, proxy: &str, name: &str) -> Reply {
 
 /// Runs `f` on a TCP proxy; 404 if there is no such proxy, 400 if it is an HTTP one.
 fn with_tcp(reg: &Registry, name: &str, f: impl FnOnce(&TcpProxy) -> Reply) -> Reply {
-    match reg.get(name).as_deref() {
-        None => Reply::error(404, "proxy not found"),
-        Some(ProxyHandle::Tcp(t)) => f(t),
-        Some(ProxyHandle::Http(_)) => Reply::error(
-            400,
-            format!("toxics apply to tcp proxies; {name} is an http proxy (use /redline/proxies/{name}/faults)"),
-        ),
-    }
+    let not_tcp = |name: &str| {
+        format!("toxics apply to tcp proxies; {name} is an http proxy (use /redline/proxies/{name}/faults)")
+    };
+    proxies::with_tcp(reg, name, not_tcp, f)
 }
 
 fn toxic_error(e: ToxicError) -> Reply {
