@@ -445,18 +445,13 @@ async fn tunnel(
 /// The caller's body broke its framing (400) or stopped arriving (408); the connection ends.
 async fn bad_request(
     caller: &mut Caller,
-    mut rec: Record,
+    rec: Record,
     status: u16,
     why: &str,
     out: &mut Vec<u8>,
 ) -> Next {
-    rec.set_status(status);
-    rec.finish(Outcome::BadRequest);
-    out.clear();
     let msg = format!("redline-proxy: request body: {why}\n");
-    plain(status, &msg, &[], closing(true), out);
-    let _ = caller.write_all(out).await;
-    Next::Linger
+    refuse(caller, rec, status, Outcome::BadRequest, &msg, out).await
 }
 
 /// Writes the 502 naming the upstream and why; the connection ends after it (the request body
@@ -464,21 +459,34 @@ async fn bad_request(
 async fn bad_gateway(
     shared: &Arc<Shared>,
     caller: &mut Caller,
-    mut rec: Record,
+    rec: Record,
     why: &UpstreamError,
     out: &mut Vec<u8>,
 ) -> Next {
     Counters::inc(&shared.counters.upstream_errors);
-    rec.set_status(502);
-    rec.finish(Outcome::UpstreamError);
     let msg = format!(
         "redline-proxy {}: upstream {} failed: {}\n",
         shared.name,
         shared.pool.target(),
         error_chain(why)
     );
+    refuse(caller, rec, 502, Outcome::UpstreamError, &msg, out).await
+}
+
+/// Ends the record with `outcome`, answers `status` with `msg` and closes the connection after
+/// draining what the caller still sends (its request may not have been read whole).
+async fn refuse(
+    caller: &mut Caller,
+    mut rec: Record,
+    status: u16,
+    outcome: Outcome,
+    msg: &str,
+    out: &mut Vec<u8>,
+) -> Next {
+    rec.set_status(status);
+    rec.finish(outcome);
     out.clear();
-    plain(502, &msg, &[], closing(true), out);
+    plain(status, msg, &[], closing(true), out);
     if caller.write_all(out).await.is_err() {
         return Next::Close;
     }
