@@ -336,7 +336,7 @@ impl RequestHead {
             }
         }
         if let Framing::Length(n) = self.framing {
-            push_field(out, b"content-length", n.to_string().as_bytes());
+            push_length(out, n);
         }
         match authority {
             Some(a) => push_field(out, b"host", a.as_bytes()),
@@ -348,6 +348,28 @@ impl RequestHead {
         }
         out.extend_from_slice(b"\r\n");
     }
+}
+
+/// `content-length: N` CRLF.
+fn push_length(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(b"content-length: ");
+    push_decimal(out, n);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// `n` in decimal, without the allocation `to_string` makes on every answer.
+fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
 }
 
 fn push_field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
@@ -465,7 +487,7 @@ impl ResponseHead {
                 .map(|(n, v)| (text(buf, n), &buf[v.clone()]))
         };
         out.extend_from_slice(b"HTTP/1.1 ");
-        out.extend_from_slice(self.status.to_string().as_bytes());
+        push_decimal(out, u64::from(self.status));
         out.push(b' ');
         out.extend_from_slice(&buf[self.reason.clone()]);
         out.extend_from_slice(b"\r\n");
@@ -481,7 +503,7 @@ impl ResponseHead {
             }
         }
         if let (Some(n), false) = (self.length, self.has_te) {
-            push_field(out, b"content-length", n.to_string().as_bytes());
+            push_length(out, n);
         }
         if switching {
             out.extend_from_slice(b"connection: upgrade\r\n");
@@ -694,5 +716,14 @@ mod tests {
         );
         assert_eq!(h.status, 200);
         assert_eq!(out, "HTTP/1.1 200 \r\ncontent-length: 2\r\n\r\n");
+    }
+
+    #[test]
+    fn decimals_match_std_formatting() {
+        for n in [0u64, 7, 10, 404, 65_536, u64::MAX] {
+            let mut out = Vec::new();
+            push_decimal(&mut out, n);
+            assert_eq!(out, n.to_string().into_bytes());
+        }
     }
 }
