@@ -54,6 +54,7 @@ fn spec(n: u32, recovery_ms: f64, probes: u32) -> Claims {
             half_open_requests: Some(probes),
             expected_exceptions: vec![],
             line: 92,
+            ..Breaker::default()
         }],
         retries: vec![
             retry(

@@ -27,6 +27,7 @@ impl Draft {
             half_open_requests: None,
             expected_exceptions: Vec::new(),
             line,
+            ..Breaker::default()
         };
         Draft {
             breaker,

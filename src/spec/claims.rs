@@ -65,20 +65,110 @@ pub struct Dependency {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One circuit breaker as the spec states it. `kind` says which rule opens it; only the fields that
+/// kind has are set. Every added field is optional (`#[serde(default)]`), so older JSON still reads.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Breaker {
     /// The breaker's name in the spec (variable name, YAML/dict key or decorated function), if any.
     pub name: Option<String>,
     /// The dependency it guards, matched by name; None when the spec does not say.
     pub dependency: Option<String>,
-    /// Consecutive failures to open.
+    /// Which rule opens it; None when the spec gives a bare "N failures" and no library or rule.
+    #[serde(default)]
+    pub kind: Option<BreakerKind>,
+    /// The library whose configuration form it was read from ("resilience4j", "opossum", "pybreaker"...).
+    #[serde(default)]
+    pub library: Option<String>,
+    /// `consecutive`: opens on this many consecutive failures; `failures_in_window`: this many
+    /// failures within `window_ms`.
     pub failure_threshold: Option<u32>,
-    /// Time open before probing.
+    /// `failure_rate`: the failure share (0..1) that opens it.
+    #[serde(default)]
+    pub failure_rate: Option<f64>,
+    /// `failure_rate`: whether the rate trips when it reaches the threshold (`at_least`, resilience4j,
+    /// opossum) or only above it (`above`).
+    #[serde(default)]
+    pub rate_trips: Option<RateTrip>,
+    /// Count-based window: the last N calls.
+    #[serde(default)]
+    pub window_calls: Option<u32>,
+    /// Time-based window (rate breakers' rolling window, windowed counts' period).
+    #[serde(default)]
+    pub window_ms: Option<f64>,
+    /// Calls the window must hold before the rate is evaluated (volume threshold).
+    #[serde(default)]
+    pub minimum_calls: Option<u32>,
+    /// A call slower than this counts as slow.
+    #[serde(default)]
+    pub slow_call_ms: Option<f64>,
+    /// The slow-call share (0..1) that opens it.
+    #[serde(default)]
+    pub slow_call_rate: Option<f64>,
+    /// Time open before probing (the first open time when it grows).
     pub recovery_timeout_ms: Option<f64>,
+    /// Growth of the open time from one opening to the next (2.0 = doubles).
+    #[serde(default)]
+    pub recovery_multiplier: Option<f64>,
+    /// Cap on the grown open time.
+    #[serde(default)]
+    pub recovery_max_ms: Option<f64>,
+    /// Relative jitter on the open time (0.1 = ±10%).
+    #[serde(default)]
+    pub recovery_jitter: Option<f64>,
     /// Probes allowed in half-open.
     pub half_open_requests: Option<u32>,
+    /// What happens to calls beyond the probes while half-open.
+    #[serde(default)]
+    pub half_open_extra: Option<HalfOpenExtra>,
+    /// How half-open closes again, when stated.
+    #[serde(default)]
+    pub close_rule: Option<CloseRule>,
+    /// Fields filled from the library's documented defaults because the spec left them out.
+    #[serde(default)]
+    pub defaults_applied: Vec<String>,
     pub expected_exceptions: Vec<String>,
     pub line: usize,
+}
+
+/// The rule that opens a breaker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BreakerKind {
+    /// The Nth consecutive failure opens it (pybreaker, gobreaker's default, Polly v7 basic).
+    Consecutive,
+    /// A failure share over a window of calls or time, with a minimum volume (resilience4j,
+    /// Hystrix, Polly v8 / v7 advanced, opossum, cockatiel SamplingBreaker/CountBreaker).
+    FailureRate,
+    /// N failures within a time window (nginx max_fails/fail_timeout, Envoy-style counts).
+    FailuresInWindow,
+}
+
+/// Whether a rate breaker trips when the rate reaches its threshold or only once it exceeds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RateTrip {
+    AtLeast,
+    Above,
+}
+
+/// Calls beyond the half-open probes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HalfOpenExtra {
+    Rejected,
+    Queued,
+}
+
+/// How a half-open breaker closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseRule {
+    /// The first successful probe closes it (pybreaker, opossum, cockatiel).
+    FirstSuccess,
+    /// Every probe must succeed (gobreaker, Polly v7 with several probes).
+    AllProbes,
+    /// The probes' failure rate must be below the threshold (resilience4j).
+    ProbeRateBelowThreshold,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -27,6 +27,7 @@ pub fn reference(n: u32, recovery_ms: f64, probes: u32) -> Claims {
             half_open_requests: Some(probes),
             expected_exceptions: vec![],
             line: 60,
+            ..Breaker::default()
         }],
         retries: vec![retry(3, vec![100.0, 200.0], Some(0.2))],
         health: Some(HealthCheck {
