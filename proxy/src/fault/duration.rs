@@ -18,7 +18,7 @@ impl Ms {
         self.0.as_secs_f64() * 1000.0
     }
 
-    /// Parses "250ms", "2s", "1.5s", "1m", "500us" or "250" (milliseconds).
+    /// Parses "250ms", "2s", "1.5s", "1m", "1h", "500us" or "250" (milliseconds).
     pub fn parse(text: &str) -> Result<Ms, String> {
         let t = text.trim();
         let split = t
@@ -33,9 +33,10 @@ impl Ms {
             "us" | "µs" => 0.001,
             "s" => 1000.0,
             "m" => 60_000.0,
+            "h" => 3_600_000.0,
             other => {
                 return Err(format!(
-                    "a duration unit of us, ms, s or m, found {other:?} in {text:?}"
+                    "a duration unit of us, ms, s, m or h, found {other:?} in {text:?}"
                 ))
             }
         };
