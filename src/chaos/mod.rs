@@ -18,6 +18,7 @@ pub mod hold;
 pub mod installed;
 pub mod journal;
 pub mod judge;
+pub mod lease;
 pub mod live;
 pub mod proxies;
 pub mod remote;
@@ -150,6 +151,10 @@ async fn drive(
     }
     result.health = done.health;
     result.ready = done.ready;
+    result.run_id = Some(proxies.installed.run_id().to_string());
+    if done.control_lost.is_some() {
+        result.interrupted_by = Some(lease::CONTROL_LOST.to_string());
+    }
     result.notes.extend(notes);
     if let Some(cap) = opts.hold {
         settle_hold(&mut result, plan.load.duration(), cap, done.stopped_at);

@@ -134,8 +134,14 @@ impl Proxies {
     }
 
     /// Installs a planned fault's action on `dep`'s proxy. On an attached proxy the action is
-    /// recorded in `installed` first, so nothing sent can be forgotten at teardown.
-    pub async fn apply(&self, dep: &Dep, action: &Action) -> Result<(), String> {
+    /// recorded in `installed` first, so nothing sent can be forgotten at teardown, and it is
+    /// installed under the run's lease, ending by itself after `expires_in` (its scheduled end).
+    pub async fn apply(
+        &self,
+        dep: &Dep,
+        action: &Action,
+        expires_in: Option<std::time::Duration>,
+    ) -> Result<(), String> {
         let (control, proxy) = match &dep.endpoint {
             Endpoint::Local(h) => return apply_local(h, action).await,
             Endpoint::Remote { control, proxy } => (control, proxy),
@@ -166,11 +172,15 @@ impl Proxies {
                 json!({"enabled": false}),
             )],
         };
+        let headers = super::lease::install_headers(self.installed.run_id(), expires_in);
         for (one, method, path, body) in calls {
             let Some(_sending) = self.installed.record(&dep.name, control, proxy, &one) else {
                 return Err("the run is ending: not applied".into());
             };
-            match control.call(method, &path, Some(&body)).await {
+            match control
+                .call_with(method, &path, Some(&body), &headers)
+                .await
+            {
                 Ok(_) => {}
                 Err(e @ RemoteError::Status { .. }) => {
                     // The proxy answered and refused: nothing was installed.

@@ -27,6 +27,13 @@ pub struct RunResult {
     pub duration_s: f64,
     /// True when the run was stopped early (Ctrl-C or an error); the figures cover what was measured.
     pub interrupted: bool,
+    /// What stopped an interrupted run: `SIGINT`, `SIGTERM`, `SIGHUP`, or `control-lost` (the run
+    /// could not renew its fault lease on an attached proxy and stopped itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted_by: Option<String>,
+    /// The run's id: the owner of the faults it installed on attached proxies (their lease).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
     /// Seconds of warmup at the start: measured, in the timeline, but excluded from `operations`.
     #[serde(default)]
     pub warmup_s: f64,

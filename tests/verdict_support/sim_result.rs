@@ -190,6 +190,8 @@ pub fn assemble(
         started_at: "2026-11-21T00:00:00Z".into(),
         duration_s: end / 1000.0,
         interrupted: false,
+        interrupted_by: None,
+        run_id: None,
         warmup_s: 0.0,
         totals,
         operations: by_name(op_stats(&all)),

@@ -34,11 +34,15 @@ pub(crate) fn route(reg: &Registry, call: &Call, segs: &[&str]) -> Reply {
             Some((lease, at)) => Reply::json(200, &owner_json(reg, owner, lease, at)),
             None => Reply::error(404, format!("no live lease for {owner}")),
         },
+        // The owner is done: what it still has goes at the reaper's next pass.
         [owner] if *m == Method::DELETE => {
             reg.leases().release(owner);
             Reply::no_content()
         }
-        _ => Reply::error(404, "not found (leases: GET /redline/leases, POST|GET|DELETE /redline/leases/{owner})"),
+        _ => Reply::error(
+            404,
+            "not found (leases: GET /redline/leases, POST|GET|DELETE /redline/leases/{owner})",
+        ),
     }
 }
 

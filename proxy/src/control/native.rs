@@ -187,8 +187,7 @@ fn add_fault(reg: &Registry, call: &Call, proxy: &str, h: &HttpProxy) -> Reply {
     if let Err(e) = h.add_fault(spec) {
         return fault_error(e);
     }
-    reg.leases()
-        .grant(proxy, Item::Fault(name.clone()), &grant);
+    reg.leases().grant(proxy, Item::Fault(name.clone()), &grant);
     let stored = find(h, &name).map_or(Value::Null, |f| fault_json(reg, proxy, &f));
     reg.journal().record(
         &call.actor,

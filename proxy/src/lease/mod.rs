@@ -228,16 +228,17 @@ impl Leases {
             .collect())
     }
 
-    /// Ends `owner`'s lease on purpose (its run cleaned up): its items keep only their own ends.
+    /// Ends `owner`'s lease now (its run is over): whatever it still has is removed by the
+    /// reaper's next pass, and later renewals are refused. False if it had no live lease.
     pub fn release(&self, owner: &str) -> bool {
         let mut st = self.lock();
-        for lease in st.items.values_mut() {
-            if lease.owner.as_deref() == Some(owner) {
-                lease.owner = None;
+        match st.owners.get_mut(owner) {
+            Some(o) => {
+                o.ends = Instant::now();
+                true
             }
+            None => false,
         }
-        st.items.retain(|_, l| l.owner.is_some() || l.ends.is_some());
-        st.owners.remove(owner).is_some()
     }
 
     /// When `item` on `proxy` will be removed by the proxy, and who owns it.

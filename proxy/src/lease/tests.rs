@@ -14,7 +14,9 @@ fn an_item_without_a_lease_is_not_kept() {
     let l = Leases::new();
     l.grant("users", Item::Fault("a".into()), &Grant::default());
     assert!(l.views().is_empty());
-    assert!(l.take_due(Instant::now() + Duration::from_secs(3600)).is_empty());
+    assert!(l
+        .take_due(Instant::now() + Duration::from_secs(3600))
+        .is_empty());
 }
 
 #[test]
@@ -72,8 +74,11 @@ fn forget_and_release_drop_leases() {
     l.forget("users", &Item::Fault("a".into()));
     assert_eq!(l.views().len(), 1);
     assert!(l.release("run-1"));
+    let due = l.take_due(Instant::now());
+    assert_eq!(due.len(), 1, "{due:?}");
+    assert_eq!(due[0].item, Item::Fault("b".into()));
     assert!(l.views().is_empty());
-    assert!(l.take_due(Instant::now() + Duration::from_secs(60)).is_empty());
+    assert!(l.renew("run-1", Duration::from_secs(10)).is_err());
 }
 
 #[test]
