@@ -26,6 +26,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_redline");
 struct ProxyProcess {
     child: Child,
     control: SocketAddr,
+    /// Where the `users` proxy listens.
+    listen: SocketAddr,
     /// Lines the proxy printed after its control address.
     lines: mpsc::Receiver<String>,
 }
@@ -53,15 +55,20 @@ impl ProxyProcess {
             }
         });
         let deadline = Instant::now() + Duration::from_secs(15);
+        let mut listen = None;
         while Instant::now() < deadline {
             let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) else {
                 continue;
             };
+            if let Some((_, rest)) = line.split_once("listening on ") {
+                listen = rest.split_whitespace().next().and_then(|a| a.parse().ok());
+            }
             if let Some((_, rest)) = line.split_once("control API on http://") {
                 let addr = rest.split_whitespace().next().unwrap().parse().unwrap();
                 return ProxyProcess {
                     child,
                     control: addr,
+                    listen: listen.expect("the proxy printed its listen address first"),
                     lines: rx,
                 };
             }
@@ -755,4 +762,102 @@ async fn a_result_that_cannot_be_written_says_so_exits_1_and_leaves_no_fault() {
     assert!(stderr.contains("cannot write"), "{stderr}");
     assert!(stderr.contains("the run's faults were removed"), "{stderr}");
     assert!(proxy.faults().await.is_empty(), "fault left behind");
+}
+
+/// Holds `n` connections to `addr` that each sent a partial request head and wait.
+async fn slow_heads(addr: SocketAddr, n: usize) -> Vec<tokio::net::TcpStream> {
+    use tokio::io::AsyncWriteExt;
+    let mut held = Vec::with_capacity(n);
+    for _ in 0..n {
+        let Ok(mut s) = tokio::net::TcpStream::connect(addr).await else {
+            continue;
+        };
+        let _ = s.write_all(b"GET /slow HTTP/1.1\r\nhost: x\r\n").await;
+        held.push(s);
+    }
+    held
+}
+
+/// A well-behaved caller: `n` requests through the proxy, each on a fresh connection.
+async fn well_behaved(addr: SocketAddr, n: usize) -> Vec<Option<u16>> {
+    let mut statuses = Vec::with_capacity(n);
+    for _ in 0..n {
+        statuses.push(http(addr, "GET", "/", &[], "").await.map(|(s, _)| s));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    statuses
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_thousand_slow_heads_do_not_lock_out_a_well_behaved_caller() {
+    let upstream = common::http(Behaviour::Status(200));
+    // The default cap (from the open-file limit) and a cap far below the slow heads, which
+    // must be shed for the caller rather than refuse it.
+    for extra in [&[][..], &["--max-connections", "1000"][..]] {
+        let proxy = ProxyProcess::start_with(upstream.addr, extra);
+        let stats = proxy.get("/redline/proxies/users/stats").await;
+        let cap = stats["max_connections"].as_u64().unwrap();
+        if extra.is_empty() {
+            assert!(cap > 5000, "default cap {cap} from the open-file limit");
+        }
+        let held = slow_heads(proxy.listen, 5000).await;
+        let statuses = well_behaved(proxy.listen, 30).await;
+        assert_eq!(held.len(), 5000, "this process holds all 5,000");
+        assert!(
+            statuses.iter().all(|s| *s == Some(200)),
+            "cap {cap}: {statuses:?}"
+        );
+        let stats = proxy.get("/redline/proxies/users/stats").await;
+        assert_eq!(stats["connections_rejected"], 0, "{stats}");
+        let shed = stats["connections_shed"].as_u64().unwrap();
+        if cap < 5000 {
+            // Every slow head past the cap took an older one's slot.
+            assert!(shed >= 5000 - cap, "{stats}");
+        } else {
+            assert_eq!(shed, 0, "{stats}");
+        }
+        drop(held);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_opens_more_connections_than_the_cap_gets_the_note() {
+    // The proxy stands in for a service whose pool to its dependency outgrows the cap: 20
+    // calls a second that each take 1 s keep ~20 connections busy; the cap is 4.
+    let upstream = common::http(Behaviour::Delay(Duration::from_millis(1000)));
+    let proxy = ProxyProcess::start_with(upstream.addr, &["--max-connections", "4"]);
+    let dir = temp_dir("over-cap");
+    let scenario = format!(
+        "name = \"over-cap\"\nseed = 3\n\
+         [target]\nbase_url = \"http://{}\"\nallowed_hosts = [\"127.0.0.1\"]\ntimeout = \"5s\"\n\
+         [load]\nmodel = \"open\"\nstages = [ {{ duration = \"3s\", rate = 20 }} ]\n\
+         [[request]]\nname = \"get\"\npath = \"/\"\n\
+         [[dependency]]\nname = \"Users\"\ncontrol = \"http://{}\"\nproxy = \"users\"\n",
+        proxy.listen, proxy.control
+    );
+    let out = redline_run(&dir, &scenario, &["--quiet"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let r = result(&dir);
+    let cap = r.dependencies["Users"]
+        .connection_cap
+        .clone()
+        .unwrap_or_else(|| panic!("no cap report: {:?}", r.dependencies["Users"]));
+    assert_eq!(cap.max_connections, 4);
+    assert!(cap.refused > 0, "{cap:?}");
+    let (from, to) = (cap.refused_from_s.unwrap(), cap.refused_to_s.unwrap());
+    assert!(
+        0.0 <= from && from <= to && to <= r.duration_s + 1.0,
+        "{cap:?}"
+    );
+    let note = r
+        .notes
+        .iter()
+        .find(|n| n.contains("at its cap of 4"))
+        .unwrap_or_else(|| panic!("{:?}", r.notes));
+    assert!(
+        note.starts_with(&format!("the proxy refused {} connections", cap.refused))
+            && note.contains("verdicts about Users in"),
+        "{note}"
+    );
 }

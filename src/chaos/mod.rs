@@ -9,6 +9,7 @@
 //! every fault was checked (`fault_spec::plan_faults`), and no fault outlives the run.
 
 pub mod book;
+pub mod cap_report;
 pub mod collector;
 pub mod conn_report;
 pub mod dependency_report;
@@ -148,6 +149,9 @@ async fn drive(
     if let Some(c) = done.collected {
         notes.extend(c.notes.iter().cloned());
         result.dependencies = c.reports(proxies, &result.faults).await;
+    }
+    for (name, d) in &result.dependencies {
+        notes.extend(d.connection_cap.as_ref().map(|c| cap_report::note(name, c)));
     }
     result.health = done.health;
     result.ready = done.ready;

@@ -40,6 +40,9 @@ pub struct Dep {
     /// faults per kind counted before the run (the proxy's summary covers its whole life).
     pub log_from: u64,
     pub faults_before: BTreeMap<String, u64>,
+    /// An attached HTTP proxy's connections refused and shed at its cap before the run.
+    pub refused_before: u64,
+    pub shed_before: u64,
 }
 
 /// Every proxy of the run, and the registry the in-process ones live in (served by the
@@ -108,6 +111,8 @@ impl Proxies {
                         journal_from: 0,
                         log_from: 0,
                         faults_before: BTreeMap::new(),
+                        refused_before: 0,
+                        shed_before: 0,
                     }
                 }
                 DependencyProxy::Attach { control, proxy } => {
@@ -407,8 +412,20 @@ async fn attach(
         journal_from: 0,
         log_from: 0,
         faults_before: BTreeMap::new(),
+        refused_before: 0,
+        shed_before: 0,
     };
     clear(&dep).await?;
+    let stats = control
+        .call(
+            "GET",
+            &format!("/redline/proxies/{}/stats", seg(proxy)),
+            None,
+        )
+        .await
+        .unwrap_or_default();
+    let count = |k: &str| stats[k].as_u64().unwrap_or(0);
+    let (refused_before, shed_before) = (count("connections_rejected"), count("connections_shed"));
     let journal = control
         .call("GET", "/redline/journal", None)
         .await
@@ -450,6 +467,8 @@ async fn attach(
         journal_from,
         log_from,
         faults_before,
+        refused_before,
+        shed_before,
         ..dep
     })
 }

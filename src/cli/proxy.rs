@@ -62,6 +62,11 @@ pub struct Args {
     /// then, whoever installed it (shared environments). Default: no cap.
     #[arg(long, value_name = "DURATION", value_parser = parse_cap)]
     pub max_fault_ttl: Option<std::time::Duration>,
+    /// HTTP: caller connections open at once. At the cap the longest-idle connection (between
+    /// requests, or a slow head) is shed for a new caller; a caller is refused only when every
+    /// connection is serving a request. Default: from the open-file limit (half of it).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
 }
 
 fn parse_cap(text: &str) -> Result<std::time::Duration, String> {
@@ -78,6 +83,7 @@ struct Plan {
     control: Option<String>,
     seed: u64,
     max_fault_ttl: Option<std::time::Duration>,
+    max_connections: Option<u32>,
 }
 
 struct ProxyPlan {
@@ -129,6 +135,7 @@ fn validate(args: Args) -> anyhow::Result<Plan> {
         control: args.control,
         seed: args.seed.unwrap_or_else(rand::random),
         max_fault_ttl: args.max_fault_ttl,
+        max_connections: args.max_connections,
     })
 }
 
@@ -206,8 +213,10 @@ fn check_control_addr(control: &str, allow_remote: bool) -> anyhow::Result<()> {
 async fn run(plan: Plan) -> anyhow::Result<u8> {
     let registry = Arc::new(Registry::new(plan.seed, Instant::now()));
     registry.leases().set_max_ttl(plan.max_fault_ttl);
+    // A proxy holds two descriptors per caller: take the whole allowance before sizing the cap.
+    let _ = redline_proxy::http::raise_open_file_limit();
     if let Some(p) = plan.proxy {
-        start_proxy(&registry, p, plan.seed).await?;
+        start_proxy(&registry, p, plan.seed, plan.max_connections).await?;
     }
     if let Some(cap) = plan.max_fault_ttl {
         println!(
@@ -242,11 +251,21 @@ async fn run(plan: Plan) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
-async fn start_proxy(registry: &Registry, p: ProxyPlan, seed: u64) -> anyhow::Result<()> {
+async fn start_proxy(
+    registry: &Registry,
+    p: ProxyPlan,
+    seed: u64,
+    max_connections: Option<u32>,
+) -> anyhow::Result<()> {
     let handle = match p.kind {
         Kind::Http(faults) => {
             let h = registry
-                .add_http(&p.name, &p.listen, &p.upstream, |cfg| cfg.seed = seed)
+                .add_http(&p.name, &p.listen, &p.upstream, |cfg| {
+                    cfg.seed = seed;
+                    if let Some(n) = max_connections {
+                        cfg.max_connections = n as usize;
+                    }
+                })
                 .await
                 .with_context(|| format!("--listen {}", p.listen))?;
             if let redline_proxy::registry::ProxyHandle::Http(http) = &*h {
@@ -278,8 +297,14 @@ async fn start_proxy(registry: &Registry, p: ProxyPlan, seed: u64) -> anyhow::Re
             h
         }
     };
+    let cap = match &*handle {
+        redline_proxy::registry::ProxyHandle::Http(h) => {
+            format!(", at most {} connections", h.max_connections())
+        }
+        redline_proxy::registry::ProxyHandle::Tcp(_) => String::new(),
+    };
     println!(
-        "redline proxy: {:?} ({}) listening on {} -> {}",
+        "redline proxy: {:?} ({}) listening on {} -> {}{cap}",
         p.name,
         handle.protocol().as_str(),
         handle.listen(),

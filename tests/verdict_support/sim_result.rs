@@ -134,6 +134,7 @@ fn dependency(log: Vec<LogEntry>, end: f64) -> DependencyReport {
         log,
         log_truncated: false,
         connections: None,
+        connection_cap: None,
     }
 }
 

@@ -33,6 +33,9 @@ pub(crate) struct CreateBody {
     pub faults: Vec<FaultSpec>,
     #[serde(default)]
     pub toxics: Vec<Value>,
+    /// HTTP proxies: the cap on open caller connections (default from the open-file limit).
+    #[serde(default)]
+    pub max_connections: Option<usize>,
 }
 
 /// A proxy-update body (every field optional; absent ones keep their value).
@@ -44,6 +47,16 @@ pub(crate) struct UpdateBody {
     pub upstream: Option<String>,
     #[serde(default)]
     pub enabled: Option<bool>,
+    /// HTTP proxies: a new cap on open caller connections.
+    #[serde(default)]
+    pub max_connections: Option<usize>,
+}
+
+fn http_only_cap() -> Reply {
+    Reply::error(
+        400,
+        "max_connections applies to http proxies; a tcp proxy has no connection cap",
+    )
 }
 
 /// Toxiproxy's proxy shape; HTTP proxies add `"protocol": "http"` and have no toxics.
@@ -146,6 +159,9 @@ pub(crate) async fn create(
     let enabled = body.enabled.unwrap_or(true);
     let handle = match protocol {
         Protocol::Tcp => {
+            if body.max_connections.is_some() {
+                return Err(http_only_cap());
+            }
             if !body.faults.is_empty() {
                 return Err(Reply::error(
                     400,
@@ -172,8 +188,13 @@ pub(crate) async fn create(
             for f in &mut faults {
                 f.validate().map_err(|e| Reply::error(400, e.to_string()))?;
             }
+            let cap = body.max_connections;
             let h = reg
-                .add_http(&body.name, &listen, &body.upstream, |_| {})
+                .add_http(&body.name, &listen, &body.upstream, |cfg| {
+                    if let Some(n) = cap {
+                        cfg.max_connections = n.max(1);
+                    }
+                })
                 .await
                 .map_err(registry_error)?;
             if let ProxyHandle::Http(p) = &*h {
@@ -223,6 +244,12 @@ pub(crate) async fn update(
         .ok_or_else(|| Reply::error(404, "proxy not found"))?;
     if body.enabled == Some(false) {
         super::leases::admit(reg, &call.grant)?;
+    }
+    if let Some(n) = body.max_connections {
+        match &*p {
+            ProxyHandle::Http(h) => h.set_max_connections(n),
+            ProxyHandle::Tcp(_) => return Err(http_only_cap()),
+        }
     }
     let enabled = body.enabled.unwrap_or_else(|| p.enabled());
     if let Some(listen) = body.listen.filter(|l| *l != p.listen()) {
