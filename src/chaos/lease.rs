@@ -41,7 +41,8 @@ pub fn install_headers(run_id: &str, expires_in: Option<Duration>) -> Vec<(&'sta
     h
 }
 
-/// How often a lease of `lease` is renewed: a third of it, so two renewals may fail in a row.
+/// How often a lease of `lease` is renewed: a third of it, so a renewal may fail and the run
+/// still has time to stop and clean up before the proxy gives up on it.
 pub fn renew_every(lease: Duration) -> Duration {
     (lease / 3).max(Duration::from_millis(100))
 }

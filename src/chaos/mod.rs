@@ -174,7 +174,7 @@ fn settle_hold(result: &mut RunResult, timeline: Duration, cap: Duration, stoppe
             result.interrupted = false;
             result.notes.retain(|n| !n.starts_with("interrupted at"));
             result.notes.push(format!(
-                "held {:.1} s after the {timeline_s:.1} s timeline; ended by Ctrl-C",
+                "held {:.1} s after the {timeline_s:.1} s timeline; ended by a stop signal (Ctrl-C, SIGTERM or SIGHUP)",
                 t - timeline_s
             ));
         }

@@ -55,13 +55,12 @@ pub async fn reap(reg: &Registry, due: Vec<Due>) -> Vec<String> {
             Why::Ended => "its end time passed",
             Why::Lapsed => "its owner's lease was not renewed",
         };
-        reg.journal().record(
-            &actor,
-            action,
-            Some(&d.proxy),
-            d.item.name(),
-            json!({"owner": d.owner, "reason": reason}),
-        );
+        let mut detail = json!({"owner": d.owner, "reason": reason});
+        if d.item == Item::Disabled {
+            detail["enabled"] = json!(true);
+        }
+        reg.journal()
+            .record(&actor, action, Some(&d.proxy), d.item.name(), detail);
         let what = describe(&d.proxy, &d.item);
         match (d.why, &d.owner) {
             (Why::Lapsed, Some(owner)) => lapsed.entry(owner.clone()).or_default().push(what),
