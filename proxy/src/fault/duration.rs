@@ -104,7 +104,8 @@ mod tests {
         assert_eq!(Ms::parse("40").unwrap(), Ms::from_millis(40));
         assert_eq!(Ms::parse("500us").unwrap().0, Duration::from_micros(500));
         assert!(Ms::parse("fast").is_err());
-        assert!(Ms::parse("3h").unwrap_err().contains("unit"));
+        assert_eq!(Ms::parse("1h").unwrap(), Ms::from_millis(3_600_000));
+        assert!(Ms::parse("3d").unwrap_err().contains("unit"));
     }
 
     #[test]
