@@ -154,7 +154,7 @@ mod tests {
             ]
         );
         assert_eq!(install_headers("run-1", None).len(), 1);
-        assert_eq!(renew_every(DEFAULT_LEASE), Duration::from_millis(3333));
+        assert_eq!(renew_every(DEFAULT_LEASE).as_millis(), 3333);
         assert!(new_run_id().starts_with("run-"));
     }
 }
