@@ -50,10 +50,17 @@ pub fn raise_open_file_limit() -> Option<u64> {
                 }
             }
         }
-        Some(lim.rlim_cur as u64)
+        Some(rlim(lim.rlim_cur))
     }
     #[cfg(not(unix))]
     None
+}
+
+/// `rlim_t` is u64 on Linux but not everywhere.
+#[cfg(unix)]
+#[allow(clippy::unnecessary_cast)]
+fn rlim(v: libc::rlim_t) -> u64 {
+    v as u64
 }
 
 fn open_file_limit() -> Option<u64> {
@@ -65,7 +72,7 @@ fn open_file_limit() -> Option<u64> {
         };
         // SAFETY: getrlimit with a valid pointer to a local struct.
         let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0;
-        ok.then_some(lim.rlim_cur as u64)
+        ok.then_some(rlim(lim.rlim_cur))
     }
     #[cfg(not(unix))]
     None
