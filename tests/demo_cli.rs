@@ -240,19 +240,29 @@ fn a_scenario_that_does_not_fit_the_demo_exits_2_before_anything_runs() {
 }
 
 #[test]
-fn ctrl_c_stops_the_demo_writes_a_partial_result_and_exits_130() {
-    let dir = temp_dir("interrupt");
-    let out = dir.join("out");
-    let child = demo(&["--quiet", "--out", out.to_str().unwrap()]);
-    std::thread::sleep(Duration::from_secs(4));
-    // SAFETY: kill(2) with the pid of a child we spawned and a standard signal number.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGINT);
+fn ctrl_c_or_sigterm_stops_the_demo_writes_a_partial_result_and_exits_130_or_143() {
+    for (signal, code_wanted, name) in [
+        (libc::SIGINT, 130, "SIGINT"),
+        (libc::SIGTERM, 143, "SIGTERM"),
+    ] {
+        let dir = temp_dir(&format!("interrupt-{name}"));
+        let out = dir.join("out");
+        let child = demo(&["--quiet", "--out", out.to_str().unwrap()]);
+        std::thread::sleep(Duration::from_secs(4));
+        // SAFETY: kill(2) with the pid of a child we spawned and a standard signal number.
+        unsafe {
+            libc::kill(child.id() as i32, signal);
+        }
+        let (code, stdout, stderr) = wait(child, Duration::from_secs(30));
+        assert_eq!(
+            code,
+            Some(code_wanted),
+            "stdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+        let r = read_result(&out);
+        assert!(r.interrupted);
+        assert_eq!(r.interrupted_by.as_deref(), Some(name));
+        assert!(r.duration_s < 20.0, "stopped early: {} s", r.duration_s);
+        let _ = std::fs::remove_dir_all(&dir);
     }
-    let (code, stdout, stderr) = wait(child, Duration::from_secs(30));
-    assert_eq!(code, Some(130), "stdout:\n{stdout}\nstderr:\n{stderr}");
-    let r = read_result(&out);
-    assert!(r.interrupted);
-    assert!(r.duration_s < 20.0, "stopped early: {} s", r.duration_s);
-    let _ = std::fs::remove_dir_all(&dir);
 }

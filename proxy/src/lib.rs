@@ -6,6 +6,7 @@
 pub mod control;
 pub mod fault;
 pub mod http;
+pub mod lease;
 pub mod log;
 pub mod metrics;
 pub mod registry;

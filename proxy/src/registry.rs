@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::control::journal::Journal;
 use crate::http::{HttpProxy, HttpProxyConfig, HttpStats};
+use crate::lease::Leases;
 use crate::tcp::{TcpProxy, TcpProxyConfig, TcpStats};
 
 /// A proxy of either kind.
@@ -151,6 +152,7 @@ pub struct Registry {
     seed: u64,
     clock_origin: Instant,
     journal: Journal,
+    leases: Leases,
 }
 
 impl Registry {
@@ -163,11 +165,17 @@ impl Registry {
             seed,
             clock_origin,
             journal: Journal::new(clock_origin, 1024),
+            leases: Leases::new(),
         }
     }
 
     pub fn journal(&self) -> &Journal {
         &self.journal
+    }
+
+    /// End times and owners of faults, toxics and disabled proxies (enforced by `lease::reaper`).
+    pub fn leases(&self) -> &Leases {
+        &self.leases
     }
 
     pub fn clock_origin(&self) -> Instant {
@@ -248,6 +256,8 @@ impl Registry {
             .map()
             .remove(name)
             .ok_or_else(|| RegistryError::NotFound(name.to_string()))?;
+        self.leases
+            .forget_proxy(name, &["fault", "toxic", "disabled"]);
         handle.stop().await;
         Ok(())
     }

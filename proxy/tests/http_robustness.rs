@@ -1,5 +1,5 @@
 //! Bad input and bad neighbours: malformed requests, unreachable or broken upstreams, idle and
-//! slow callers, too many connections.
+//! slow callers, too many connections (idle ones shed first, busy ones never).
 
 mod http_support;
 
@@ -66,7 +66,7 @@ async fn malformed_request_is_a_400() {
 }
 
 #[tokio::test]
-async fn slow_header_senders_are_cut_off_and_the_cap_holds() {
+async fn slow_header_senders_are_shed_at_the_cap_and_cut_off_by_the_header_timeout() {
     let up = Upstream::start().await;
     let mut cfg = HttpProxyConfig::new("dep", "127.0.0.1:0".parse().unwrap(), up.addr.to_string());
     cfg.max_connections = 2;
@@ -81,15 +81,20 @@ async fn slow_header_senders_are_cut_off_and_the_cap_holds() {
         slow.push(s);
     }
     assert!(eventually(|| proxy.stats().open_connections == 2).await);
-    // ...so a third is closed at once, without an answer.
+    // ...so a third takes the slot of the one idle longest (shed), and is answered.
     let (bytes, _) = raw_exchange(
         addr,
         b"GET / HTTP/1.1\r\nhost: dep\r\n\r\n",
         Duration::from_secs(2),
     )
     .await;
-    assert!(bytes.is_empty());
-    assert_eq!(proxy.stats().connections_rejected, 1);
+    assert!(
+        bytes.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&bytes)
+    );
+    assert_eq!(proxy.stats().connections_shed, 1);
+    assert_eq!(proxy.stats().connections_rejected, 0);
     // The header read timeout frees the slots, and service resumes.
     for s in &mut slow {
         let mut buf = [0u8; 256];
@@ -101,6 +106,41 @@ async fn slow_header_senders_are_cut_off_and_the_cap_holds() {
     }
     assert!(eventually(|| proxy.stats().open_connections == 0).await);
     assert_eq!(get_once(addr, "/").await.unwrap().status, 200);
+    proxy.stop().await;
+}
+
+#[tokio::test]
+async fn a_caller_is_refused_only_when_every_connection_is_serving_a_request() {
+    let up = Upstream::start().await;
+    let mut cfg = HttpProxyConfig::new("dep", "127.0.0.1:0".parse().unwrap(), up.addr.to_string());
+    cfg.max_connections = 2;
+    let proxy = HttpProxy::start(cfg).await.unwrap();
+    // Requests that never end keep both connections busy: none may be shed.
+    proxy
+        .add_fault(redline_proxy::fault::FaultSpec::parse_cli("hang").unwrap())
+        .unwrap();
+    let addr = proxy.listen_addr();
+    let mut busy = Vec::new();
+    for _ in 0..2 {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nhost: dep\r\n\r\n")
+            .await
+            .unwrap();
+        busy.push(s);
+    }
+    assert!(eventually(|| proxy.stats().requests == 2).await);
+    let (bytes, _) = raw_exchange(
+        addr,
+        b"GET / HTTP/1.1\r\nhost: dep\r\n\r\n",
+        Duration::from_secs(2),
+    )
+    .await;
+    assert!(bytes.is_empty());
+    let stats = proxy.stats();
+    assert_eq!(stats.connections_rejected, 1);
+    assert_eq!(stats.connections_shed, 0);
+    assert!(stats.refused_first_ms.is_some() && stats.refused_first_ms == stats.refused_last_ms);
+    assert_eq!(stats.max_connections, 2);
     proxy.stop().await;
 }
 

@@ -190,7 +190,9 @@ impl Collected {
             let report = match log {
                 Some(log) => {
                     let kinds = proxies.summary(d).await.map(|s| s.by_fault_kind);
-                    log.report(&d.listen, &d.upstream, &d.name, faults, kinds)
+                    let mut r = log.report(&d.listen, &d.upstream, &d.name, faults, kinds);
+                    r.connection_cap = super::cap_report::read(proxies, d).await;
+                    r
                 }
                 None => {
                     let mut r = tcp_report(
@@ -248,5 +250,6 @@ fn tcp_report(
         log: Vec::new(),
         log_truncated: false,
         connections: None,
+        connection_cap: None,
     }
 }

@@ -195,6 +195,7 @@ impl LogCollector {
             log: self.kept,
             log_truncated: self.truncated || self.lost > 0,
             connections: None,
+            connection_cap: None,
         }
     }
 

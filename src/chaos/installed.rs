@@ -127,9 +127,18 @@ impl Removal {
     }
 }
 
+/// The run's lease on attached proxies: its id (the owner of what it installs) and how long
+/// the proxy keeps its faults without a renewal.
+#[derive(Debug)]
+struct Terms {
+    run_id: String,
+    lease: Duration,
+}
+
 /// Shared record of the run's faults on attached proxies (cheap to clone).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Installed {
+    terms: Arc<Terms>,
     entries: Arc<Mutex<Vec<Entry>>>,
     /// Set by `remove_now`: nothing new may be installed once the run is being torn down.
     closed: Arc<Mutex<bool>>,
@@ -147,6 +156,12 @@ impl Drop for Sending {
     }
 }
 
+impl Default for Installed {
+    fn default() -> Self {
+        Installed::with_lease(super::lease::DEFAULT_LEASE)
+    }
+}
+
 fn items(action: &Action) -> Vec<Item> {
     match action {
         Action::Http(spec) => vec![Item::Fault(spec.name.clone())],
@@ -156,6 +171,35 @@ fn items(action: &Action) -> Vec<Item> {
 }
 
 impl Installed {
+    /// A fresh record for a run with a new run id, whose faults the proxies keep `lease`
+    /// without renewal (`--fault-lease`).
+    pub fn with_lease(lease: Duration) -> Installed {
+        Installed {
+            terms: Arc::new(Terms {
+                run_id: super::lease::new_run_id(),
+                lease,
+            }),
+            entries: Default::default(),
+            closed: Default::default(),
+            sending: Default::default(),
+        }
+    }
+
+    /// The run's id: the owner of everything it installs on attached proxies.
+    pub fn run_id(&self) -> &str {
+        &self.terms.run_id
+    }
+
+    /// How long an attached proxy keeps the run's faults without a renewal.
+    pub fn lease(&self) -> Duration {
+        self.terms.lease
+    }
+
+    /// True while something is recorded as installed on an attached proxy.
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
     /// Records `action` on an attached proxy before it is sent; keep the guard until the call
     /// returned. None once the run is closing (the caller must then not install it).
     pub fn record(

@@ -9,6 +9,7 @@
 //! every fault was checked (`fault_spec::plan_faults`), and no fault outlives the run.
 
 pub mod book;
+pub mod cap_report;
 pub mod collector;
 pub mod conn_report;
 pub mod dependency_report;
@@ -18,6 +19,7 @@ pub mod hold;
 pub mod installed;
 pub mod journal;
 pub mod judge;
+pub mod lease;
 pub mod live;
 pub mod proxies;
 pub mod remote;
@@ -148,8 +150,15 @@ async fn drive(
         notes.extend(c.notes.iter().cloned());
         result.dependencies = c.reports(proxies, &result.faults).await;
     }
+    for (name, d) in &result.dependencies {
+        notes.extend(d.connection_cap.as_ref().map(|c| cap_report::note(name, c)));
+    }
     result.health = done.health;
     result.ready = done.ready;
+    result.run_id = Some(proxies.installed.run_id().to_string());
+    if done.control_lost.is_some() {
+        result.interrupted_by = Some(lease::CONTROL_LOST.to_string());
+    }
     result.notes.extend(notes);
     if let Some(cap) = opts.hold {
         settle_hold(&mut result, plan.load.duration(), cap, done.stopped_at);
@@ -165,7 +174,7 @@ fn settle_hold(result: &mut RunResult, timeline: Duration, cap: Duration, stoppe
             result.interrupted = false;
             result.notes.retain(|n| !n.starts_with("interrupted at"));
             result.notes.push(format!(
-                "held {:.1} s after the {timeline_s:.1} s timeline; ended by Ctrl-C",
+                "held {:.1} s after the {timeline_s:.1} s timeline; ended by a stop signal (Ctrl-C, SIGTERM or SIGHUP)",
                 t - timeline_s
             ));
         }

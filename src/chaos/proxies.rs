@@ -40,6 +40,9 @@ pub struct Dep {
     /// faults per kind counted before the run (the proxy's summary covers its whole life).
     pub log_from: u64,
     pub faults_before: BTreeMap<String, u64>,
+    /// An attached HTTP proxy's connections refused and shed at its cap before the run.
+    pub refused_before: u64,
+    pub shed_before: u64,
 }
 
 /// Every proxy of the run, and the registry the in-process ones live in (served by the
@@ -108,6 +111,8 @@ impl Proxies {
                         journal_from: 0,
                         log_from: 0,
                         faults_before: BTreeMap::new(),
+                        refused_before: 0,
+                        shed_before: 0,
                     }
                 }
                 DependencyProxy::Attach { control, proxy } => {
@@ -134,8 +139,14 @@ impl Proxies {
     }
 
     /// Installs a planned fault's action on `dep`'s proxy. On an attached proxy the action is
-    /// recorded in `installed` first, so nothing sent can be forgotten at teardown.
-    pub async fn apply(&self, dep: &Dep, action: &Action) -> Result<(), String> {
+    /// recorded in `installed` first, so nothing sent can be forgotten at teardown, and it is
+    /// installed under the run's lease, ending by itself after `expires_in` (its scheduled end).
+    pub async fn apply(
+        &self,
+        dep: &Dep,
+        action: &Action,
+        expires_in: Option<std::time::Duration>,
+    ) -> Result<(), String> {
         let (control, proxy) = match &dep.endpoint {
             Endpoint::Local(h) => return apply_local(h, action).await,
             Endpoint::Remote { control, proxy } => (control, proxy),
@@ -166,11 +177,15 @@ impl Proxies {
                 json!({"enabled": false}),
             )],
         };
+        let headers = super::lease::install_headers(self.installed.run_id(), expires_in);
         for (one, method, path, body) in calls {
             let Some(_sending) = self.installed.record(&dep.name, control, proxy, &one) else {
                 return Err("the run is ending: not applied".into());
             };
-            match control.call(method, &path, Some(&body)).await {
+            match control
+                .call_with(method, &path, Some(&body), &headers)
+                .await
+            {
                 Ok(_) => {}
                 Err(e @ RemoteError::Status { .. }) => {
                     // The proxy answered and refused: nothing was installed.
@@ -397,8 +412,20 @@ async fn attach(
         journal_from: 0,
         log_from: 0,
         faults_before: BTreeMap::new(),
+        refused_before: 0,
+        shed_before: 0,
     };
     clear(&dep).await?;
+    let stats = control
+        .call(
+            "GET",
+            &format!("/redline/proxies/{}/stats", seg(proxy)),
+            None,
+        )
+        .await
+        .unwrap_or_default();
+    let count = |k: &str| stats[k].as_u64().unwrap_or(0);
+    let (refused_before, shed_before) = (count("connections_rejected"), count("connections_shed"));
     let journal = control
         .call("GET", "/redline/journal", None)
         .await
@@ -440,6 +467,8 @@ async fn attach(
         journal_from,
         log_from,
         faults_before,
+        refused_before,
+        shed_before,
         ..dep
     })
 }

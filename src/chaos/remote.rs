@@ -64,6 +64,17 @@ impl Control {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Value, RemoteError> {
+        self.call_with(method, path, body, &[]).await
+    }
+
+    /// `call` with extra request headers (the run's lease: owner and own lifetime).
+    pub async fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, String)],
+    ) -> Result<Value, RemoteError> {
         let transport = |why: String| RemoteError::Transport {
             authority: self.authority.clone(),
             why,
@@ -77,12 +88,16 @@ impl Control {
                 .map_err(|e| transport(e.to_string()))?;
             tokio::spawn(conn);
             let bytes = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
-            let req = Request::builder()
+            let mut req = Request::builder()
                 .method(method)
                 .uri(path)
                 .header("host", &self.authority)
                 .header("content-type", "application/json")
-                .header("x-redline-actor", ACTOR)
+                .header("x-redline-actor", ACTOR);
+            for (k, v) in headers {
+                req = req.header(*k, v.as_str());
+            }
+            let req = req
                 .body(Full::new(bytes))
                 .map_err(|e| transport(e.to_string()))?;
             let resp = sender

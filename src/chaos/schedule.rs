@@ -45,7 +45,15 @@ pub async fn run(
             continue;
         };
         match step {
-            Step::Apply => match proxies.apply(dep, &f.action).await {
+            // The proxy ends it at its scheduled end by itself, even if this run is frozen then.
+            Step::Apply => match proxies
+                .apply(
+                    dep,
+                    &f.action,
+                    Some((origin + f.until).saturating_duration_since(Instant::now())),
+                )
+                .await
+            {
                 Ok(()) => {
                     let t = origin.elapsed().as_secs_f64();
                     opened[i] =

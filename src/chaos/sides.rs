@@ -13,7 +13,7 @@ use super::collector::{self, Collected};
 use super::fault_spec::PlannedFault;
 use super::health::Transport;
 use super::proxies::Proxies;
-use super::{health, live, schedule, ChaosOptions};
+use super::{health, lease, live, schedule, ChaosOptions};
 use crate::engine::StopSignal;
 use crate::result::{AppliedFault, HealthSample, ReadySamples, TimelineBucket};
 use crate::scenario::Plan;
@@ -31,6 +31,8 @@ pub struct Sides {
     /// The readiness sampler and the path it probes.
     ready: Option<(String, Sampler)>,
     watcher: JoinHandle<Option<f64>>,
+    /// Renews the run's lease on attached proxies; its note when the run lost one.
+    renewer: JoinHandle<Option<String>>,
     notes: Vec<String>,
     /// The engine's feed into the live view, when there is one.
     pub live: Option<mpsc::UnboundedSender<TimelineBucket>>,
@@ -45,6 +47,8 @@ pub struct Finished {
     pub notes: Vec<String>,
     /// When Ctrl-C was seen (s on the run's clock); None when the run ended by itself.
     pub stopped_at: Option<f64>,
+    /// Why the run stopped itself: it lost an attached proxy's control API (its lease).
+    pub control_lost: Option<String>,
 }
 
 impl Sides {
@@ -58,6 +62,12 @@ impl Sides {
         let book = FaultBook::default();
         let (halt, halt_rx) = watch::channel(false);
         let (done, done_rx) = watch::channel(false);
+        let renewer = tokio::spawn(lease::renew(
+            proxies.clone(),
+            opts.stop.clone(),
+            origin,
+            done_rx.clone(),
+        ));
         let schedule = {
             let (p, f, b) = (proxies.clone(), faults.to_vec(), book.clone());
             tokio::spawn(async move { schedule::run(&p, &f, origin, &b, halt_rx).await })
@@ -97,6 +107,7 @@ impl Sides {
             health,
             ready,
             watcher,
+            renewer,
             notes,
             live,
         }
@@ -112,6 +123,8 @@ impl Sides {
         notes.extend(proxies.clear_all().await);
         self.book.close_all(origin.elapsed().as_secs_f64());
         self.done.send_replace(true);
+        let control_lost = self.renewer.await.ok().flatten();
+        notes.extend(control_lost.clone());
         let collected = self.collector.await.ok();
         let health = match self.health {
             Some(t) => t.await.unwrap_or_default(),
@@ -131,6 +144,7 @@ impl Sides {
             ready,
             notes,
             stopped_at,
+            control_lost,
         }
     }
 }

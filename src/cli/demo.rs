@@ -15,7 +15,8 @@ use crate::result::{BreakerEpisode, RunResult};
 use crate::scenario::{phase_windows, Plan};
 
 use super::exit;
-use super::run::{ctrl_c, exit_code, write_atomically};
+use super::run::{exit_code, write_atomically};
+use super::stop;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -72,13 +73,16 @@ pub fn execute(args: Args) -> anyhow::Result<u8> {
         .enable_all()
         .build()?;
     let live = !args.quiet && std::io::stderr().is_terminal();
-    let outcome = runtime.block_on(async {
+    let (outcome, stopper) = runtime.block_on(async {
         let stop = StopSignal::new();
         // The demo's proxies are in-process: they stop with it, nothing to remove remotely.
-        tokio::spawn(ctrl_c(stop.clone(), Default::default()));
-        demo::run(prepared, DemoOptions { stop, live }).await
+        let stopper = stop::watch(stop.clone(), Default::default());
+        (
+            demo::run(prepared, DemoOptions { stop, live }).await,
+            stopper,
+        )
     });
-    let outcome = match outcome {
+    let mut outcome = match outcome {
         Ok(o) => o,
         Err(err @ DemoError::Chaos(_)) | Err(err @ DemoError::Start { .. }) => {
             return Err(err.into())
@@ -88,6 +92,7 @@ pub fn execute(args: Args) -> anyhow::Result<u8> {
             return Ok(exit::BAD_INPUT);
         }
     };
+    stopper.stamp(&mut outcome.result);
     finish(&outcome.result, &out, &formats)?;
     print_breaker_story(&outcome.result.breaker_episodes);
     Ok(exit_code(&outcome.result, outcome.failed, None))

@@ -33,6 +33,10 @@ pub enum Action {
     Add {
         #[arg(value_name = "SPEC")]
         spec: String,
+        /// The proxy removes the fault by itself after this long (e.g. 10m, 1h); default: it
+        /// stays until removed (or the proxy's --max-fault-ttl).
+        #[arg(long, value_name = "DURATION", value_parser = parse_ttl)]
+        ttl: Option<std::time::Duration>,
     },
     /// Remove a fault by name, or every fault with --all.
     Rm {
@@ -53,10 +57,14 @@ pub fn execute(args: Args) -> anyhow::Result<u8> {
     let authority = authority(&args.control)?;
     // Validate before any network traffic, so a typo is a usage error with nothing sent.
     let add_body = match &args.action {
-        Action::Add { spec } => {
+        Action::Add { spec, ttl } => {
             let mut f = FaultSpec::parse_cli(spec).with_context(|| format!("fault {spec:?}"))?;
             f.validate().with_context(|| format!("fault {spec:?}"))?;
-            Some(serde_json::to_string(&f)?)
+            let mut body = serde_json::to_value(&f)?;
+            if let Some(ttl) = ttl {
+                body["expires_in"] = (ttl.as_millis() as u64).into();
+            }
+            Some(body.to_string())
         }
         _ => None,
     };
@@ -69,8 +77,12 @@ pub fn execute(args: Args) -> anyhow::Result<u8> {
         match args.action {
             Action::Add { .. } => {
                 let v = call(&authority, "POST", &base, add_body, &actor).await?;
+                let until = v["expires_at"]
+                    .as_u64()
+                    .map(|at| format!(" (the proxy removes it at {})", unix_ms_text(at)))
+                    .unwrap_or_default();
                 println!(
-                    "added fault {} to {}",
+                    "added fault {} to {}{until}",
                     v["name"].as_str().unwrap_or("?"),
                     args.proxy
                 );
@@ -155,6 +167,21 @@ fn encode(seg: &str) -> String {
         }
     }
     out
+}
+
+/// `--ttl`: a duration above zero ("10m", "1h", "30s").
+fn parse_ttl(text: &str) -> Result<std::time::Duration, String> {
+    match redline_proxy::fault::Ms::parse(text) {
+        Ok(m) if !m.0.is_zero() => Ok(m.0),
+        Ok(_) => Err("expected a duration above 0, found 0".into()),
+        Err(e) => Err(format!("expected {e}")),
+    }
+}
+
+/// Unix epoch milliseconds as a UTC stamp (`20260102T030405Z`).
+fn unix_ms_text(ms: u64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+    crate::engine::collect::stamp(t)
 }
 
 fn default_actor() -> String {

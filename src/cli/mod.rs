@@ -9,10 +9,12 @@ use clap::{Parser, Subcommand};
 
 pub mod demo;
 pub mod fault;
+mod panic_cleanup;
 pub mod proxy;
 pub mod report;
 pub mod run;
 pub mod spec;
+pub mod stop;
 
 /// Exit codes shared by every subcommand.
 pub mod exit {
@@ -22,7 +24,8 @@ pub mod exit {
     pub const FAILED: u8 = 1;
     /// The scenario, spec or command line is wrong; nothing was run.
     pub const BAD_INPUT: u8 = 2;
-    /// Interrupted by Ctrl-C (partial results were written).
+    /// Interrupted by Ctrl-C (partial results were written); SIGTERM gives 143, SIGHUP 129
+    /// (`stop::Signal::exit_code`).
     pub const INTERRUPTED: u8 = 130;
 }
 

@@ -8,6 +8,7 @@ use anyhow::{bail, Context};
 use clap::ValueEnum;
 use redline_proxy::control::{ControlServer, DEFAULT_LISTEN};
 use redline_proxy::fault::FaultSpec;
+use redline_proxy::lease::Item;
 use redline_proxy::registry::Registry;
 use redline_proxy::tcp::TcpProxyConfig;
 use redline_proxy::toxic::{Toxic, ToxicError, TYPES};
@@ -57,6 +58,23 @@ pub struct Args {
     /// Name of the proxy (in the control API, logs and metrics).
     #[arg(long, default_value = "proxy")]
     pub name: String,
+    /// Longest life of any fault, toxic or disable (e.g. 1h): the proxy removes it by itself
+    /// then, whoever installed it (shared environments). Default: no cap.
+    #[arg(long, value_name = "DURATION", value_parser = parse_cap)]
+    pub max_fault_ttl: Option<std::time::Duration>,
+    /// HTTP: caller connections open at once. At the cap the longest-idle connection (between
+    /// requests, or a slow head) is shed for a new caller; a caller is refused only when every
+    /// connection is serving a request. Default: from the open-file limit (half of it).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
+}
+
+fn parse_cap(text: &str) -> Result<std::time::Duration, String> {
+    match redline_proxy::fault::Ms::parse(text) {
+        Ok(m) if !m.0.is_zero() => Ok(m.0),
+        Ok(_) => Err("expected a duration above 0, found 0".into()),
+        Err(e) => Err(format!("expected {e}")),
+    }
 }
 
 /// What to start, validated before anything binds.
@@ -64,6 +82,8 @@ struct Plan {
     proxy: Option<ProxyPlan>,
     control: Option<String>,
     seed: u64,
+    max_fault_ttl: Option<std::time::Duration>,
+    max_connections: Option<u32>,
 }
 
 struct ProxyPlan {
@@ -114,6 +134,8 @@ fn validate(args: Args) -> anyhow::Result<Plan> {
         proxy,
         control: args.control,
         seed: args.seed.unwrap_or_else(rand::random),
+        max_fault_ttl: args.max_fault_ttl,
+        max_connections: args.max_connections,
     })
 }
 
@@ -190,9 +212,22 @@ fn check_control_addr(control: &str, allow_remote: bool) -> anyhow::Result<()> {
 
 async fn run(plan: Plan) -> anyhow::Result<u8> {
     let registry = Arc::new(Registry::new(plan.seed, Instant::now()));
+    registry.leases().set_max_ttl(plan.max_fault_ttl);
+    // A proxy holds two descriptors per caller: take the whole allowance before sizing the cap.
+    let _ = redline_proxy::http::raise_open_file_limit();
     if let Some(p) = plan.proxy {
-        start_proxy(&registry, p, plan.seed).await?;
+        start_proxy(&registry, p, plan.seed, plan.max_connections).await?;
     }
+    if let Some(cap) = plan.max_fault_ttl {
+        println!(
+            "redline proxy: every fault, toxic and disable is removed after at most {} s",
+            cap.as_secs_f64()
+        );
+    }
+    // The control server runs the lease reaper; without one, the cap still needs it.
+    let (_reaper_stop, reaper_rx) = tokio::sync::watch::channel(false);
+    let reaper = (plan.control.is_none() && plan.max_fault_ttl.is_some())
+        .then(|| redline_proxy::lease::reaper::spawn(registry.clone(), reaper_rx));
     let control = match &plan.control {
         Some(addr) => {
             let server = ControlServer::start(addr, registry.clone())
@@ -205,6 +240,9 @@ async fn run(plan: Plan) -> anyhow::Result<u8> {
     };
     println!("redline proxy: seed {} ; Ctrl-C to stop", plan.seed);
     wait_for_stop().await;
+    if let Some(r) = reaper {
+        r.abort();
+    }
     if let Some(server) = control {
         server.stop().await;
     }
@@ -213,16 +251,31 @@ async fn run(plan: Plan) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
-async fn start_proxy(registry: &Registry, p: ProxyPlan, seed: u64) -> anyhow::Result<()> {
+async fn start_proxy(
+    registry: &Registry,
+    p: ProxyPlan,
+    seed: u64,
+    max_connections: Option<u32>,
+) -> anyhow::Result<()> {
     let handle = match p.kind {
         Kind::Http(faults) => {
             let h = registry
-                .add_http(&p.name, &p.listen, &p.upstream, |cfg| cfg.seed = seed)
+                .add_http(&p.name, &p.listen, &p.upstream, |cfg| {
+                    cfg.seed = seed;
+                    if let Some(n) = max_connections {
+                        cfg.max_connections = n as usize;
+                    }
+                })
                 .await
                 .with_context(|| format!("--listen {}", p.listen))?;
             if let redline_proxy::registry::ProxyHandle::Http(http) = &*h {
                 for f in faults {
+                    let name = f.name.clone();
                     http.add_fault(f)?;
+                    // No lease asked: only --max-fault-ttl can end it.
+                    registry
+                        .leases()
+                        .grant(&p.name, Item::Fault(name), &Default::default());
                 }
             }
             h
@@ -230,15 +283,28 @@ async fn start_proxy(registry: &Registry, p: ProxyPlan, seed: u64) -> anyhow::Re
         Kind::Tcp(toxics) => {
             let mut cfg = TcpProxyConfig::new(&p.name, &p.listen, &p.upstream);
             cfg.seed = Some(seed);
+            let names: Vec<String> = toxics.iter().map(|t| t.name.clone()).collect();
             cfg.toxics = toxics;
-            registry
+            let h = registry
                 .add_tcp(cfg)
                 .await
-                .with_context(|| format!("--listen {}", p.listen))?
+                .with_context(|| format!("--listen {}", p.listen))?;
+            for n in names {
+                registry
+                    .leases()
+                    .grant(&p.name, Item::Toxic(n), &Default::default());
+            }
+            h
         }
     };
+    let cap = match &*handle {
+        redline_proxy::registry::ProxyHandle::Http(h) => {
+            format!(", at most {} connections", h.max_connections())
+        }
+        redline_proxy::registry::ProxyHandle::Tcp(_) => String::new(),
+    };
     println!(
-        "redline proxy: {:?} ({}) listening on {} -> {}",
+        "redline proxy: {:?} ({}) listening on {} -> {}{cap}",
         p.name,
         handle.protocol().as_str(),
         handle.listen(),

@@ -1,7 +1,9 @@
 //! `redline run SCENARIO.toml [--spec SPEC.md] [--out DIR] [--format ...] [--baseline OLD.json]
 //! [--hold] [--control ADDR]`: check everything, run the load with its fault proxies and timeline,
 //! judge the spec's claims, write result.json and the reports, print the terminal report, and
-//! exit 0 (ok) / 1 (a claim failed, or --max-error-rate) / 2 (bad input, nothing run) / 130 (Ctrl-C).
+//! exit 0 (ok) / 1 (a claim failed, --max-error-rate, the result could not be written, or the
+//! run lost an attached proxy's control API) / 2 (bad input, nothing run) / 130, 143, 129
+//! (stopped by SIGINT, SIGTERM, SIGHUP: see `stop.rs`).
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -19,7 +21,7 @@ use crate::result::RunResult;
 use crate::scenario::{self, DependencyProxy, Plan};
 use crate::spec::Claims;
 
-use super::exit;
+use super::{exit, panic_cleanup, stop};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -53,6 +55,18 @@ pub struct Args {
     /// Serve the control API for the run's proxies here (with --hold: default 127.0.0.1:8474).
     #[arg(long, value_name = "ADDR")]
     pub control: Option<String>,
+    /// How long an attached proxy keeps this run's faults without hearing from it (renewed
+    /// every third of it): the proxy removes them by itself if the run dies or is cut off.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_lease)]
+    pub fault_lease: Duration,
+}
+
+fn parse_lease(text: &str) -> Result<Duration, String> {
+    match redline_proxy::fault::Ms::parse(text) {
+        Ok(m) if m.0 >= Duration::from_secs(1) => Ok(m.0),
+        Ok(m) => Err(format!("expected at least 1s, found {:?}", m.0)),
+        Err(e) => Err(format!("expected {e}")),
+    }
 }
 
 /// Everything checked before anything starts.
@@ -79,10 +93,11 @@ pub fn execute(args: Args) -> anyhow::Result<u8> {
         args.hold
             .then(|| redline_proxy::control::DEFAULT_LISTEN.to_string())
     });
-    let installed = Installed::default();
-    let outcome = runtime.block_on(async {
+    let installed = Installed::with_lease(args.fault_lease);
+    panic_cleanup::install(installed.clone());
+    let (outcome, stopper) = runtime.block_on(async {
         let stop = StopSignal::new();
-        tokio::spawn(ctrl_c(stop.clone(), installed.clone()));
+        let stopper = stop::watch(stop.clone(), installed.clone());
         let opts = ChaosOptions {
             scenario_file: Some(p.file.clone()),
             stop,
@@ -93,14 +108,21 @@ pub fn execute(args: Args) -> anyhow::Result<u8> {
             announce: !args.quiet,
             installed: installed.clone(),
         };
-        chaos::run(&p.plan, p.faults.clone(), opts).await
+        (chaos::run(&p.plan, p.faults.clone(), opts).await, stopper)
     });
     // Ended (or failed) with a control API that did not answer: say what is still broken.
     warn_left(&installed);
     let mut result = outcome?;
+    stopper.stamp(&mut result);
     result.notes.extend(p.notes.iter().cloned());
-    let failed = judge_claims(&p, &args.scenario, &mut result);
-    finish(&p, &result)?;
+    let failed = panic_cleanup::judge_or_note(&mut result, |r| judge_claims(&p, &args.scenario, r));
+    if let Err(e) = panic_cleanup::contain("writing the result", || finish(&p, &result)) {
+        eprintln!(
+            "error: {e:#}
+(the run's faults were removed before this; exit 1)"
+        );
+        return Ok(exit::FAILED);
+    }
     Ok(exit_code(&result, failed, args.max_error_rate))
 }
 
@@ -248,7 +270,13 @@ pub(super) fn exit_code(
     max_error_rate: Option<f64>,
 ) -> u8 {
     if result.interrupted {
-        return exit::INTERRUPTED;
+        if result.interrupted_by.as_deref() == Some(chaos::lease::CONTROL_LOST) {
+            println!(
+                "FAILED: the run lost an attached proxy's control API and stopped (see the notes)"
+            );
+            return exit::FAILED;
+        }
+        return stop::Signal::exit_code_for(result.interrupted_by.as_deref());
     }
     let (count, errors) = result
         .operations
@@ -274,38 +302,18 @@ pub(super) fn exit_code(
     exit::OK
 }
 
-/// How long a second Ctrl-C waits for the faults on attached proxies to be removed.
-const SECOND_CTRL_C_CLEANUP: Duration = Duration::from_secs(2);
-
-/// First Ctrl-C stops the load (faults are removed, the partial result is written); a second
-/// one skips the result but still removes the run's faults from attached proxies (at most
-/// 2 s), says what it removed and what is still installed, and exits 130.
-pub(super) async fn ctrl_c(stop: StopSignal, installed: Installed) {
-    if tokio::signal::ctrl_c().await.is_err() {
-        return;
-    }
-    eprintln!("\ninterrupted: stopping the load, removing faults, writing the partial result (Ctrl-C again to quit sooner: no result)");
-    stop.stop();
-    if tokio::signal::ctrl_c().await.is_err() {
-        return;
-    }
-    eprintln!(
-        "interrupted again: removing this run's faults (at most {} s), then exiting without a result",
-        SECOND_CTRL_C_CLEANUP.as_secs()
-    );
-    let removal = installed.remove_now(SECOND_CTRL_C_CLEANUP).await;
-    let mut err = std::io::stderr().lock();
-    for line in removal.lines() {
-        let _ = writeln!(err, "{line}");
-    }
-    let _ = err.flush();
-    std::process::exit(exit::INTERRUPTED as i32);
-}
-
 /// Names every fault still installed on an attached proxy, with the command that removes it.
 fn warn_left(installed: &Installed) {
-    for (what, command) in installed.left() {
+    let left = installed.left();
+    for (what, command) in &left {
         eprintln!("STILL INSTALLED: {what}\n  remove it with: {command}");
+    }
+    if !left.is_empty() {
+        eprintln!(
+            "  (the proxy removes them by itself within the {} s lease of run {}, once it gets no renewal)",
+            installed.lease().as_secs_f64(),
+            installed.run_id()
+        );
     }
 }
 

@@ -27,6 +27,13 @@ pub struct RunResult {
     pub duration_s: f64,
     /// True when the run was stopped early (Ctrl-C or an error); the figures cover what was measured.
     pub interrupted: bool,
+    /// What stopped an interrupted run: `SIGINT`, `SIGTERM`, `SIGHUP`, or `control-lost` (the run
+    /// could not renew its fault lease on an attached proxy and stopped itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted_by: Option<String>,
+    /// The run's id: the owner of the faults it installed on attached proxies (their lease).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
     /// Seconds of warmup at the start: measured, in the timeline, but excluded from `operations`.
     #[serde(default)]
     pub warmup_s: f64,
@@ -217,6 +224,26 @@ pub struct DependencyReport {
     /// service gave up on an answer a toxic held). None for HTTP ones and older results.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connections: Option<TcpConnections>,
+    /// HTTP dependencies whose proxy met its connection cap during the run: callers refused and
+    /// idle connections shed. None when the cap was never reached (and in older results).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_cap: Option<ConnectionCap>,
+}
+
+/// What an HTTP dependency's proxy did at its connection cap during the run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionCap {
+    /// The proxy's cap on open caller connections.
+    pub max_connections: u64,
+    /// New callers refused (every open connection was serving a request).
+    pub refused: u64,
+    /// Idle or slow-head connections closed to make room for new callers.
+    pub shed: u64,
+    /// First and last refusal, seconds on the run's clock (absent when none was refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused_from_s: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused_to_s: Option<f64>,
 }
 
 /// A TCP dependency's connections that ended during the run, as its proxy logged them.

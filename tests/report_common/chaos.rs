@@ -298,6 +298,8 @@ pub fn chaos_run(opts: Options) -> RunResult {
         started_at: "2026-11-21T02:00:00Z".into(),
         duration_s,
         interrupted: false,
+        interrupted_by: None,
+        run_id: None,
         warmup_s: WARMUP_S,
         totals: Totals {
             sent: completed,

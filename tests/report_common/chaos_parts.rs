@@ -177,6 +177,7 @@ pub fn dependency(reqs: &[Req]) -> DependencyReport {
         log,
         log_truncated: false,
         connections: None,
+        connection_cap: None,
     }
 }
 

@@ -134,6 +134,7 @@ fn dependency(log: Vec<LogEntry>, end: f64) -> DependencyReport {
         log,
         log_truncated: false,
         connections: None,
+        connection_cap: None,
     }
 }
 
@@ -190,6 +191,8 @@ pub fn assemble(
         started_at: "2026-11-21T00:00:00Z".into(),
         duration_s: end / 1000.0,
         interrupted: false,
+        interrupted_by: None,
+        run_id: None,
         warmup_s: 0.0,
         totals,
         operations: by_name(op_stats(&all)),

@@ -7,6 +7,7 @@
 //! (as Toxiproxy, so a web page cannot drive it); bodies are capped; every change is journaled.
 
 pub mod journal;
+mod leases;
 mod native;
 mod proxies;
 mod reply;
@@ -30,8 +31,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::lease::{reaper, Grant};
 use crate::registry::Registry;
 use journal::Actor;
+pub use leases::{EXPIRES_HEADER, OWNER_HEADER};
 use reply::Reply;
 
 /// Largest request body accepted (a populate of many proxies fits easily).
@@ -45,19 +48,23 @@ pub struct ControlServer {
     addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<()>,
+    reaper: JoinHandle<()>,
 }
 
 impl ControlServer {
-    /// Binds `listen` (`host:port`; port 0 picks one) and serves `registry` on the current runtime.
+    /// Binds `listen` (`host:port`; port 0 picks one) and serves `registry` on the current
+    /// runtime, with the lease reaper that removes expired faults.
     pub async fn start(listen: &str, registry: Arc<Registry>) -> io::Result<ControlServer> {
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         let (shutdown, rx) = watch::channel(false);
+        let reaper = reaper::spawn(registry.clone(), rx.clone());
         let task = tokio::spawn(accept_loop(listener, registry, rx));
         Ok(ControlServer {
             addr,
             shutdown,
             task,
+            reaper,
         })
     }
 
@@ -69,6 +76,7 @@ impl ControlServer {
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         let _ = self.task.await;
+        let _ = self.reaper.await;
     }
 }
 
@@ -115,6 +123,8 @@ pub(crate) struct Call {
     pub query: Option<String>,
     pub body: Bytes,
     pub actor: Actor,
+    /// The lease an install asks for in its headers (owner, own lifetime).
+    pub grant: Grant,
 }
 
 impl Call {
@@ -164,6 +174,10 @@ async fn answer(registry: &Registry, peer: SocketAddr, req: Request<Incoming>) -
             .map_or_else(|| peer.to_string(), str::to_string),
         peer: Some(peer.to_string()),
     };
+    let grant = match leases::from_headers(req.headers()) {
+        Ok(g) => g,
+        Err(reply) => return reply,
+    };
     let method = req.method().clone();
     let segs = req
         .uri()
@@ -188,6 +202,7 @@ async fn answer(registry: &Registry, peer: SocketAddr, req: Request<Incoming>) -
         query,
         body,
         actor,
+        grant,
     };
     let segs = call.seg_strs();
     match segs.as_slice() {

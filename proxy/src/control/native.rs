@@ -5,11 +5,13 @@
 use hyper::Method;
 use serde_json::{json, Value};
 
+use super::leases;
 use super::proxies::{self, CreateBody, UpdateBody};
 use super::reply::Reply;
 use super::Call;
 use crate::fault::{FaultError, FaultSpec};
 use crate::http::HttpProxy;
+use crate::lease::Item;
 use crate::registry::{Protocol, ProxyHandle, Registry};
 use crate::tcp::TcpProxy;
 
@@ -18,11 +20,11 @@ pub(crate) async fn route(reg: &Registry, call: &Call, segs: &[&str]) -> Reply {
     match segs {
         ["proxies"] if *m == Method::GET => Reply::json(
             200,
-            &Value::Array(reg.list().iter().map(|(n, p)| detail(n, p)).collect()),
+            &Value::Array(reg.list().iter().map(|(n, p)| detail(reg, n, p)).collect()),
         ),
         ["proxies"] if *m == Method::POST => create(reg, call).await,
         ["proxies", p] if *m == Method::GET => match reg.get(p) {
-            Some(h) => Reply::json(200, &detail(p, &h)),
+            Some(h) => Reply::json(200, &detail(reg, p, &h)),
             None => Reply::error(404, "proxy not found"),
         },
         ["proxies", p] if *m == Method::PATCH => update(reg, call, p).await,
@@ -31,20 +33,21 @@ pub(crate) async fn route(reg: &Registry, call: &Call, segs: &[&str]) -> Reply {
             proxies::delete(reg, p, &call.actor).await
         }
         ["proxies", p, "faults"] if *m == Method::GET => {
-            with_http(reg, p, |h| Reply::of(200, &h.faults()))
+            with_http(reg, p, |h| Reply::json(200, &faults_json(reg, p, h)))
         }
         ["proxies", p, "faults"] if *m == Method::POST => {
             with_http(reg, p, |h| add_fault(reg, call, p, h))
         }
         ["proxies", p, "faults"] if *m == Method::DELETE => with_http(reg, p, |h| {
             h.clear_faults();
+            reg.leases().forget_proxy(p, &["fault"]);
             reg.journal()
                 .record(&call.actor, "faults.clear", Some(p), None, Value::Null);
             Reply::no_content()
         }),
         ["proxies", p, "faults", f] if *m == Method::GET => {
             with_http(reg, p, |h| match find(h, f) {
-                Some(spec) => Reply::of(200, &spec),
+                Some(spec) => Reply::json(200, &fault_json(reg, p, &spec)),
                 None => fault_error(FaultError::NotFound(f.to_string())),
             })
         }
@@ -57,6 +60,7 @@ pub(crate) async fn route(reg: &Registry, call: &Call, segs: &[&str]) -> Reply {
             if !h.remove_fault(f) {
                 return fault_error(FaultError::NotFound(f.to_string()));
             }
+            reg.leases().forget(p, &Item::Fault(f.to_string()));
             reg.journal()
                 .record(&call.actor, "fault.remove", Some(p), Some(f), Value::Null);
             Reply::no_content()
@@ -87,6 +91,7 @@ pub(crate) async fn route(reg: &Registry, call: &Call, segs: &[&str]) -> Reply {
             )
         }
         ["reset"] if *m == Method::POST => proxies::reset(reg, &call.actor).await,
+        ["leases", rest @ ..] => leases::route(reg, call, rest),
         _ => Reply::error(
             404,
             "not found (see ARCHITECTURE.md for the /redline routes)",
@@ -94,12 +99,42 @@ pub(crate) async fn route(reg: &Registry, call: &Call, segs: &[&str]) -> Reply {
     }
 }
 
-/// A proxy with its kind, faults or toxics, and counters.
-fn detail(name: &str, p: &ProxyHandle) -> Value {
+/// A proxy with its kind, faults (with their leases) or toxics, leases, and counters.
+fn detail(reg: &Registry, name: &str, p: &ProxyHandle) -> Value {
     let mut v = proxies::proxy_json(name, p);
     v["protocol"] = json!(p.protocol().as_str());
+    if let ProxyHandle::Http(h) = p {
+        v["faults"] = faults_json(reg, name, h);
+    }
+    v["leases"] = serde_json::to_value(leases::of_proxy(reg, name)).unwrap_or(Value::Null);
     v["stats"] = serde_json::to_value(p.stats()).unwrap_or(Value::Null);
     v
+}
+
+/// A fault as the native API shows it: the spec plus `expires_at` and `owner` when leased.
+fn fault_json(reg: &Registry, proxy: &str, spec: &FaultSpec) -> Value {
+    leases::with_lease(
+        reg,
+        proxy,
+        serde_json::to_value(spec).unwrap_or(Value::Null),
+    )
+}
+
+fn faults_json(reg: &Registry, proxy: &str, h: &HttpProxy) -> Value {
+    Value::Array(
+        h.faults()
+            .iter()
+            .map(|f| fault_json(reg, proxy, f))
+            .collect(),
+    )
+}
+
+/// A fault body: its lease fields taken out, the rest read as a `FaultSpec`.
+fn fault_body(call: &Call) -> Result<(FaultSpec, crate::lease::Grant), Reply> {
+    let mut body: Value = proxies::parse_object(&call.body)?;
+    let grant = leases::take_body_expiry(call, &mut body)?;
+    let spec = proxies::from_object(body)?;
+    Ok((spec, grant))
 }
 
 async fn create(reg: &Registry, call: &Call) -> Reply {
@@ -113,9 +148,9 @@ async fn create(reg: &Registry, call: &Call) -> Reply {
     };
     let name = body.name.clone();
     let _ops = reg.lock_ops().await;
-    match proxies::create(reg, body, protocol, &call.actor).await {
+    match proxies::create(reg, body, protocol, call).await {
         Ok(_) => match reg.get(&name) {
-            Some(h) => Reply::json(201, &detail(&name, &h)),
+            Some(h) => Reply::json(201, &detail(reg, &name, &h)),
             None => Reply::error(500, "proxy vanished after creation"),
         },
         Err(reply) => reply,
@@ -128,9 +163,9 @@ async fn update(reg: &Registry, call: &Call, name: &str) -> Reply {
         Err(reply) => return reply,
     };
     let _ops = reg.lock_ops().await;
-    match proxies::update(reg, name, body, &call.actor).await {
+    match proxies::update(reg, name, body, call).await {
         Ok(_) => match reg.get(name) {
-            Some(h) => Reply::json(200, &detail(name, &h)),
+            Some(h) => Reply::json(200, &detail(reg, name, &h)),
             None => Reply::error(404, "proxy not found"),
         },
         Err(reply) => reply,
@@ -138,30 +173,34 @@ async fn update(reg: &Registry, call: &Call, name: &str) -> Reply {
 }
 
 fn add_fault(reg: &Registry, call: &Call, proxy: &str, h: &HttpProxy) -> Reply {
-    let mut spec: FaultSpec = match proxies::parse_object(&call.body) {
+    let (mut spec, grant) = match fault_body(call) {
         Ok(s) => s,
         Err(reply) => return reply,
     };
     if let Err(e) = spec.validate() {
         return fault_error(e);
     }
+    if let Err(reply) = leases::admit(reg, &grant) {
+        return reply;
+    }
     let name = spec.name.clone();
     if let Err(e) = h.add_fault(spec) {
         return fault_error(e);
     }
-    let stored = find(h, &name);
+    reg.leases().grant(proxy, Item::Fault(name.clone()), &grant);
+    let stored = find(h, &name).map_or(Value::Null, |f| fault_json(reg, proxy, &f));
     reg.journal().record(
         &call.actor,
         "fault.add",
         Some(proxy),
         Some(&name),
-        serde_json::to_value(&stored).unwrap_or_default(),
+        stored.clone(),
     );
-    Reply::of(201, &stored)
+    Reply::json(201, &stored)
 }
 
 fn update_fault(reg: &Registry, call: &Call, proxy: &str, name: &str, h: &HttpProxy) -> Reply {
-    let mut spec: FaultSpec = match proxies::parse_object(&call.body) {
+    let (mut spec, grant) = match fault_body(call) {
         Ok(s) => s,
         Err(reply) => return reply,
     };
@@ -171,19 +210,25 @@ fn update_fault(reg: &Registry, call: &Call, proxy: &str, name: &str, h: &HttpPr
     if let Err(e) = spec.validate() {
         return fault_error(e);
     }
+    if let Err(reply) = leases::admit(reg, &grant) {
+        return reply;
+    }
     let new_name = spec.name.clone();
     if let Err(e) = h.update_fault(name, spec) {
         return fault_error(e);
     }
-    let stored = find(h, &new_name);
+    reg.leases().forget(proxy, &Item::Fault(name.to_string()));
+    reg.leases()
+        .grant(proxy, Item::Fault(new_name.clone()), &grant);
+    let stored = find(h, &new_name).map_or(Value::Null, |f| fault_json(reg, proxy, &f));
     reg.journal().record(
         &call.actor,
         "fault.update",
         Some(proxy),
         Some(name),
-        serde_json::to_value(&stored).unwrap_or_default(),
+        stored.clone(),
     );
-    Reply::of(200, &stored)
+    Reply::json(200, &stored)
 }
 
 fn log(call: &Call, proxy: &str, h: &HttpProxy) -> Reply {

@@ -6,7 +6,9 @@ use serde_json::{json, Value};
 
 use super::journal::Actor;
 use super::reply::Reply;
+use super::Call;
 use crate::fault::FaultSpec;
+use crate::lease::Item;
 use crate::registry::{Protocol, ProxyHandle, Registry, RegistryError};
 use crate::tcp::TcpProxyConfig;
 use crate::toxic::Toxic;
@@ -31,6 +33,9 @@ pub(crate) struct CreateBody {
     pub faults: Vec<FaultSpec>,
     #[serde(default)]
     pub toxics: Vec<Value>,
+    /// HTTP proxies: the cap on open caller connections (default from the open-file limit).
+    #[serde(default)]
+    pub max_connections: Option<usize>,
 }
 
 /// A proxy-update body (every field optional; absent ones keep their value).
@@ -42,6 +47,16 @@ pub(crate) struct UpdateBody {
     pub upstream: Option<String>,
     #[serde(default)]
     pub enabled: Option<bool>,
+    /// HTTP proxies: a new cap on open caller connections.
+    #[serde(default)]
+    pub max_connections: Option<usize>,
+}
+
+fn http_only_cap() -> Reply {
+    Reply::error(
+        400,
+        "max_connections applies to http proxies; a tcp proxy has no connection cap",
+    )
 }
 
 /// Toxiproxy's proxy shape; HTTP proxies add `"protocol": "http"` and have no toxics.
@@ -126,13 +141,16 @@ pub(crate) fn check_create(
     }
 }
 
-/// Creates (and starts, unless `enabled: false`) a proxy; the caller holds the ops lock.
+/// Creates (and starts, unless `enabled: false`) a proxy; the caller holds the ops lock. The
+/// request's lease headers apply to the faults, toxics and disable it installs.
 pub(crate) async fn create(
     reg: &Registry,
     body: CreateBody,
     protocol: Protocol,
-    actor: &Actor,
+    call: &Call,
 ) -> Result<Value, Reply> {
+    let actor = &call.actor;
+    super::leases::admit(reg, &call.grant)?;
     let listen = if body.listen.is_empty() {
         DEFAULT_PROXY_LISTEN.to_string()
     } else {
@@ -141,6 +159,9 @@ pub(crate) async fn create(
     let enabled = body.enabled.unwrap_or(true);
     let handle = match protocol {
         Protocol::Tcp => {
+            if body.max_connections.is_some() {
+                return Err(http_only_cap());
+            }
             if !body.faults.is_empty() {
                 return Err(Reply::error(
                     400,
@@ -167,8 +188,13 @@ pub(crate) async fn create(
             for f in &mut faults {
                 f.validate().map_err(|e| Reply::error(400, e.to_string()))?;
             }
+            let cap = body.max_connections;
             let h = reg
-                .add_http(&body.name, &listen, &body.upstream, |_| {})
+                .add_http(&body.name, &listen, &body.upstream, |cfg| {
+                    if let Some(n) = cap {
+                        cfg.max_connections = n.max(1);
+                    }
+                })
                 .await
                 .map_err(registry_error)?;
             if let ProxyHandle::Http(p) = &*h {
@@ -183,6 +209,21 @@ pub(crate) async fn create(
             h
         }
     };
+    let leases = reg.leases();
+    let name = &body.name;
+    match &*handle {
+        ProxyHandle::Http(h) => h
+            .faults()
+            .into_iter()
+            .for_each(|f| leases.grant(name, Item::Fault(f.name), &call.grant)),
+        ProxyHandle::Tcp(t) => t
+            .toxics()
+            .into_iter()
+            .for_each(|x| leases.grant(name, Item::Toxic(x.name), &call.grant)),
+    }
+    if !enabled {
+        leases.grant(name, Item::Disabled, &call.grant);
+    }
     let shape = proxy_json(&body.name, &handle);
     reg.journal()
         .record(actor, "proxy.create", Some(&body.name), None, shape.clone());
@@ -195,11 +236,21 @@ pub(crate) async fn update(
     reg: &Registry,
     name: &str,
     body: UpdateBody,
-    actor: &Actor,
+    call: &Call,
 ) -> Result<Value, Reply> {
+    let actor = &call.actor;
     let p = reg
         .get(name)
         .ok_or_else(|| Reply::error(404, "proxy not found"))?;
+    if body.enabled == Some(false) {
+        super::leases::admit(reg, &call.grant)?;
+    }
+    if let Some(n) = body.max_connections {
+        match &*p {
+            ProxyHandle::Http(h) => h.set_max_connections(n),
+            ProxyHandle::Tcp(_) => return Err(http_only_cap()),
+        }
+    }
     let enabled = body.enabled.unwrap_or_else(|| p.enabled());
     if let Some(listen) = body.listen.filter(|l| *l != p.listen()) {
         match &*p {
@@ -225,6 +276,11 @@ pub(crate) async fn update(
     p.set_enabled(enabled)
         .await
         .map_err(|e| Reply::error(500, format!("cannot listen on {}: {e}", p.listen())))?;
+    match body.enabled {
+        Some(false) => reg.leases().grant(name, Item::Disabled, &call.grant),
+        Some(true) => reg.leases().forget(name, &Item::Disabled),
+        None => {}
+    }
     let shape = proxy_json(name, &p);
     reg.journal()
         .record(actor, "proxy.update", Some(name), None, shape.clone());
@@ -253,6 +309,7 @@ pub(crate) async fn reset(reg: &Registry, actor: &Actor) -> Reply {
         }
         p.clear();
     }
+    reg.leases().clear_items();
     reg.journal()
         .record(actor, "reset", None, None, Value::Null);
     Reply::no_content()
@@ -260,7 +317,8 @@ pub(crate) async fn reset(reg: &Registry, actor: &Actor) -> Reply {
 
 /// Creates or replaces the listed proxies (kept as they are when listen and upstream match).
 /// The whole list is validated before anything changes.
-pub(crate) async fn populate(reg: &Registry, body: &[u8], actor: &Actor) -> Reply {
+pub(crate) async fn populate(reg: &Registry, call: &Call) -> Reply {
+    let (body, actor) = (&call.body[..], &call.actor);
     let items: Vec<Value> = match serde_json::from_slice(body) {
         Ok(l) => l,
         Err(e) => return bad_body(e),
@@ -309,7 +367,7 @@ pub(crate) async fn populate(reg: &Registry, body: &[u8], actor: &Actor) -> Repl
             reg.journal()
                 .record(actor, "proxy.delete", Some(&item.name), None, detail);
         }
-        match create(reg, item, protocol, actor).await {
+        match create(reg, item, protocol, call).await {
             Ok(v) => done.push(v),
             Err(reply) => {
                 let status = reply.status();

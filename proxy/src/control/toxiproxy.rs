@@ -5,9 +5,11 @@
 use hyper::Method;
 use serde_json::{json, Value};
 
+use super::leases;
 use super::proxies::{self, CreateBody, UpdateBody};
 use super::reply::Reply;
 use super::Call;
+use crate::lease::Item;
 use crate::registry::{Protocol, ProxyHandle, Registry};
 use crate::tcp::TcpProxy;
 use crate::toxic::{Toxic, ToxicError, ToxicPatch};
@@ -21,7 +23,7 @@ pub(crate) async fn route(reg: &Registry, call: &Call, segs: &[&str]) -> Reply {
     match segs {
         ["proxies"] if *m == Method::GET => index(reg),
         ["proxies"] if *m == Method::POST => create(reg, call).await,
-        ["populate"] if *m == Method::POST => proxies::populate(reg, &call.body, &call.actor).await,
+        ["populate"] if *m == Method::POST => proxies::populate(reg, call).await,
         ["reset"] if *m == Method::POST => proxies::reset(reg, &call.actor).await,
         ["version"] if *m == Method::GET => Reply::json(
             200,
@@ -57,6 +59,7 @@ pub(crate) async fn route(reg: &Registry, call: &Call, segs: &[&str]) -> Reply {
         ["proxies", p, "toxics", t] if *m == Method::DELETE => {
             with_tcp(reg, p, |px| match px.remove_toxic(t) {
                 Ok(_) => {
+                    reg.leases().forget(p, &Item::Toxic(t.to_string()));
                     reg.journal().record(
                         &call.actor,
                         "toxic.remove",
@@ -99,7 +102,7 @@ async fn create(reg: &Registry, call: &Call) -> Reply {
         Err(reply) => return reply,
     };
     let _ops = reg.lock_ops().await;
-    match proxies::create(reg, body, protocol, &call.actor).await {
+    match proxies::create(reg, body, protocol, call).await {
         Ok(shape) => Reply::json(201, &shape),
         Err(reply) => reply,
     }
@@ -111,7 +114,7 @@ async fn update(reg: &Registry, call: &Call, name: &str) -> Reply {
         Err(reply) => return reply,
     };
     let _ops = reg.lock_ops().await;
-    match proxies::update(reg, name, body, &call.actor).await {
+    match proxies::update(reg, name, body, call).await {
         Ok(shape) => Reply::json(200, &shape),
         Err(reply) => reply,
     }
@@ -119,12 +122,22 @@ async fn update(reg: &Registry, call: &Call, name: &str) -> Reply {
 
 fn add_toxic(reg: &Registry, call: &Call, proxy: &str) -> Reply {
     with_tcp(reg, proxy, |p| {
-        let body: Value = match proxies::parse_object(&call.body) {
+        let mut body: Value = match proxies::parse_object(&call.body) {
             Ok(v) => v,
             Err(reply) => return reply,
         };
+        // Our extension: `"expires_in"` (or the lease headers); the toxic's shape is unchanged.
+        let grant = match leases::take_body_expiry(call, &mut body) {
+            Ok(g) => g,
+            Err(reply) => return reply,
+        };
+        if let Err(reply) = leases::admit(reg, &grant) {
+            return reply;
+        }
         match Toxic::from_json(&body).and_then(|t| p.add_toxic(t)) {
             Ok(t) => {
+                reg.leases()
+                    .grant(proxy, Item::Toxic(t.name.clone()), &grant);
                 reg.journal().record(
                     &call.actor,
                     "toxic.add",
@@ -141,12 +154,25 @@ fn add_toxic(reg: &Registry, call: &Call, proxy: &str) -> Reply {
 
 fn update_toxic(reg: &Registry, call: &Call, proxy: &str, name: &str) -> Reply {
     with_tcp(reg, proxy, |p| {
-        let patch: ToxicPatch = match proxies::parse_object(&call.body) {
+        let mut body: Value = match proxies::parse_object(&call.body) {
             Ok(v) => v,
             Err(reply) => return reply,
         };
+        let grant = match leases::take_body_expiry(call, &mut body) {
+            Ok(g) => g,
+            Err(reply) => return reply,
+        };
+        let patch: ToxicPatch = match proxies::from_object(body) {
+            Ok(v) => v,
+            Err(reply) => return reply,
+        };
+        if let Err(reply) = leases::admit(reg, &grant) {
+            return reply;
+        }
         match p.update_toxic(name, &patch) {
             Ok(t) => {
+                reg.leases()
+                    .grant(proxy, Item::Toxic(t.name.clone()), &grant);
                 reg.journal().record(
                     &call.actor,
                     "toxic.update",

@@ -18,7 +18,7 @@ impl Ms {
         self.0.as_secs_f64() * 1000.0
     }
 
-    /// Parses "250ms", "2s", "1.5s", "1m", "500us" or "250" (milliseconds).
+    /// Parses "250ms", "2s", "1.5s", "1m", "1h", "500us" or "250" (milliseconds).
     pub fn parse(text: &str) -> Result<Ms, String> {
         let t = text.trim();
         let split = t
@@ -33,9 +33,10 @@ impl Ms {
             "us" | "µs" => 0.001,
             "s" => 1000.0,
             "m" => 60_000.0,
+            "h" => 3_600_000.0,
             other => {
                 return Err(format!(
-                    "a duration unit of us, ms, s or m, found {other:?} in {text:?}"
+                    "a duration unit of us, ms, s, m or h, found {other:?} in {text:?}"
                 ))
             }
         };
@@ -103,7 +104,8 @@ mod tests {
         assert_eq!(Ms::parse("40").unwrap(), Ms::from_millis(40));
         assert_eq!(Ms::parse("500us").unwrap().0, Duration::from_micros(500));
         assert!(Ms::parse("fast").is_err());
-        assert!(Ms::parse("3h").unwrap_err().contains("unit"));
+        assert_eq!(Ms::parse("1h").unwrap(), Ms::from_millis(3_600_000));
+        assert!(Ms::parse("3d").unwrap_err().contains("unit"));
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub(crate) struct ConnCtl {
     /// When `busy` last dropped to zero, in ms since `start`.
     idle_since_ms: AtomicU64,
     start: Instant,
+    /// The cap needs this connection's slot (see `shed.rs`).
+    shed: AtomicBool,
+    shed_notify: tokio::sync::Notify,
 }
 
 /// Marks a request in progress; the connection counts as idle again once it is dropped.
@@ -45,7 +48,29 @@ impl ConnCtl {
             busy: AtomicU32::new(0),
             idle_since_ms: AtomicU64::new(0),
             start: Instant::now(),
+            shed: AtomicBool::new(false),
+            shed_notify: tokio::sync::Notify::new(),
         }
+    }
+
+    /// How long no request has been in progress; None while one is.
+    pub(crate) fn idle_age(&self) -> Option<Duration> {
+        if self.busy.load(Ordering::Acquire) > 0 {
+            return None;
+        }
+        let since = self.idle_since_ms.load(Ordering::Acquire);
+        let now = self.start.elapsed().as_millis() as u64;
+        Some(Duration::from_millis(now.saturating_sub(since)))
+    }
+
+    pub(crate) fn shed_asked(&self) -> bool {
+        self.shed.load(Ordering::Acquire)
+    }
+
+    /// Asks the connection's task to close it (if it is still idle when it looks).
+    pub(crate) fn ask_to_shed(&self) {
+        self.shed.store(true, Ordering::Release);
+        self.shed_notify.notify_one();
     }
 
     fn enter(&self) -> BusyGuard<'_> {
@@ -94,6 +119,7 @@ pub(crate) async fn serve(
     let ctl = Arc::new(ConnCtl::new());
     let epoch = state.borrow_and_update().epoch;
     let _open = OpenGuard::new(&shared);
+    let _listed = shared.conns.register(ctl.clone());
     let caller = Caller::new(stream, shared.clone(), ctl.clone());
     // The header read timeout is a coarse ticker per connection rather than a timer armed per
     // request: it cuts off callers that stay idle or send a head too slowly.
@@ -117,6 +143,14 @@ pub(crate) async fn serve(
                     ctl.kill();
                     return;
                 }
+            }
+            _ = ctl.shed_notify.notified() => {
+                // A request may have started since it was chosen: then it keeps its slot.
+                if ctl.idle_age().is_some() {
+                    Counters::inc(&shared.counters.connections_shed);
+                    return;
+                }
+                ctl.shed.store(false, Ordering::Release);
             }
         }
     }

@@ -1,6 +1,8 @@
-//! The accept loop: binds, admits connections under the cap, and closes the listening socket
-//! while the proxy is down so that new connections are refused by the kernel.
+//! The accept loop: binds, admits connections under the cap (shedding idle ones first, see
+//! `shed.rs`), and closes the listening socket while the proxy is down so that new connections
+//! are refused by the kernel.
 
+use super::shed::SHED_WAIT;
 use super::{conn, Shared};
 use crate::http::stats::Counters;
 use std::io;
@@ -59,17 +61,36 @@ pub(crate) async fn run(shared: Arc<Shared>, first: TcpListener) {
     }
 }
 
+/// Serves `stream` under the cap: a free slot, else the slot of an idle connection shed for
+/// it (waited for at most `SHED_WAIT`), else a refusal (RST, counted with its time).
 fn admit(shared: &Arc<Shared>, stream: TcpStream) {
     Counters::inc(&shared.counters.connections_total);
     match shared.slots.clone().try_acquire_owned() {
-        Ok(permit) => {
-            let _ = stream.set_nodelay(true);
-            let state = shared.state.subscribe();
-            tokio::spawn(conn::serve(shared.clone(), stream, permit, state));
+        Ok(permit) => start(shared, stream, permit),
+        Err(_) if shared.conns.shed_one() => {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                let slot = tokio::time::timeout(SHED_WAIT, shared.slots.clone().acquire_owned());
+                match slot.await {
+                    Ok(Ok(permit)) => start(&shared, stream, permit),
+                    _ => refuse(&shared, stream),
+                }
+            });
         }
-        Err(_) => {
-            Counters::inc(&shared.counters.connections_rejected);
-            let _ = stream.set_zero_linger();
-        }
+        Err(_) => refuse(shared, stream),
     }
+}
+
+fn start(shared: &Arc<Shared>, stream: TcpStream, permit: tokio::sync::OwnedSemaphorePermit) {
+    let _ = stream.set_nodelay(true);
+    let state = shared.state.subscribe();
+    tokio::spawn(conn::serve(shared.clone(), stream, permit, state));
+}
+
+fn refuse(shared: &Shared, stream: TcpStream) {
+    Counters::inc(&shared.counters.connections_rejected);
+    shared
+        .refusals
+        .note(shared.clock_origin.elapsed().as_millis() as u64);
+    let _ = stream.set_zero_linger();
 }

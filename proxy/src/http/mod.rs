@@ -15,9 +15,11 @@ mod head;
 mod listener;
 mod record;
 mod relay;
+mod shed;
 mod stats;
 mod upstream;
 
+pub use shed::{default_max_connections, raise_open_file_limit};
 pub use stats::HttpStats;
 
 use crate::fault::{Decision, FaultError, FaultSpec, FaultTable, RequestView};
@@ -49,7 +51,8 @@ pub struct HttpProxyConfig {
     pub correlation_headers: Vec<String>,
     /// t = 0 of the log's `t_ms` (a chaos run passes its start).
     pub clock_origin: Instant,
-    /// Connections open at once; more are closed at accept.
+    /// Caller connections open at once; at the cap the idle ones are shed first, then new
+    /// callers refused (default: from the open-file limit, `default_max_connections`).
     pub max_connections: usize,
     /// A caller must send a full request head within this (also bounds idle keep-alive).
     pub header_read_timeout: Duration,
@@ -65,7 +68,7 @@ impl HttpProxyConfig {
             log_capacity: 10_000,
             correlation_headers: vec!["x-request-id".into(), "traceparent".into()],
             clock_origin: Instant::now(),
-            max_connections: 1024,
+            max_connections: default_max_connections(),
             header_read_timeout: Duration::from_secs(60),
         }
     }
@@ -94,6 +97,10 @@ pub(crate) struct Shared {
     enabled: AtomicBool,
     state: watch::Sender<State>,
     slots: Arc<Semaphore>,
+    /// The cap `slots` stands for (changed with `set_max_connections`).
+    cap: std::sync::atomic::AtomicUsize,
+    conns: shed::OpenConns,
+    refusals: shed::RefusalTimes,
     pub(crate) log: LogBook,
     pub(crate) counters: Counters,
     pub(crate) clock_origin: Instant,
@@ -165,6 +172,9 @@ impl HttpProxy {
             enabled: AtomicBool::new(true),
             state,
             slots: Arc::new(Semaphore::new(cfg.max_connections.max(1))),
+            cap: cfg.max_connections.max(1).into(),
+            conns: shed::OpenConns::default(),
+            refusals: shed::RefusalTimes::default(),
             log: LogBook::new(cfg.log_capacity, SUMMARY_SECONDS),
             counters: Counters::default(),
             clock_origin: cfg.clock_origin,
@@ -252,7 +262,35 @@ impl HttpProxy {
     }
 
     pub fn stats(&self) -> HttpStats {
-        self.shared.counters.snapshot()
+        let mut s = self.shared.counters.snapshot();
+        s.max_connections = self.max_connections() as u64;
+        if let Some((first, last)) = self.shared.refusals.window() {
+            s.refused_first_ms = Some(first);
+            s.refused_last_ms = Some(last);
+        }
+        s
+    }
+
+    pub fn max_connections(&self) -> usize {
+        self.shared.cap.load(Ordering::Acquire)
+    }
+
+    /// A new cap (at least 1). Raising it applies at once; lowering takes free slots at once and
+    /// the rest as connections close.
+    pub fn set_max_connections(&self, cap: usize) {
+        let cap = cap.max(1);
+        let old = self.shared.cap.swap(cap, Ordering::AcqRel);
+        if cap > old {
+            self.shared.slots.add_permits(cap - old);
+        } else if old > cap {
+            let slots = self.shared.slots.clone();
+            let extra = (old - cap) as u32;
+            tokio::spawn(async move {
+                if let Ok(p) = slots.acquire_many_owned(extra).await {
+                    p.forget();
+                }
+            });
+        }
     }
 
     /// Later requests go to `upstream` ("host:port").

@@ -18,10 +18,22 @@ pub struct HttpStats {
     pub bytes_out: u64,
     pub open_connections: u64,
     pub connections_total: u64,
-    /// Connections closed at once because `max_connections` were open.
+    /// Connections closed at once because `max_connections` were open, all of them serving a
+    /// request (refused).
     pub connections_rejected: u64,
     /// Requests the caller abandoned before the answer was complete.
     pub caller_gave_up: u64,
+    /// Idle or slow-head connections closed to make room for a new caller at the cap.
+    #[serde(default)]
+    pub connections_shed: u64,
+    /// The cap on open caller connections.
+    #[serde(default)]
+    pub max_connections: u64,
+    /// First and last refusal at the cap, ms on the proxy's clock (absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused_first_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused_last_ms: Option<u64>,
 }
 
 impl HttpStats {
@@ -50,6 +62,7 @@ pub(crate) struct Counters {
     pub connections_total: AtomicU64,
     pub connections_rejected: AtomicU64,
     pub caller_gave_up: AtomicU64,
+    pub connections_shed: AtomicU64,
 }
 
 impl Counters {
@@ -68,6 +81,8 @@ impl Counters {
             connections_total: self.connections_total.load(Relaxed),
             connections_rejected: self.connections_rejected.load(Relaxed),
             caller_gave_up: self.caller_gave_up.load(Relaxed),
+            connections_shed: self.connections_shed.load(Relaxed),
+            ..HttpStats::default()
         }
     }
 }
