@@ -1,6 +1,6 @@
 //! Circuit-breaker episodes inferred from outside: dependency traffic stopped after failures while
 //! client demand continued, stayed stopped, then resumed with probes. Observation only; the claims
-//! are judged in `breaker_claims`.
+//! are judged in `claims`.
 //!
 //! Failures are counted per dependency CALL (log entry), in the order the service learned of them
 //! (its give-up time or the answer's end), because retries multiply calls and hung calls fail late.
@@ -9,11 +9,11 @@ use std::collections::BTreeSet;
 
 use redline_proxy::log::LogEntry;
 
-use super::evidence::{self, FaultWindow};
 use super::refusals::Refusals;
-use super::JudgeContext;
 use crate::result::{BreakerEpisode, RunResult};
 use crate::spec::Claims;
+use crate::verdict::evidence::{self, FaultWindow};
+use crate::verdict::model::JudgeContext;
 
 /// A gap must last at least this long (and 5 median inter-arrival gaps) to count as "traffic stopped".
 pub const MIN_GAP_MS: f64 = 1000.0;
@@ -159,7 +159,7 @@ pub fn observe_all(result: &RunResult, claims: &Claims, ctx: &JudgeContext) -> V
     for f in &result.faults {
         if !names
             .iter()
-            .any(|n| super::matching::same_name(n, &f.dependency))
+            .any(|n| crate::verdict::matching::same_name(n, &f.dependency))
         {
             names.push(f.dependency.clone());
         }
@@ -202,7 +202,7 @@ pub fn observe(
     let truncated = result
         .dependencies
         .iter()
-        .any(|(n, d)| super::matching::same_name(n, dependency) && d.log_truncated);
+        .any(|(n, d)| crate::verdict::matching::same_name(n, dependency) && d.log_truncated);
     let complete = contiguous && !truncated;
     let refusals = if complete {
         Refusals::read(result, &log, first_fault_ms)
@@ -361,7 +361,7 @@ fn gap_is_real(result: &RunResult, obs: &mut Observation, i: usize, gap_end: f64
     let busy_second = result
         .dependencies
         .iter()
-        .filter(|(n, _)| super::matching::same_name(n, &obs.dependency))
+        .filter(|(n, _)| crate::verdict::matching::same_name(n, &obs.dependency))
         .flat_map(|(_, d)| d.per_second.iter())
         .any(|s| {
             let lo = s.t_s as f64 * 1000.0;
