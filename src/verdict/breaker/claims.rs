@@ -2,9 +2,13 @@
 //! the fault): which dependency each guards, whether it opened, then one verdict per setting.
 
 use super::episodes::{Observation, Trigger};
-use super::opened::{in_window, not_opened_in, opened, Opened};
+use super::kind::observed_kind;
+use super::opened::{in_window, not_opened_in, observable, opened, Opened};
+use super::replay::replay;
+use super::rule::Rule;
+use super::rule_verdict;
 use crate::result::{RunResult, VerdictStatus::*};
-use crate::spec::claims::{Breaker, Claims};
+use crate::spec::claims::{Breaker, BreakerKind, Claims};
 use crate::verdict::evidence::{self, FaultWindow};
 use crate::verdict::matching::{mentions, same_name, slug};
 use crate::verdict::model::{spec_source, Claim, JudgeContext, Judgement};
@@ -91,8 +95,13 @@ pub fn judge(
 
 fn describe_claim(b: &Breaker) -> String {
     let mut parts = Vec::new();
-    if let Some(n) = b.failure_threshold {
-        parts.push(format!("opens after {n} consecutive failures"));
+    match Rule::of(b) {
+        Some(rule) => parts.push(format!("opens when {}", rule.describe())),
+        None => {
+            if let Some(n) = b.failure_threshold {
+                parts.push(format!("opens after {n} consecutive failures"));
+            }
+        }
     }
     if let Some(r) = b.recovery_timeout_ms {
         parts.push(format!("stays open {}", fmt_ms(r)));
@@ -177,8 +186,24 @@ fn judge_one(
         } => {
             out.verdicts
                 .push(opens.judged(status, measured.clone(), detail.clone()));
+            // A rate or windowed-count rule is judged on the closed periods too: staying closed
+            // below it is evidence for it, calls going on above it is evidence against.
+            let rule = Rule::of(b).filter(|_| observable(obs));
+            if let Some(rule) = &rule {
+                let replay = replay(rule, obs);
+                out.verdicts.push(rule_verdict::verdict(
+                    &dep,
+                    rule,
+                    &replay,
+                    source,
+                    id(rule_field(rule)),
+                ));
+            }
             // Every other breaker claim depends on an opening: same status, same reason.
-            for (field, what) in claimed_fields(b) {
+            for (field, what) in claimed_fields(b)
+                .into_iter()
+                .filter(|(f, _)| rule.is_none() || *f != "failure_threshold")
+            {
                 let c = Claim::new(id(field), what, source, expected_of(b, field));
                 out.verdicts
                     .push(c.judged(status, measured.clone(), detail.clone()));
@@ -186,7 +211,28 @@ fn judge_one(
             return;
         }
     };
-    if let Some(n) = b.failure_threshold {
+    if let Some((kind, why)) = observed_kind(obs) {
+        let claimed = b
+            .kind
+            .map(|k| format!(" (the spec claims {})", kind_name(k)))
+            .unwrap_or_default();
+        out.notes.push(format!(
+            "breaker on {dep}: observed_kind = {kind}{claimed}: {why}."
+        ));
+    }
+    let rule = Rule::of(b);
+    if let Some(rule) = &rule {
+        let replay = replay(rule, obs);
+        out.verdicts.push(rule_verdict::verdict(
+            &dep,
+            rule,
+            &replay,
+            source,
+            id(rule_field(rule)),
+        ));
+    }
+    let consecutive = matches!(b.kind, None | Some(BreakerKind::Consecutive));
+    if let Some(n) = b.failure_threshold.filter(|_| consecutive) {
         out.verdicts.push(super::consecutive::threshold(
             &dep,
             n,
@@ -200,7 +246,7 @@ fn judge_one(
             result,
             ctx,
             obs,
-            r,
+            (r, b),
             source,
             id("recovery_timeout"),
         ));
@@ -255,5 +301,21 @@ fn expected_of(b: &Breaker, field: &str) -> String {
         ),
         "recovery_timeout" => fmt_ms(b.recovery_timeout_ms.unwrap_or(0.0)),
         _ => format!("{} probe(s)", b.half_open_requests.unwrap_or(0)),
+    }
+}
+
+/// The verdict id's last part for a rule.
+fn rule_field(rule: &Rule) -> &'static str {
+    match rule {
+        Rule::Rate { .. } => "failure_rate",
+        Rule::Count { .. } => "failures_in_window",
+    }
+}
+
+fn kind_name(k: BreakerKind) -> &'static str {
+    match k {
+        BreakerKind::Consecutive => "consecutive",
+        BreakerKind::FailureRate => "failure_rate",
+        BreakerKind::FailuresInWindow => "failures_in_window",
     }
 }

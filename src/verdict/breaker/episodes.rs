@@ -15,7 +15,8 @@ use crate::spec::Claims;
 use crate::verdict::evidence::{self, FaultWindow};
 use crate::verdict::model::JudgeContext;
 
-/// A gap must last at least this long (and 5 median inter-arrival gaps) to count as "traffic stopped".
+/// A gap must last at least this long (and 5 median inter-arrival gaps) to count as "traffic stopped";
+/// a shorter claimed open time lowers it to 80% of that time (not below 200 ms).
 pub const MIN_GAP_MS: f64 = 1000.0;
 /// More calls than this after a pause are a closed breaker's traffic, not half-open probes.
 pub const MAX_PROBES: usize = 10;
@@ -71,6 +72,10 @@ pub struct Episode {
     pub failed_requests: Option<u64>,
     /// Calls admitted before the opening that failed after it (in flight when it opened).
     pub in_flight_failed_after: u64,
+    /// When the service learned of the earliest and the latest failure that may have opened it
+    /// (the same instant unless the opener is ambiguous).
+    pub opener_from_ms: f64,
+    pub opener_to_ms: f64,
     /// Calls the service learned the outcome of in the `RATE_WINDOW_MS` before opening, and failures among them.
     pub window_calls: u64,
     pub window_failures: u64,
@@ -192,7 +197,15 @@ pub fn observe(
         .cloned()
         .collect();
     let median = evidence::median_gap_ms(if before.len() >= 10 { &before } else { &log });
-    let gap_min_ms = median.map_or(MIN_GAP_MS, |m| (5.0 * m).max(MIN_GAP_MS));
+    // A claimed open time shorter than the floor would hide every opening: follow the claim
+    // down (never below 5 gaps between calls, never below 200 ms).
+    let floor = claims
+        .breakers
+        .iter()
+        .filter_map(|b| b.recovery_timeout_ms)
+        .map(|r| (0.8 * r).max(200.0))
+        .fold(MIN_GAP_MS, f64::min);
+    let gap_min_ms = median.map_or(floor, |m| (5.0 * m).max(floor));
     let calls_per_request = calls_per_request(result, &before, first_fault_ms);
     // A request missing from a log that dropped entries is no evidence of a refusal.
     let contiguous = match (seqs.first(), seqs.last()) {
@@ -245,7 +258,7 @@ fn local_gap_ms(log: &[LogEntry], i: usize) -> Option<f64> {
     evidence::median_gap_ms(&log[start..=i])
 }
 
-fn completions(log: &[LogEntry]) -> Vec<(f64, bool, usize)> {
+pub(super) fn completions(log: &[LogEntry]) -> Vec<(f64, bool, usize)> {
     let mut out: Vec<(f64, bool, usize)> = log
         .iter()
         .enumerate()
@@ -444,6 +457,8 @@ fn build_episode(
         recent_failures_ms,
         last_call_ms: a_i,
         opened_at_ms,
+        opener_from_ms: ends[lo].0,
+        opener_to_ms: ends[last].0.max(opened_at_ms),
         failures_min: streak_lo.len() as u64,
         failures_max: streak(last).len().max(streak_first.len()) as u64,
         admitted_as_failed_ms: (lo < first).then(|| a_i - ends[lo].0),

@@ -92,6 +92,11 @@ pub(super) fn opened<'a>(result: &RunResult, b: &Breaker, obs: &'a Observation) 
     }
 }
 
+/// True when a breaker on this dependency can be seen in this run at all.
+pub(super) fn observable(obs: &Observation) -> bool {
+    unobservable(obs).is_none()
+}
+
 /// Why a breaker on this dependency cannot be seen in this run, if it cannot.
 fn unobservable(obs: &Observation) -> Option<Opened<'static>> {
     let dep = &obs.dependency;
@@ -154,9 +159,12 @@ pub(super) fn not_opened_in(
             evidence::client_sends(result, w.from_ms, w.to_ms),
         ));
     }
+    // A rate or windowed-count claim says itself whether calls that went on failing should have
+    // opened it (its replay); a partial phase below its rule is evidence for it, not against.
+    let by_rule = super::rule::Rule::of(b).is_some();
     if let Some((w, s, _)) = seen
         .iter()
-        .find(|(_, s, demand)| s.longest_failure_run >= need && *demand >= 3.0)
+        .find(|(_, s, demand)| !by_rule && s.longest_failure_run >= need && *demand >= 3.0)
     {
         let gave_up = evidence::ClientGiveUps::read(result);
         let abandoned = obs
@@ -187,6 +195,13 @@ pub(super) fn not_opened_in(
             format!("never opened; {} of {} calls failed", s.failures, s.calls),
             detail,
         );
+    }
+    if by_rule {
+        let failed: usize = seen.iter().map(|(_, s, _)| s.failures).sum();
+        let detail = format!(
+            "Calls to {dep} went on through the fault window(s) with {failed} failed call(s) and no breaker opened;              whether the claimed rule should have opened it there is judged by the rule's own verdict."
+        );
+        return no(Inconclusive, "stayed closed", detail);
     }
     let best = seen
         .iter()

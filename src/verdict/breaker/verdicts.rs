@@ -1,10 +1,11 @@
 //! One verdict per breaker setting every kind shares: recovery timeout, half-open probes, resuming.
 
-use super::episodes::{Episode, Observation, Outcome};
+use super::episodes::{Episode, Observation, Outcome, Trigger};
 use crate::result::{RunResult, Verdict};
+use crate::spec::claims::Breaker;
 use crate::verdict::evidence;
 use crate::verdict::model::{Claim, JudgeContext};
-use crate::verdict::tolerance::{explain, fmt_ms, fmt_t};
+use crate::verdict::tolerance::{explain, fmt_ms, fmt_pct, fmt_t};
 
 /// Expected time between dependency calls while the breaker was open, from client demand.
 fn interarrival_ms(result: &RunResult, obs: &Observation, from_ms: f64, to_ms: f64) -> f64 {
@@ -15,39 +16,69 @@ fn interarrival_ms(result: &RunResult, obs: &Observation, from_ms: f64, to_ms: f
     ((to_ms - from_ms) / calls).min(1000.0)
 }
 
-/// Recovery timeout: time from opening to the first call let through again.
+/// The claimed open time of each episode: the first, grown by the multiplier for each reopening
+/// after a failed probe (resilience4j's exponential wait, cockatiel's backoff), up to the cap.
+fn claimed_open_ms(b: &Breaker, r: f64, reopenings: i32) -> f64 {
+    let grown = r * b.recovery_multiplier.unwrap_or(1.0).powi(reopenings);
+    b.recovery_max_ms.map_or(grown, |cap| grown.min(cap))
+}
+
+/// "1 s" or "1 s, ×2 per reopening up to 8 s".
+fn describe_open(b: &Breaker, r: f64) -> String {
+    match b.recovery_multiplier.filter(|m| (*m - 1.0).abs() > 1e-9) {
+        Some(m) => format!(
+            "{}, ×{m} per reopening{}",
+            fmt_ms(r),
+            b.recovery_max_ms
+                .map(|c| format!(" up to {}", fmt_ms(c)))
+                .unwrap_or_default()
+        ),
+        None => fmt_ms(r),
+    }
+}
+
+/// Recovery timeout: time from opening to the first call let through again, per episode (the
+/// claimed growth and jitter applied).
 pub fn recovery(
     result: &RunResult,
     ctx: &JudgeContext,
     obs: &Observation,
-    r: f64,
+    (r, b): (f64, &Breaker),
     source: &str,
     id: String,
 ) -> Verdict {
     let dep = &obs.dependency;
-    let claim = format!(
-        "The breaker on {dep} stays open {} before probing",
-        fmt_ms(r)
-    );
+    let claimed = describe_open(b, r);
+    let claim = format!("The breaker on {dep} stays open {claimed} before probing");
     let tol = &ctx.duration_tolerance;
-    let expected = format!("{} {} (+1 request gap)", fmt_ms(r), tol.short(r));
-    let rule = format!(
+    let jitter = b.recovery_jitter.unwrap_or(0.0).clamp(0.0, 1.0);
+    let expected = format!("{claimed} {} (+1 request gap)", tol.short(r));
+    let mut rule = format!(
         "{} The time open may also run up to one gap between requests over, waiting for the next caller.",
         tol.rule(r)
     );
+    if jitter > 0.0 {
+        rule.push_str(&format!(
+            " The claimed jitter (±{}) widens it.",
+            fmt_pct(jitter)
+        ));
+    }
     let c = Claim::new(id, claim, source, expected);
-    let timed: Vec<(&Episode, f64, f64)> = obs
-        .episodes
-        .iter()
-        .filter_map(|e| {
-            let open = e.open_for_ms()?;
-            Some((
-                e,
-                open,
-                interarrival_ms(result, obs, e.opened_at_ms, e.resumed_at_ms?),
-            ))
-        })
-        .collect();
+    // (episode, time open, request gap, claimed open time)
+    let mut timed: Vec<(&Episode, f64, f64, f64)> = Vec::new();
+    let mut reopenings = 0;
+    for e in &obs.episodes {
+        reopenings = if e.trigger == Trigger::Probe {
+            reopenings + 1
+        } else {
+            0
+        };
+        let (Some(open), Some(resumed)) = (e.open_for_ms(), e.resumed_at_ms) else {
+            continue;
+        };
+        let gap = interarrival_ms(result, obs, e.opened_at_ms, resumed);
+        timed.push((e, open, gap, claimed_open_ms(b, r, reopenings)));
+    }
     if timed.is_empty() {
         let detail = format!(
             "Traffic to {dep} never resumed before the run ended, so the time open could not be measured: \
@@ -59,32 +90,62 @@ pub fn recovery(
         "open {}",
         timed
             .iter()
-            .map(|(_, o, _)| fmt_ms(*o))
+            .map(|(_, o, _, _)| fmt_ms(*o))
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let margin = tol.margin_ms(r);
-    let bad = timed
-        .iter()
-        .find(|(_, open, slack)| *open < r - margin || *open > r + margin + slack);
+    // nginx reads its clock in whole seconds: a peer is skipped while `now - checked <= fail_timeout`.
+    let coarse = if b.library.as_deref().is_some_and(|l| l.contains("nginx")) {
+        rule.push_str(" nginx counts the open time in whole seconds: it may run up to 1 s over.");
+        1000.0
+    } else {
+        0.0
+    };
+    let margin = |want: f64| tol.margin_ms(want) + jitter * want;
+    let bad = timed.iter().find(|(_, open, slack, want)| {
+        *open < want - margin(*want) || *open > want + margin(*want) + slack + coarse
+    });
     match bad {
         None => {
-            let detail = format!(
-                "Each time it opened, traffic to {dep} resumed after the claimed {} (within {}).",
-                fmt_ms(r),
-                fmt_ms(margin)
-            );
+            let detail = if timed.iter().any(|t| (t.3 - r).abs() > 1e-9) {
+                let each: Vec<String> = timed
+                    .iter()
+                    .map(|(e, o, _, w)| {
+                        format!(
+                            "{} at {} (claimed {})",
+                            fmt_ms(*o),
+                            fmt_t(e.opened_at_ms),
+                            fmt_ms(*w)
+                        )
+                    })
+                    .collect();
+                format!(
+                    "Each time it opened, traffic to {dep} resumed after the claimed open time, grown per reopening: {}.",
+                    each.join(", ")
+                )
+            } else {
+                format!(
+                    "Each time it opened, traffic to {dep} resumed after the claimed {} (within {}).",
+                    fmt_ms(r),
+                    fmt_ms(margin(r))
+                )
+            };
             explain(c.pass(measured, detail), &rule)
         }
-        Some((e, open, _)) => {
-            let how = if *open > r { "longer" } else { "shorter" };
+        Some((e, open, _, want)) => {
+            let how = if open > want { "longer" } else { "shorter" };
+            let grown = if (want - r).abs() > 1e-9 {
+                format!(" (the claimed {claimed}, grown for this reopening)")
+            } else {
+                String::new()
+            };
             let detail = format!(
-                "The breaker on {dep} opened at {} and let the next call through after {}, {how} than the claimed {} \
+                "The breaker on {dep} opened at {} and let the next call through after {}, {how} than the claimed {}{grown} \
                  ({}): fix recovery_timeout in the spec or the breaker's configuration.",
                 fmt_t(e.opened_at_ms),
                 fmt_ms(*open),
-                fmt_ms(r),
-                tol.describe(r)
+                fmt_ms(*want),
+                tol.describe(*want)
             );
             explain(c.fail(measured, detail), &rule)
         }
