@@ -375,3 +375,243 @@ async fn nginx_max_fails_within_fail_timeout() {
         "a 6 s open time",
     );
 }
+
+// Libraries that cannot be installed here: a Rust service follows each one's documented rule
+// (tests/breaker_libs_support/emulated.rs); the spec fixtures hold their configuration forms.
+
+/// resilience4j: COUNT_BASED window of 20 calls, `failureRateThreshold: 50` (≥), 10 minimum calls,
+/// `waitDurationInOpenState: 1s` doubling per reopening up to 4 s, 3 permitted calls in half-open
+/// judged by their own failure rate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resilience4j_emulated_rate_breaker_with_growth_and_three_probes() {
+    let design = emulated::Design::Resilience4j {
+        window_calls: 20,
+        failure_rate: 0.5,
+        minimum_calls: 10,
+        wait_ms: 1000.0,
+        multiplier: 2.0,
+        max_wait_ms: 4000.0,
+        half_open_calls: 3,
+    };
+    let mut faults = fault(
+        "abort",
+        2.0,
+        2.5,
+        "status = 503\nevery = 3\nname = \"below\"",
+    );
+    faults.push_str(&fault("abort", 5.5, 8.0, "status = 503\nname = \"outage\""));
+    let run = run_lib("resilience4j", 17, 40, &faults, |_, port, _| {
+        emulated_service("resilience4j", design, port)
+    })
+    .await;
+    let truth = Breaker {
+        recovery_multiplier: Some(2.0),
+        recovery_max_ms: Some(4000.0),
+        half_open_requests: Some(3),
+        ..rate_claim(
+            "resilience4j",
+            0.5,
+            RateTrip::AtLeast,
+            None,
+            Some(20),
+            10,
+            1000.0,
+        )
+    };
+    let j = run.judge(truth.clone());
+    eprintln!("{}", dump(&j));
+    no_fails(&j, "resilience4j judged against its own configuration");
+    expect(
+        &j,
+        "breaker.users.failure_rate",
+        Pass,
+        "50% of the last 20 calls",
+    );
+    expect(
+        &j,
+        "breaker.users.recovery_timeout",
+        Pass,
+        "1 s doubling up to 4 s",
+    );
+    expect(
+        &j,
+        "breaker.users.half_open_requests",
+        Pass,
+        "3 permitted calls",
+    );
+    let j = run.judge(Breaker {
+        failure_rate: Some(0.3),
+        ..truth.clone()
+    });
+    expect(&j, "breaker.users.failure_rate", Fail, "a 30% claim");
+    let j = run.judge(Breaker {
+        half_open_requests: Some(1),
+        ..truth.clone()
+    });
+    expect(&j, "breaker.users.half_open_requests", Fail, "1 probe");
+    let j = run.judge(Breaker {
+        recovery_multiplier: None,
+        ..truth.clone()
+    });
+    expect(
+        &j,
+        "breaker.users.recovery_timeout",
+        Fail,
+        "a fixed 1 s wait",
+    );
+}
+
+/// Hystrix: `errorThresholdPercentage=50` (≥, integer percent) with `requestVolumeThreshold=10`
+/// over a 2 s rolling window of 10 buckets, health re-read every 500 ms, `sleepWindowInMilliseconds=1500`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hystrix_emulated_rate_breaker() {
+    let design = emulated::Design::Hystrix {
+        window_ms: 2000.0,
+        buckets: 10,
+        volume: 10,
+        error_percentage: 50,
+        sleep_ms: 1500.0,
+        snapshot_ms: 500.0,
+    };
+    let faults = below_above_outage(3, [2.0, 7.0, 12.0], [3.5, 3.0, 2.0]);
+    let run = run_lib("hystrix", 16, 40, &faults, |_, port, _| {
+        emulated_service("hystrix", design, port)
+    })
+    .await;
+    let truth = rate_claim(
+        "hystrix",
+        0.5,
+        RateTrip::AtLeast,
+        Some(2000.0),
+        None,
+        10,
+        1500.0,
+    );
+    let j = run.judge(truth.clone());
+    eprintln!("{}", dump(&j));
+    no_fails(&j, "Hystrix judged against its own properties");
+    expect(
+        &j,
+        "breaker.users.failure_rate",
+        Pass,
+        "50% of 10+ calls in 2 s",
+    );
+    let j = run.judge(Breaker {
+        failure_rate: Some(0.25),
+        ..truth.clone()
+    });
+    expect(&j, "breaker.users.failure_rate", Fail, "a 25% claim");
+    let j = run.judge(Breaker {
+        minimum_calls: Some(200),
+        ..truth.clone()
+    });
+    expect(&j, "breaker.users.failure_rate", Fail, "a volume of 200");
+}
+
+/// Polly v8: `FailureRatio = 0.5` over `SamplingDuration = 1 s` with `MinimumThroughput = 8`,
+/// `BreakDuration = 1.5 s`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polly_emulated_rate_breaker() {
+    let design = emulated::Design::Polly {
+        failure_ratio: 0.5,
+        sampling_ms: 1000.0,
+        minimum_throughput: 8,
+        break_ms: 1500.0,
+    };
+    let faults = below_above_outage(3, [2.0, 6.0, 10.0], [3.0, 3.0, 2.0]);
+    let run = run_lib("polly", 14, 40, &faults, |_, port, _| {
+        emulated_service("polly", design, port)
+    })
+    .await;
+    let truth = rate_claim(
+        "polly",
+        0.5,
+        RateTrip::AtLeast,
+        Some(1000.0),
+        None,
+        8,
+        1500.0,
+    );
+    let j = run.judge(truth.clone());
+    eprintln!("{}", dump(&j));
+    no_fails(&j, "Polly judged against its own options");
+    expect(
+        &j,
+        "breaker.users.failure_rate",
+        Pass,
+        "a ratio of 0.5 over 1 s",
+    );
+    let j = run.judge(Breaker {
+        window_ms: Some(6000.0),
+        ..truth.clone()
+    });
+    expect(
+        &j,
+        "breaker.users.failure_rate",
+        Fail,
+        "a 6 s sampling duration",
+    );
+}
+
+/// gobreaker: `ReadyToTrip: counts.ConsecutiveFailures > 4` (trips on the 5th), `Timeout: 1.5 s`,
+/// `MaxRequests: 2`. A slow (but successful) dependency through half-open shows both probes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gobreaker_emulated_consecutive_breaker_with_two_probes() {
+    let design = emulated::Design::Gobreaker {
+        consecutive_over: 4,
+        timeout_ms: 1500.0,
+        max_requests: 2,
+    };
+    let mut faults = fault(
+        "abort",
+        2.0,
+        3.0,
+        "status = 503\nevery = 2\nname = \"half\"",
+    );
+    faults.push_str(&fault("abort", 6.0, 2.0, "status = 503\nname = \"outage\""));
+    faults.push_str(&fault(
+        "latency",
+        8.0,
+        3.0,
+        "delay = \"200ms\"\nname = \"slow\"",
+    ));
+    let run = run_lib("gobreaker", 13, 40, &faults, |_, port, _| {
+        emulated_service("gobreaker", design, port)
+    })
+    .await;
+    let truth = Breaker {
+        half_open_requests: Some(2),
+        ..consecutive_claim("gobreaker", 5, 1500.0)
+    };
+    let j = run.judge(truth.clone());
+    eprintln!("{}", dump(&j));
+    no_fails(&j, "gobreaker judged against its own Settings");
+    expect(
+        &j,
+        "breaker.users.failure_threshold",
+        Pass,
+        "the 5th consecutive failure",
+    );
+    expect(
+        &j,
+        "breaker.users.half_open_requests",
+        Pass,
+        "MaxRequests 2",
+    );
+    // `ConsecutiveFailures > 4` read as 4.
+    let j = run.judge(Breaker {
+        failure_threshold: Some(4),
+        ..truth.clone()
+    });
+    expect(
+        &j,
+        "breaker.users.failure_threshold",
+        Fail,
+        "4 consecutive failures",
+    );
+    let j = run.judge(Breaker {
+        half_open_requests: Some(1),
+        ..truth.clone()
+    });
+    expect(&j, "breaker.users.half_open_requests", Fail, "1 probe");
+}

@@ -38,17 +38,32 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// A service process, killed when dropped.
+/// A service process (or an emulated service in this process), stopped when dropped.
 pub struct Service {
-    child: Child,
+    child: Option<Child>,
+    emulated: Option<emulated::Emulated>,
     pub port: u16,
     pub name: String,
 }
 
 impl Drop for Service {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        self.emulated.take();
+    }
+}
+
+/// A Rust service following `design`'s documented rule, calling the proxy on `proxy_port`.
+pub fn emulated_service(name: &str, design: emulated::Design, proxy_port: u16) -> Service {
+    let e = emulated::start(design, format!("127.0.0.1:{proxy_port}"));
+    Service {
+        child: None,
+        port: e.port,
+        emulated: Some(e),
+        name: name.to_string(),
     }
 }
 
@@ -78,7 +93,8 @@ fn start_listening(name: &str, mut cmd: Command) -> Service {
         .and_then(|p| p.trim().parse().ok())
         .unwrap_or_else(|| panic!("{name}: expected \"listening PORT\", got {line:?}"));
     Service {
-        child,
+        child: Some(child),
+        emulated: None,
         port,
         name: name.to_string(),
     }
@@ -170,7 +186,8 @@ pub fn nginx_service(dir: &Path, proxy_port: u16, backup: &StubHandle, upstream:
         std::thread::sleep(Duration::from_millis(50));
     }
     Service {
-        child,
+        child: Some(child),
+        emulated: None,
         port,
         name: "nginx".into(),
     }
@@ -231,6 +248,13 @@ pub async fn run_lib(
     faults: &str,
     start: impl FnOnce(&Path, u16, &str) -> Service,
 ) -> LibRun {
+    let spec_file = format!("tests/fixtures/breakers/{name}.md");
+    assert!(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(&spec_file)
+            .exists(),
+        "{name}: write {spec_file}, the breaker in the library's own configuration form"
+    );
     let dir = std::env::temp_dir().join(format!("redline-breakers-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -270,7 +294,7 @@ pub async fn run_lib(
     let _ = std::fs::remove_dir_all(&dir);
     LibRun {
         result: serde_json::from_str(&text).expect("result.json"),
-        spec_file: format!("tests/fixtures/breakers/{name}.md"),
+        spec_file,
     }
 }
 

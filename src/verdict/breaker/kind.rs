@@ -64,7 +64,7 @@ pub fn observed_kind(obs: &Observation) -> Option<(&'static str, String)> {
         });
     match closed_partial {
         Some((w, s)) => Some((
-            "consecutive",
+            "consecutive (or a failure rate above that phase's)",
             format!(
                 "every opening followed an unbroken run of failures, and in the fault at {}–{} {} of {} calls failed \
                  (never {} in a row) without an opening: a windowed count of {} would have opened there, and a rate \

@@ -153,7 +153,7 @@ fn first_late(
         let calls_after = obs
             .log
             .iter()
-            .filter(|e| e.t_ms > end + LATE_SLACK_MS && e.t_ms <= p.until_ms)
+            .filter(|e| e.t_ms > end + LATE_SLACK_MS + rule.lag_ms() && e.t_ms <= p.until_ms)
             .count() as u64;
         if calls_after > RACING_CALLS {
             return Some(Late {

@@ -20,6 +20,9 @@ pub const WINDOW_SHORT: f64 = 0.2;
 /// Share by which it may run over (a bucket not yet rotated out).
 pub const WINDOW_LONG: f64 = 0.1;
 
+/// Hystrix's default `metrics.healthSnapshot.intervalInMilliseconds`.
+pub const HYSTRIX_SNAPSHOT_MS: f64 = 500.0;
+
 /// The claimed window.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Window {
@@ -46,6 +49,9 @@ pub enum Rule {
         trips: Option<RateTrip>,
         window: Window,
         minimum_calls: Option<u32>,
+        /// How long after the rule is met the library may still admit calls: Hystrix re-reads its
+        /// health counts only every `metrics.healthSnapshot.intervalInMilliseconds` (500 ms).
+        lag_ms: f64,
     },
     Count {
         failures: u32,
@@ -67,11 +73,13 @@ impl Rule {
                     (_, Some(ms)) if ms > 0.0 => Window::Time(ms),
                     _ => return None,
                 };
+                let hystrix = b.library.as_deref().is_some_and(|l| l.contains("hystrix"));
                 Some(Rule::Rate {
                     rate,
                     trips: b.rate_trips,
                     window,
                     minimum_calls: b.minimum_calls,
+                    lag_ms: if hystrix { HYSTRIX_SNAPSHOT_MS } else { 0.0 },
                 })
             }
             BreakerKind::FailuresInWindow => {
@@ -96,6 +104,7 @@ impl Rule {
                 trips,
                 window,
                 minimum_calls,
+                ..
             } => {
                 let op = match trips {
                     Some(RateTrip::Above) => "more than",
@@ -115,6 +124,14 @@ impl Rule {
                 window_ms,
                 ..
             } => format!("{failures} calls fail within {}", fmt_ms(*window_ms)),
+        }
+    }
+
+    /// How long after the rule is met the library may still admit calls.
+    pub fn lag_ms(&self) -> f64 {
+        match self {
+            Rule::Rate { lag_ms, .. } => *lag_ms,
+            Rule::Count { .. } => 0.0,
         }
     }
 
