@@ -11,7 +11,7 @@ mod breaker_libs_support;
 
 use breaker_libs_support::*;
 use redline::result::VerdictStatus::{Fail, Pass};
-use redline::spec::claims::{Breaker, RateTrip};
+use redline::spec::claims::{Breaker, CloseRule, RateTrip};
 
 /// opossum: `errorThresholdPercentage` over a rolling `rollingCountTimeout` window, trips above it
 /// once `volumeThreshold` calls were made, half-open after `resetTimeout` with one trial call.
@@ -581,6 +581,7 @@ async fn gobreaker_emulated_consecutive_breaker_with_two_probes() {
     .await;
     let truth = Breaker {
         half_open_requests: Some(2),
+        close_rule: Some(CloseRule::AllProbes),
         ..consecutive_claim("gobreaker", 5, 1500.0)
     };
     let j = run.judge(truth.clone());

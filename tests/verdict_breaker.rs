@@ -1294,3 +1294,72 @@ fn windowed_count_claims_are_judged_by_their_rule_across_seeds() {
         }
     }
 }
+
+/// The reference design decides half-open only once both probes answered and reopens on any
+/// failure ("all probes"). Under a 50% fault through its half-open periods the probes' outcomes
+/// mix: an all-probes claim never fails, a first-success claim fails where a probe had succeeded.
+#[test]
+fn close_rules_are_judged_from_each_half_open_period() {
+    use redline::spec::claims::{Breaker, CloseRule};
+    let svc = Service {
+        attempts: 1,
+        backoff_ms: vec![],
+        ..Service::reference()
+    };
+    let faults = vec![
+        Fault {
+            from_ms: 10_000.0,
+            to_ms: 16_000.0,
+            kind: FaultKind::Abort {
+                status: 503,
+                probability: 1.0,
+            },
+        },
+        Fault {
+            from_ms: 16_000.0,
+            to_ms: 36_000.0,
+            kind: FaultKind::Abort {
+                status: 503,
+                probability: 0.5,
+            },
+        },
+    ];
+    let claim = |rule| {
+        let mut claims = reference(5, 5000.0, 2);
+        claims.retries.clear();
+        claims.breakers[0] = Breaker {
+            close_rule: Some(rule),
+            ..claims.breakers[0].clone()
+        };
+        claims
+    };
+    let (mut all_passed, mut first_failed) = (0, 0);
+    for seed in 1..=6 {
+        let load = Load {
+            seed,
+            ..Load::default()
+        };
+        let run = simulate(&svc, &load, &faults);
+        let ctx = JudgeContext::default();
+        let j = judge(&run, &claim(CloseRule::AllProbes), &ctx);
+        let all = status(&j, "breaker.userservice.close_rule");
+        assert_ne!(
+            all,
+            VerdictStatus::Fail,
+            "seed {seed}: all probes\n{}",
+            dump(&j)
+        );
+        all_passed += usize::from(all == VerdictStatus::Pass);
+        let j = judge(&run, &claim(CloseRule::FirstSuccess), &ctx);
+        first_failed +=
+            usize::from(status(&j, "breaker.userservice.close_rule") == VerdictStatus::Fail);
+    }
+    assert!(
+        all_passed >= 1,
+        "mixed probes should prove the all-probes rule in some seed"
+    );
+    assert!(
+        first_failed >= 1,
+        "a first-success claim should fail where a probe succeeded and it reopened"
+    );
+}

@@ -260,6 +260,15 @@ fn judge_one(
             id("half_open_requests"),
         ));
     }
+    if let Some(rule) = b.close_rule {
+        out.verdicts.push(super::close_rule::verdict(
+            obs,
+            rule,
+            b.failure_rate,
+            source,
+            id("close_rule"),
+        ));
+    }
     out.verdicts.push(super::verdicts::resumes(
         result,
         ctx,
@@ -290,6 +299,12 @@ fn claimed_fields(b: &Breaker) -> Vec<(&'static str, String)> {
             format!("The breaker lets {k} probe(s) through when half-open"),
         ));
     }
+    if b.close_rule.is_some() {
+        v.push((
+            "close_rule",
+            "The breaker closes from half-open by its claimed rule".to_string(),
+        ));
+    }
     v
 }
 
@@ -300,6 +315,7 @@ fn expected_of(b: &Breaker, field: &str) -> String {
             b.failure_threshold.unwrap_or(0)
         ),
         "recovery_timeout" => fmt_ms(b.recovery_timeout_ms.unwrap_or(0.0)),
+        "close_rule" => format!("{:?}", b.close_rule),
         _ => format!("{} probe(s)", b.half_open_requests.unwrap_or(0)),
     }
 }

@@ -2,9 +2,11 @@
 //! the breaker opened in each fault window (`opened`), each kind's opening rule (`consecutive`; the
 //! rate and windowed-count rules in `rule`, replayed over the closed periods by `replay` and judged
 //! by `rule_verdict`), the design the evidence supports (`kind`), the settings every kind shares
-//! (`verdicts`), and the claims tying them together (`claims`).
+//! (`verdicts`), the half-open close rule per episode (`close_rule`), and the claims tying them
+//! together (`claims`).
 
 mod claims;
+mod close_rule;
 mod consecutive;
 mod episodes;
 mod kind;
