@@ -293,7 +293,7 @@ impl Breaker {
             self.snapshot = (self.outcomes.len(), errors, now);
         }
         let (total, errors, _) = self.snapshot;
-        let pct = if total == 0 { 0 } else { errors * 100 / total };
+        let pct = (errors * 100).checked_div(total).unwrap_or(0);
         if total >= volume && pct >= error_percentage as usize {
             self.open(now, 0);
             self.snapshot = (0, 0, now);

@@ -19,13 +19,22 @@ fn interarrival_ms(result: &RunResult, obs: &Observation, from_ms: f64, to_ms: f
 /// The claimed open time of each episode: the first, grown by the multiplier for each reopening
 /// after a failed probe (resilience4j's exponential wait, cockatiel's backoff), up to the cap.
 fn claimed_open_ms(b: &Breaker, r: f64, reopenings: i32) -> f64 {
-    let grown = r * b.recovery_multiplier.unwrap_or(1.0).powi(reopenings);
-    b.recovery_max_ms.map_or(grown, |cap| grown.min(cap))
+    let m = b
+        .recovery_multiplier
+        .filter(|m| m.is_finite() && *m > 0.0)
+        .unwrap_or(1.0);
+    let grown = r * m.powi(reopenings);
+    b.recovery_max_ms
+        .filter(|c| c.is_finite() && *c > 0.0)
+        .map_or(grown, |cap| grown.min(cap))
 }
 
 /// "1 s" or "1 s, ×2 per reopening up to 8 s".
 fn describe_open(b: &Breaker, r: f64) -> String {
-    match b.recovery_multiplier.filter(|m| (*m - 1.0).abs() > 1e-9) {
+    match b
+        .recovery_multiplier
+        .filter(|m| m.is_finite() && *m > 0.0 && (*m - 1.0).abs() > 1e-9)
+    {
         Some(m) => format!(
             "{}, ×{m} per reopening{}",
             fmt_ms(r),
@@ -51,7 +60,11 @@ pub fn recovery(
     let claimed = describe_open(b, r);
     let claim = format!("The breaker on {dep} stays open {claimed} before probing");
     let tol = &ctx.duration_tolerance;
-    let jitter = b.recovery_jitter.unwrap_or(0.0).clamp(0.0, 1.0);
+    let jitter = b
+        .recovery_jitter
+        .filter(|j| j.is_finite())
+        .unwrap_or(0.0)
+        .clamp(0.0, 1.0);
     let expected = format!("{claimed} {} (+1 request gap)", tol.short(r));
     let mut rule = format!(
         "{} The time open may also run up to one gap between requests over, waiting for the next caller.",
