@@ -93,6 +93,48 @@ async fn opossum_rate_breaker_is_judged_by_its_rate_rule() {
     );
 }
 
+/// opossum through a hang: every call hangs until the 300 ms timeout fails it (opossum's `timeout`,
+/// and the request's own, which closes the connection: a service that abandons a call but keeps its
+/// connection open looks, from the proxy, as if it waited), so failures arrive late and calls pile
+/// up in flight (opossum counts them as fired); its trial calls hang too, until the hang ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opossum_through_a_hang() {
+    let options = r#"{"callTimeoutMs": 300, "options": {"timeout": 300, "errorThresholdPercentage": 50,
+        "resetTimeout": 1500, "rollingCountTimeout": 1000, "rollingCountBuckets": 10, "volumeThreshold": 5}}"#;
+    let faults = fault("hang", 2.0, 5.0, "name = \"hang\"");
+    let run = run_lib("opossum-hang", 10, 40, &faults, |_, _, dep| {
+        node_service("opossum", options, dep)
+    })
+    .await;
+    let truth = Breaker {
+        half_open_requests: Some(1),
+        close_rule: Some(CloseRule::FirstSuccess),
+        ..rate_claim(
+            "opossum",
+            0.5,
+            RateTrip::Above,
+            Some(1000.0),
+            None,
+            5,
+            1500.0,
+        )
+    };
+    let j = run.judge(truth.clone());
+    eprintln!("{}", dump(&j));
+    no_fails(&j, "opossum through a hang, judged against its own options");
+    expect(&j, "breaker.users.opens", Pass, "it opened on timeouts");
+    let j = run.judge(Breaker {
+        recovery_timeout_ms: Some(3000.0),
+        ..truth.clone()
+    });
+    expect(
+        &j,
+        "breaker.users.recovery_timeout",
+        Fail,
+        "a 3 s open time",
+    );
+}
+
 /// cockatiel's SamplingBreaker: more than `threshold` of the calls in `duration` fail, once
 /// `minimumRps × duration` calls were made; one half-open trial after `halfOpenAfter`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
