@@ -434,6 +434,7 @@ async fn resilience4j_emulated_rate_breaker_with_growth_and_three_probes() {
         multiplier: 2.0,
         max_wait_ms: 4000.0,
         half_open_calls: 3,
+        slow: None,
     };
     let mut faults = fault(
         "abort",
@@ -657,4 +658,73 @@ async fn gobreaker_emulated_consecutive_breaker_with_two_probes() {
         ..truth.clone()
     });
     expect(&j, "breaker.users.half_open_requests", Fail, "1 probe");
+}
+
+/// resilience4j's slow-call rule: `slowCallDurationThreshold: 150ms`, `slowCallRateThreshold: 80`
+/// beside `failureRateThreshold: 50`. A 200 ms latency fault fails no call but opens it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resilience4j_emulated_slow_call_rate() {
+    let design = emulated::Design::Resilience4j {
+        window_calls: 20,
+        failure_rate: 0.5,
+        minimum_calls: 10,
+        wait_ms: 1000.0,
+        multiplier: 1.0,
+        max_wait_ms: 1000.0,
+        half_open_calls: 3,
+        slow: Some((150.0, 0.8)),
+    };
+    let mut faults = fault("latency", 2.0, 4.0, "delay = \"200ms\"\nname = \"slow\"");
+    faults.push_str(&fault(
+        "abort",
+        7.0,
+        2.0,
+        "status = 503\nevery = 3\nname = \"below\"",
+    ));
+    let run = run_lib("resilience4j-slow", 11, 40, &faults, |_, port, _| {
+        emulated_service("resilience4j-slow", design, port)
+    })
+    .await;
+    let truth = Breaker {
+        slow_call_ms: Some(150.0),
+        slow_call_rate: Some(0.8),
+        ..rate_claim(
+            "resilience4j",
+            0.5,
+            RateTrip::AtLeast,
+            None,
+            Some(20),
+            10,
+            1000.0,
+        )
+    };
+    let j = run.judge(truth.clone());
+    eprintln!("{}", dump(&j));
+    no_fails(&j, "resilience4j with its slow-call rule");
+    expect(
+        &j,
+        "breaker.users.failure_rate",
+        Pass,
+        "80% slow calls of 20",
+    );
+    // Without the slow-call rule, or with calls slow only from 250 ms, nothing that counts had
+    // failed when traffic stopped: the opening verdict fails and names the slow calls.
+    let no_slow = Breaker {
+        slow_call_ms: None,
+        slow_call_rate: None,
+        ..truth.clone()
+    };
+    let slow_from_250 = Breaker {
+        slow_call_ms: Some(250.0),
+        ..truth.clone()
+    };
+    for (what, wrong) in [
+        ("no slow-call rule", no_slow),
+        ("slow from 250 ms", slow_from_250),
+    ] {
+        let j = run.judge(wrong);
+        expect(&j, "breaker.users.opens", Fail, what);
+        let detail = &find(&j, "breaker.users.opens").detail;
+        assert!(detail.contains("slow calls"), "{what}\n{}", dump(&j));
+    }
 }

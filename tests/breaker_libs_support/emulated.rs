@@ -35,6 +35,8 @@ pub enum Design {
         multiplier: f64,
         max_wait_ms: f64,
         half_open_calls: u32,
+        /// `slowCallDurationThreshold` (ms) and `slowCallRateThreshold` (share).
+        slow: Option<(f64, f64)>,
     },
     Hystrix {
         window_ms: f64,
@@ -77,6 +79,8 @@ struct Breaker {
     state: State,
     /// Outcomes recorded while closed (reset on every transition), with their time.
     outcomes: VecDeque<(Instant, bool)>,
+    /// Whether each recorded call (same order) was slow.
+    slow: VecDeque<bool>,
     consecutive_failures: u32,
     /// Hystrix: the last health snapshot (calls, errors) and when it was taken.
     snapshot: (usize, usize, Instant),
@@ -114,6 +118,7 @@ impl Breaker {
     fn transition(&mut self, to: State) {
         self.state = to;
         self.outcomes.clear();
+        self.slow.clear();
         self.consecutive_failures = 0;
     }
 
@@ -154,31 +159,42 @@ impl Breaker {
 
     /// Records an outcome of a call admitted in `admitted_in`; calls admitted in another state than
     /// the current one are discarded (gobreaker's generations; resilience4j records nothing while open).
-    fn record(&mut self, admitted_in: State, ok: bool, now: Instant) {
+    fn record(&mut self, admitted_in: State, ok: bool, took_ms: f64, now: Instant) {
         match (admitted_in, self.state) {
-            (State::Closed, State::Closed) => self.record_closed(ok, now),
+            (State::Closed, State::Closed) => self.record_closed(ok, took_ms, now),
             (State::HalfOpen { .. }, State::HalfOpen { .. }) => self.record_half_open(ok, now),
             _ => {}
         }
     }
 
-    fn record_closed(&mut self, ok: bool, now: Instant) {
+    fn record_closed(&mut self, ok: bool, took_ms: f64, now: Instant) {
         self.outcomes.push_back((now, ok));
+        self.slow.push_back(match self.design {
+            Design::Resilience4j {
+                slow: Some((ms, _)),
+                ..
+            } => took_ms >= ms,
+            _ => false,
+        });
         self.consecutive_failures = if ok { 0 } else { self.consecutive_failures + 1 };
         let trip = match self.design {
             Design::Resilience4j {
                 window_calls,
                 failure_rate,
                 minimum_calls,
+                slow,
                 ..
             } => {
                 while self.outcomes.len() > window_calls {
                     self.outcomes.pop_front();
+                    self.slow.pop_front();
                 }
                 let failed = self.outcomes.iter().filter(|o| !o.1).count();
+                let slow_calls = self.slow.iter().filter(|s| **s).count();
                 let total = self.outcomes.len();
+                let slow_trip = slow.is_some_and(|(_, r)| slow_calls as f64 / total as f64 >= r);
                 total >= minimum_calls.min(window_calls)
-                    && failed as f64 * 100.0 / total as f64 >= failure_rate * 100.0
+                    && (failed as f64 * 100.0 / total as f64 >= failure_rate * 100.0 || slow_trip)
             }
             Design::Polly {
                 failure_ratio,
@@ -322,6 +338,7 @@ pub fn start(design: Design, dep: String) -> Emulated {
         design,
         state: State::Closed,
         outcomes: VecDeque::new(),
+        slow: VecDeque::new(),
         consecutive_failures: 0,
         snapshot: (0, 0, Instant::now()),
     }));
@@ -361,8 +378,13 @@ async fn answer(
             match admitted {
                 None => 503,
                 Some(state) => {
+                    let sent = Instant::now();
                     let ok = call(dep, item, &rid).await;
-                    breaker.lock().unwrap().record(state, ok, Instant::now());
+                    let took_ms = sent.elapsed().as_secs_f64() * 1000.0;
+                    breaker
+                        .lock()
+                        .unwrap()
+                        .record(state, ok, took_ms, Instant::now());
                     if ok {
                         200
                     } else {

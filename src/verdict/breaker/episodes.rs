@@ -153,6 +153,8 @@ pub struct Observation {
     pub refusals: Refusals,
     /// Gaps skipped because log entries were missing there.
     pub skipped_gaps: usize,
+    /// The shortest slow-call duration a claim names: such calls may open a breaker too.
+    pub slow_call_ms: Option<f64>,
     /// Sequence numbers present in the raw log (health checks included), to tell dropped entries
     /// from filtered ones.
     pub seqs: BTreeSet<u64>,
@@ -232,6 +234,14 @@ pub fn observe(
         calls_per_request,
         refusals,
         skipped_gaps: 0,
+        slow_call_ms: claims
+            .breakers
+            .iter()
+            .filter_map(|b| {
+                b.slow_call_ms
+                    .filter(|s| *s > 0.0 && b.slow_call_rate.is_some())
+            })
+            .reduce(f64::min),
         seqs,
     };
     let slack = median.map_or(250.0, |m| (5.0 * m).max(250.0));
@@ -258,18 +268,23 @@ fn local_gap_ms(log: &[LogEntry], i: usize) -> Option<f64> {
     evidence::median_gap_ms(&log[start..=i])
 }
 
-pub(super) fn completions(log: &[LogEntry]) -> Vec<(f64, bool, usize)> {
+/// A call at least `slow_ms` long counts like a failure here when a claim has a slow-call rule
+/// (resilience4j's slowCallDurationThreshold): it can open the breaker.
+pub(super) fn completions(log: &[LogEntry], slow_ms: Option<f64>) -> Vec<(f64, bool, usize)> {
     let mut out: Vec<(f64, bool, usize)> = log
         .iter()
         .enumerate()
-        .map(|(i, e)| (evidence::end_ms(e), evidence::is_failure(e), i))
+        .map(|(i, e)| {
+            let slow = slow_ms.is_some_and(|s| evidence::end_ms(e) - e.t_ms >= s);
+            (evidence::end_ms(e), evidence::is_failure(e) || slow, i)
+        })
         .collect();
     out.sort_by(|a, b| a.0.total_cmp(&b.0));
     out
 }
 
 fn find_episodes(result: &RunResult, obs: &mut Observation, slack: f64) {
-    let ends = completions(&obs.log);
+    let ends = completions(&obs.log, obs.slow_call_ms);
     let run_end_ms = result.duration_s * 1000.0;
     let mut since = f64::NEG_INFINITY;
     let mut i = 0;

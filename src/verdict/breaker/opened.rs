@@ -144,6 +144,21 @@ pub(super) fn not_opened_in(
     let mut seen = Vec::new();
     for &w in windows {
         if let Some(stall) = obs.stalls.iter().find(|s| w.contains(s.from_ms)) {
+            if let Some(slow) = slow_before(obs, stall.from_ms).filter(|_| stall.hung_calls == 0) {
+                let detail = format!(
+                    "Traffic to {dep} stopped at {} although no call had failed or was left hanging; the calls just \
+                     before took {} or more. A breaker that counts slow calls (resilience4j's \
+                     slowCallDurationThreshold and slowCallRateThreshold) opens like this: claim its slow-call \
+                     rule (slow_call_ms, slow_call_rate), or find why the service stopped calling.",
+                    fmt_t(stall.from_ms),
+                    fmt_ms(slow)
+                );
+                return no(
+                    Fail,
+                    format!("stopped at {} on slow calls", fmt_t(stall.from_ms)),
+                    detail,
+                );
+            }
             let detail = format!(
                 "Traffic to {dep} stopped at {} without any failed call being given up first ({} call(s) were left \
                  hanging): the service stalled on the dependency instead of a breaker opening. Give its calls a \
@@ -199,7 +214,8 @@ pub(super) fn not_opened_in(
     if by_rule {
         let failed: usize = seen.iter().map(|(_, s, _)| s.failures).sum();
         let detail = format!(
-            "Calls to {dep} went on through the fault window(s) with {failed} failed call(s) and no breaker opened;              whether the claimed rule should have opened it there is judged by the rule's own verdict."
+            "Calls to {dep} went on through the fault window(s) with {failed} failed call(s) and no breaker opened; \
+             whether the claimed rule should have opened it there is judged by the rule's own verdict."
         );
         return no(Inconclusive, "stayed closed", detail);
     }
@@ -234,4 +250,31 @@ pub fn window_rate(e: &Episode) -> String {
 /// True when successes were interleaved with the failures before an opening.
 pub fn interleaved(e: &Episode) -> bool {
     e.window_failures > e.failures_max && e.window_calls > e.window_failures
+}
+
+/// The shortest duration among the last 10 calls answered before `t_ms`, when all succeeded and
+/// took at least 100 ms (and twice the median call before the faults): slow, not failing.
+fn slow_before(obs: &Observation, t_ms: f64) -> Option<f64> {
+    let before: Vec<&redline_proxy::log::LogEntry> = obs
+        .log
+        .iter()
+        .filter(|e| evidence::end_ms(e) <= t_ms + 1.0)
+        .collect();
+    let last = &before[before.len().saturating_sub(10)..];
+    if last.len() < 3 || last.iter().any(|e| evidence::is_failure(e)) {
+        return None;
+    }
+    let first_fault = obs.windows.first().map_or(f64::INFINITY, |w| w.from_ms);
+    let mut usual: Vec<f64> = obs
+        .log
+        .iter()
+        .filter(|e| e.t_ms < first_fault)
+        .map(|e| evidence::end_ms(e) - e.t_ms)
+        .collect();
+    let median = evidence::quantile(&mut usual, 0.5).unwrap_or(0.0);
+    let shortest = last
+        .iter()
+        .map(|e| evidence::end_ms(e) - e.t_ms)
+        .fold(f64::INFINITY, f64::min);
+    (shortest >= 100.0 && shortest >= 2.0 * median).then_some(shortest)
 }

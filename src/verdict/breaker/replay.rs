@@ -65,7 +65,7 @@ pub struct Replay {
 
 /// Replays `rule` over the observation.
 pub fn replay(rule: &Rule, obs: &Observation) -> Replay {
-    let ends = completions(&obs.log);
+    let ends = completions(&obs.log, obs.slow_call_ms);
     let calls = Calls {
         ends: &ends,
         log: &obs.log,

@@ -49,6 +49,12 @@ pub enum Rule {
         trips: Option<RateTrip>,
         window: Window,
         minimum_calls: Option<u32>,
+        /// Calls at least this long (ms) are slow, and this share of slow calls opens it too.
+        slow: Option<(f64, f64)>,
+        /// Whether the library may count calls still in flight (opossum counts a call as fired when
+        /// it starts; resilience4j, Hystrix, Polly and cockatiel record it when it ends). True when the
+        /// library is not known.
+        counts_in_flight: bool,
         /// How long after the rule is met the library may still admit calls: Hystrix re-reads its
         /// health counts only every `metrics.healthSnapshot.intervalInMilliseconds` (500 ms).
         lag_ms: f64,
@@ -73,12 +79,19 @@ impl Rule {
                     (_, Some(ms)) if ms > 0.0 => Window::Time(ms),
                     _ => return None,
                 };
-                let hystrix = b.library.as_deref().is_some_and(|l| l.contains("hystrix"));
+                let library = b.library.as_deref().map(str::to_ascii_lowercase);
+                let hystrix = library.as_deref().is_some_and(|l| l.contains("hystrix"));
+                let counts_in_flight = library.as_deref().is_none_or(|l| l.contains("opossum"));
                 Some(Rule::Rate {
                     rate,
                     trips: b.rate_trips,
                     window,
                     minimum_calls: b.minimum_calls,
+                    slow: b
+                        .slow_call_ms
+                        .zip(b.slow_call_rate)
+                        .filter(|(ms, r)| *ms > 0.0 && *r > 0.0 && *r <= 1.0),
+                    counts_in_flight,
                     lag_ms: if hystrix { HYSTRIX_SNAPSHOT_MS } else { 0.0 },
                 })
             }
@@ -104,6 +117,7 @@ impl Rule {
                 trips,
                 window,
                 minimum_calls,
+                slow,
                 ..
             } => {
                 let op = match trips {
@@ -113,8 +127,13 @@ impl Rule {
                 let min = minimum_calls
                     .map(|m| format!(", once {m} calls are in it"))
                     .unwrap_or_default();
+                let slow = slow
+                    .map(|(ms, r)| {
+                        format!(" (or {} of them take {} or more)", fmt_pct(r), fmt_ms(ms))
+                    })
+                    .unwrap_or_default();
                 format!(
-                    "{op} {} of the calls in {} fail{min}",
+                    "{op} {} of the calls in {} fail{slow}{min}",
                     fmt_pct(*rate),
                     window.describe()
                 )
@@ -124,6 +143,14 @@ impl Rule {
                 window_ms,
                 ..
             } => format!("{failures} calls fail within {}", fmt_ms(*window_ms)),
+        }
+    }
+
+    /// The slow-call duration of a rate rule with a slow-call rate.
+    pub fn slow_ms(&self) -> Option<f64> {
+        match self {
+            Rule::Rate { slow, .. } => slow.map(|(ms, _)| ms),
+            Rule::Count { .. } => None,
         }
     }
 
@@ -150,6 +177,8 @@ pub struct Reading {
     pub at_ms: f64,
     pub calls: u64,
     pub failures: u64,
+    /// Slow calls among them (when the claim has a slow-call rule).
+    pub slow: u64,
     /// The window it was read over (the claimed one, or the variant that tripped).
     pub window: Window,
 }
@@ -179,23 +208,26 @@ pub struct Calls<'a> {
 }
 
 impl Calls<'_> {
-    /// Completions up to and including `k`, answered after `since`, within the window.
-    fn read(&self, k: usize, since: f64, window: Window) -> (u64, u64) {
+    /// Completions up to and including `k`, answered after `since`, within the window: (calls,
+    /// failures, calls at least `slow_ms` long).
+    fn read(&self, k: usize, since: f64, window: Window, slow_ms: Option<f64>) -> Counts {
         let end_k = self.ends[k].0;
-        let (mut calls, mut failures) = (0u64, 0u64);
-        for &(end, failed, _) in self.ends[..=k].iter().rev() {
+        let mut c = Counts::default();
+        for &(end, _, idx) in self.ends[..=k].iter().rev() {
             if end < since {
                 break;
             }
             match window {
                 Window::Time(w) if end <= end_k - w => break,
-                Window::Calls(n) if calls >= u64::from(n) => break,
+                Window::Calls(n) if c.calls >= u64::from(n) => break,
                 _ => {}
             }
-            calls += 1;
-            failures += u64::from(failed);
+            let e = &self.log[idx];
+            c.calls += 1;
+            c.failures += u64::from(evidence::is_failure(e));
+            c.slow += u64::from(slow_ms.is_some_and(|s| end - e.t_ms >= s));
         }
-        (calls, failures)
+        c
     }
 
     /// Calls admitted (after `since`, within a time window) but not yet answered at completion `k`.
@@ -213,15 +245,16 @@ impl Calls<'_> {
 
     /// The nominal reading at completion `k`: the claimed window, counted since `since`.
     pub fn reading(&self, rule: &Rule, k: usize, since: f64) -> Reading {
-        self.reading_over(k, since, rule.window())
+        self.reading_over(rule, k, since, rule.window())
     }
 
-    fn reading_over(&self, k: usize, since: f64, window: Window) -> Reading {
-        let (calls, failures) = self.read(k, since, window);
+    fn reading_over(&self, rule: &Rule, k: usize, since: f64, window: Window) -> Reading {
+        let c = self.read(k, since, window, rule.slow_ms());
         Reading {
             at_ms: self.ends[k].0,
-            calls,
-            failures,
+            calls: c.calls,
+            failures: c.failures,
+            slow: c.slow,
             window,
         }
     }
@@ -230,13 +263,13 @@ impl Calls<'_> {
     /// the first variant that does (None: none does).
     pub fn tripping(&self, rule: &Rule, k: usize, reset: f64) -> Option<Reading> {
         let nominal = self.reading(rule, k, reset);
-        if trips(rule, nominal.calls, nominal.failures, false) != Trip::No {
+        if trips(rule, counts(&nominal), 0, false) != Trip::No {
             return Some(nominal);
         }
         self.variants(rule)
             .into_iter()
-            .flat_map(|(w, _)| [reset, f64::NEG_INFINITY].map(|s| self.reading_over(k, s, w)))
-            .find(|r| trips(rule, r.calls, r.failures, false) != Trip::No)
+            .flat_map(|(w, _)| [reset, f64::NEG_INFINITY].map(|s| self.reading_over(rule, k, s, w)))
+            .find(|r| trips(rule, counts(r), 0, false) != Trip::No)
     }
 
     fn variants(&self, rule: &Rule) -> Vec<(Window, bool)> {
@@ -263,14 +296,20 @@ impl Calls<'_> {
         let (mut all, mut any) = (true, false);
         for since in [reset, f64::NEG_INFINITY] {
             for &(window, for_must) in &windows {
-                let (calls, failures) = self.read(k, since, window);
-                any |= trips(rule, calls, failures, false) != Trip::No;
+                let c = self.read(k, since, window, rule.slow_ms());
+                any |= trips(rule, c, 0, false) != Trip::No;
                 if for_must {
-                    all &= trips(rule, calls, failures, true) == Trip::Yes;
+                    all &= trips(rule, c, 0, true) == Trip::Yes;
                     // A library that counts calls still in flight (opossum's `fires`) sees a lower rate.
-                    if matches!(rule, Rule::Rate { .. }) {
+                    if matches!(
+                        rule,
+                        Rule::Rate {
+                            counts_in_flight: true,
+                            ..
+                        }
+                    ) {
                         let extra = self.in_flight(k, since, window);
-                        all &= trips(rule, calls + extra, failures, true) == Trip::Yes;
+                        all &= trips(rule, c, extra, true) == Trip::Yes;
                     }
                 }
             }
@@ -291,21 +330,46 @@ enum Trip {
     No,
 }
 
-fn trips(rule: &Rule, calls: u64, failures: u64, must: bool) -> Trip {
+/// What a window held: calls, failed calls, slow calls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Counts {
+    calls: u64,
+    failures: u64,
+    slow: u64,
+}
+
+fn counts(r: &Reading) -> Counts {
+    Counts {
+        calls: r.calls,
+        failures: r.failures,
+        slow: r.slow,
+    }
+}
+
+/// Whether the rule trips on what a window held (`extra` calls in flight counted as calls).
+fn trips(rule: &Rule, c: Counts, extra: u64, must: bool) -> Trip {
     match rule {
         Rule::Rate {
             rate,
             trips,
             minimum_calls,
+            slow,
             ..
         } => {
             // Held to opening only with a real volume; allowed to open from one call.
             let floor = if must { MUST_MIN_CALLS } else { 1 };
             let min = u64::from(minimum_calls.unwrap_or(floor));
+            let calls = c.calls + extra;
             if calls == 0 || calls < min {
                 return Trip::No;
             }
-            let r = failures as f64 / calls as f64;
+            // resilience4j opens when either rate reaches its threshold.
+            if let Some((_, slow_rate)) = slow {
+                if c.slow as f64 / calls as f64 >= *slow_rate {
+                    return Trip::Yes;
+                }
+            }
+            let r = c.failures as f64 / calls as f64;
             let at = (r - rate).abs() < 1e-9;
             match (trips, at) {
                 (_, false) if r > *rate => Trip::Yes,
@@ -316,7 +380,7 @@ fn trips(rule: &Rule, calls: u64, failures: u64, must: bool) -> Trip {
             }
         }
         Rule::Count { failures: n, .. } => {
-            if failures >= u64::from(*n) {
+            if c.failures >= u64::from(*n) {
                 Trip::Yes
             } else {
                 Trip::No
@@ -365,6 +429,8 @@ mod tests {
             trips,
             window,
             minimum_calls: Some(min),
+            slow: None,
+            counts_in_flight: true,
             lag_ms: 0.0,
         }
     }

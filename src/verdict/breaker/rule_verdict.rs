@@ -16,12 +16,20 @@ pub fn reading_text(rule: &Rule, r: &Reading) -> String {
         " (the window's bucketed edge)"
     };
     match rule {
-        Rule::Rate { .. } => format!(
-            "{} of the {} call(s) answered in {}{edge} had failed ({})",
+        Rule::Rate { slow, .. } => format!(
+            "{} of the {} call(s) answered in {}{edge} had failed ({}){}",
             r.failures,
             r.calls,
             r.window.describe(),
-            fmt_pct(r.rate())
+            fmt_pct(r.rate()),
+            match slow {
+                Some(_) => format!(
+                    " and {} were slow ({})",
+                    r.slow,
+                    fmt_pct(r.slow as f64 / r.calls.max(1) as f64)
+                ),
+                None => String::new(),
+            }
         ),
         Rule::Count { .. } => format!(
             "{} call(s) had failed within {}{edge} (of {} answered)",
