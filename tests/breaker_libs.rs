@@ -187,12 +187,12 @@ async fn cockatiel_sampling_breaker_is_judged_by_its_rate_rule() {
 }
 
 /// cockatiel's CountBreaker (the last `size` calls, once `minimumNumberOfCalls` were made) with an
-/// exponential `halfOpenAfter` (500 ms doubling per failed trial, up to 4 s) through a long outage.
+/// exponential `halfOpenAfter` (800 ms doubling per failed trial, up to 4 s) through a long outage.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cockatiel_count_breaker_with_growing_open_time() {
     let options = r#"{"options": {"breaker": "count",
         "count": {"threshold": 0.5, "size": 20, "minimumNumberOfCalls": 10},
-        "backoff": {"initialDelay": 500, "maxDelay": 4000, "jitter": false}}}"#;
+        "backoff": {"initialDelay": 800, "maxDelay": 4000, "jitter": false}}}"#;
     let mut faults = fault(
         "abort",
         2.0,
@@ -200,14 +200,14 @@ async fn cockatiel_count_breaker_with_growing_open_time() {
         "status = 503\nevery = 3\nname = \"below\"",
     );
     faults.push_str(&fault("abort", 5.0, 7.0, "status = 503\nname = \"outage\""));
-    let run = run_lib("cockatiel-count", 15, 40, &faults, |_, _, dep| {
+    let run = run_lib("cockatiel-count", 17, 40, &faults, |_, _, dep| {
         node_service("cockatiel", options, dep)
     })
     .await;
     let truth = Breaker {
         recovery_multiplier: Some(2.0),
         recovery_max_ms: Some(4000.0),
-        ..rate_claim("cockatiel", 0.5, RateTrip::Above, None, Some(20), 10, 500.0)
+        ..rate_claim("cockatiel", 0.5, RateTrip::Above, None, Some(20), 10, 800.0)
     };
     let j = run.judge(truth.clone());
     eprintln!("{}", dump(&j));

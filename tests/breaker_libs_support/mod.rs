@@ -233,6 +233,10 @@ pub fn below_above_outage(below_every: u32, at: [f64; 3], lens: [f64; 3]) -> Str
     t
 }
 
+/// One library run at a time: each is a load generator, a proxy and a service with timings to
+/// keep, and two of them at once on a 2-core machine shared with builds blur the pauses they show.
+static ONE_RUN_AT_A_TIME: std::sync::OnceLock<tokio::sync::Mutex<()>> = std::sync::OnceLock::new();
+
 /// What a test gets back: the judged run.
 pub struct LibRun {
     pub result: RunResult,
@@ -255,6 +259,10 @@ pub async fn run_lib(
             .exists(),
         "{name}: write {spec_file}, the breaker in the library's own configuration form"
     );
+    let _turn = ONE_RUN_AT_A_TIME
+        .get_or_init(|| tokio::sync::Mutex::new(()))
+        .lock()
+        .await;
     let dir = std::env::temp_dir().join(format!("redline-breakers-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
