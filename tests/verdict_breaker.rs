@@ -1102,3 +1102,264 @@ fn episodes_are_reported_without_a_breaker_claim() {
         j.notes
     );
 }
+
+/// A partial fault from 5 s to 15 s and a heavier one from 20 s to 30 s.
+fn below_then_above(below: f64, above: f64) -> Vec<Fault> {
+    let abort = |from_ms: f64, probability: f64| Fault {
+        from_ms,
+        to_ms: from_ms + 10_000.0,
+        kind: FaultKind::Abort {
+            status: 503,
+            probability,
+        },
+    };
+    vec![abort(5_000.0, below), abort(20_000.0, above)]
+}
+
+/// The reference spec with its breaker replaced by `b` (dependency and line kept).
+fn with_breaker(b: redline::spec::claims::Breaker) -> redline::spec::Claims {
+    let mut claims = reference(5, 5000.0, 2);
+    // The modelled services here make one attempt per request.
+    claims.retries.clear();
+    let old = claims.breakers.remove(0);
+    claims.breakers.push(redline::spec::claims::Breaker {
+        name: old.name,
+        dependency: old.dependency,
+        line: old.line,
+        recovery_timeout_ms: Some(5000.0),
+        ..b
+    });
+    claims
+}
+
+/// A failure-rate breaker (50% of at least 20 calls in 10 s), modelled under a 30% fault and then
+/// an 80% one: the true claim never fails and counts the 30% phase as evidence for it, never as
+/// "no breaker"; a lower or higher rate, a longer window or a larger minimum fails on the rate verdict.
+#[test]
+fn rate_claims_are_judged_by_their_rule_across_seeds() {
+    use redline::spec::claims::{Breaker, BreakerKind, RateTrip};
+    let svc = Service {
+        breaker: Design::Percentage {
+            threshold: 0.5,
+            window_ms: 10_000.0,
+            min_volume: 20,
+        },
+        attempts: 1,
+        backoff_ms: vec![],
+        ..Service::reference()
+    };
+    let truth = Breaker {
+        kind: Some(BreakerKind::FailureRate),
+        failure_rate: Some(0.5),
+        rate_trips: Some(RateTrip::AtLeast),
+        window_ms: Some(10_000.0),
+        minimum_calls: Some(20),
+        ..Breaker::default()
+    };
+    for seed in 1..=6 {
+        let load = Load {
+            seed,
+            ..Load::default()
+        };
+        let run = simulate(&svc, &load, &below_then_above(0.3, 0.8));
+        let ctx = JudgeContext::default();
+        let j = judge(&run, &with_breaker(truth.clone()), &ctx);
+        let fails: Vec<&Verdict> = j
+            .verdicts
+            .iter()
+            .filter(|v| v.status == VerdictStatus::Fail)
+            .collect();
+        assert!(
+            fails.is_empty(),
+            "seed {seed}: true rate claim\n{}",
+            dump(&j)
+        );
+        let rate = find(&j, "breaker.userservice.failure_rate");
+        assert_eq!(
+            rate.status,
+            VerdictStatus::Pass,
+            "seed {seed}\n{}",
+            dump(&j)
+        );
+        assert!(
+            rate.detail.contains("rightly stayed closed"),
+            "seed {seed}: the 30% phase is evidence for the claim\n{}",
+            dump(&j)
+        );
+        for (what, wrong) in [
+            (
+                "a 20% rate",
+                Breaker {
+                    failure_rate: Some(0.2),
+                    ..truth.clone()
+                },
+            ),
+            (
+                "a 90% rate",
+                Breaker {
+                    failure_rate: Some(0.9),
+                    ..truth.clone()
+                },
+            ),
+            (
+                "a 30 s window",
+                Breaker {
+                    window_ms: Some(30_000.0),
+                    ..truth.clone()
+                },
+            ),
+            (
+                "a minimum of 400 calls",
+                Breaker {
+                    minimum_calls: Some(400),
+                    ..truth.clone()
+                },
+            ),
+        ] {
+            let j = judge(&run, &with_breaker(wrong), &ctx);
+            assert_eq!(
+                status(&j, "breaker.userservice.failure_rate"),
+                VerdictStatus::Fail,
+                "seed {seed}: {what}\n{}",
+                dump(&j)
+            );
+        }
+    }
+}
+
+/// A windowed count (8 failures within 2 s), modelled under a sparse fault (10%: about 4 failures
+/// per 2 s) and then an outage: the true claim never fails; a count of 3 fails (it would have opened
+/// in the sparse phase), and so does a 100 ms window (no opening held 8 failures that close together).
+#[test]
+fn windowed_count_claims_are_judged_by_their_rule_across_seeds() {
+    use redline::spec::claims::{Breaker, BreakerKind};
+    let svc = Service {
+        breaker: Design::Window {
+            n: 8,
+            window_ms: 2000.0,
+        },
+        attempts: 1,
+        backoff_ms: vec![],
+        ..Service::reference()
+    };
+    let truth = Breaker {
+        kind: Some(BreakerKind::FailuresInWindow),
+        failure_threshold: Some(8),
+        window_ms: Some(2000.0),
+        ..Breaker::default()
+    };
+    for seed in 1..=6 {
+        let load = Load {
+            seed,
+            ..Load::default()
+        };
+        let run = simulate(&svc, &load, &below_then_above(0.1, 1.0));
+        let ctx = JudgeContext::default();
+        let j = judge(&run, &with_breaker(truth.clone()), &ctx);
+        assert_ne!(
+            status(&j, "breaker.userservice.failures_in_window"),
+            VerdictStatus::Fail,
+            "seed {seed}: true count claim\n{}",
+            dump(&j)
+        );
+        assert_ne!(
+            status(&j, "breaker.userservice.opens"),
+            VerdictStatus::Fail,
+            "seed {seed}\n{}",
+            dump(&j)
+        );
+        for (what, wrong) in [
+            (
+                "3 failures",
+                Breaker {
+                    failure_threshold: Some(3),
+                    ..truth.clone()
+                },
+            ),
+            (
+                "a 100 ms window",
+                Breaker {
+                    window_ms: Some(100.0),
+                    ..truth.clone()
+                },
+            ),
+        ] {
+            let j = judge(&run, &with_breaker(wrong), &ctx);
+            assert_eq!(
+                status(&j, "breaker.userservice.failures_in_window"),
+                VerdictStatus::Fail,
+                "seed {seed}: {what}\n{}",
+                dump(&j)
+            );
+        }
+    }
+}
+
+/// The reference design decides half-open only once both probes answered and reopens on any
+/// failure ("all probes"). Under a 50% fault through its half-open periods the probes' outcomes
+/// mix: an all-probes claim never fails, a first-success claim fails where a probe had succeeded.
+#[test]
+fn close_rules_are_judged_from_each_half_open_period() {
+    use redline::spec::claims::{Breaker, CloseRule};
+    let svc = Service {
+        attempts: 1,
+        backoff_ms: vec![],
+        ..Service::reference()
+    };
+    let faults = vec![
+        Fault {
+            from_ms: 10_000.0,
+            to_ms: 16_000.0,
+            kind: FaultKind::Abort {
+                status: 503,
+                probability: 1.0,
+            },
+        },
+        Fault {
+            from_ms: 16_000.0,
+            to_ms: 36_000.0,
+            kind: FaultKind::Abort {
+                status: 503,
+                probability: 0.5,
+            },
+        },
+    ];
+    let claim = |rule| {
+        let mut claims = reference(5, 5000.0, 2);
+        claims.retries.clear();
+        claims.breakers[0] = Breaker {
+            close_rule: Some(rule),
+            ..claims.breakers[0].clone()
+        };
+        claims
+    };
+    let (mut all_passed, mut first_failed) = (0, 0);
+    for seed in 1..=6 {
+        let load = Load {
+            seed,
+            ..Load::default()
+        };
+        let run = simulate(&svc, &load, &faults);
+        let ctx = JudgeContext::default();
+        let j = judge(&run, &claim(CloseRule::AllProbes), &ctx);
+        let all = status(&j, "breaker.userservice.close_rule");
+        assert_ne!(
+            all,
+            VerdictStatus::Fail,
+            "seed {seed}: all probes\n{}",
+            dump(&j)
+        );
+        all_passed += usize::from(all == VerdictStatus::Pass);
+        let j = judge(&run, &claim(CloseRule::FirstSuccess), &ctx);
+        first_failed +=
+            usize::from(status(&j, "breaker.userservice.close_rule") == VerdictStatus::Fail);
+    }
+    assert!(
+        all_passed >= 1,
+        "mixed probes should prove the all-probes rule in some seed"
+    );
+    assert!(
+        first_failed >= 1,
+        "a first-success claim should fail where a probe succeeded and it reopened"
+    );
+}

@@ -5,8 +5,8 @@ use super::alert_seconds::Stretch;
 use super::alerts::{decide, Words};
 use super::breaker::Observation;
 use super::matching::mentions;
+use super::model::Claim;
 use super::tolerance::explain;
-use super::Claim;
 use crate::result::{RunResult, Verdict};
 use crate::spec::claims::{Alert, AlertCondition};
 

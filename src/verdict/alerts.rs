@@ -7,9 +7,9 @@ use super::alert_breaker::{breaker_alert, breaker_rule};
 use super::alert_seconds::{latency_seconds, per_second, Held, Stretch};
 use super::breaker::Observation;
 use super::matching::slug;
+use super::model::{spec_source, Claim, JudgeContext, Judgement};
 use super::series::{self, fmt_secs, span};
 use super::tolerance::{explain, fmt_ms, fmt_pct};
-use super::{spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{RunResult, Verdict};
 use crate::spec::claims::{Alert, AlertCondition, Claims};
 

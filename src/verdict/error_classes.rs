@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::evidence;
 use super::matching::{mentions, slug};
-use super::{spec_source, Claim, JudgeContext, Judgement};
+use super::model::{spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{PhaseKind, RunResult, Verdict};
 use crate::spec::claims::{Claims, ErrorClass};
 

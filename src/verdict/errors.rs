@@ -5,8 +5,8 @@
 use super::breaker::Observation;
 use super::evidence;
 use super::matching::{normalize, same_name, slug};
+use super::model::{scenario_source, spec_source, Claim, JudgeContext, Judgement};
 use super::tolerance::{fmt_pct, min_samples_for_rate, poisson_tail};
-use super::{scenario_source, spec_source, Claim, JudgeContext, Judgement};
 use std::collections::BTreeMap;
 
 use crate::result::{

@@ -4,7 +4,7 @@
 use redline_proxy::log::{LogEntry, Outcome};
 
 use super::matching::same_name;
-use super::JudgeContext;
+use super::model::JudgeContext;
 use crate::result::{ClientLogEntry, RunResult};
 use crate::spec::claims::{Claims, Dependency};
 

@@ -4,12 +4,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::breaker::down_throughout;
 use super::breaker::Observation;
-use super::breaker_claims::down_throughout;
 use super::evidence;
 use super::matching::slug;
+use super::model::{spec_source, Claim, JudgeContext, Judgement};
 use super::tolerance::{explain, fmt_ms, fmt_pct, fmt_t};
-use super::{spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{ClientLogEntry, RunResult, Verdict};
 use crate::spec::claims::{Claims, Dependency};
 

@@ -1,10 +1,10 @@
 //! Health endpoint: degraded or unhealthy while a dependency is failing, healthy before and after.
 
 use super::breaker::Observation;
-use super::breaker_claims::{breaker_target, down_throughout};
+use super::breaker::{breaker_target, down_throughout};
 use super::matching::slug;
+use super::model::{spec_source, Claim, JudgeContext, Judgement};
 use super::tolerance::{explain, fmt_ms, fmt_pct, fmt_t};
-use super::{spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{HealthSample, RunResult, Verdict};
 use crate::spec::claims::Claims;
 

@@ -7,8 +7,8 @@ use hdrhistogram::Histogram;
 
 use super::histogram;
 use super::matching::{same_name, slug};
+use super::model::{scenario_source, spec_source, Claim, JudgeContext, Judgement};
 use super::tolerance::{explain, fmt_ms, min_samples_for_quantile};
-use super::{scenario_source, spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{OperationStats, PhaseKind, RunResult, VerdictStatus::*};
 use crate::spec::claims::Claims;
 

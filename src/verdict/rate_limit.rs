@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use super::matching::{same_name, slug};
+use super::model::{spec_source, Claim, JudgeContext, Judgement};
 use super::tolerance::fmt_ms;
-use super::{spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{ClientLogEntry, RunResult, Verdict, VerdictStatus};
 use crate::spec::claims::{Claims, RateLimit};
 

@@ -3,8 +3,9 @@
 //! (written before runs sampled readiness) is judged from the health samples when the run sampled
 //! that very path as its `health_path`, otherwise inconclusive, naming the run that would judge it.
 
+use super::model::{spec_source, Claim, JudgeContext, Judgement};
+use super::ready_samples;
 use super::tolerance::fmt_t;
-use super::{ready_samples, spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{HealthSample, RunResult, Verdict};
 use crate::spec::claims::Claims;
 

@@ -9,8 +9,8 @@
 
 use std::collections::BTreeMap;
 
+use super::model::Claim;
 use super::tolerance::{fmt_pct, fmt_t};
-use super::Claim;
 use crate::result::{HealthSample, PhaseKind, ReadySamples, RunResult, TimelineBucket, Verdict};
 
 /// Fewest 2xx samples taken while the service served traffic for a pass.

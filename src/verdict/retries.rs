@@ -8,8 +8,8 @@ use redline_proxy::log::LogEntry;
 use super::breaker::Observation;
 use super::evidence;
 use super::matching::{mentions, slug};
+use super::model::{spec_source, Claim, JudgeContext, Judgement};
 use super::tolerance::{explain, fmt_ms};
-use super::{spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{RunResult, Verdict};
 use crate::spec::claims::{Claims, RetryPolicy};
 

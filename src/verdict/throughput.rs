@@ -2,9 +2,9 @@
 //! healthy (fault-free) phases from the per-second timeline, on what the service completed rather
 //! than what it was offered. A run that never offered the rate says so and names the run that would.
 
+use super::model::{spec_source, Claim, JudgeContext, Judgement};
 use super::series::{self, Window};
 use super::tolerance::{explain, fmt_pct, min_samples_for_rate, poisson_tail};
-use super::{spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{RunResult, Verdict};
 use crate::spec::claims::{Claims, Throughput};
 

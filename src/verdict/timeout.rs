@@ -6,9 +6,9 @@ use redline_proxy::log::{LogEntry, Outcome};
 
 use super::evidence::{self, FaultWindow};
 use super::matching::slug;
+use super::model::{spec_source, Claim, JudgeContext, Judgement};
 use super::retries;
 use super::tolerance::{explain, fmt_ms, fmt_t};
-use super::{spec_source, Claim, JudgeContext, Judgement};
 use crate::result::{PhaseKind, RunResult, Verdict};
 use crate::spec::claims::{Claims, Dependency};
 

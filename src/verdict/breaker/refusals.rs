@@ -48,7 +48,8 @@ impl Refusals {
         }
         // The latest a refused request's call could have come: the slow end of the usual delay
         // from send to call, plus the proxy's own lag in seeing a call (a new connection).
-        let Some(delay) = super::evidence::quantile(&mut delays, 0.95).map(|d| d + PROXY_LAG_MS)
+        let Some(delay) =
+            crate::verdict::evidence::quantile(&mut delays, 0.95).map(|d| d + PROXY_LAG_MS)
         else {
             return Refusals::default();
         };

@@ -1,160 +1,11 @@
-//! One verdict per breaker setting: failure threshold, recovery timeout, half-open probes, resuming.
+//! One verdict per breaker setting every kind shares: recovery timeout, half-open probes, resuming.
 
-use super::breaker::{Episode, Observation, Outcome};
-use super::breaker_claims::{interleaved, window_rate};
-use super::evidence;
-use super::tolerance::{explain, fmt_ms, fmt_t};
-use super::{Claim, JudgeContext};
+use super::episodes::{Episode, Observation, Outcome, Trigger};
 use crate::result::{RunResult, Verdict};
-
-fn count(e: &Episode) -> String {
-    if e.failures_min == e.failures_max {
-        e.failures_min.to_string()
-    } else {
-        format!("{}–{}", e.failures_min, e.failures_max)
-    }
-}
-
-/// Failure threshold: each opening from a closed state came after `n` consecutive failed calls.
-pub fn threshold(dep: &str, n: u32, eps: &[&Episode], source: &str, id: String) -> Verdict {
-    let n64 = u64::from(n);
-    // Short for the table: the counts per opening; when each opened is in the detail.
-    let counts: Vec<String> = eps.iter().map(|e| count(e)).collect();
-    let measured = match counts.as_slice() {
-        [one] => format!("{one} failures, then open"),
-        many => format!("{} failures, then open", many.join(", ")),
-    };
-    let openings = eps
-        .iter()
-        .map(|e| format!("{} at {}", count(e), fmt_t(e.opened_at_ms)))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let claim = format!("The breaker on {dep} opens after {n} consecutive failed calls");
-    let expected = format!("{n} consecutive failed calls");
-    let v = Claim::new(id, claim, source, expected);
-    // A success read after the first failures of the run may have reset the count after them.
-    let least = |e: &Episode| e.failures_min.saturating_sub(e.failed_as_reset);
-    let bad = eps
-        .iter()
-        .enumerate()
-        .find(|(_, e)| !(least(e) <= n64 && n64 <= e.failures_max) || e.earlier_streak >= n64);
-    let Some((which, e)) = bad else {
-        // Every opening fits; it is proven only if one shows exactly n, not a range around it.
-        let exact = |e: &&&Episode| e.failures_min == n64 && e.failures_max == n64;
-        let Some(e) = eps.iter().find(exact) else {
-            let e = eps
-                .iter()
-                .find(|e| e.admitted_as_failed_ms.is_some() || e.failed_as_reset > 0)
-                .unwrap_or(&eps[0]);
-            let detail = match e.admitted_as_failed_ms {
-                None if e.failed_as_reset > 0 => format!(
-                    "Traffic to {dep} stopped after {} failed calls, but the first {} of them failed within {} after \
-                     a success, so the service may have read that success last and counted only the later ones: {n} \
-                     fits that. Another opening (or a run at a lower rate) can pin it down.",
-                    count(e),
-                    e.failed_as_reset,
-                    fmt_ms(super::breaker::LEARN_SLACK_MS)
-                ),
-                Some(ms) => format!(
-                    "{n} lies within the {} failed calls seen before traffic to {dep} stopped: the last call got \
-                     through {} after an earlier one had failed, before the service can have read that failure, so \
-                     either may have opened the breaker. Another opening (or a run at a lower rate) can pin it down.",
-                    count(e),
-                    if ms < 0.1 {
-                        "less than 0.1 ms".to_string()
-                    } else {
-                        fmt_ms(ms)
-                    }
-                ),
-                None => format!(
-                    "{n} lies within the {} failed calls seen before traffic to {dep} stopped: several calls had \
-                     failed in the instant it stopped, so the exact count cannot be told. Run at a lower rate or \
-                     with a fault that fails fast (abort) to pin it down.",
-                    count(e)
-                ),
-            };
-            return v.inconclusive(
-                measured,
-                format!("{detail} Failed calls before each opening: {openings}."),
-            );
-        };
-        let mut detail = format!(
-            "Traffic to {dep} stopped right after {n} consecutive failed calls, as claimed (failed calls before \
-             each opening: {openings})."
-        );
-        if e.in_flight_failed_after > 0 {
-            detail.push_str(&format!(
-                " {} more call(s) already in flight failed after it opened and are not counted.",
-                e.in_flight_failed_after
-            ));
-        }
-        return v.pass(measured, detail);
-    };
-    let c = count(e);
-    let at = if eps.len() > 1 {
-        format!(" (opening {} of {})", which + 1, eps.len())
-    } else {
-        String::new()
-    };
-    let mut detail = if e.failures_min > n64 && !interleaved(e) {
-        too_late(dep, n, &at, &c, e)
-    } else if e.earlier_streak >= n64 {
-        format!(
-            "Earlier{at}, {} calls to {dep} failed in a row and calls still went through; traffic stopped only \
-             later, after {c} failed call(s) in a row ({}). A breaker that opens after {n} consecutive failures \
-             would have opened then: it counts failures another way (a rate or a time window).",
-            e.earlier_streak,
-            window_rate(e)
-        )
-    } else if interleaved(e) {
-        format!(
-            "The breaker on {dep} opened{at} after {c} consecutive failed call(s) with successes in between: {}{}. \
-             It counts a failure rate or failures within a time window, not {n} consecutive failures; state that \
-             design in the spec or change the breaker.",
-            window_rate(e),
-            e.failure_span_ms(n as usize)
-                .map(|s| format!("; its last {n} failures came within {}", fmt_ms(s)))
-                .unwrap_or_default()
-        )
-    } else {
-        format!("The breaker on {dep} opened{at} after only {c} consecutive failed call(s), fewer than the {n} claimed.")
-    };
-    match e.failed_requests {
-        Some(r) if r == n64 && e.failures_min > r => detail.push_str(&format!(
-            " Those {c} calls came from {r} requests: the breaker counts requests after their retries, not calls; \
-             say so in the spec or move the breaker inside the retry loop."
-        )),
-        Some(r) if r < e.failures_min => {
-            detail.push_str(&format!(" (Those calls came from {r} requests; retries multiply calls.)"))
-        }
-        _ => {}
-    }
-    if e.in_flight_failed_after > 0 {
-        detail.push_str(&format!(
-            " {} call(s) already in flight failed after it opened and are not counted.",
-            e.in_flight_failed_after
-        ));
-    }
-    detail.push_str(&format!(" Failed calls before each opening: {openings}."));
-    v.fail(measured, detail)
-}
-
-/// "5 consecutive failed calls did not open it; it took 150 ..." with a hint at the design.
-fn too_late(dep: &str, n: u32, at: &str, c: &str, e: &Episode) -> String {
-    // A failure-rate breaker opens at a sizeable failed share with successes still in its window;
-    // a count breaker set higher than claimed opens at a small share after a clean baseline.
-    let share = e.window_failures as f64 / e.window_calls.max(1) as f64;
-    let design = if e.window_calls > e.window_failures && share >= 0.2 {
-        "Earlier successes still counted against the failures: this looks like a failure-rate breaker over a \
-         window (or one with a minimum volume), not consecutive failures."
-    } else {
-        "Either the threshold is higher than claimed or the breaker needs a minimum volume of calls."
-    };
-    format!(
-        "{n} consecutive failed calls did not open the breaker on {dep}; traffic stopped{at} only after {c} ({}). {design}",
-        window_rate(e)
-    )
-}
+use crate::spec::claims::Breaker;
+use crate::verdict::evidence;
+use crate::verdict::model::{Claim, JudgeContext};
+use crate::verdict::tolerance::{explain, fmt_ms, fmt_pct, fmt_t};
 
 /// Expected time between dependency calls while the breaker was open, from client demand.
 fn interarrival_ms(result: &RunResult, obs: &Observation, from_ms: f64, to_ms: f64) -> f64 {
@@ -165,39 +16,82 @@ fn interarrival_ms(result: &RunResult, obs: &Observation, from_ms: f64, to_ms: f
     ((to_ms - from_ms) / calls).min(1000.0)
 }
 
-/// Recovery timeout: time from opening to the first call let through again.
+/// The claimed open time of each episode: the first, grown by the multiplier for each reopening
+/// after a failed probe (resilience4j's exponential wait, cockatiel's backoff), up to the cap.
+fn claimed_open_ms(b: &Breaker, r: f64, reopenings: i32) -> f64 {
+    let m = b
+        .recovery_multiplier
+        .filter(|m| m.is_finite() && *m > 0.0)
+        .unwrap_or(1.0);
+    let grown = r * m.powi(reopenings);
+    b.recovery_max_ms
+        .filter(|c| c.is_finite() && *c > 0.0)
+        .map_or(grown, |cap| grown.min(cap))
+}
+
+/// "1 s" or "1 s, ×2 per reopening up to 8 s".
+fn describe_open(b: &Breaker, r: f64) -> String {
+    match b
+        .recovery_multiplier
+        .filter(|m| m.is_finite() && *m > 0.0 && (*m - 1.0).abs() > 1e-9)
+    {
+        Some(m) => format!(
+            "{}, ×{m} per reopening{}",
+            fmt_ms(r),
+            b.recovery_max_ms
+                .map(|c| format!(" up to {}", fmt_ms(c)))
+                .unwrap_or_default()
+        ),
+        None => fmt_ms(r),
+    }
+}
+
+/// Recovery timeout: time from opening to the first call let through again, per episode (the
+/// claimed growth and jitter applied).
 pub fn recovery(
     result: &RunResult,
     ctx: &JudgeContext,
     obs: &Observation,
-    r: f64,
+    (r, b): (f64, &Breaker),
     source: &str,
     id: String,
 ) -> Verdict {
     let dep = &obs.dependency;
-    let claim = format!(
-        "The breaker on {dep} stays open {} before probing",
-        fmt_ms(r)
-    );
+    let claimed = describe_open(b, r);
+    let claim = format!("The breaker on {dep} stays open {claimed} before probing");
     let tol = &ctx.duration_tolerance;
-    let expected = format!("{} {} (+1 request gap)", fmt_ms(r), tol.short(r));
-    let rule = format!(
+    let jitter = b
+        .recovery_jitter
+        .filter(|j| j.is_finite())
+        .unwrap_or(0.0)
+        .clamp(0.0, 1.0);
+    let expected = format!("{claimed} {} (+1 request gap)", tol.short(r));
+    let mut rule = format!(
         "{} The time open may also run up to one gap between requests over, waiting for the next caller.",
         tol.rule(r)
     );
+    if jitter > 0.0 {
+        rule.push_str(&format!(
+            " The claimed jitter (±{}) widens it.",
+            fmt_pct(jitter)
+        ));
+    }
     let c = Claim::new(id, claim, source, expected);
-    let timed: Vec<(&Episode, f64, f64)> = obs
-        .episodes
-        .iter()
-        .filter_map(|e| {
-            let open = e.open_for_ms()?;
-            Some((
-                e,
-                open,
-                interarrival_ms(result, obs, e.opened_at_ms, e.resumed_at_ms?),
-            ))
-        })
-        .collect();
+    // (episode, time open, request gap, claimed open time)
+    let mut timed: Vec<(&Episode, f64, f64, f64)> = Vec::new();
+    let mut reopenings = 0;
+    for e in &obs.episodes {
+        reopenings = if e.trigger == Trigger::Probe {
+            reopenings + 1
+        } else {
+            0
+        };
+        let (Some(open), Some(resumed)) = (e.open_for_ms(), e.resumed_at_ms) else {
+            continue;
+        };
+        let gap = interarrival_ms(result, obs, e.opened_at_ms, resumed);
+        timed.push((e, open, gap, claimed_open_ms(b, r, reopenings)));
+    }
     if timed.is_empty() {
         let detail = format!(
             "Traffic to {dep} never resumed before the run ended, so the time open could not be measured: \
@@ -209,32 +103,62 @@ pub fn recovery(
         "open {}",
         timed
             .iter()
-            .map(|(_, o, _)| fmt_ms(*o))
+            .map(|(_, o, _, _)| fmt_ms(*o))
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let margin = tol.margin_ms(r);
-    let bad = timed
-        .iter()
-        .find(|(_, open, slack)| *open < r - margin || *open > r + margin + slack);
+    // nginx reads its clock in whole seconds: a peer is skipped while `now - checked <= fail_timeout`.
+    let coarse = if b.library.as_deref().is_some_and(|l| l.contains("nginx")) {
+        rule.push_str(" nginx counts the open time in whole seconds: it may run up to 1 s over.");
+        1000.0
+    } else {
+        0.0
+    };
+    let margin = |want: f64| tol.margin_ms(want) + jitter * want;
+    let bad = timed.iter().find(|(_, open, slack, want)| {
+        *open < want - margin(*want) || *open > want + margin(*want) + slack + coarse
+    });
     match bad {
         None => {
-            let detail = format!(
-                "Each time it opened, traffic to {dep} resumed after the claimed {} (within {}).",
-                fmt_ms(r),
-                fmt_ms(margin)
-            );
+            let detail = if timed.iter().any(|t| (t.3 - r).abs() > 1e-9) {
+                let each: Vec<String> = timed
+                    .iter()
+                    .map(|(e, o, _, w)| {
+                        format!(
+                            "{} at {} (claimed {})",
+                            fmt_ms(*o),
+                            fmt_t(e.opened_at_ms),
+                            fmt_ms(*w)
+                        )
+                    })
+                    .collect();
+                format!(
+                    "Each time it opened, traffic to {dep} resumed after the claimed open time, grown per reopening: {}.",
+                    each.join(", ")
+                )
+            } else {
+                format!(
+                    "Each time it opened, traffic to {dep} resumed after the claimed {} (within {}).",
+                    fmt_ms(r),
+                    fmt_ms(margin(r))
+                )
+            };
             explain(c.pass(measured, detail), &rule)
         }
-        Some((e, open, _)) => {
-            let how = if *open > r { "longer" } else { "shorter" };
+        Some((e, open, _, want)) => {
+            let how = if open > want { "longer" } else { "shorter" };
+            let grown = if (want - r).abs() > 1e-9 {
+                format!(" (the claimed {claimed}, grown for this reopening)")
+            } else {
+                String::new()
+            };
             let detail = format!(
-                "The breaker on {dep} opened at {} and let the next call through after {}, {how} than the claimed {} \
+                "The breaker on {dep} opened at {} and let the next call through after {}, {how} than the claimed {}{grown} \
                  ({}): fix recovery_timeout in the spec or the breaker's configuration.",
                 fmt_t(e.opened_at_ms),
                 fmt_ms(*open),
-                fmt_ms(r),
-                tol.describe(r)
+                fmt_ms(*want),
+                tol.describe(*want)
             );
             explain(c.fail(measured, detail), &rule)
         }

@@ -1,6 +1,6 @@
 //! Circuit-breaker episodes inferred from outside: dependency traffic stopped after failures while
 //! client demand continued, stayed stopped, then resumed with probes. Observation only; the claims
-//! are judged in `breaker_claims`.
+//! are judged in `claims`.
 //!
 //! Failures are counted per dependency CALL (log entry), in the order the service learned of them
 //! (its give-up time or the answer's end), because retries multiply calls and hung calls fail late.
@@ -9,13 +9,14 @@ use std::collections::BTreeSet;
 
 use redline_proxy::log::LogEntry;
 
-use super::evidence::{self, FaultWindow};
 use super::refusals::Refusals;
-use super::JudgeContext;
 use crate::result::{BreakerEpisode, RunResult};
 use crate::spec::Claims;
+use crate::verdict::evidence::{self, FaultWindow};
+use crate::verdict::model::JudgeContext;
 
-/// A gap must last at least this long (and 5 median inter-arrival gaps) to count as "traffic stopped".
+/// A gap must last at least this long (and 5 median inter-arrival gaps) to count as "traffic stopped";
+/// a shorter claimed open time lowers it to 80% of that time (not below 200 ms).
 pub const MIN_GAP_MS: f64 = 1000.0;
 /// More calls than this after a pause are a closed breaker's traffic, not half-open probes.
 pub const MAX_PROBES: usize = 10;
@@ -71,6 +72,10 @@ pub struct Episode {
     pub failed_requests: Option<u64>,
     /// Calls admitted before the opening that failed after it (in flight when it opened).
     pub in_flight_failed_after: u64,
+    /// When the service learned of the earliest and the latest failure that may have opened it
+    /// (the same instant unless the opener is ambiguous).
+    pub opener_from_ms: f64,
+    pub opener_to_ms: f64,
     /// Calls the service learned the outcome of in the `RATE_WINDOW_MS` before opening, and failures among them.
     pub window_calls: u64,
     pub window_failures: u64,
@@ -148,6 +153,8 @@ pub struct Observation {
     pub refusals: Refusals,
     /// Gaps skipped because log entries were missing there.
     pub skipped_gaps: usize,
+    /// The shortest slow-call duration a claim names: such calls may open a breaker too.
+    pub slow_call_ms: Option<f64>,
     /// Sequence numbers present in the raw log (health checks included), to tell dropped entries
     /// from filtered ones.
     pub seqs: BTreeSet<u64>,
@@ -159,7 +166,7 @@ pub fn observe_all(result: &RunResult, claims: &Claims, ctx: &JudgeContext) -> V
     for f in &result.faults {
         if !names
             .iter()
-            .any(|n| super::matching::same_name(n, &f.dependency))
+            .any(|n| crate::verdict::matching::same_name(n, &f.dependency))
         {
             names.push(f.dependency.clone());
         }
@@ -192,7 +199,15 @@ pub fn observe(
         .cloned()
         .collect();
     let median = evidence::median_gap_ms(if before.len() >= 10 { &before } else { &log });
-    let gap_min_ms = median.map_or(MIN_GAP_MS, |m| (5.0 * m).max(MIN_GAP_MS));
+    // A claimed open time shorter than the floor would hide every opening: follow the claim
+    // down (never below 5 gaps between calls, never below 200 ms).
+    let floor = claims
+        .breakers
+        .iter()
+        .filter_map(|b| b.recovery_timeout_ms)
+        .map(|r| (0.8 * r).max(200.0))
+        .fold(MIN_GAP_MS, f64::min);
+    let gap_min_ms = median.map_or(floor, |m| (5.0 * m).max(floor));
     let calls_per_request = calls_per_request(result, &before, first_fault_ms);
     // A request missing from a log that dropped entries is no evidence of a refusal.
     let contiguous = match (seqs.first(), seqs.last()) {
@@ -202,7 +217,7 @@ pub fn observe(
     let truncated = result
         .dependencies
         .iter()
-        .any(|(n, d)| super::matching::same_name(n, dependency) && d.log_truncated);
+        .any(|(n, d)| crate::verdict::matching::same_name(n, dependency) && d.log_truncated);
     let complete = contiguous && !truncated;
     let refusals = if complete {
         Refusals::read(result, &log, first_fault_ms)
@@ -219,6 +234,14 @@ pub fn observe(
         calls_per_request,
         refusals,
         skipped_gaps: 0,
+        slow_call_ms: claims
+            .breakers
+            .iter()
+            .filter_map(|b| {
+                b.slow_call_ms
+                    .filter(|s| *s > 0.0 && b.slow_call_rate.is_some())
+            })
+            .reduce(f64::min),
         seqs,
     };
     let slack = median.map_or(250.0, |m| (5.0 * m).max(250.0));
@@ -245,18 +268,23 @@ fn local_gap_ms(log: &[LogEntry], i: usize) -> Option<f64> {
     evidence::median_gap_ms(&log[start..=i])
 }
 
-fn completions(log: &[LogEntry]) -> Vec<(f64, bool, usize)> {
+/// A call at least `slow_ms` long counts like a failure here when a claim has a slow-call rule
+/// (resilience4j's slowCallDurationThreshold): it can open the breaker.
+pub(super) fn completions(log: &[LogEntry], slow_ms: Option<f64>) -> Vec<(f64, bool, usize)> {
     let mut out: Vec<(f64, bool, usize)> = log
         .iter()
         .enumerate()
-        .map(|(i, e)| (evidence::end_ms(e), evidence::is_failure(e), i))
+        .map(|(i, e)| {
+            let slow = slow_ms.is_some_and(|s| evidence::end_ms(e) - e.t_ms >= s);
+            (evidence::end_ms(e), evidence::is_failure(e) || slow, i)
+        })
         .collect();
     out.sort_by(|a, b| a.0.total_cmp(&b.0));
     out
 }
 
 fn find_episodes(result: &RunResult, obs: &mut Observation, slack: f64) {
-    let ends = completions(&obs.log);
+    let ends = completions(&obs.log, obs.slow_call_ms);
     let run_end_ms = result.duration_s * 1000.0;
     let mut since = f64::NEG_INFINITY;
     let mut i = 0;
@@ -361,7 +389,7 @@ fn gap_is_real(result: &RunResult, obs: &mut Observation, i: usize, gap_end: f64
     let busy_second = result
         .dependencies
         .iter()
-        .filter(|(n, _)| super::matching::same_name(n, &obs.dependency))
+        .filter(|(n, _)| crate::verdict::matching::same_name(n, &obs.dependency))
         .flat_map(|(_, d)| d.per_second.iter())
         .any(|s| {
             let lo = s.t_s as f64 * 1000.0;
@@ -444,6 +472,8 @@ fn build_episode(
         recent_failures_ms,
         last_call_ms: a_i,
         opened_at_ms,
+        opener_from_ms: ends[lo].0,
+        opener_to_ms: ends[last].0.max(opened_at_ms),
         failures_min: streak_lo.len() as u64,
         failures_max: streak(last).len().max(streak_first.len()) as u64,
         admitted_as_failed_ms: (lo < first).then(|| a_i - ends[lo].0),
