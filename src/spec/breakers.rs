@@ -1,7 +1,8 @@
 //! Circuit breakers from code blocks (one or several per block), and matching breakers to dependencies.
 
+use super::breaker_forms;
 use super::breaker_params::{params, read_value, Key, Param, Value};
-use super::claims::{Breaker, Claims};
+use super::claims::{Breaker, BreakerKind, Claims};
 use super::diag;
 use super::markdown::{Block, Kind};
 use super::names::best_match;
@@ -76,7 +77,10 @@ pub(crate) fn read_code(blocks: &[Block], claims: &mut Claims) -> Vec<Draft> {
         if lang.trim().eq_ignore_ascii_case("mermaid") {
             continue; // diagrams draw breakers; they do not configure them
         }
-        let mut drafts = read_block(lines, claims);
+        let mut drafts = match breaker_forms::detect(lang, lines) {
+            Some(form) => breaker_forms::read_block(form, lines, claims),
+            None => read_block(lines, bare_unit_ms(lang), claims),
+        };
         for d in &mut drafts {
             d.heading = b.heading().map(|h| h.line);
         }
@@ -116,7 +120,23 @@ pub(crate) fn read_code(blocks: &[Block], claims: &mut Claims) -> Vec<Draft> {
     out
 }
 
-fn read_block(lines: &[(usize, String)], claims: &mut Claims) -> Vec<Draft> {
+/// Milliseconds per unit of a bare recovery timeout in a block of `lang`: JavaScript, TypeScript and
+/// JVM integers are milliseconds; Python, YAML and anything else follow the format's rule (seconds).
+fn bare_unit_ms(lang: &str) -> f64 {
+    let ms_langs = [
+        "js", "javascript", "jsx", "ts", "typescript", "tsx", "node", "java", "kotlin", "kt", "scala",
+    ];
+    if ms_langs.contains(&lang.trim().to_lowercase().as_str()) {
+        1.0
+    } else {
+        1e3
+    }
+}
+
+/// Reads the breakers of a block in the format's own form (`failure_threshold`, `recovery_timeout`,
+/// `half_open_requests`). The format defines its threshold as consecutive failures, so such a breaker
+/// is `consecutive`.
+fn read_block(lines: &[(usize, String)], bare_ms: f64, claims: &mut Claims) -> Vec<Draft> {
     let mut drafts: Vec<Draft> = Vec::new();
     let mut pending: Option<(String, usize)> = None;
     let mut comments: Vec<String> = Vec::new();
@@ -150,15 +170,24 @@ fn read_block(lines: &[(usize, String)], claims: &mut Claims) -> Vec<Draft> {
         if let Some(d) = drafts.last_mut() {
             d.hints.append(&mut comments);
             for p in &ps {
-                d.apply(p, *line_no, claims);
+                let mut p = p.clone();
+                if p.key == Key::Recovery && bare_ms != 1e3 {
+                    p.unit_ms = p.unit_ms.or(Some(bare_ms));
+                }
+                d.apply(&p, *line_no, claims);
             }
+        }
+    }
+    for d in &mut drafts {
+        if d.breaker.failure_threshold.is_some() {
+            d.breaker.kind.get_or_insert(BreakerKind::Consecutive);
         }
     }
     drafts
 }
 
 /// Splits a code line into code and a `#` or `//` comment (a `#` must follow whitespace or start the line).
-fn split_comment(line: &str) -> (&str, Option<&str>) {
+pub(crate) fn split_comment(line: &str) -> (&str, Option<&str>) {
     let hash = line
         .char_indices()
         .find(|(i, c)| *c == '#' && (*i == 0 || line[..*i].ends_with([' ', '\t'])));
@@ -175,7 +204,7 @@ fn split_comment(line: &str) -> (&str, Option<&str>) {
 
 /// The name a line gives to what follows: `acquirer_breaker = CircuitBreaker(`, `acquirer:`,
 /// `"acquirer": {`, `const fxBreaker = new CircuitBreaker(`.
-fn name_on(code: &str) -> Option<String> {
+pub(crate) fn name_on(code: &str) -> Option<String> {
     let t = code.trim();
     let t = t
         .strip_prefix("const ")
@@ -202,7 +231,7 @@ fn name_on(code: &str) -> Option<String> {
 }
 
 /// `def call_acquirer(`, `fn call_acquirer(`, `function callAcquirer(`.
-fn function_name(code: &str) -> Option<String> {
+pub(crate) fn function_name(code: &str) -> Option<String> {
     let t = code.trim_start();
     let rest = [
         "def ",
@@ -254,7 +283,7 @@ mod tests {
     fn several_breakers_in_one_block() {
         let src = "acquirer_breaker = CircuitBreaker(\n    failure_threshold=6,\n    recovery_timeout=20,\n)\n\n# ledger writes\nledger_cb = CircuitBreaker(failure_threshold=3, recovery_timeout=\"500ms\")\n";
         let mut claims = Claims::default();
-        let d = read_block(&lines(src), &mut claims);
+        let d = read_block(&lines(src), 1e3, &mut claims);
         assert_eq!(d.len(), 2);
         assert_eq!(d[0].breaker.name.as_deref(), Some("acquirer_breaker"));
         assert_eq!(
@@ -277,7 +306,7 @@ mod tests {
     fn yaml_breakers_by_key() {
         let src = "circuit_breakers:\n  fx_rates:\n    failure_threshold: 4\n    recovery_timeout: 15s\n  postgres:\n    failure_threshold: 2\n";
         let mut claims = Claims::default();
-        let d = read_block(&lines(src), &mut claims);
+        let d = read_block(&lines(src), 1e3, &mut claims);
         let names: Vec<_> = d.iter().map(|d| d.breaker.name.clone().unwrap()).collect();
         assert_eq!(names, ["fx_rates", "postgres"]);
         assert_eq!(d[1].breaker.line, 5);
