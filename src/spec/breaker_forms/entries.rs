@@ -102,7 +102,7 @@ fn value_after(
     let next = chars.get(j + 1).map(|c| c.1);
     let ok = match sep {
         '=' => !matches!(next, Some('=' | '>')),
-        ':' => next != Some(':'),
+        ':' => !matches!(next, Some(':' | '=')),
         '(' => builder,
         _ => false,
     };

@@ -109,6 +109,8 @@ pub(crate) fn detect(lang: &str, lines: &[(usize, String)]) -> Option<&'static F
         "slowcallratethreshold",
     ]) {
         Some(&java::RESILIENCE4J)
+    } else if has(&["gobreaker"]) || (lang == "go" && raw(&["ReadyToTrip", "MaxRequests"])) {
+        Some(&go::GOBREAKER)
     } else if raw(&["AdvancedCircuitBreaker"])
         || has(&["exceptionsallowedbeforebreaking", "durationofbreak"])
         || (raw(&["Policy"]) && raw(&[".CircuitBreaker(", ".CircuitBreakerAsync("]))
@@ -118,8 +120,6 @@ pub(crate) fn detect(lang: &str, lines: &[(usize, String)]) -> Option<&'static F
         || has(&["failureratio", "breakduration", "minimumthroughput"])
     {
         Some(&dotnet::POLLY_V8)
-    } else if has(&["gobreaker"]) || (lang == "go" && raw(&["ReadyToTrip", "MaxRequests"])) {
-        Some(&go::GOBREAKER)
     } else if has(&["opossum"])
         || raw(&[
             "errorThresholdPercentage",
@@ -163,6 +163,29 @@ fn instance_in_path(key: &str) -> Option<String> {
         .map(|s| s.to_string())
 }
 
+/// The name a line gives to what follows: `ledger_cb = CircuitBreaker(`, `ledgerDb:`, Go `cb :=`,
+/// typed `CircuitBreakerConfig pricingConfig =`, nginx `upstream app_servers {`.
+fn declared_name(code: &str) -> Option<String> {
+    let ident = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_');
+    let t = code.trim();
+    if let Some(rest) = t.strip_prefix("upstream ") {
+        return rest.split_whitespace().next().filter(|n| ident(n)).map(str::to_string);
+    }
+    if let Some((n, rhs)) = t.split_once(":=") {
+        // Go declares everything with `:=`; only a breaker or its settings names a breaker.
+        let breaker = rhs.contains("Breaker") || rhs.contains("Settings");
+        return Some(n.trim().to_string()).filter(|n| ident(n) && breaker);
+    }
+    let words: Vec<&str> = t.splitn(3, ' ').collect();
+    if let [ty, name, rest] = words[..] {
+        let assigns = rest.starts_with('=') && !rest.starts_with("==");
+        if ident(ty) && ident(name) && assigns && !["const", "let", "var", "val", "final"].contains(&ty) {
+            return Some(name.to_string());
+        }
+    }
+    name_on(code)
+}
+
 /// A name given to what follows, and whether it is a name key inside the breaker's own settings.
 enum Event {
     Item(Found),
@@ -196,9 +219,11 @@ fn line_events(form: &Form, line: usize, raw: &str, events: &mut Vec<Event>, cla
     if let Some(c) = comment.filter(|c| !c.trim().is_empty()) {
         events.push(Event::Comment(c.to_string()));
     }
-    let go_short = code.trim().split_once(":=").map(|(n, _)| n.trim().to_string());
-    let named = name_on(code).or(go_short.filter(|n| n.chars().all(|c| c.is_alphanumeric() || c == '_')));
-    if let Some(n) = named.filter(|n| !container(n) && !n.is_empty()) {
+    let is_key = |n: &str| {
+        let e = Entry { key: n.to_string(), value: String::new() };
+        (form.field)(&e).is_some()
+    };
+    if let Some(n) = declared_name(code).filter(|n| !container(n) && !n.is_empty() && !is_key(n)) {
         events.push(Event::Name { name: n, line, key: false });
     }
     let found = entries(code, form.space_values);
@@ -218,7 +243,7 @@ fn line_events(form: &Form, line: usize, raw: &str, events: &mut Vec<Event>, cla
                 value: e.value.clone(),
                 line,
             })),
-            None if matches!(e.last().as_str(), "name" | "host") => {
+            None if matches!(e.last().as_str(), "name" | "host" | "commandkey") => {
                 let v = values::clean(&e.value);
                 let simple = !v.is_empty() && v.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c));
                 if simple {
