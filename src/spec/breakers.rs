@@ -124,7 +124,17 @@ pub(crate) fn read_code(blocks: &[Block], claims: &mut Claims) -> Vec<Draft> {
 /// JVM integers are milliseconds; Python, YAML and anything else follow the format's rule (seconds).
 fn bare_unit_ms(lang: &str) -> f64 {
     let ms_langs = [
-        "js", "javascript", "jsx", "ts", "typescript", "tsx", "node", "java", "kotlin", "kt", "scala",
+        "js",
+        "javascript",
+        "jsx",
+        "ts",
+        "typescript",
+        "tsx",
+        "node",
+        "java",
+        "kotlin",
+        "kt",
+        "scala",
     ];
     if ms_langs.contains(&lang.trim().to_lowercase().as_str()) {
         1.0

@@ -107,7 +107,9 @@ fn checkout_js_breaker_alerts_and_health_table() {
     assert_eq!(diags[0].0, 30);
     assert!(diags[0].1.contains("rollingCountTimeout = 10000, volumeThreshold = 0, timeout = 10000; read opossum's documented defaults"));
     assert_eq!(diags[1].0, 32);
-    assert!(diags[1].1.contains("failureThreshold is not one of opossum's options"));
+    assert!(diags[1]
+        .1
+        .contains("failureThreshold is not one of opossum's options"));
 
     assert_eq!(c.alerts.len(), 1);
     assert_eq!(

@@ -45,7 +45,8 @@ fn v8(x: &mut Build) {
         x.note(g.line, "circuit breaker (polly): BreakDurationGenerator computes the open time in code; redline does not read its growth, so the open time is not claimed".into());
         x.b.recovery_timeout_ms = None;
     } else {
-        x.b.recovery_timeout_ms = x.or_default(d, "recovery_timeout_ms", 5000.0, "BreakDuration = 5s");
+        x.b.recovery_timeout_ms =
+            x.or_default(d, "recovery_timeout_ms", 5000.0, "BreakDuration = 5s");
     }
     one_probe(x);
 }
@@ -67,7 +68,9 @@ pub(crate) const POLLY_V7: Form = Form {
 
 fn v7_field(e: &Entry) -> Option<Field> {
     Some(match e.last().as_str() {
-        "exceptionsallowedbeforebreaking" | "handledeventsallowedbeforebreaking" => Field::Threshold,
+        "exceptionsallowedbeforebreaking" | "handledeventsallowedbeforebreaking" => {
+            Field::Threshold
+        }
         "durationofbreak" => Field::RecoveryMs,
         "failurethreshold" => Field::RateRatio,
         "samplingduration" => Field::WindowMs,
@@ -85,7 +88,12 @@ fn v7_scan(lines: &[(usize, String)]) -> Vec<Found> {
     }
     for name in ["AdvancedCircuitBreaker", "AdvancedCircuitBreakerAsync"] {
         for c in calls(lines, name) {
-            let fields = [Field::RateRatio, Field::WindowMs, Field::MinimumCalls, Field::RecoveryMs];
+            let fields = [
+                Field::RateRatio,
+                Field::WindowMs,
+                Field::MinimumCalls,
+                Field::RecoveryMs,
+            ];
             out.extend(positional(&c, &fields, name));
         }
     }
@@ -113,14 +121,20 @@ fn v7(x: &mut Build) {
         (advanced && x.b.failure_rate.is_none(), "failureThreshold"),
         (advanced && x.b.window_ms.is_none(), "samplingDuration"),
         (advanced && x.b.minimum_calls.is_none(), "minimumThroughput"),
-        (!advanced && x.b.failure_threshold.is_none(), "exceptionsAllowedBeforeBreaking"),
+        (
+            !advanced && x.b.failure_threshold.is_none(),
+            "exceptionsAllowedBeforeBreaking",
+        ),
         (x.b.recovery_timeout_ms.is_none(), "durationOfBreak"),
     ]
     .into_iter()
     .filter_map(|(m, n)| m.then_some(n))
     .collect();
     if !missing.is_empty() {
-        let msg = format!("circuit breaker (polly v7): {} not read; Polly v7 requires it and has no default", missing.join(", "));
+        let msg = format!(
+            "circuit breaker (polly v7): {} not read; Polly v7 requires it and has no default",
+            missing.join(", ")
+        );
         x.note(x.line(), msg);
     }
     one_probe(x);

@@ -71,7 +71,9 @@ fn dotted(chars: &[(usize, char)], j: usize) -> bool {
     chars[j].1 == '.'
         && j > 0
         && is_ident(chars[j - 1].1)
-        && chars.get(j + 1).is_some_and(|(_, c)| c.is_alphabetic() || *c == '_')
+        && chars
+            .get(j + 1)
+            .is_some_and(|(_, c)| c.is_alphabetic() || *c == '_')
 }
 
 /// A `.` that starts a builder call: after `)` or at the start of the line (`  .failureRateThreshold(50)`).
@@ -169,15 +171,23 @@ mod tests {
     }
 
     fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
-        v.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        v.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn shapes_of_each_language() {
-        assert_eq!(kv("        failureRateThreshold: 50"), pairs(&[("failureRateThreshold", "50")]));
+        assert_eq!(
+            kv("        failureRateThreshold: 50"),
+            pairs(&[("failureRateThreshold", "50")])
+        );
         assert_eq!(
             kv("resilience4j.circuitbreaker.instances.ledger.wait-duration-in-open-state=10s"),
-            pairs(&[("resilience4j.circuitbreaker.instances.ledger.wait-duration-in-open-state", "10s")])
+            pairs(&[(
+                "resilience4j.circuitbreaker.instances.ledger.wait-duration-in-open-state",
+                "10s"
+            )])
         );
         assert_eq!(
             kv("    .waitDurationInOpenState(Duration.ofSeconds(10))"),
@@ -198,7 +208,10 @@ mod tests {
         assert_eq!(
             kv("halfOpenAfter: new ExponentialBackoff({ initialDelay: 1000 }),"),
             pairs(&[
-                ("halfOpenAfter", "new ExponentialBackoff({ initialDelay: 1000 })"),
+                (
+                    "halfOpenAfter",
+                    "new ExponentialBackoff({ initialDelay: 1000 })"
+                ),
                 ("initialDelay", "1000")
             ])
         );
@@ -207,9 +220,16 @@ mod tests {
                 .into_iter()
                 .map(|e| (e.key, e.value))
                 .collect::<Vec<_>>(),
-            pairs(&[("ledger", "8080"), ("max_fails", "3"), ("fail_timeout", "30s")])
+            pairs(&[
+                ("ledger", "8080"),
+                ("max_fails", "3"),
+                ("fail_timeout", "30s")
+            ])
         );
         assert!(kv("if a == b { x => y }").is_empty());
-        assert_eq!(kv("\"FailureRatio\": 0.5,"), pairs(&[("FailureRatio", "0.5")]));
+        assert_eq!(
+            kv("\"FailureRatio\": 0.5,"),
+            pairs(&[("FailureRatio", "0.5")])
+        );
     }
 }

@@ -46,7 +46,9 @@ fn scan(lines: &[(usize, String)]) -> Vec<Found> {
                 Some("consecutivefailures") => Field::Threshold,
                 Some("totalfailures") => Field::TripRule,
                 Some("requests") => Field::MinimumCalls,
-                _ if n < 1.0 && (lower.contains("ratio") || lower.contains("rate")) => Field::RateRatio,
+                _ if n < 1.0 && (lower.contains("ratio") || lower.contains("rate")) => {
+                    Field::RateRatio
+                }
                 _ => continue,
             };
             out.push(Found {
@@ -58,8 +60,16 @@ fn scan(lines: &[(usize, String)]) -> Vec<Found> {
         }
     }
     if custom && out.is_empty() {
-        let line = lines.iter().find(|(_, l)| l.contains("ReadyToTrip")).map_or(1, |x| x.0);
-        out.push(Found { field: Field::BreakGenerator, key: "ReadyToTrip".into(), value: String::new(), line });
+        let line = lines
+            .iter()
+            .find(|(_, l)| l.contains("ReadyToTrip"))
+            .map_or(1, |x| x.0);
+        out.push(Found {
+            field: Field::BreakGenerator,
+            key: "ReadyToTrip".into(),
+            value: String::new(),
+            line,
+        });
     }
     out
 }
@@ -67,7 +77,11 @@ fn scan(lines: &[(usize, String)]) -> Vec<Found> {
 /// `> 4` -> (4, strict).
 fn comparison(v: &str) -> Option<(f64, bool)> {
     let strict = !v.starts_with(">=");
-    let n = v.trim_start_matches(['>', '=']).trim().parse::<f64>().ok()?;
+    let n = v
+        .trim_start_matches(['>', '='])
+        .trim()
+        .parse::<f64>()
+        .ok()?;
     Some((n, strict))
 }
 
@@ -75,7 +89,9 @@ fn comparison(v: &str) -> Option<(f64, bool)> {
 fn opening_count(v: &str) -> Option<u32> {
     let (n, strict) = comparison(v)?;
     let at = if strict { n.floor() + 1.0 } else { n.ceil() };
-    (0.0..=f64::from(u32::MAX)).contains(&at).then_some(at as u32)
+    (0.0..=f64::from(u32::MAX))
+        .contains(&at)
+        .then_some(at as u32)
 }
 
 /// Defaults from gobreaker's `gobreaker.go`: MaxRequests 0 means 1, Interval 0 never clears the counts
@@ -92,7 +108,11 @@ fn build(x: &mut Build) {
         x.b.kind = Some(BreakerKind::FailureRate);
         let (n, strict) = comparison(&r).unwrap_or((f64::NAN, false));
         x.b.failure_rate = n.is_finite().then_some(n);
-        x.b.rate_trips = Some(if strict { RateTrip::Above } else { RateTrip::AtLeast });
+        x.b.rate_trips = Some(if strict {
+            RateTrip::Above
+        } else {
+            RateTrip::AtLeast
+        });
         x.b.minimum_calls = requests.as_deref().and_then(opening_count);
     } else if let Some(t) = total {
         x.b.kind = Some(BreakerKind::FailuresInWindow);
@@ -104,9 +124,17 @@ fn build(x: &mut Build) {
         x.note(g.line, "circuit breaker (gobreaker): ReadyToTrip is custom code redline cannot read (it reads ConsecutiveFailures, TotalFailures, Requests and a failure ratio compared with > or >=); the rule is not claimed".into());
     } else {
         x.b.kind = Some(BreakerKind::Consecutive);
-        x.b.failure_threshold = x.or_default(None, "failure_threshold", 6, "ReadyToTrip = ConsecutiveFailures > 5");
+        x.b.failure_threshold = x.or_default(
+            None,
+            "failure_threshold",
+            6,
+            "ReadyToTrip = ConsecutiveFailures > 5",
+        );
     }
-    let windowed = matches!(x.b.kind, Some(BreakerKind::FailureRate | BreakerKind::FailuresInWindow));
+    let windowed = matches!(
+        x.b.kind,
+        Some(BreakerKind::FailureRate | BreakerKind::FailuresInWindow)
+    );
     let interval = x.duration(Field::WindowMs, None).filter(|ms| *ms > 0.0);
     if windowed {
         x.b.window_ms = interval;
@@ -115,7 +143,8 @@ fn build(x: &mut Build) {
         }
     }
     let timeout = x.duration(Field::RecoveryMs, None).filter(|ms| *ms > 0.0);
-    x.b.recovery_timeout_ms = x.or_default(timeout, "recovery_timeout_ms", 60_000.0, "Timeout = 60s");
+    x.b.recovery_timeout_ms =
+        x.or_default(timeout, "recovery_timeout_ms", 60_000.0, "Timeout = 60s");
     let probes = x.count(Field::HalfOpen).filter(|n| *n > 0);
     x.b.half_open_requests = x.or_default(probes, "half_open_requests", 1, "MaxRequests = 1");
     x.b.half_open_extra = Some(HalfOpenExtra::Rejected);

@@ -61,7 +61,10 @@ fn resilience4j(x: &mut Build) {
     let time_based = match time_based {
         Some(t) => t,
         None if size.is_some() => {
-            x.defaults.push(("window_calls".into(), "slidingWindowType = COUNT_BASED".into()));
+            x.defaults.push((
+                "window_calls".into(),
+                "slidingWindowType = COUNT_BASED".into(),
+            ));
             false
         }
         None => false,
@@ -69,7 +72,12 @@ fn resilience4j(x: &mut Build) {
     let size = if time_based {
         x.or_default(size, "window_ms", 100, "slidingWindowSize = 100")
     } else {
-        x.or_default(size, "window_calls", 100, "slidingWindowSize = 100 (COUNT_BASED)")
+        x.or_default(
+            size,
+            "window_calls",
+            100,
+            "slidingWindowSize = 100 (COUNT_BASED)",
+        )
     };
     if time_based {
         x.b.window_ms = size.map(|s| f64::from(s) * 1000.0);
@@ -87,30 +95,65 @@ fn resilience4j(x: &mut Build) {
     }
     x.b.minimum_calls = min;
     let wait = x.duration(Field::RecoveryMs, MS);
-    x.b.recovery_timeout_ms = x.or_default(wait, "recovery_timeout_ms", 60_000.0, "waitDurationInOpenState = 60s");
+    x.b.recovery_timeout_ms = x.or_default(
+        wait,
+        "recovery_timeout_ms",
+        60_000.0,
+        "waitDurationInOpenState = 60s",
+    );
     let probes = x.count(Field::HalfOpen);
-    x.b.half_open_requests = x.or_default(probes, "half_open_requests", 10, "permittedNumberOfCallsInHalfOpenState = 10");
+    x.b.half_open_requests = x.or_default(
+        probes,
+        "half_open_requests",
+        10,
+        "permittedNumberOfCallsInHalfOpenState = 10",
+    );
     x.b.half_open_extra = Some(HalfOpenExtra::Rejected);
     x.b.close_rule = Some(CloseRule::ProbeRateBelowThreshold);
     let slow_rate = x.read(Field::SlowRatePercent, percent);
-    x.b.slow_call_rate = x.or_default(slow_rate, "slow_call_rate", 1.0, "slowCallRateThreshold = 100");
+    x.b.slow_call_rate = x.or_default(
+        slow_rate,
+        "slow_call_rate",
+        1.0,
+        "slowCallRateThreshold = 100",
+    );
     let slow_ms = x.duration(Field::SlowCallMs, MS);
-    x.b.slow_call_ms = x.or_default(slow_ms, "slow_call_ms", 60_000.0, "slowCallDurationThreshold = 60s");
+    x.b.slow_call_ms = x.or_default(
+        slow_ms,
+        "slow_call_ms",
+        60_000.0,
+        "slowCallDurationThreshold = 60s",
+    );
     growth(x);
 }
 
 /// `enableExponentialBackoff` / `enableRandomizedWait` and their parameters.
 fn growth(x: &mut Build) {
-    let backoff = x.read(Field::BackoffEnabled, super::values::boolean).unwrap_or(false);
+    let backoff = x
+        .read(Field::BackoffEnabled, super::values::boolean)
+        .unwrap_or(false);
     if backoff {
-        let m = x.read(Field::Multiplier, |v| super::values::number(v).ok_or_else(|| format!("\"{v}\" is not a number")));
-        x.b.recovery_multiplier = x.or_default(m, "recovery_multiplier", 1.5, "exponentialBackoffMultiplier = 1.5");
+        let m = x.read(Field::Multiplier, |v| {
+            super::values::number(v).ok_or_else(|| format!("\"{v}\" is not a number"))
+        });
+        x.b.recovery_multiplier = x.or_default(
+            m,
+            "recovery_multiplier",
+            1.5,
+            "exponentialBackoffMultiplier = 1.5",
+        );
         x.b.recovery_growth = Some(RecoveryGrowth::Multiply);
         x.b.recovery_max_ms = x.duration(Field::RecoveryMaxMs, MS);
-    } else if let Some(f) = x.get(Field::Multiplier).or(x.get(Field::RecoveryMaxMs)).cloned() {
+    } else if let Some(f) = x
+        .get(Field::Multiplier)
+        .or(x.get(Field::RecoveryMaxMs))
+        .cloned()
+    {
         x.note(f.line, format!("circuit breaker (resilience4j): {} has no effect without enableExponentialBackoff: true; the open time stays fixed", f.key));
     }
-    let randomized = x.read(Field::RandomizedEnabled, super::values::boolean).unwrap_or(false);
+    let randomized = x
+        .read(Field::RandomizedEnabled, super::values::boolean)
+        .unwrap_or(false);
     if randomized {
         let j = x.read(Field::RandomizedFactor, super::values::ratio);
         x.b.recovery_jitter = x.or_default(j, "recovery_jitter", 0.5, "randomizedWaitFactor = 0.5");
@@ -148,15 +191,40 @@ fn hystrix(x: &mut Build) {
     x.b.kind = Some(BreakerKind::FailureRate);
     x.b.rate_trips = Some(RateTrip::AtLeast);
     let rate = x.read(Field::RatePercent, percent);
-    x.b.failure_rate = x.or_default(rate, "failure_rate", 0.5, "circuitBreaker.errorThresholdPercentage = 50");
+    x.b.failure_rate = x.or_default(
+        rate,
+        "failure_rate",
+        0.5,
+        "circuitBreaker.errorThresholdPercentage = 50",
+    );
     let min = x.count(Field::MinimumCalls);
-    x.b.minimum_calls = x.or_default(min, "minimum_calls", 20, "circuitBreaker.requestVolumeThreshold = 20");
+    x.b.minimum_calls = x.or_default(
+        min,
+        "minimum_calls",
+        20,
+        "circuitBreaker.requestVolumeThreshold = 20",
+    );
     let window = x.duration(Field::WindowMs, MS);
-    x.b.window_ms = x.or_default(window, "window_ms", 10_000.0, "metrics.rollingStats.timeInMilliseconds = 10000");
+    x.b.window_ms = x.or_default(
+        window,
+        "window_ms",
+        10_000.0,
+        "metrics.rollingStats.timeInMilliseconds = 10000",
+    );
     let sleep = x.duration(Field::RecoveryMs, MS);
-    x.b.recovery_timeout_ms = x.or_default(sleep, "recovery_timeout_ms", 5000.0, "circuitBreaker.sleepWindowInMilliseconds = 5000");
+    x.b.recovery_timeout_ms = x.or_default(
+        sleep,
+        "recovery_timeout_ms",
+        5000.0,
+        "circuitBreaker.sleepWindowInMilliseconds = 5000",
+    );
     let timeout = x.duration(Field::CallTimeoutMs, MS);
-    x.b.call_timeout_ms = x.or_default(timeout, "call_timeout_ms", 1000.0, "execution.isolation.thread.timeoutInMilliseconds = 1000");
+    x.b.call_timeout_ms = x.or_default(
+        timeout,
+        "call_timeout_ms",
+        1000.0,
+        "execution.isolation.thread.timeoutInMilliseconds = 1000",
+    );
     x.b.half_open_requests = Some(1);
     x.b.half_open_extra = Some(HalfOpenExtra::Rejected);
     x.b.close_rule = Some(CloseRule::FirstSuccess);

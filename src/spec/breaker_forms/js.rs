@@ -41,8 +41,15 @@ fn opossum(x: &mut Build) {
     let m = x.count(Field::MinimumCalls);
     x.b.minimum_calls = x.or_default(m, "minimum_calls", 0, "volumeThreshold = 0");
     let reset = x.duration(Field::RecoveryMs, MS);
-    x.b.recovery_timeout_ms = x.or_default(reset, "recovery_timeout_ms", 30_000.0, "resetTimeout = 30000");
-    let disabled = x.get(Field::CallTimeoutMs).is_some_and(|f| super::values::clean(&f.value) == "false");
+    x.b.recovery_timeout_ms = x.or_default(
+        reset,
+        "recovery_timeout_ms",
+        30_000.0,
+        "resetTimeout = 30000",
+    );
+    let disabled = x
+        .get(Field::CallTimeoutMs)
+        .is_some_and(|f| super::values::clean(&f.value) == "false");
     if !disabled {
         let t = x.duration(Field::CallTimeoutMs, MS);
         x.b.call_timeout_ms = x.or_default(t, "call_timeout_ms", 10_000.0, "timeout = 10000");
@@ -92,7 +99,12 @@ fn cockatiel_scan(lines: &[(usize, String)]) -> Vec<Found> {
         ("CountBreaker", "count"),
     ] {
         for c in calls(lines, name) {
-            out.push(Found { field: Field::TripRule, key: name.into(), value: rule.into(), line: c.0 });
+            out.push(Found {
+                field: Field::TripRule,
+                key: name.into(),
+                value: rule.into(),
+                line: c.0,
+            });
             if rule == "consecutive" {
                 out.extend(positional(&c, &[Field::Threshold], name));
             }
@@ -140,14 +152,26 @@ fn cockatiel(x: &mut Build) {
 
 fn sampling_window(x: &mut Build) {
     x.b.window_ms = x.duration(Field::WindowMs, MS);
-    let rps = x.read(Field::MinimumRps, |v| super::values::number(v).ok_or_else(|| format!("\"{v}\" is not a number")));
+    let rps = x.read(Field::MinimumRps, |v| {
+        super::values::number(v).ok_or_else(|| format!("\"{v}\" is not a number"))
+    });
     let (Some(window), Some(threshold)) = (x.b.window_ms, x.b.failure_rate) else {
         return;
     };
-    let calls = |rps: f64| (window / 1000.0 * rps).ceil().max(0.0).min(f64::from(u32::MAX)) as u32;
+    let calls = |rps: f64| {
+        (window / 1000.0 * rps)
+            .ceil()
+            .max(0.0)
+            .min(f64::from(u32::MAX)) as u32
+    };
     x.b.minimum_calls = match rps {
         Some(r) => Some(calls(r)),
-        None if threshold > 0.0 => x.or_default(None, "minimum_calls", calls(5.0 / threshold), "minimumRps = 5 / threshold"),
+        None if threshold > 0.0 => x.or_default(
+            None,
+            "minimum_calls",
+            calls(5.0 / threshold),
+            "minimumRps = 5 / threshold",
+        ),
         None => None,
     };
 }
@@ -161,17 +185,26 @@ fn recovery(x: &mut Build) {
     let v = f.value.trim();
     if v.contains("ExponentialBackoff") {
         let init = x.duration(Field::BackoffInitialMs, MS);
-        x.b.recovery_timeout_ms = x.or_default(init, "recovery_timeout_ms", 128.0, "initialDelay = 128");
-        let e = x.read(Field::Multiplier, |v| super::values::number(v).ok_or_else(|| format!("\"{v}\" is not a number")));
+        x.b.recovery_timeout_ms =
+            x.or_default(init, "recovery_timeout_ms", 128.0, "initialDelay = 128");
+        let e = x.read(Field::Multiplier, |v| {
+            super::values::number(v).ok_or_else(|| format!("\"{v}\" is not a number"))
+        });
         x.b.recovery_multiplier = x.or_default(e, "recovery_multiplier", 2.0, "exponent = 2");
         let max = x.duration(Field::RecoveryMaxMs, MS);
         x.b.recovery_max_ms = x.or_default(max, "recovery_max_ms", 30_000.0, "maxDelay = 30000");
         x.b.recovery_growth = Some(RecoveryGrowth::Multiply);
-    } else if let Some(inner) = v.strip_prefix("new ConstantBackoff(").and_then(|s| s.strip_suffix(')')) {
+    } else if let Some(inner) = v
+        .strip_prefix("new ConstantBackoff(")
+        .and_then(|s| s.strip_suffix(')'))
+    {
         x.b.recovery_timeout_ms = match duration_ms(inner, MS) {
             Ok(ms) => Some(ms),
             Err(why) => {
-                x.note(f.line, format!("circuit breaker (cockatiel): halfOpenAfter = {v}: {why}"));
+                x.note(
+                    f.line,
+                    format!("circuit breaker (cockatiel): halfOpenAfter = {v}: {why}"),
+                );
                 None
             }
         };

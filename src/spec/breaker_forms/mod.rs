@@ -82,7 +82,11 @@ pub(crate) struct Form {
 
 /// The library a code block configures, from its language and the names it uses.
 pub(crate) fn detect(lang: &str, lines: &[(usize, String)]) -> Option<&'static Form> {
-    let text: String = lines.iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>().join("\n");
+    let text: String = lines
+        .iter()
+        .map(|(_, l)| l.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
     let low = text.to_lowercase();
     let squashed: String = low.chars().filter(|c| *c != '-' && *c != '_').collect();
     let lang = lang.trim().to_lowercase();
@@ -92,10 +96,19 @@ pub(crate) fn detect(lang: &str, lines: &[(usize, String)]) -> Option<&'static F
         Some(&proxies::ENVOY)
     } else if lang == "nginx" || has(&["maxfails=", "failtimeout="]) {
         Some(&proxies::NGINX)
-    } else if has(&["hystrix", "requestvolumethreshold", "sleepwindowinmilliseconds"]) {
+    } else if has(&[
+        "hystrix",
+        "requestvolumethreshold",
+        "sleepwindowinmilliseconds",
+    ]) {
         Some(&java::HYSTRIX)
     } else if has(&["cockatiel"])
-        || raw(&["ConsecutiveBreaker", "SamplingBreaker", "CountBreaker", "halfOpenAfter"])
+        || raw(&[
+            "ConsecutiveBreaker",
+            "SamplingBreaker",
+            "CountBreaker",
+            "halfOpenAfter",
+        ])
     {
         Some(&js::COCKATIEL)
     } else if has(&[
@@ -131,7 +144,13 @@ pub(crate) fn detect(lang: &str, lines: &[(usize, String)]) -> Option<&'static F
         Some(&js::OPOSSUM)
     } else if has(&["pybreaker", "failmax"]) {
         Some(&python::PYBREAKER)
-    } else if raw(&["@circuit", "from circuitbreaker", "import circuitbreaker", "CircuitBreakerMonitor", "FAILURE_THRESHOLD"]) {
+    } else if raw(&[
+        "@circuit",
+        "from circuitbreaker",
+        "import circuitbreaker",
+        "CircuitBreakerMonitor",
+        "FAILURE_THRESHOLD",
+    ]) {
         Some(&python::CIRCUITBREAKER)
     } else {
         None
@@ -140,11 +159,46 @@ pub(crate) fn detect(lang: &str, lines: &[(usize, String)]) -> Option<&'static F
 
 /// Keys that hold configuration rather than name a breaker (`resilience4j:`, `instances:`, `spec:`).
 const CONTAINERS: &[&str] = &[
-    "resilience4j", "circuitbreaker", "circuitbreakers", "breakers", "breaker", "instances", "configs",
-    "backends", "hystrix", "command", "properties", "settings", "options", "opts", "config",
-    "outlierdetection", "trafficpolicy", "spec", "metadata", "policy", "policies", "cb", "st",
-    "clusters", "cluster", "upstream", "server", "servers", "resilience", "strategy", "pipeline",
-    "builder", "services", "service", "apiversion", "kind", "http", "events", "defaults", "threshold",
+    "resilience4j",
+    "circuitbreaker",
+    "circuitbreakers",
+    "breakers",
+    "breaker",
+    "instances",
+    "configs",
+    "backends",
+    "hystrix",
+    "command",
+    "properties",
+    "settings",
+    "options",
+    "opts",
+    "config",
+    "outlierdetection",
+    "trafficpolicy",
+    "spec",
+    "metadata",
+    "policy",
+    "policies",
+    "cb",
+    "st",
+    "clusters",
+    "cluster",
+    "upstream",
+    "server",
+    "servers",
+    "resilience",
+    "strategy",
+    "pipeline",
+    "builder",
+    "services",
+    "service",
+    "apiversion",
+    "kind",
+    "http",
+    "events",
+    "defaults",
+    "threshold",
 ];
 
 fn container(name: &str) -> bool {
@@ -155,9 +209,12 @@ fn container(name: &str) -> bool {
 /// `hystrix.command.LedgerCommand.circuitBreaker...` -> `LedgerCommand`.
 fn instance_in_path(key: &str) -> Option<String> {
     let segs: Vec<&str> = key.split('.').collect();
-    let at = segs
-        .iter()
-        .position(|s| matches!(norm(s).as_str(), "instances" | "configs" | "backends" | "command"))?;
+    let at = segs.iter().position(|s| {
+        matches!(
+            norm(s).as_str(),
+            "instances" | "configs" | "backends" | "command"
+        )
+    })?;
     segs.get(at + 1)
         .filter(|_| at + 2 < segs.len())
         .map(|s| s.to_string())
@@ -169,7 +226,11 @@ fn declared_name(code: &str) -> Option<String> {
     let ident = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_');
     let t = code.trim();
     if let Some(rest) = t.strip_prefix("upstream ") {
-        return rest.split_whitespace().next().filter(|n| ident(n)).map(str::to_string);
+        return rest
+            .split_whitespace()
+            .next()
+            .filter(|n| ident(n))
+            .map(str::to_string);
     }
     if let Some((n, rhs)) = t.split_once(":=") {
         // Go declares everything with `:=`; only a breaker or its settings names a breaker.
@@ -179,7 +240,11 @@ fn declared_name(code: &str) -> Option<String> {
     let words: Vec<&str> = t.splitn(3, ' ').collect();
     if let [ty, name, rest] = words[..] {
         let assigns = rest.starts_with('=') && !rest.starts_with("==");
-        if ident(ty) && ident(name) && assigns && !["const", "let", "var", "val", "final"].contains(&ty) {
+        if ident(ty)
+            && ident(name)
+            && assigns
+            && !["const", "let", "var", "val", "final"].contains(&ty)
+        {
             return Some(name.to_string());
         }
     }
@@ -189,13 +254,21 @@ fn declared_name(code: &str) -> Option<String> {
 /// A name given to what follows, and whether it is a name key inside the breaker's own settings.
 enum Event {
     Item(Found),
-    Name { name: String, line: usize, key: bool },
+    Name {
+        name: String,
+        line: usize,
+        key: bool,
+    },
     Comment(String),
     Function(String),
 }
 
 /// Reads the breakers of one block written in `form`.
-pub(crate) fn read_block(form: &Form, lines: &[(usize, String)], claims: &mut Claims) -> Vec<Draft> {
+pub(crate) fn read_block(
+    form: &Form,
+    lines: &[(usize, String)],
+    claims: &mut Claims,
+) -> Vec<Draft> {
     let mut events = Vec::new();
     for (line, raw) in lines {
         line_events(form, *line, raw, &mut events, claims);
@@ -203,7 +276,10 @@ pub(crate) fn read_block(form: &Form, lines: &[(usize, String)], claims: &mut Cl
     for f in (form.scan)(lines) {
         let at = events
             .iter()
-            .position(|e| matches!(e, Event::Item(x) if x.line > f.line) || matches!(e, Event::Name { line, .. } if *line > f.line))
+            .position(|e| {
+                matches!(e, Event::Item(x) if x.line > f.line)
+                    || matches!(e, Event::Name { line, .. } if *line > f.line)
+            })
             .unwrap_or(events.len());
         events.insert(at, Event::Item(f));
     }
@@ -220,11 +296,18 @@ fn line_events(form: &Form, line: usize, raw: &str, events: &mut Vec<Event>, cla
         events.push(Event::Comment(c.to_string()));
     }
     let is_key = |n: &str| {
-        let e = Entry { key: n.to_string(), value: String::new() };
+        let e = Entry {
+            key: n.to_string(),
+            value: String::new(),
+        };
         (form.field)(&e).is_some()
     };
     if let Some(n) = declared_name(code).filter(|n| !container(n) && !n.is_empty() && !is_key(n)) {
-        events.push(Event::Name { name: n, line, key: false });
+        events.push(Event::Name {
+            name: n,
+            line,
+            key: false,
+        });
     }
     let found = entries(code, form.space_values);
     if found.is_empty() {
@@ -234,7 +317,11 @@ fn line_events(form: &Form, line: usize, raw: &str, events: &mut Vec<Event>, cla
     }
     for e in found {
         if let Some(inst) = instance_in_path(&e.key) {
-            events.push(Event::Name { name: inst, line, key: false });
+            events.push(Event::Name {
+                name: inst,
+                line,
+                key: false,
+            });
         }
         match (form.field)(&e) {
             Some(field) => events.push(Event::Item(Found {
@@ -245,9 +332,14 @@ fn line_events(form: &Form, line: usize, raw: &str, events: &mut Vec<Event>, cla
             })),
             None if matches!(e.last().as_str(), "name" | "host" | "commandkey") => {
                 let v = values::clean(&e.value);
-                let simple = !v.is_empty() && v.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c));
+                let simple =
+                    !v.is_empty() && v.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c));
                 if simple {
-                    events.push(Event::Name { name: v.to_string(), line, key: true });
+                    events.push(Event::Name {
+                        name: v.to_string(),
+                        line,
+                        key: true,
+                    });
                 }
             }
             None if !super::breaker_params::params(&format!("{}=1", e.last())).is_empty() => {
@@ -277,7 +369,13 @@ impl Group {
             Some((n, l, k)) => (Some(n), Some(l), k),
             None => (None, None, false),
         };
-        Group { found: Vec::new(), name, line, hints: Vec::new(), named_by_key: key }
+        Group {
+            found: Vec::new(),
+            name,
+            line,
+            hints: Vec::new(),
+            named_by_key: key,
+        }
     }
 }
 
@@ -393,12 +491,21 @@ impl Build<'_> {
     }
 
     /// Reads `field` with `parse`; an unreadable value becomes a diagnostic naming key, value and why.
-    pub fn read<T>(&mut self, field: Field, parse: impl Fn(&str) -> Result<T, String>) -> Option<T> {
+    pub fn read<T>(
+        &mut self,
+        field: Field,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Option<T> {
         let f = self.get(field)?.clone();
         match parse(&f.value) {
             Ok(v) => Some(v),
             Err(why) => {
-                let msg = format!("circuit breaker ({}): {} = {}: {why}", self.library, f.key, f.value.trim());
+                let msg = format!(
+                    "circuit breaker ({}): {} = {}: {why}",
+                    self.library,
+                    f.key,
+                    f.value.trim()
+                );
                 self.notes.push((f.line, msg));
                 None
             }
@@ -414,7 +521,13 @@ impl Build<'_> {
     }
 
     /// `value` when `current` is None, recorded as a default (claim field, as the library names it).
-    pub fn or_default<T>(&mut self, current: Option<T>, field: &str, value: T, shown: &str) -> Option<T> {
+    pub fn or_default<T>(
+        &mut self,
+        current: Option<T>,
+        field: &str,
+        value: T,
+        shown: &str,
+    ) -> Option<T> {
         if current.is_some() {
             return current;
         }
@@ -442,7 +555,13 @@ pub(crate) fn calls(lines: &[(usize, String)], name: &str) -> Vec<(usize, Vec<St
         text.push_str(s);
         text.push('\n');
     }
-    let line_at = |pos: usize| starts.iter().rev().find(|(s, _)| *s <= pos).map_or(1, |x| x.1);
+    let line_at = |pos: usize| {
+        starts
+            .iter()
+            .rev()
+            .find(|(s, _)| *s <= pos)
+            .map_or(1, |x| x.1)
+    };
     let mut out = Vec::new();
     let mut from = 0;
     while let Some(found) = text[from..].find(name) {
@@ -453,7 +572,10 @@ pub(crate) fn calls(lines: &[(usize, String)], name: &str) -> Vec<(usize, Vec<St
             continue;
         }
         let rest = &text[from..];
-        let Some(open) = rest.find('(').filter(|o| rest[..*o].trim().is_empty() || rest[..*o].trim().starts_with('<')) else {
+        let Some(open) = rest
+            .find('(')
+            .filter(|o| rest[..*o].trim().is_empty() || rest[..*o].trim().starts_with('<'))
+        else {
             continue;
         };
         let inner_start = from + open + 1;

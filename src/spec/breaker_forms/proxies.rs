@@ -81,15 +81,31 @@ fn envoy(x: &mut Build) {
         (None, None) => x.or_default(None, "failure_threshold", 5, "consecutive_5xx = 5"),
     };
     let base = x.duration(Field::RecoveryMs, None);
-    x.b.recovery_timeout_ms = x.or_default(base, "recovery_timeout_ms", 30_000.0, "base_ejection_time = 30s");
+    x.b.recovery_timeout_ms = x.or_default(
+        base,
+        "recovery_timeout_ms",
+        30_000.0,
+        "base_ejection_time = 30s",
+    );
     x.b.recovery_growth = Some(RecoveryGrowth::Linear);
     let max = x.duration(Field::RecoveryMaxMs, None);
-    x.b.recovery_max_ms = x.or_default(max, "recovery_max_ms", 300_000.0, "max_ejection_time = 300s");
+    x.b.recovery_max_ms = x.or_default(
+        max,
+        "recovery_max_ms",
+        300_000.0,
+        "max_ejection_time = 300s",
+    );
     let sweep = x.duration(Field::SweepMs, None);
     x.b.ejection_sweep_ms = x.or_default(sweep, "ejection_sweep_ms", 10_000.0, "interval = 10s");
     if let Some(f) = x.get(Field::MaxEjectionPercent).cloned() {
         if count(&f.value) == Ok(0) {
-            x.note(f.line, format!("circuit breaker (envoy): {} = 0 lets no host be ejected", f.key));
+            x.note(
+                f.line,
+                format!(
+                    "circuit breaker (envoy): {} = 0 lets no host be ejected",
+                    f.key
+                ),
+            );
             x.b.kind = None;
         }
     }

@@ -40,7 +40,8 @@ fn pybreaker(x: &mut Build) {
     let n = x.count(Field::Threshold);
     x.b.failure_threshold = x.or_default(n, "failure_threshold", 5, "fail_max = 5");
     let t = x.duration(Field::RecoveryMs, SECONDS);
-    x.b.recovery_timeout_ms = x.or_default(t, "recovery_timeout_ms", 60_000.0, "reset_timeout = 60");
+    x.b.recovery_timeout_ms =
+        x.or_default(t, "recovery_timeout_ms", 60_000.0, "reset_timeout = 60");
     x.b.half_open_requests = Some(1);
     x.b.half_open_extra = Some(HalfOpenExtra::Queued);
     x.b.close_rule = Some(CloseRule::FirstSuccess);
@@ -73,7 +74,8 @@ fn circuitbreaker(x: &mut Build) {
     let n = x.count(Field::Threshold);
     x.b.failure_threshold = x.or_default(n, "failure_threshold", 5, "failure_threshold = 5");
     let t = x.duration(Field::RecoveryMs, SECONDS);
-    x.b.recovery_timeout_ms = x.or_default(t, "recovery_timeout_ms", 30_000.0, "recovery_timeout = 30");
+    x.b.recovery_timeout_ms =
+        x.or_default(t, "recovery_timeout_ms", 30_000.0, "recovery_timeout = 30");
     if let Some(f) = x.get(Field::Exceptions) {
         x.b.expected_exceptions = f
             .value

@@ -6,9 +6,17 @@
 use crate::spec::claims::{Breaker, BreakerKind, RateTrip};
 use crate::spec::tokens::{duration_at, percent_at, Token};
 
-const CALLS: &[&str] = &["requests", "request", "calls", "call", "attempts", "invocations"];
+const CALLS: &[&str] = &[
+    "requests",
+    "request",
+    "calls",
+    "call",
+    "attempts",
+    "invocations",
+];
 const FAILING: &[&str] = &[
-    "fail", "fails", "failed", "failing", "failure", "failures", "error", "errors", "errored", "timeouts",
+    "fail", "fails", "failed", "failing", "failure", "failures", "error", "errors", "errored",
+    "timeouts",
 ];
 const IN_A_ROW: &[&str] = &["consecutive", "successive", "sequential", "straight", "row"];
 const WINDOW: &[&str] = &["in", "within", "over", "during", "of"];
@@ -98,22 +106,46 @@ pub(crate) fn read(toks: &[Token], threshold_at: Option<usize>) -> Rule {
 /// share, its token and how it trips.
 fn share(toks: &[Token]) -> Option<(f64, usize, RateTrip)> {
     for i in 0..toks.len() {
-        let found = percent_at(toks, i).map(|(f, _)| f).or_else(|| match toks[i].word() {
-            Some("half") => Some(0.5),
-            Some("third") => Some(1.0 / 3.0),
-            Some("quarter") => Some(0.25),
-            Some("majority") => Some(0.5),
-            _ => None,
-        });
+        let found = percent_at(toks, i)
+            .map(|(f, _)| f)
+            .or_else(|| match toks[i].word() {
+                Some("half") => Some(0.5),
+                Some("third") => Some(1.0 / 3.0),
+                Some("quarter") => Some(0.25),
+                Some("majority") => Some(0.5),
+                _ => None,
+            });
         let Some(rate) = found.filter(|r| (0.0..=1.0).contains(r)) else {
             continue;
         };
         let before: Vec<&Token> = toks[i.saturating_sub(3)..i].iter().collect();
+        // "half of the calls", "50% of requests", "an error rate above 50%"; not "half-open".
+        let after = if toks[i].num().is_some() {
+            i + 2
+        } else {
+            i + 1
+        };
+        let of_calls = toks
+            .get(after)
+            .is_some_and(|t| t.is_word("of") || t.is_word("the"));
+        let a_rate = before
+            .iter()
+            .any(|t| matches!(t.word(), Some("rate" | "ratio" | "percentage" | "share")));
+        if !(of_calls || a_rate) {
+            continue;
+        }
         let above = before.iter().any(|t| {
             t.is_sym('>')
-                || matches!(t.word(), Some("more" | "over" | "above" | "exceeds" | "exceed" | "exceeding"))
+                || matches!(
+                    t.word(),
+                    Some("more" | "over" | "above" | "exceeds" | "exceed" | "exceeding")
+                )
         }) || toks[i].is_word("majority");
-        let trips = if above { RateTrip::Above } else { RateTrip::AtLeast };
+        let trips = if above {
+            RateTrip::Above
+        } else {
+            RateTrip::AtLeast
+        };
         return Some((rate, i, trips));
     }
     None
@@ -122,20 +154,23 @@ fn share(toks: &[Token]) -> Option<(f64, usize, RateTrip)> {
 /// A time window near token `from`: "in 10 s", "within 30 seconds", "over the last 1 min",
 /// "a 10-second window".
 fn window_ms(toks: &[Token], from: usize) -> Option<f64> {
-    (0..toks.len()).filter(|i| i.abs_diff(from) <= 12).find_map(|i| {
-        if let Some((ms, next)) = duration_at(toks, i) {
-            let prev = i.checked_sub(1).and_then(|k| toks.get(k));
-            let prev2 = i.checked_sub(2).and_then(|k| toks.get(k));
-            let windowed = word_in(prev, WINDOW)
-                || (prev.is_some_and(|t| t.is_word("last")) && (word_in(prev2, WINDOW) || word_in(prev2, &["the"])))
-                || toks.get(next).is_some_and(|t| t.is_word("window"));
-            return windowed.then_some(ms);
-        }
-        // "10-second window"
-        let n = toks[i].num()?;
-        let unit = crate::spec::tokens::unit_ms(toks.get(i + 2)?.word()?)?;
-        (toks.get(i + 1)?.is_sym('-') && toks.get(i + 3)?.is_word("window")).then_some(n * unit)
-    })
+    (0..toks.len())
+        .filter(|i| i.abs_diff(from) <= 12)
+        .find_map(|i| {
+            if let Some((ms, next)) = duration_at(toks, i) {
+                let prev = i.checked_sub(1).and_then(|k| toks.get(k));
+                let prev2 = i.checked_sub(2).and_then(|k| toks.get(k));
+                let windowed = word_in(prev, WINDOW)
+                    || (prev.is_some_and(|t| t.is_word("last"))
+                        && (word_in(prev2, WINDOW) || word_in(prev2, &["the"])))
+                    || toks.get(next).is_some_and(|t| t.is_word("window"));
+                return windowed.then_some(ms);
+            }
+            // "10-second window"
+            let n = toks[i].num()?;
+            let unit = crate::spec::tokens::unit_ms(toks.get(i + 2)?.word()?)?;
+            (toks.get(i + 1)?.is_sym('-') && toks.get(i + 3)?.is_word("window")).then_some(n * unit)
+        })
 }
 
 /// "the last 100 calls", "last 50 requests".
@@ -174,18 +209,35 @@ mod tests {
 
     #[test]
     fn rates_windows_and_counts() {
-        let r = read(&tokenize("opens when more than half of the calls in 10 s fail"), None);
-        assert_eq!(r.kind, Some(BreakerKind::FailureRate));
-        assert_eq!((r.failure_rate, r.rate_trips, r.window_ms), (Some(0.5), Some(RateTrip::Above), Some(10_000.0)));
         let r = read(
-            &tokenize("It trips when 25% of the last 100 requests failed, with at least 20 requests."),
+            &tokenize("opens when more than half of the calls in 10 s fail"),
             None,
         );
-        assert_eq!((r.failure_rate, r.rate_trips), (Some(0.25), Some(RateTrip::AtLeast)));
-        assert_eq!((r.window_calls, r.minimum_calls, r.window_ms), (Some(100), Some(20), None));
+        assert_eq!(r.kind, Some(BreakerKind::FailureRate));
+        assert_eq!(
+            (r.failure_rate, r.rate_trips, r.window_ms),
+            (Some(0.5), Some(RateTrip::Above), Some(10_000.0))
+        );
+        let r = read(
+            &tokenize(
+                "It trips when 25% of the last 100 requests failed, with at least 20 requests.",
+            ),
+            None,
+        );
+        assert_eq!(
+            (r.failure_rate, r.rate_trips),
+            (Some(0.25), Some(RateTrip::AtLeast))
+        );
+        assert_eq!(
+            (r.window_calls, r.minimum_calls, r.window_ms),
+            (Some(100), Some(20), None)
+        );
         let t = tokenize("after 5 failures within 30 seconds it opens");
         let r = read(&t, Some(1));
-        assert_eq!((r.kind, r.window_ms), (Some(BreakerKind::FailuresInWindow), Some(30_000.0)));
+        assert_eq!(
+            (r.kind, r.window_ms),
+            (Some(BreakerKind::FailuresInWindow), Some(30_000.0))
+        );
         let t = tokenize("after 3 errors in a row");
         assert_eq!(read(&t, Some(1)).kind, Some(BreakerKind::Consecutive));
         let t = tokenize("After 5 failures, fail fast for 30s");

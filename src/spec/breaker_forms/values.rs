@@ -39,7 +39,11 @@ pub(crate) fn number(v: &str) -> Option<f64> {
             .chars()
             .all(|c| c.is_ascii_digit() || c == '.' || c == '-' || c == '+')
         && digits.chars().any(|c| c.is_ascii_digit());
-    let n = if ok { digits.parse::<f64>().ok()? } else { return None };
+    let n = if ok {
+        digits.parse::<f64>().ok()?
+    } else {
+        return None;
+    };
     n.is_finite().then_some(n)
 }
 
@@ -109,7 +113,10 @@ fn iso8601(v: &str) -> Option<f64> {
         None => (rest, ""),
     };
     let mut total = 0.0;
-    for (part, units) in [(days, &[('D', 86_400e3)][..]), (time, &[('H', 3_600e3), ('M', 60e3), ('S', 1e3)][..])] {
+    for (part, units) in [
+        (days, &[('D', 86_400e3)][..]),
+        (time, &[('H', 3_600e3), ('M', 60e3), ('S', 1e3)][..]),
+    ] {
         let mut num = String::new();
         for ch in part.chars() {
             if ch.is_ascii_digit() || ch == '.' {
@@ -147,8 +154,13 @@ fn compound(v: &str) -> Option<f64> {
     let toks = tokenize(v);
     let spaced = || {
         let even = !toks.is_empty() && toks.len() % 2 == 0;
-        even.then(|| (0..toks.len()).step_by(2).map(|i| duration_at(&toks, i).map(|d| d.0)).sum::<Option<f64>>())
-            .flatten()
+        even.then(|| {
+            (0..toks.len())
+                .step_by(2)
+                .map(|i| duration_at(&toks, i).map(|d| d.0))
+                .sum::<Option<f64>>()
+        })
+        .flatten()
     };
     spaced().or_else(|| compound_glued(v))
 }
@@ -203,7 +215,9 @@ fn product(v: &str, bare: Bare) -> Result<f64, String> {
     match (unit, bare) {
         (Some(u), _) => Ok(value * u),
         (None, Some(b)) => Ok(value * b),
-        (None, None) => Err(format!("\"{v}\" has no unit (write e.g. \"{v}s\" or \"{v}ms\")")),
+        (None, None) => Err(format!(
+            "\"{v}\" has no unit (write e.g. \"{v}s\" or \"{v}ms\")"
+        )),
     }
 }
 
@@ -294,7 +308,10 @@ mod tests {
         assert_eq!(duration_ms("500 * time.Millisecond", None), Ok(500.0));
         assert_eq!(duration_ms("time.Minute", None), Ok(60_000.0));
         assert_eq!(duration_ms("TimeSpan.FromSeconds(30)", None), Ok(30_000.0));
-        assert_eq!(duration_ms("TimeSpan.FromMilliseconds(250),", None), Ok(250.0));
+        assert_eq!(
+            duration_ms("TimeSpan.FromMilliseconds(250),", None),
+            Ok(250.0)
+        );
         assert_eq!(duration_ms("Duration.ofSeconds(10)", None), Ok(10_000.0));
         assert_eq!(duration_ms("\"00:00:30\"", None), Ok(30_000.0));
         assert_eq!(duration_ms("00:00:00.500", None), Ok(500.0));
