@@ -73,7 +73,9 @@ pub struct Breaker {
     pub name: Option<String>,
     /// The dependency it guards, matched by name; None when the spec does not say.
     pub dependency: Option<String>,
-    /// Which rule opens it; None when the spec gives a bare "N failures" and no library or rule.
+    /// Which rule opens it: from the library's form, the format's own block (`failure_threshold=` is
+    /// consecutive by the format's definition) or the prose's words; None when the spec gives a bare
+    /// "N failures" and no library or rule (consecutive or windowed is then for the verdict to tell).
     #[serde(default)]
     pub kind: Option<BreakerKind>,
     /// The library whose configuration form it was read from ("resilience4j", "opossum", "pybreaker"...).
