@@ -99,7 +99,7 @@ fn growth(b: &Breaker) -> String {
     match b.recovery_growth {
         Some(RecoveryGrowth::Multiply) => parts.push(format!(
             "×{}",
-            b.recovery_multiplier.map_or("?".into(), |m| super::trim(m))
+            b.recovery_multiplier.map_or("?".into(), super::trim)
         )),
         Some(RecoveryGrowth::Linear) => parts.push(format!("+{} each", ms(b.recovery_timeout_ms))),
         None => {}

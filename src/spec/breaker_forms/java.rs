@@ -47,6 +47,43 @@ fn resilience4j(x: &mut Build) {
     x.b.rate_trips = Some(RateTrip::AtLeast);
     let rate = x.read(Field::RatePercent, percent);
     x.b.failure_rate = x.or_default(rate, "failure_rate", 0.5, "failureRateThreshold = 50");
+    sliding_window(x);
+    let wait = x.duration(Field::RecoveryMs, MS);
+    x.b.recovery_timeout_ms = x.or_default(
+        wait,
+        "recovery_timeout_ms",
+        60_000.0,
+        "waitDurationInOpenState = 60s",
+    );
+    let probes = x.count(Field::HalfOpen);
+    x.b.half_open_requests = x.or_default(
+        probes,
+        "half_open_requests",
+        10,
+        "permittedNumberOfCallsInHalfOpenState = 10",
+    );
+    x.b.half_open_extra = Some(HalfOpenExtra::Rejected);
+    x.b.close_rule = Some(CloseRule::ProbeRateBelowThreshold);
+    let slow_rate = x.read(Field::SlowRatePercent, percent);
+    x.b.slow_call_rate = x.or_default(
+        slow_rate,
+        "slow_call_rate",
+        1.0,
+        "slowCallRateThreshold = 100",
+    );
+    let slow_ms = x.duration(Field::SlowCallMs, MS);
+    x.b.slow_call_ms = x.or_default(
+        slow_ms,
+        "slow_call_ms",
+        60_000.0,
+        "slowCallDurationThreshold = 60s",
+    );
+    growth(x);
+}
+
+/// `slidingWindowType` + `slidingWindowSize` (calls, or seconds when TIME_BASED) and
+/// `minimumNumberOfCalls`, capped at the size for a count-based window as resilience4j does.
+fn sliding_window(x: &mut Build) {
     let time_based = match x.get(Field::WindowType).map(|f| f.value.to_lowercase()) {
         Some(v) if v.contains("time") => Some(true),
         Some(v) if v.contains("count") => Some(false),
@@ -88,43 +125,12 @@ fn resilience4j(x: &mut Build) {
     let mut min = x.or_default(min, "minimum_calls", 100, "minimumNumberOfCalls = 100");
     if let (false, Some(m), Some(s)) = (time_based, min, size) {
         if m > s {
-            // CircuitBreakerConfig.Builder caps it for a count-based window.
+            // CircuitBreakerMetrics caps it for a count-based window (Math.min with the size).
             x.note(x.line(), format!("circuit breaker (resilience4j): minimumNumberOfCalls = {m} is more than slidingWindowSize = {s}; resilience4j uses {s}"));
             min = Some(s);
         }
     }
     x.b.minimum_calls = min;
-    let wait = x.duration(Field::RecoveryMs, MS);
-    x.b.recovery_timeout_ms = x.or_default(
-        wait,
-        "recovery_timeout_ms",
-        60_000.0,
-        "waitDurationInOpenState = 60s",
-    );
-    let probes = x.count(Field::HalfOpen);
-    x.b.half_open_requests = x.or_default(
-        probes,
-        "half_open_requests",
-        10,
-        "permittedNumberOfCallsInHalfOpenState = 10",
-    );
-    x.b.half_open_extra = Some(HalfOpenExtra::Rejected);
-    x.b.close_rule = Some(CloseRule::ProbeRateBelowThreshold);
-    let slow_rate = x.read(Field::SlowRatePercent, percent);
-    x.b.slow_call_rate = x.or_default(
-        slow_rate,
-        "slow_call_rate",
-        1.0,
-        "slowCallRateThreshold = 100",
-    );
-    let slow_ms = x.duration(Field::SlowCallMs, MS);
-    x.b.slow_call_ms = x.or_default(
-        slow_ms,
-        "slow_call_ms",
-        60_000.0,
-        "slowCallDurationThreshold = 60s",
-    );
-    growth(x);
 }
 
 /// `enableExponentialBackoff` / `enableRandomizedWait` and their parameters.
