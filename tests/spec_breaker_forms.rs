@@ -734,11 +734,15 @@ fn unreadable_values_name_key_value_and_what_was_expected() {
             (15, "the spec leaves out"),
         ],
     );
-    // What was unreadable falls back to the library's default, and says so.
-    assert_eq!(c.breakers[0].failure_rate, Some(0.5));
-    assert!(c.breakers[0]
+    // What was unreadable is not claimed, and gets no default: the spec said something there.
+    let b = &c.breakers[0];
+    assert_eq!((b.failure_rate, b.recovery_timeout_ms), (None, None));
+    assert!(!b
         .defaults_applied
-        .contains(&"failure_rate".to_string()));
+        .iter()
+        .any(|f| f == "failure_rate" || f == "recovery_timeout_ms"));
+    assert!(b.defaults_applied.contains(&"window_calls".to_string()));
+    assert_eq!(c.breakers[1].recovery_timeout_ms, None);
 }
 
 #[test]

@@ -13,6 +13,9 @@ pub(crate) struct Build<'a> {
     pub notes: Vec<(usize, String)>,
     /// (claim field, "key = value" as the library documents it).
     pub defaults: Vec<(String, String)>,
+    /// Keys given a value that could not be read (normalised): they get no default, the spec did say
+    /// something there.
+    pub unreadable: Vec<String>,
 }
 
 impl Build<'_> {
@@ -35,6 +38,8 @@ impl Build<'_> {
         match parse(&f.value) {
             Ok(v) => Some(v),
             Err(why) => {
+                self.unreadable
+                    .push(super::norm(f.key.rsplit('.').next().unwrap_or("")));
                 let msg = format!(
                     "circuit breaker ({}): {} = {}: {why}",
                     self.library,
@@ -55,7 +60,8 @@ impl Build<'_> {
         self.read(field, values::count)
     }
 
-    /// `value` when `current` is None, recorded as a default (claim field, as the library names it).
+    /// `value` when `current` is None, recorded as a default (claim field, `key = value` as the library
+    /// documents it). A key the spec gave an unreadable value gets no default.
     pub fn or_default<T>(
         &mut self,
         current: Option<T>,
@@ -65,6 +71,11 @@ impl Build<'_> {
     ) -> Option<T> {
         if current.is_some() {
             return current;
+        }
+        let key = shown.split('=').next().unwrap_or("").trim();
+        let key = super::norm(key.rsplit('.').next().unwrap_or(""));
+        if self.unreadable.contains(&key) {
+            return None;
         }
         self.defaults.push((field.to_string(), shown.to_string()));
         Some(value)

@@ -304,6 +304,7 @@ fn finish(form: &Form, g: Group, claims: &mut Claims) -> Draft {
         library: form.library,
         notes: Vec::new(),
         defaults: Vec::new(),
+        unreadable: Vec::new(),
     };
     (form.build)(&mut build);
     let (notes, defaults) = (build.notes, build.defaults);
