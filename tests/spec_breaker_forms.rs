@@ -759,3 +759,61 @@ fn javascript_and_java_bare_recovery_timeouts_are_milliseconds() {
         Some(3_000_000.0)
     );
 }
+
+#[test]
+fn resilience4j_instances_start_from_their_base_config() {
+    let spec = "## Backend Spec: S\n\n| Dependency | Timeout |\n|---|---|\n| Ledger | 1s |\n| Fx | 1s |\n\n#### Circuit Breakers\n\n```yaml\nresilience4j.circuitbreaker:\n  configs:\n    shared:\n      slidingWindowSize: 40\n      failureRateThreshold: 30\n      waitDurationInOpenState: 20s\n  instances:\n    ledger:\n      baseConfig: shared\n      waitDurationInOpenState: 5s\n    fx:\n      baseConfig: shared\n```\n";
+    let c = parse(spec);
+    let got: Vec<_> = c
+        .breakers
+        .iter()
+        .map(|b| {
+            (
+                b.name.as_deref(),
+                b.dependency.as_deref(),
+                b.window_calls,
+                b.failure_rate,
+                b.recovery_timeout_ms,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                Some("ledger"),
+                Some("Ledger"),
+                Some(40),
+                Some(0.3),
+                Some(5000.0)
+            ),
+            (Some("fx"), Some("Fx"), Some(40), Some(0.3), Some(20_000.0)),
+        ]
+    );
+}
+
+#[test]
+fn prose_beside_a_library_block_states_what_its_defaults_would_fill() {
+    let spec = "## Backend Spec: S\n\n#### Circuit Breaker\n\n```js\nconst b = new CircuitBreaker(call, { errorThresholdPercentage: 40 });\n```\n\nThe breaker stays open for 5 seconds.\n";
+    let c = parse(spec);
+    assert_eq!(c.breakers.len(), 1, "{:#?}", c.breakers);
+    let b = &c.breakers[0];
+    assert_eq!(b.recovery_timeout_ms, Some(5000.0));
+    assert!(!b
+        .defaults_applied
+        .iter()
+        .any(|f| f == "recovery_timeout_ms"));
+    assert_eq!(b.failure_rate, Some(0.4));
+    // No conflict: the code block never said 30 s, opossum's default did; nor is it called a default.
+    assert!(!c
+        .diagnostics
+        .iter()
+        .any(|d| d.message.contains("resetTimeout")));
+    assert!(
+        !c.diagnostics
+            .iter()
+            .any(|d| d.message.contains("kept the code block")),
+        "{:#?}",
+        c.diagnostics
+    );
+}

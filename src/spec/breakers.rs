@@ -16,6 +16,9 @@ pub(crate) struct Draft {
     pub seen: Vec<Key>,
     /// Line of the heading the breaker is described under, to pair prose with code.
     pub heading: Option<usize>,
+    /// Library defaults applied: (claim field, `key = value` as the library documents it). Said in a
+    /// diagnostic once prose beside the block had its say (what it states is no default).
+    pub defaults_shown: Vec<(String, String)>,
 }
 
 impl Draft {
@@ -35,6 +38,7 @@ impl Draft {
             hints: Vec::new(),
             seen: Vec::new(),
             heading: None,
+            defaults_shown: Vec::new(),
         }
     }
 
@@ -266,6 +270,7 @@ pub(crate) fn match_dependencies(drafts: Vec<Draft>, claims: &mut Claims) {
     let deps: Vec<String> = claims.dependencies.iter().map(|d| d.name.clone()).collect();
     let several = drafts.len() > 1;
     for mut d in drafts {
+        say_defaults(&d, claims);
         let from_name = d.breaker.name.as_deref().and_then(|n| best_match(n, &deps));
         let found = from_name.or_else(|| d.hints.iter().find_map(|h| best_match(h, &deps)));
         d.breaker.dependency = found.cloned();
@@ -275,6 +280,25 @@ pub(crate) fn match_dependencies(drafts: Vec<Draft>, claims: &mut Claims) {
             diag(claims, d.breaker.line, msg);
         }
         claims.breakers.push(d.breaker);
+    }
+}
+
+/// The library defaults a breaker still holds, named as the library names them.
+fn say_defaults(d: &Draft, claims: &mut Claims) {
+    let b = &d.breaker;
+    let shown: Vec<&str> = d
+        .defaults_shown
+        .iter()
+        .filter(|(field, _)| b.defaults_applied.contains(field))
+        .map(|(_, s)| s.as_str())
+        .collect();
+    if let (false, Some(lib)) = (shown.is_empty(), b.library.as_deref()) {
+        let name = b.name.as_deref().unwrap_or("(unnamed)");
+        let msg = format!(
+            "circuit breaker {name}: the spec leaves out {}; read {lib}'s documented defaults",
+            shown.join(", ")
+        );
+        diag(claims, b.line, msg);
     }
 }
 

@@ -31,6 +31,7 @@ fn resilience4j_field(e: &Entry) -> Option<Field> {
         "enablerandomizedwait" => Field::RandomizedEnabled,
         "randomizedwaitfactor" => Field::RandomizedFactor,
         "recordexceptions" => Field::Exceptions,
+        "baseconfig" => Field::BaseConfig,
         _ => return None,
     })
 }

@@ -55,6 +55,8 @@ pub(crate) enum Field {
     /// A trip condition written as code (gobreaker `ReadyToTrip`), read by the form's scan.
     TripRule,
     Exceptions,
+    /// resilience4j `baseConfig`: the shared config an instance starts from.
+    BaseConfig,
 }
 
 /// A parameter found in the block: what it sets, the key and value as written, its line.

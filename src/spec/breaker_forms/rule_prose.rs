@@ -55,8 +55,53 @@ impl Rule {
     }
 }
 
-/// What prose beside a code breaker adds to its rule (the code block's own values stay).
+/// What prose beside a code breaker adds to its rule (the code block's own values stay). A value the
+/// code block only has from its library's defaults gives way to the prose, which stated it.
 pub(crate) fn fold_rule(prose: &Breaker, code: &mut Breaker) {
+    fn stated<T: Copy>(field: &str, p: Option<T>, c: &mut Option<T>, defaults: &mut Vec<String>) {
+        if let (Some(v), Some(at)) = (p, defaults.iter().position(|d| d == field)) {
+            *c = Some(v);
+            defaults.remove(at);
+        }
+    }
+    let d = &mut code.defaults_applied;
+    stated(
+        "failure_threshold",
+        prose.failure_threshold,
+        &mut code.failure_threshold,
+        d,
+    );
+    stated(
+        "failure_rate",
+        prose.failure_rate,
+        &mut code.failure_rate,
+        d,
+    );
+    stated("window_ms", prose.window_ms, &mut code.window_ms, d);
+    stated(
+        "window_calls",
+        prose.window_calls,
+        &mut code.window_calls,
+        d,
+    );
+    stated(
+        "minimum_calls",
+        prose.minimum_calls,
+        &mut code.minimum_calls,
+        d,
+    );
+    stated(
+        "recovery_timeout_ms",
+        prose.recovery_timeout_ms,
+        &mut code.recovery_timeout_ms,
+        d,
+    );
+    stated(
+        "half_open_requests",
+        prose.half_open_requests,
+        &mut code.half_open_requests,
+        d,
+    );
     let rule = Rule {
         kind: prose.kind,
         failure_rate: prose.failure_rate,

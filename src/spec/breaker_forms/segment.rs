@@ -1,7 +1,7 @@
 //! Splitting a library-form block into breakers: the names lines give (assignments, YAML keys, dotted
 //! instances, `Name:` keys), the parameters found, and where one breaker ends and the next begins.
 
-use super::{entries, norm, values, Build, Entry, Form, Found};
+use super::{entries, norm, values, Build, Entry, Field, Form, Found};
 use crate::spec::breakers::{function_name, name_on, split_comment, Draft};
 use crate::spec::claims::Claims;
 use crate::spec::diag;
@@ -132,7 +132,7 @@ pub(crate) fn read_block(
             .unwrap_or(events.len());
         events.insert(at, Event::Item(f));
     }
-    let groups = segment(form, events);
+    let groups = inherit(segment(form, events));
     groups
         .into_iter()
         .map(|g| finish(form, g, claims))
@@ -207,6 +207,39 @@ fn entry_events(form: &Form, line: usize, e: Entry, events: &mut Vec<Event>, cla
         }
         None => {}
     }
+}
+
+/// resilience4j `baseConfig: shared`: an instance starts from the named config's values and its own
+/// win; a config used as a base is no breaker of its own.
+fn inherit(mut groups: Vec<Group>) -> Vec<Group> {
+    let links: Vec<(usize, usize)> = groups
+        .iter()
+        .enumerate()
+        .filter_map(|(i, g)| {
+            let v = g.found.iter().find(|f| f.field == Field::BaseConfig)?;
+            let base = values::clean(&v.value);
+            let j = groups
+                .iter()
+                .position(|h| h.name.as_deref() == Some(base))?;
+            (j != i).then_some((i, j))
+        })
+        .collect();
+    for &(i, j) in &links {
+        let mut found: Vec<Found> = groups[j]
+            .found
+            .iter()
+            .filter(|f| f.field != Field::BaseConfig)
+            .cloned()
+            .collect();
+        found.append(&mut groups[i].found);
+        groups[i].found = found;
+    }
+    groups
+        .into_iter()
+        .enumerate()
+        .filter(|(k, _)| !links.iter().any(|l| l.1 == *k))
+        .map(|(_, g)| g)
+        .collect()
 }
 
 /// A breaker's parameters, name and the text that may name its dependency.
@@ -311,16 +344,13 @@ fn finish(form: &Form, g: Group, claims: &mut Claims) -> Draft {
     for (l, msg) in notes {
         diag(claims, l, msg);
     }
-    if !defaults.is_empty() {
-        let shown: Vec<String> = defaults.iter().map(|(_, s)| s.clone()).collect();
-        let name = g.name.as_deref().unwrap_or("(unnamed)");
-        let msg = format!(
-            "circuit breaker {name}: the spec leaves out {}; read {}'s documented defaults",
-            shown.join(", "),
-            form.library
-        );
-        diag(claims, line, msg);
-        d.breaker.defaults_applied = defaults.into_iter().map(|(f, _)| f).collect();
+    let mut fields: Vec<String> = Vec::new();
+    for (f, _) in &defaults {
+        if !fields.contains(f) {
+            fields.push(f.clone());
+        }
     }
+    d.breaker.defaults_applied = fields;
+    d.defaults_shown = defaults;
     d
 }
