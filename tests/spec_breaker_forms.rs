@@ -640,6 +640,21 @@ fn envoy_and_istio_outlier_detection() {
 }
 
 #[test]
+fn envoy_gateway_failures_eject_only_when_enforced() {
+    let spec = |enforcing: &str| {
+        format!("## Backend Spec: S\n\n#### Outlier detection\n\n```yaml\noutlier_detection:\n  consecutive_5xx: 6\n  consecutive_gateway_failure: 2\n{enforcing}```\n")
+    };
+    let c = parse(&spec(""));
+    assert_eq!(c.breakers[0].failure_threshold, Some(6));
+    assert!(c
+        .diagnostics
+        .iter()
+        .any(|d| d.line == 8 && d.message.contains("not enforced")));
+    let c = parse(&spec("  enforcing_consecutive_gateway_failure: 100\n"));
+    assert_eq!(c.breakers[0].failure_threshold, Some(2));
+}
+
+#[test]
 fn prose_rate_window_consecutive_and_bare_counts() {
     let c = breakers(
         fixture!("prose.md"),

@@ -49,6 +49,8 @@ pub(crate) enum Field {
     SweepMs,
     /// Envoy/Istio consecutive gateway errors (502/503/504 only).
     GatewayThreshold,
+    /// Envoy `enforcing_consecutive_gateway_failure` (percent; 0 by default: counted, not enforced).
+    GatewayEnforcing,
     MaxEjectionPercent,
     /// A computed open time (Polly `BreakDurationGenerator`): present, not read.
     BreakGenerator,

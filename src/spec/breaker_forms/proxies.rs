@@ -41,6 +41,22 @@ fn nginx(x: &mut Build) {
     }
 }
 
+/// Consecutive gateway errors, when they eject: Istio enforces them; Envoy only with
+/// `enforcing_consecutive_gateway_failure` above 0 (its default is 0).
+fn enforced_gateway(x: &mut Build) -> Option<u32> {
+    let g = x.count(Field::GatewayThreshold)?;
+    let envoy_key = x
+        .get(Field::GatewayThreshold)
+        .is_some_and(|f| f.key.contains('_'));
+    let enforcing = x.count(Field::GatewayEnforcing);
+    if envoy_key && enforcing.unwrap_or(0) == 0 {
+        let line = x.get(Field::GatewayThreshold).map_or(x.line(), |f| f.line);
+        x.note(line, "circuit breaker (envoy): consecutive_gateway_failure is counted but not enforced (enforcing_consecutive_gateway_failure defaults to 0); not read".into());
+        return None;
+    }
+    Some(g)
+}
+
 pub(crate) const ENVOY: Form = Form {
     library: "envoy",
     field: envoy_field,
@@ -54,6 +70,7 @@ fn envoy_field(e: &Entry) -> Option<Field> {
     Some(match e.last().as_str() {
         "consecutive5xx" | "consecutive5xxerrors" | "consecutiveerrors" => Field::Threshold,
         "consecutivegatewayfailure" | "consecutivegatewayerrors" => Field::GatewayThreshold,
+        "enforcingconsecutivegatewayfailure" => Field::GatewayEnforcing,
         "interval" => Field::SweepMs,
         "baseejectiontime" => Field::RecoveryMs,
         "maxejectiontime" => Field::RecoveryMaxMs,
@@ -70,7 +87,7 @@ fn envoy_field(e: &Entry) -> Option<Field> {
 fn envoy(x: &mut Build) {
     x.b.kind = Some(BreakerKind::Consecutive);
     let fives = x.count(Field::Threshold);
-    let gateway = x.count(Field::GatewayThreshold);
+    let gateway = enforced_gateway(x);
     x.b.failure_threshold = match (fives, gateway) {
         (Some(f), Some(g)) if g < f => {
             x.note(x.line(), format!("circuit breaker (envoy): consecutive gateway errors ({g}) eject sooner than consecutive 5xx ({f}) for 502/503/504 answers; read the threshold as {g}, which holds for those"));
