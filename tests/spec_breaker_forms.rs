@@ -497,10 +497,13 @@ fn cockatiel_consecutive_sampling_and_count_breakers() {
     );
     diagnostics(
         &c,
-        &[(
-            25,
-            "minimumRps = 5 / threshold, exponent = 2; read cockatiel's documented defaults",
-        )],
+        &[
+            (
+                25,
+                "minimumRps = 5 / threshold, exponent = 2; read cockatiel's documented defaults",
+            ),
+            (26, "decorrelated jitter"),
+        ],
     );
 }
 

@@ -86,6 +86,7 @@ fn cockatiel_field(e: &Entry) -> Option<Field> {
         "initialdelay" => Field::BackoffInitialMs,
         "maxdelay" => Field::RecoveryMaxMs,
         "exponent" => Field::Multiplier,
+        "generator" => Field::BreakGenerator,
         _ => return None,
     })
 }
@@ -194,6 +195,13 @@ fn recovery(x: &mut Build) {
         let max = x.duration(Field::RecoveryMaxMs, MS);
         x.b.recovery_max_ms = x.or_default(max, "recovery_max_ms", 30_000.0, "maxDelay = 30000");
         x.b.recovery_growth = Some(RecoveryGrowth::Multiply);
+        let exact = x
+            .get(Field::BreakGenerator)
+            .is_some_and(|g| g.value.contains("noJitter"));
+        if !exact {
+            // ExponentialBackoffGenerators.ts: decorrelatedJitterGenerator unless another is given.
+            x.note(f.line, "circuit breaker (cockatiel): ExponentialBackoff draws each open time with decorrelated jitter (its default generator), so open times are random around initialDelay × exponent^n; growth is approximate".into());
+        }
     } else if let Some(inner) = v
         .strip_prefix("new ConstantBackoff(")
         .and_then(|s| s.strip_suffix(')'))
