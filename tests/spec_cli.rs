@@ -124,3 +124,44 @@ fn a_directory_is_not_a_spec() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: cannot read spec"));
 }
+
+#[test]
+fn breaker_rules_table_and_json_show_each_librarys_rule() {
+    let spec = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/specs/breaker-forms/resilience4j-yaml.md"
+    );
+    let out = redline(&["spec", spec]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rules = text
+        .split("Circuit breaker rules")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no rules table:\n{text}"));
+    let row = |start: &str| {
+        rules
+            .lines()
+            .find(|l| l.trim_start().starts_with(start))
+            .unwrap_or_else(|| panic!("no row {start:?}:\n{rules}"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(
+        row("20 "),
+        "20 ledgerDb failure_rate resilience4j ≥ 40% failed last 20 calls 10 80% slower than 1.5s - ×2, up to 80s 4 probes, rest rejected, closes if their rate < threshold -"
+    );
+    assert!(row("32 ").contains("30s 100"), "{}", row("32 "));
+    assert!(row("32 ").ends_with("minimum_calls, half_open_requests, slow_call_rate, slow_call_ms"));
+
+    let out = redline(&["spec", spec, "--json"]);
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let b = &value["breakers"][1];
+    assert_eq!(b["kind"], "failure_rate");
+    assert_eq!(b["library"], "resilience4j");
+    assert_eq!(b["rate_trips"], "at_least");
+    assert_eq!(b["window_ms"], 30000.0);
+    assert!(b["window_calls"].is_null());
+    assert_eq!(b["close_rule"], "probe_rate_below_threshold");
+    assert_eq!(b["defaults_applied"][0], "minimum_calls");
+}

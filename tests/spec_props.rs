@@ -133,6 +133,52 @@ const FRAGMENTS: &[&str] = &[
     "<!-- -->",
     "[x](y)",
     "---",
+    // Library configuration forms (breaker_forms).
+    "```go\n",
+    "```csharp\n",
+    "```js\n",
+    "```nginx\n",
+    "```properties\n",
+    "resilience4j:\n  circuitbreaker:\n    instances:\n      ledger:\n",
+    "failureRateThreshold: ",
+    "slidingWindowType: TIME_BASED\n",
+    "slidingWindowSize=",
+    "minimumNumberOfCalls: ",
+    "waitDurationInOpenState: ",
+    "enableExponentialBackoff: true\n",
+    "hystrix.command.Ledger.circuitBreaker.requestVolumeThreshold=",
+    "@HystrixProperty(name = \"circuitBreaker.sleepWindowInMilliseconds\", value = \"",
+    "new CircuitBreakerStrategyOptions {",
+    "FailureRatio = ",
+    "TimeSpan.FromSeconds(",
+    "\"00:00:",
+    "PT30S",
+    ".AdvancedCircuitBreakerAsync(",
+    ".CircuitBreakerAsync(",
+    "gobreaker.Settings{",
+    "ReadyToTrip: func(counts gobreaker.Counts) bool {",
+    "counts.ConsecutiveFailures > ",
+    ">= 0.",
+    " * time.Second",
+    ":= ",
+    "errorThresholdPercentage: ",
+    "resetTimeout: ",
+    "new ConsecutiveBreaker(",
+    "new SamplingBreaker({ threshold: ",
+    "new ExponentialBackoff({ initialDelay: ",
+    "halfOpenAfter: ",
+    "fail_max=",
+    "@circuit(",
+    "upstream app {\n server 127.0.0.1:1 max_fails=",
+    " fail_timeout=",
+    "outlierDetection:\n",
+    "consecutive5xxErrors: ",
+    "baseEjectionTime: ",
+    "more than half of the calls in ",
+    "% of the last ",
+    " requests fail",
+    "at least ",
+    " within ",
 ];
 
 fn markdownish() -> impl Strategy<Value = String> {
@@ -320,5 +366,60 @@ proptest! {
             prop_assert_eq!(b.line, *line);
             prop_assert_eq!(claims.breaker_for(d).map(|x| x.line), Some(*line));
         }
+    }
+}
+
+/// A library form with one value left open (`{}`), the field that value sets and how a number
+/// written there reads (milliseconds per unit).
+const FORMS: &[(&str, &str, f64)] = &[
+    ("```js\nconst b = new CircuitBreaker(f, {\n  errorThresholdPercentage: 50,\n  resetTimeout: {},\n});\n```", "recovery", 1.0),
+    ("```yaml\nresilience4j:\n  circuitbreaker:\n    instances:\n      ledger:\n        waitDurationInOpenState: {}s\n```", "recovery", 1000.0),
+    ("```properties\nhystrix.command.Ledger.circuitBreaker.sleepWindowInMilliseconds={}\n```", "recovery", 1.0),
+    ("```csharp\nnew CircuitBreakerStrategyOptions {\n  FailureRatio = 0.5,\n  BreakDuration = TimeSpan.FromSeconds({}),\n}\n```", "recovery", 1000.0),
+    ("```csharp\nPolicy.Handle<E>().CircuitBreakerAsync(3, TimeSpan.FromMilliseconds({}));\n```", "recovery", 1.0),
+    ("```go\ncb := gobreaker.NewCircuitBreaker(gobreaker.Settings{\n\tTimeout: {} * time.Second,\n})\n```", "recovery", 1000.0),
+    ("```ts\nconst p = circuitBreaker(handleAll, { halfOpenAfter: {}, breaker: new ConsecutiveBreaker(3) });\n```", "recovery", 1.0),
+    ("```python\nimport pybreaker\nb = pybreaker.CircuitBreaker(fail_max=3, reset_timeout={})\n```", "recovery", 1000.0),
+    ("```python\n@circuit(failure_threshold=3, recovery_timeout={})\ndef f():\n    ...\n```", "recovery", 1000.0),
+    ("```nginx\nupstream app {\n    server 127.0.0.1:8080 max_fails=2 fail_timeout={}s;\n}\n```", "recovery", 1000.0),
+    ("```yaml\noutlierDetection:\n  consecutive5xxErrors: 3\n  baseEjectionTime: {}s\n```", "recovery", 1000.0),
+    ("```go\ncb := gobreaker.NewCircuitBreaker(gobreaker.Settings{\n\tReadyToTrip: func(c gobreaker.Counts) bool {\n\t\treturn c.ConsecutiveFailures > {}\n\t},\n})\n```", "threshold+1", 1.0),
+    ("```ts\nconst p = circuitBreaker(handleAll, { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker({}) });\n```", "threshold", 1.0),
+    ("```nginx\nupstream app {\n    server 127.0.0.1:8080 max_fails={};\n}\n```", "threshold", 1.0),
+];
+
+fn spec_with(form: &str, value: &str) -> String {
+    format!(
+        "## Backend Spec: Gen\n\n#### Circuit Breaker\n\n{}\n",
+        form.replace("{}", value)
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases() / 2, ..ProptestConfig::default() })]
+
+    /// A number written in any library form reads back in that form's unit.
+    #[test]
+    fn library_forms_read_values_back(form in 0..FORMS.len(), n in 1u32..100_000) {
+        let (text, field, unit) = FORMS[form];
+        let spec = spec_with(text, &n.to_string());
+        let claims = parse(&spec);
+        prop_assert_eq!(claims.breakers.len(), 1, "{:#?}\n{}", claims.breakers, spec);
+        let b = &claims.breakers[0];
+        prop_assert!(b.library.is_some(), "{spec}");
+        match field {
+            "recovery" => prop_assert_eq!(b.recovery_timeout_ms, Some(f64::from(n) * unit), "{}", spec),
+            "threshold" => prop_assert_eq!(b.failure_threshold, Some(n), "{}", spec),
+            _ => prop_assert_eq!(b.failure_threshold, Some(n + 1), "{}", spec),
+        }
+        let unreadable: Vec<_> = claims.diagnostics.iter().filter(|d| d.message.contains("is not")).collect();
+        prop_assert!(unreadable.is_empty(), "{:?}", unreadable);
+    }
+
+    /// Whatever is written where a library form expects a value, the reader never panics and every
+    /// line it reports exists.
+    #[test]
+    fn library_forms_never_panic_on_any_value(form in 0..FORMS.len(), value in "\\PC{0,40}") {
+        check(&spec_with(FORMS[form].0, &value));
     }
 }

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
+mod breaker_rules;
+
 use crate::cli::exit;
 use crate::spec::claims::{AlertCondition, Claims};
 
@@ -131,6 +133,10 @@ pub fn write_tables(c: &Claims, path: &str, out: &mut dyn Write) -> std::io::Res
         c.diagnostics.len()
     )?;
     for (title, head, rows) in families {
+        table(out, title, head, rows)?;
+    }
+    if !c.breakers.is_empty() {
+        let (title, head, rows) = breaker_rules::breaker_rules(&c.breakers);
         table(out, title, head, rows)?;
     }
     writeln!(out, "\nDiagnostics")?;

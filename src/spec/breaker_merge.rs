@@ -36,9 +36,14 @@ fn restates(p: &Breaker, c: &Breaker) -> bool {
     same(p.failure_threshold, c.failure_threshold)
         && same(p.recovery_timeout_ms, c.recovery_timeout_ms)
         && same(p.half_open_requests, c.half_open_requests)
+        && same(p.failure_rate, c.failure_rate)
+        && same(p.window_ms, c.window_ms)
+        && same(p.window_calls, c.window_calls)
+        && same(p.kind, c.kind)
 }
 
 fn fold(p: &Breaker, c: &mut Breaker, claims: &mut Claims) {
+    super::breaker_forms::rule_prose::fold_rule(p, c);
     let line = c.line;
     let mut conflict = |what: &str, prose: String, code: String| {
         let msg = format!("circuit breaker: the text says {what} {prose}, the code block (line {line}) says {code}; kept the code block's value");

@@ -1,6 +1,7 @@
 //! Circuit breakers stated in prose: "After 5 failures, fail fast for 30s", "opens after 5 consecutive
 //! failures and stays open for 30 seconds, then lets 2 trial requests through".
 
+use super::breaker_forms::rule_prose;
 use super::breaker_params::params;
 use super::breakers::Draft;
 use super::claims::Claims;
@@ -87,10 +88,13 @@ impl Prose {
         };
         let half_open = half_open(&toks, threshold.map(|(_, i)| i));
         let kv = params(s);
-        if threshold.is_none() && recovery.is_none() && half_open.is_none() && kv.is_empty() {
+        let rule = rule_prose::read(&toks, threshold.map(|(_, i)| i));
+        let nothing = threshold.is_none() && recovery.is_none() && half_open.is_none();
+        if nothing && kv.is_empty() && rule.is_empty() {
             return;
         }
-        if threshold.is_some() || !self.open {
+        let states_rule = rule.failure_rate.is_some();
+        if threshold.is_some() || states_rule || !self.open {
             let first_pos = threshold
                 .map(|(_, i)| toks[i].pos)
                 .or_else(|| toks.first().map(|t| t.pos))
@@ -108,6 +112,7 @@ impl Prose {
         if let Some((n, _)) = threshold {
             d.breaker.failure_threshold = Some(n);
         }
+        rule.apply(&mut d.breaker);
         if let Some(ms) = recovery {
             d.breaker.recovery_timeout_ms.get_or_insert(ms);
         }
@@ -164,10 +169,9 @@ fn threshold(toks: &[Token]) -> Option<(u32, usize)> {
 fn recovery(toks: &[Token], from: usize) -> Option<f64> {
     (from..toks.len()).find_map(|i| {
         let (ms, _) = duration_at(toks, i)?;
-        let windowed = i
-            .checked_sub(1)
-            .and_then(|k| toks[k].word())
-            .is_some_and(|w| WINDOW.contains(&w));
+        let prev = i.checked_sub(1).and_then(|k| toks[k].word());
+        let windowed = prev.is_some_and(|w| WINDOW.contains(&w) || w == "last")
+            || toks.get(i + 2).is_some_and(|t| t.is_word("window"));
         (!windowed).then_some(ms)
     })
 }

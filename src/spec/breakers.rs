@@ -1,7 +1,8 @@
 //! Circuit breakers from code blocks (one or several per block), and matching breakers to dependencies.
 
+use super::breaker_forms;
 use super::breaker_params::{params, read_value, Key, Param, Value};
-use super::claims::{Breaker, Claims};
+use super::claims::{Breaker, BreakerKind, Claims};
 use super::diag;
 use super::markdown::{Block, Kind};
 use super::names::best_match;
@@ -15,6 +16,9 @@ pub(crate) struct Draft {
     pub seen: Vec<Key>,
     /// Line of the heading the breaker is described under, to pair prose with code.
     pub heading: Option<usize>,
+    /// Library defaults applied: (claim field, `key = value` as the library documents it). Said in a
+    /// diagnostic once prose beside the block had its say (what it states is no default).
+    pub defaults_shown: Vec<(String, String)>,
 }
 
 impl Draft {
@@ -34,6 +38,7 @@ impl Draft {
             hints: Vec::new(),
             seen: Vec::new(),
             heading: None,
+            defaults_shown: Vec::new(),
         }
     }
 
@@ -76,7 +81,10 @@ pub(crate) fn read_code(blocks: &[Block], claims: &mut Claims) -> Vec<Draft> {
         if lang.trim().eq_ignore_ascii_case("mermaid") {
             continue; // diagrams draw breakers; they do not configure them
         }
-        let mut drafts = read_block(lines, claims);
+        let mut drafts = match breaker_forms::detect(lang, lines) {
+            Some(form) => breaker_forms::read_block(form, lines, claims),
+            None => read_block(lines, bare_unit_ms(lang), claims),
+        };
         for d in &mut drafts {
             d.heading = b.heading().map(|h| h.line);
         }
@@ -116,7 +124,33 @@ pub(crate) fn read_code(blocks: &[Block], claims: &mut Claims) -> Vec<Draft> {
     out
 }
 
-fn read_block(lines: &[(usize, String)], claims: &mut Claims) -> Vec<Draft> {
+/// Milliseconds per unit of a bare recovery timeout in a block of `lang`: JavaScript, TypeScript and
+/// JVM integers are milliseconds; Python, YAML and anything else follow the format's rule (seconds).
+fn bare_unit_ms(lang: &str) -> f64 {
+    let ms_langs = [
+        "js",
+        "javascript",
+        "jsx",
+        "ts",
+        "typescript",
+        "tsx",
+        "node",
+        "java",
+        "kotlin",
+        "kt",
+        "scala",
+    ];
+    if ms_langs.contains(&lang.trim().to_lowercase().as_str()) {
+        1.0
+    } else {
+        1e3
+    }
+}
+
+/// Reads the breakers of a block in the format's own form (`failure_threshold`, `recovery_timeout`,
+/// `half_open_requests`). The format defines its threshold as consecutive failures, so such a breaker
+/// is `consecutive`.
+fn read_block(lines: &[(usize, String)], bare_ms: f64, claims: &mut Claims) -> Vec<Draft> {
     let mut drafts: Vec<Draft> = Vec::new();
     let mut pending: Option<(String, usize)> = None;
     let mut comments: Vec<String> = Vec::new();
@@ -150,15 +184,24 @@ fn read_block(lines: &[(usize, String)], claims: &mut Claims) -> Vec<Draft> {
         if let Some(d) = drafts.last_mut() {
             d.hints.append(&mut comments);
             for p in &ps {
-                d.apply(p, *line_no, claims);
+                let mut p = p.clone();
+                if p.key == Key::Recovery && bare_ms != 1e3 {
+                    p.unit_ms = p.unit_ms.or(Some(bare_ms));
+                }
+                d.apply(&p, *line_no, claims);
             }
+        }
+    }
+    for d in &mut drafts {
+        if d.breaker.failure_threshold.is_some() {
+            d.breaker.kind.get_or_insert(BreakerKind::Consecutive);
         }
     }
     drafts
 }
 
 /// Splits a code line into code and a `#` or `//` comment (a `#` must follow whitespace or start the line).
-fn split_comment(line: &str) -> (&str, Option<&str>) {
+pub(crate) fn split_comment(line: &str) -> (&str, Option<&str>) {
     let hash = line
         .char_indices()
         .find(|(i, c)| *c == '#' && (*i == 0 || line[..*i].ends_with([' ', '\t'])));
@@ -175,7 +218,7 @@ fn split_comment(line: &str) -> (&str, Option<&str>) {
 
 /// The name a line gives to what follows: `acquirer_breaker = CircuitBreaker(`, `acquirer:`,
 /// `"acquirer": {`, `const fxBreaker = new CircuitBreaker(`.
-fn name_on(code: &str) -> Option<String> {
+pub(crate) fn name_on(code: &str) -> Option<String> {
     let t = code.trim();
     let t = t
         .strip_prefix("const ")
@@ -202,7 +245,7 @@ fn name_on(code: &str) -> Option<String> {
 }
 
 /// `def call_acquirer(`, `fn call_acquirer(`, `function callAcquirer(`.
-fn function_name(code: &str) -> Option<String> {
+pub(crate) fn function_name(code: &str) -> Option<String> {
     let t = code.trim_start();
     let rest = [
         "def ",
@@ -227,6 +270,7 @@ pub(crate) fn match_dependencies(drafts: Vec<Draft>, claims: &mut Claims) {
     let deps: Vec<String> = claims.dependencies.iter().map(|d| d.name.clone()).collect();
     let several = drafts.len() > 1;
     for mut d in drafts {
+        say_defaults(&d, claims);
         let from_name = d.breaker.name.as_deref().and_then(|n| best_match(n, &deps));
         let found = from_name.or_else(|| d.hints.iter().find_map(|h| best_match(h, &deps)));
         d.breaker.dependency = found.cloned();
@@ -236,6 +280,25 @@ pub(crate) fn match_dependencies(drafts: Vec<Draft>, claims: &mut Claims) {
             diag(claims, d.breaker.line, msg);
         }
         claims.breakers.push(d.breaker);
+    }
+}
+
+/// The library defaults a breaker still holds, named as the library names them.
+fn say_defaults(d: &Draft, claims: &mut Claims) {
+    let b = &d.breaker;
+    let shown: Vec<&str> = d
+        .defaults_shown
+        .iter()
+        .filter(|(field, _)| b.defaults_applied.contains(field))
+        .map(|(_, s)| s.as_str())
+        .collect();
+    if let (false, Some(lib)) = (shown.is_empty(), b.library.as_deref()) {
+        let name = b.name.as_deref().unwrap_or("(unnamed)");
+        let msg = format!(
+            "circuit breaker {name}: the spec leaves out {}; read {lib}'s documented defaults",
+            shown.join(", ")
+        );
+        diag(claims, b.line, msg);
     }
 }
 
@@ -254,7 +317,7 @@ mod tests {
     fn several_breakers_in_one_block() {
         let src = "acquirer_breaker = CircuitBreaker(\n    failure_threshold=6,\n    recovery_timeout=20,\n)\n\n# ledger writes\nledger_cb = CircuitBreaker(failure_threshold=3, recovery_timeout=\"500ms\")\n";
         let mut claims = Claims::default();
-        let d = read_block(&lines(src), &mut claims);
+        let d = read_block(&lines(src), 1e3, &mut claims);
         assert_eq!(d.len(), 2);
         assert_eq!(d[0].breaker.name.as_deref(), Some("acquirer_breaker"));
         assert_eq!(
@@ -277,7 +340,7 @@ mod tests {
     fn yaml_breakers_by_key() {
         let src = "circuit_breakers:\n  fx_rates:\n    failure_threshold: 4\n    recovery_timeout: 15s\n  postgres:\n    failure_threshold: 2\n";
         let mut claims = Claims::default();
-        let d = read_block(&lines(src), &mut claims);
+        let d = read_block(&lines(src), 1e3, &mut claims);
         let names: Vec<_> = d.iter().map(|d| d.breaker.name.clone().unwrap()).collect();
         assert_eq!(names, ["fx_rates", "postgres"]);
         assert_eq!(d[1].breaker.line, 5);

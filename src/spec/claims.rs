@@ -73,7 +73,9 @@ pub struct Breaker {
     pub name: Option<String>,
     /// The dependency it guards, matched by name; None when the spec does not say.
     pub dependency: Option<String>,
-    /// Which rule opens it; None when the spec gives a bare "N failures" and no library or rule.
+    /// Which rule opens it: from the library's form, the format's own block (`failure_threshold=` is
+    /// consecutive by the format's definition) or the prose's words; None when the spec gives a bare
+    /// "N failures" and no library or rule (consecutive or windowed is then for the verdict to tell).
     #[serde(default)]
     pub kind: Option<BreakerKind>,
     /// The library whose configuration form it was read from ("resilience4j", "opossum", "pybreaker"...).
@@ -85,8 +87,8 @@ pub struct Breaker {
     /// `failure_rate`: the failure share (0..1) that opens it.
     #[serde(default)]
     pub failure_rate: Option<f64>,
-    /// `failure_rate`: whether the rate trips when it reaches the threshold (`at_least`, resilience4j,
-    /// opossum) or only above it (`above`).
+    /// `failure_rate`: whether the rate trips when it reaches the threshold (`at_least`: resilience4j,
+    /// Hystrix, Polly) or only above it (`above`: opossum, cockatiel).
     #[serde(default)]
     pub rate_trips: Option<RateTrip>,
     /// Count-based window: the last N calls.
@@ -112,6 +114,19 @@ pub struct Breaker {
     /// Cap on the grown open time.
     #[serde(default)]
     pub recovery_max_ms: Option<f64>,
+    /// How the open time grows from one opening to the next: `multiply` (× `recovery_multiplier`
+    /// each time: resilience4j exponential backoff, cockatiel) or `linear` (the Nth opening lasts
+    /// N × `recovery_timeout_ms`: Envoy/Istio ejections). None: it does not grow, or the spec does not say.
+    #[serde(default)]
+    pub recovery_growth: Option<RecoveryGrowth>,
+    /// Envoy/Istio `interval`: ejections are lifted at these sweeps, so a host returns up to this much
+    /// after its open time.
+    #[serde(default)]
+    pub ejection_sweep_ms: Option<f64>,
+    /// A call slower than this is cut and counts as a failure (opossum `timeout`, Hystrix
+    /// `execution.isolation.thread.timeoutInMilliseconds`).
+    #[serde(default)]
+    pub call_timeout_ms: Option<f64>,
     /// Relative jitter on the open time (0.1 = ±10%).
     #[serde(default)]
     pub recovery_jitter: Option<f64>,
@@ -149,6 +164,16 @@ pub enum BreakerKind {
 pub enum RateTrip {
     AtLeast,
     Above,
+}
+
+/// How a breaker's open time grows from one opening to the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecoveryGrowth {
+    /// Each opening lasts `recovery_multiplier` times the one before (capped by `recovery_max_ms`).
+    Multiply,
+    /// The Nth opening in a row lasts N × `recovery_timeout_ms` (capped by `recovery_max_ms`).
+    Linear,
 }
 
 /// Calls beyond the half-open probes.

@@ -4,6 +4,7 @@
 //! from those blocks; whatever looks like a claim but cannot be read becomes a diagnostic.
 
 mod alerts;
+mod breaker_forms;
 mod breaker_merge;
 mod breaker_params;
 mod breaker_prose;

@@ -75,21 +75,41 @@ fn checkout_integrations_and_retries_without_attempts() {
 #[test]
 fn checkout_js_breaker_alerts_and_health_table() {
     let c = parse(CHECKOUT);
-    // camelCase keys; a bare 30000 follows the format's rule (seconds) and says so.
+    // opossum's options (errorThresholdPercentage): JavaScript milliseconds, so resetTimeout 30000 is
+    // 30 s; failureThreshold is no opossum option and is said so, not read.
     assert_eq!(c.breakers.len(), 1);
     breaker(
         &c,
         0,
         Some("taxBreaker"),
         Some("TaxEngine"),
-        (Some(5), Some(30_000_000.0), None),
+        (None, Some(30_000.0), Some(1)),
         30,
     );
-    assert_eq!(c.diagnostics.len(), 1, "{:#?}", c.diagnostics);
-    assert_eq!(c.diagnostics[0].line, 33);
-    assert!(c.diagnostics[0]
-        .message
-        .contains("resetTimeout = 30000 read as seconds"));
+    let b = &c.breakers[0];
+    assert_eq!(b.library.as_deref(), Some("opossum"));
+    assert_eq!(b.kind, Some(BreakerKind::FailureRate));
+    assert_close!(b.failure_rate, Some(0.5));
+    assert_eq!(b.rate_trips, Some(RateTrip::Above));
+    assert_close!(b.window_ms, Some(10_000.0));
+    assert_eq!(b.minimum_calls, Some(0));
+    assert_close!(b.call_timeout_ms, Some(10_000.0));
+    assert_eq!(
+        b.defaults_applied,
+        ["window_ms", "minimum_calls", "call_timeout_ms"]
+    );
+    let diags: Vec<_> = c
+        .diagnostics
+        .iter()
+        .map(|d| (d.line, d.message.as_str()))
+        .collect();
+    assert_eq!(diags.len(), 2, "{diags:#?}");
+    assert_eq!(diags[0].0, 30);
+    assert!(diags[0].1.contains("rollingCountTimeout = 10000, volumeThreshold = 0, timeout = 10000; read opossum's documented defaults"));
+    assert_eq!(diags[1].0, 32);
+    assert!(diags[1]
+        .1
+        .contains("failureThreshold is not one of opossum's options"));
 
     assert_eq!(c.alerts.len(), 1);
     assert_eq!(

@@ -2,7 +2,7 @@
 //!
 //! Fixtures are compiled in with `include_str!`, so the reader is tested on a `&str` without disk I/O.
 
-pub use redline::spec::claims::{AlertCondition, Claims};
+pub use redline::spec::claims::{AlertCondition, BreakerKind, Claims, RateTrip};
 pub use redline::spec::parse;
 
 pub const PAYMENTS: &str = include_str!("../fixtures/specs/payments-gateway.md");
