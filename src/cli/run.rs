@@ -92,6 +92,7 @@ pub fn execute(args: Args) -> anyhow::Result<u8> {
             workers: None,
             announce: !args.quiet,
             installed: installed.clone(),
+            feed: None,
         };
         chaos::run(&p.plan, p.faults.clone(), opts).await
     });
