@@ -13,7 +13,7 @@ use super::step::{self, Judged, Window};
 use super::step_plan::{probe_plan, step_plan};
 use crate::chaos::{self, installed::Installed, ChaosError, ChaosOptions};
 use crate::engine::StopSignal;
-use crate::result::{Capacity, RunResult, TimelineBucket};
+use crate::result::{Capacity, RunResult, TimelineBucket, Verdict};
 use crate::scenario::Plan;
 
 /// A step is stretched to at most this many times its length to collect the samples it needs.
@@ -54,6 +54,10 @@ pub struct Outcome {
     pub capacity: Capacity,
     /// The last verification step's result (else the last step that held, else the last step).
     pub result: Option<RunResult>,
+    /// That step's number (1-based).
+    pub shown_step: Option<usize>,
+    /// The verdicts of that step.
+    pub verdicts: Vec<Verdict>,
     pub judged: Vec<Judged>,
     /// True when the bracket's top is a step that failed (not an inconclusive one).
     pub upper_failed: bool,
@@ -96,7 +100,7 @@ pub async fn run(s: &Setup) -> Result<Outcome, ChaosError> {
         start_is_floor: s.min.is_some(),
     });
     let mut judged: Vec<Judged> = Vec::new();
-    let mut shown: Option<(RunResult, u8)> = None;
+    let mut shown: Option<(RunResult, u8, Vec<Verdict>, usize)> = None;
     let mut good_p50: Option<f64> = None;
     let mut interrupted = false;
     while let Some(next) = search.next() {
@@ -153,8 +157,8 @@ pub async fn run(s: &Setup) -> Result<Outcome, ChaosError> {
             (Some(true), _) => 1,
             _ => 0,
         };
-        if shown.as_ref().is_none_or(|(_, r)| rank >= *r) {
-            shown = Some((result, rank));
+        if shown.as_ref().is_none_or(|(_, r, _, _)| rank >= *r) {
+            shown = Some((result, rank, j.verdicts.clone(), info.number));
         }
         if j.step.holds == Some(false) && search.next().is_some() {
             j.step.cool_down_s = cool_down(s, next.rate, good_p50, started).await?;
@@ -193,7 +197,9 @@ pub async fn run(s: &Setup) -> Result<Outcome, ChaosError> {
     };
     Ok(Outcome {
         capacity,
-        result: shown.map(|(r, _)| r),
+        verdicts: shown.as_ref().map(|s| s.2.clone()).unwrap_or_default(),
+        shown_step: shown.as_ref().map(|s| s.3),
+        result: shown.map(|(r, _, _, _)| r),
         judged,
         upper_failed,
         interrupted,

@@ -207,7 +207,7 @@ impl Search {
         }
         // The longer run did not hold: the rate is not sustainable. Step down and try again.
         self.set_hi(rate, holds);
-        let down = rate * (1.0 - (2.0 * self.limits.precision).max(0.05));
+        let down = rate * (1.0 - self.limits.precision.max(0.01));
         self.lo = None;
         if self.verifications >= MAX_VERIFICATIONS {
             self.done = Some(format!(

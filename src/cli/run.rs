@@ -161,7 +161,7 @@ fn prepare(args: &Args) -> anyhow::Result<Prepared> {
 }
 
 /// The proxies connect to upstreams and control APIs: those hosts must be allowed too.
-fn check_hosts(plan: &Plan, file: &str) -> anyhow::Result<()> {
+pub(super) fn check_hosts(plan: &Plan, file: &str) -> anyhow::Result<()> {
     let allowed = |h: &str| {
         plan.target
             .allowed_hosts

@@ -1,0 +1,197 @@
+//! `redline capacity` against real servers of known capacity on loopback (`capacity_support`: C
+//! workers with a fixed service time S per path, an M/D/C queue). The found rate must be within
+//! 10% of the queue's own knee (simulated here for the claim's percentile and the arrival process),
+//! a target that slows down must not be called sustainable at the rate it started with, and with
+//! two operations the slower one must be named as the limit.
+//!
+//! Margins: the model uses the service time the server actually spent (tokio's timer rounds each
+//! sleep up by up to 1 ms) plus 1 ms of client and loopback time per answer; the searches run one
+//! at a time (a lock) so that they do not share the 2 cores with each other.
+
+mod capacity_support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use capacity_support::{knee, start, Pool};
+use redline::result::{Capacity, RunResult};
+
+/// One search at a time: two at once would share the cores and move each other's knee.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Client and loopback time added to each answer in the model (ms).
+const CLIENT_MS: f64 = 1.0;
+
+fn out_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("redline-capacity-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A scenario with the given requests (`name`, `path`, `weight`, `operation`).
+fn scenario(
+    dir: &Path,
+    base_url: &str,
+    arrival: &str,
+    requests: &[(&str, &str, u32, &str)],
+) -> PathBuf {
+    let mut s = format!(
+        "name = \"cap\"\nseed = 3\n[target]\nbase_url = \"{base_url}\"\nallowed_hosts = [\"127.0.0.1\"]\ntimeout = \"2s\"\n\
+         max_connections = 200\n[load]\narrival = \"{arrival}\"\nstages = [ {{ duration = \"10s\", rate = 10 }} ]\n"
+    );
+    for (name, path, weight, op) in requests {
+        s.push_str(&format!(
+            "[[request]]\nname = \"{name}\"\noperation = \"{op}\"\npath = \"{path}\"\nweight = {weight}\n"
+        ));
+    }
+    let path = dir.join("scenario.toml");
+    std::fs::write(&path, s).unwrap();
+    path
+}
+
+struct Searched {
+    capacity: Capacity,
+    result: RunResult,
+    wall: Duration,
+    code: i32,
+    dir: PathBuf,
+}
+
+fn search(dir: &Path, scenario: &Path, args: &[&str]) -> Searched {
+    let t0 = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_redline"))
+        .arg("capacity")
+        .arg(scenario)
+        .args(["--out", dir.to_str().unwrap(), "--quiet"])
+        .args(args)
+        .output()
+        .unwrap();
+    let wall = t0.elapsed();
+    let text = std::fs::read_to_string(dir.join("result.json")).unwrap_or_else(|e| {
+        panic!(
+            "no result.json ({e}); stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let result: RunResult = serde_json::from_str(&text).unwrap();
+    let capacity = result.capacity.clone().expect("a capacity section");
+    eprintln!(
+        "{}: {}\nstdout tail: {}",
+        scenario.display(),
+        serde_json::to_string(
+            &capacity
+                .steps
+                .iter()
+                .map(|s| (
+                    s.phase.clone(),
+                    s.rate,
+                    s.holds,
+                    s.failed_claims.clone(),
+                    s.duration_s
+                ))
+                .collect::<Vec<_>>()
+        )
+        .unwrap(),
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    Searched {
+        capacity,
+        result,
+        wall,
+        code: out.status.code().unwrap_or(-1),
+        dir: dir.to_path_buf(),
+    }
+}
+
+/// One (C, S, percentile, target) setting against one arrival process; returns (found, model).
+fn known_capacity(
+    name: &str,
+    workers: usize,
+    service_ms: u64,
+    q: f64,
+    target_ms: f64,
+    poisson: bool,
+    min: f64,
+) -> (f64, f64, Searched) {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let server = start(vec![Pool {
+        prefix: "/",
+        workers,
+        service: Duration::from_millis(service_ms),
+        leak_per_s: 0.0,
+    }]);
+    let dir = out_dir(name);
+    let arrival = if poisson { "poisson" } else { "uniform" };
+    let sc = scenario(
+        &dir,
+        &server.base_url(),
+        arrival,
+        &[("get", "/item", 1, "GET item")],
+    );
+    let flag = format!("--p{}", (q * 100.0).round());
+    let target = format!("{target_ms}ms");
+    let min = min.to_string();
+    let s = search(
+        &dir,
+        &sc,
+        &[
+            &flag,
+            &target,
+            "--min",
+            &min,
+            "--step",
+            "2s",
+            "--budget",
+            "45s",
+            "--precision",
+            "5%",
+        ],
+    );
+    let s_eff = server.mean_service(0).as_secs_f64() * 1000.0;
+    let model = knee(workers, s_eff, poisson, q, target_ms, CLIENT_MS);
+    let found = s.capacity.max_rate.expect("a rate held");
+    eprintln!(
+        "{name}: C={workers} S={service_ms} ms (spent {s_eff:.2} ms) P{} <= {target_ms} ms {arrival}: found {found:.1} req/s, model {model:.1} req/s ({:+.1}%), {} steps, {:.1} s",
+        (q * 100.0).round(),
+        (found / model - 1.0) * 100.0,
+        s.capacity.steps.len(),
+        s.wall.as_secs_f64()
+    );
+    (found, model, s)
+}
+
+fn assert_within_ten_percent(found: f64, model: f64, s: &Searched) {
+    assert!(
+        (found - model).abs() <= 0.10 * model,
+        "found {found:.1} req/s, model {model:.1} req/s: {}",
+        s.capacity.reason
+    );
+    assert!(s.capacity.verified, "{}", s.capacity.reason);
+    assert_eq!(s.code, 0);
+}
+
+#[test]
+fn four_workers_of_25ms_at_p95_75ms_uniform_and_poisson() {
+    for poisson in [false, true] {
+        let name = if poisson { "a-poisson" } else { "a-uniform" };
+        let (found, model, s) = known_capacity(name, 4, 25, 0.95, 75.0, poisson, 80.0);
+        assert_within_ten_percent(found, model, &s);
+    }
+}
+
+#[test]
+fn eight_workers_of_40ms_at_p95_100ms_uniform_and_poisson() {
+    for poisson in [false, true] {
+        let name = if poisson { "b-poisson" } else { "b-uniform" };
+        let (found, model, s) = known_capacity(name, 8, 40, 0.95, 100.0, poisson, 100.0);
+        assert_within_ten_percent(found, model, &s);
+    }
+}
