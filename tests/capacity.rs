@@ -195,3 +195,159 @@ fn eight_workers_of_40ms_at_p95_100ms_uniform_and_poisson() {
         assert_within_ten_percent(found, model, &s);
     }
 }
+
+#[test]
+fn a_target_that_slows_down_is_not_sustainable_at_the_rate_it_started_with() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // 4 workers of 10 ms at first (about 380 req/s), 4% slower every second: half that after 25 s.
+    let server = start(vec![Pool {
+        prefix: "/",
+        workers: 4,
+        service: Duration::from_millis(10),
+        leak_per_s: 0.04,
+    }]);
+    let dir = out_dir("leak");
+    let sc = scenario(
+        &dir,
+        &server.base_url(),
+        "uniform",
+        &[("get", "/item", 1, "GET item")],
+    );
+    // A coarse precision so that the search reaches its verification within the budget.
+    let s = search(
+        &dir,
+        &sc,
+        &[
+            "--p95",
+            "40ms",
+            "--min",
+            "150",
+            "--step",
+            "2s",
+            "--budget",
+            "40s",
+            "--precision",
+            "20%",
+        ],
+    );
+    let c = &s.capacity;
+    let early = c
+        .steps
+        .iter()
+        .filter(|st| st.phase == "bracket" && st.holds == Some(true))
+        .map(|st| st.rate)
+        .fold(0.0, f64::max);
+    eprintln!(
+        "leak: held {early} req/s early; answer {:?} verified {} ({}), served at {:.1} ms by the end",
+        c.max_rate,
+        c.verified,
+        c.reason,
+        server.mean_service(0).as_secs_f64() * 1000.0
+    );
+    assert!(
+        early >= 150.0,
+        "the first steps, before the leak shows, hold: {c:?}"
+    );
+    let sustained = c.verified && c.max_rate.is_some_and(|r| r >= early);
+    assert!(
+        !sustained,
+        "called sustainable at the {early} req/s it held at first: {c:?}"
+    );
+    assert!(
+        c.steps
+            .iter()
+            .any(|st| st.phase == "verify" && st.holds == Some(false)),
+        "a verification caught the slowdown: {c:?}"
+    );
+}
+
+#[test]
+fn with_two_operations_the_slower_one_is_named_as_the_limit() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // /fast: 4 workers of 5 ms (800 req/s); /slow: 4 workers of 40 ms (100 req/s). Half the mix
+    // each, so /slow saturates near 200 req/s in total while /fast is at an eighth of its own.
+    let server = start(vec![
+        Pool {
+            prefix: "/fast",
+            workers: 4,
+            service: Duration::from_millis(5),
+            leak_per_s: 0.0,
+        },
+        Pool {
+            prefix: "/slow",
+            workers: 4,
+            service: Duration::from_millis(40),
+            leak_per_s: 0.0,
+        },
+    ]);
+    let dir = out_dir("two-ops");
+    let sc = scenario(
+        &dir,
+        &server.base_url(),
+        "poisson",
+        &[
+            ("fast", "/fast/1", 1, "GET fast"),
+            ("slow", "/slow/1", 1, "GET slow"),
+        ],
+    );
+    let spec = dir.join("spec.md");
+    std::fs::write(
+        &spec,
+        "## Backend Spec: Two\n\n### Performance\n\n#### Latency Targets\n\n\
+         | Operation | P50 | P95 | P99 | Timeout |\n|---|---|---|---|---|\n\
+         | GET fast | < 20ms | < 40ms | - | - |\n\
+         | GET slow | < 80ms | < 160ms | - | - |\n\n\
+         The service handles 150 requests/sec with <1% errors.\n\n\
+         The service handles 400 requests/sec.\n",
+    )
+    .unwrap();
+    let s = search(
+        &dir,
+        &sc,
+        &[
+            "--spec",
+            spec.to_str().unwrap(),
+            "--min",
+            "100",
+            "--step",
+            "2s",
+            "--budget",
+            "40s",
+        ],
+    );
+    let c = &s.capacity;
+    let limit = c.limiting_claim.as_ref().expect("a limiting claim");
+    assert!(limit.id.starts_with("latency.get-slow."), "{limit:?}");
+    assert!(limit.source.ends_with("spec.md:10"), "{limit:?}");
+    // The slow pool gets half of a Poisson stream (a Poisson stream again); its tighter claim binds.
+    let s_slow = server.mean_service(1).as_secs_f64() * 1000.0;
+    let slow = knee(4, s_slow, true, 0.95, 160.0, CLIENT_MS)
+        .min(knee(4, s_slow, true, 0.5, 80.0, CLIENT_MS));
+    let found = c.max_rate.expect("a rate held");
+    eprintln!("two operations: found {found:.1} req/s in total, model {:.1} req/s (slow pool {slow:.1} at half the mix)", 2.0 * slow);
+    assert!(
+        (found - 2.0 * slow).abs() <= 0.10 * 2.0 * slow,
+        "found {found}, model {}",
+        2.0 * slow
+    );
+    // The throughput claims become verdicts from the search: 150 req/s passes, 400 fails.
+    let status = |id: &str| {
+        s.result
+            .verdicts
+            .iter()
+            .find(|v| v.id == id)
+            .map(|v| v.status)
+    };
+    use redline::result::VerdictStatus::*;
+    assert_eq!(status("capacity.throughput.1"), Some(Pass));
+    assert_eq!(status("capacity.throughput.2"), Some(Fail));
+    assert_eq!(s.code, 1, "below a throughput claim: exit 1");
+    // Every report shows the answer and the steps.
+    let md = std::fs::read_to_string(s.dir.join("report.md")).unwrap();
+    assert!(md.contains("capacity: ") && md.contains("| step |"), "{md}");
+    let html = std::fs::read_to_string(s.dir.join("report.html")).unwrap();
+    assert!(
+        html.contains("id=\"capacity\"") && html.contains("<svg"),
+        "html has the capacity chart"
+    );
+}

@@ -20,8 +20,11 @@ use crate::scenario::Plan;
 const STRETCH_MAX: u32 = 4;
 /// Time a step costs besides its load (proxies, clock origin 300 ms ahead, drain), for the budget.
 const STEP_OVERHEAD: Duration = Duration::from_millis(800);
-/// Longest cool-down after a step that did not hold.
-const COOL_DOWN_MAX: Duration = Duration::from_secs(10);
+/// Longest cool-down after a step that did not hold: the step's length, 2 s to 10 s (a target
+/// that never recovers must not eat the budget).
+fn cool_down_max(step: Duration) -> Duration {
+    step.clamp(Duration::from_secs(2), Duration::from_secs(10))
+}
 /// Length of one cool-down probe.
 const COOL_PROBE: Duration = Duration::from_secs(1);
 /// Latency counts as recovered within this factor of the last good step's p50 (plus 2 ms).
@@ -271,7 +274,7 @@ fn median_ms(r: &RunResult) -> Option<f64> {
 }
 
 /// After a step that did not hold: light probes (a tenth of its rate, 1 s each) until latency is
-/// back near the last good step's p50, at most `COOL_DOWN_MAX` (and within the budget). Without a
+/// back near the last good step's p50, at most `cool_down_max` (and within the budget). Without a
 /// good step yet, one probe. Returns the seconds spent.
 async fn cool_down(
     s: &Setup,
@@ -292,7 +295,7 @@ async fn cool_down(
             (Some(good), Some(now)) => now <= good * RECOVERED + 2.0,
             _ => true,
         };
-        if recovered || t0.elapsed() >= COOL_DOWN_MAX {
+        if recovered || t0.elapsed() >= cool_down_max(s.step) {
             break;
         }
     }
