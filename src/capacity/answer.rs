@@ -76,6 +76,28 @@ pub fn summary(c: &Capacity) -> String {
     format!("capacity: {rate}{limit}{upper}")
 }
 
+/// The search itself as a verdict, so every report's outcome says whether a rate was found: pass
+/// when one was verified, fail when nothing held (not even the first rate), otherwise inconclusive.
+pub fn search_verdict(c: &Capacity) -> Verdict {
+    let claim = Claim::new(
+        "capacity.verified",
+        "A rate at which every judged claim holds is found and verified",
+        "redline capacity",
+        "a verified rate",
+    );
+    let line = summary(c);
+    match c.max_rate {
+        Some(_) if c.verified => claim.pass(line, c.reason.clone()),
+        None if c.status != "interrupted" && c.steps.iter().all(|s| s.holds != Some(true)) => {
+            claim.fail(line, format!("No step held: {}.", c.reason))
+        }
+        _ => claim.inconclusive(
+            line,
+            format!("The search ended without a verified rate: {}.", c.reason),
+        ),
+    }
+}
+
 /// The rate a throughput claim asks for: its own, or a multiple of `--peak`.
 fn claimed_rate(t: &Throughput, peak: Option<f64>) -> Option<f64> {
     match (t.rps, t.peak_multiple) {

@@ -147,7 +147,8 @@ pub fn execute(args: Args) -> anyhow::Result<u8> {
         ..RunResult::default()
     });
     let cap = outcome.capacity.clone();
-    result.verdicts = outcome.verdicts.clone();
+    result.verdicts = vec![answer::search_verdict(&cap)];
+    result.verdicts.extend(outcome.verdicts.iter().cloned());
     let spec_file = p.spec.as_ref().map(|(_, f)| f.clone());
     if let Some((claims, file)) = &p.spec {
         result.verdicts.extend(answer::throughput_verdicts(
@@ -159,6 +160,8 @@ pub fn execute(args: Args) -> anyhow::Result<u8> {
         ));
     }
     result.spec = spec_file;
+    // Steps run without faults (or with them throughout): no fallback window was judged.
+    result.fallback_windows.get_or_insert_with(Vec::new);
     result.interrupted = outcome.interrupted;
     result.notes.extend(outcome.notes.iter().cloned());
     if let Some(step) = outcome.shown_step {
