@@ -345,6 +345,23 @@ fn with_two_operations_the_slower_one_is_named_as_the_limit() {
     // Every report shows the answer and the steps.
     let md = std::fs::read_to_string(s.dir.join("report.md")).unwrap();
     assert!(md.contains("capacity: ") && md.contains("| step |"), "{md}");
+    // result.json with its capacity section is what the schema documents.
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/schema/result.schema.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::draft202012::new(&schema).unwrap();
+    let instance: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(s.dir.join("result.json")).unwrap()).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&instance)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
     let html = std::fs::read_to_string(s.dir.join("report.html")).unwrap();
     assert!(
         html.contains("id=\"capacity\"") && html.contains("<svg"),
