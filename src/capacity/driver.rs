@@ -16,8 +16,9 @@ use crate::engine::StopSignal;
 use crate::result::{Capacity, RunResult, TimelineBucket, Verdict};
 use crate::scenario::Plan;
 
-/// A step is stretched to at most this many times its length to collect the samples it needs.
-const STRETCH_MAX: u32 = 4;
+/// A step is stretched (to collect the samples its claims need) to at most this share of the
+/// budget left: 1/3.
+const STRETCH_SHARE: u32 = 3;
 /// Time a step costs besides its load (proxies, clock origin 300 ms ahead, drain), for the budget.
 const STEP_OVERHEAD: Duration = Duration::from_millis(800);
 /// Longest cool-down after a step that did not hold: the step's length, 2 s to 10 s (a target
@@ -211,8 +212,8 @@ pub async fn run(s: &Setup) -> Result<Outcome, ChaosError> {
 }
 
 /// (warm-up, judged length) of the next step: the step length (twice for a verification),
-/// stretched until every claim has its samples (at most `STRETCH_MAX` times), cut to what the
-/// budget has left; None when not even the plain length fits.
+/// stretched until every claim has its samples, but to no more than a third of the budget left
+/// (the rest of the search needs it too); None when not even the plain length fits.
 fn step_length(
     s: &Setup,
     rate: f64,
@@ -225,14 +226,14 @@ fn step_length(
     } else {
         s.step
     };
-    let needed = seconds_needed(&s.plan, &s.criteria.needs, rate);
-    let wanted = Duration::from_secs_f64(needed.min(1e6)).clamp(plain, plain * STRETCH_MAX);
     let left = s.budget.checked_sub(started.elapsed())?;
     let fits = left.checked_sub(warmup + STEP_OVERHEAD)?;
     if fits < plain {
         return None;
     }
-    Some((warmup, wanted.min(fits)))
+    let needed = Duration::from_secs_f64(seconds_needed(&s.plan, &s.criteria.needs, rate).min(1e6));
+    let stretch_to = (left / STRETCH_SHARE).max(plain).min(fits);
+    Some((warmup, needed.clamp(plain, stretch_to)))
 }
 
 /// One chaos run of `plan` (its proxies, none of its faults unless the step kept them).

@@ -3,8 +3,9 @@
 //!
 //! It never runs anything: the driver asks `next` for the step to run, runs it, and `record`s
 //! whether it held (`Some(true)`), did not (`Some(false)`) or could not be judged (`None`). An
-//! inconclusive step is never a proven rate: it caps the bracket like a failure, and the answer
-//! says the true capacity may lie above it.
+//! inconclusive step is never a proven rate: while bracketing (nothing failed yet) the search grows
+//! past it, since a higher rate brings more samples; while bisecting it caps the bracket like a
+//! failure, and the answer says the true capacity may lie above it.
 
 /// What the search is doing now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,6 +153,16 @@ impl Search {
             }
             return;
         }
+        // Nothing failed, but something could not be judged (too few samples at this rate):
+        // a higher rate brings more samples, so keep growing without calling this rate proven.
+        if holds.is_none() && self.hi.is_none() {
+            if rate >= self.limits.max {
+                self.done = Some(format!("inconclusive up to --max {}", fmt_rate(rate)));
+            } else {
+                self.next_rate = (rate * 2.0).min(self.limits.max);
+            }
+            return;
+        }
         self.set_hi(rate, holds);
         match self.lo {
             Some(lo) => self.narrow(lo),
@@ -196,6 +207,15 @@ impl Search {
 
     fn verify(&mut self, rate: f64, holds: Option<bool>) {
         self.verifications += 1;
+        if holds.is_none() {
+            // Nothing failed in the long run, but it could not be judged: the short step's rate
+            // stands, unverified.
+            self.done = Some(format!(
+                "the verification at {} was inconclusive (too few samples within the budget)",
+                fmt_rate(rate)
+            ));
+            return;
+        }
         if holds == Some(true) {
             self.lo = Some(rate);
             self.verified = true;
@@ -326,13 +346,49 @@ mod tests {
     }
 
     #[test]
-    fn an_inconclusive_step_caps_the_bracket_and_is_marked() {
+    fn an_inconclusive_step_grows_the_bracket_but_caps_a_bisection() {
         let mut s = Search::new(limits(100.0, 1000.0));
-        s.record(Some(true));
         s.record(None);
-        assert_eq!(s.upper(), Some(200.0));
+        assert_eq!(s.best(), None, "an inconclusive rate is not proven");
+        assert_eq!(
+            s.next().unwrap(),
+            Next {
+                rate: 200.0,
+                phase: Phase::Bracket
+            }
+        );
+        s.record(Some(true));
+        s.record(Some(false));
+        assert_eq!(
+            s.next().unwrap(),
+            Next {
+                rate: 300.0,
+                phase: Phase::Bisect
+            }
+        );
+        s.record(None);
+        assert_eq!(s.upper(), Some(300.0));
         assert!(s.upper_inconclusive());
-        assert_eq!(s.next().unwrap().phase, Phase::Bisect);
+        assert_eq!(
+            s.next().unwrap(),
+            Next {
+                rate: 250.0,
+                phase: Phase::Bisect
+            }
+        );
+    }
+
+    #[test]
+    fn an_inconclusive_verification_leaves_the_rate_unverified() {
+        let mut s = Search::new(limits(100.0, 150.0));
+        s.record(Some(true));
+        s.record(Some(true));
+        assert_eq!(s.next().unwrap().phase, Phase::Verify);
+        s.record(None);
+        assert_eq!(
+            (s.best(), s.verified(), s.next()),
+            (Some(150.0), false, None)
+        );
     }
 
     #[test]
