@@ -368,3 +368,63 @@ fn with_two_operations_the_slower_one_is_named_as_the_limit() {
         "html has the capacity chart"
     );
 }
+
+#[test]
+fn a_signal_writes_the_partial_search_and_bad_input_exits_2() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let server = start(vec![Pool {
+        prefix: "/",
+        workers: 4,
+        service: Duration::from_millis(10),
+        leak_per_s: 0.0,
+    }]);
+    let dir = out_dir("signal");
+    let sc = scenario(
+        &dir,
+        &server.base_url(),
+        "uniform",
+        &[("get", "/item", 1, "GET item")],
+    );
+    let bad = Command::new(env!("CARGO_BIN_EXE_redline"))
+        .arg("capacity")
+        .arg(&sc)
+        .args(["--p99", "50ms", "--min", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--min"));
+    let none = Command::new(env!("CARGO_BIN_EXE_redline"))
+        .arg("capacity")
+        .arg(&sc)
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(2), "nothing to judge is bad input");
+    for (signal, code) in [(libc::SIGTERM, 143), (libc::SIGINT, 130)] {
+        let _ = std::fs::remove_file(dir.join("result.json"));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_redline"))
+            .arg("capacity")
+            .arg(&sc)
+            .args([
+                "--p95", "40ms", "--min", "100", "--step", "2s", "--budget", "60s",
+            ])
+            .args(["--out", dir.to_str().unwrap(), "--quiet"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // The first step (2.5 s) is over after about 4 s; stop during the second.
+        std::thread::sleep(Duration::from_secs(5));
+        unsafe { libc::kill(child.id() as i32, signal) };
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(code));
+        let result: RunResult =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("result.json")).unwrap())
+                .unwrap();
+        let c = result.capacity.expect("the partial search");
+        assert!(result.interrupted && c.status == "interrupted", "{c:?}");
+        assert_eq!(
+            c.steps.first().map(|s| (s.rate, s.holds)),
+            Some((100.0, Some(true)))
+        );
+        assert_eq!(c.max_rate, Some(100.0), "the best bracket so far is kept");
+    }
+}
