@@ -103,11 +103,10 @@ pub fn terminal(c: &Capacity, width: usize, lines: &mut Vec<String>) {
     lines.extend(text::table(&cols, &rows, &|_, _, s| s));
 }
 
-pub fn markdown(
-    c: &Capacity,
-    md: &mut String,
-    table: &dyn Fn(&mut String, &[&str], &str, &[Vec<String>]),
-) {
+/// The Markdown renderer's own table writer (header, column alignment, rows).
+pub type MdTable = dyn Fn(&mut String, &[&str], &str, &[Vec<String>]);
+
+pub fn markdown(c: &Capacity, md: &mut String, table: &MdTable) {
     let _ = writeln!(md, "**{}**\n\n{}\n", summary(c), facts(c));
     for k in &c.criteria {
         let _ = writeln!(md, "- judged: {k}");
