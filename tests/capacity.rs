@@ -199,7 +199,7 @@ fn eight_workers_of_40ms_at_p95_100ms_uniform_and_poisson() {
 #[test]
 fn a_target_that_slows_down_is_not_sustainable_at_the_rate_it_started_with() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    // 4 workers of 10 ms at first (about 380 req/s), 4% slower every second: half that after 25 s.
+    // 4 workers of 10 ms at first (about 364 req/s), 4% slower every second: half that after 25 s.
     let server = start(vec![Pool {
         prefix: "/",
         workers: 4,
@@ -231,33 +231,27 @@ fn a_target_that_slows_down_is_not_sustainable_at_the_rate_it_started_with() {
         ],
     );
     let c = &s.capacity;
-    let early = c
-        .steps
-        .iter()
-        .filter(|st| st.phase == "bracket" && st.holds == Some(true))
-        .map(|st| st.rate)
-        .fold(0.0, f64::max);
+    // Without the leak this target sustains about 4 / 11 ms = 364 req/s (10 ms plus the timer's
+    // rounding) and the search would answer near that, as the known-capacity tests show; with it,
+    // whatever the search answers must be what the slowed target still sustains by the time of its
+    // verification, well below that (a quarter below it leaves room for a busy machine).
+    let fresh = knee(4, 11.0, false, 0.95, 40.0, CLIENT_MS);
     eprintln!(
-        "leak: held {early} req/s early; answer {:?} verified {} ({}), served at {:.1} ms by the end",
+        "leak: fresh capacity {fresh:.0} req/s; answer {:?} verified {} ({}), {} steps",
         c.max_rate,
         c.verified,
         c.reason,
-        server.mean_service(0).as_secs_f64() * 1000.0
+        c.steps.len()
     );
-    assert!(
-        early >= 150.0,
-        "the first steps, before the leak shows, hold: {c:?}"
+    assert_eq!(
+        c.steps[0].holds,
+        Some(true),
+        "the first step, before the leak shows, holds: {c:?}"
     );
-    let sustained = c.verified && c.max_rate.is_some_and(|r| r >= early);
+    let sustained = c.verified && c.max_rate.is_some_and(|r| r >= 0.75 * fresh);
     assert!(
         !sustained,
-        "called sustainable at the {early} req/s it held at first: {c:?}"
-    );
-    assert!(
-        c.steps
-            .iter()
-            .any(|st| st.phase == "verify" && st.holds == Some(false)),
-        "a verification caught the slowdown: {c:?}"
+        "called sustainable near the {fresh:.0} req/s it started with: {c:?}"
     );
 }
 
