@@ -2,6 +2,7 @@
 //!
 //! See ARCHITECTURE.md for the code map and each module's invariants.
 
+pub mod capacity;
 pub mod chaos;
 pub mod cli;
 pub mod demo;

@@ -62,6 +62,9 @@ pub struct ChaosOptions {
     /// Records the faults put on attached proxies; the caller keeps a clone to remove them
     /// when it cannot wait for the run (a second Ctrl-C) and to name any left behind.
     pub installed: installed::Installed,
+    /// Receives each finished second of the timeline when there is no live view (a caller's own
+    /// progress line, e.g. `redline capacity`).
+    pub feed: Option<tokio::sync::mpsc::UnboundedSender<crate::result::TimelineBucket>>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -98,6 +98,7 @@ impl Sides {
             tokio::spawn(live::view(rx, book.clone(), deps_rx, hold_from));
             tx
         });
+        let live = live.or_else(|| opts.feed.clone());
         Sides {
             book,
             halt,

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod capacity;
 pub mod demo;
 pub mod fault;
 mod panic_cleanup;
@@ -46,6 +47,8 @@ enum Command {
     Demo(demo::Args),
     /// Run a scenario against its target and write result.json.
     Run(run::Args),
+    /// Search the highest rate at which every latency and error claim holds (bracket, bisect, verify).
+    Capacity(capacity::Args),
     /// Show the claims read from a Markdown service spec, with the line each came from.
     Spec(spec::Args),
     /// Run the reference service (resource API + circuit breaker on UserService) until Ctrl-C
@@ -66,6 +69,7 @@ pub fn main() -> ExitCode {
     let outcome: anyhow::Result<u8> = match cli.command {
         Command::Demo(args) => demo::execute(args),
         Command::Run(args) => run::execute(args),
+        Command::Capacity(args) => capacity::execute(args),
         Command::Spec(args) => spec::execute(args),
         Command::ServeReference(args) => serve_reference::execute(args),
         Command::ServeDependency(args) => serve_dependency::execute(args),

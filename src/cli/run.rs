@@ -107,6 +107,7 @@ pub fn execute(args: Args) -> anyhow::Result<u8> {
             workers: None,
             announce: !args.quiet,
             installed: installed.clone(),
+            feed: None,
         };
         (chaos::run(&p.plan, p.faults.clone(), opts).await, stopper)
     });
@@ -182,7 +183,7 @@ fn prepare(args: &Args) -> anyhow::Result<Prepared> {
 }
 
 /// The proxies connect to upstreams and control APIs: those hosts must be allowed too.
-fn check_hosts(plan: &Plan, file: &str) -> anyhow::Result<()> {
+pub(super) fn check_hosts(plan: &Plan, file: &str) -> anyhow::Result<()> {
     let allowed = |h: &str| {
         plan.target
             .allowed_hosts

@@ -165,6 +165,7 @@ pub async fn run(demo: DemoPlan, opts: DemoOptions) -> Result<DemoOutcome, DemoE
         workers: None,
         announce: false,
         installed: Default::default(),
+        feed: None,
     };
     let outcome = chaos::run(&plan, demo.faults, chaos_opts).await;
     svc.shutdown().await;

@@ -26,6 +26,9 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         esc(&r.scenario)
     );
     header(report, &mut h);
+    if let Some(c) = &r.capacity {
+        super::capacity::html(c, &mut h);
+    }
     verdicts(report, &mut h);
     // On a nightly run the comparison is the news, so it comes right after the verdicts.
     comparison(report, &mut h);

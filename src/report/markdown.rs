@@ -16,6 +16,9 @@ use super::text;
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut md = String::new();
     header(report, &mut md);
+    if let Some(c) = &report.result.capacity {
+        super::capacity::markdown(c, &mut md, &table);
+    }
     verdicts(report, &mut md);
     comparison(report, &mut md);
     operations(report, &mut md);

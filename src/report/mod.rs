@@ -5,6 +5,7 @@
 
 mod answers;
 pub mod baseline;
+mod capacity;
 pub mod charts;
 pub mod csv;
 pub mod groups;

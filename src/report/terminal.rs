@@ -102,6 +102,10 @@ pub fn write_with(
     let mut lines = Vec::new();
     header(report, t, &mut lines);
     super::terminal_verdicts::verdicts(report, t, &mut lines);
+    if let Some(c) = &report.result.capacity {
+        section("Capacity search", t, &mut lines);
+        super::capacity::terminal(c, t.width, &mut lines);
+    }
     comparison(report, t, &mut lines);
     operations(report, t, &mut lines);
     phases(report, t, &mut lines);

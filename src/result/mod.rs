@@ -4,11 +4,15 @@
 //! optional fields is fine; renaming or removing one means bumping `SCHEMA_VERSION` and the JSON
 //! Schema in `schema/result.schema.json`.
 
+mod capacity;
+
 use std::collections::BTreeMap;
 
 use redline_proxy::log::LogEntry;
 use redline_proxy::tcp::ConnEntry;
 use serde::{Deserialize, Serialize};
+
+pub use capacity::{Capacity, CapacityStep, LimitingClaim, StepClaim, StepOperation};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -81,6 +85,9 @@ pub struct RunResult {
     /// Free-form notes from the run (e.g. "interrupted by Ctrl-C at 12.3 s").
     #[serde(default)]
     pub notes: Vec<String>,
+    /// `redline capacity`: the search's answer and steps; absent for other runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<Capacity>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -30,5 +30,6 @@ mod timeout;
 pub mod tolerance;
 
 pub use judge::judge;
+pub(crate) use model::Claim;
 pub use model::{JudgeContext, Judgement, RequestInfo, SloEntry};
 pub use tolerance::DurationTolerance;

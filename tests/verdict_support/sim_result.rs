@@ -216,5 +216,6 @@ pub fn assemble(
         breaker_episodes: Vec::new(),
         fallback_windows: None,
         notes: Vec::new(),
+        capacity: None,
     }
 }

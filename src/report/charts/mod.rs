@@ -3,6 +3,7 @@
 //! Every chart returns a complete `<svg>` string with no external reference (text uses generic
 //! font families, which the page's CSS maps to the system UI font).
 
+pub mod capacity;
 pub mod dependency;
 pub mod latency;
 pub mod spectrum;

@@ -1,0 +1,167 @@
+//! The capacity search in every report: the one-line answer and a table of the steps (terminal,
+//! Markdown, HTML), and in the HTML the chart of each claimed percentile against the offered rate.
+
+use std::fmt::Write as _;
+
+use crate::capacity::answer::summary;
+use crate::capacity::search::fmt_rate;
+use crate::result::{Capacity, CapacityStep};
+
+use super::html::esc;
+use super::text::{self, col, rcol, Col};
+
+pub const HEADER: [&str; 9] = [
+    "step",
+    "phase",
+    "offered",
+    "answered",
+    "judged",
+    "holds",
+    "worst p50/p95/p99",
+    "errors",
+    "failed claims",
+];
+
+const COLS: [Col; 9] = [
+    rcol("STEP", 4),
+    col("PHASE", 7),
+    rcol("OFFERED", 9),
+    rcol("ANSWERED", 9),
+    rcol("JUDGED", 6),
+    col("HOLDS", 5),
+    rcol("P50/P95/P99", 17),
+    rcol("ERR", 5),
+    col("FAILED", 20),
+];
+
+fn holds(s: &CapacityStep) -> &'static str {
+    match s.holds {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "?",
+    }
+}
+
+/// Worst request's percentiles in the step: "12/31/48 ms".
+fn worst(s: &CapacityStep) -> String {
+    let max = |f: fn(&crate::result::StepOperation) -> f64| {
+        s.operations.values().map(f).fold(0.0, f64::max)
+    };
+    format!(
+        "{:.0}/{:.0}/{:.0} ms",
+        max(|o| o.p50_ms),
+        max(|o| o.p95_ms),
+        max(|o| o.p99_ms)
+    )
+}
+
+/// One row per step, the same cells in every format.
+pub fn rows(c: &Capacity) -> Vec<Vec<String>> {
+    c.steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mut failed = s.failed_claims.join(", ");
+            if failed.is_empty() && !s.inconclusive_claims.is_empty() {
+                failed = format!("inconclusive: {}", s.inconclusive_claims.join(", "));
+            }
+            vec![
+                (i + 1).to_string(),
+                s.phase.clone(),
+                fmt_rate(s.rate),
+                fmt_rate(s.achieved_rate),
+                text::secs(s.duration_s),
+                holds(s).to_string(),
+                worst(s),
+                text::pct(s.error_rate * 100.0),
+                failed,
+            ]
+        })
+        .collect()
+}
+
+/// What the search judged and how it ended, under the answer.
+fn facts(c: &Capacity) -> String {
+    format!(
+        "{} steps in {} of a {} budget · precision {} · {}",
+        c.steps.len(),
+        text::secs(c.elapsed_s),
+        text::secs(c.budget_s),
+        text::pct(c.precision * 100.0),
+        c.reason
+    )
+}
+
+pub fn terminal(c: &Capacity, width: usize, lines: &mut Vec<String>) {
+    lines.extend(text::wrap(&summary(c), width));
+    lines.extend(text::wrap(&facts(c), width));
+    for k in &c.criteria {
+        lines.extend(text::wrap(&format!("  judged: {k}"), width));
+    }
+    let mut rows = rows(c);
+    let cols = text::fit(&COLS, &mut rows, width);
+    lines.extend(text::table(&cols, &rows, &|_, _, s| s));
+}
+
+/// The Markdown renderer's own table writer (header, column alignment, rows).
+pub type MdTable = dyn Fn(&mut String, &[&str], &str, &[Vec<String>]);
+
+pub fn markdown(c: &Capacity, md: &mut String, table: &MdTable) {
+    let _ = writeln!(md, "**{}**\n\n{}\n", summary(c), facts(c));
+    for k in &c.criteria {
+        let _ = writeln!(md, "- judged: {k}");
+    }
+    md.push('\n');
+    table(md, &HEADER, "rlrrrlrrl", &rows(c));
+}
+
+pub fn html(c: &Capacity, h: &mut String) {
+    let _ = writeln!(
+        h,
+        "<section id=\"capacity\">\n<h2>Capacity</h2>\n<p class=\"answer\"><strong>{}</strong></p>\n<p>{}</p>",
+        esc(&summary(c)),
+        esc(&facts(c))
+    );
+    if !c.criteria.is_empty() {
+        h.push_str("<ul>");
+        for k in &c.criteria {
+            let _ = write!(h, "<li>judged: {}</li>", esc(k));
+        }
+        h.push_str("</ul>\n");
+    }
+    let caption = "Each judged percentile at each step's offered rate (dots: the search's steps, squares: its verification runs; filled when the step held), \
+                   the claim as a dashed line, the capacity found (the knee) as a green vertical line and the \
+                   first rate that failed above it in red.";
+    let _ = writeln!(
+        h,
+        "<figure>\n<figcaption><h3>Latency against offered rate</h3><p>{}</p></figcaption>",
+        esc(caption)
+    );
+    match super::charts::capacity::chart(c) {
+        Ok(svg) => h.push_str(&svg.replacen(
+            "<svg ",
+            "<svg role=\"img\" aria-label=\"Latency against offered rate\" ",
+            1,
+        )),
+        Err(e) => {
+            let _ = write!(
+                h,
+                "<p class=\"note\">chart not drawn: {}</p>",
+                esc(&e.to_string())
+            );
+        }
+    }
+    h.push_str("\n</figure>\n<table>\n<thead><tr>");
+    for head in HEADER {
+        let _ = write!(h, "<th>{}</th>", esc(head));
+    }
+    h.push_str("</tr></thead>\n<tbody>\n");
+    for row in rows(c) {
+        h.push_str("<tr>");
+        for cell in row {
+            let _ = write!(h, "<td>{}</td>", esc(&cell));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody>\n</table>\n</section>\n");
+}
