@@ -13,20 +13,24 @@ mod dependencies;
 mod errors;
 mod health;
 mod latency;
+mod latency_tables;
 mod lookup;
 mod markdown;
 mod names;
 mod objectives;
+mod percentiles;
 mod rate_limits;
 mod retries;
 mod retry_prose;
 mod sections;
 mod tables;
+mod testable;
 mod tokens;
 mod units;
 
 pub use claims::Claims;
 pub use names::normalize_name;
+pub use testable::{require_testable, EmptySpec};
 
 use claims::Diagnostic;
 use markdown::{Block, Kind};
@@ -39,7 +43,7 @@ pub fn parse(source: &str) -> Claims {
         ..Claims::default()
     };
     dependencies::read(&blocks, &mut claims);
-    latency::read_tables(&blocks, &mut claims);
+    latency_tables::read_tables(&blocks, &mut claims);
     latency::read_budget(&blocks, &mut claims);
     latency::check_duplicates(&mut claims);
     let code = breakers::read_code(&blocks, &mut claims);
