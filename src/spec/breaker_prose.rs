@@ -1,10 +1,13 @@
 //! Circuit breakers stated in prose: "After 5 failures, fail fast for 30s", "opens after 5 consecutive
-//! failures and stays open for 30 seconds, then lets 2 trial requests through".
+//! failures and stays open for 30 seconds, then lets 2 trial requests through". A sentence that names
+//! a dependency ("For LedgerDB: after 4 failures, stop calling it for 15s.") describes that
+//! dependency's breaker: its `subject`.
 
 use super::breaker_params::params;
 use super::breakers::Draft;
 use super::claims::Claims;
 use super::markdown::{has_words, Block};
+use super::names::{best_match, words};
 use super::tokens::{duration_at, tokenize, Token};
 use super::{is_prose, sentences};
 
@@ -31,12 +34,58 @@ const RECOVERY_WORDS: &[&str] = &[
     "waits",
 ];
 
+/// Words of a `Label:` that say what is described, not which dependency ("Circuit breaker: ...").
+const NOT_A_SUBJECT: &[&str] = &[
+    "circuit",
+    "breaker",
+    "breakers",
+    "note",
+    "notes",
+    "policy",
+    "behaviour",
+    "behavior",
+    "rule",
+    "rules",
+    "default",
+    "defaults",
+    "config",
+    "configuration",
+    "settings",
+    "example",
+    "e",
+    "g",
+    "i",
+    "summary",
+    "resilience",
+    "fallback",
+    "recovery",
+    "open",
+    "half",
+    "state",
+    "threshold",
+    "then",
+    "otherwise",
+    "after",
+    "when",
+    "if",
+];
+
+/// A breaker read from prose, and the dependency its sentence names, if any.
+pub(crate) struct ProseBreaker {
+    pub draft: Draft,
+    /// The dependency as the spec's dependency table names it, else as the sentence writes it.
+    pub subject: Option<String>,
+}
+
 /// Reads breakers from prose that talks about a circuit breaker (or sits under a breaker heading).
-/// Prose beside a code block that configures a breaker is folded into it later (`breaker_merge`).
-pub(crate) fn read_prose(blocks: &[Block], claims: &mut Claims) -> Vec<Draft> {
+/// Prose beside a code block that configures a breaker is folded into it later (`breaker_merge`),
+/// unless it names another dependency.
+pub(crate) fn read_prose(blocks: &[Block], claims: &mut Claims) -> Vec<ProseBreaker> {
+    let deps: Vec<String> = claims.dependencies.iter().map(|d| d.name.clone()).collect();
     let mut state = Prose {
         out: Vec::new(),
         open: false,
+        deps,
     };
     let mut current_heading: Option<usize> = None;
     for b in blocks.iter().filter(|b| is_prose(b)) {
@@ -61,8 +110,9 @@ pub(crate) fn read_prose(blocks: &[Block], claims: &mut Claims) -> Vec<Draft> {
 
 /// Breakers read so far, and whether the last one is still being described.
 struct Prose {
-    out: Vec<Draft>,
+    out: Vec<ProseBreaker>,
     open: bool,
+    deps: Vec<String>,
 }
 
 impl Prose {
@@ -90,7 +140,13 @@ impl Prose {
         if threshold.is_none() && recovery.is_none() && half_open.is_none() && kv.is_empty() {
             return;
         }
-        if threshold.is_some() || !self.open {
+        let subject = subject(s, &self.deps);
+        let other_subject = subject.is_some()
+            && self
+                .out
+                .last()
+                .is_some_and(|p| p.subject.is_some() && p.subject != subject);
+        if threshold.is_some() || !self.open || other_subject {
             let first_pos = threshold
                 .map(|(_, i)| toks[i].pos)
                 .or_else(|| toks.first().map(|t| t.pos))
@@ -99,12 +155,25 @@ impl Prose {
             d.heading = b.heading().map(|h| h.line);
             d.hints.push(s.to_string());
             d.hints.extend(b.heading().map(|h| h.title.clone()));
-            self.out.push(d);
+            if let Some(s) = &subject {
+                d.hints.insert(0, s.clone());
+            }
+            self.out.push(ProseBreaker {
+                draft: d,
+                subject: subject.clone(),
+            });
             self.open = true;
         }
-        let Some(d) = self.out.last_mut().filter(|_| self.open) else {
+        let Some(p) = self.out.last_mut().filter(|_| self.open) else {
             return;
         };
+        if p.subject.is_none() {
+            if let Some(s) = subject {
+                p.draft.hints.insert(0, s.clone());
+                p.subject = Some(s);
+            }
+        }
+        let d = &mut p.draft;
         if let Some((n, _)) = threshold {
             d.breaker.failure_threshold = Some(n);
         }
@@ -118,6 +187,33 @@ impl Prose {
             d.apply(p, line_of(0), claims);
         }
     }
+}
+
+/// The dependency a sentence is about: a leading label ("For LedgerDB: ...", "LedgerDB: ...",
+/// "For the search index, ...") or a dependency of the spec's table named in it. A label that names a
+/// dependency of the table gives the table's name.
+fn subject(s: &str, deps: &[String]) -> Option<String> {
+    let t = s.trim_start_matches(|c: char| !c.is_alphanumeric());
+    let lower = t.to_lowercase();
+    let prefix = ["for ", "on ", "around ", "with "]
+        .iter()
+        .find(|p| lower.starts_with(*p));
+    let rest = prefix.map_or(t, |p| &t[p.len()..]);
+    let label = match prefix {
+        Some(_) => rest.split_once([':', ',']).map(|(l, _)| l),
+        None => rest.split_once(':').map(|(l, _)| l),
+    };
+    let named = label.and_then(|l| {
+        let l = l.trim();
+        let l = l.strip_prefix("the ").unwrap_or(l);
+        let ws = words(l);
+        let plain = !ws.is_empty()
+            && ws.len() <= 4
+            && !l.chars().any(|c| c.is_ascii_digit())
+            && !ws.iter().all(|w| NOT_A_SUBJECT.contains(&w.as_str()) || w == "the");
+        plain.then(|| best_match(l, deps).cloned().unwrap_or_else(|| l.to_string()))
+    });
+    named.or_else(|| best_match(s, deps).cloned())
 }
 
 fn whole(t: &Token) -> Option<u32> {
@@ -217,5 +313,20 @@ mod tests {
             half_open(&tokenize("in half-open state it allows 3 requests"), None),
             Some(3)
         );
+    }
+
+    #[test]
+    fn subjects() {
+        let deps = vec!["PostgreSQL".to_string(), "FxRates".to_string()];
+        let s = |t: &str| subject(t, &deps);
+        assert_eq!(
+            s("For LedgerDB: after 4 failures, stop calling it for 15s.").as_deref(),
+            Some("LedgerDB")
+        );
+        assert_eq!(s("For the FX rates API, open after 3 errors.").as_deref(), Some("FxRates"));
+        assert_eq!(s("Postgres: after 2 failures fail fast.").as_deref(), Some("PostgreSQL"));
+        assert_eq!(s("After 5 failures, fail fast for 30s."), None);
+        assert_eq!(s("Circuit breaker: 5 failures open it."), None);
+        assert_eq!(s("Calls to postgres fail fast after 5 errors.").as_deref(), Some("PostgreSQL"));
     }
 }

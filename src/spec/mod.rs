@@ -48,8 +48,9 @@ pub fn parse(source: &str) -> Claims {
     latency::check_duplicates(&mut claims);
     let code = breakers::read_code(&blocks, &mut claims);
     let prose = breaker_prose::read_prose(&blocks, &mut claims);
-    let drafts = breaker_merge::merge(code, prose, &mut claims);
-    breakers::match_dependencies(drafts, &mut claims);
+    let merged = breaker_merge::merge(code, prose, &mut claims);
+    breakers::match_dependencies(merged.drafts, &mut claims);
+    breaker_merge::name_subjects(&merged.subjects, &mut claims);
     retries::read(&blocks, &mut claims);
     retry_prose::read(&blocks, &mut claims);
     rate_limits::read(&blocks, &mut claims);
