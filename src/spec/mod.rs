@@ -17,6 +17,7 @@ mod latency_tables;
 mod lookup;
 mod markdown;
 mod names;
+mod objective_prose;
 mod objectives;
 mod percentiles;
 mod rate_limits;
@@ -27,6 +28,7 @@ mod tables;
 mod testable;
 mod tokens;
 mod units;
+mod windows;
 
 pub use claims::Claims;
 pub use names::normalize_name;
