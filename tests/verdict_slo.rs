@@ -332,3 +332,24 @@ fn p90_and_p999_are_judged_and_p999_says_how_many_samples_it_needs() {
     assert!(p999.claim.starts_with("P99.9 latency"), "{p999:?}");
     assert!(p999.detail.contains("at least 10000 samples"), "{p999:?}");
 }
+
+#[test]
+fn operation_objectives_read_from_the_spec_are_judged_per_phase_and_state_their_window() {
+    let run = quiet(20.0, 60.0);
+    let spec = "# Items\n\n## SLOs\n\n| Operation | Availability | Window |\n|---|---|---|\n| GET item | 99.5% | monthly |\n\n\
+                At most 1 in 500 searches may fail in any 30-minute window.\n";
+    let claims = redline::spec::parse(spec);
+    let j = judge(&run, &claims, &JudgeContext::default());
+    let a = j
+        .verdicts
+        .iter()
+        .find(|v| v.id.starts_with("availability.get-item."))
+        .unwrap_or_else(|| panic!("{:#?}", j.verdicts));
+    assert_eq!(a.status, VerdictStatus::Pass, "{a:?}");
+    assert_eq!(a.source, "spec.md:7");
+    assert!(a.detail.contains("window for this objective: monthly;"), "{}", a.detail);
+    // No request searches: inconclusive, never silent.
+    let s = find(&j, "errors.searches");
+    assert_eq!(s.status, VerdictStatus::Inconclusive, "{s:?}");
+    assert_eq!(s.expected, "≤ 0.2%");
+}
