@@ -12,6 +12,7 @@ pub mod claims;
 mod dependencies;
 mod errors;
 mod health;
+mod html_tables;
 mod latency;
 mod latency_tables;
 mod lookup;
@@ -20,10 +21,12 @@ mod names;
 mod objective_prose;
 mod objectives;
 mod percentiles;
+mod placeholders;
 mod rate_limits;
 mod retries;
 mod retry_prose;
 mod sections;
+mod source;
 mod tables;
 mod testable;
 mod tokens;
@@ -39,11 +42,11 @@ use markdown::{Block, Kind};
 
 /// Reads every claim from a Markdown spec. Never fails: what cannot be read is in `diagnostics`.
 pub fn parse(source: &str) -> Claims {
-    let blocks = markdown::blocks(source);
-    let mut claims = Claims {
-        service: sections::service(&blocks),
-        ..Claims::default()
-    };
+    let source = source::unwrap_markdown_fence(source);
+    let mut blocks = markdown::blocks(&source);
+    let mut claims = Claims::default();
+    placeholders::read(&mut blocks, &mut claims);
+    claims.service = sections::service(&blocks);
     dependencies::read(&blocks, &mut claims);
     latency_tables::read_tables(&blocks, &mut claims);
     latency::read_budget(&blocks, &mut claims);
