@@ -68,7 +68,25 @@ const NOT_A_SUBJECT: &[&str] = &[
     "after",
     "when",
     "if",
-];
+    "error",
+    "errors",
+    "handling",
+    "purpose",
+    "strategy",
+    "failure",
+    "failures",
+    "retry",
+    "retries",
+    "timeout",
+    "timeouts",
+    "dependency",
+    "dependencies",
+    "protection",
+    "mode",
+    "we",
+    "it",
+    "they",
+]; 
 
 /// A breaker read from prose, and the dependency its sentence names, if any.
 pub(crate) struct ProseBreaker {
@@ -204,16 +222,65 @@ fn subject(s: &str, deps: &[String]) -> Option<String> {
         None => rest.split_once(':').map(|(l, _)| l),
     };
     let named = label.and_then(|l| {
-        let l = l.trim();
+        let l = l.trim().trim_matches(['*', '_', '`']).trim();
         let l = l.strip_prefix("the ").unwrap_or(l);
         let ws = words(l);
         let plain = !ws.is_empty()
             && ws.len() <= 4
             && !l.chars().any(|c| c.is_ascii_digit())
-            && !ws.iter().all(|w| NOT_A_SUBJECT.contains(&w.as_str()) || w == "the");
-        plain.then(|| best_match(l, deps).cloned().unwrap_or_else(|| l.to_string()))
+            && !ws.iter().any(|w| NOT_A_SUBJECT.contains(&w.as_str()));
+        if !plain {
+            return None;
+        }
+        // "For X:" names X; a bare "X:" label only when it is a dependency or looks like a name.
+        let table = best_match(l, deps).cloned();
+        table.or_else(|| (prefix.is_some() || looks_like_name(l)).then(|| l.to_string()))
     });
-    named.or_else(|| best_match(s, deps).cloned())
+    named
+        .or_else(|| named_breaker(t))
+        .map(|n| best_match(&n, deps).cloned().unwrap_or(n))
+        .or_else(|| best_match(s, deps).cloned())
+}
+
+/// One word that reads as a proper name: "LedgerDB", "Postgres", "FX-Rates" (not "Handling").
+fn looks_like_name(l: &str) -> bool {
+    !l.contains(' ') && l.chars().next().is_some_and(char::is_uppercase)
+}
+
+/// "the CardIssuer breaker", "CardIssuer's circuit breaker", "the breaker for CardIssuer".
+fn named_breaker(s: &str) -> Option<String> {
+    let ws: Vec<&str> = s.split_whitespace().collect();
+    let clean = |w: &str| {
+        w.trim_matches(|c: char| !c.is_alphanumeric())
+            .trim_end_matches("'s")
+            .to_string()
+    };
+    let name = |w: &str| {
+        let w = clean(w);
+        let stop = ["The", "This", "Each", "Every", "Its", "A", "Our", "Circuit", "No"];
+        (w.len() > 1 && w.chars().next().is_some_and(char::is_uppercase) && !stop.contains(&w.as_str()))
+            .then_some(w)
+    };
+    for (i, w) in ws.iter().enumerate() {
+        if !clean(w).eq_ignore_ascii_case("breaker") {
+            continue;
+        }
+        let before = match i.checked_sub(1).map(|k| clean(ws[k])) {
+            Some(c) if c.eq_ignore_ascii_case("circuit") => i.checked_sub(2),
+            _ => i.checked_sub(1),
+        };
+        if let Some(n) = before.and_then(|k| name(ws[k])) {
+            return Some(n);
+        }
+        let after = ws.get(i + 1).map(|w| clean(w).to_lowercase());
+        if matches!(after.as_deref(), Some("for" | "on" | "around" | "guarding" | "in" | "of")) {
+            let k = i + 2 + usize::from(ws.get(i + 2).is_some_and(|w| clean(w) == "the"));
+            if let Some(n) = ws.get(k).and_then(|w| name(w)) {
+                return Some(n);
+            }
+        }
+    }
+    None
 }
 
 fn whole(t: &Token) -> Option<u32> {
@@ -328,5 +395,11 @@ mod tests {
         assert_eq!(s("After 5 failures, fail fast for 30s."), None);
         assert_eq!(s("Circuit breaker: 5 failures open it."), None);
         assert_eq!(s("Calls to postgres fail fast after 5 errors.").as_deref(), Some("PostgreSQL"));
+        assert_eq!(
+            s("Error Handling: after 3 consecutive failures the CardIssuer breaker opens for 20 seconds").as_deref(),
+            Some("CardIssuer")
+        );
+        assert_eq!(s("The circuit breaker for Inventory opens after 5 errors.").as_deref(), Some("Inventory"));
+        assert_eq!(s("The breaker opens after 5 errors."), None);
     }
 }

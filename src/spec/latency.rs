@@ -206,7 +206,23 @@ fn operation_label(b: &Block) -> Option<String> {
     let has_percentile = tokenize(rest)
         .iter()
         .any(|t| t.word().and_then(percentiles::from_word).is_some());
-    (!ws.is_empty() && ws.len() <= 6 && !global && has_percentile).then(|| label.trim().to_string())
+    (!ws.is_empty() && ws.len() <= 6 && !global && has_percentile).then(|| without_latency_words(label))
+}
+
+/// "Checkout latency" -> "Checkout", "Search response times" -> "Search": the operation, not the metric.
+fn without_latency_words(label: &str) -> String {
+    let mut words: Vec<&str> = label.split_whitespace().collect();
+    while words.len() > 1
+        && words.last().is_some_and(|w| {
+            matches!(
+                w.to_lowercase().as_str(),
+                "latency" | "latencies" | "target" | "targets" | "slo" | "slos" | "time" | "times" | "response"
+            )
+        })
+    {
+        words.pop();
+    }
+    words.join(" ")
 }
 
 /// "95% of requests ...", "99.9% of calls ..." at token `i`: (the percentile it states, next token).

@@ -161,6 +161,15 @@ pub(crate) fn rate_at(toks: &[Token], i: usize) -> Option<Rate> {
     {
         j += 1;
     }
+    // One plural noun of the domain's own: "150 redemptions/sec", "40 checkouts per second".
+    if j == i + 1
+        && toks.get(j).and_then(Token::word).is_some_and(|w| {
+            w.len() > 3 && w.ends_with('s') && unit_ms(w).is_none() && window_s(w).is_none()
+        })
+        && toks.get(j + 1).is_some_and(|t| t.is_sym('/') || t.is_word("per"))
+    {
+        j += 1;
+    }
     let sep = toks.get(j)?;
     if !(sep.is_sym('/') || sep.is_word("per") || sep.is_word("a") || sep.is_word("every")) {
         return None;
