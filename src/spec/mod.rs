@@ -10,6 +10,7 @@ mod breaker_prose;
 mod breakers;
 pub mod claims;
 mod dependencies;
+mod dependency_list;
 mod errors;
 mod health;
 mod html_tables;
@@ -48,6 +49,7 @@ pub fn parse(source: &str) -> Claims {
     placeholders::read(&mut blocks, &mut claims);
     claims.service = sections::service(&blocks);
     dependencies::read(&blocks, &mut claims);
+    dependency_list::read(&blocks, &mut claims);
     latency_tables::read_tables(&blocks, &mut claims);
     latency::read_budget(&blocks, &mut claims);
     latency::check_duplicates(&mut claims);

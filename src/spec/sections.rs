@@ -38,6 +38,24 @@ pub(crate) fn service(blocks: &[Block]) -> Option<String> {
     headings
         .map(|h| clean_heading(&h.text.s))
         .find(|t| !t.is_empty())
+        .map(|t| without_doc_kind(&t))
+}
+
+/// "Design: Inventory Service" -> "Inventory Service": the kind of document is not the name.
+fn without_doc_kind(t: &str) -> String {
+    match t.split_once(':') {
+        Some((kind, name))
+            if !name.trim().is_empty()
+                && has_any(kind, &["design", "rfc", "adr", "proposal", "readme", "service"]) =>
+        {
+            name.trim().to_string()
+        }
+        _ => t.to_string(),
+    }
+}
+
+fn has_any(text: &str, words: &[&str]) -> bool {
+    words.iter().any(|w| has_words(text, &[w]))
 }
 
 /// A heading that names a claim family, with no claim of that family read inside its section, gets a
