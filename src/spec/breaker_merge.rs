@@ -65,7 +65,16 @@ pub(crate) fn merge(code: Vec<Draft>, prose: Vec<ProseBreaker>, claims: &mut Cla
 /// After matching: a breaker whose sentence named its dependency guards that one, also when the
 /// spec's dependency table does not list it.
 pub(crate) fn name_subjects(subjects: &[(usize, String)], claims: &mut Claims) {
+    let known: Vec<String> = claims
+        .dependencies
+        .iter()
+        .map(|d| normalize_name(&d.name))
+        .collect();
     for (line, s) in subjects {
+        if !known.is_empty() && !known.contains(&normalize_name(s)) {
+            let msg = format!("circuit breaker for \"{s}\": the spec lists no dependency of that name; kept as written");
+            diag(claims, *line, msg);
+        }
         if let Some(b) = claims.breakers.iter_mut().find(|b| b.line == *line) {
             b.dependency = Some(s.clone());
             // Matching could not tell from the table; the sentence did.

@@ -236,10 +236,11 @@ fn subject(s: &str, deps: &[String]) -> Option<String> {
         let table = best_match(l, deps).cloned();
         table.or_else(|| (prefix.is_some() || looks_like_name(l)).then(|| l.to_string()))
     });
+    let guess = named_breaker(t);
     named
-        .or_else(|| named_breaker(t))
-        .map(|n| best_match(&n, deps).cloned().unwrap_or(n))
+        .or_else(|| guess.as_deref().and_then(|n| best_match(n, deps)).cloned())
         .or_else(|| best_match(s, deps).cloned())
+        .or(guess)
 }
 
 /// One word that reads as a proper name: "LedgerDB", "Postgres", "FX-Rates" (not "Handling").
@@ -265,12 +266,21 @@ fn named_breaker(s: &str) -> Option<String> {
         if !clean(w).eq_ignore_ascii_case("breaker") {
             continue;
         }
-        let before = match i.checked_sub(1).map(|k| clean(ws[k])) {
-            Some(c) if c.eq_ignore_ascii_case("circuit") => i.checked_sub(2),
-            _ => i.checked_sub(1),
+        let mut k = match i.checked_sub(1).map(|k| clean(ws[k])) {
+            Some(c) if c.eq_ignore_ascii_case("circuit") => i - 1,
+            _ => i,
         };
-        if let Some(n) = before.and_then(|k| name(ws[k])) {
-            return Some(n);
+        // Up to three capitalised words before it: "the Bank Gateway circuit breaker".
+        let mut parts = Vec::new();
+        while k > 0 && parts.len() < 3 {
+            match name(ws[k - 1]) {
+                Some(n) => parts.insert(0, n),
+                None => break,
+            }
+            k -= 1;
+        }
+        if !parts.is_empty() {
+            return Some(parts.join(" "));
         }
         let after = ws.get(i + 1).map(|w| clean(w).to_lowercase());
         if matches!(after.as_deref(), Some("for" | "on" | "around" | "guarding" | "in" | "of")) {

@@ -102,7 +102,9 @@ fn read_prose(text: &Text, operation: Option<String>, claims: &mut Claims) {
             continue;
         };
         let line = text.line_at(t.pos);
-        match (value_after(&toks, from), &operation) {
+        // "the 99.99th percentile of payment authorisation stays under 2s": that operation's target.
+        let of_operation = operation.clone().or_else(|| percentile_of(&text.s, &toks, from));
+        match (value_after(&toks, from), &of_operation) {
             (After::Value(ms), None) => set_budget(claims, p, ms, line),
             (After::Value(ms), Some(op)) => {
                 target.get_or_insert_with(|| new_target(op, line)).set(p, ms);
@@ -121,6 +123,39 @@ fn read_prose(text: &Text, operation: Option<String>, claims: &mut Claims) {
         target.get_or_insert_with(|| new_target(op, line)).timeout_ms = Some(ms);
     }
     claims.latency.extend(target);
+}
+
+/// The operation after "percentile of": the words up to a verb or comparison, unless they mean
+/// every request ("of every request", "of all API calls").
+fn percentile_of(text: &str, toks: &[Token], from: usize) -> Option<String> {
+    if !toks.get(from)?.is_word("of") {
+        return None;
+    }
+    let mut start = from + 1;
+    if toks.get(start).is_some_and(|t| t.is_word("the")) {
+        start += 1;
+    }
+    let end = (start..toks.len().min(start + 4))
+        .find(|&j| {
+            toks[j]
+                .word()
+                .is_none_or(|w| (FILLER.contains(&w) && !GLOBAL.contains(&w)) || w == "under")
+        })
+        .unwrap_or(toks.len().min(start + 4));
+    let ws: Vec<&str> = toks[start..end].iter().filter_map(Token::word).collect();
+    let every = ws.iter().any(|w| {
+        matches!(
+            *w,
+            "all" | "every" | "each" | "api" | "apis" | "service" | "endpoints" | "requests"
+                | "request" | "call" | "calls" | "responses" | "overall" | "whole" | "global"
+                | "traffic"
+        )
+    });
+    if ws.is_empty() || every || start >= end {
+        return None;
+    }
+    let (a, b) = (toks[start].pos, toks.get(end).map_or(text.len(), |t| t.pos));
+    Some(text[a..b].trim().to_string())
 }
 
 /// "timeout 2s", "timeout: 10 s", "times out after 5s" in an operation's line.

@@ -43,10 +43,21 @@ pub(crate) fn service(blocks: &[Block]) -> Option<String> {
 
 /// "Design: Inventory Service" -> "Inventory Service": the kind of document is not the name.
 fn without_doc_kind(t: &str) -> String {
+    const DOC: &[&str] = &["design", "rfc", "adr", "proposal", "readme", "runbook"];
+    const DOC_TAIL: &[&str] = &[
+        "service", "level", "objectives", "objective", "slo", "slos", "sla", "design", "overview",
+        "runbook", "spec", "specification", "and", "document", "doc",
+    ];
     match t.split_once(':') {
-        Some((kind, name))
+        Some((kind, name)) if !name.trim().is_empty() && has_any(kind, DOC) => {
+            name.trim().to_string()
+        }
+        // "Checkout Platform: Service Level Objectives": the name is before the colon.
+        Some((name, kind))
             if !name.trim().is_empty()
-                && has_any(kind, &["design", "rfc", "adr", "proposal", "readme", "service"]) =>
+                && super::names::words(kind)
+                    .iter()
+                    .all(|w| DOC_TAIL.contains(&w.as_str())) =>
         {
             name.trim().to_string()
         }
