@@ -79,6 +79,7 @@ pub(crate) fn read(blocks: &[Block], claims: &mut Claims) {
             record(claims, f, line);
         }
     }
+    claims.objectives.sort_by_key(|o| o.line);
     error_rate_from_alerts(claims);
 }
 
@@ -86,17 +87,19 @@ pub(crate) fn read(blocks: &[Block], claims: &mut Claims) {
 /// an operation's second, different objective of the same kind is a diagnostic.
 fn record(claims: &mut Claims, f: Found, line: usize) {
     let (window, window_s) = f.window.map_or((None, None), |(w, s)| (Some(w), Some(s)));
+    // 1 - 0.9995 is 0.000499999...: shares are read to 12 decimals, as written.
+    let round = |x: f64| (x * 1e12).round() / 1e12;
     let objective = Objective {
         kind: f.kind,
         operation: f.operation,
-        max_error_rate: f.max_error_rate,
+        max_error_rate: round(f.max_error_rate),
         window,
         window_s,
         line,
     };
     if objective.operation.is_none() {
         let (field, value) = match objective.kind {
-            ObjectiveKind::Availability => (Field::Availability, 1.0 - objective.max_error_rate),
+            ObjectiveKind::Availability => (Field::Availability, round(1.0 - objective.max_error_rate)),
             ObjectiveKind::ErrorBudget => (Field::ErrorRate, objective.max_error_rate),
         };
         set(claims, field, value, line);
