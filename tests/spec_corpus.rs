@@ -791,6 +791,31 @@ fn a_wrong_file_yields_no_testable_claim() {
     ));
 }
 
+#[test]
+fn transposed_latency_table_and_a_metric_target_table() {
+    run(
+        "12-transposed-and-metric-tables.md",
+        corpus!("12-transposed-and-metric-tables.md"),
+        Expect {
+            service: "Recommendations API",
+            latency: vec![
+                ("Home feed", &[(50.0, 30.0), (90.0, 80.0), (99.0, 200.0)], Some(1000.0), 13),
+                ("Similar items", &[(50.0, 45.0), (90.0, 120.0), (99.0, 300.0)], Some(2000.0), 13),
+                ("Search suggestions", &[(50.0, 8.0), (90.0, 20.0), (99.0, 50.0)], Some(250.0), 13),
+            ],
+            budget: Some((&[(99.0, 500.0)], 7)),
+            breakers: vec![(None, Some("FeatureStore"), Some(20), Some(30_000.0), None, 22)],
+            availability: Some((0.999, 8)),
+            error_rate: Some((0.001, 9)),
+            objectives: vec![
+                (ObjectiveKind::Availability, None, 0.001, Some("monthly"), Some(2_592_000.0), 8),
+                (ObjectiveKind::ErrorBudget, None, 0.001, None, None, 9),
+            ],
+            ..Expect::default()
+        },
+    );
+}
+
 /// The reader's output is the `Claims` JSON of `redline spec --json`: it reads back unchanged.
 #[test]
 fn every_corpus_spec_round_trips_through_json() {

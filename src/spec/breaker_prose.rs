@@ -31,7 +31,7 @@ const PROBES: &[&str] = &["trial", "probe", "probes", "test", "half", "canary"];
 const WINDOW: &[&str] = &["within", "in", "over", "during", "per", "of"];
 const RECOVERY_WORDS: &[&str] = &[
     "open", "opens", "fast", "cooldown", "recovery", "reset", "probe", "probing", "half", "wait",
-    "waits",
+    "waits", "retries", "again",
 ];
 
 /// Words of a `Label:` that say what is described, not which dependency ("Circuit breaker: ...").
@@ -236,11 +236,22 @@ fn subject(s: &str, deps: &[String]) -> Option<String> {
         let table = best_match(l, deps).cloned();
         table.or_else(|| (prefix.is_some() || looks_like_name(l)).then(|| l.to_string()))
     });
-    let guess = named_breaker(t);
+    let guess = named_breaker(t).or_else(|| camel_case_first_word(t));
     named
         .or_else(|| guess.as_deref().and_then(|n| best_match(n, deps)).cloned())
         .or_else(|| best_match(s, deps).cloned())
         .or(guess)
+}
+
+/// "FeatureStore calls go through a breaker": a sentence that opens with a CamelCase name.
+fn camel_case_first_word(s: &str) -> Option<String> {
+    let w = s.split_whitespace().next()?;
+    let w = w.trim_matches(|c: char| !c.is_alphanumeric()).trim_end_matches("'s");
+    let mut chars = w.chars();
+    let first_upper = chars.next().is_some_and(char::is_uppercase);
+    let inner_upper = chars.any(char::is_uppercase);
+    let has_lower = w.chars().any(char::is_lowercase);
+    (first_upper && inner_upper && has_lower).then(|| w.to_string())
 }
 
 /// One word that reads as a proper name: "LedgerDB", "Postgres", "FX-Rates" (not "Handling").
@@ -411,5 +422,9 @@ mod tests {
         );
         assert_eq!(s("The circuit breaker for Inventory opens after 5 errors.").as_deref(), Some("Inventory"));
         assert_eq!(s("The breaker opens after 5 errors."), None);
+        assert_eq!(
+            s("FeatureStore calls go through a breaker: 20 failures in a row open it").as_deref(),
+            Some("FeatureStore")
+        );
     }
 }

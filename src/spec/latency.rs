@@ -3,7 +3,7 @@
 //! read by `latency_tables`.
 
 use super::claims::{Claims, LatencyBudget, LatencyTarget};
-use super::latency_tables::percentile_columns;
+use super::latency_tables::{is_transposed, percentile_columns};
 use super::markdown::{Block, Kind, Text};
 use super::percentiles::{self, Stated};
 use super::tables::Header;
@@ -78,7 +78,10 @@ pub(crate) fn read_budget(blocks: &[Block], claims: &mut Claims) {
         } else if let Kind::Table { header, rows } = &b.kind {
             // An objectives table ("| P99 latency | < 500ms |"); latency and alert tables are read elsewhere.
             let h = Header(header);
-            if percentile_columns(header).is_empty() && h.col(&[&["condition"]]).is_none() {
+            if percentile_columns(header).is_empty()
+                && !is_transposed(rows)
+                && h.col(&[&["condition"]]).is_none()
+            {
                 for row in rows {
                     read_prose(&Text::single(row.cells.join(": "), row.line), None, claims);
                 }

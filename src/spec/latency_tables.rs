@@ -41,6 +41,9 @@ pub(crate) fn read_tables(blocks: &[Block], claims: &mut Claims) {
         };
         let pcols = percentile_columns(header);
         if pcols.is_empty() {
+            if is_transposed(rows) {
+                read_transposed(header, rows, claims);
+            }
             continue;
         }
         let h = Header(header);
@@ -141,6 +144,59 @@ fn read_row(
         }
     }
     claims.latency.push(target);
+}
+
+/// "| Percentile | Search | Browse |" with rows "P50 | 20ms | 35ms": percentiles down the first
+/// column (a "Timeout" row allowed), one operation per other column.
+pub(crate) fn is_transposed(rows: &[Row]) -> bool {
+    let firsts: Vec<&str> = rows.iter().map(|r| cell(r, Some(0))).collect();
+    let percentile_rows = firsts
+        .iter()
+        .filter(|c| percentiles::in_header(c).len() == 1)
+        .count();
+    percentile_rows > 0
+        && firsts.iter().all(|c| {
+            percentiles::in_header(c).len() == 1 || super::markdown::has_words(c, &["timeout"])
+        })
+}
+
+fn read_transposed(header: &Row, rows: &[Row], claims: &mut Claims) {
+    let h = Header(header);
+    for (col, operation) in header.cells.iter().enumerate().skip(1) {
+        if operation.trim().is_empty() {
+            continue;
+        }
+        let mut target = LatencyTarget {
+            operation: operation.trim().to_string(),
+            line: header.line,
+            ..LatencyTarget::default()
+        };
+        for row in rows {
+            let label = cell(row, Some(0));
+            let text = cell(row, Some(col));
+            let unit = h
+                .unit_ms(col)
+                .or_else(|| Header(row).unit_ms(0))
+                .or_else(|| h.unit_ms(0));
+            let value = match duration_cell(text, unit) {
+                Cell::Value(ms) => Some(ms),
+                Cell::Blank => None,
+                Cell::Unreadable => {
+                    let what = format!("{label} of \"{operation}\"");
+                    diag(claims, row.line, unreadable_duration(&what, text));
+                    None
+                }
+            };
+            match (percentiles::in_header(label).first(), value) {
+                (Some(p), Some(ms)) => {
+                    target.set(*p, ms);
+                }
+                (None, Some(ms)) => target.timeout_ms = Some(ms),
+                _ => {}
+            }
+        }
+        claims.latency.push(target);
+    }
 }
 
 /// The unit written after the last value of a merged cell ("150 ms" -> 1.0).
