@@ -49,7 +49,9 @@ pub(crate) fn find(text: &str, toks: &[Token]) -> Option<(String, f64, usize)> {
             }
         }
         // "30 days", "30-minute window", "28d", "1 h".
-        let Some(n) = toks[i].num() else { continue };
+        let Some(n) = toks[i].num().filter(|n| *n > 0.0) else {
+            continue;
+        };
         let mut j = i + 1;
         if toks.get(j).is_some_and(|t| t.is_sym('-')) {
             j += 1;
@@ -60,7 +62,7 @@ pub(crate) fn find(text: &str, toks: &[Token]) -> Option<(String, f64, usize)> {
         let led = i > 0
             && (toks[i - 1].word().is_some_and(|l| LEADS.contains(&l)) || toks[i - 1].is_sym('('));
         let end = window_word_end(toks, j + 1);
-        if led || end > j + 1 {
+        if (led || end > j + 1) && (n * s).is_finite() {
             let from = lead_start(toks, i);
             return Some((slice(text, toks, from, end), n * s, from));
         }
