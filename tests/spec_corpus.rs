@@ -47,7 +47,13 @@ type Rty = (
 /// (name, requests, per seconds, counted per, line)
 type Lim = (&'static str, u64, f64, Option<&'static str>, usize);
 /// (error type, status, code, retryable, line)
-type Cls = (&'static str, Option<u16>, Option<&'static str>, Option<bool>, usize);
+type Cls = (
+    &'static str,
+    Option<u16>,
+    Option<&'static str>,
+    Option<bool>,
+    usize,
+);
 /// (alert, condition, severity, line)
 type Alr = (&'static str, AlertCondition, Option<&'static str>, usize);
 /// (kind, operation, max error rate, window, window seconds, line)
@@ -62,7 +68,12 @@ type Obj = (
 /// (requests/s, peak multiple, max error rate, line)
 type Thr = (Option<f64>, Option<f64>, Option<f64>, usize);
 /// (path, ready path, states, line)
-type Hlt = (&'static str, Option<&'static str>, &'static [&'static str], usize);
+type Hlt = (
+    &'static str,
+    Option<&'static str>,
+    &'static [&'static str],
+    usize,
+);
 
 /// Everything one spec promises, and what the reader must say it could not read.
 #[derive(Default)]
@@ -151,7 +162,12 @@ fn check(spec: &str, c: &Claims, e: &Expect) -> usize {
         (None, None) => {}
         (found, _) => panic!("{spec}: latency budget {found:?}, expected {:?}", e.budget),
     }
-    k.len("dependencies", c.dependencies.len(), e.dependencies.len(), &c.dependencies);
+    k.len(
+        "dependencies",
+        c.dependencies.len(),
+        e.dependencies.len(),
+        &c.dependencies,
+    );
     for (d, x) in c.dependencies.iter().zip(&e.dependencies) {
         let (name, kind, timeout, fallback, status, critical, health, line) = *x;
         k.eq("dependency", (d.name.as_str(), d.line), (name, line));
@@ -177,13 +193,23 @@ fn check(spec: &str, c: &Claims, e: &Expect) -> usize {
         k.eq("retry", (r.scenario.as_str(), r.line), (scenario, line));
         k.eq("strategy", r.strategy.as_deref(), strategy);
         k.eq("attempts", r.max_attempts, attempts);
-        k.len("backoff steps", r.backoff_ms.len(), backoff.len(), &r.backoff_ms);
+        k.len(
+            "backoff steps",
+            r.backoff_ms.len(),
+            backoff.len(),
+            &r.backoff_ms,
+        );
         for (f, x) in r.backoff_ms.iter().zip(backoff) {
             k.num("backoff", Some(*f), Some(*x));
         }
         k.num("jitter", r.jitter, jitter);
     }
-    k.len("rate limits", c.rate_limits.len(), e.rate_limits.len(), &c.rate_limits);
+    k.len(
+        "rate limits",
+        c.rate_limits.len(),
+        e.rate_limits.len(),
+        &c.rate_limits,
+    );
     for (r, x) in c.rate_limits.iter().zip(&e.rate_limits) {
         let (name, requests, per_s, per_key, line) = *x;
         k.eq("rate limit", (r.name.as_str(), r.line), (name, line));
@@ -191,7 +217,12 @@ fn check(spec: &str, c: &Claims, e: &Expect) -> usize {
         k.num("per", Some(r.per_s), Some(per_s));
         k.eq("counted per", r.per_key.as_deref(), per_key);
     }
-    k.len("error classes", c.error_classes.len(), e.error_classes.len(), &c.error_classes);
+    k.len(
+        "error classes",
+        c.error_classes.len(),
+        e.error_classes.len(),
+        &c.error_classes,
+    );
     for (r, x) in c.error_classes.iter().zip(&e.error_classes) {
         let (ty, status, code, retry, line) = *x;
         k.eq("error class", (r.error_type.as_str(), r.line), (ty, line));
@@ -206,18 +237,40 @@ fn check(spec: &str, c: &Claims, e: &Expect) -> usize {
         k.eq("severity", a.severity.as_deref(), x.2);
     }
     k.num("availability", c.availability, e.availability.map(|a| a.0));
-    k.eq("availability line", c.availability_line, e.availability.map(|a| a.1));
+    k.eq(
+        "availability line",
+        c.availability_line,
+        e.availability.map(|a| a.1),
+    );
     k.num("error rate", c.error_rate_max, e.error_rate.map(|a| a.0));
-    k.eq("error rate line", c.error_rate_line, e.error_rate.map(|a| a.1));
-    k.len("objectives", c.objectives.len(), e.objectives.len(), &c.objectives);
+    k.eq(
+        "error rate line",
+        c.error_rate_line,
+        e.error_rate.map(|a| a.1),
+    );
+    k.len(
+        "objectives",
+        c.objectives.len(),
+        e.objectives.len(),
+        &c.objectives,
+    );
     for (o, x) in c.objectives.iter().zip(&e.objectives) {
         let (kind, op, max, window, window_s, line) = *x;
-        k.eq("objective", (o.kind, o.operation.as_deref(), o.line), (kind, op, line));
+        k.eq(
+            "objective",
+            (o.kind, o.operation.as_deref(), o.line),
+            (kind, op, line),
+        );
         k.num("allowed to fail", Some(o.max_error_rate), Some(max));
         k.eq("window", o.window.as_deref(), window);
         k.num("window seconds", o.window_s, window_s);
     }
-    k.len("throughput", c.throughput.len(), e.throughput.len(), &c.throughput);
+    k.len(
+        "throughput",
+        c.throughput.len(),
+        e.throughput.len(),
+        &c.throughput,
+    );
     for (t, x) in c.throughput.iter().zip(&e.throughput) {
         k.eq("throughput line", t.line, x.3);
         k.num("rps", t.rps, x.0);
@@ -230,10 +283,18 @@ fn check(spec: &str, c: &Claims, e: &Expect) -> usize {
     });
     let expected = e.health.map(|(p, r, s, l)| (p, r, s.to_vec(), l));
     k.eq("health", health, expected);
-    k.len("diagnostics", c.diagnostics.len(), e.diagnostics.len(), &c.diagnostics);
+    k.len(
+        "diagnostics",
+        c.diagnostics.len(),
+        e.diagnostics.len(),
+        &c.diagnostics,
+    );
     for (d, (line, words)) in c.diagnostics.iter().zip(&e.diagnostics) {
         assert_eq!(d.line, *line, "{spec}: {d:?}");
-        assert!(d.message.contains(words), "{spec}: {d:?} should say {words:?}");
+        assert!(
+            d.message.contains(words),
+            "{spec}: {d:?} should say {words:?}"
+        );
     }
     println!(
         "{spec}: {} values expected, {} read right, {} diagnostics",
@@ -262,19 +323,40 @@ fn generated_spec_wrapped_in_a_markdown_fence() {
             latency: vec![
                 (
                     "GET balance",
-                    &[(50.0, 15.0), (90.0, 30.0), (95.0, 45.0), (99.0, 90.0), (99.9, 250.0)],
+                    &[
+                        (50.0, 15.0),
+                        (90.0, 30.0),
+                        (95.0, 45.0),
+                        (99.0, 90.0),
+                        (99.9, 250.0),
+                    ],
                     Some(2000.0),
                     67,
                 ),
                 (
                     "POST transfer",
-                    &[(50.0, 80.0), (90.0, 150.0), (95.0, 200.0), (99.0, 400.0), (99.9, 1000.0)],
+                    &[
+                        (50.0, 80.0),
+                        (90.0, 150.0),
+                        (95.0, 200.0),
+                        (99.0, 400.0),
+                        (99.9, 1000.0),
+                    ],
                     Some(5000.0),
                     68,
                 ),
             ],
             dependencies: vec![
-                ("LedgerDB", Some("Database"), Some(2000.0), None, None, true, Some("SELECT 1"), 13),
+                (
+                    "LedgerDB",
+                    Some("Database"),
+                    Some(2000.0),
+                    None,
+                    None,
+                    true,
+                    Some("SELECT 1"),
+                    13,
+                ),
                 (
                     "FxRates",
                     Some("External API"),
@@ -297,7 +379,14 @@ fn generated_spec_wrapped_in_a_markdown_fence() {
                 ),
             ],
             breakers: vec![
-                (Some("fx_rates_breaker"), Some("FxRates"), Some(5), Some(30_000.0), Some(2), 73),
+                (
+                    Some("fx_rates_breaker"),
+                    Some("FxRates"),
+                    Some(5),
+                    Some(30_000.0),
+                    Some(2),
+                    73,
+                ),
                 // The prose under FxRates' code block is about LedgerDB: its own breaker, no conflict.
                 (None, Some("LedgerDB"), Some(4), Some(15_000.0), None, 80),
             ],
@@ -309,12 +398,39 @@ fn generated_spec_wrapped_in_a_markdown_fence() {
                 Some(0.1),
                 39,
             )],
-            rate_limits: vec![("default", 200, 60.0, None, 56), ("transfers", 20, 60.0, None, 57)],
+            rate_limits: vec![
+                ("default", 200, 60.0, None, 56),
+                ("transfers", 20, 60.0, None, 57),
+            ],
             error_classes: vec![
-                ("ValidationError", Some(400), Some("VALIDATION_FAILED"), Some(false), 30),
-                ("InsufficientFunds", Some(422), Some("INSUFFICIENT_FUNDS"), Some(false), 31),
-                ("RateLimitError", Some(429), Some("RATE_LIMITED"), Some(true), 32),
-                ("FxUnavailable", Some(503), Some("FX_UNAVAILABLE"), Some(true), 33),
+                (
+                    "ValidationError",
+                    Some(400),
+                    Some("VALIDATION_FAILED"),
+                    Some(false),
+                    30,
+                ),
+                (
+                    "InsufficientFunds",
+                    Some(422),
+                    Some("INSUFFICIENT_FUNDS"),
+                    Some(false),
+                    31,
+                ),
+                (
+                    "RateLimitError",
+                    Some(429),
+                    Some("RATE_LIMITED"),
+                    Some(true),
+                    32,
+                ),
+                (
+                    "FxUnavailable",
+                    Some(503),
+                    Some("FX_UNAVAILABLE"),
+                    Some(true),
+                    33,
+                ),
             ],
             alerts: vec![
                 (
@@ -338,7 +454,12 @@ fn generated_spec_wrapped_in_a_markdown_fence() {
                 ),
             ],
             error_rate: Some((0.02, 47)),
-            health: Some(("/health", Some("/ready"), &["healthy", "degraded", "unhealthy"], 86)),
+            health: Some((
+                "/health",
+                Some("/ready"),
+                &["healthy", "degraded", "unhealthy"],
+                86,
+            )),
             ..Expect::default()
         },
     );
@@ -352,8 +473,22 @@ fn fill_in_template_with_placeholders_left() {
         Expect {
             service: "Gift Cards",
             latency: vec![("Redeem", &[(95.0, 250.0), (99.0, 600.0)], None, 55)],
-            breakers: vec![(None, Some("CardIssuer"), Some(3), Some(20_000.0), Some(1), 36)],
-            retries: vec![("Queue Management", Some("exponential"), Some(5), &[], None, 43)],
+            breakers: vec![(
+                None,
+                Some("CardIssuer"),
+                Some(3),
+                Some(20_000.0),
+                Some(1),
+                36,
+            )],
+            retries: vec![(
+                "Queue Management",
+                Some("exponential"),
+                Some(5),
+                &[],
+                None,
+                43,
+            )],
             rate_limits: vec![("POST /gift-cards/{id}/redeem", 30, 60.0, Some("user"), 24)],
             alerts: vec![(
                 "Error Rate",
@@ -367,10 +502,22 @@ fn fill_in_template_with_placeholders_left() {
             error_rate: Some((0.01, 63)),
             throughput: vec![(Some(150.0), None, Some(0.01), 49)],
             diagnostics: vec![
-                (30, "\"{{requests_per_minute_per_user}}\" is a template placeholder"),
-                (37, "\"{{service_limits_to_respect}}\" is a template placeholder"),
-                (54, "\"{{expected_load_scenarios}}\" is a template placeholder"),
-                (60, "\"{{response_times_throughput}}\" is a template placeholder"),
+                (
+                    30,
+                    "\"{{requests_per_minute_per_user}}\" is a template placeholder",
+                ),
+                (
+                    37,
+                    "\"{{service_limits_to_respect}}\" is a template placeholder",
+                ),
+                (
+                    54,
+                    "\"{{expected_load_scenarios}}\" is a template placeholder",
+                ),
+                (
+                    60,
+                    "\"{{response_times_throughput}}\" is a template placeholder",
+                ),
                 (64, "\"{{latency_thresholds}}\" is a template placeholder"),
             ],
             ..Expect::default()
@@ -388,7 +535,12 @@ fn architect_design_doc_with_yaml_and_typescript() {
         Expect {
             service: "Inventory Reservation Service",
             latency: vec![
-                ("POST /reservations", &[(50.0, 35.0), (90.0, 80.0), (99.0, 200.0)], Some(2000.0), 55),
+                (
+                    "POST /reservations",
+                    &[(50.0, 35.0), (90.0, 80.0), (99.0, 200.0)],
+                    Some(2000.0),
+                    55,
+                ),
                 (
                     "DELETE /reservations/{id}",
                     &[(50.0, 20.0), (90.0, 45.0), (99.0, 120.0)],
@@ -398,7 +550,16 @@ fn architect_design_doc_with_yaml_and_typescript() {
             ],
             budget: Some((BUDGET_03, 50)),
             dependencies: vec![
-                ("StockDB", Some("Database"), Some(1000.0), None, None, true, Some("SELECT 1"), 14),
+                (
+                    "StockDB",
+                    Some("Database"),
+                    Some(1000.0),
+                    None,
+                    None,
+                    true,
+                    Some("SELECT 1"),
+                    14,
+                ),
                 (
                     "PricingAPI",
                     Some("Internal API"),
@@ -421,9 +582,30 @@ fn architect_design_doc_with_yaml_and_typescript() {
                 ),
             ],
             breakers: vec![
-                (Some("pricing_api"), Some("PricingAPI"), Some(5), Some(10_000.0), Some(2), 24),
-                (Some("warehouse"), Some("Warehouse"), Some(3), Some(60_000.0), None, 28),
-                (Some("stockDbBreaker"), Some("StockDB"), Some(8), Some(5_000.0), None, 37),
+                (
+                    Some("pricing_api"),
+                    Some("PricingAPI"),
+                    Some(5),
+                    Some(10_000.0),
+                    Some(2),
+                    24,
+                ),
+                (
+                    Some("warehouse"),
+                    Some("Warehouse"),
+                    Some(3),
+                    Some(60_000.0),
+                    None,
+                    28,
+                ),
+                (
+                    Some("stockDbBreaker"),
+                    Some("StockDB"),
+                    Some(8),
+                    Some(5_000.0),
+                    None,
+                    37,
+                ),
             ],
             availability: Some((0.9995, 60)),
             objectives: vec![(
@@ -458,10 +640,20 @@ fn terse_readme() {
                 19,
             )],
             breakers: vec![(None, Some("index"), Some(5), Some(10_000.0), None, 20)],
-            rate_limits: vec![("anon", 60, 60.0, None, 14), ("api key", 600, 60.0, None, 15)],
+            rate_limits: vec![
+                ("anon", 60, 60.0, None, 14),
+                ("api key", 600, 60.0, None, 15),
+            ],
             availability: Some((0.999, 8)),
             objectives: vec![
-                (ObjectiveKind::Availability, None, 0.001, Some("monthly"), Some(2_592_000.0), 8),
+                (
+                    ObjectiveKind::Availability,
+                    None,
+                    0.001,
+                    Some("monthly"),
+                    Some(2_592_000.0),
+                    8,
+                ),
                 (
                     ObjectiveKind::ErrorBudget,
                     Some("searches"),
@@ -485,11 +677,30 @@ fn numbered_and_emoji_headings() {
         Expect {
             service: "Cart Service",
             latency: vec![
-                ("Add item", &[(50.0, 25.0), (95.0, 70.0), (99.0, 140.0)], Some(3000.0), 20),
-                ("View cart", &[(50.0, 10.0), (95.0, 40.0), (99.0, 90.0)], Some(2000.0), 21),
+                (
+                    "Add item",
+                    &[(50.0, 25.0), (95.0, 70.0), (99.0, 140.0)],
+                    Some(3000.0),
+                    20,
+                ),
+                (
+                    "View cart",
+                    &[(50.0, 10.0), (95.0, 40.0), (99.0, 90.0)],
+                    Some(2000.0),
+                    21,
+                ),
             ],
             dependencies: vec![
-                ("Redis", Some("Cache"), Some(150.0), Some("Bypass cache"), None, false, Some("PING"), 11),
+                (
+                    "Redis",
+                    Some("Cache"),
+                    Some(150.0),
+                    Some("Bypass cache"),
+                    None,
+                    false,
+                    Some("PING"),
+                    11,
+                ),
                 (
                     "CatalogAPI",
                     Some("Internal API"),
@@ -501,12 +712,29 @@ fn numbered_and_emoji_headings() {
                     12,
                 ),
             ],
-            breakers: vec![(None, Some("CatalogAPI"), Some(6), Some(45_000.0), Some(2), 31)],
+            breakers: vec![(
+                None,
+                Some("CatalogAPI"),
+                Some(6),
+                Some(45_000.0),
+                Some(2),
+                31,
+            )],
             retries: vec![
-                ("CatalogAPI 503", Some("exponential"), Some(3), &[100.0, 200.0, 400.0], None, 37),
+                (
+                    "CatalogAPI 503",
+                    Some("exponential"),
+                    Some(3),
+                    &[100.0, 200.0, 400.0],
+                    None,
+                    37,
+                ),
                 ("Redis timeout", Some("none"), Some(1), &[], None, 38),
             ],
-            rate_limits: vec![("Anon", 30, 60.0, None, 25), ("Signed-in", 300, 60.0, None, 25)],
+            rate_limits: vec![
+                ("Anon", 30, 60.0, None, 25),
+                ("Signed-in", 300, 60.0, None, 25),
+            ],
             alerts: vec![
                 (
                     "CartErrors",
@@ -531,7 +759,14 @@ fn numbered_and_emoji_headings() {
             availability: Some((0.999, 42)),
             error_rate: Some((0.005, 43)),
             objectives: vec![
-                (ObjectiveKind::Availability, None, 0.001, Some("per month"), Some(2_592_000.0), 42),
+                (
+                    ObjectiveKind::Availability,
+                    None,
+                    0.001,
+                    Some("per month"),
+                    Some(2_592_000.0),
+                    42,
+                ),
                 (ObjectiveKind::ErrorBudget, None, 0.005, None, None, 43),
             ],
             ..Expect::default()
@@ -547,15 +782,30 @@ fn tables_with_reordered_and_merged_columns() {
         Expect {
             service: "Shipping Quotes",
             latency: vec![
-                ("Quote (domestic)", &[(50.0, 40.0), (95.0, 120.0), (99.0, 300.0)], Some(4000.0), 16),
+                (
+                    "Quote (domestic)",
+                    &[(50.0, 40.0), (95.0, 120.0), (99.0, 300.0)],
+                    Some(4000.0),
+                    16,
+                ),
                 (
                     "Quote (international)",
                     &[(50.0, 90.0), (95.0, 250.0), (99.0, 700.0)],
                     Some(8000.0),
                     17,
                 ),
-                ("Zones lookup", &[(50.0, 5.0), (95.0, 15.0), (99.0, 30.0)], None, 18),
-                ("GET /labels/{id}", &[(95.0, 60.0), (99.9, 500.0)], Some(2000.0), 22),
+                (
+                    "Zones lookup",
+                    &[(50.0, 5.0), (95.0, 15.0), (99.0, 30.0)],
+                    None,
+                    18,
+                ),
+                (
+                    "GET /labels/{id}",
+                    &[(95.0, 60.0), (99.9, 500.0)],
+                    Some(2000.0),
+                    22,
+                ),
                 ("POST /labels", &[(95.0, 200.0)], Some(5000.0), 23),
             ],
             dependencies: vec![
@@ -569,7 +819,16 @@ fn tables_with_reordered_and_merged_columns() {
                     Some("/ping"),
                     7,
                 ),
-                ("ZoneCache", Some("Cache"), Some(300.0), Some("Bypass cache"), None, false, Some("PING"), 8),
+                (
+                    "ZoneCache",
+                    Some("Cache"),
+                    Some(300.0),
+                    Some("Bypass cache"),
+                    None,
+                    false,
+                    Some("PING"),
+                    8,
+                ),
             ],
             retries: vec![(
                 "CarrierHub 5xx",
@@ -592,9 +851,24 @@ fn units_in_headers_and_cells() {
         Expect {
             service: "Telemetry Ingest",
             latency: vec![
-                ("Ingest batch", &[(50.0, 12.0), (95.0, 100.0), (99.0, 250.0)], Some(3000.0), 9),
-                ("Ingest single", &[(50.0, 0.8), (95.0, 2.0), (99.0, 5.0)], Some(500.0), 10),
-                ("Query window", &[(50.0, 40.0), (95.0, 180.0), (99.0, 400.0)], Some(10_000.0), 11),
+                (
+                    "Ingest batch",
+                    &[(50.0, 12.0), (95.0, 100.0), (99.0, 250.0)],
+                    Some(3000.0),
+                    9,
+                ),
+                (
+                    "Ingest single",
+                    &[(50.0, 0.8), (95.0, 2.0), (99.0, 5.0)],
+                    Some(500.0),
+                    10,
+                ),
+                (
+                    "Query window",
+                    &[(50.0, 40.0), (95.0, 180.0), (99.0, 400.0)],
+                    Some(10_000.0),
+                    11,
+                ),
             ],
             budget: Some((&[(75.0, 20.0), (99.0, 300.0)], 13)),
             dependencies: vec![(
@@ -628,8 +902,18 @@ fn html_tables() {
         Expect {
             service: "Profile Service",
             latency: vec![
-                ("GET /profiles/{id}", &[(50.0, 20.0), (95.0, 60.0), (99.0, 120.0)], Some(2000.0), 23),
-                ("PUT /profiles/{id}", &[(50.0, 50.0), (95.0, 150.0), (99.0, 300.0)], Some(5000.0), 24),
+                (
+                    "GET /profiles/{id}",
+                    &[(50.0, 20.0), (95.0, 60.0), (99.0, 120.0)],
+                    Some(2000.0),
+                    23,
+                ),
+                (
+                    "PUT /profiles/{id}",
+                    &[(50.0, 50.0), (95.0, 150.0), (99.0, 300.0)],
+                    Some(5000.0),
+                    24,
+                ),
             ],
             dependencies: vec![
                 (
@@ -642,7 +926,16 @@ fn html_tables() {
                     Some("/status"),
                     12,
                 ),
-                ("ProfileDB", Some("Database"), Some(1000.0), None, None, true, Some("SELECT 1"), 13),
+                (
+                    "ProfileDB",
+                    Some("Database"),
+                    Some(1000.0),
+                    None,
+                    None,
+                    true,
+                    Some("SELECT 1"),
+                    13,
+                ),
             ],
             breakers: vec![(
                 Some("avatar_cdn_breaker"),
@@ -765,11 +1058,21 @@ fn breakers_in_prose_attached_to_the_dependency_they_name() {
                     Some(2),
                     16,
                 ),
-                (None, Some("MailRelay"), Some(3), Some(60_000.0), Some(1), 21),
+                (
+                    None,
+                    Some("MailRelay"),
+                    Some(3),
+                    Some(60_000.0),
+                    Some(1),
+                    21,
+                ),
                 (None, Some("Templates"), Some(10), Some(5_000.0), None, 23),
                 (None, Some("LedgerDB"), Some(4), Some(15_000.0), None, 25),
             ],
-            diagnostics: vec![(25, "circuit breaker for \"LedgerDB\": the spec lists no dependency")],
+            diagnostics: vec![(
+                25,
+                "circuit breaker for \"LedgerDB\": the spec lists no dependency",
+            )],
             ..Expect::default()
         },
     );
@@ -799,16 +1102,45 @@ fn transposed_latency_table_and_a_metric_target_table() {
         Expect {
             service: "Recommendations API",
             latency: vec![
-                ("Home feed", &[(50.0, 30.0), (90.0, 80.0), (99.0, 200.0)], Some(1000.0), 13),
-                ("Similar items", &[(50.0, 45.0), (90.0, 120.0), (99.0, 300.0)], Some(2000.0), 13),
-                ("Search suggestions", &[(50.0, 8.0), (90.0, 20.0), (99.0, 50.0)], Some(250.0), 13),
+                (
+                    "Home feed",
+                    &[(50.0, 30.0), (90.0, 80.0), (99.0, 200.0)],
+                    Some(1000.0),
+                    13,
+                ),
+                (
+                    "Similar items",
+                    &[(50.0, 45.0), (90.0, 120.0), (99.0, 300.0)],
+                    Some(2000.0),
+                    13,
+                ),
+                (
+                    "Search suggestions",
+                    &[(50.0, 8.0), (90.0, 20.0), (99.0, 50.0)],
+                    Some(250.0),
+                    13,
+                ),
             ],
             budget: Some((&[(99.0, 500.0)], 7)),
-            breakers: vec![(None, Some("FeatureStore"), Some(20), Some(30_000.0), None, 22)],
+            breakers: vec![(
+                None,
+                Some("FeatureStore"),
+                Some(20),
+                Some(30_000.0),
+                None,
+                22,
+            )],
             availability: Some((0.999, 8)),
             error_rate: Some((0.001, 9)),
             objectives: vec![
-                (ObjectiveKind::Availability, None, 0.001, Some("monthly"), Some(2_592_000.0), 8),
+                (
+                    ObjectiveKind::Availability,
+                    None,
+                    0.001,
+                    Some("monthly"),
+                    Some(2_592_000.0),
+                    8,
+                ),
                 (ObjectiveKind::ErrorBudget, None, 0.001, None, None, 9),
             ],
             ..Expect::default()

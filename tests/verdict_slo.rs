@@ -347,7 +347,11 @@ fn operation_objectives_read_from_the_spec_are_judged_per_phase_and_state_their_
         .unwrap_or_else(|| panic!("{:#?}", j.verdicts));
     assert_eq!(a.status, VerdictStatus::Pass, "{a:?}");
     assert_eq!(a.source, "spec.md:7");
-    assert!(a.detail.contains("window for this objective: monthly;"), "{}", a.detail);
+    assert!(
+        a.detail.contains("window for this objective: monthly;"),
+        "{}",
+        a.detail
+    );
     // No request searches: inconclusive, never silent.
     let s = find(&j, "errors.searches");
     assert_eq!(s.status, VerdictStatus::Inconclusive, "{s:?}");

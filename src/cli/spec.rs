@@ -406,7 +406,10 @@ fn objectives(c: &Claims) -> Family {
             ObjectiveKind::Availability => ("availability", pct(Some(1.0 - o.max_error_rate))),
             ObjectiveKind::ErrorBudget => ("max error rate", pct(Some(o.max_error_rate))),
         };
-        let w = o.window.as_deref().map_or(String::new(), |w| format!(" ({w})"));
+        let w = o
+            .window
+            .as_deref()
+            .map_or(String::new(), |w| format!(" ({w})"));
         rows.push(vec![
             o.line.to_string(),
             format!("{claim} of {}", o.operation.as_deref().unwrap_or_default()),

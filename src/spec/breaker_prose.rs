@@ -86,7 +86,7 @@ const NOT_A_SUBJECT: &[&str] = &[
     "we",
     "it",
     "they",
-]; 
+];
 
 /// A breaker read from prose, and the dependency its sentence names, if any.
 pub(crate) struct ProseBreaker {
@@ -246,7 +246,9 @@ fn subject(s: &str, deps: &[String]) -> Option<String> {
 /// "FeatureStore calls go through a breaker": a sentence that opens with a CamelCase name.
 fn camel_case_first_word(s: &str) -> Option<String> {
     let w = s.split_whitespace().next()?;
-    let w = w.trim_matches(|c: char| !c.is_alphanumeric()).trim_end_matches("'s");
+    let w = w
+        .trim_matches(|c: char| !c.is_alphanumeric())
+        .trim_end_matches("'s");
     let mut chars = w.chars();
     let first_upper = chars.next().is_some_and(char::is_uppercase);
     let inner_upper = chars.any(char::is_uppercase);
@@ -269,9 +271,13 @@ fn named_breaker(s: &str) -> Option<String> {
     };
     let name = |w: &str| {
         let w = clean(w);
-        let stop = ["The", "This", "Each", "Every", "Its", "A", "Our", "Circuit", "No"];
-        (w.len() > 1 && w.chars().next().is_some_and(char::is_uppercase) && !stop.contains(&w.as_str()))
-            .then_some(w)
+        let stop = [
+            "The", "This", "Each", "Every", "Its", "A", "Our", "Circuit", "No",
+        ];
+        (w.len() > 1
+            && w.chars().next().is_some_and(char::is_uppercase)
+            && !stop.contains(&w.as_str()))
+        .then_some(w)
     };
     for (i, w) in ws.iter().enumerate() {
         if !clean(w).eq_ignore_ascii_case("breaker") {
@@ -294,7 +300,10 @@ fn named_breaker(s: &str) -> Option<String> {
             return Some(parts.join(" "));
         }
         let after = ws.get(i + 1).map(|w| clean(w).to_lowercase());
-        if matches!(after.as_deref(), Some("for" | "on" | "around" | "guarding" | "in" | "of")) {
+        if matches!(
+            after.as_deref(),
+            Some("for" | "on" | "around" | "guarding" | "in" | "of")
+        ) {
             let k = i + 2 + usize::from(ws.get(i + 2).is_some_and(|w| clean(w) == "the"));
             if let Some(n) = ws.get(k).and_then(|w| name(w)) {
                 return Some(n);
@@ -411,16 +420,28 @@ mod tests {
             s("For LedgerDB: after 4 failures, stop calling it for 15s.").as_deref(),
             Some("LedgerDB")
         );
-        assert_eq!(s("For the FX rates API, open after 3 errors.").as_deref(), Some("FxRates"));
-        assert_eq!(s("Postgres: after 2 failures fail fast.").as_deref(), Some("PostgreSQL"));
+        assert_eq!(
+            s("For the FX rates API, open after 3 errors.").as_deref(),
+            Some("FxRates")
+        );
+        assert_eq!(
+            s("Postgres: after 2 failures fail fast.").as_deref(),
+            Some("PostgreSQL")
+        );
         assert_eq!(s("After 5 failures, fail fast for 30s."), None);
         assert_eq!(s("Circuit breaker: 5 failures open it."), None);
-        assert_eq!(s("Calls to postgres fail fast after 5 errors.").as_deref(), Some("PostgreSQL"));
+        assert_eq!(
+            s("Calls to postgres fail fast after 5 errors.").as_deref(),
+            Some("PostgreSQL")
+        );
         assert_eq!(
             s("Error Handling: after 3 consecutive failures the CardIssuer breaker opens for 20 seconds").as_deref(),
             Some("CardIssuer")
         );
-        assert_eq!(s("The circuit breaker for Inventory opens after 5 errors.").as_deref(), Some("Inventory"));
+        assert_eq!(
+            s("The circuit breaker for Inventory opens after 5 errors.").as_deref(),
+            Some("Inventory")
+        );
         assert_eq!(s("The breaker opens after 5 errors."), None);
         assert_eq!(
             s("FeatureStore calls go through a breaker: 20 failures in a row open it").as_deref(),

@@ -84,7 +84,10 @@ fn read_item(text: &str, line: usize) -> Option<Dependency> {
             dep.critical |= critical;
         } else if words(clause).iter().any(|w| w == "critical") {
             dep.critical = true;
-        } else if let Some(h) = lower.strip_prefix("health check").or_else(|| lower.strip_prefix("health")) {
+        } else if let Some(h) = lower
+            .strip_prefix("health check")
+            .or_else(|| lower.strip_prefix("health"))
+        {
             let at = clause.len() - h.len();
             dep.health_check = Some(clause[at..].trim_start_matches([':', ' ']).to_string())
                 .filter(|h| !h.is_empty());

@@ -106,24 +106,30 @@ fn read_prose(text: &Text, operation: Option<String>, claims: &mut Claims) {
         };
         let line = text.line_at(t.pos);
         // "the 99.99th percentile of payment authorisation stays under 2s": that operation's target.
-        let of_operation = operation.clone().or_else(|| percentile_of(&text.s, &toks, from));
+        let of_operation = operation
+            .clone()
+            .or_else(|| percentile_of(&text.s, &toks, from));
         match (value_after(&toks, from), &of_operation) {
             (After::Value(ms), None) => set_budget(claims, p, ms, line),
             (After::Value(ms), Some(op)) => {
-                target.get_or_insert_with(|| new_target(op, line)).set(p, ms);
+                target
+                    .get_or_insert_with(|| new_target(op, line))
+                    .set(p, ms);
             }
             (After::NoUnit(found), op) => {
                 let label = percentiles::label(p);
-                let what = op
-                    .as_ref()
-                    .map_or(format!("{label} budget"), |op| format!("{label} of \"{op}\""));
+                let what = op.as_ref().map_or(format!("{label} budget"), |op| {
+                    format!("{label} of \"{op}\"")
+                });
                 diag(claims, line, unreadable_duration(&what, &found))
             }
             (After::Nothing, _) => {}
         }
     }
     if let (Some(op), Some((ms, line))) = (&operation, timeout_in(&toks, text)) {
-        target.get_or_insert_with(|| new_target(op, line)).timeout_ms = Some(ms);
+        target
+            .get_or_insert_with(|| new_target(op, line))
+            .timeout_ms = Some(ms);
     }
     claims.latency.extend(target);
 }
@@ -149,8 +155,21 @@ fn percentile_of(text: &str, toks: &[Token], from: usize) -> Option<String> {
     let every = ws.iter().any(|w| {
         matches!(
             *w,
-            "all" | "every" | "each" | "api" | "apis" | "service" | "endpoints" | "requests"
-                | "request" | "call" | "calls" | "responses" | "overall" | "whole" | "global"
+            "all"
+                | "every"
+                | "each"
+                | "api"
+                | "apis"
+                | "service"
+                | "endpoints"
+                | "requests"
+                | "request"
+                | "call"
+                | "calls"
+                | "responses"
+                | "overall"
+                | "whole"
+                | "global"
                 | "traffic"
         )
     });
@@ -244,7 +263,8 @@ fn operation_label(b: &Block) -> Option<String> {
     let has_percentile = tokenize(rest)
         .iter()
         .any(|t| t.word().and_then(percentiles::from_word).is_some());
-    (!ws.is_empty() && ws.len() <= 6 && !global && has_percentile).then(|| without_latency_words(label))
+    (!ws.is_empty() && ws.len() <= 6 && !global && has_percentile)
+        .then(|| without_latency_words(label))
 }
 
 /// "Checkout latency" -> "Checkout", "Search response times" -> "Search": the operation, not the metric.
@@ -254,7 +274,15 @@ fn without_latency_words(label: &str) -> String {
         && words.last().is_some_and(|w| {
             matches!(
                 w.to_lowercase().as_str(),
-                "latency" | "latencies" | "target" | "targets" | "slo" | "slos" | "time" | "times" | "response"
+                "latency"
+                    | "latencies"
+                    | "target"
+                    | "targets"
+                    | "slo"
+                    | "slos"
+                    | "time"
+                    | "times"
+                    | "response"
             )
         })
     {

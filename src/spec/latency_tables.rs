@@ -121,7 +121,9 @@ fn read_row(
             }
             continue;
         }
-        let unit = h.unit_ms(*col).or_else(|| last_unit(values.last().copied()));
+        let unit = h
+            .unit_ms(*col)
+            .or_else(|| last_unit(values.last().copied()));
         for (p, v) in ps.iter().zip(values) {
             match duration_cell(v, unit) {
                 Cell::Value(ms) => {
@@ -201,5 +203,8 @@ fn read_transposed(header: &Row, rows: &[Row], claims: &mut Claims) {
 
 /// The unit written after the last value of a merged cell ("150 ms" -> 1.0).
 fn last_unit(v: Option<&str>) -> Option<f64> {
-    tokenize(v?).iter().rev().find_map(|t| t.word().and_then(unit_ms))
+    tokenize(v?)
+        .iter()
+        .rev()
+        .find_map(|t| t.word().and_then(unit_ms))
 }

@@ -56,7 +56,9 @@ const SUCCEED: &[&str] = &[
     "success",
     "served",
 ];
-const FAIL: &[&str] = &["fail", "fails", "failed", "failing", "error", "errors", "erroring"];
+const FAIL: &[&str] = &[
+    "fail", "fails", "failed", "failing", "error", "errors", "erroring",
+];
 
 /// Every objective in `text` (at most one availability and one error budget).
 pub(crate) fn read(text: &str, toks: &[Token]) -> Vec<Found> {
@@ -72,11 +74,29 @@ pub(crate) fn read(text: &str, toks: &[Token]) -> Vec<Found> {
         error_rate_form,
     };
     if let Some((success, at)) = nines(toks) {
-        out.push(found(ObjectiveKind::Availability, None, 1.0 - success, at, false));
+        out.push(found(
+            ObjectiveKind::Availability,
+            None,
+            1.0 - success,
+            at,
+            false,
+        ));
     } else if let Some((success, op, at)) = share(toks, SUCCEED).filter(|s| s.0 >= 0.5) {
-        out.push(found(ObjectiveKind::Availability, op, 1.0 - success, at, false));
+        out.push(found(
+            ObjectiveKind::Availability,
+            op,
+            1.0 - success,
+            at,
+            false,
+        ));
     } else if let Some((success, at)) = availability(text, toks) {
-        out.push(found(ObjectiveKind::Availability, None, 1.0 - success, at, false));
+        out.push(found(
+            ObjectiveKind::Availability,
+            None,
+            1.0 - success,
+            at,
+            false,
+        ));
     }
     if let Some((rate, op, at)) = one_in(toks) {
         out.push(found(ObjectiveKind::ErrorBudget, op, rate, at, false));
@@ -165,9 +185,10 @@ fn one_in(toks: &[Token]) -> Option<(f64, Option<String>, usize)> {
     (0..toks.len()).find_map(|i| {
         let n = toks[i].num()?;
         let mut j = i + 1;
-        let failure_word = toks.get(j).and_then(Token::word).is_some_and(|w| {
-            matches!(w, "failure" | "failures" | "error" | "errors" | "failed")
-        });
+        let failure_word = toks
+            .get(j)
+            .and_then(Token::word)
+            .is_some_and(|w| matches!(w, "failure" | "failures" | "error" | "errors" | "failed"));
         if failure_word {
             j += 1;
         }
@@ -271,7 +292,9 @@ pub(crate) fn error_rate(toks: &[Token]) -> Option<(f64, usize)> {
 fn noun_operation(toks: &[Token]) -> Option<String> {
     let ws: Vec<&str> = toks.iter().take(2).map_while(Token::word).collect();
     match ws[..] {
-        [first, second, ..] if !EVERY_REQUEST.contains(&first) && EVERY_REQUEST.contains(&second) => {
+        [first, second, ..]
+            if !EVERY_REQUEST.contains(&first) && EVERY_REQUEST.contains(&second) =>
+        {
             Some(first.to_string())
         }
         [first, ..] if !EVERY_REQUEST.contains(&first) && !is_verbish(first) => {
@@ -338,9 +361,12 @@ fn label_operation(text: &str) -> Option<String> {
     if ws.is_empty() || ws.len() > 5 || ws.iter().any(|w| w.chars().all(|c| c.is_ascii_digit())) {
         return None;
     }
-    let names_objective = ws
-        .iter()
-        .any(|w| matches!(w.as_str(), "availability" | "uptime" | "error" | "slo" | "sla"));
+    let names_objective = ws.iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "availability" | "uptime" | "error" | "slo" | "sla"
+        )
+    });
     let rest: Vec<&String> = ws
         .iter()
         .filter(|w| !NOT_AN_OPERATION.contains(&w.as_str()))
@@ -358,7 +384,11 @@ fn label_operation(text: &str) -> Option<String> {
 pub(crate) fn read_table(header: &Row, rows: &[Row]) -> Option<Vec<(Found, usize)>> {
     let h = Header(header);
     let avail = h.col(&[&["availability"], &["success"], &["uptime"], &["slo"]]);
-    let budget = h.col(&[&["error", "budget"], &["error", "rate"], &["failure", "rate"]]);
+    let budget = h.col(&[
+        &["error", "budget"],
+        &["error", "rate"],
+        &["failure", "rate"],
+    ]);
     let value_cols: Vec<(usize, ObjectiveKind)> = [
         avail.map(|c| (c, ObjectiveKind::Availability)),
         budget.map(|c| (c, ObjectiveKind::ErrorBudget)),
@@ -371,7 +401,14 @@ pub(crate) fn read_table(header: &Row, rows: &[Row]) -> Option<Vec<(Found, usize
     }
     let taken = |c: usize| value_cols.iter().any(|(v, _)| *v == c);
     let op = h
-        .col(&[&["operation"], &["endpoint"], &["journey"], &["api"], &["flow"], &["name"]])
+        .col(&[
+            &["operation"],
+            &["endpoint"],
+            &["journey"],
+            &["api"],
+            &["flow"],
+            &["name"],
+        ])
         .or(Some(0))
         .filter(|c| !taken(*c))?;
     let window_col = h
@@ -404,7 +441,9 @@ pub(crate) fn read_table(header: &Row, rows: &[Row]) -> Option<Vec<(Found, usize
                     .map(|(r, _, _)| r)
                     .or_else(|| first_percent(&toks).map(|(f, _)| f)),
             };
-            let Some(max_error_rate) = value else { continue };
+            let Some(max_error_rate) = value else {
+                continue;
+            };
             let window = window.clone().or_else(|| {
                 let t = tokenize(&with_unit_header);
                 windows::find(&with_unit_header, &t).map(|(w, s, _)| (w, s))
@@ -446,7 +485,12 @@ mod tests {
         use ObjectiveKind::*;
         assert_eq!(
             one("We aim for 99.99% of requests to succeed over a rolling 30 days."),
-            [(Availability, None, 0.0001, Some("over a rolling 30 days".into()))]
+            [(
+                Availability,
+                None,
+                0.0001,
+                Some("over a rolling 30 days".into())
+            )]
         );
         assert_eq!(
             one("Availability: three nines monthly."),
@@ -454,11 +498,21 @@ mod tests {
         );
         assert_eq!(
             one("99.95% of checkouts succeed per quarter."),
-            [(Availability, Some("checkouts".into()), 0.0005, Some("per quarter".into()))]
+            [(
+                Availability,
+                Some("checkouts".into()),
+                0.0005,
+                Some("per quarter".into())
+            )]
         );
         assert_eq!(
             one("At most 1 in 500 searches may fail in any 30-minute window."),
-            [(ErrorBudget, Some("searches".into()), 0.002, Some("in any 30-minute window".into()))]
+            [(
+                ErrorBudget,
+                Some("searches".into()),
+                0.002,
+                Some("in any 30-minute window".into())
+            )]
         );
         assert_eq!(
             one("Checkout availability: 99.9%"),

@@ -99,7 +99,9 @@ fn record(claims: &mut Claims, f: Found, line: usize) {
     };
     if objective.operation.is_none() {
         let (field, value) = match objective.kind {
-            ObjectiveKind::Availability => (Field::Availability, round(1.0 - objective.max_error_rate)),
+            ObjectiveKind::Availability => {
+                (Field::Availability, round(1.0 - objective.max_error_rate))
+            }
             ObjectiveKind::ErrorBudget => (Field::ErrorRate, objective.max_error_rate),
         };
         set(claims, field, value, line);

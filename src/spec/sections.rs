@@ -45,8 +45,21 @@ pub(crate) fn service(blocks: &[Block]) -> Option<String> {
 fn without_doc_kind(t: &str) -> String {
     const DOC: &[&str] = &["design", "rfc", "adr", "proposal", "readme", "runbook"];
     const DOC_TAIL: &[&str] = &[
-        "service", "level", "objectives", "objective", "slo", "slos", "sla", "design", "overview",
-        "runbook", "spec", "specification", "and", "document", "doc",
+        "service",
+        "level",
+        "objectives",
+        "objective",
+        "slo",
+        "slos",
+        "sla",
+        "design",
+        "overview",
+        "runbook",
+        "spec",
+        "specification",
+        "and",
+        "document",
+        "doc",
     ];
     match t.split_once(':') {
         Some((kind, name)) if !name.trim().is_empty() && has_any(kind, DOC) => {

@@ -80,10 +80,16 @@ mod tests {
         assert_eq!(lines[14], "");
         // Never closed: only the opening goes.
         let open_only = "```markdown\n# X\n```yaml\na: 1\n```\n";
-        assert_eq!(unwrap_markdown_fence(open_only), "\n# X\n```yaml\na: 1\n```\n");
+        assert_eq!(
+            unwrap_markdown_fence(open_only),
+            "\n# X\n```yaml\na: 1\n```\n"
+        );
         // Not wrapped: a heading comes first, or the first fence is another language.
         let plain = "# X\n\n```markdown\nexample\n```\n";
         assert!(matches!(unwrap_markdown_fence(plain), Cow::Borrowed(_)));
-        assert!(matches!(unwrap_markdown_fence("```yaml\na: 1\n```\n"), Cow::Borrowed(_)));
+        assert!(matches!(
+            unwrap_markdown_fence("```yaml\na: 1\n```\n"),
+            Cow::Borrowed(_)
+        ));
     }
 }

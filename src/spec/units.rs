@@ -166,7 +166,9 @@ pub(crate) fn rate_at(toks: &[Token], i: usize) -> Option<Rate> {
         && toks.get(j).and_then(Token::word).is_some_and(|w| {
             w.len() > 3 && w.ends_with('s') && unit_ms(w).is_none() && window_s(w).is_none()
         })
-        && toks.get(j + 1).is_some_and(|t| t.is_sym('/') || t.is_word("per"))
+        && toks
+            .get(j + 1)
+            .is_some_and(|t| t.is_sym('/') || t.is_word("per"))
     {
         j += 1;
     }

@@ -113,8 +113,14 @@ mod tests {
 
     #[test]
     fn windows_as_written_and_in_seconds() {
-        assert_eq!(w("three nines monthly"), Some(("monthly".into(), 2_592_000.0)));
-        assert_eq!(w("succeed per quarter."), Some(("per quarter".into(), 7_776_000.0)));
+        assert_eq!(
+            w("three nines monthly"),
+            Some(("monthly".into(), 2_592_000.0))
+        );
+        assert_eq!(
+            w("succeed per quarter."),
+            Some(("per quarter".into(), 7_776_000.0))
+        );
         assert_eq!(
             w("to succeed over a rolling 30 days."),
             Some(("over a rolling 30 days".into(), 2_592_000.0))
@@ -124,7 +130,10 @@ mod tests {
             Some(("in any 30-minute window".into(), 1_800.0))
         );
         assert_eq!(w("99.9% (28d)"), Some(("28d".into(), 28.0 * 86_400.0)));
-        assert_eq!(w("99.9% over 28d"), Some(("over 28d".into(), 28.0 * 86_400.0)));
+        assert_eq!(
+            w("99.9% over 28d"),
+            Some(("over 28d".into(), 28.0 * 86_400.0))
+        );
         assert_eq!(w("99.9% of 500 requests"), None);
     }
 }
