@@ -46,7 +46,7 @@ pub(crate) fn read(blocks: &[Block], claims: &mut Claims) {
 /// One item: its name (before `(`, `:` or a dash), a kind in parentheses, then clauses.
 fn read_item(text: &str, line: usize) -> Option<Dependency> {
     let cut = text
-        .find(|c| matches!(c, '(' | ':' | '—' | '–'))
+        .find(['(', ':', '—', '–'])
         .or_else(|| text.find(" - "))?;
     let name = text[..cut].trim().to_string();
     let ws = words(&name);
@@ -73,8 +73,8 @@ fn read_item(text: &str, line: usize) -> Option<Dependency> {
     };
     for clause in rest.split([',', ';']).map(str::trim) {
         let lower = clause.to_lowercase();
-        if dep.timeout_ms.is_none() && lower.contains("timeout") || lower.contains("times out") {
-            dep.timeout_ms = dep.timeout_ms.or_else(|| timeout_in(clause));
+        if dep.timeout_ms.is_none() && (lower.contains("timeout") || lower.contains("times out")) {
+            dep.timeout_ms = timeout_in(clause);
         }
         if let Some(lead) = FALLBACK_LEADS.iter().find(|l| lower.starts_with(*l)) {
             let what = clause[lead.len()..].trim_start_matches([':', ' ']);

@@ -99,7 +99,7 @@ pub(crate) trait Stated {
     }
 }
 
-fn named_slot<'a>(p: f64, slots: [&'a mut Option<f64>; 5]) -> Option<&'a mut Option<f64>> {
+fn named_slot(p: f64, slots: [&mut Option<f64>; 5]) -> Option<&mut Option<f64>> {
     let [p50, p90, p95, p99, p999] = slots;
     match key(p).as_str() {
         "50" => Some(p50),
