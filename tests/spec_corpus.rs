@@ -616,6 +616,11 @@ fn architect_design_doc_with_yaml_and_typescript() {
                 Some(2_592_000.0),
                 60,
             )],
+            // Objectives as configuration are named, not read.
+            diagnostics: vec![
+                (66, "\"availability: 99.95%\" in a code block looks like an availability or error-rate objective"),
+                (67, "\"p99: 250ms\" in a code block looks like a latency objective"),
+            ],
             ..Expect::default()
         },
     );
@@ -754,6 +759,16 @@ fn numbered_and_emoji_headings() {
                     },
                     Some("Warning"),
                     50,
+                ),
+                (
+                    "CartTail",
+                    AlertCondition::Latency {
+                        percentile: 99.9,
+                        threshold_ms: 1000.0,
+                        for_s: Some(600.0),
+                    },
+                    Some("Info"),
+                    51,
                 ),
             ],
             availability: Some((0.999, 42)),

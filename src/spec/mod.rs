@@ -9,6 +9,7 @@ mod breaker_params;
 mod breaker_prose;
 mod breakers;
 pub mod claims;
+mod code_objectives;
 mod dependencies;
 mod dependency_list;
 mod errors;
@@ -65,6 +66,7 @@ pub fn parse(source: &str) -> Claims {
     alerts::read(&blocks, &mut claims);
     objectives::read(&blocks, &mut claims);
     health::read(&blocks, &mut claims);
+    code_objectives::read(&blocks, &mut claims);
     sections::check_sections(&blocks, &mut claims);
     claims.diagnostics.sort_by_key(|d| d.line);
     claims
