@@ -327,10 +327,20 @@ fn p90_and_p999_are_judged_and_p999_says_how_many_samples_it_needs() {
     let p90 = find(&j, "latency.get-item.p90");
     assert_eq!(p90.status, VerdictStatus::Pass, "{p90:?}");
     assert!(p90.claim.starts_with("P90 latency"), "{p90:?}");
-    let p999 = find(&j, "latency.get-item.p99_9");
+    let p999 = find(&j, "latency.get-item.p999");
     assert_eq!(p999.status, VerdictStatus::Inconclusive, "{p999:?}");
     assert!(p999.claim.starts_with("P99.9 latency"), "{p999:?}");
     assert!(p999.detail.contains("at least 10000 samples"), "{p999:?}");
+    // The reports list each stated percentile as a latency target.
+    let mut judged = run.clone();
+    judged.verdicts = j.verdicts.clone();
+    let report = redline::report::Report::new(&judged);
+    let shown: Vec<&str> = report
+        .targets
+        .iter()
+        .map(|t| t.percentile.as_str())
+        .collect();
+    assert_eq!(shown, ["P90", "P99.9"], "{:?}", report.targets);
 }
 
 #[test]

@@ -255,8 +255,8 @@ fn judge_quantiles(
     };
     for (q, claimed, src) in &t.quantiles {
         let pname = percentile_name(*q);
-        // "p99", "p99_9": ids stay one word per percentile.
-        let id = format!("{base}.{}", pname.to_lowercase().replace('.', "_"));
+        // "p99", "p999" (P99.9), "p9999": the form the report reads back (`report::model`).
+        let id = format!("{base}.{}", pname.to_lowercase().replace('.', ""));
         let claim = format!("{pname} latency of {label} is at most {}", fmt_ms(*claimed));
         let expected = format!("≤ {}", fmt_ms(*claimed));
         let min = min_samples_for_quantile(*q);
