@@ -124,3 +124,20 @@ fn a_directory_is_not_a_spec() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: cannot read spec"));
 }
+
+#[test]
+fn a_spec_with_no_testable_claim_says_run_would_refuse_it() {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/spec_corpus/11-wrong-file.md"
+    );
+    let out = redline(&["spec", file]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("0 claims read, 0 diagnostics"), "{text}");
+    assert!(
+        text.contains("no testable claim: `redline run --spec")
+            && text.contains("unless --allow-empty-spec"),
+        "{text}"
+    );
+}

@@ -130,6 +130,12 @@ pub fn write_tables(c: &Claims, path: &str, out: &mut dyn Write) -> std::io::Res
         "{claims} claims read, {} diagnostics",
         c.diagnostics.len()
     )?;
+    if c.testable_count() == 0 {
+        writeln!(
+            out,
+            "no testable claim: `redline run --spec {path}` refuses this spec (exit 2) unless --allow-empty-spec"
+        )?;
+    }
     for (title, head, rows) in families {
         table(out, title, head, rows)?;
     }
