@@ -110,6 +110,42 @@ fn bad_scenario_lists_every_problem_and_sends_nothing() {
 }
 
 #[test]
+fn a_spec_with_no_testable_claim_exits_2_unless_allowed() {
+    let server = common::http(Behaviour::Delay(Duration::ZERO));
+    let dir = temp_dir("empty-spec");
+    let spec = dir.join("SPEC.md");
+    std::fs::write(&spec, "# Release notes\n\nNothing promised here.\n").unwrap();
+    let spec_arg = spec.display().to_string();
+    let scenario = common::scenario(&server, SHORT, "/x");
+    let out = redline(&dir, &scenario, &["--spec", &spec_arg])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let expected = format!(
+        "{spec_arg}: no testable claim found; `redline spec {spec_arg}` shows what was read"
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(server.hits(), 0);
+    assert!(!dir.join("out/result.json").exists());
+    let out = redline(
+        &dir,
+        &scenario,
+        &["--spec", &spec_arg, "--allow-empty-spec", "--quiet"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(result(&dir).operations["get"].count, 50);
+}
+
+#[test]
 fn host_not_allowed_is_refused_before_sending() {
     let server = common::http(Behaviour::Delay(Duration::ZERO));
     let src = common::scenario(&server, SHORT, "/x").replace(

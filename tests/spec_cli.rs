@@ -165,3 +165,20 @@ fn breaker_rules_table_and_json_show_each_librarys_rule() {
     assert_eq!(b["close_rule"], "probe_rate_below_threshold");
     assert_eq!(b["defaults_applied"][0], "minimum_calls");
 }
+
+#[test]
+fn a_spec_with_no_testable_claim_says_run_would_refuse_it() {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/spec_corpus/11-wrong-file.md"
+    );
+    let out = redline(&["spec", file]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("0 claims read, 0 diagnostics"), "{text}");
+    assert!(
+        text.contains("no testable claim: `redline run --spec")
+            && text.contains("unless --allow-empty-spec"),
+        "{text}"
+    );
+}

@@ -179,6 +179,45 @@ const FRAGMENTS: &[&str] = &[
     " requests fail",
     "at least ",
     " within ",
+    "```markdown\n",
+    "~~~md\n",
+    "<table>",
+    "</table>",
+    "<tr>",
+    "<td>",
+    "</td>",
+    "<th colspan=\"2\">",
+    "&lt;",
+    "&#",
+    "&le;",
+    "{{",
+    "}}",
+    "{{p95_target}}",
+    "P90",
+    "P99.99",
+    "p999",
+    "P50 / P95 / P99",
+    "Percentile",
+    "99th percentile",
+    "th percentile of ",
+    "three nines",
+    " and a half",
+    " nines",
+    "1 in 500",
+    " may fail",
+    " succeed",
+    "% of checkouts",
+    "monthly",
+    "per quarter",
+    "over a rolling 30 days",
+    "in any 30-minute window",
+    "Availability",
+    "Success rate",
+    "Window",
+    "For LedgerDB: ",
+    "the CardIssuer breaker",
+    "sub-",
+    "or less",
 ];
 
 fn markdownish() -> impl Strategy<Value = String> {
@@ -209,6 +248,24 @@ fn check(text: &str) {
     for b in &claims.breakers {
         assert!(b.line >= 1 && b.line <= lines);
     }
+    for o in &claims.objectives {
+        assert!(o.line >= 1 && o.line <= lines, "{o:?}");
+        assert!((0.0..=1.0).contains(&o.max_error_rate), "{o:?}");
+        assert!(o.window_s.is_none_or(|w| w.is_finite() && w > 0.0), "{o:?}");
+    }
+    for d in &claims.dependencies {
+        assert!(d.line >= 1 && d.line <= lines);
+    }
+    for t in &claims.latency {
+        for (p, ms) in t.stated_percentiles() {
+            assert!(p > 0.0 && p < 100.0 && ms.is_finite(), "{t:?}");
+        }
+    }
+    // A placeholder is never a value.
+    assert!(claims.latency.iter().all(|t| !t.operation.contains("{{")));
+    // The empty-spec rule agrees with the count.
+    let empty = redline::spec::require_testable(&claims, "x.md").is_err();
+    assert_eq!(empty, claims.testable_count() == 0);
     // The JSON view must always serialise, and read back (no infinities turned into null).
     let json = serde_json::to_string(&claims).unwrap();
     let back: redline::spec::Claims = serde_json::from_str(&json).unwrap();
@@ -421,5 +478,83 @@ proptest! {
     #[test]
     fn library_forms_never_panic_on_any_value(form in 0..FORMS.len(), value in "\\PC{0,40}") {
         check(&spec_with(FORMS[form].0, &value));
+/// Percentile columns: any of these, in any order.
+const PERCENTILES: &[(&str, f64)] = &[
+    ("P50", 50.0),
+    ("Median", 50.0),
+    ("P75", 75.0),
+    ("P90", 90.0),
+    ("95th percentile", 95.0),
+    ("p99", 99.0),
+    ("P99.9", 99.9),
+    ("p999", 99.9),
+    ("P99.99", 99.99),
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases() / 4, ..ProptestConfig::default() })]
+
+    /// A table with any set of percentile columns (each percentile once), plain or merged into one
+    /// "P50 / P90 / P99" column, optionally wrapped in a ```markdown fence, reads back value by value
+    /// on the same lines.
+    #[test]
+    fn any_percentile_columns_read_back(
+        picks in prop::sample::subsequence(PERCENTILES, 1..5),
+        values in prop::collection::vec(1u32..5000, 5),
+        merged in any::<bool>(),
+        wrapped in any::<bool>(),
+    ) {
+        let mut seen = Vec::new();
+        let picks: Vec<(&str, f64)> = picks.into_iter().filter(|(_, p)| {
+            let fresh = !seen.contains(p);
+            seen.push(*p);
+            fresh
+        }).collect();
+        let (header, cells) = if merged {
+            let h: Vec<&str> = picks.iter().map(|(n, _)| *n).collect();
+            let c: Vec<String> = values.iter().take(picks.len()).map(u32::to_string).collect();
+            (format!("| Operation | {} (ms) |", h.join(" / ")), format!("| op | {} |", c.join(" / ")))
+        } else {
+            let h: Vec<&str> = picks.iter().map(|(n, _)| *n).collect();
+            let c: Vec<String> = values.iter().take(picks.len()).map(|v| format!("< {v}ms")).collect();
+            (format!("| Operation | {} |", h.join(" | ")), format!("| op | {} |", c.join(" | ")))
+        };
+        let sep = "|---".repeat(if merged { 2 } else { picks.len() + 1 });
+        let body = format!("## Backend Spec: Gen\n\n{header}\n{sep}|\n{cells}\n");
+        let spec = if wrapped { format!("Sure, here it is:\n\n```markdown\n{body}```\n") } else { body };
+        let claims = parse(&spec);
+        prop_assert!(claims.diagnostics.is_empty(), "{:?}\n{spec}", claims.diagnostics);
+        prop_assert_eq!(claims.latency.len(), 1, "{}", spec);
+        let t = &claims.latency[0];
+        prop_assert_eq!(t.line, if wrapped { 8 } else { 5 });
+        let mut want: Vec<(f64, f64)> = picks.iter().zip(&values).map(|((_, p), v)| (*p, f64::from(*v))).collect();
+        want.sort_by(|a, b| a.0.total_cmp(&b.0));
+        prop_assert_eq!(t.stated_percentiles(), want);
+    }
+
+    /// "N% of <noun> succeed <window>" and "at most 1 in M <noun> may fail <window>" read back the
+    /// operation, the share and the window.
+    #[test]
+    fn objectives_read_back(
+        nines in 1u32..4,
+        one_in in 2u32..100_000,
+        noun in prop::sample::select(&["checkouts", "searches", "payments", "logins"][..]),
+        window in prop::sample::select(&[("monthly", 2_592_000.0), ("per quarter", 7_776_000.0), ("over a rolling 7 days", 604_800.0), ("in any 30-minute window", 1_800.0)][..]),
+    ) {
+        let share = 100.0 - 10f64.powi(-(nines as i32));
+        let text = format!(
+            "# Gen\n\n{share}% of {noun} succeed {}.\n\nAt most 1 in {one_in} {noun} may fail {}.\n",
+            window.0, window.0
+        );
+        let claims = parse(&text);
+        prop_assert_eq!(claims.objectives.len(), 2, "{:#?}\n{}", claims.objectives, text);
+        let (a, b) = (&claims.objectives[0], &claims.objectives[1]);
+        prop_assert_eq!(a.operation.as_deref(), Some(noun));
+        prop_assert!((a.max_error_rate - (1.0 - share / 100.0)).abs() < 1e-9, "{a:?}");
+        prop_assert_eq!(a.window_s, Some(window.1));
+        prop_assert_eq!(a.line, 3);
+        prop_assert!((b.max_error_rate - 1.0 / f64::from(one_in)).abs() < 1e-9, "{b:?}");
+        prop_assert_eq!(b.window.as_deref(), Some(window.0));
+        prop_assert_eq!(b.line, 5);
     }
 }

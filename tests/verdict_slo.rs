@@ -32,6 +32,7 @@ fn target(
         p99_ms: p99,
         timeout_ms: timeout,
         line: 112,
+        ..LatencyTarget::default()
     }
 }
 
@@ -64,6 +65,7 @@ fn percentiles_pass_and_fail_against_their_claims() {
             p95_ms: None,
             p99_ms: Some(500.0),
             line: 90,
+            ..LatencyBudget::default()
         }),
         ..Claims::default()
     };
@@ -308,4 +310,60 @@ fn phase_bound_objectives_have_their_own_ids_and_replace_the_general_one_there()
         (r.status, r.source.as_str()),
         (VerdictStatus::Fail, "scenario.toml:52")
     );
+}
+
+#[test]
+fn p90_and_p999_are_judged_and_p999_says_how_many_samples_it_needs() {
+    let run = quiet(20.0, 60.0);
+    let mut t = target("get item", None, None, None, None);
+    t.p90_ms = Some(50.0);
+    t.p999_ms = Some(50.0);
+    t.percentiles = [("90".to_string(), 50.0), ("99.9".to_string(), 50.0)].into();
+    let claims = Claims {
+        latency: vec![t],
+        ..Claims::default()
+    };
+    let j = judge(&run, &claims, &JudgeContext::default());
+    let p90 = find(&j, "latency.get-item.p90");
+    assert_eq!(p90.status, VerdictStatus::Pass, "{p90:?}");
+    assert!(p90.claim.starts_with("P90 latency"), "{p90:?}");
+    let p999 = find(&j, "latency.get-item.p999");
+    assert_eq!(p999.status, VerdictStatus::Inconclusive, "{p999:?}");
+    assert!(p999.claim.starts_with("P99.9 latency"), "{p999:?}");
+    assert!(p999.detail.contains("at least 10000 samples"), "{p999:?}");
+    // The reports list each stated percentile as a latency target.
+    let mut judged = run.clone();
+    judged.verdicts = j.verdicts.clone();
+    let report = redline::report::Report::new(&judged);
+    let shown: Vec<&str> = report
+        .targets
+        .iter()
+        .map(|t| t.percentile.as_str())
+        .collect();
+    assert_eq!(shown, ["P90", "P99.9"], "{:?}", report.targets);
+}
+
+#[test]
+fn operation_objectives_read_from_the_spec_are_judged_per_phase_and_state_their_window() {
+    let run = quiet(20.0, 60.0);
+    let spec = "# Items\n\n## SLOs\n\n| Operation | Availability | Window |\n|---|---|---|\n| GET item | 99.5% | monthly |\n\n\
+                At most 1 in 500 searches may fail in any 30-minute window.\n";
+    let claims = redline::spec::parse(spec);
+    let j = judge(&run, &claims, &JudgeContext::default());
+    let a = j
+        .verdicts
+        .iter()
+        .find(|v| v.id.starts_with("availability.get-item."))
+        .unwrap_or_else(|| panic!("{:#?}", j.verdicts));
+    assert_eq!(a.status, VerdictStatus::Pass, "{a:?}");
+    assert_eq!(a.source, "spec.md:7");
+    assert!(
+        a.detail.contains("window for this objective: monthly;"),
+        "{}",
+        a.detail
+    );
+    // No request searches: inconclusive, never silent.
+    let s = find(&j, "errors.searches");
+    assert_eq!(s.status, VerdictStatus::Inconclusive, "{s:?}");
+    assert_eq!(s.expected, "≤ 0.2%");
 }

@@ -75,6 +75,9 @@ pub struct Args {
     /// No progress on stderr.
     #[arg(long)]
     pub quiet: bool,
+    /// Search even when the spec yields no testable claim (default: exit 2, nothing run).
+    #[arg(long)]
+    pub allow_empty_spec: bool,
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {
@@ -200,7 +203,11 @@ fn prepare(args: &Args) -> anyhow::Result<Prepared> {
         Some(path) => {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read spec {}", path.display()))?;
-            Some((crate::spec::parse(&text), path.display().to_string()))
+            let (claims, shown) = (crate::spec::parse(&text), path.display().to_string());
+            if !args.allow_empty_spec {
+                crate::spec::require_testable(&claims, &shown)?;
+            }
+            Some((claims, shown))
         }
     };
     let flags = Flags {

@@ -30,6 +30,9 @@ pub struct Args {
     /// The service spec (Markdown) to judge; default: the scenario's `spec = "..."`.
     #[arg(long, value_name = "SPEC.md")]
     pub spec: Option<PathBuf>,
+    /// Run even when the spec yields no testable claim (default: exit 2, nothing run).
+    #[arg(long)]
+    pub allow_empty_spec: bool,
     /// Output folder (default: reports/<scenario name>-<UTC timestamp>/).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -153,7 +156,11 @@ fn prepare(args: &Args) -> anyhow::Result<Prepared> {
         Some(path) => {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read spec {}", path.display()))?;
-            Some((crate::spec::parse(&text), path.display().to_string()))
+            let (claims, shown) = (crate::spec::parse(&text), path.display().to_string());
+            if !args.allow_empty_spec {
+                crate::spec::require_testable(&claims, &shown)?;
+            }
+            Some((claims, shown))
         }
     };
     let notes: Vec<String> = spec

@@ -8,7 +8,7 @@ use anyhow::Context;
 mod breaker_rules;
 
 use crate::cli::exit;
-use crate::spec::claims::{AlertCondition, Claims};
+use crate::spec::claims::{AlertCondition, Claims, ObjectiveKind};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -132,6 +132,12 @@ pub fn write_tables(c: &Claims, path: &str, out: &mut dyn Write) -> std::io::Res
         "{claims} claims read, {} diagnostics",
         c.diagnostics.len()
     )?;
+    if c.testable_count() == 0 {
+        writeln!(
+            out,
+            "no testable claim: `redline run --spec {path}` refuses this spec (exit 2) unless --allow-empty-spec"
+        )?;
+    }
     for (title, head, rows) in families {
         table(out, title, head, rows)?;
     }
@@ -149,6 +155,16 @@ pub fn write_tables(c: &Claims, path: &str, out: &mut dyn Write) -> std::io::Res
     Ok(())
 }
 
+/// Percentiles other than P50, P95 and P99 ("p90 120ms, p99.9 1s"); empty when there are none.
+fn other_percentiles(stated: Vec<(f64, f64)>) -> String {
+    let parts: Vec<String> = stated
+        .into_iter()
+        .filter(|(p, _)| ![50.0, 95.0, 99.0].contains(p))
+        .map(|(p, v)| format!("p{} {}", trim(p), ms(Some(v))))
+        .collect();
+    parts.join(", ")
+}
+
 fn latency(c: &Claims) -> Family {
     let rows = c.latency.iter().map(|t| {
         vec![
@@ -158,23 +174,29 @@ fn latency(c: &Claims) -> Family {
             ms(t.p95_ms),
             ms(t.p99_ms),
             ms(t.timeout_ms),
+            other_percentiles(t.stated_percentiles()),
         ]
     });
     (
         "Latency targets",
-        &["line", "operation", "p50", "p95", "p99", "timeout"],
+        &["line", "operation", "p50", "p95", "p99", "timeout", "other"],
         rows.collect(),
     )
 }
 
 fn budget(c: &Claims) -> Family {
-    let rows = c
-        .latency_budget
-        .iter()
-        .map(|b| vec![b.line.to_string(), ms(b.p50_ms), ms(b.p95_ms), ms(b.p99_ms)]);
+    let rows = c.latency_budget.iter().map(|b| {
+        vec![
+            b.line.to_string(),
+            ms(b.p50_ms),
+            ms(b.p95_ms),
+            ms(b.p99_ms),
+            other_percentiles(b.stated_percentiles()),
+        ]
+    });
     (
         "Latency budget",
-        &["line", "p50", "p95", "p99"],
+        &["line", "p50", "p95", "p99", "other"],
         rows.collect(),
     )
 }
@@ -361,18 +383,49 @@ fn condition(c: &AlertCondition) -> String {
 
 fn objectives(c: &Claims) -> Family {
     let mut rows = Vec::new();
+    // The window a global objective was stated for, from the objective read on its line.
+    let window = |kind: ObjectiveKind, line: Option<usize>| {
+        c.objectives
+            .iter()
+            .find(|o| o.kind == kind && o.operation.is_none() && Some(o.line) == line)
+            .and_then(|o| o.window.as_deref())
+            .map_or(String::new(), |w| format!(" ({w})"))
+    };
     if let Some(a) = c.availability {
         rows.push(vec![
             opt(&c.availability_line),
             "availability".into(),
-            pct(Some(a)),
+            format!(
+                "{}{}",
+                pct(Some(a)),
+                window(ObjectiveKind::Availability, c.availability_line)
+            ),
         ]);
     }
     if let Some(e) = c.error_rate_max {
         rows.push(vec![
             opt(&c.error_rate_line),
             "max error rate".into(),
-            pct(Some(e)),
+            format!(
+                "{}{}",
+                pct(Some(e)),
+                window(ObjectiveKind::ErrorBudget, c.error_rate_line)
+            ),
+        ]);
+    }
+    for o in c.objectives.iter().filter(|o| o.operation.is_some()) {
+        let (claim, value) = match o.kind {
+            ObjectiveKind::Availability => ("availability", pct(Some(1.0 - o.max_error_rate))),
+            ObjectiveKind::ErrorBudget => ("max error rate", pct(Some(o.max_error_rate))),
+        };
+        let w = o
+            .window
+            .as_deref()
+            .map_or(String::new(), |w| format!(" ({w})"));
+        rows.push(vec![
+            o.line.to_string(),
+            format!("{claim} of {}", o.operation.as_deref().unwrap_or_default()),
+            format!("{value}{w}"),
         ]);
     }
     for t in &c.throughput {

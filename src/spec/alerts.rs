@@ -100,12 +100,8 @@ pub(crate) fn condition(text: &str, line: usize, claims: &mut Claims) -> AlertCo
             }
         };
     }
-    if let Some((i, percentile)) = toks
-        .iter()
-        .enumerate()
-        .find_map(|(i, t)| percentile_of(t).map(|p| (i, p)))
-    {
-        let Some(cmp) = (i + 1..toks.len().min(i + 6)).find(|k| is_above(&toks[*k])) else {
+    if let Some((percentile, i)) = (0..toks.len()).find_map(|i| super::percentiles::at(&toks, i)) {
+        let Some(cmp) = (i..toks.len().min(i + 5)).find(|k| is_above(&toks[*k])) else {
             return other();
         };
         return match duration_at(&toks, cmp + 1) {
@@ -137,13 +133,6 @@ fn error_rate_at(toks: &[Token]) -> Option<usize> {
         let bare_5xx = w[0].is_word("xx") && is_above(&w[1]);
         (first && w[1].is_word("rate")) || bare_5xx
     })
-}
-
-fn percentile_of(t: &Token) -> Option<f64> {
-    let w = t.word()?.strip_prefix('p')?;
-    w.parse::<f64>()
-        .ok()
-        .filter(|p| (0.0..=100.0).contains(p) && !w.is_empty())
 }
 
 /// The duration after "for", "over" or "during" from token `i`, in seconds.

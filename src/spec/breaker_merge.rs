@@ -1,31 +1,96 @@
 //! One breaker described twice (a code block and the prose beside it) is one breaker.
 //!
-//! Prose under the same heading as exactly one code breaker describes that breaker: what it adds is
-//! kept, what it contradicts is a diagnostic (the code block wins). Elsewhere, prose that only restates
-//! some code breaker is dropped; any other prose breaker stands on its own.
+//! Prose under the same heading as exactly one code breaker describes that breaker, unless it names
+//! another dependency: what it adds is kept, what it contradicts is a diagnostic (the code block
+//! wins). A sentence naming a dependency the code block does not name, with values of its own, is
+//! that dependency's breaker. Elsewhere, prose that only restates some code breaker of the same (or
+//! an unnamed) dependency is dropped; any other prose breaker stands on its own.
 
+use super::breaker_prose::ProseBreaker;
 use super::breakers::Draft;
 use super::claims::{Breaker, Claims};
 use super::diag;
+use super::names::{best_match, normalize_name};
 
-pub(crate) fn merge(code: Vec<Draft>, prose: Vec<Draft>, claims: &mut Claims) -> Vec<Draft> {
+/// The breakers to match to dependencies, and the dependency each prose sentence named (by the
+/// breaker's line): those hold whatever `breakers::match_dependencies` finds.
+pub(crate) struct Merged {
+    pub drafts: Vec<Draft>,
+    pub subjects: Vec<(usize, String)>,
+}
+
+pub(crate) fn merge(code: Vec<Draft>, prose: Vec<ProseBreaker>, claims: &mut Claims) -> Merged {
+    let deps: Vec<String> = claims.dependencies.iter().map(|d| d.name.clone()).collect();
     let mut out = code;
     let code_len = out.len();
+    let mut subjects = Vec::new();
     for p in prose {
         let beside: Vec<usize> = (0..code_len)
-            .filter(|i| p.heading.is_some() && out[*i].heading == p.heading)
+            .filter(|i| p.draft.heading.is_some() && out[*i].heading == p.draft.heading)
             .collect();
-        if let [i] = beside[..] {
-            fold(&p.breaker, &mut out[i].breaker, claims);
-        } else if !out[..code_len]
+        let same_breaker = |c: &Draft| match (&p.subject, code_dependency(c, &deps)) {
+            (None, _) => true,
+            (Some(s), Some(d)) => normalize_name(s) == normalize_name(&d),
+            (Some(_), None) => restates(&p.draft.breaker, &c.breaker),
+        };
+        let into = match beside[..] {
+            [i] if same_breaker(&out[i]) => Some(i),
+            _ => None,
+        };
+        if let Some(i) = into {
+            fold(&p.draft.breaker, &mut out[i].breaker, claims);
+            if let Some(s) = p.subject {
+                out[i].hints.insert(0, s.clone());
+                subjects.push((out[i].breaker.line, s));
+            }
+            continue;
+        }
+        let restated = out[..code_len]
             .iter()
-            .any(|c| restates(&p.breaker, &c.breaker))
-        {
-            out.push(p);
+            .any(|c| restates(&p.draft.breaker, &c.breaker) && same_breaker(c));
+        if !restated {
+            if let Some(s) = p.subject {
+                subjects.push((p.draft.breaker.line, s));
+            }
+            out.push(p.draft);
         }
     }
     out.sort_by_key(|d| d.breaker.line);
-    out
+    Merged {
+        drafts: out,
+        subjects,
+    }
+}
+
+/// After matching: a breaker whose sentence named its dependency guards that one, also when the
+/// spec's dependency table does not list it.
+pub(crate) fn name_subjects(subjects: &[(usize, String)], claims: &mut Claims) {
+    let known: Vec<String> = claims
+        .dependencies
+        .iter()
+        .map(|d| normalize_name(&d.name))
+        .collect();
+    for (line, s) in subjects {
+        if !known.is_empty() && !known.contains(&normalize_name(s)) {
+            let msg = format!("circuit breaker for \"{s}\": the spec lists no dependency of that name; kept as written");
+            diag(claims, *line, msg);
+        }
+        if let Some(b) = claims.breakers.iter_mut().find(|b| b.line == *line) {
+            b.dependency = Some(s.clone());
+            // Matching could not tell from the table; the sentence did.
+            claims.diagnostics.retain(|d| {
+                !(d.line == *line && d.message.contains("cannot tell which dependency it guards"))
+            });
+        }
+    }
+}
+
+/// The dependency a code breaker's name or comments name, as `match_dependencies` will find it.
+fn code_dependency(d: &Draft, deps: &[String]) -> Option<String> {
+    let from_name = d.breaker.name.as_deref().and_then(|n| best_match(n, deps));
+    from_name
+        .or_else(|| d.hints.iter().find_map(|h| best_match(h, deps)))
+        .cloned()
 }
 
 /// Every value the prose gives equals the code breaker's.

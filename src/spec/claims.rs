@@ -4,6 +4,8 @@
 //! contract in the spec-reader issue. Absent values are `None` (JSON `null`), never a guess.
 //! It also derives Deserialize so tools and tests can read that JSON back into the same types.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// Everything read from one spec. Lines are 1-based lines of the Markdown source.
@@ -27,26 +29,72 @@ pub struct Claims {
     pub availability: Option<f64>,
     pub availability_line: Option<usize>,
     pub throughput: Vec<Throughput>,
+    /// Availability and error-budget objectives as written in prose, lists or tables, each with the
+    /// window it was stated for and the operation it covers (None: the whole service). A global one
+    /// also sets `availability` / `error_rate_max` (the first stated wins there).
+    #[serde(default)]
+    pub objectives: Vec<Objective>,
     /// What could not be read, and why.
     pub diagnostics: Vec<Diagnostic>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Latency targets of one operation. `pNN_ms` fields hold the usual percentiles; `percentiles` holds
+/// every percentile the spec states for it (those too), keyed by its number as written without the
+/// `P` ("50", "90", "99.9", "99.99"), so P75 or P99.99 have a place without a field of their own.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LatencyTarget {
     /// The operation as written (Markdown emphasis removed).
     pub operation: String,
     pub p50_ms: Option<f64>,
+    #[serde(default)]
+    pub p90_ms: Option<f64>,
     pub p95_ms: Option<f64>,
     pub p99_ms: Option<f64>,
+    #[serde(default)]
+    pub p999_ms: Option<f64>,
+    #[serde(default)]
+    pub percentiles: BTreeMap<String, f64>,
     pub timeout_ms: Option<f64>,
     pub line: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The whole service's latency budget; percentile fields as in `LatencyTarget`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LatencyBudget {
     pub p50_ms: Option<f64>,
+    #[serde(default)]
+    pub p90_ms: Option<f64>,
     pub p95_ms: Option<f64>,
     pub p99_ms: Option<f64>,
+    #[serde(default)]
+    pub p999_ms: Option<f64>,
+    #[serde(default)]
+    pub percentiles: BTreeMap<String, f64>,
+    pub line: usize,
+}
+
+/// What an objective promises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectiveKind {
+    /// A share that must succeed ("99.95% of checkouts succeed", "three nines").
+    Availability,
+    /// A share that may fail ("at most 1 in 500 searches may fail", "error rate < 0.1%").
+    ErrorBudget,
+}
+
+/// One availability or error-budget objective with its window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Objective {
+    pub kind: ObjectiveKind,
+    /// The operation it covers as written ("checkouts", "searches"); None: every request.
+    pub operation: Option<String>,
+    /// The share of requests allowed to fail (0.002 for "1 in 500"; 0.0005 for 99.95%).
+    pub max_error_rate: f64,
+    /// The window it was written for, as written ("monthly", "per quarter", "any 30-minute window").
+    pub window: Option<String>,
+    /// That window in seconds (a month is 30 days, a quarter 90, a year 365).
+    pub window_s: Option<f64>,
     pub line: usize,
 }
 

@@ -1,26 +1,14 @@
-//! Latency claims: the per-operation targets table and the global budget stated in prose or bullets.
+//! Latency claims in prose and bullets: the global budget (`P50 < 100ms. P99.9 < 1s.`, "the 99th
+//! percentile stays under 300ms") and one operation's line (`Checkout: P95 < 300ms`). Tables are
+//! read by `latency_tables`.
 
 use super::claims::{Claims, LatencyBudget, LatencyTarget};
-use super::markdown::{Block, Kind, Row, Text};
-use super::tables::{cell, Header};
+use super::latency_tables::{is_transposed, percentile_columns};
+use super::markdown::{Block, Kind, Text};
+use super::percentiles::{self, Stated};
+use super::tables::Header;
 use super::tokens::{duration_at, is_above, is_at_most, tokenize, unit_ms, Token};
-use super::units::{duration_cell, Cell};
 use super::{diag, is_prose};
-
-const OPERATION: &[&[&str]] = &[
-    &["operation"],
-    &["endpoint"],
-    &["method"],
-    &["route"],
-    &["api"],
-    &["request"],
-    &["name"],
-    &["path"],
-];
-const P50: &[&[&str]] = &[&["p50"], &["median"], &["50th"]];
-const P95: &[&[&str]] = &[&["p95"], &["95th"]];
-const P99: &[&[&str]] = &[&["p99"], &["99th"]];
-const TIMEOUT: &[&[&str]] = &[&["timeout"]];
 
 /// Two targets for one operation make `Claims::latency_for` choose; say so rather than choose silently.
 pub(crate) fn check_duplicates(claims: &mut Claims) {
@@ -36,84 +24,6 @@ pub(crate) fn check_duplicates(claims: &mut Claims) {
     for (line, msg) in found {
         diag(claims, line, msg);
     }
-}
-
-/// Reads every table with a P50, P95 or P99 column as latency targets.
-pub(crate) fn read_tables(blocks: &[Block], claims: &mut Claims) {
-    for b in blocks {
-        if let Kind::Table { header, rows } = &b.kind {
-            let h = Header(header);
-            let cols = [h.col(P50), h.col(P95), h.col(P99)];
-            if cols.iter().all(Option::is_none) {
-                continue;
-            }
-            let op = h
-                .col(OPERATION)
-                .or(Some(0))
-                .filter(|c| !cols.contains(&Some(*c)));
-            // "Method | Path | P95": the operation is both ("GET /orders").
-            let method = h.col(&[&["method"], &["verb"]]);
-            let path = h
-                .col(&[&["endpoint"], &["path"], &["route"]])
-                .filter(|p| Some(*p) != method);
-            let op = match (method, path) {
-                (Some(m), Some(p)) => [Some(m), Some(p)],
-                _ => [op, None],
-            };
-            for row in rows {
-                read_row(&h, row, op, cols, h.col(TIMEOUT), claims);
-            }
-        }
-    }
-}
-
-fn read_row(
-    h: &Header,
-    row: &Row,
-    op: [Option<usize>; 2],
-    cols: [Option<usize>; 3],
-    timeout: Option<usize>,
-    claims: &mut Claims,
-) {
-    let parts: Vec<&str> = op
-        .iter()
-        .map(|c| cell(row, *c))
-        .filter(|t| !t.is_empty())
-        .collect();
-    let operation = parts.join(" ");
-    if operation.is_empty() {
-        diag(
-            claims,
-            row.line,
-            "latency row without an operation name; row skipped".into(),
-        );
-        return;
-    }
-    let read = |col: Option<usize>, claims: &mut Claims| -> Option<f64> {
-        let col = col?;
-        let text = cell(row, Some(col));
-        match duration_cell(text, h.unit_ms(col)) {
-            Cell::Blank => None,
-            Cell::Value(ms) => Some(ms),
-            Cell::Unreadable => {
-                let what = format!("{} of \"{operation}\"", h.text(col));
-                diag(claims, row.line, unreadable_duration(&what, text));
-                None
-            }
-        }
-    };
-    let p50_ms = read(cols[0], claims);
-    let p95_ms = read(cols[1], claims);
-    let p99_ms = read(cols[2], claims);
-    let timeout_ms = read(timeout, claims);
-    claims.latency.push(LatencyTarget {
-        operation,
-        p50_ms,
-        p95_ms,
-        p99_ms,
-        timeout_ms,
-        line: row.line,
-    });
 }
 
 /// The diagnostic for a duration that could not be read.
@@ -168,7 +78,8 @@ pub(crate) fn read_budget(blocks: &[Block], claims: &mut Claims) {
         } else if let Kind::Table { header, rows } = &b.kind {
             // An objectives table ("| P99 latency | < 500ms |"); latency and alert tables are read elsewhere.
             let h = Header(header);
-            if [P50, P95, P99].iter().all(|c| h.col(c).is_none())
+            if percentile_columns(header).is_empty()
+                && !is_transposed(rows)
                 && h.col(&[&["condition"]]).is_none()
             {
                 for row in rows {
@@ -183,52 +94,90 @@ pub(crate) fn read_budget(blocks: &[Block], claims: &mut Claims) {
 fn read_prose(text: &Text, operation: Option<String>, claims: &mut Claims) {
     let toks = tokenize(&text.s);
     let mut target: Option<LatencyTarget> = None;
+    let new_target = |op: &String, line: usize| LatencyTarget {
+        operation: op.clone(),
+        line,
+        ..LatencyTarget::default()
+    };
     for (i, t) in toks.iter().enumerate() {
-        let (p, from) = match (t.word().and_then(percentile), share_of_requests(&toks, i)) {
-            (Some(p), _) => (p, i + 1),
-            (None, Some(p)) => (p, i + 4),
-            _ => continue,
+        let Some((p, from)) = percentiles::at(&toks, i).or_else(|| share_of_requests(&toks, i))
+        else {
+            continue;
         };
         let line = text.line_at(t.pos);
-        match (value_after(&toks, from), &operation) {
+        // "the 99.99th percentile of payment authorisation stays under 2s": that operation's target.
+        let of_operation = operation
+            .clone()
+            .or_else(|| percentile_of(&text.s, &toks, from));
+        match (value_after(&toks, from), &of_operation) {
             (After::Value(ms), None) => set_budget(claims, p, ms, line),
             (After::Value(ms), Some(op)) => {
-                let t = target.get_or_insert_with(|| LatencyTarget {
-                    operation: op.clone(),
-                    p50_ms: None,
-                    p95_ms: None,
-                    p99_ms: None,
-                    timeout_ms: None,
-                    line,
-                });
-                let slot = match p {
-                    50 => &mut t.p50_ms,
-                    95 => &mut t.p95_ms,
-                    _ => &mut t.p99_ms,
-                };
-                slot.get_or_insert(ms);
+                target
+                    .get_or_insert_with(|| new_target(op, line))
+                    .set(p, ms);
             }
             (After::NoUnit(found), op) => {
-                let what = op
-                    .as_ref()
-                    .map_or(format!("P{p} budget"), |op| format!("P{p} of \"{op}\""));
+                let label = percentiles::label(p);
+                let what = op.as_ref().map_or(format!("{label} budget"), |op| {
+                    format!("{label} of \"{op}\"")
+                });
                 diag(claims, line, unreadable_duration(&what, &found))
             }
             (After::Nothing, _) => {}
         }
     }
     if let (Some(op), Some((ms, line))) = (&operation, timeout_in(&toks, text)) {
-        let t = target.get_or_insert_with(|| LatencyTarget {
-            operation: op.clone(),
-            p50_ms: None,
-            p95_ms: None,
-            p99_ms: None,
-            timeout_ms: None,
-            line,
-        });
-        t.timeout_ms = Some(ms);
+        target
+            .get_or_insert_with(|| new_target(op, line))
+            .timeout_ms = Some(ms);
     }
     claims.latency.extend(target);
+}
+
+/// The operation after "percentile of": the words up to a verb or comparison, unless they mean
+/// every request ("of every request", "of all API calls").
+fn percentile_of(text: &str, toks: &[Token], from: usize) -> Option<String> {
+    if !toks.get(from)?.is_word("of") {
+        return None;
+    }
+    let mut start = from + 1;
+    if toks.get(start).is_some_and(|t| t.is_word("the")) {
+        start += 1;
+    }
+    let end = (start..toks.len().min(start + 4))
+        .find(|&j| {
+            toks[j]
+                .word()
+                .is_none_or(|w| (FILLER.contains(&w) && !GLOBAL.contains(&w)) || w == "under")
+        })
+        .unwrap_or(toks.len().min(start + 4));
+    let ws: Vec<&str> = toks[start..end].iter().filter_map(Token::word).collect();
+    let every = ws.iter().any(|w| {
+        matches!(
+            *w,
+            "all"
+                | "every"
+                | "each"
+                | "api"
+                | "apis"
+                | "service"
+                | "endpoints"
+                | "requests"
+                | "request"
+                | "call"
+                | "calls"
+                | "responses"
+                | "overall"
+                | "whole"
+                | "global"
+                | "traffic"
+        )
+    });
+    if ws.is_empty() || every || start >= end {
+        return None;
+    }
+    let (a, b) = (toks[start].pos, toks.get(end).map_or(text.len(), |t| t.pos));
+    Some(text[a..b].trim().to_string())
 }
 
 /// "timeout 2s", "timeout: 10 s", "times out after 5s" in an operation's line.
@@ -313,30 +262,45 @@ fn operation_label(b: &Block) -> Option<String> {
         });
     let has_percentile = tokenize(rest)
         .iter()
-        .any(|t| t.word().and_then(percentile).is_some());
-    (!ws.is_empty() && ws.len() <= 6 && !global && has_percentile).then(|| label.trim().to_string())
+        .any(|t| t.word().and_then(percentiles::from_word).is_some());
+    (!ws.is_empty() && ws.len() <= 6 && !global && has_percentile)
+        .then(|| without_latency_words(label))
 }
 
-/// "95% of requests ..." at token `i`: the percentile it states, for 50, 95 and 99.
-fn share_of_requests(toks: &[Token], i: usize) -> Option<u8> {
-    let n = toks.get(i)?.num()?;
-    let p = [50u8, 95, 99].into_iter().find(|p| f64::from(*p) == n)?;
+/// "Checkout latency" -> "Checkout", "Search response times" -> "Search": the operation, not the metric.
+fn without_latency_words(label: &str) -> String {
+    let mut words: Vec<&str> = label.split_whitespace().collect();
+    while words.len() > 1
+        && words.last().is_some_and(|w| {
+            matches!(
+                w.to_lowercase().as_str(),
+                "latency"
+                    | "latencies"
+                    | "target"
+                    | "targets"
+                    | "slo"
+                    | "slos"
+                    | "time"
+                    | "times"
+                    | "response"
+            )
+        })
+    {
+        words.pop();
+    }
+    words.join(" ")
+}
+
+/// "95% of requests ...", "99.9% of calls ..." at token `i`: (the percentile it states, next token).
+fn share_of_requests(toks: &[Token], i: usize) -> Option<(f64, usize)> {
+    let p = toks.get(i)?.num().filter(|n| *n >= 50.0 && *n < 100.0)?;
     let of = toks.get(i + 1)?.is_sym('%') && toks.get(i + 2)?.is_word("of");
     let what = toks.get(i + 3)?.word()?;
     (of && matches!(
         what,
         "requests" | "request" | "calls" | "responses" | "queries"
     ))
-    .then_some(p)
-}
-
-fn percentile(w: &str) -> Option<u8> {
-    match w {
-        "p50" => Some(50),
-        "p95" => Some(95),
-        "p99" => Some(99),
-        _ => None,
-    }
+    .then_some((p, i + 4))
 }
 
 enum After {
@@ -366,7 +330,7 @@ fn value_after(toks: &[Token], mut i: usize) -> After {
         } else if !compared
             && other_words < 4
             && t.word()
-                .is_some_and(|w| percentile(w).is_none() && unit_ms(w).is_none())
+                .is_some_and(|w| percentiles::from_word(w).is_none() && unit_ms(w).is_none())
         {
             other_words += 1;
             i += 1;
@@ -386,27 +350,18 @@ fn value_after(toks: &[Token], mut i: usize) -> After {
     }
 }
 
-fn set_budget(claims: &mut Claims, p: u8, ms: f64, line: usize) {
+fn set_budget(claims: &mut Claims, p: f64, ms: f64, line: usize) {
     let budget = claims.latency_budget.get_or_insert(LatencyBudget {
-        p50_ms: None,
-        p95_ms: None,
-        p99_ms: None,
         line,
+        ..LatencyBudget::default()
     });
-    let slot = match p {
-        50 => &mut budget.p50_ms,
-        95 => &mut budget.p95_ms,
-        _ => &mut budget.p99_ms,
-    };
-    match *slot {
-        None => *slot = Some(ms),
-        Some(old) if old == ms => {}
-        Some(old) => {
-            let msg = format!(
-                "P{p} budget {ms}ms conflicts with {old}ms stated earlier (line {}); kept {old}ms",
-                budget.line
-            );
-            diag(claims, line, msg);
-        }
+    let kept = budget.set(p, ms);
+    if kept != ms {
+        let msg = format!(
+            "{} budget {ms}ms conflicts with {kept}ms stated earlier (line {}); kept {kept}ms",
+            percentiles::label(p),
+            budget.line
+        );
+        diag(claims, line, msg);
     }
 }

@@ -150,6 +150,7 @@ pub(crate) fn blocks(src: &str) -> Vec<Block> {
         open: Vec::new(),
         sections: Vec::new(),
         code: None,
+        html: None,
     };
     // Front matter (`---` YAML) is metadata, not a setext heading that would rename the service.
     let opts = Options::ENABLE_TABLES
@@ -169,6 +170,8 @@ struct Walker {
     sections: Vec<Section>,
     /// The open code block: info string, content so far, line of its first content.
     code: Option<(String, String, Option<usize>)>,
+    /// An HTML `<table>` being collected (it may span several HTML events), and its first line.
+    html: Option<(Text, usize)>,
 }
 
 impl Walker {
@@ -181,7 +184,8 @@ impl Walker {
                 self.text(&t, line)
             }
             Event::SoftBreak | Event::HardBreak => self.space(),
-            Event::InlineHtml(_) | Event::Html(_) => self.space(),
+            Event::Html(t) => self.html(&t, line),
+            Event::InlineHtml(_) => self.space(),
             _ => {}
         }
     }
@@ -284,6 +288,25 @@ impl Walker {
                 cell: Some(cell), ..
             }) => cell.push(t, line),
             _ => {}
+        }
+    }
+
+    /// HTML blocks: a `<table>` is collected until `</table>` and read like a Markdown table.
+    fn html(&mut self, t: &str, line: usize) {
+        if self.html.is_none() && !t.to_ascii_lowercase().contains("<table") {
+            self.space();
+            return;
+        }
+        let (text, _) = self.html.get_or_insert_with(|| (Text::default(), line));
+        for (k, piece) in t.split_inclusive('\n').enumerate() {
+            text.push(piece, line + k);
+        }
+        if text.s.to_ascii_lowercase().contains("</table") {
+            if let Some((text, first)) = self.html.take() {
+                if let Some((header, rows)) = super::html_tables::parse(&text) {
+                    self.push_block(Kind::Table { header, rows }, Text::default(), first);
+                }
+            }
         }
     }
 

@@ -10,43 +10,56 @@ mod breaker_params;
 mod breaker_prose;
 mod breakers;
 pub mod claims;
+mod code_objectives;
 mod dependencies;
+mod dependency_list;
 mod errors;
 mod health;
+mod html_tables;
 mod latency;
+mod latency_tables;
 mod lookup;
 mod markdown;
 mod names;
+mod objective_prose;
 mod objectives;
+mod percentiles;
+mod placeholders;
 mod rate_limits;
 mod retries;
 mod retry_prose;
 mod sections;
+mod source;
 mod tables;
+mod testable;
 mod tokens;
 mod units;
+mod windows;
 
 pub use claims::Claims;
 pub use names::normalize_name;
+pub use testable::{require_testable, EmptySpec};
 
 use claims::Diagnostic;
 use markdown::{Block, Kind};
 
 /// Reads every claim from a Markdown spec. Never fails: what cannot be read is in `diagnostics`.
 pub fn parse(source: &str) -> Claims {
-    let blocks = markdown::blocks(source);
-    let mut claims = Claims {
-        service: sections::service(&blocks),
-        ..Claims::default()
-    };
+    let source = source::unwrap_markdown_fence(source);
+    let mut blocks = markdown::blocks(&source);
+    let mut claims = Claims::default();
+    placeholders::read(&mut blocks, &mut claims);
+    claims.service = sections::service(&blocks);
     dependencies::read(&blocks, &mut claims);
-    latency::read_tables(&blocks, &mut claims);
+    dependency_list::read(&blocks, &mut claims);
+    latency_tables::read_tables(&blocks, &mut claims);
     latency::read_budget(&blocks, &mut claims);
     latency::check_duplicates(&mut claims);
     let code = breakers::read_code(&blocks, &mut claims);
     let prose = breaker_prose::read_prose(&blocks, &mut claims);
-    let drafts = breaker_merge::merge(code, prose, &mut claims);
-    breakers::match_dependencies(drafts, &mut claims);
+    let merged = breaker_merge::merge(code, prose, &mut claims);
+    breakers::match_dependencies(merged.drafts, &mut claims);
+    breaker_merge::name_subjects(&merged.subjects, &mut claims);
     retries::read(&blocks, &mut claims);
     retry_prose::read(&blocks, &mut claims);
     rate_limits::read(&blocks, &mut claims);
@@ -54,6 +67,7 @@ pub fn parse(source: &str) -> Claims {
     alerts::read(&blocks, &mut claims);
     objectives::read(&blocks, &mut claims);
     health::read(&blocks, &mut claims);
+    code_objectives::read(&blocks, &mut claims);
     sections::check_sections(&blocks, &mut claims);
     claims.diagnostics.sort_by_key(|d| d.line);
     claims

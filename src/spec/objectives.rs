@@ -1,9 +1,10 @@
 //! Service objectives in prose, bullets or table rows: availability ("99.9% availability"), the error-rate
 //! objective ("error rate < 0.1%") and throughput ("2x peak with <5% errors", "100 orders/sec").
 
-use super::claims::{AlertCondition, Claims, Throughput};
-use super::markdown::{has_words, Block, Kind, Row};
-use super::tokens::{duration_at, is_at_most, percent_at, tokenize, Token};
+use super::claims::{AlertCondition, Claims, Objective, ObjectiveKind, Throughput};
+use super::markdown::{Block, Kind, Row};
+use super::objective_prose::{self, error_rate, Found};
+use super::tokens::{tokenize, Token};
 use super::units::rate_at;
 use super::{diag, is_prose, sentences};
 
@@ -47,10 +48,18 @@ pub(crate) fn read(blocks: &[Block], claims: &mut Claims) {
                 });
             }
         } else if let Kind::Table {
-            rows: table_rows, ..
+            header,
+            rows: table_rows,
         } = &b.kind
         {
-            rows.extend(table_rows.iter().map(|r: &Row| (r.cells.join(" "), r.line)));
+            match objective_prose::read_table(header, table_rows) {
+                Some(found) => {
+                    for (f, line) in found {
+                        record(claims, f, line);
+                    }
+                }
+                None => rows.extend(table_rows.iter().map(|r: &Row| (r.cells.join(" "), r.line))),
+            }
         }
     }
     for (text, line) in &rows {
@@ -61,16 +70,63 @@ pub(crate) fn read(blocks: &[Block], claims: &mut Claims) {
     }
     for p in &pieces {
         let toks = tokenize(p.text);
-        if !read_throughput(p, claims) {
-            if let Some((rate, at)) = error_rate_objective(&toks) {
-                set(claims, Field::ErrorRate, rate, (p.line_of)(toks[at].pos));
+        let throughput = read_throughput(p, claims);
+        for f in objective_prose::read(p.text, &toks) {
+            if throughput && f.error_rate_form {
+                continue; // "2x peak with <5% errors": the load claim's bound
             }
-        }
-        if let Some((a, at)) = availability(p.text, &toks) {
-            set(claims, Field::Availability, a, (p.line_of)(toks[at].pos));
+            let line = (p.line_of)(toks.get(f.at).map_or(0, |t| t.pos));
+            record(claims, f, line);
         }
     }
+    claims.objectives.sort_by_key(|o| o.line);
     error_rate_from_alerts(claims);
+}
+
+/// Keeps one objective: a global one also sets `availability` / `error_rate_max` (first wins);
+/// an operation's second, different objective of the same kind is a diagnostic.
+fn record(claims: &mut Claims, f: Found, line: usize) {
+    let (window, window_s) = f.window.map_or((None, None), |(w, s)| (Some(w), Some(s)));
+    // 1 - 0.9995 is 0.000499999...: shares are read to 12 decimals, as written.
+    let round = |x: f64| (x * 1e12).round() / 1e12;
+    let objective = Objective {
+        kind: f.kind,
+        operation: f.operation,
+        max_error_rate: round(f.max_error_rate),
+        window,
+        window_s,
+        line,
+    };
+    if objective.operation.is_none() {
+        let (field, value) = match objective.kind {
+            ObjectiveKind::Availability => {
+                (Field::Availability, round(1.0 - objective.max_error_rate))
+            }
+            ObjectiveKind::ErrorBudget => (Field::ErrorRate, objective.max_error_rate),
+        };
+        set(claims, field, value, line);
+    }
+    let same_scope = |o: &Objective| {
+        o.kind == objective.kind
+            && o.operation.as_deref().map(super::normalize_name)
+                == objective.operation.as_deref().map(super::normalize_name)
+    };
+    match claims.objectives.iter().find(|o| same_scope(o)) {
+        Some(o) if (o.max_error_rate - objective.max_error_rate).abs() < 1e-12 => {}
+        Some(o) if objective.operation.is_some() => {
+            let msg = format!(
+                "objective for \"{}\": {} allowed to fail conflicts with {} stated on line {}; kept the first",
+                objective.operation.as_deref().unwrap_or_default(),
+                pct(objective.max_error_rate),
+                pct(o.max_error_rate),
+                o.line
+            );
+            diag(claims, line, msg);
+        }
+        // A second global value: `set` has said so; keep the one the verdicts judge.
+        Some(_) => {}
+        None => claims.objectives.push(objective),
+    }
 }
 
 enum Field {
@@ -113,73 +169,6 @@ fn pct(f: f64) -> String {
     format!("{}%", (f * 100_000.0).round() / 1000.0)
 }
 
-/// "99.9% availability", "Availability: 99.95%", "99.9% uptime": a percentage of at least 50% in a
-/// sentence about availability or uptime.
-fn availability(text: &str, toks: &[Token]) -> Option<(f64, usize)> {
-    let named = has_words(text, &["availab"]) || has_words(text, &["uptime"]);
-    // "SLA: 99.9%" is availability, unless a duration says it is a latency share ("99% under 200ms").
-    let sla = super::names::words(text).iter().any(|w| w == "sla")
-        && !(0..toks.len()).any(|i| duration_at(toks, i).is_some());
-    if !(named || sla) {
-        return None;
-    }
-    (0..toks.len()).find_map(|i| {
-        percent_at(toks, i)
-            .filter(|(f, _)| *f >= 0.5 && *f <= 1.0)
-            .map(|(f, _)| (f, i))
-    })
-}
-
-/// "error rate < 0.1%", "error rate below 1%", "< 1% errors".
-fn error_rate_objective(toks: &[Token]) -> Option<(f64, usize)> {
-    for i in 0..toks.len() {
-        let error_rate = toks[i]
-            .word()
-            .is_some_and(|w| w == "error" || w == "errors")
-            && toks.get(i + 1).is_some_and(|t| t.is_word("rate"));
-        if error_rate {
-            let mut j = i + 2;
-            while toks.get(j).is_some_and(|t| {
-                is_at_most(t)
-                    || t.is_sym(':')
-                    || matches!(
-                        t.word(),
-                        Some(
-                            "must"
-                                | "should"
-                                | "stay"
-                                | "stays"
-                                | "remain"
-                                | "be"
-                                | "is"
-                                | "at"
-                                | "most"
-                                | "less"
-                                | "than"
-                                | "of"
-                        )
-                    )
-            }) {
-                j += 1;
-            }
-            if let Some((f, _)) = percent_at(toks, j) {
-                return Some((f, i));
-            }
-        }
-        if is_at_most(&toks[i]) {
-            if let Some((f, next)) = percent_at(toks, i + 1) {
-                if toks
-                    .get(next)
-                    .is_some_and(|t| t.is_word("errors") || t.is_word("error"))
-                {
-                    return Some((f, i));
-                }
-            }
-        }
-    }
-    None
-}
-
 /// Throughput claims of one sentence, one per clause ("handle 2x peak with <5% errors, and sustain
 /// 100 orders/sec" is two claims); an error rate in a clause of its own belongs to the claim before it.
 /// Returns whether the sentence held any.
@@ -192,7 +181,7 @@ fn read_throughput(p: &Piece, claims: &mut Claims) -> bool {
             t.line = (p.line_of)(offset + toks.first().map_or(0, |t| t.pos));
             claims.throughput.push(t);
             found = true;
-        } else if let (true, Some((f, _))) = (found, error_rate_objective(&toks)) {
+        } else if let (true, Some((f, _))) = (found, error_rate(&toks)) {
             if let Some(last) = claims.throughput.last_mut() {
                 last.max_error_rate.get_or_insert(f);
             }
@@ -221,7 +210,7 @@ fn throughput(text: &str, toks: &[Token]) -> Option<Throughput> {
     if peak.is_none() && rate.is_none() {
         return None;
     }
-    let max_error_rate = error_rate_objective(toks).map(|(f, _)| f);
+    let max_error_rate = error_rate(toks).map(|(f, _)| f);
     Some(Throughput {
         text: text
             .trim()

@@ -23,7 +23,10 @@ const MECHANISM: &[&str] = &[
 
 pub(crate) fn read(blocks: &[Block], claims: &mut Claims) {
     for b in blocks {
-        let in_context = b.under(&["rate", "limit"]) || b.under(&["throttl"]);
+        let in_context = b.under(&["rate", "limit"])
+            || b.under(&["throttl"])
+            || b.under(&["limits"])
+            || b.under(&["quota"]);
         match &b.kind {
             Kind::Code { lines, .. } => {
                 let mentions = lines

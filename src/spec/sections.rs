@@ -38,6 +38,48 @@ pub(crate) fn service(blocks: &[Block]) -> Option<String> {
     headings
         .map(|h| clean_heading(&h.text.s))
         .find(|t| !t.is_empty())
+        .map(|t| without_doc_kind(&t))
+}
+
+/// "Design: Inventory Service" -> "Inventory Service": the kind of document is not the name.
+fn without_doc_kind(t: &str) -> String {
+    const DOC: &[&str] = &["design", "rfc", "adr", "proposal", "readme", "runbook"];
+    const DOC_TAIL: &[&str] = &[
+        "service",
+        "level",
+        "objectives",
+        "objective",
+        "slo",
+        "slos",
+        "sla",
+        "design",
+        "overview",
+        "runbook",
+        "spec",
+        "specification",
+        "and",
+        "document",
+        "doc",
+    ];
+    match t.split_once(':') {
+        Some((kind, name)) if !name.trim().is_empty() && has_any(kind, DOC) => {
+            name.trim().to_string()
+        }
+        // "Checkout Platform: Service Level Objectives": the name is before the colon.
+        Some((name, kind))
+            if !name.trim().is_empty()
+                && super::names::words(kind)
+                    .iter()
+                    .all(|w| DOC_TAIL.contains(&w.as_str())) =>
+        {
+            name.trim().to_string()
+        }
+        _ => t.to_string(),
+    }
+}
+
+fn has_any(text: &str, words: &[&str]) -> bool {
+    words.iter().any(|w| has_words(text, &[w]))
 }
 
 /// A heading that names a claim family, with no claim of that family read inside its section, gets a

@@ -27,7 +27,11 @@ pub(crate) fn duration_cell(text: &str, default_unit_ms: Option<f64>) -> Cell<f6
         return Cell::Blank;
     }
     let toks = tokenize(text);
-    let i = skip_at_most(&toks, 0);
+    let mut i = skip_at_most(&toks, 0);
+    // "sub-100ms", "sub 100 ms": under 100 ms.
+    if toks.get(i).is_some_and(|t| t.is_word("sub")) {
+        i += 1 + usize::from(toks.get(i + 1).is_some_and(|t| t.is_sym('-')));
+    }
     let (ms, next) = match duration_at(&toks, i) {
         Some(v) => v,
         None => match (toks.get(i).and_then(Token::num), default_unit_ms) {
@@ -44,8 +48,17 @@ pub(crate) fn duration_cell(text: &str, default_unit_ms: Option<f64>) -> Cell<f6
     }
 }
 
-/// True when nothing but a parenthesised note follows token `i`.
-fn rest_is_note(toks: &[Token], i: usize) -> bool {
+/// True when nothing but a parenthesised note, or words that restate "at most" ("or less", "max"),
+/// follow token `i`.
+fn rest_is_note(toks: &[Token], mut i: usize) -> bool {
+    while toks.get(i).is_some_and(|t| {
+        matches!(
+            t.word(),
+            Some("or" | "less" | "max" | "maximum" | "at" | "most" | "worst" | "case")
+        )
+    }) {
+        i += 1;
+    }
     toks.get(i).is_none_or(|t| t.is_sym('('))
 }
 
@@ -148,6 +161,17 @@ pub(crate) fn rate_at(toks: &[Token], i: usize) -> Option<Rate> {
     {
         j += 1;
     }
+    // One plural noun of the domain's own: "150 redemptions/sec", "40 checkouts per second".
+    if j == i + 1
+        && toks.get(j).and_then(Token::word).is_some_and(|w| {
+            w.len() > 3 && w.ends_with('s') && unit_ms(w).is_none() && window_s(w).is_none()
+        })
+        && toks
+            .get(j + 1)
+            .is_some_and(|t| t.is_sym('/') || t.is_word("per"))
+    {
+        j += 1;
+    }
     let sep = toks.get(j)?;
     if !(sep.is_sym('/') || sep.is_word("per") || sep.is_word("a") || sep.is_word("every")) {
         return None;
@@ -246,7 +270,11 @@ mod tests {
         assert_eq!(duration_cell("30", Some(1.0)), Cell::Value(30.0));
         assert_eq!(duration_cell("fast", None), Cell::Unreadable);
         assert_eq!(duration_cell("3s (cold start)", None), Cell::Value(3000.0));
-        assert_eq!(duration_cell("3s or less", None), Cell::Unreadable);
+        assert_eq!(duration_cell("3s or less", None), Cell::Value(3000.0));
+        assert_eq!(duration_cell("3s or 5s", None), Cell::Unreadable);
+        assert_eq!(duration_cell("sub-100ms", None), Cell::Value(100.0));
+        assert_eq!(duration_cell("Sub 2 s", None), Cell::Value(2000.0));
+        assert_eq!(duration_cell("250ms max", None), Cell::Value(250.0));
     }
 
     #[test]

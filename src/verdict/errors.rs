@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use crate::result::{
     ClientLogEntry, FallbackWindow, OperationStats, PhaseKind, RunResult, VerdictStatus::*,
 };
-use crate::spec::claims::Claims;
+use crate::spec::claims::{Claims, ObjectiveKind};
 
 #[derive(Debug, Clone)]
 struct Objective {
@@ -22,10 +22,20 @@ struct Objective {
     operation: Option<String>,
     phase: Option<String>,
     source: String,
+    /// The window the spec states it over ("monthly"), said in the detail: a run judges phases.
+    window: Option<String>,
 }
 
 fn objectives(claims: &Claims, ctx: &JudgeContext) -> Vec<Objective> {
     let mut out = Vec::new();
+    // The window a global objective was written for, from the objective read on the same line.
+    let window_of = |kind: ObjectiveKind, line: Option<usize>| {
+        claims
+            .objectives
+            .iter()
+            .find(|o| o.kind == kind && o.operation.is_none() && Some(o.line) == line)
+            .and_then(|o| o.window.clone())
+    };
     if let Some(max) = claims.error_rate_max {
         let source = spec_source(ctx, claims.error_rate_line.unwrap_or(0));
         out.push(Objective {
@@ -34,6 +44,7 @@ fn objectives(claims: &Claims, ctx: &JudgeContext) -> Vec<Objective> {
             operation: None,
             phase: None,
             source,
+            window: window_of(ObjectiveKind::ErrorBudget, claims.error_rate_line),
         });
     }
     if let Some(a) = claims.availability {
@@ -44,6 +55,17 @@ fn objectives(claims: &Claims, ctx: &JudgeContext) -> Vec<Objective> {
             operation: None,
             phase: None,
             source,
+            window: window_of(ObjectiveKind::Availability, claims.availability_line),
+        });
+    }
+    for o in claims.objectives.iter().filter(|o| o.operation.is_some()) {
+        out.push(Objective {
+            allowed: o.max_error_rate,
+            availability: o.kind == ObjectiveKind::Availability,
+            operation: o.operation.clone(),
+            phase: None,
+            source: spec_source(ctx, o.line),
+            window: o.window.clone(),
         });
     }
     for slo in &ctx.slos {
@@ -69,6 +91,7 @@ fn objectives(claims: &Claims, ctx: &JudgeContext) -> Vec<Objective> {
                 operation: slo.operation.clone(),
                 phase: slo.phase.clone(),
                 source,
+                window: None,
             });
         }
     }
@@ -305,6 +328,7 @@ pub fn judge(
     }
     let phases = phase_views(result);
     for o in &objectives {
+        let before = out.verdicts.len();
         for (name, kind, from_s, to_s, ops) in &phases {
             // A scenario objective for this very phase replaces the general one there.
             let overridden = |x: &Objective| {
@@ -326,7 +350,40 @@ pub fn judge(
             let split = split_phase(result, *from_s, *to_s, ops, excusing);
             judge_phase(o, name, counts(result, ctx, o, &split), out);
         }
+        if let Some(w) = &o.window {
+            for v in &mut out.verdicts[before..] {
+                v.detail.push_str(&format!(
+                    " The spec's window for this objective: {w}; a run judges it per phase, so a pass is evidence for that window, not proof of it."
+                ));
+            }
+        }
+        if out.verdicts.len() == before && o.phase.is_none() {
+            if let Some(op) = &o.operation {
+                no_request(o, op, out);
+            }
+        }
     }
+}
+
+/// An operation's objective that no request of the run exercised: inconclusive, saying how to map it.
+fn no_request(o: &Objective, op: &str, out: &mut Judgement) {
+    let (what, id) = if o.availability {
+        ("Availability", format!("availability.{}", slug(op)))
+    } else {
+        ("Error rate", format!("errors.{}", slug(op)))
+    };
+    let expected = if o.availability {
+        format!("≥ {}", fmt_pct(1.0 - o.allowed))
+    } else {
+        format!("≤ {}", fmt_pct(o.allowed))
+    };
+    let detail = format!(
+        "No [[request]] exercises '{op}': set `operation = \"{op}\"` on the request that calls it \
+         (names match ignoring case, spaces, punctuation and a plural s)."
+    );
+    let claim = format!("{what} objective of {op}");
+    out.verdicts
+        .push(Claim::new(id, claim, o.source.clone(), expected).inconclusive("none", detail));
 }
 
 /// While a dependency with a fallback status is down (fault window, or its breaker open), that
@@ -376,8 +433,22 @@ fn wanted_request(ctx: &JudgeContext, o: &Objective, name: &str, op: Option<&str
         .or(op);
     match &o.operation {
         None => true,
-        Some(want) => same_name(want, name) || op.is_some_and(|x| same_name(want, x)),
+        Some(want) => {
+            let names = |w: &str| same_name(w, name) || op.is_some_and(|x| same_name(w, x));
+            // "99.95% of checkouts succeed": the spec counts checkouts, the scenario names "checkout".
+            names(want) || singular(want).is_some_and(|w| names(&w))
+        }
     }
+}
+
+/// "checkouts" -> "checkout", "searches" -> "search"; None when not a plural.
+fn singular(w: &str) -> Option<String> {
+    let w = w.trim();
+    ["ches", "shes", "sses", "xes"]
+        .iter()
+        .find(|e| w.ends_with(*e))
+        .map(|_| w[..w.len() - 2].to_string())
+        .or_else(|| w.strip_suffix('s').map(str::to_string))
 }
 
 /// The objective's share of a phase: the requests it covers, summed.

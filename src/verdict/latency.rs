@@ -1,4 +1,4 @@
-//! Latency claims: P50/P95/P99 per operation and for the whole service in the baseline phase(s),
+//! Latency claims: every stated percentile (P50, P90, P95, P99, P99.9, ...) per operation and for the whole service in the baseline phase(s),
 //! and the per-operation timeout across every phase. Scenario `[[slo]]` entries override or add.
 
 use std::collections::BTreeSet;
@@ -47,10 +47,8 @@ fn targets(claims: &Claims, ctx: &JudgeContext) -> Vec<Target> {
             source: src.clone(),
             ..Target::default()
         };
-        for (q, v) in [(0.5, t.p50_ms), (0.95, t.p95_ms), (0.99, t.p99_ms)] {
-            if let Some(v) = v {
-                target.set_quantile(q, v, src.clone());
-            }
+        for (p, v) in t.stated_percentiles() {
+            target.set_quantile(p / 100.0, v, src.clone());
         }
         target.timeout = t.timeout_ms.map(|v| (v, src.clone()));
         out.push(target);
@@ -61,10 +59,8 @@ fn targets(claims: &Claims, ctx: &JudgeContext) -> Vec<Target> {
             source: src.clone(),
             ..Target::default()
         };
-        for (q, v) in [(0.5, b.p50_ms), (0.95, b.p95_ms), (0.99, b.p99_ms)] {
-            if let Some(v) = v {
-                target.set_quantile(q, v, src.clone());
-            }
+        for (p, v) in b.stated_percentiles() {
+            target.set_quantile(p / 100.0, v, src.clone());
         }
         out.push(target);
     }
@@ -258,8 +254,9 @@ fn judge_quantiles(
         None => Ok(None),
     };
     for (q, claimed, src) in &t.quantiles {
-        let pname = format!("P{}", (q * 100.0).round());
-        let id = format!("{base}.{}", pname.to_lowercase());
+        let pname = percentile_name(*q);
+        // "p99", "p999" (P99.9), "p9999": the form the report reads back (`report::model`).
+        let id = format!("{base}.{}", pname.to_lowercase().replace('.', ""));
         let claim = format!("{pname} latency of {label} is at most {}", fmt_ms(*claimed));
         let expected = format!("≤ {}", fmt_ms(*claimed));
         let min = min_samples_for_quantile(*q);
@@ -319,6 +316,12 @@ fn judge_quantiles(
         let v = Claim::new(id, claim, src.clone(), expected).judged(status, measured, detail);
         out.verdicts.push(with_numbers(v, *claimed, Some(value), n));
     }
+}
+
+/// "P50", "P99.9", "P99.99" for quantile `q`.
+fn percentile_name(q: f64) -> String {
+    let s = format!("{:.4}", q * 100.0);
+    format!("P{}", s.trim_end_matches('0').trim_end_matches('.'))
 }
 
 /// Adds the figures behind the text, so charts never parse `expected` and `measured`.
