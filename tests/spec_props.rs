@@ -478,6 +478,9 @@ proptest! {
     #[test]
     fn library_forms_never_panic_on_any_value(form in 0..FORMS.len(), value in "\\PC{0,40}") {
         check(&spec_with(FORMS[form].0, &value));
+    }
+}
+
 /// Percentile columns: any of these, in any order.
 const PERCENTILES: &[(&str, f64)] = &[
     ("P50", 50.0),
