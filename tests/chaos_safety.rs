@@ -801,6 +801,16 @@ async fn five_thousand_slow_heads_do_not_lock_out_a_well_behaved_caller() {
             assert!(cap > 5000, "default cap {cap} from the open-file limit");
         }
         let held = slow_heads(proxy.listen, 5000).await;
+        // The kernel completes connects before the proxy accepts them: let it take in the
+        // flood (bounded), then ask while all 5,000 are still held.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            let s = proxy.get("/redline/proxies/users/stats").await;
+            if s["connections_total"].as_u64().unwrap() >= 5000 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         let statuses = well_behaved(proxy.listen, 30).await;
         assert_eq!(held.len(), 5000, "this process holds all 5,000");
         assert!(

@@ -2,7 +2,7 @@
 //! `shed.rs`), and closes the listening socket while the proxy is down so that new connections
 //! are refused by the kernel.
 
-use super::shed::SHED_WAIT;
+use super::shed::{SHED_RETRY, SHED_WAIT};
 use super::{conn, Shared};
 use crate::http::stats::Counters;
 use std::io;
@@ -70,10 +70,22 @@ fn admit(shared: &Arc<Shared>, stream: TcpStream) {
         Err(_) if shared.conns.shed_one() => {
             let shared = shared.clone();
             tokio::spawn(async move {
-                let slot = tokio::time::timeout(SHED_WAIT, shared.slots.clone().acquire_owned());
-                match slot.await {
-                    Ok(Ok(permit)) => start(&shared, stream, permit),
-                    _ => refuse(&shared, stream),
+                let deadline = tokio::time::Instant::now() + SHED_WAIT;
+                let slot = shared.slots.clone().acquire_owned();
+                tokio::pin!(slot);
+                loop {
+                    let retry = tokio::time::Instant::now() + SHED_RETRY;
+                    tokio::select! {
+                        got = &mut slot => match got {
+                            Ok(permit) => return start(&shared, stream, permit),
+                            Err(_) => return refuse(&shared, stream),
+                        },
+                        _ = tokio::time::sleep_until(retry.min(deadline)) => {}
+                    }
+                    // The slot went to a caller queued earlier: shed one more, within the bound.
+                    if tokio::time::Instant::now() >= deadline || !shared.conns.shed_one() {
+                        return refuse(&shared, stream);
+                    }
                 }
             });
         }

@@ -130,6 +130,9 @@ impl OpenConns {
 /// How long a caller admitted by shedding waits for the shed connection's slot.
 pub(crate) const SHED_WAIT: Duration = Duration::from_secs(2);
 
+/// A caller still waiting this long sheds another idle connection.
+pub(crate) const SHED_RETRY: Duration = Duration::from_millis(200);
+
 /// First and last refusal, ms on the proxy's clock (u64::MAX: none yet).
 #[derive(Debug)]
 pub(crate) struct RefusalTimes {
