@@ -82,7 +82,8 @@ fn admit(shared: &Arc<Shared>, stream: TcpStream) {
                         },
                         _ = tokio::time::sleep_until(retry.min(deadline)) => {}
                     }
-                    // The slot went to a caller queued earlier: shed one more, within the bound.
+                    // The victim's slot can be freed before this task queues for it and go to a
+                    // caller accepted meanwhile: shed one more, within the bound.
                     if tokio::time::Instant::now() >= deadline || !shared.conns.shed_one() {
                         return refuse(&shared, stream);
                     }
