@@ -17,6 +17,8 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::conn::{exchange, Answer, Conn, Connector};
+use super::failure::samples::ErrorSamples;
+use super::failure::{Context, Failure, Said};
 use super::schedule::{Arrival, Schedule};
 use super::stats::{FailKind, LogRow, SecondAcc, SlotStats};
 use super::Shared;
@@ -40,13 +42,31 @@ pub struct WorkerResult {
     pub dropped: u64,
     pub log: Vec<LogRow>,
     pub log_truncated: bool,
+    /// The first failure texts per operation × kind.
+    pub samples: ErrorSamples,
     /// When the worker's last request settled, since t = 0.
     pub end: Duration,
 }
 
+impl WorkerResult {
+    fn empty(ops: usize, slots: usize) -> WorkerResult {
+        WorkerResult {
+            slots: (0..slots).map(|_| SlotStats::new()).collect(),
+            sent: 0,
+            completed: 0,
+            errors: 0,
+            dropped: 0,
+            log: Vec::new(),
+            log_truncated: false,
+            samples: ErrorSamples::new(ops),
+            end: Duration::ZERO,
+        }
+    }
+}
+
 struct Done {
     conn: Option<Conn>,
-    result: Result<Answer, FailKind>,
+    result: Result<Answer, Failure>,
     arrival: Arrival,
     op: usize,
     sent_at: Instant,
@@ -109,16 +129,7 @@ impl Worker {
             stop,
             tx,
             second: SecondAcc::new(0, ops),
-            result: WorkerResult {
-                slots: (0..slots).map(|_| SlotStats::new()).collect(),
-                sent: 0,
-                completed: 0,
-                errors: 0,
-                dropped: 0,
-                log: Vec::new(),
-                log_truncated: false,
-                end: Duration::ZERO,
-            },
+            result: WorkerResult::empty(ops, slots),
             buf: String::with_capacity(256),
             shared,
         }
@@ -207,7 +218,8 @@ impl Worker {
         self.schedule.stop();
         while let Some(a) = self.pending.pop_front() {
             let op = self.shared.gen.op_of(a.index);
-            self.settle(op, &a, now, None, Err(FailKind::Cancelled));
+            let cancelled = Failure::said(FailKind::Cancelled, Said::Cancelled);
+            self.settle(op, &a, now, None, Err(cancelled));
         }
     }
 
@@ -235,7 +247,8 @@ impl Worker {
         let deadline = self.origin + a.at + self.shared.timeout;
         if now >= deadline {
             let op = self.shared.gen.op_of(a.index);
-            return self.settle(op, &a, now, None, Err(FailKind::Timeout));
+            let late = Failure::said(FailKind::Timeout, Said::QueuedPastTimeout);
+            return self.settle(op, &a, now, None, Err(late));
         }
         let mut conn = self.idle.pop();
         // The idle connection lends its write buffer; a new connection gets a new one.
@@ -248,7 +261,8 @@ impl Worker {
                 c.wbuf = wbuf;
                 self.idle.push(c);
             }
-            return self.settle(op, &a, now, None, Err(FailKind::Protocol));
+            let bad = Failure::said(FailKind::Protocol, Said::BadPath);
+            return self.settle(op, &a, now, None, Err(bad));
         }
         if conn.is_none() {
             self.open_conns += 1;
@@ -291,7 +305,7 @@ impl Worker {
         a: &Arrival,
         end: Instant,
         sent_at: Option<Instant>,
-        result: Result<Answer, FailKind>,
+        result: Result<Answer, Failure>,
     ) {
         let sh = &*self.shared;
         let t_us = a.at.as_micros() as u64;
@@ -299,11 +313,11 @@ impl Worker {
         let from = sent_at.map_or(intended, |s| s.max(intended));
         let latency_us = end.saturating_duration_since(from).as_micros() as u64;
         let service_us = sent_at.map(|s| end.saturating_duration_since(s).as_micros() as u64);
-        let (status, retry_after) = match result {
+        let (status, retry_after) = match &result {
             Ok(ans) => (Some(ans.status), ans.retry_after),
             Err(_) => (None, false),
         };
-        let fail = match result {
+        let fail = match &result {
             Ok(ans)
                 if !sh.expects[op]
                     .get(ans.status as usize)
@@ -313,7 +327,7 @@ impl Worker {
                 Some(FailKind::StatusUnexpected)
             }
             Ok(_) => None,
-            Err(kind) => Some(kind),
+            Err(f) => Some(f.kind),
         };
         let slots = sh.slots();
         let base = op * slots;
@@ -362,6 +376,29 @@ impl Worker {
                 self.result.log_truncated = true;
             }
         }
+        if let Some(kind) = fail {
+            // Off the success path, and formatted only while this kind's sample is open.
+            if self.result.samples.open(op, kind) {
+                self.sample(op, kind, &result, end);
+            }
+        }
+    }
+
+    /// Puts one failure into words and offers it to the samples (cold: a few per kind and run).
+    #[cold]
+    #[inline(never)]
+    fn sample(&mut self, op: usize, kind: FailKind, result: &Result<Answer, Failure>, end: Instant) {
+        let sh = &*self.shared;
+        let text = match result {
+            Ok(ans) => format!("status {}, not in expect_status", ans.status),
+            Err(f) => f.text(&Context {
+                addr: sh.addr,
+                authority: &sh.authority,
+                timeout: sh.timeout,
+            }),
+        };
+        let at_us = end.saturating_duration_since(self.origin).as_micros() as u64;
+        self.result.samples.offer(op, kind, text, at_us);
     }
 
     /// Sends the finished second to the aggregator and starts the next one.
@@ -393,19 +430,7 @@ impl Worker {
         self.result.end = Instant::now().saturating_duration_since(self.origin);
         let last = std::mem::replace(&mut self.second, SecondAcc::new(0, 0));
         let _ = self.tx.send(Report::Second(self.id, last));
-        let result = std::mem::replace(
-            &mut self.result,
-            WorkerResult {
-                slots: Vec::new(),
-                sent: 0,
-                completed: 0,
-                errors: 0,
-                dropped: 0,
-                log: Vec::new(),
-                log_truncated: false,
-                end: Duration::ZERO,
-            },
-        );
+        let result = std::mem::replace(&mut self.result, WorkerResult::empty(0, 0));
         let _ = self.tx.send(Report::Finished(self.id, Box::new(result)));
     }
 }

@@ -7,6 +7,7 @@ mod answers;
 pub mod baseline;
 pub mod charts;
 pub mod csv;
+pub mod first_errors;
 pub mod groups;
 pub mod histogram;
 pub mod html;
@@ -19,6 +20,7 @@ mod ready;
 pub mod terminal;
 mod terminal_verdicts;
 mod text;
+pub mod unanswered;
 
 use std::fmt;
 use std::fs;

@@ -153,15 +153,21 @@ fn header(report: &Report, t: Term, lines: &mut Vec<String>) {
     }
     lines.push(String::new());
     let c = report.counts;
-    let summary = match report.outcome {
-        Outcome::Measured => "no spec judged: measurements only".to_string(),
-        _ => format!(
-            "{} passed · {} failed · {} inconclusive",
-            c.pass, c.fail, c.inconclusive
-        ),
+    let judged = format!(
+        "{} passed · {} failed · {} inconclusive",
+        c.pass, c.fail, c.inconclusive
+    );
+    let summary = match (&report.unanswered, &report.mostly_failed, report.outcome) {
+        (Some(line), _, _) => p.bold(line.clone()),
+        (None, Some(line), _) => format!("{} (no spec judged)", p.bold(line.clone())),
+        (None, None, Outcome::Measured) => "no spec judged: measurements only".to_string(),
+        (None, None, _) => judged.clone(),
     };
     let badge = p.outcome(report.outcome, format!(" {} ", report.outcome.label()));
     lines.push(format!("{badge}  {summary}"));
+    if report.unanswered.is_some() && !report.verdicts().is_empty() {
+        lines.push(format!("        {judged}"));
+    }
 }
 
 const OP_COLS: [Col; 8] = [
@@ -227,13 +233,27 @@ fn operations(report: &Report, t: Term, lines: &mut Vec<String>) {
         if let Some(spec_op) = &op.operation {
             facts.push(spec_op.clone());
         }
-        facts.push(format!("status {}", text::tally(&op.statuses, 4)));
+        if op.statuses.is_empty() {
+            facts.push("no answer".to_string());
+        } else {
+            facts.push(format!("status {}", text::tally(&op.statuses, 4)));
+        }
         let failed = text::failure_kinds(report, &op.error_kinds);
         if !failed.is_empty() {
             facts.push(format!("failed: {}", text::tally(&failed, 3)));
         }
         for d in text::wrap(&facts.join(" · "), t.width - 6) {
             lines.push(p.dim(format!("    {d}")));
+        }
+        for e in super::first_errors::shown(report, op) {
+            for (i, l) in text::wrap(&e.line, t.width - 8).into_iter().enumerate() {
+                lines.push(format!("{}{l}", if i == 0 { "    ! " } else { "      " }));
+            }
+            if let Some(hint) = &e.hint {
+                for l in text::wrap(&format!("→ {hint}"), t.width - 8) {
+                    lines.push(p.dim(format!("      {l}")));
+                }
+            }
         }
     }
     for l in text::wrap(&text::answers_legend(report), t.width - 2) {
