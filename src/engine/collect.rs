@@ -8,7 +8,8 @@ use hdrhistogram::serialization::{Serializer as _, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 
 use crate::result::{
-    ClientLogEntry, FirstError, OperationStats, Percentiles, PhaseStats, RunResult, Totals, SCHEMA_VERSION,
+    ClientLogEntry, FirstError, OperationStats, Percentiles, PhaseStats, RunResult, Totals,
+    SCHEMA_VERSION,
 };
 use crate::scenario::Plan;
 

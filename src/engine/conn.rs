@@ -8,10 +8,10 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_rustls::TlsConnector;
 
+use super::failure::{Cause, Failure, Said};
 pub use super::http1::Answer;
 use super::http1::Http1;
 use super::io::Io;
-use super::failure::{Cause, Failure, Said};
 use super::stats::FailKind;
 
 pub type Conn = Http1;
@@ -35,23 +35,19 @@ impl Connector {
 
     /// Opens a connection (TCP connect, and the TLS handshake for https).
     pub async fn connect(&self) -> Result<Conn, Failure> {
-        let tcp = TcpStream::connect(self.addr)
-            .await
-            .map_err(|e| Failure {
-                kind: FailKind::Connect,
-                cause: Cause::Io(e),
-            })?;
+        let tcp = TcpStream::connect(self.addr).await.map_err(|e| Failure {
+            kind: FailKind::Connect,
+            cause: Cause::Io(e),
+        })?;
         let _ = tcp.set_nodelay(true);
         let io = match &self.tls {
             None => Io::Tcp(tcp),
-            Some((tls, name)) => Io::Tls(Box::new(
-                tls.connect(name.clone(), tcp)
-                    .await
-                    .map_err(|e| Failure {
-                        kind: FailKind::Tls,
-                        cause: Cause::Io(e),
-                    })?,
-            )),
+            Some((tls, name)) => Io::Tls(Box::new(tls.connect(name.clone(), tcp).await.map_err(
+                |e| Failure {
+                    kind: FailKind::Tls,
+                    cause: Cause::Io(e),
+                },
+            )?)),
         };
         Ok(Http1::new(io))
     }
@@ -69,7 +65,10 @@ pub async fn exchange(
 ) -> (Option<Conn>, Result<Answer, Failure>) {
     match tokio::time::timeout_at(deadline, attempt(connector, conn, wbuf, head_request)).await {
         Ok(done) => done,
-        Err(_) => (None, Err(Failure::said(FailKind::Timeout, Said::NoAnswerInTime))),
+        Err(_) => (
+            None,
+            Err(Failure::said(FailKind::Timeout, Said::NoAnswerInTime)),
+        ),
     }
 }
 

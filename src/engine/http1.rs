@@ -12,8 +12,8 @@ use std::mem::MaybeUninit;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::io::Io;
 use super::failure::{Cause, Failure, Said};
+use super::io::Io;
 use super::stats::FailKind;
 
 /// Largest response head accepted (status line + headers).

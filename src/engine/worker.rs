@@ -387,7 +387,13 @@ impl Worker {
     /// Puts one failure into words and offers it to the samples (cold: a few per kind and run).
     #[cold]
     #[inline(never)]
-    fn sample(&mut self, op: usize, kind: FailKind, result: &Result<Answer, Failure>, end: Instant) {
+    fn sample(
+        &mut self,
+        op: usize,
+        kind: FailKind,
+        result: &Result<Answer, Failure>,
+        end: Instant,
+    ) {
         let sh = &*self.shared;
         let text = match result {
             Ok(ans) => format!("status {}, not in expect_status", ans.status),

@@ -29,7 +29,12 @@ pub fn shown(report: &Report, op: &OperationRow) -> Vec<Shown> {
                 .get(i + 1)
                 .is_some_and(|n| n.kind == e.kind && n.hint == e.hint);
             Shown {
-                line: format!("{} at {}: {}", e.kind, text::secs(e.t_ms / 1000.0), e.message),
+                line: format!(
+                    "{} at {}: {}",
+                    e.kind,
+                    text::secs(e.t_ms / 1000.0),
+                    e.message
+                ),
                 hint: if next_same { None } else { e.hint.clone() },
             }
         })
@@ -56,9 +61,21 @@ mod tests {
                 count: 3,
                 errors: 3,
                 first_errors: vec![
-                    e("reset", "Connection reset by peer (os error 104)", "check its logs"),
-                    e("reset", "connection closed by the server before the response head", "check its logs"),
-                    e("timeout", "no complete answer within the timeout", "raise it"),
+                    e(
+                        "reset",
+                        "Connection reset by peer (os error 104)",
+                        "check its logs",
+                    ),
+                    e(
+                        "reset",
+                        "connection closed by the server before the response head",
+                        "check its logs",
+                    ),
+                    e(
+                        "timeout",
+                        "no complete answer within the timeout",
+                        "raise it",
+                    ),
                 ],
                 ..OperationStats::default()
             },
@@ -66,7 +83,10 @@ mod tests {
         let report = Report::new(&r);
         let shown = shown(&report, &report.operations[0]);
         assert_eq!(shown.len(), 3);
-        assert_eq!(shown[0].line, "reset at 1.5 s: Connection reset by peer (os error 104)");
+        assert_eq!(
+            shown[0].line,
+            "reset at 1.5 s: Connection reset by peer (os error 104)"
+        );
         assert_eq!(shown[0].hint, None);
         assert_eq!(shown[1].hint.as_deref(), Some("check its logs"));
         assert_eq!(shown[2].hint.as_deref(), Some("raise it"));

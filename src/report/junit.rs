@@ -52,7 +52,11 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         case.set_system_out(out);
         suite.add_test_case(case);
     }
-    suite.add_test_cases(r.verdicts.iter().map(|v| case(&r.scenario, v, &first_errors)));
+    suite.add_test_cases(
+        r.verdicts
+            .iter()
+            .map(|v| case(&r.scenario, v, &first_errors)),
+    );
     let mut junit = JunitReport::new("redline");
     junit.add_test_suite(suite);
     let xml = junit.to_string().map_err(io::Error::other)?;

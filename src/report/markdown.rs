@@ -276,7 +276,10 @@ fn first_errors(report: &Report, md: &mut String) {
         if shown.is_empty() {
             continue;
         }
-        md.push_str(&format!("First errors of `{}`:\n\n", op.name.replace('`', "'")));
+        md.push_str(&format!(
+            "First errors of `{}`:\n\n",
+            op.name.replace('`', "'")
+        ));
         for e in shown {
             md.push_str(&format!("- `{}`", e.line.replace('`', "'")));
             if let Some(hint) = &e.hint {

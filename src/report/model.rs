@@ -1,7 +1,8 @@
 //! The report model: everything every renderer shows, computed once from a `RunResult`.
 
 use crate::result::{
-    BreakerEpisode, FirstError, OperationStats, Percentiles, PhaseKind, RunResult, Verdict, VerdictStatus,
+    BreakerEpisode, FirstError, OperationStats, Percentiles, PhaseKind, RunResult, Verdict,
+    VerdictStatus,
 };
 
 pub use super::answers::Answers;

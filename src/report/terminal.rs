@@ -157,16 +157,29 @@ fn header(report: &Report, t: Term, lines: &mut Vec<String>) {
         "{} passed · {} failed · {} inconclusive",
         c.pass, c.fail, c.inconclusive
     );
-    let summary = match (&report.unanswered, &report.mostly_failed, report.outcome) {
-        (Some(line), _, _) => p.bold(line.clone()),
-        (None, Some(line), _) => format!("{} (no spec judged)", p.bold(line.clone())),
-        (None, None, Outcome::Measured) => "no spec judged: measurements only".to_string(),
-        (None, None, _) => judged.clone(),
+    // A run that measured nothing, or mostly failures, says so on the badge's line, in bold.
+    let (summary, bold) = match (&report.unanswered, &report.mostly_failed, report.outcome) {
+        (Some(line), _, _) => (line.clone(), true),
+        (None, Some(line), _) => (format!("{line} (no spec judged)"), true),
+        (None, None, Outcome::Measured) => ("no spec judged: measurements only".to_string(), false),
+        (None, None, _) => (judged.clone(), false),
     };
-    let badge = p.outcome(report.outcome, format!(" {} ", report.outcome.label()));
-    lines.push(format!("{badge}  {summary}"));
+    let label = format!(" {} ", report.outcome.label());
+    let indent = " ".repeat(label.chars().count() + 2);
+    let badge = p.outcome(report.outcome, label);
+    for (i, l) in text::wrap(&summary, t.width - indent.len())
+        .into_iter()
+        .enumerate()
+    {
+        let l = if bold { p.bold(l) } else { l };
+        lines.push(if i == 0 {
+            format!("{badge}  {l}")
+        } else {
+            format!("{indent}{l}")
+        });
+    }
     if report.unanswered.is_some() && !report.verdicts().is_empty() {
-        lines.push(format!("        {judged}"));
+        lines.push(format!("{indent}{judged}"));
     }
 }
 

@@ -130,8 +130,18 @@ mod tests {
             0,
             &[("tls", 9), ("timeout", 1)],
             vec![
-                first("tls", "invalid peer certificate: UnknownIssuer for localhost:18443", 5.0, Some("set insecure_tls = true for a self-signed certificate")),
-                first("timeout", "no complete answer within the timeout", 900.0, None),
+                first(
+                    "tls",
+                    "invalid peer certificate: UnknownIssuer for localhost:18443",
+                    5.0,
+                    Some("set insecure_tls = true for a self-signed certificate"),
+                ),
+                first(
+                    "timeout",
+                    "no complete answer within the timeout",
+                    900.0,
+                    None,
+                ),
             ],
         );
         assert_eq!(
@@ -144,7 +154,10 @@ mod tests {
     #[test]
     fn answers_or_only_cancellations_are_not_nothing_answered() {
         assert_eq!(nothing_answered(&run(1, &[("tls", 9)], vec![])), None);
-        assert_eq!(nothing_answered(&run(0, &[("cancelled", 10)], vec![])), None);
+        assert_eq!(
+            nothing_answered(&run(0, &[("cancelled", 10)], vec![])),
+            None
+        );
         let old = run(0, &[("connect", 10)], vec![]);
         assert_eq!(
             nothing_answered(&old).as_deref(),
@@ -159,7 +172,10 @@ mod tests {
             mostly_failed(&r).as_deref(),
             Some("most requests failed: 60% of 10 (status_unexpected×6)")
         );
-        assert_eq!(mostly_failed(&run(10, &[("status_unexpected", 5)], vec![])), None);
+        assert_eq!(
+            mostly_failed(&run(10, &[("status_unexpected", 5)], vec![])),
+            None
+        );
         let mut judged = r.clone();
         judged.verdicts.push(crate::result::Verdict {
             id: "x".into(),

@@ -172,7 +172,10 @@ fn ca_file(
     } else if insecure {
         Some("expected either ca_file or insecure_tls = true, found both (insecure_tls accepts any certificate, so ca_file would do nothing)".to_string())
     } else if base.is_some_and(|b| b.scheme == Scheme::Http) {
-        Some("expected an https:// base_url for ca_file, found http:// (no certificate is checked)".to_string())
+        Some(
+            "expected an https:// base_url for ca_file, found http:// (no certificate is checked)"
+                .to_string(),
+        )
     } else {
         None
     };

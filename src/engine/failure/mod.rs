@@ -51,7 +51,9 @@ impl Said {
             Said::BadChunkSize => "invalid chunk size line in a chunked response body",
             Said::ChunkLineTooLong => "chunk size line longer than 32 KiB",
             Said::ClosedBeforeHead => "connection closed by the server before the response head",
-            Said::ClosedInBody => "connection closed by the server in the middle of the response body",
+            Said::ClosedInBody => {
+                "connection closed by the server in the middle of the response body"
+            }
             Said::NoAnswerInTime => "no complete answer within the timeout",
             Said::QueuedPastTimeout => {
                 "waited for a free connection until the timeout passed (never sent)"

@@ -108,8 +108,14 @@ mod tests {
                 s.offer(1, FailKind::Reset, "reset 0".into(), 100 + i);
             }
         }
-        assert!(!s.open(1, FailKind::Reset), "bounded even for one repeated text");
-        assert!(s.open(1, FailKind::Timeout), "other kinds keep their own sample");
+        assert!(
+            !s.open(1, FailKind::Reset),
+            "bounded even for one repeated text"
+        );
+        assert!(
+            s.open(1, FailKind::Timeout),
+            "other kinds keep their own sample"
+        );
     }
 
     #[test]
@@ -123,9 +129,6 @@ mod tests {
         b.offer(0, FailKind::Tls, "w".into(), 80);
         a.merge(&b);
         let got: Vec<(String, u64)> = a.of(0).into_iter().map(|f| (f.text, f.at_us)).collect();
-        assert_eq!(
-            got,
-            [("x".into(), 10), ("y".into(), 60), ("z".into(), 70)]
-        );
+        assert_eq!(got, [("x".into(), 10), ("y".into(), 60), ("z".into(), 70)]);
     }
 }
