@@ -8,7 +8,7 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_rustls::TlsConnector;
 
-use super::failure::{Cause, Failure, Said};
+use super::failure::{Failure, Said};
 pub use super::http1::Answer;
 use super::http1::Http1;
 use super::io::Io;
@@ -35,19 +35,17 @@ impl Connector {
 
     /// Opens a connection (TCP connect, and the TLS handshake for https).
     pub async fn connect(&self) -> Result<Conn, Failure> {
-        let tcp = TcpStream::connect(self.addr).await.map_err(|e| Failure {
-            kind: FailKind::Connect,
-            cause: Cause::Io(e),
-        })?;
+        let tcp = TcpStream::connect(self.addr)
+            .await
+            .map_err(Failure::Connect)?;
         let _ = tcp.set_nodelay(true);
         let io = match &self.tls {
             None => Io::Tcp(tcp),
-            Some((tls, name)) => Io::Tls(Box::new(tls.connect(name.clone(), tcp).await.map_err(
-                |e| Failure {
-                    kind: FailKind::Tls,
-                    cause: Cause::Io(e),
-                },
-            )?)),
+            Some((tls, name)) => Io::Tls(Box::new(
+                tls.connect(name.clone(), tcp)
+                    .await
+                    .map_err(Failure::Tls)?,
+            )),
         };
         Ok(Http1::new(io))
     }
@@ -155,13 +153,13 @@ mod tests {
     async fn a_reused_connection_times_out_at_each_requests_own_deadline() {
         let connector = Connector::new(answers_then_hangs(2).await, None);
         let (conn, first, _) = send(&connector, None, Duration::from_millis(200)).await;
-        assert_eq!(first.map(|a| a.status).map_err(|f| f.kind), Ok(200));
+        assert_eq!(first.map(|a| a.status).map_err(|f| f.kind()), Ok(200));
         let (conn, second, _) = send(&connector, conn, Duration::from_secs(2)).await;
-        assert_eq!(second.map(|a| a.status).map_err(|f| f.kind), Ok(200));
+        assert_eq!(second.map(|a| a.status).map_err(|f| f.kind()), Ok(200));
         tokio::time::sleep(Duration::from_millis(300)).await;
         // Earlier deadline than the second's: must end at 300 ms, not at the 2 s one.
         let (conn, third, took) = send(&connector, conn, Duration::from_millis(300)).await;
-        assert_eq!(third.map_err(|f| f.kind), Err(FailKind::Timeout));
+        assert_eq!(third.map_err(|f| f.kind()), Err(FailKind::Timeout));
         assert!(conn.is_none(), "a timed-out connection is not reused");
         assert!(took >= Duration::from_millis(300), "ended early: {took:?}");
         assert!(took < Duration::from_millis(1500), "ended late: {took:?}");
@@ -171,13 +169,13 @@ mod tests {
     async fn a_later_deadline_on_a_reused_connection_is_not_cut_short() {
         let connector = Connector::new(answers_then_hangs(1).await, None);
         let (conn, first, _) = send(&connector, None, Duration::from_millis(200)).await;
-        assert_eq!(first.map(|a| a.status).map_err(|f| f.kind), Ok(200));
+        assert_eq!(first.map(|a| a.status).map_err(|f| f.kind()), Ok(200));
         assert!(
             conn.is_some(),
             "keep-alive answer: the connection is reused"
         );
         let (_, second, took) = send(&connector, conn, Duration::from_millis(700)).await;
-        assert_eq!(second.map_err(|f| f.kind), Err(FailKind::Timeout));
+        assert_eq!(second.map_err(|f| f.kind()), Err(FailKind::Timeout));
         assert!(
             took >= Duration::from_millis(700),
             "old deadline applied: {took:?}"

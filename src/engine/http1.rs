@@ -12,7 +12,7 @@ use std::mem::MaybeUninit;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::failure::{Cause, Failure, Said};
+use super::failure::{Failure, Said};
 use super::io::Io;
 use super::stats::FailKind;
 
@@ -155,12 +155,7 @@ impl Http1 {
                         return Ok(parsed);
                     }
                     Ok(httparse::Status::Partial) => {}
-                    Err(e) => {
-                        return Err(Failure {
-                            kind: FailKind::Protocol,
-                            cause: Cause::Head(e),
-                        })
-                    }
+                    Err(e) => return Err(Failure::Head(e)),
                 }
             }
             if self.fill().await? == 0 {

@@ -219,7 +219,7 @@ impl Worker {
         while let Some(a) = self.pending.pop_front() {
             let op = self.shared.gen.op_of(a.index);
             let cancelled = Failure::said(FailKind::Cancelled, Said::Cancelled);
-            self.settle(op, &a, now, None, Err(cancelled));
+            self.settle_failure(op, &a, now, None, cancelled);
         }
     }
 
@@ -248,7 +248,7 @@ impl Worker {
         if now >= deadline {
             let op = self.shared.gen.op_of(a.index);
             let late = Failure::said(FailKind::Timeout, Said::QueuedPastTimeout);
-            return self.settle(op, &a, now, None, Err(late));
+            return self.settle_failure(op, &a, now, None, late);
         }
         let mut conn = self.idle.pop();
         // The idle connection lends its write buffer; a new connection gets a new one.
@@ -262,7 +262,7 @@ impl Worker {
                 self.idle.push(c);
             }
             let bad = Failure::said(FailKind::Protocol, Said::BadPath);
-            return self.settle(op, &a, now, None, Err(bad));
+            return self.settle_failure(op, &a, now, None, bad);
         }
         if conn.is_none() {
             self.open_conns += 1;
@@ -289,7 +289,10 @@ impl Worker {
             None => self.open_conns -= 1,
         }
         self.inflight_ops[d.op] -= 1;
-        self.settle(d.op, &d.arrival, d.end, Some(d.sent_at), d.result);
+        match d.result {
+            Ok(answer) => self.settle(d.op, &d.arrival, d.end, Some(d.sent_at), Ok(answer)),
+            Err(f) => self.settle_failure(d.op, &d.arrival, d.end, Some(d.sent_at), f),
+        }
         let now = d.end;
         while !self.pending.is_empty() && self.has_conn() {
             if let Some(a) = self.pending.pop_front() {
@@ -305,7 +308,7 @@ impl Worker {
         a: &Arrival,
         end: Instant,
         sent_at: Option<Instant>,
-        result: Result<Answer, Failure>,
+        result: Result<Answer, FailKind>,
     ) {
         let sh = &*self.shared;
         let t_us = a.at.as_micros() as u64;
@@ -313,11 +316,11 @@ impl Worker {
         let from = sent_at.map_or(intended, |s| s.max(intended));
         let latency_us = end.saturating_duration_since(from).as_micros() as u64;
         let service_us = sent_at.map(|s| end.saturating_duration_since(s).as_micros() as u64);
-        let (status, retry_after) = match &result {
+        let (status, retry_after) = match result {
             Ok(ans) => (Some(ans.status), ans.retry_after),
             Err(_) => (None, false),
         };
-        let fail = match &result {
+        let fail = match result {
             Ok(ans)
                 if !sh.expects[op]
                     .get(ans.status as usize)
@@ -327,7 +330,7 @@ impl Worker {
                 Some(FailKind::StatusUnexpected)
             }
             Ok(_) => None,
-            Err(f) => Some(f.kind),
+            Err(kind) => Some(kind),
         };
         let slots = sh.slots();
         let base = op * slots;
@@ -356,10 +359,14 @@ impl Worker {
             s.errors += 1;
             s.kinds[kind as usize] += 1;
             self.result.errors += 1;
+            if kind == FailKind::StatusUnexpected && self.result.samples.open(op, kind) {
+                self.sample_status(op, status, end);
+            }
         }
         // A closed-model user thinks from the moment its request settled, whatever the outcome.
         self.schedule
             .settled(a.user, end.saturating_duration_since(self.origin));
+        let sh = &*self.shared;
         if sh.log.wants(t_us) {
             if self.result.log.len() < sh.log.cap {
                 let row = LogRow {
@@ -376,35 +383,46 @@ impl Worker {
                 self.result.log_truncated = true;
             }
         }
-        if let Some(kind) = fail {
-            // Off the success path, and formatted only while this kind's sample is open.
-            if self.result.samples.open(op, kind) {
-                self.sample(op, kind, &result, end);
-            }
-        }
     }
 
-    /// Puts one failure into words and offers it to the samples (cold: a few per kind and run).
+    /// Settles a request that failed before an answer, then puts the failure into words and
+    /// offers it to the samples while that kind's sample is open. Cold: a success never comes here.
     #[cold]
     #[inline(never)]
-    fn sample(
+    fn settle_failure(
         &mut self,
         op: usize,
-        kind: FailKind,
-        result: &Result<Answer, Failure>,
+        a: &Arrival,
         end: Instant,
+        sent_at: Option<Instant>,
+        failure: Failure,
     ) {
-        let sh = &*self.shared;
-        let text = match result {
-            Ok(ans) => format!("status {}, not in expect_status", ans.status),
-            Err(f) => f.text(&Context {
+        let kind = failure.kind();
+        self.settle(op, a, end, sent_at, Err(kind));
+        if self.result.samples.open(op, kind) {
+            let sh = &*self.shared;
+            let text = failure.text(&Context {
                 addr: sh.addr,
                 authority: &sh.authority,
                 timeout: sh.timeout,
-            }),
+            });
+            let at_us = end.saturating_duration_since(self.origin).as_micros() as u64;
+            self.result.samples.offer(op, kind, text, at_us);
+        }
+    }
+
+    /// Offers an answer whose status is outside `expect_status` to the samples.
+    #[cold]
+    #[inline(never)]
+    fn sample_status(&mut self, op: usize, status: Option<u16>, end: Instant) {
+        let text = match status {
+            Some(code) => format!("status {code}, not in expect_status"),
+            None => "no status".to_string(),
         };
         let at_us = end.saturating_duration_since(self.origin).as_micros() as u64;
-        self.result.samples.offer(op, kind, text, at_us);
+        self.result
+            .samples
+            .offer(op, FailKind::StatusUnexpected, text, at_us);
     }
 
     /// Sends the finished second to the aggregator and starts the next one.

@@ -1,27 +1,27 @@
-//! Why a request failed: the Copy kind counted on the hot path, and its cause kept unformatted
-//! beside it (an `io::Error`, httparse's error or a fixed reason), so the first few failures of
+//! Why a request failed: its cause kept unformatted (an `io::Error`, httparse's error or a fixed
+//! reason) and the Copy kind the hot path counts derived from it, so the first few failures of
 //! each kind can be put into words (`text`) without formatting every failed request.
 
 pub mod hints;
 pub mod samples;
 
-use std::fmt::Write as _;
-
 use super::stats::FailKind;
 
-/// A failed exchange: what kind it counts as, and what happened.
+/// A failed exchange: what happened, as the failing call reported it (turned into text only
+/// when sampled), and from that the kind it counts as. 16 bytes: every exchange's result moves
+/// it, so the kind is derived rather than stored beside an `io::Error`.
 #[derive(Debug)]
-pub struct Failure {
-    pub kind: FailKind,
-    pub cause: Cause,
-}
-
-/// What happened, as the failing call reported it; turned into text only when sampled.
-#[derive(Debug)]
-pub enum Cause {
+pub enum Failure {
+    /// TCP connect failed.
+    Connect(std::io::Error),
+    /// The TLS handshake failed.
+    Tls(std::io::Error),
+    /// Writing the request or reading the answer failed (kind from the error's `ErrorKind`).
     Io(std::io::Error),
+    /// The response head did not parse.
     Head(httparse::Error),
-    Said(Said),
+    /// A failure the engine detected itself.
+    Said(FailKind, Said),
 }
 
 /// Failures the engine itself detects, each with a fixed sentence.
@@ -66,49 +66,45 @@ impl Said {
 
 impl Failure {
     pub fn said(kind: FailKind, said: Said) -> Failure {
-        Failure {
-            kind,
-            cause: Cause::Said(said),
-        }
+        Failure::Said(kind, said)
     }
 
-    /// An I/O error while writing the request or reading the answer, classified by its kind.
+    /// An I/O error while writing the request or reading the answer.
     pub fn io(e: std::io::Error) -> Failure {
+        Failure::Io(e)
+    }
+
+    /// The kind this failure counts as.
+    pub fn kind(&self) -> FailKind {
         use std::io::ErrorKind::*;
-        let kind = match e.kind() {
-            ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof | NotConnected => {
-                FailKind::Reset
-            }
-            TimedOut => FailKind::Timeout,
-            _ => FailKind::Protocol,
-        };
-        Failure {
-            kind,
-            cause: Cause::Io(e),
+        match self {
+            Failure::Connect(_) => FailKind::Connect,
+            Failure::Tls(_) => FailKind::Tls,
+            Failure::Io(e) => match e.kind() {
+                ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof | NotConnected => {
+                    FailKind::Reset
+                }
+                TimedOut => FailKind::Timeout,
+                _ => FailKind::Protocol,
+            },
+            Failure::Head(_) => FailKind::Protocol,
+            Failure::Said(kind, _) => *kind,
         }
     }
 
     /// The failure in words, from the cause's source chain, with the place it concerns:
     /// "Connection refused (os error 111) to 127.0.0.1:8080".
     pub fn text(&self, ctx: &Context<'_>) -> String {
-        let mut text = match &self.cause {
-            Cause::Io(e) => chain(e),
-            Cause::Head(e) => format!("malformed response head: {e}"),
-            Cause::Said(s) => s.sentence().to_string(),
-        };
-        match (self.kind, &self.cause) {
-            (FailKind::Connect, _) => {
-                let _ = write!(text, " to {}", ctx.addr);
+        match self {
+            Failure::Connect(e) => format!("{} to {}", chain(e), ctx.addr),
+            Failure::Tls(e) => format!("{} for {}", chain(e), ctx.authority),
+            Failure::Io(e) => chain(e),
+            Failure::Head(e) => format!("malformed response head: {e}"),
+            Failure::Said(_, s @ (Said::NoAnswerInTime | Said::QueuedPastTimeout)) => {
+                format!("{} (timeout = {})", s.sentence(), human_duration(ctx.timeout))
             }
-            (FailKind::Tls, _) => {
-                let _ = write!(text, " for {}", ctx.authority);
-            }
-            (_, Cause::Said(Said::NoAnswerInTime | Said::QueuedPastTimeout)) => {
-                let _ = write!(text, " (timeout = {})", human_duration(ctx.timeout));
-            }
-            _ => {}
+            Failure::Said(_, s) => s.sentence().to_string(),
         }
-        text
     }
 }
 
@@ -164,25 +160,21 @@ mod tests {
 
     #[test]
     fn texts_name_the_place_they_concern() {
-        let refused = Failure {
-            kind: FailKind::Connect,
-            cause: Cause::Io(std::io::Error::from_raw_os_error(111)),
-        };
+        let refused = Failure::Connect(std::io::Error::from_raw_os_error(111));
         assert_eq!(
             refused.text(&ctx()),
             "Connection refused (os error 111) to 127.0.0.1:8080"
         );
-        let tls = Failure {
-            kind: FailKind::Tls,
-            cause: Cause::Io(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
-            )),
-        };
+        let tls = Failure::Tls(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        ));
         assert_eq!(
             tls.text(&ctx()),
             "invalid peer certificate: UnknownIssuer for localhost:18443"
         );
+        let reset = Failure::io(std::io::Error::from_raw_os_error(104));
+        assert_eq!(reset.kind(), FailKind::Reset);
         let late = Failure::said(FailKind::Timeout, Said::NoAnswerInTime);
         assert_eq!(
             late.text(&ctx()),
@@ -209,6 +201,15 @@ mod tests {
             chain(&e),
             "handshake failed: Connection reset by peer (os error 104)"
         );
+    }
+
+    /// Every settled request moves its `Result<Answer, Failure>`: keep it as small as the
+    /// cause allows (an `io::Error` is one pointer).
+    #[test]
+    fn a_failure_stays_small() {
+        let size = std::mem::size_of::<Result<crate::engine::conn::Answer, Failure>>();
+        eprintln!("Result<Answer, Failure>: {size} bytes");
+        assert!(size <= 16, "{size} bytes");
     }
 
     #[test]
