@@ -89,7 +89,14 @@ fn header(report: &Report, md: &mut String) {
     ));
     let c = report.counts;
     let mut summary = if let Some(line) = &report.unanswered {
-        format!("**{}**", cell(line))
+        let mut s = format!("**{}**", cell(line));
+        if !report.verdicts().is_empty() {
+            s.push_str(&format!(
+                "<br>\n{} passed · {} failed · {} inconclusive",
+                c.pass, c.fail, c.inconclusive
+            ));
+        }
+        s
     } else if let Some(line) = &report.mostly_failed {
         format!("**{}** (no spec judged)", cell(line))
     } else if report.outcome == Outcome::Measured {
