@@ -42,9 +42,7 @@ impl Connector {
         let io = match &self.tls {
             None => Io::Tcp(tcp),
             Some((tls, name)) => Io::Tls(Box::new(
-                tls.connect(name.clone(), tcp)
-                    .await
-                    .map_err(Failure::Tls)?,
+                tls.connect(name.clone(), tcp).await.map_err(Failure::Tls)?,
             )),
         };
         Ok(Http1::new(io))

@@ -288,7 +288,10 @@ fn ready_path_is_read_and_checked_like_health_path() {
 fn ca_file_is_kept_with_its_position_for_https_targets_only() {
     let https = FULL.replace("http://127.0.0.1:8080", "https://localhost:8443");
     let plan = parse(
-        &https.replace("timeout = \"5s\"", "timeout = \"5s\"\nca_file = \"certs/ca.pem\""),
+        &https.replace(
+            "timeout = \"5s\"",
+            "timeout = \"5s\"\nca_file = \"certs/ca.pem\"",
+        ),
         "s.toml",
     )
     .unwrap();
@@ -300,10 +303,7 @@ fn ca_file_is_kept_with_its_position_for_https_targets_only() {
         "timeout = \"5s\"\nca_file = \"ca.pem\"\ninsecure_tls = true",
     );
     let errs = errors(&both);
-    assert!(
-        errs[0].key == "target.ca_file",
-        "{errs:?}"
-    );
+    assert!(errs[0].key == "target.ca_file", "{errs:?}");
     assert!(errs[0].message.contains("found both"), "{errs:?}");
     let plain = FULL.replace("timeout = \"5s\"", "timeout = \"5s\"\nca_file = \"ca.pem\"");
     assert!(errors(&plain)[0].message.contains("https://"));

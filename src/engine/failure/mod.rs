@@ -101,7 +101,11 @@ impl Failure {
             Failure::Io(e) => chain(e),
             Failure::Head(e) => format!("malformed response head: {e}"),
             Failure::Said(_, s @ (Said::NoAnswerInTime | Said::QueuedPastTimeout)) => {
-                format!("{} (timeout = {})", s.sentence(), human_duration(ctx.timeout))
+                format!(
+                    "{} (timeout = {})",
+                    s.sentence(),
+                    human_duration(ctx.timeout)
+                )
             }
             Failure::Said(_, s) => s.sentence().to_string(),
         }
