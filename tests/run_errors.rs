@@ -273,7 +273,7 @@ fn a_timeout_names_the_limit_and_how_to_raise_it() {
             .hint
             .as_deref()
             .unwrap()
-            .contains("no request was answered within timeout = 300ms"),
+            .contains("the service answered none within 300ms"),
         "{first:#?}"
     );
     r.assert_reported(message);

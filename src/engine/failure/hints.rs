@@ -94,8 +94,8 @@ fn timeout(plan: &Plan, stats: &SlotStats) -> String {
     let answered = stats.count - stats.errors.min(stats.count);
     if stats.count > 0 && answered == 0 && timeouts == stats.count {
         format!(
-            "no request was answered within timeout = {limit}: is the service slower than that, \
-             or not answering at all? ([target] timeout)"
+            "the service answered none within {limit}: is it slower than that, or not answering \
+             at all? Raise [target] timeout if it is meant to be that slow"
         )
     } else if stats.count > 0 && timeouts * 2 >= stats.count {
         format!(
