@@ -37,12 +37,12 @@ impl Connector {
     pub async fn connect(&self) -> Result<Conn, Failure> {
         let tcp = TcpStream::connect(self.addr)
             .await
-            .map_err(Failure::Connect)?;
+            .map_err(Failure::connect)?;
         let _ = tcp.set_nodelay(true);
         let io = match &self.tls {
             None => Io::Tcp(tcp),
             Some((tls, name)) => Io::Tls(Box::new(
-                tls.connect(name.clone(), tcp).await.map_err(Failure::Tls)?,
+                tls.connect(name.clone(), tcp).await.map_err(Failure::tls)?,
             )),
         };
         Ok(Http1::new(io))

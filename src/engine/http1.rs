@@ -155,7 +155,7 @@ impl Http1 {
                         return Ok(parsed);
                     }
                     Ok(httparse::Status::Partial) => {}
-                    Err(e) => return Err(Failure::Head(e)),
+                    Err(e) => return Err(Failure::head(e)),
                 }
             }
             if self.fill().await? == 0 {

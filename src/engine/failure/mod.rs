@@ -8,10 +8,15 @@ pub mod samples;
 use super::stats::FailKind;
 
 /// A failed exchange: what happened, as the failing call reported it (turned into text only
-/// when sampled), and from that the kind it counts as. 16 bytes: every exchange's result moves
-/// it, so the kind is derived rather than stored beside an `io::Error`.
+/// when sampled), and from that the kind it counts as. One pointer: every call on the exchange
+/// path returns `Result<_, Failure>`, and a small error keeps those results in registers; the
+/// cause is boxed, so only a failure allocates.
 #[derive(Debug)]
-pub enum Failure {
+pub struct Failure(Box<Cause>);
+
+/// What happened.
+#[derive(Debug)]
+enum Cause {
     /// TCP connect failed.
     Connect(std::io::Error),
     /// The TLS handshake failed.
@@ -66,48 +71,63 @@ impl Said {
 
 impl Failure {
     pub fn said(kind: FailKind, said: Said) -> Failure {
-        Failure::Said(kind, said)
+        Failure(Box::new(Cause::Said(kind, said)))
     }
 
     /// An I/O error while writing the request or reading the answer.
     pub fn io(e: std::io::Error) -> Failure {
-        Failure::Io(e)
+        Failure(Box::new(Cause::Io(e)))
+    }
+
+    /// TCP connect failed.
+    pub fn connect(e: std::io::Error) -> Failure {
+        Failure(Box::new(Cause::Connect(e)))
+    }
+
+    /// The TLS handshake failed.
+    pub fn tls(e: std::io::Error) -> Failure {
+        Failure(Box::new(Cause::Tls(e)))
+    }
+
+    /// The response head did not parse.
+    pub fn head(e: httparse::Error) -> Failure {
+        Failure(Box::new(Cause::Head(e)))
     }
 
     /// The kind this failure counts as.
     pub fn kind(&self) -> FailKind {
         use std::io::ErrorKind::*;
-        match self {
-            Failure::Connect(_) => FailKind::Connect,
-            Failure::Tls(_) => FailKind::Tls,
-            Failure::Io(e) => match e.kind() {
+        match &*self.0 {
+            Cause::Connect(_) => FailKind::Connect,
+            Cause::Tls(_) => FailKind::Tls,
+            Cause::Io(e) => match e.kind() {
                 ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof | NotConnected => {
                     FailKind::Reset
                 }
                 TimedOut => FailKind::Timeout,
                 _ => FailKind::Protocol,
             },
-            Failure::Head(_) => FailKind::Protocol,
-            Failure::Said(kind, _) => *kind,
+            Cause::Head(_) => FailKind::Protocol,
+            Cause::Said(kind, _) => *kind,
         }
     }
 
     /// The failure in words, from the cause's source chain, with the place it concerns:
     /// "Connection refused (os error 111) to 127.0.0.1:8080".
     pub fn text(&self, ctx: &Context<'_>) -> String {
-        match self {
-            Failure::Connect(e) => format!("{} to {}", chain(e), ctx.addr),
-            Failure::Tls(e) => format!("{} for {}", chain(e), ctx.authority),
-            Failure::Io(e) => chain(e),
-            Failure::Head(e) => format!("malformed response head: {e}"),
-            Failure::Said(_, s @ (Said::NoAnswerInTime | Said::QueuedPastTimeout)) => {
+        match &*self.0 {
+            Cause::Connect(e) => format!("{} to {}", chain(e), ctx.addr),
+            Cause::Tls(e) => format!("{} for {}", chain(e), ctx.authority),
+            Cause::Io(e) => chain(e),
+            Cause::Head(e) => format!("malformed response head: {e}"),
+            Cause::Said(_, s @ (Said::NoAnswerInTime | Said::QueuedPastTimeout)) => {
                 format!(
                     "{} (timeout = {})",
                     s.sentence(),
                     human_duration(ctx.timeout)
                 )
             }
-            Failure::Said(_, s) => s.sentence().to_string(),
+            Cause::Said(_, s) => s.sentence().to_string(),
         }
     }
 }
@@ -164,12 +184,12 @@ mod tests {
 
     #[test]
     fn texts_name_the_place_they_concern() {
-        let refused = Failure::Connect(std::io::Error::from_raw_os_error(111));
+        let refused = Failure::connect(std::io::Error::from_raw_os_error(111));
         assert_eq!(
             refused.text(&ctx()),
             "Connection refused (os error 111) to 127.0.0.1:8080"
         );
-        let tls = Failure::Tls(std::io::Error::new(
+        let tls = Failure::tls(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
         ));
@@ -214,6 +234,7 @@ mod tests {
         let size = std::mem::size_of::<Result<crate::engine::conn::Answer, Failure>>();
         eprintln!("Result<Answer, Failure>: {size} bytes");
         assert!(size <= 16, "{size} bytes");
+        assert_eq!(std::mem::size_of::<Failure>(), 8);
     }
 
     #[test]
