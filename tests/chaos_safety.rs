@@ -326,7 +326,12 @@ async fn a_run_against_an_unreachable_target_leaves_no_fault_behind() {
         tokio::task::spawn_blocking(move || wait(child, Duration::from_secs(30)))
             .await
             .unwrap();
-    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    // No request got an answer: a failed run (exit 1) that says why, faults still removed.
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("FAILED: no request got an answer: connect: Connection refused"),
+        "{stdout}"
+    );
     assert!(proxy.faults().await.is_empty(), "fault left behind");
     assert!(!stderr.contains("STILL INSTALLED"), "{stderr}");
     let r = result(&dir);

@@ -4,7 +4,8 @@
 //!
 //! One probe at a time on its own connection (a health check must not borrow the load's
 //! connections, nor queue behind them); a probe that does not answer within 1 s is a failed sample.
-//! An https target is probed over TLS with the load engine's client setup (`insecure_tls` too).
+//! An https target is probed over TLS with the load engine's client setup (`insecure_tls` and
+//! `ca_file` too).
 
 use std::time::{Duration, Instant};
 
@@ -35,7 +36,8 @@ impl Transport {
         match target.base_url.scheme {
             Scheme::Http => Ok(Transport::Plain),
             Scheme::Https => {
-                let config = crate::engine::tls::client_config(target.insecure_tls)
+                let ca = target.ca_file.as_ref().map(|c| c.path.as_path());
+                let config = crate::engine::tls::client_config(target.insecure_tls, ca)
                     .map_err(|e| format!("TLS setup failed: {e}"))?;
                 let name = ServerName::try_from(target.base_url.host.clone())
                     .map_err(|e| format!("TLS server name {:?}: {e}", target.base_url.host))?;

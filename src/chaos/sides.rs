@@ -95,7 +95,11 @@ impl Sides {
         let live = opts.live.then(|| {
             let (tx, rx) = mpsc::unbounded_channel();
             let hold_from = opts.hold.map(|_| timeline.as_secs() as u32);
-            tokio::spawn(live::view(rx, book.clone(), deps_rx, hold_from));
+            let clock = live::Clock {
+                total: timeline,
+                phases: crate::scenario::phase_windows(plan),
+            };
+            tokio::spawn(live::view(rx, book.clone(), deps_rx, hold_from, clock));
             tx
         });
         let live = live.or_else(|| opts.feed.clone());

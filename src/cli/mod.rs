@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod ca_file;
 pub mod capacity;
 pub mod demo;
 pub mod fault;

@@ -1,8 +1,8 @@
 //! `redline run SCENARIO.toml [--spec SPEC.md] [--out DIR] [--format ...] [--baseline OLD.json]
 //! [--hold] [--control ADDR]`: check everything, run the load with its fault proxies and timeline,
 //! judge the spec's claims, write result.json and the reports, print the terminal report, and
-//! exit 0 (ok) / 1 (a claim failed, --max-error-rate, the result could not be written, or the
-//! run lost an attached proxy's control API) / 2 (bad input, nothing run) / 130, 143, 129
+//! exit 0 (ok) / 1 (a claim failed, --max-error-rate, no request got an answer, the result could
+//! not be written, or the run lost an attached proxy's control API) / 2 (bad input, nothing run) / 130, 143, 129
 //! (stopped by SIGINT, SIGTERM, SIGHUP: see `stop.rs`).
 
 use std::io::{IsTerminal, Write};
@@ -149,6 +149,7 @@ fn prepare(args: &Args) -> anyhow::Result<Prepared> {
     let text = std::fs::read_to_string(&args.scenario)
         .with_context(|| format!("cannot read scenario {file}"))?;
     let mut plan = scenario::parse(&text, &file)?;
+    super::ca_file::resolve(&mut plan, &args.scenario, &file)?;
     let faults = plan_faults(&plan, &file)?;
     check_hosts(&plan, &file)?;
     let spec = match judge::spec_path(args.spec.as_deref(), &plan, &args.scenario) {
@@ -285,6 +286,11 @@ pub(super) fn exit_code(
             return exit::FAILED;
         }
         return stop::Signal::exit_code_for(result.interrupted_by.as_deref());
+    }
+    // Nothing answered at all: a failed run, with or without a spec.
+    if let Some(line) = crate::report::unanswered::nothing_answered(result) {
+        println!("FAILED: {line}");
+        return exit::FAILED;
     }
     let (count, errors) = result
         .operations

@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 use crate::result::{OpSecond, TimelineBucket};
 use crate::scenario::RequestSpec;
 
+use super::failure::samples::ErrorSamples;
 use super::stats::{FailKind, LogRow, SecondAcc, SlotStats, KINDS};
 use super::worker::Report;
 use super::CLIENT_LOG_CAP;
@@ -24,6 +25,7 @@ pub(super) struct Aggregate {
     pub timeline: Vec<Second>,
     pub log: Vec<LogRow>,
     pub log_truncated: bool,
+    pub samples: ErrorSamples,
 }
 
 pub(super) async fn aggregate(
@@ -46,6 +48,7 @@ pub(super) async fn aggregate(
         timeline: Vec::new(),
         log: Vec::new(),
         log_truncated: false,
+        samples: ErrorSamples::new(n_ops),
     };
     let mut open: BTreeMap<u32, SecondAcc> = BTreeMap::new();
     let mut reported: Vec<Option<u32>> = vec![None; workers];
@@ -73,6 +76,7 @@ pub(super) async fn aggregate(
                 }
                 agg.log.extend_from_slice(&result.log);
                 agg.log_truncated |= result.log_truncated;
+                agg.samples.merge(&result.samples);
             }
         }
         // Close every second that all still-running workers have reported.

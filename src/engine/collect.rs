@@ -8,10 +8,12 @@ use hdrhistogram::serialization::{Serializer as _, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 
 use crate::result::{
-    ClientLogEntry, OperationStats, Percentiles, PhaseStats, RunResult, Totals, SCHEMA_VERSION,
+    ClientLogEntry, FirstError, OperationStats, Percentiles, PhaseStats, RunResult, Totals,
+    SCHEMA_VERSION,
 };
 use crate::scenario::Plan;
 
+use super::failure::hints::hint;
 use super::stats::{FailKind, SlotStats};
 use super::Measurements;
 
@@ -78,7 +80,7 @@ pub fn collect(plan: &Plan, m: &Measurements, scenario_file: Option<String>) -> 
                 0.0
             },
         },
-        operations: ops_in(0),
+        operations: with_first_errors(plan, m, ops_in(0)),
         timeline: m.timeline.clone(),
         phases,
         client_log,
@@ -87,6 +89,31 @@ pub fn collect(plan: &Plan, m: &Measurements, scenario_file: Option<String>) -> 
         notes,
         ..RunResult::default()
     }
+}
+
+/// Each operation's first failure texts, with the hint that fixes each when one is known.
+fn with_first_errors(
+    plan: &Plan,
+    m: &Measurements,
+    mut ops: BTreeMap<String, OperationStats>,
+) -> BTreeMap<String, OperationStats> {
+    for (i, r) in plan.requests.iter().enumerate() {
+        let (Some(stats), Some(slots)) = (ops.get_mut(&r.name), m.ops.get(i)) else {
+            continue;
+        };
+        stats.first_errors = m
+            .samples
+            .of(i)
+            .into_iter()
+            .map(|f| FirstError {
+                kind: f.kind.name().to_string(),
+                hint: hint(plan, f.kind, &f.text, &slots[0]),
+                message: f.text,
+                t_ms: f.at_us as f64 / 1000.0,
+            })
+            .collect();
+    }
+    ops
 }
 
 fn operation(operation: Option<String>, s: &SlotStats) -> OperationStats {
@@ -106,6 +133,7 @@ fn operation(operation: Option<String>, s: &SlotStats) -> OperationStats {
         latency_ms: percentiles(&s.latency),
         service_time_ms: percentiles(&s.service),
         histogram: encode(&s.latency),
+        first_errors: Vec::new(),
     }
 }
 

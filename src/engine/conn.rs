@@ -8,6 +8,7 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_rustls::TlsConnector;
 
+use super::failure::{Failure, Said};
 pub use super::http1::Answer;
 use super::http1::Http1;
 use super::io::Io;
@@ -33,17 +34,15 @@ impl Connector {
     }
 
     /// Opens a connection (TCP connect, and the TLS handshake for https).
-    pub async fn connect(&self) -> Result<Conn, FailKind> {
+    pub async fn connect(&self) -> Result<Conn, Failure> {
         let tcp = TcpStream::connect(self.addr)
             .await
-            .map_err(|_| FailKind::Connect)?;
+            .map_err(Failure::connect)?;
         let _ = tcp.set_nodelay(true);
         let io = match &self.tls {
             None => Io::Tcp(tcp),
             Some((tls, name)) => Io::Tls(Box::new(
-                tls.connect(name.clone(), tcp)
-                    .await
-                    .map_err(|_| FailKind::Tls)?,
+                tls.connect(name.clone(), tcp).await.map_err(Failure::tls)?,
             )),
         };
         Ok(Http1::new(io))
@@ -59,10 +58,13 @@ pub async fn exchange(
     wbuf: Vec<u8>,
     head_request: bool,
     deadline: Instant,
-) -> (Option<Conn>, Result<Answer, FailKind>) {
+) -> (Option<Conn>, Result<Answer, Failure>) {
     match tokio::time::timeout_at(deadline, attempt(connector, conn, wbuf, head_request)).await {
         Ok(done) => done,
-        Err(_) => (None, Err(FailKind::Timeout)),
+        Err(_) => (
+            None,
+            Err(Failure::said(FailKind::Timeout, Said::NoAnswerInTime)),
+        ),
     }
 }
 
@@ -71,7 +73,7 @@ async fn attempt(
     conn: Option<Conn>,
     wbuf: Vec<u8>,
     head_request: bool,
-) -> (Option<Conn>, Result<Answer, FailKind>) {
+) -> (Option<Conn>, Result<Answer, Failure>) {
     let reuse = match conn {
         Some(mut c) => (!c.closed_while_idle().await).then_some(c),
         None => None,
@@ -135,7 +137,7 @@ mod tests {
         connector: &Connector,
         conn: Option<Conn>,
         within: Duration,
-    ) -> (Option<Conn>, Result<Answer, FailKind>, Duration) {
+    ) -> (Option<Conn>, Result<Answer, Failure>, Duration) {
         let wbuf = b"GET / HTTP/1.1\r\nhost: t\r\n\r\n".to_vec();
         let start = Instant::now();
         let (conn, result) = exchange(connector, conn, wbuf, false, start + within).await;
@@ -149,13 +151,13 @@ mod tests {
     async fn a_reused_connection_times_out_at_each_requests_own_deadline() {
         let connector = Connector::new(answers_then_hangs(2).await, None);
         let (conn, first, _) = send(&connector, None, Duration::from_millis(200)).await;
-        assert_eq!(first.map(|a| a.status), Ok(200));
+        assert_eq!(first.map(|a| a.status).map_err(|f| f.kind()), Ok(200));
         let (conn, second, _) = send(&connector, conn, Duration::from_secs(2)).await;
-        assert_eq!(second.map(|a| a.status), Ok(200));
+        assert_eq!(second.map(|a| a.status).map_err(|f| f.kind()), Ok(200));
         tokio::time::sleep(Duration::from_millis(300)).await;
         // Earlier deadline than the second's: must end at 300 ms, not at the 2 s one.
         let (conn, third, took) = send(&connector, conn, Duration::from_millis(300)).await;
-        assert_eq!(third, Err(FailKind::Timeout));
+        assert_eq!(third.map_err(|f| f.kind()), Err(FailKind::Timeout));
         assert!(conn.is_none(), "a timed-out connection is not reused");
         assert!(took >= Duration::from_millis(300), "ended early: {took:?}");
         assert!(took < Duration::from_millis(1500), "ended late: {took:?}");
@@ -165,13 +167,13 @@ mod tests {
     async fn a_later_deadline_on_a_reused_connection_is_not_cut_short() {
         let connector = Connector::new(answers_then_hangs(1).await, None);
         let (conn, first, _) = send(&connector, None, Duration::from_millis(200)).await;
-        assert_eq!(first.map(|a| a.status), Ok(200));
+        assert_eq!(first.map(|a| a.status).map_err(|f| f.kind()), Ok(200));
         assert!(
             conn.is_some(),
             "keep-alive answer: the connection is reused"
         );
         let (_, second, took) = send(&connector, conn, Duration::from_millis(700)).await;
-        assert_eq!(second, Err(FailKind::Timeout));
+        assert_eq!(second.map_err(|f| f.kind()), Err(FailKind::Timeout));
         assert!(
             took >= Duration::from_millis(700),
             "old deadline applied: {took:?}"

@@ -12,6 +12,7 @@ use std::mem::MaybeUninit;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use super::failure::{Failure, Said};
 use super::io::Io;
 use super::stats::FailKind;
 
@@ -57,10 +58,10 @@ impl Http1 {
     }
 
     /// Writes the request in `wbuf`, reads the whole response. `Ok((answer, reusable))`.
-    pub async fn exchange(&mut self, head_request: bool) -> Result<(Answer, bool), FailKind> {
-        self.io.write_all(&self.wbuf).await.map_err(io_kind)?;
+    pub async fn exchange(&mut self, head_request: bool) -> Result<(Answer, bool), Failure> {
+        self.io.write_all(&self.wbuf).await.map_err(Failure::io)?;
         // TLS may hold records back until flushed; for plain TCP this returns at once.
-        self.io.flush().await.map_err(io_kind)?;
+        self.io.flush().await.map_err(Failure::io)?;
         let (answer, framing, close) = loop {
             let (answer, framing, close) = self.read_head(head_request).await?;
             // Interim responses (100 Continue, 103 Early Hints) precede the real one.
@@ -113,7 +114,7 @@ impl Http1 {
     }
 
     /// Reads more bytes after `rlen`; returns how many (0 at EOF). Compacts or grows the buffer.
-    async fn fill(&mut self) -> Result<usize, FailKind> {
+    async fn fill(&mut self) -> Result<usize, Failure> {
         if self.rpos == self.rlen {
             self.rpos = 0;
             self.rlen = 0;
@@ -125,19 +126,19 @@ impl Http1 {
             } else if self.rbuf.len() < MAX_HEAD {
                 self.rbuf.resize(self.rbuf.len() * 2, 0);
             } else {
-                return Err(FailKind::Protocol);
+                return Err(Failure::said(FailKind::Protocol, Said::HeadTooLarge));
             }
         }
         let n = self
             .io
             .read(&mut self.rbuf[self.rlen..])
             .await
-            .map_err(io_kind)?;
+            .map_err(Failure::io)?;
         self.rlen += n;
         Ok(n)
     }
 
-    async fn read_head(&mut self, head_request: bool) -> Result<(Answer, Framing, bool), FailKind> {
+    async fn read_head(&mut self, head_request: bool) -> Result<(Answer, Framing, bool), Failure> {
         loop {
             if self.rlen > self.rpos {
                 // Uninitialised slots: httparse writes only the headers it finds, where an
@@ -154,17 +155,17 @@ impl Http1 {
                         return Ok(parsed);
                     }
                     Ok(httparse::Status::Partial) => {}
-                    Err(_) => return Err(FailKind::Protocol),
+                    Err(e) => return Err(Failure::head(e)),
                 }
             }
             if self.fill().await? == 0 {
-                return Err(FailKind::Reset);
+                return Err(Failure::said(FailKind::Reset, Said::ClosedBeforeHead));
             }
         }
     }
 
     /// Discards `n` body bytes.
-    async fn skip(&mut self, mut n: u64) -> Result<(), FailKind> {
+    async fn skip(&mut self, mut n: u64) -> Result<(), Failure> {
         loop {
             let have = (self.rlen - self.rpos) as u64;
             let take = have.min(n);
@@ -174,13 +175,13 @@ impl Http1 {
                 return Ok(());
             }
             if self.fill().await? == 0 {
-                return Err(FailKind::Reset);
+                return Err(Failure::said(FailKind::Reset, Said::ClosedInBody));
             }
         }
     }
 
     /// The next CRLF-terminated line as a range of `rbuf` (consumed).
-    async fn line(&mut self) -> Result<(usize, usize), FailKind> {
+    async fn line(&mut self) -> Result<(usize, usize), Failure> {
         loop {
             if let Some(i) = self.rbuf[self.rpos..self.rlen]
                 .windows(2)
@@ -191,19 +192,20 @@ impl Http1 {
                 return Ok((start, start + i));
             }
             if self.rlen - self.rpos > MAX_HEAD / 2 {
-                return Err(FailKind::Protocol);
+                return Err(Failure::said(FailKind::Protocol, Said::ChunkLineTooLong));
             }
             if self.fill().await? == 0 {
-                return Err(FailKind::Reset);
+                return Err(Failure::said(FailKind::Reset, Said::ClosedInBody));
             }
         }
     }
 
     /// Discards a chunked body, trailers included.
-    async fn skip_chunked(&mut self) -> Result<(), FailKind> {
+    async fn skip_chunked(&mut self) -> Result<(), Failure> {
         loop {
             let (a, b) = self.line().await?;
-            let size = chunk_size(&self.rbuf[a..b]).ok_or(FailKind::Protocol)?;
+            let size = chunk_size(&self.rbuf[a..b])
+                .ok_or_else(|| Failure::said(FailKind::Protocol, Said::BadChunkSize))?;
             if size == 0 {
                 // Trailer fields until an empty line.
                 loop {
@@ -222,16 +224,17 @@ impl Http1 {
 fn head_of(
     resp: &httparse::Response<'_, '_>,
     head_request: bool,
-) -> Result<(Answer, Framing, bool), FailKind> {
-    let status = resp.code.ok_or(FailKind::Protocol)?;
+) -> Result<(Answer, Framing, bool), Failure> {
+    let fail = |said| Failure::said(FailKind::Protocol, said);
+    let status = resp.code.ok_or_else(|| fail(Said::NoStatus))?;
     let (mut length, mut chunked, mut close, mut retry_after) =
         (None, false, resp.version == Some(0), false);
     for h in resp.headers.iter() {
         let name = h.name.as_bytes();
         if name.eq_ignore_ascii_case(b"content-length") {
-            let v = content_length(h.value).ok_or(FailKind::Protocol)?;
+            let v = content_length(h.value).ok_or_else(|| fail(Said::BadContentLength))?;
             if length.is_some_and(|l| l != v) {
-                return Err(FailKind::Protocol);
+                return Err(fail(Said::ConflictingLengths));
             }
             length = Some(v);
         } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
@@ -303,17 +306,6 @@ fn chunk_size(line: &[u8]) -> Option<u64> {
         n = n * 16 + (*c as char).to_digit(16)? as u64;
     }
     Some(n)
-}
-
-fn io_kind(e: std::io::Error) -> FailKind {
-    use std::io::ErrorKind::*;
-    match e.kind() {
-        ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof | NotConnected => {
-            FailKind::Reset
-        }
-        TimedOut => FailKind::Timeout,
-        _ => FailKind::Protocol,
-    }
 }
 
 #[cfg(test)]

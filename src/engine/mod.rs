@@ -8,6 +8,7 @@
 mod aggregate;
 pub mod collect;
 mod conn;
+pub mod failure;
 mod http1;
 mod io;
 pub mod request;
@@ -112,6 +113,8 @@ pub struct Measurements {
     /// Sorted by intended send time.
     pub client_log: Vec<LogRow>,
     pub client_log_truncated: bool,
+    /// The first failure texts per operation × kind (whole run, warmup included).
+    pub samples: failure::samples::ErrorSamples,
     /// Builds requests; also renders request ids for the client log.
     pub gen: Arc<RequestGen>,
 }
@@ -132,6 +135,8 @@ pub enum EngineError {
 pub(crate) struct Shared {
     pub gen: Arc<RequestGen>,
     pub addr: SocketAddr,
+    /// host:port of the base URL, for failure texts.
+    pub authority: String,
     pub tls: Option<(Arc<rustls::ClientConfig>, ServerName<'static>)>,
     pub load: crate::scenario::Load,
     pub seed: u64,
@@ -222,6 +227,7 @@ pub async fn run(plan: &Plan, opts: EngineOptions) -> Result<Measurements, Engin
             .collect(),
         client_log: agg.log,
         client_log_truncated: agg.log_truncated,
+        samples: agg.samples,
         gen: shared.gen.clone(),
     })
 }
@@ -259,8 +265,9 @@ fn shared(
     let tls = match plan.target.base_url.scheme {
         Scheme::Http => None,
         Scheme::Https => {
-            let config = tls::client_config(plan.target.insecure_tls)
-                .map_err(|e| EngineError::Tls(e.to_string()))?;
+            let ca = plan.target.ca_file.as_ref().map(|c| c.path.as_path());
+            let config =
+                tls::client_config(plan.target.insecure_tls, ca).map_err(EngineError::Tls)?;
             let name = ServerName::try_from(plan.target.base_url.host.clone())
                 .map_err(|e| EngineError::Tls(e.to_string()))?;
             Some((config, name))
@@ -276,6 +283,7 @@ fn shared(
     Ok(Shared {
         gen: Arc::new(RequestGen::new(plan, run_id)?),
         addr,
+        authority: authority(&plan.target.base_url),
         tls,
         load: plan.load.clone(),
         seed: plan.seed,
@@ -295,6 +303,15 @@ fn shared(
             .collect(),
         log: log_policy(plan, workers),
     })
+}
+
+/// "localhost:18443", "[::1]:8080": the base URL's host and port.
+fn authority(url: &crate::scenario::BaseUrl) -> String {
+    if url.host.contains(':') {
+        format!("[{}]:{}", url.host, url.port)
+    } else {
+        format!("{}:{}", url.host, url.port)
+    }
 }
 
 /// The client log is for correlating with the dependency log: every request on short runs

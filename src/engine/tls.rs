@@ -1,17 +1,22 @@
-//! rustls client configuration: webpki roots, or any certificate with `insecure_tls = true`.
+//! rustls client configuration: webpki roots plus the scenario's `ca_file` bundle, or any
+//! certificate with `insecure_tls = true`.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{ring, verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
-/// A client config for HTTP/1.1 over TLS.
-pub fn client_config(insecure: bool) -> Result<Arc<ClientConfig>, rustls::Error> {
+/// A client config for HTTP/1.1 over TLS: any certificate when `insecure`, else the public
+/// roots and the CA certificates of `ca_file`, if given.
+pub fn client_config(insecure: bool, ca_file: Option<&Path>) -> Result<Arc<ClientConfig>, String> {
     let provider = Arc::new(ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()?;
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?;
     let mut config = if insecure {
         builder
             .dangerous()
@@ -20,10 +25,34 @@ pub fn client_config(insecure: bool) -> Result<Arc<ClientConfig>, rustls::Error>
     } else {
         let mut roots = RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        if let Some(path) = ca_file {
+            for cert in read_ca_bundle(path)? {
+                roots
+                    .add(cert)
+                    .map_err(|e| format!("{}: not a usable CA certificate: {e}", path.display()))?;
+            }
+        }
         builder.with_root_certificates(roots).with_no_client_auth()
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+/// The certificates of a PEM bundle; an unreadable file, a malformed PEM section or a file
+/// without any certificate is an error that says which.
+pub fn read_ca_bundle(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut certs = Vec::new();
+    for cert in CertificateDer::pem_slice_iter(&bytes) {
+        certs.push(cert.map_err(|e| format!("{}: not a PEM bundle: {e}", path.display()))?);
+    }
+    if certs.is_empty() {
+        return Err(format!(
+            "{}: expected PEM certificates (-----BEGIN CERTIFICATE-----), found none",
+            path.display()
+        ));
+    }
+    Ok(certs)
 }
 
 /// Accepts any server certificate (self-signed staging), but still checks that the handshake

@@ -17,6 +17,8 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::conn::{exchange, Answer, Conn, Connector};
+use super::failure::samples::ErrorSamples;
+use super::failure::{Context, Failure, Said};
 use super::schedule::{Arrival, Schedule};
 use super::stats::{FailKind, LogRow, SecondAcc, SlotStats};
 use super::Shared;
@@ -40,13 +42,31 @@ pub struct WorkerResult {
     pub dropped: u64,
     pub log: Vec<LogRow>,
     pub log_truncated: bool,
+    /// The first failure texts per operation × kind.
+    pub samples: ErrorSamples,
     /// When the worker's last request settled, since t = 0.
     pub end: Duration,
 }
 
+impl WorkerResult {
+    fn empty(ops: usize, slots: usize) -> WorkerResult {
+        WorkerResult {
+            slots: (0..slots).map(|_| SlotStats::new()).collect(),
+            sent: 0,
+            completed: 0,
+            errors: 0,
+            dropped: 0,
+            log: Vec::new(),
+            log_truncated: false,
+            samples: ErrorSamples::new(ops),
+            end: Duration::ZERO,
+        }
+    }
+}
+
 struct Done {
     conn: Option<Conn>,
-    result: Result<Answer, FailKind>,
+    result: Result<Answer, Failure>,
     arrival: Arrival,
     op: usize,
     sent_at: Instant,
@@ -109,16 +129,7 @@ impl Worker {
             stop,
             tx,
             second: SecondAcc::new(0, ops),
-            result: WorkerResult {
-                slots: (0..slots).map(|_| SlotStats::new()).collect(),
-                sent: 0,
-                completed: 0,
-                errors: 0,
-                dropped: 0,
-                log: Vec::new(),
-                log_truncated: false,
-                end: Duration::ZERO,
-            },
+            result: WorkerResult::empty(ops, slots),
             buf: String::with_capacity(256),
             shared,
         }
@@ -207,7 +218,8 @@ impl Worker {
         self.schedule.stop();
         while let Some(a) = self.pending.pop_front() {
             let op = self.shared.gen.op_of(a.index);
-            self.settle(op, &a, now, None, Err(FailKind::Cancelled));
+            let cancelled = Failure::said(FailKind::Cancelled, Said::Cancelled);
+            self.settle_failure(op, &a, now, None, cancelled);
         }
     }
 
@@ -235,7 +247,8 @@ impl Worker {
         let deadline = self.origin + a.at + self.shared.timeout;
         if now >= deadline {
             let op = self.shared.gen.op_of(a.index);
-            return self.settle(op, &a, now, None, Err(FailKind::Timeout));
+            let late = Failure::said(FailKind::Timeout, Said::QueuedPastTimeout);
+            return self.settle_failure(op, &a, now, None, late);
         }
         let mut conn = self.idle.pop();
         // The idle connection lends its write buffer; a new connection gets a new one.
@@ -248,7 +261,8 @@ impl Worker {
                 c.wbuf = wbuf;
                 self.idle.push(c);
             }
-            return self.settle(op, &a, now, None, Err(FailKind::Protocol));
+            let bad = Failure::said(FailKind::Protocol, Said::BadPath);
+            return self.settle_failure(op, &a, now, None, bad);
         }
         if conn.is_none() {
             self.open_conns += 1;
@@ -275,7 +289,10 @@ impl Worker {
             None => self.open_conns -= 1,
         }
         self.inflight_ops[d.op] -= 1;
-        self.settle(d.op, &d.arrival, d.end, Some(d.sent_at), d.result);
+        match d.result {
+            Ok(answer) => self.settle(d.op, &d.arrival, d.end, Some(d.sent_at), Ok(answer)),
+            Err(f) => self.settle_failure(d.op, &d.arrival, d.end, Some(d.sent_at), f),
+        }
         let now = d.end;
         while !self.pending.is_empty() && self.has_conn() {
             if let Some(a) = self.pending.pop_front() {
@@ -342,10 +359,14 @@ impl Worker {
             s.errors += 1;
             s.kinds[kind as usize] += 1;
             self.result.errors += 1;
+            if kind == FailKind::StatusUnexpected && self.result.samples.open(op, kind) {
+                self.sample_status(op, status, end);
+            }
         }
         // A closed-model user thinks from the moment its request settled, whatever the outcome.
         self.schedule
             .settled(a.user, end.saturating_duration_since(self.origin));
+        let sh = &*self.shared;
         if sh.log.wants(t_us) {
             if self.result.log.len() < sh.log.cap {
                 let row = LogRow {
@@ -362,6 +383,46 @@ impl Worker {
                 self.result.log_truncated = true;
             }
         }
+    }
+
+    /// Settles a request that failed before an answer, then puts the failure into words and
+    /// offers it to the samples while that kind's sample is open. Cold: a success never comes here.
+    #[cold]
+    #[inline(never)]
+    fn settle_failure(
+        &mut self,
+        op: usize,
+        a: &Arrival,
+        end: Instant,
+        sent_at: Option<Instant>,
+        failure: Failure,
+    ) {
+        let kind = failure.kind();
+        self.settle(op, a, end, sent_at, Err(kind));
+        if self.result.samples.open(op, kind) {
+            let sh = &*self.shared;
+            let text = failure.text(&Context {
+                addr: sh.addr,
+                authority: &sh.authority,
+                timeout: sh.timeout,
+            });
+            let at_us = end.saturating_duration_since(self.origin).as_micros() as u64;
+            self.result.samples.offer(op, kind, text, at_us);
+        }
+    }
+
+    /// Offers an answer whose status is outside `expect_status` to the samples.
+    #[cold]
+    #[inline(never)]
+    fn sample_status(&mut self, op: usize, status: Option<u16>, end: Instant) {
+        let text = match status {
+            Some(code) => format!("status {code}, not in expect_status"),
+            None => "no status".to_string(),
+        };
+        let at_us = end.saturating_duration_since(self.origin).as_micros() as u64;
+        self.result
+            .samples
+            .offer(op, FailKind::StatusUnexpected, text, at_us);
     }
 
     /// Sends the finished second to the aggregator and starts the next one.
@@ -393,19 +454,7 @@ impl Worker {
         self.result.end = Instant::now().saturating_duration_since(self.origin);
         let last = std::mem::replace(&mut self.second, SecondAcc::new(0, 0));
         let _ = self.tx.send(Report::Second(self.id, last));
-        let result = std::mem::replace(
-            &mut self.result,
-            WorkerResult {
-                slots: Vec::new(),
-                sent: 0,
-                completed: 0,
-                errors: 0,
-                dropped: 0,
-                log: Vec::new(),
-                log_truncated: false,
-                end: Duration::ZERO,
-            },
-        );
+        let result = std::mem::replace(&mut self.result, WorkerResult::empty(0, 0));
         let _ = self.tx.send(Report::Finished(self.id, Box::new(result)));
     }
 }

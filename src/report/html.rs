@@ -105,9 +105,13 @@ fn chips(report: &Report) -> String {
 
 fn header(report: &Report, h: &mut String) {
     let r = &report.result;
-    let (class, line) = match report.outcome {
-        Outcome::Measured => ("measured", "No spec judged: measurements only".to_string()),
-        o => (
+    let (class, line) = match (report.outcome, &report.unanswered, &report.mostly_failed) {
+        (_, Some(line), _) => ("fail", line.clone()),
+        (Outcome::Measured, None, Some(line)) => ("fail", format!("{line} (no spec judged)")),
+        (Outcome::Measured, None, None) => {
+            ("measured", "No spec judged: measurements only".to_string())
+        }
+        (o, None, _) => (
             match o {
                 Outcome::Pass => "pass",
                 Outcome::Fail => "fail",
@@ -123,9 +127,10 @@ fn header(report: &Report, h: &mut String) {
     let _ = writeln!(
         h,
         "<header class=\"top {class}\">\n<div class=\"badge\">{}</div>\n<div class=\"title\">\
-         <h1>{}</h1>\n<p class=\"lede\">{line}</p>",
+         <h1>{}</h1>\n<p class=\"lede\">{}</p>",
         report.outcome.label(),
-        esc(&r.scenario)
+        esc(&r.scenario),
+        esc(&line)
     );
     let chips = chips(report);
     if !chips.is_empty() {

@@ -122,6 +122,7 @@ fn operations(report: &Report, h: &mut String) {
             status,
         ]);
         row(h, &cols, &cells);
+        first_errors(report, op, cols.len(), h);
     }
     end(h);
     let _ = writeln!(
@@ -129,6 +130,23 @@ fn operations(report: &Report, h: &mut String) {
         "<p class=\"legend\">{}</p>",
         esc(&text::answers_legend(report))
     );
+}
+
+/// A row under the request's row: its first failure messages, verbatim, each with its hint.
+fn first_errors(report: &Report, op: &super::model::OperationRow, span: usize, h: &mut String) {
+    let shown = super::first_errors::shown(report, op);
+    if shown.is_empty() {
+        return;
+    }
+    let _ = write!(h, "<tr class=\"errors\"><td colspan=\"{span}\"><ul>");
+    for e in shown {
+        let _ = write!(h, "<li><code>{}</code>", esc(&e.line));
+        if let Some(hint) = &e.hint {
+            let _ = write!(h, "<br><span class=\"hint\">→ {}</span>", esc(hint));
+        }
+        h.push_str("</li>");
+    }
+    h.push_str("</ul></td></tr>\n");
 }
 
 fn phases(report: &Report, h: &mut String) {

@@ -91,7 +91,18 @@ fn header(report: &Report, md: &mut String) {
         cell(&r.scenario)
     ));
     let c = report.counts;
-    let mut summary = if report.outcome == Outcome::Measured {
+    let mut summary = if let Some(line) = &report.unanswered {
+        let mut s = format!("**{}**", cell(line));
+        if !report.verdicts().is_empty() {
+            s.push_str(&format!(
+                "<br>\n{} passed · {} failed · {} inconclusive",
+                c.pass, c.fail, c.inconclusive
+            ));
+        }
+        s
+    } else if let Some(line) = &report.mostly_failed {
+        format!("**{}** (no spec judged)", cell(line))
+    } else if report.outcome == Outcome::Measured {
         "No spec judged: measurements only.".to_string()
     } else {
         let mut s = format!(
@@ -264,7 +275,30 @@ fn operations(report: &Report, md: &mut String) {
         "llrrrrrrrl"
     };
     table(md, &header, align, &rows);
+    first_errors(report, md);
     md.push_str(&format!("{}\n\n", cell(&text::answers_legend(report))));
+}
+
+/// Under the table: each request's first failure messages, verbatim in code spans, with hints.
+fn first_errors(report: &Report, md: &mut String) {
+    for op in &report.operations {
+        let shown = super::first_errors::shown(report, op);
+        if shown.is_empty() {
+            continue;
+        }
+        md.push_str(&format!(
+            "First errors of `{}`:\n\n",
+            op.name.replace('`', "'")
+        ));
+        for e in shown {
+            md.push_str(&format!("- `{}`", e.line.replace('`', "'")));
+            if let Some(hint) = &e.hint {
+                md.push_str(&format!("<br>→ {}", cell(hint)));
+            }
+            md.push('\n');
+        }
+        md.push('\n');
+    }
 }
 
 fn phases(report: &Report, md: &mut String) {

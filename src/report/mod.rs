@@ -8,6 +8,7 @@ pub mod baseline;
 mod capacity;
 pub mod charts;
 pub mod csv;
+pub mod first_errors;
 pub mod groups;
 pub mod histogram;
 pub mod html;
@@ -20,6 +21,7 @@ mod ready;
 pub mod terminal;
 mod terminal_verdicts;
 mod text;
+pub mod unanswered;
 
 use std::fmt;
 use std::fs;

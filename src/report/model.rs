@@ -1,7 +1,8 @@
 //! The report model: everything every renderer shows, computed once from a `RunResult`.
 
 use crate::result::{
-    BreakerEpisode, OperationStats, Percentiles, PhaseKind, RunResult, Verdict, VerdictStatus,
+    BreakerEpisode, FirstError, OperationStats, Percentiles, PhaseKind, RunResult, Verdict,
+    VerdictStatus,
 };
 
 pub use super::answers::Answers;
@@ -56,6 +57,8 @@ pub struct OperationRow {
     pub error_kinds: Vec<(String, u64)>,
     /// The decoded latency histogram (None when absent or unreadable).
     pub histogram: Option<Latency>,
+    /// The first failure messages of each kind, verbatim (see `first_errors::shown`).
+    pub first_errors: Vec<FirstError>,
 }
 
 /// One phase of the run, all operations together.
@@ -107,13 +110,21 @@ pub struct Report {
     pub health_changes: Vec<(f64, String)>,
     /// Present when a baseline result was given.
     pub comparison: Option<Comparison>,
+    /// "no request got an answer: ..." when nothing answered (the run then fails, spec or not).
+    pub unanswered: Option<String>,
+    /// "most requests failed: ..." for a run without a spec whose failures are the majority.
+    pub mostly_failed: Option<String>,
 }
 
 impl Report {
     /// Builds the model of one run.
     pub fn new(result: &RunResult) -> Report {
         let counts = count_verdicts(&result.verdicts);
-        let outcome = if result.verdicts.is_empty() {
+        let unanswered = super::unanswered::nothing_answered(result);
+        // A run that measured nothing is never green, nor merely "measured".
+        let outcome = if unanswered.is_some() {
+            Outcome::Fail
+        } else if result.verdicts.is_empty() {
             Outcome::Measured
         } else if counts.fail > 0 {
             Outcome::Fail
@@ -152,6 +163,8 @@ impl Report {
             fallback_known: result.fallback_windows.is_some() || result.verdicts.is_empty(),
             health_changes: health_changes(&result.health),
             comparison: None,
+            mostly_failed: super::unanswered::mostly_failed(result),
+            unanswered,
         }
     }
 
@@ -234,6 +247,7 @@ fn operation_row(name: &str, s: &OperationStats, answers: Answers) -> OperationR
         statuses: sorted_desc(&s.status),
         error_kinds: sorted_desc(&s.error_kinds),
         histogram: histogram::decode(&s.histogram).ok(),
+        first_errors: s.first_errors.clone(),
     }
 }
 

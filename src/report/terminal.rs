@@ -157,15 +157,34 @@ fn header(report: &Report, t: Term, lines: &mut Vec<String>) {
     }
     lines.push(String::new());
     let c = report.counts;
-    let summary = match report.outcome {
-        Outcome::Measured => "no spec judged: measurements only".to_string(),
-        _ => format!(
-            "{} passed · {} failed · {} inconclusive",
-            c.pass, c.fail, c.inconclusive
-        ),
+    let judged = format!(
+        "{} passed · {} failed · {} inconclusive",
+        c.pass, c.fail, c.inconclusive
+    );
+    // A run that measured nothing, or mostly failures, says so on the badge's line, in bold.
+    let (summary, bold) = match (&report.unanswered, &report.mostly_failed, report.outcome) {
+        (Some(line), _, _) => (line.clone(), true),
+        (None, Some(line), _) => (format!("{line} (no spec judged)"), true),
+        (None, None, Outcome::Measured) => ("no spec judged: measurements only".to_string(), false),
+        (None, None, _) => (judged.clone(), false),
     };
-    let badge = p.outcome(report.outcome, format!(" {} ", report.outcome.label()));
-    lines.push(format!("{badge}  {summary}"));
+    let label = format!(" {} ", report.outcome.label());
+    let indent = " ".repeat(label.chars().count() + 2);
+    let badge = p.outcome(report.outcome, label);
+    for (i, l) in text::wrap(&summary, t.width - indent.len())
+        .into_iter()
+        .enumerate()
+    {
+        let l = if bold { p.bold(l) } else { l };
+        lines.push(if i == 0 {
+            format!("{badge}  {l}")
+        } else {
+            format!("{indent}{l}")
+        });
+    }
+    if report.unanswered.is_some() && !report.verdicts().is_empty() {
+        lines.push(format!("{indent}{judged}"));
+    }
 }
 
 const OP_COLS: [Col; 8] = [
@@ -231,13 +250,27 @@ fn operations(report: &Report, t: Term, lines: &mut Vec<String>) {
         if let Some(spec_op) = &op.operation {
             facts.push(spec_op.clone());
         }
-        facts.push(format!("status {}", text::tally(&op.statuses, 4)));
+        if op.statuses.is_empty() {
+            facts.push("no answer".to_string());
+        } else {
+            facts.push(format!("status {}", text::tally(&op.statuses, 4)));
+        }
         let failed = text::failure_kinds(report, &op.error_kinds);
         if !failed.is_empty() {
             facts.push(format!("failed: {}", text::tally(&failed, 3)));
         }
         for d in text::wrap(&facts.join(" · "), t.width - 6) {
             lines.push(p.dim(format!("    {d}")));
+        }
+        for e in super::first_errors::shown(report, op) {
+            for (i, l) in text::wrap(&e.line, t.width - 8).into_iter().enumerate() {
+                lines.push(format!("{}{l}", if i == 0 { "    ! " } else { "      " }));
+            }
+            if let Some(hint) = &e.hint {
+                for l in text::wrap(&format!("→ {hint}"), t.width - 8) {
+                    lines.push(p.dim(format!("      {l}")));
+                }
+            }
         }
     }
     for l in text::wrap(&text::answers_legend(report), t.width - 2) {

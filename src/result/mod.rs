@@ -134,6 +134,24 @@ pub struct OperationStats {
     pub service_time_ms: Percentiles,
     /// The latency HdrHistogram (microseconds), V2 compressed, base64.
     pub histogram: String,
+    /// The first few failure messages of each kind, verbatim (whole run, warmup included;
+    /// only in the run's `operations`, not per phase). Empty when nothing failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub first_errors: Vec<FirstError>,
+}
+
+/// One failure message as the client saw it, the first time it was seen.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FirstError {
+    /// Failure kind (same names as `error_kinds`).
+    pub kind: String,
+    /// The error and its causes, e.g. "Connection refused (os error 111) to 127.0.0.1:8080".
+    pub message: String,
+    /// When a request first failed with it, ms since t = 0.
+    pub t_ms: f64,
+    /// What usually fixes it, naming the scenario key, when redline knows one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use super::error::Diagnostics;
 use super::tree::{Kind, Node, TableReader};
-use super::{chaos, Arrival, BaseUrl, Load, Model, Plan, Scheme, Stage, Target, Template};
+use super::{
+    chaos, Arrival, BaseUrl, CaFile, Load, Model, Plan, Pos, Scheme, Stage, Target, Template,
+};
 
 const TOP: &[&str] = &[
     "name",
@@ -27,6 +29,7 @@ const TARGET: &[&str] = &[
     "headers",
     "request_id_header",
     "insecure_tls",
+    "ca_file",
     "health_path",
     "ready_path",
 ];
@@ -136,6 +139,7 @@ fn target(t: &TableReader, d: &mut Diagnostics) -> Option<Target> {
         check_header_name(t, "request_id_header", h, d);
     }
     let insecure_tls = t.bool("insecure_tls", d).unwrap_or(false);
+    let ca_file = ca_file(t, base.as_ref(), insecure_tls, d);
     let health_path = endpoint_path(t, "health_path", d);
     let ready_path = endpoint_path(t, "ready_path", d);
     Some(Target {
@@ -147,8 +151,42 @@ fn target(t: &TableReader, d: &mut Diagnostics) -> Option<Target> {
         header_templates,
         request_id_header,
         insecure_tls,
+        ca_file,
         health_path,
         ready_path,
+    })
+}
+
+/// `ca_file`: a non-empty path, for an https target that checks certificates. The file itself
+/// is read by `redline run` (this module does no I/O).
+fn ca_file(
+    t: &TableReader,
+    base: Option<&BaseUrl>,
+    insecure: bool,
+    d: &mut Diagnostics,
+) -> Option<CaFile> {
+    let path = t.string("ca_file", d)?;
+    let at = t.get("ca_file").map_or(0, |n| n.span.start);
+    let problem = if path.trim().is_empty() {
+        Some("expected the path of a PEM file of CA certificates, found \"\"".to_string())
+    } else if insecure {
+        Some("expected either ca_file or insecure_tls = true, found both (insecure_tls accepts any certificate, so ca_file would do nothing)".to_string())
+    } else if base.is_some_and(|b| b.scheme == Scheme::Http) {
+        Some(
+            "expected an https:// base_url for ca_file, found http:// (no certificate is checked)"
+                .to_string(),
+        )
+    } else {
+        None
+    };
+    if let Some(message) = problem {
+        d.push(at, &t.key("ca_file"), message);
+        return None;
+    }
+    let (line, column) = d.line_col(at);
+    Some(CaFile {
+        path: path.into(),
+        pos: Pos { line, column },
     })
 }
 

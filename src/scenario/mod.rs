@@ -68,11 +68,22 @@ pub struct Target {
     pub request_id_header: Option<String>,
     /// `insecure_tls` (default false): accept any certificate (self-signed staging).
     pub insecure_tls: bool,
+    /// `ca_file`: a PEM bundle of CA certificates trusted besides the public roots (a private
+    /// CA, a self-signed certificate). Relative to the scenario file once `redline run` read it.
+    pub ca_file: Option<CaFile>,
     /// `health_path`: the target's health endpoint, sampled during chaos runs.
     pub health_path: Option<String>,
     /// `ready_path`: the target's readiness endpoint, sampled beside `health_path` during chaos
     /// runs; when unset, `redline run` and `redline demo` take the spec's ready path, if it states one.
     pub ready_path: Option<String>,
+}
+
+/// `[target] ca_file`: the path and where the scenario names it (for file:line messages).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaFile {
+    /// As written; `redline run` resolves it against the scenario file's folder.
+    pub path: std::path::PathBuf,
+    pub pos: Pos,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -283,3 +283,30 @@ fn ready_path_is_read_and_checked_like_health_path() {
     let text = errors(&with("redy_path = \"/ready\"")).remove(0).message;
     assert!(text.contains("did you mean `ready_path`"), "{text}");
 }
+
+#[test]
+fn ca_file_is_kept_with_its_position_for_https_targets_only() {
+    let https = FULL.replace("http://127.0.0.1:8080", "https://localhost:8443");
+    let plan = parse(
+        &https.replace(
+            "timeout = \"5s\"",
+            "timeout = \"5s\"\nca_file = \"certs/ca.pem\"",
+        ),
+        "s.toml",
+    )
+    .unwrap();
+    let ca = plan.target.ca_file.unwrap();
+    assert_eq!(ca.path, std::path::PathBuf::from("certs/ca.pem"));
+    assert_eq!((ca.pos.line, ca.pos.column), (8, 11));
+    let both = https.replace(
+        "timeout = \"5s\"",
+        "timeout = \"5s\"\nca_file = \"ca.pem\"\ninsecure_tls = true",
+    );
+    let errs = errors(&both);
+    assert!(errs[0].key == "target.ca_file", "{errs:?}");
+    assert!(errs[0].message.contains("found both"), "{errs:?}");
+    let plain = FULL.replace("timeout = \"5s\"", "timeout = \"5s\"\nca_file = \"ca.pem\"");
+    assert!(errors(&plain)[0].message.contains("https://"));
+    let empty = https.replace("timeout = \"5s\"", "timeout = \"5s\"\nca_file = \"\"");
+    assert_eq!(errors(&empty)[0].line, 8);
+}
