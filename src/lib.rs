@@ -5,6 +5,7 @@
 pub mod chaos;
 pub mod cli;
 pub mod demo;
+pub mod distributed;
 pub mod engine;
 pub mod report;
 pub mod result;

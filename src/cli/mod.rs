@@ -9,9 +9,11 @@ use clap::{Parser, Subcommand};
 
 pub mod demo;
 pub mod fault;
+pub mod merge;
 pub mod proxy;
 pub mod report;
 pub mod run;
+pub mod segment;
 pub mod spec;
 
 /// Exit codes shared by every subcommand.
@@ -43,6 +45,8 @@ enum Command {
     Demo(demo::Args),
     /// Run a scenario against its target and write result.json.
     Run(run::Args),
+    /// Merge the result.json files of a distributed run's segments into one result, judged once.
+    Merge(merge::Args),
     /// Show the claims read from a Markdown service spec, with the line each came from.
     Spec(spec::Args),
     /// Run the reference service (resource API + circuit breaker on UserService) until Ctrl-C
@@ -63,6 +67,7 @@ pub fn main() -> ExitCode {
     let outcome: anyhow::Result<u8> = match cli.command {
         Command::Demo(args) => demo::execute(args),
         Command::Run(args) => run::execute(args),
+        Command::Merge(args) => merge::execute(args),
         Command::Spec(args) => spec::execute(args),
         Command::ServeReference(args) => serve_reference::execute(args),
         Command::ServeDependency(args) => serve_dependency::execute(args),

@@ -165,6 +165,8 @@ pub async fn run(demo: DemoPlan, opts: DemoOptions) -> Result<DemoOutcome, DemoE
         workers: None,
         announce: false,
         installed: Default::default(),
+        segment: None,
+        start_at: None,
     };
     let outcome = chaos::run(&plan, demo.faults, chaos_opts).await;
     svc.shutdown().await;

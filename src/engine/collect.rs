@@ -23,7 +23,13 @@ pub fn collect(plan: &Plan, m: &Measurements, scenario_file: Option<String>) -> 
         plan.requests
             .iter()
             .zip(&m.ops)
-            .map(|(r, slots)| (r.name.clone(), operation(r.operation.clone(), &slots[slot])))
+            .map(|(r, slots)| {
+                let mut stats = operation(r.operation.clone(), &slots[slot]);
+                if m.segment.is_some() {
+                    stats.service_histogram = Some(encode(&slots[slot].service));
+                }
+                (r.name.clone(), stats)
+            })
             .collect()
     };
     let phases = m
@@ -106,6 +112,7 @@ fn operation(operation: Option<String>, s: &SlotStats) -> OperationStats {
         latency_ms: percentiles(&s.latency),
         service_time_ms: percentiles(&s.service),
         histogram: encode(&s.latency),
+        service_histogram: None,
     }
 }
 

@@ -32,10 +32,17 @@ pub enum Schedule {
 impl Schedule {
     /// Worker `w` of `n` gets open arrivals with `index % n == w`, or users with `u % n == w`.
     pub fn new(load: &Load, seed: u64, w: usize, n: usize) -> Schedule {
+        Schedule::striped(load, seed, w as u64, n as u64)
+    }
+
+    /// The arrivals (or users) `k` with `k % modulus == residue`: a worker's share of a
+    /// segment's share (`Segment::stripe`).
+    pub fn striped(load: &Load, seed: u64, residue: u64, modulus: u64) -> Schedule {
+        let (w, n) = (residue, modulus.max(1));
         match &load.model {
-            Model::Open { arrival, stages } => Schedule::Open(OpenSchedule::new(
-                stages, *arrival, seed, w as u64, n as u64,
-            )),
+            Model::Open { arrival, stages } => {
+                Schedule::Open(OpenSchedule::new(stages, *arrival, seed, w, n))
+            }
             Model::Closed {
                 users,
                 duration,
@@ -95,7 +102,7 @@ impl Schedule {
 
 /// A stage as a piece of the cumulative count function N(t).
 #[derive(Debug, Clone, Copy)]
-struct Segment {
+struct Piece {
     start: f64,
     len: f64,
     r0: f64,
@@ -104,7 +111,7 @@ struct Segment {
 }
 
 pub struct OpenSchedule {
-    segments: Vec<Segment>,
+    segments: Vec<Piece>,
     total: f64,
     cursor: usize,
     poisson: Option<SmallRng>,
@@ -122,7 +129,7 @@ impl OpenSchedule {
         for s in stages {
             let len = s.duration.as_secs_f64();
             let r0 = if s.ramp { prev } else { s.rate };
-            segments.push(Segment {
+            segments.push(Piece {
                 start: t,
                 len,
                 r0,

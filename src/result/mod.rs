@@ -10,6 +10,9 @@ use redline_proxy::log::LogEntry;
 use redline_proxy::tcp::ConnEntry;
 use serde::{Deserialize, Serialize};
 
+mod segment;
+pub use segment::{MergeInfo, SegmentInfo};
+
 pub const SCHEMA_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -74,6 +77,12 @@ pub struct RunResult {
     /// Free-form notes from the run (e.g. "interrupted by Ctrl-C at 12.3 s").
     #[serde(default)]
     pub notes: Vec<String>,
+    /// A segment of a distributed run (`redline run --segment I/N`); absent on plain runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<SegmentInfo>,
+    /// A merged result (`redline merge`): the segments it holds and those missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<MergeInfo>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -120,6 +129,9 @@ pub struct OperationStats {
     pub service_time_ms: Percentiles,
     /// The latency HdrHistogram (microseconds), V2 compressed, base64.
     pub histogram: String,
+    /// The service-time HdrHistogram, same encoding; kept by segment runs for `redline merge`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_histogram: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -129,6 +141,10 @@ pub struct OpSecond {
     pub p50_ms: f64,
     pub p95_ms: f64,
     pub p99_ms: f64,
+    /// This second's latency HdrHistogram (µs, 2 digits), V2 compressed, base64; kept by segment
+    /// runs so `redline merge` can give exact per-second percentiles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
