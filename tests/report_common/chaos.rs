@@ -332,6 +332,8 @@ pub fn chaos_run(opts: Options) -> RunResult {
         notes: vec![
             "client log keeps the requests sent from 14.5 s to 16.5 s (bounded sample)".into(),
         ],
+        segment: None,
+        merged: None,
     };
     if opts.with_spec {
         result.spec = Some("specs/userservice.md".into());

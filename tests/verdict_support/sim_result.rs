@@ -213,5 +213,7 @@ pub fn assemble(
         breaker_episodes: Vec::new(),
         fallback_windows: None,
         notes: Vec::new(),
+        segment: None,
+        merged: None,
     }
 }
