@@ -185,3 +185,6 @@ fn list(indices: &[u32]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests;
