@@ -200,7 +200,7 @@ fn segment_info(
         start_at: start_at.map(rfc3339),
         scenario_hash: hash.to_string(),
         late_ms: (start_at.is_some() && clock.late > Duration::ZERO)
-            .then(|| clock.late.as_secs_f64() * 1000.0),
+            .then_some(clock.late.as_secs_f64() * 1000.0),
         missed,
     }
 }
