@@ -196,42 +196,42 @@ fn merged_percentiles_under_a_stalling_target_match_the_analytic_values() {
     let dir = Scratch::new("stall");
     let file = dir.write("s.toml", &src);
     // Analytic: 10% of arrivals wait a uniform 0..500 ms, so the top 1% waits >= 450 ms and the
-    // top 5% >= 250 ms. A check passes if one of three attempts is within bounds (busy machine).
+    // top 5% >= 250 ms. The merge must land in the bounds the one-process run is held to, each
+    // with up to three attempts (a busy 2-core machine delays a run now and then; a systematic
+    // error fails all three).
     let within =
         |p95: f64, p99: f64| (200.0..=310.0).contains(&p95) && (400.0..=530.0).contains(&p99);
+    let show = |p: &redline::result::Percentiles| {
+        format!(
+            "p50 {:.1} p95 {:.1} p99 {:.1} p99.9 {:.1} max {:.1} ms",
+            p.p50, p.p95, p.p99, p.p999, p.max
+        )
+    };
     let mut seen = Vec::new();
-    for attempt in 0..3 {
-        let (_, single) = run_single(&file, &dir.path(&format!("single-{attempt}")), &[]);
-        let parts = run_segments(&file, 4, &dir.path(&format!("n4-{attempt}")), &[]);
-        let (o, merged) = merge(
-            &[dir.path(&format!("n4-{attempt}"))],
-            &dir.path(&format!("merged-{attempt}")),
-            &["--quiet"],
-        );
+    let merged_ok = (0..3).any(|attempt| {
+        let parts_dir = dir.path(&format!("n4-{attempt}"));
+        let parts = run_segments(&file, 4, &parts_dir, &[]);
+        let out = dir.path(&format!("merged-{attempt}"));
+        let (o, merged) = merge(&[parts_dir], &out, &["--quiet"]);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o));
         let m = merged.unwrap();
         assert_exact_sums(&parts, &m);
-        let (s, g) = (
-            single.operations["get"].latency_ms,
-            m.operations["get"].latency_ms,
-        );
-        eprintln!(
-            "stall target, one process: p50 {:.1} p95 {:.1} p99 {:.1} p99.9 {:.1} max {:.1} ms",
-            s.p50, s.p95, s.p99, s.p999, s.max
-        );
-        eprintln!(
-            "stall target, 4 segments merged: p50 {:.1} p95 {:.1} p99 {:.1} p99.9 {:.1} max {:.1} ms",
-            g.p50, g.p95, g.p99, g.p999, g.max
-        );
-        if within(g.p95, g.p99) && within(s.p95, s.p99) {
-            return;
-        }
-        seen.push(format!(
-            "single p95 {} p99 {}; merged p95 {} p99 {}",
-            s.p95, s.p99, g.p95, g.p99
-        ));
-    }
-    panic!("all three attempts out of bounds: {seen:?}");
+        let g = m.operations["get"].latency_ms;
+        eprintln!("stall target, 4 segments merged: {}", show(&g));
+        seen.push(format!("merged: {}", show(&g)));
+        within(g.p95, g.p99)
+    });
+    let single_ok = (0..3).any(|attempt| {
+        let (_, single) = run_single(&file, &dir.path(&format!("single-{attempt}")), &[]);
+        let s = single.operations["get"].latency_ms;
+        eprintln!("stall target, one process: {}", show(&s));
+        seen.push(format!("one process: {}", show(&s)));
+        within(s.p95, s.p99)
+    });
+    assert!(
+        merged_ok && single_ok,
+        "out of bounds in every attempt: {seen:#?}"
+    );
 }
 
 #[test]
