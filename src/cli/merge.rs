@@ -3,6 +3,7 @@
 //! against the spec and rendered in every report, with `redline run`'s exit codes (a partial
 //! merge, with segments missing, exits 1; a part of another run, 2).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -99,37 +100,42 @@ pub fn execute(args: Args) -> anyhow::Result<u8> {
     }
 }
 
+/// Result files read so far (None: not a segment result, skipped), each read once.
+type Found = BTreeMap<PathBuf, Option<Part>>;
+
 /// Reads the parts, waiting (when asked) until every segment of the run is there.
 fn gather_waiting(
     paths: &[PathBuf],
     wait: Option<Duration>,
     quiet: bool,
 ) -> anyhow::Result<Vec<Part>> {
+    let mut found = Found::new();
     let Some(wait) = wait else {
-        return gather(paths, true);
+        scan(paths, true, &mut found)?;
+        return parts_of(found, paths);
     };
     let deadline = Instant::now() + wait;
     let mut said = false;
     loop {
-        let parts = gather(paths, false)?;
-        if complete(&parts) {
-            return Ok(parts);
+        scan(paths, false, &mut found)?;
+        let present = found.values().flatten().count();
+        if complete(found.values().flatten()) {
+            return parts_of(found, paths);
         }
         if Instant::now() >= deadline {
             if !quiet {
                 eprintln!(
-                    "waited {:.0} s: merging the {} parts found",
-                    wait.as_secs_f64(),
-                    parts.len()
+                    "waited {:.0} s: merging the {present} parts found",
+                    wait.as_secs_f64()
                 );
             }
-            return gather(paths, true);
+            scan(paths, true, &mut found)?;
+            return parts_of(found, paths);
         }
         if !said && !quiet {
             eprintln!(
-                "waiting up to {:.0} s for every segment's result.json ({} found)",
-                wait.as_secs_f64(),
-                parts.len()
+                "waiting up to {:.0} s for every segment's result.json ({present} found)",
+                wait.as_secs_f64()
             );
             said = true;
         }
@@ -138,42 +144,47 @@ fn gather_waiting(
 }
 
 /// True when the parts hold every index of their run.
-fn complete(parts: &[Part]) -> bool {
+fn complete<'a>(parts: impl Iterator<Item = &'a Part> + Clone) -> bool {
     let Some(count) = parts
-        .iter()
+        .clone()
         .find_map(|p| p.result.segment.as_ref().map(|s| s.count))
     else {
         return false;
     };
-    let mut seen: Vec<u32> = parts.iter().map(Part::index).collect();
+    let mut seen: Vec<u32> = parts.map(Part::index).collect();
     seen.sort_unstable();
     seen.dedup();
     seen.len() as u32 == count
 }
 
-/// Every part named: files as given, folders as their `*/result.json` segment results. When not
-/// `strict`, files that do not exist (yet) are skipped.
-fn gather(paths: &[PathBuf], strict: bool) -> anyhow::Result<Vec<Part>> {
-    let mut parts = Vec::new();
+/// Reads every part named that was not read yet: files as given, folders as their
+/// `*/result.json` segment results (others skipped). When not `strict`, files that do not exist
+/// (yet) are left for a later scan.
+fn scan(paths: &[PathBuf], strict: bool, found: &mut Found) -> anyhow::Result<()> {
     for path in paths {
         if path.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+            let files = std::fs::read_dir(path)
                 .with_context(|| format!("cannot read folder {}", path.display()))?
                 .filter_map(|e| e.ok().map(|e| e.path().join("result.json")))
-                .filter(|p| p.is_file())
-                .collect();
-            found.sort();
-            for file in found {
-                let part = load(&file)?;
-                if part.result.segment.is_some() {
-                    parts.push(part);
+                .filter(|p| p.is_file());
+            for file in files {
+                if !found.contains_key(&file) {
+                    let part = load(&file)?;
+                    let segment = part.result.segment.is_some();
+                    found.insert(file, segment.then_some(part));
                 }
             }
-        } else if strict || path.exists() {
-            parts.push(load(path)?);
+        } else if (strict || path.exists()) && !found.contains_key(path) {
+            found.insert(path.clone(), Some(load(path)?));
         }
     }
-    if strict && parts.is_empty() {
+    Ok(())
+}
+
+/// The segment results found; an error when there is none.
+fn parts_of(found: Found, paths: &[PathBuf]) -> anyhow::Result<Vec<Part>> {
+    let parts: Vec<Part> = found.into_values().flatten().collect();
+    if parts.is_empty() {
         bail!(
             "no segment result found in {} (expected result.json files of `redline run --segment I/N`, or folders holding them)",
             paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
