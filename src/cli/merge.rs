@@ -3,7 +3,7 @@
 //! against the spec and rendered in every report, with `redline run`'s exit codes (a partial
 //! merge, with segments missing, exits 1; a part of another run, 2).
 
-use std::collections::BTreeMap;
+use std::collections::btree_map::{BTreeMap, Entry};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -168,14 +168,16 @@ fn scan(paths: &[PathBuf], strict: bool, found: &mut Found) -> anyhow::Result<()
                 .filter_map(|e| e.ok().map(|e| e.path().join("result.json")))
                 .filter(|p| p.is_file());
             for file in files {
-                if !found.contains_key(&file) {
-                    let part = load(&file)?;
+                if let Entry::Vacant(slot) = found.entry(file) {
+                    let part = load(slot.key())?;
                     let segment = part.result.segment.is_some();
-                    found.insert(file, segment.then_some(part));
+                    slot.insert(segment.then_some(part));
                 }
             }
-        } else if (strict || path.exists()) && !found.contains_key(path) {
-            found.insert(path.clone(), Some(load(path)?));
+        } else if strict || path.exists() {
+            if let Entry::Vacant(slot) = found.entry(path.clone()) {
+                slot.insert(Some(load(path)?));
+            }
         }
     }
     Ok(())
