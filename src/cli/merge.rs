@@ -100,8 +100,21 @@ pub fn execute(args: Args) -> anyhow::Result<u8> {
     }
 }
 
-/// Result files read so far (None: not a segment result, skipped), each read once.
-type Found = BTreeMap<PathBuf, Option<Part>>;
+/// Result files read so far (None: not a segment result, skipped), each read once, and the
+/// parts of the last scan in the order named (a file given twice is there twice, and refused).
+#[derive(Default)]
+struct Found {
+    read: BTreeMap<PathBuf, Option<Part>>,
+    named: Vec<PathBuf>,
+}
+
+impl Found {
+    fn parts(&self) -> impl Iterator<Item = &Part> + Clone {
+        self.named
+            .iter()
+            .filter_map(|p| self.read.get(p).and_then(Option::as_ref))
+    }
+}
 
 /// Reads the parts, waiting (when asked) until every segment of the run is there.
 fn gather_waiting(
@@ -109,18 +122,18 @@ fn gather_waiting(
     wait: Option<Duration>,
     quiet: bool,
 ) -> anyhow::Result<Vec<Part>> {
-    let mut found = Found::new();
+    let mut found = Found::default();
     let Some(wait) = wait else {
         scan(paths, true, &mut found)?;
-        return parts_of(found, paths);
+        return parts_of(&found, paths);
     };
     let deadline = Instant::now() + wait;
     let mut said = false;
     loop {
         scan(paths, false, &mut found)?;
-        let present = found.values().flatten().count();
-        if complete(found.values().flatten()) {
-            return parts_of(found, paths);
+        let present = found.parts().count();
+        if complete(found.parts()) {
+            return parts_of(&found, paths);
         }
         if Instant::now() >= deadline {
             if !quiet {
@@ -130,7 +143,7 @@ fn gather_waiting(
                 );
             }
             scan(paths, true, &mut found)?;
-            return parts_of(found, paths);
+            return parts_of(&found, paths);
         }
         if !said && !quiet {
             eprintln!(
@@ -157,35 +170,41 @@ fn complete<'a>(parts: impl Iterator<Item = &'a Part> + Clone) -> bool {
     seen.len() as u32 == count
 }
 
-/// Reads every part named that was not read yet: files as given, folders as their
-/// `*/result.json` segment results (others skipped). When not `strict`, files that do not exist
-/// (yet) are left for a later scan.
+/// Every part named: files as given, folders as their `*/result.json` segment results (others
+/// skipped); files not read before are read. When not `strict`, files that do not exist (yet)
+/// are left for a later scan.
 fn scan(paths: &[PathBuf], strict: bool, found: &mut Found) -> anyhow::Result<()> {
+    found.named.clear();
     for path in paths {
-        if path.is_dir() {
-            let files = std::fs::read_dir(path)
+        let files: Vec<PathBuf> = if path.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(path)
                 .with_context(|| format!("cannot read folder {}", path.display()))?
                 .filter_map(|e| e.ok().map(|e| e.path().join("result.json")))
-                .filter(|p| p.is_file());
-            for file in files {
-                if let Entry::Vacant(slot) = found.entry(file) {
-                    let part = load(slot.key())?;
-                    let segment = part.result.segment.is_some();
-                    slot.insert(segment.then_some(part));
-                }
-            }
+                .filter(|p| p.is_file())
+                .collect();
+            files.sort();
+            files
         } else if strict || path.exists() {
-            if let Entry::Vacant(slot) = found.entry(path.clone()) {
-                slot.insert(Some(load(path)?));
+            vec![path.clone()]
+        } else {
+            Vec::new()
+        };
+        for file in files {
+            if let Entry::Vacant(slot) = found.read.entry(file.clone()) {
+                let part = load(slot.key())?;
+                // A folder may also hold a merged result: only segments are parts.
+                let keep = part.result.segment.is_some() || !path.is_dir();
+                slot.insert(keep.then_some(part));
             }
+            found.named.push(file);
         }
     }
     Ok(())
 }
 
 /// The segment results found; an error when there is none.
-fn parts_of(found: Found, paths: &[PathBuf]) -> anyhow::Result<Vec<Part>> {
-    let parts: Vec<Part> = found.into_values().flatten().collect();
+fn parts_of(found: &Found, paths: &[PathBuf]) -> anyhow::Result<Vec<Part>> {
+    let parts: Vec<Part> = found.parts().cloned().collect();
     if parts.is_empty() {
         bail!(
             "no segment result found in {} (expected result.json files of `redline run --segment I/N`, or folders holding them)",
