@@ -6,6 +6,7 @@ pub mod capacity;
 pub mod chaos;
 pub mod cli;
 pub mod demo;
+pub mod distributed;
 pub mod engine;
 pub mod report;
 pub mod result;

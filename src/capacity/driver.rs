@@ -254,6 +254,8 @@ async fn one_run(
         announce: false,
         installed: s.installed.clone(),
         feed,
+        segment: None,
+        start_at: None,
     };
     chaos::run(plan, faults, opts).await
 }

@@ -154,6 +154,7 @@ mod tests {
                 p50_ms: 3.0,
                 p95_ms: 5.0,
                 p99_ms: 9.5,
+                histogram: None,
             },
         );
         let mut deps = DepSeconds::new();

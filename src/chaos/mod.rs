@@ -27,13 +27,14 @@ pub mod schedule;
 mod sides;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use redline_proxy::control::ControlServer;
 
-use crate::engine::collect::collect;
-use crate::engine::{EngineError, EngineOptions, StopSignal};
-use crate::result::RunResult;
+use crate::distributed::start_at::{self, Clock};
+use crate::engine::collect::{collect, rfc3339};
+use crate::engine::{EngineError, EngineOptions, Segment, StopSignal};
+use crate::result::{RunResult, SegmentInfo};
 use crate::scenario::Plan;
 
 use fault_spec::PlannedFault;
@@ -65,6 +66,10 @@ pub struct ChaosOptions {
     /// Receives each finished second of the timeline when there is no live view (a caller's own
     /// progress line, e.g. `redline capacity`).
     pub feed: Option<tokio::sync::mpsc::UnboundedSender<crate::result::TimelineBucket>>,
+    /// This process's segment of a distributed run and the scenario's hash (None: the whole run).
+    pub segment: Option<(Segment, String)>,
+    /// The shared t = 0 (`--start-at`); None: 300 ms from now.
+    pub start_at: Option<SystemTime>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +80,8 @@ pub enum ChaosError {
     Control { listen: String, why: String },
     #[error(transparent)]
     Engine(#[from] EngineError),
+    #[error("{0}")]
+    StartAt(String),
 }
 
 /// Runs `plan` with its proxies and fault timeline (`faults` from `fault_spec::plan_faults`).
@@ -83,8 +90,8 @@ pub async fn run(
     faults: Vec<PlannedFault>,
     opts: ChaosOptions,
 ) -> Result<RunResult, ChaosError> {
-    let origin = Instant::now() + START_DELAY;
-    let started_at = SystemTime::now() + START_DELAY;
+    let clock = start_at::clock(opts.start_at, START_DELAY).map_err(ChaosError::StartAt)?;
+    let (origin, started_at) = (clock.origin, clock.started_at);
     let proxies = Arc::new(Proxies::start(plan, origin, started_at, opts.installed.clone()).await?);
     let control = match &opts.control {
         None => None,
@@ -107,7 +114,7 @@ pub async fn run(
             proxy_names(&proxies)
         );
     }
-    let outcome = drive(plan, &faults, &opts, &proxies, origin, started_at).await;
+    let outcome = drive(plan, &faults, &opts, &proxies, clock).await;
     if let Some(c) = control {
         c.stop().await;
     }
@@ -129,9 +136,15 @@ async fn drive(
     faults: &[PlannedFault],
     opts: &ChaosOptions,
     proxies: &Arc<Proxies>,
-    origin: Instant,
-    started_at: SystemTime,
+    clock: Clock,
 ) -> Result<RunResult, ChaosError> {
+    let (origin, started_at) = (clock.origin, clock.started_at);
+    if clock.late > Duration::ZERO && opts.start_at.is_some() && opts.announce {
+        eprintln!(
+            "late: started {:.3} s after --start-at; arrivals due before then are dropped and counted (missed)",
+            clock.late.as_secs_f64()
+        );
+    }
     let mut sides = Sides::start(plan, faults, opts, proxies, origin);
     let run_plan = hold::extend(plan, opts.hold);
     let engine = EngineOptions {
@@ -141,12 +154,28 @@ async fn drive(
         phases: hold::phases(plan, opts.hold),
         live: sides.live.take(),
         workers: opts.workers,
+        segment: opts.segment.as_ref().map(|(s, _)| *s),
+        missed_before: if opts.start_at.is_some() {
+            clock.late
+        } else {
+            Duration::ZERO
+        },
     };
     let measured = crate::engine::run(&run_plan, engine).await;
     // The load is over (or never started): stop the timeline, then leave clean passthrough.
     let done = sides.finish(proxies, origin).await;
     let m = measured?;
     let mut result = collect(&run_plan, &m, opts.scenario_file.clone());
+    if let Some((segment, hash)) = &opts.segment {
+        result.segment = Some(segment_info(*segment, hash, opts.start_at, clock, m.missed));
+    }
+    if m.missed > 0 {
+        result.notes.push(format!(
+            "started {:.3} s after --start-at: {} arrivals due before then were not sent (counted as dropped)",
+            clock.late.as_secs_f64(),
+            m.missed
+        ));
+    }
     result.faults = done.faults;
     let mut notes = done.notes;
     if let Some(c) = done.collected {
@@ -167,6 +196,25 @@ async fn drive(
         settle_hold(&mut result, plan.load.duration(), cap, done.stopped_at);
     }
     Ok(result)
+}
+
+/// The segment's mark in its result.
+fn segment_info(
+    segment: Segment,
+    hash: &str,
+    start_at: Option<SystemTime>,
+    clock: Clock,
+    missed: u64,
+) -> SegmentInfo {
+    SegmentInfo {
+        index: segment.index,
+        count: segment.count,
+        start_at: start_at.map(rfc3339),
+        scenario_hash: hash.to_string(),
+        late_ms: (start_at.is_some() && clock.late > Duration::ZERO)
+            .then_some(clock.late.as_secs_f64() * 1000.0),
+        missed,
+    }
 }
 
 /// A hold ends with Ctrl-C by design: that is not an interrupted run once the timeline is done.

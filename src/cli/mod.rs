@@ -11,10 +11,12 @@ mod ca_file;
 pub mod capacity;
 pub mod demo;
 pub mod fault;
+pub mod merge;
 mod panic_cleanup;
 pub mod proxy;
 pub mod report;
 pub mod run;
+pub mod segment;
 pub mod spec;
 pub mod stop;
 
@@ -50,6 +52,8 @@ enum Command {
     Run(run::Args),
     /// Search the highest rate at which every latency and error claim holds (bracket, bisect, verify).
     Capacity(capacity::Args),
+    /// Merge the result.json files of a distributed run's segments into one result, judged once.
+    Merge(merge::Args),
     /// Show the claims read from a Markdown service spec, with the line each came from.
     Spec(spec::Args),
     /// Run the reference service (resource API + circuit breaker on UserService) until Ctrl-C
@@ -71,6 +75,7 @@ pub fn main() -> ExitCode {
         Command::Demo(args) => demo::execute(args),
         Command::Run(args) => run::execute(args),
         Command::Capacity(args) => capacity::execute(args),
+        Command::Merge(args) => merge::execute(args),
         Command::Spec(args) => spec::execute(args),
         Command::ServeReference(args) => serve_reference::execute(args),
         Command::ServeDependency(args) => serve_dependency::execute(args),

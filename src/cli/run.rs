@@ -21,6 +21,7 @@ use crate::result::RunResult;
 use crate::scenario::{self, DependencyProxy, Plan};
 use crate::spec::Claims;
 
+use super::segment::{self, SegmentRun};
 use super::{exit, panic_cleanup, stop};
 
 #[derive(Debug, clap::Args)]
@@ -62,6 +63,14 @@ pub struct Args {
     /// every third of it): the proxy removes them by itself if the run dies or is cut off.
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_lease)]
     pub fault_lease: Duration,
+    /// Run segment I of N of a distributed run (arrival k belongs to segment k mod N);
+    /// `auto/N` reads the index from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job).
+    #[arg(long, value_name = "I/N")]
+    pub segment: Option<String>,
+    /// t = 0 of the run, shared by every segment: RFC 3339 (2026-12-02T07:00:00Z) or unix
+    /// seconds. A process that starts later counts the arrivals it missed as dropped.
+    #[arg(long, value_name = "TIME")]
+    pub start_at: Option<String>,
 }
 
 fn parse_lease(text: &str) -> Result<Duration, String> {
@@ -83,6 +92,8 @@ struct Prepared {
     baseline: Option<RunResult>,
     /// Notes for the result about choices made before the run (e.g. the ready path adopted).
     notes: Vec<String>,
+    /// This process's share of a distributed run (`--segment`, `--start-at`).
+    distributed: SegmentRun,
 }
 
 pub fn execute(args: Args) -> anyhow::Result<u8> {
@@ -111,6 +122,8 @@ pub fn execute(args: Args) -> anyhow::Result<u8> {
             announce: !args.quiet,
             installed: installed.clone(),
             feed: None,
+            segment: p.distributed.segment.clone(),
+            start_at: p.distributed.start_at,
         };
         (chaos::run(&p.plan, p.faults.clone(), opts).await, stopper)
     });
@@ -150,8 +163,17 @@ fn prepare(args: &Args) -> anyhow::Result<Prepared> {
         .with_context(|| format!("cannot read scenario {file}"))?;
     let mut plan = scenario::parse(&text, &file)?;
     super::ca_file::resolve(&mut plan, &args.scenario, &file)?;
-    let faults = plan_faults(&plan, &file)?;
+    let mut faults = plan_faults(&plan, &file)?;
     check_hosts(&plan, &file)?;
+    let distributed = segment::prepare(
+        args.segment.as_deref(),
+        args.start_at.as_deref(),
+        args.hold,
+        &text,
+        &file,
+        &mut plan,
+        &mut faults,
+    )?;
     let spec = match judge::spec_path(args.spec.as_deref(), &plan, &args.scenario) {
         None => None,
         Some(path) => {
@@ -164,11 +186,27 @@ fn prepare(args: &Args) -> anyhow::Result<Prepared> {
             Some((claims, shown))
         }
     };
-    let notes: Vec<String> = spec
+    let mut notes: Vec<String> = spec
         .as_ref()
+        .filter(|_| {
+            distributed
+                .segment
+                .as_ref()
+                .is_none_or(|(s, _)| s.index == 0)
+        })
         .and_then(|(claims, _)| judge::adopt_ready_path(&mut plan, claims))
         .into_iter()
         .collect();
+    // A segment measured a share of the load: the spec is judged once, on the merge.
+    let spec = match spec {
+        Some((_, path)) if distributed.is_split() => {
+            notes.push(format!(
+                "spec {path} not judged on one segment: judge it on the merged result (`redline merge ... --spec {path}`)"
+            ));
+            None
+        }
+        other => other,
+    };
     let baseline = match &args.baseline {
         Some(path) => Some(super::report::load(path)?),
         None => None,
@@ -187,6 +225,7 @@ fn prepare(args: &Args) -> anyhow::Result<Prepared> {
         spec,
         baseline,
         notes,
+        distributed,
     })
 }
 
@@ -248,25 +287,35 @@ fn judge_claims(p: &Prepared, scenario: &Path, result: &mut RunResult) -> bool {
 
 /// Writes result.json (atomically) and the reports, and prints the terminal report.
 fn finish(p: &Prepared, result: &RunResult) -> anyhow::Result<()> {
-    let path = p.out.join("result.json");
+    write_outputs(&p.out, &p.formats, p.baseline.as_ref(), result)
+}
+
+/// Writes `out`/result.json (atomically) and the reports in `formats`, and prints the terminal
+/// report (shared with `redline merge`).
+pub(super) fn write_outputs(
+    out: &Path,
+    formats: &[Format],
+    baseline: Option<&RunResult>,
+    result: &RunResult,
+) -> anyhow::Result<()> {
+    let path = out.join("result.json");
     write_atomically(&path, result)?;
-    let report = match &p.baseline {
+    let report = match baseline {
         Some(old) => Report::with_baseline(result, old),
         None => Report::new(result),
     };
-    let files: Vec<Format> = p
-        .formats
+    let files: Vec<Format> = formats
         .iter()
         .copied()
         .filter(|f| *f != Format::Json)
         .collect();
-    report::write_report(&report, &p.out, &files)
-        .with_context(|| format!("cannot write reports into {}", p.out.display()))?;
+    report::write_report(&report, out, &files)
+        .with_context(|| format!("cannot write reports into {}", out.display()))?;
     let mut stdout = std::io::stdout().lock();
     terminal::write_styled(&report, &mut stdout, terminal::stdout_supports_color())?;
     writeln!(stdout, "\nresult: {}", path.display())?;
     if !files.is_empty() {
-        writeln!(stdout, "reports: {}", p.out.display())?;
+        writeln!(stdout, "reports: {}", out.display())?;
     }
     stdout.flush()?;
     Ok(())

@@ -166,6 +166,8 @@ pub async fn run(demo: DemoPlan, opts: DemoOptions) -> Result<DemoOutcome, DemoE
         announce: false,
         installed: Default::default(),
         feed: None,
+        segment: None,
+        start_at: None,
     };
     let outcome = chaos::run(&plan, demo.faults, chaos_opts).await;
     svc.shutdown().await;

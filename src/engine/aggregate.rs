@@ -21,6 +21,7 @@ pub(super) struct Aggregate {
     pub completed: u64,
     pub errors: u64,
     pub dropped: u64,
+    pub missed: u64,
     /// Compact while the run lasts; `expand` turns each into a result bucket.
     pub timeline: Vec<Second>,
     pub log: Vec<LogRow>,
@@ -35,6 +36,7 @@ pub(super) async fn aggregate(
     slots: usize,
     requests: &[RequestSpec],
     live: Option<mpsc::UnboundedSender<TimelineBucket>>,
+    keep_histograms: bool,
 ) -> Aggregate {
     let mut agg = Aggregate {
         end: Duration::ZERO,
@@ -45,6 +47,7 @@ pub(super) async fn aggregate(
         completed: 0,
         errors: 0,
         dropped: 0,
+        missed: 0,
         timeline: Vec::new(),
         log: Vec::new(),
         log_truncated: false,
@@ -71,6 +74,7 @@ pub(super) async fn aggregate(
                 agg.completed += result.completed;
                 agg.errors += result.errors;
                 agg.dropped += result.dropped;
+                agg.missed += result.missed;
                 for (i, s) in result.slots.iter().enumerate() {
                     agg.ops[i / slots][i % slots].merge(s);
                 }
@@ -88,7 +92,7 @@ pub(super) async fn aggregate(
                 break;
             }
             let acc = open.remove(&t).unwrap_or_else(|| SecondAcc::new(t, n_ops));
-            let second = compact(&acc, t);
+            let second = compact(&acc, t, keep_histograms);
             if let Some(live) = &live {
                 let _ = live.send(expand(&second, requests));
             }
@@ -125,9 +129,11 @@ struct OpSec {
     errors: u32,
     /// p50, p95, p99 in microseconds (histograms stop at one hour, which fits in a u32).
     p_us: [u32; 3],
+    /// The second's latency histogram, encoded, when a merge will need it (segment runs).
+    histogram: Option<String>,
 }
 
-fn compact(acc: &SecondAcc, t_s: u32) -> Second {
+fn compact(acc: &SecondAcc, t_s: u32, keep_histograms: bool) -> Second {
     let ops = acc
         .ops
         .iter()
@@ -142,6 +148,8 @@ fn compact(acc: &SecondAcc, t_s: u32) -> Second {
                 count: o.count,
                 errors: o.errors.min(u32::MAX as u64) as u32,
                 p_us,
+                histogram: (keep_histograms && o.count > 0)
+                    .then(|| super::collect::encode(&o.latency)),
             }
         })
         .collect();
@@ -174,6 +182,7 @@ pub(super) fn expand(s: &Second, requests: &[RequestSpec]) -> TimelineBucket {
                 p50_ms: ms(p50),
                 p95_ms: ms(p95),
                 p99_ms: ms(p99),
+                histogram: o.histogram.clone(),
             };
             (r.name.clone(), second)
         })

@@ -25,7 +25,13 @@ pub fn collect(plan: &Plan, m: &Measurements, scenario_file: Option<String>) -> 
         plan.requests
             .iter()
             .zip(&m.ops)
-            .map(|(r, slots)| (r.name.clone(), operation(r.operation.clone(), &slots[slot])))
+            .map(|(r, slots)| {
+                let mut stats = operation(r.operation.clone(), &slots[slot]);
+                if m.segment.is_some() {
+                    stats.service_histogram = Some(encode(&slots[slot].service));
+                }
+                (r.name.clone(), stats)
+            })
             .collect()
     };
     let phases = m
@@ -134,6 +140,7 @@ fn operation(operation: Option<String>, s: &SlotStats) -> OperationStats {
         service_time_ms: percentiles(&s.service),
         histogram: encode(&s.latency),
         first_errors: Vec::new(),
+        service_histogram: None,
     }
 }
 

@@ -14,6 +14,7 @@ mod io;
 pub mod request;
 pub mod run;
 pub mod schedule;
+pub mod segment;
 pub mod stats;
 pub(crate) mod tls;
 mod worker;
@@ -30,6 +31,7 @@ use crate::scenario::{phase_windows, Model, PhaseWindow, Plan, Scheme};
 
 pub use request::RequestGen;
 pub use run::{run_scenario, RunError, RunOptions};
+pub use segment::Segment;
 pub use stats::{FailKind, LogRow, SlotStats};
 
 /// Longest client log kept in a result (entries).
@@ -80,6 +82,12 @@ pub struct EngineOptions {
     pub live: Option<mpsc::UnboundedSender<TimelineBucket>>,
     /// Worker threads (default: available cores, at most the connection limit).
     pub workers: Option<usize>,
+    /// This process's share of a distributed run (None: the whole run, nothing extra kept).
+    /// A segment keeps what a merge needs: service-time and per-second histograms.
+    pub segment: Option<Segment>,
+    /// Arrivals due before this offset from t = 0 are dropped and counted as missed (a segment
+    /// that started after its `--start-at`).
+    pub missed_before: Duration,
 }
 
 impl EngineOptions {
@@ -92,6 +100,8 @@ impl EngineOptions {
             phases: phase_windows(plan),
             live: None,
             workers: None,
+            segment: None,
+            missed_before: Duration::ZERO,
         }
     }
 }
@@ -109,6 +119,8 @@ pub struct Measurements {
     pub completed: u64,
     pub errors: u64,
     pub dropped: u64,
+    /// Of `dropped`: arrivals due before the process started (`EngineOptions::missed_before`).
+    pub missed: u64,
     pub timeline: Vec<TimelineBucket>,
     /// Sorted by intended send time.
     pub client_log: Vec<LogRow>,
@@ -117,6 +129,8 @@ pub struct Measurements {
     pub samples: failure::samples::ErrorSamples,
     /// Builds requests; also renders request ids for the client log.
     pub gen: Arc<RequestGen>,
+    /// The segment this process ran, when it ran one (`EngineOptions::segment`).
+    pub segment: Option<Segment>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +154,10 @@ pub(crate) struct Shared {
     pub tls: Option<(Arc<rustls::ClientConfig>, ServerName<'static>)>,
     pub load: crate::scenario::Load,
     pub seed: u64,
+    /// This process's share of the run (`Segment::WHOLE` when alone).
+    pub segment: Segment,
+    /// Arrivals due before this (µs from t = 0) are dropped as missed.
+    pub missed_before_us: u64,
     pub timeout: Duration,
     pub conn_cap: usize,
     pub in_flight_cap: usize,
@@ -174,8 +192,11 @@ impl LogPolicy {
 /// Runs `plan` to the end (or until `opts.stop`), and returns what was measured.
 pub async fn run(plan: &Plan, opts: EngineOptions) -> Result<Measurements, EngineError> {
     let addr = resolve(plan).await?;
-    let workers = worker_count(plan, opts.workers);
-    let shared = Arc::new(shared(plan, &opts.phases, addr, workers)?);
+    let segment = opts.segment.unwrap_or(Segment::WHOLE);
+    let workers = worker_count(plan, opts.workers, segment);
+    let mut shared = shared(plan, &opts.phases, addr, workers, segment)?;
+    shared.missed_before_us = opts.missed_before.as_micros() as u64;
+    let shared = Arc::new(shared);
     let (tx, rx) = mpsc::unbounded_channel();
     let mut handles = Vec::with_capacity(workers);
     for id in 0..workers {
@@ -205,6 +226,7 @@ pub async fn run(plan: &Plan, opts: EngineOptions) -> Result<Measurements, Engin
         shared.slots(),
         &plan.requests,
         opts.live,
+        opts.segment.is_some(),
     )
     .await;
     for h in handles {
@@ -220,6 +242,7 @@ pub async fn run(plan: &Plan, opts: EngineOptions) -> Result<Measurements, Engin
         completed: agg.completed,
         errors: agg.errors,
         dropped: agg.dropped,
+        missed: agg.missed,
         timeline: agg
             .timeline
             .iter()
@@ -229,15 +252,17 @@ pub async fn run(plan: &Plan, opts: EngineOptions) -> Result<Measurements, Engin
         client_log_truncated: agg.log_truncated,
         samples: agg.samples,
         gen: shared.gen.clone(),
+        segment: opts.segment,
     })
 }
 
-fn worker_count(plan: &Plan, asked: Option<usize>) -> usize {
+fn worker_count(plan: &Plan, asked: Option<usize>, segment: Segment) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut n = asked.unwrap_or(cores).max(1);
-    n = n.min(plan.target.max_connections.get() as usize);
+    let conns = segment.share_of(u64::from(plan.target.max_connections.get()));
+    n = n.min(conns.max(1) as usize);
     if let Model::Closed { users, .. } = &plan.load.model {
-        n = n.min(users.get() as usize);
+        n = n.min(segment.share_of(u64::from(users.get())).max(1) as usize);
     }
     n
 }
@@ -260,6 +285,7 @@ fn shared(
     phases: &[PhaseWindow],
     addr: SocketAddr,
     workers: usize,
+    segment: Segment,
 ) -> Result<Shared, EngineError> {
     let us = |d: Duration| d.as_micros() as u64;
     let tls = match plan.target.base_url.scheme {
@@ -287,10 +313,15 @@ fn shared(
         tls,
         load: plan.load.clone(),
         seed: plan.seed,
+        segment,
+        missed_before_us: 0,
         timeout: plan.target.timeout,
-        conn_cap: (plan.target.max_connections.get() as usize / workers).max(1),
+        // The scenario's limits are the whole run's: each segment holds its share of them.
+        conn_cap: (segment.share_of(u64::from(plan.target.max_connections.get())) as usize
+            / workers)
+            .max(1),
         in_flight_cap: if open {
-            (in_flight / workers).max(1)
+            (segment.share_of(in_flight as u64) as usize / workers).max(1)
         } else {
             in_flight
         },

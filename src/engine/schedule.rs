@@ -32,10 +32,17 @@ pub enum Schedule {
 impl Schedule {
     /// Worker `w` of `n` gets open arrivals with `index % n == w`, or users with `u % n == w`.
     pub fn new(load: &Load, seed: u64, w: usize, n: usize) -> Schedule {
+        Schedule::striped(load, seed, w as u64, n as u64)
+    }
+
+    /// The arrivals (or users) `k` with `k % modulus == residue`: a worker's share of a
+    /// segment's share (`Segment::stripe`).
+    pub fn striped(load: &Load, seed: u64, residue: u64, modulus: u64) -> Schedule {
+        let (w, n) = (residue, modulus.max(1));
         match &load.model {
-            Model::Open { arrival, stages } => Schedule::Open(OpenSchedule::new(
-                stages, *arrival, seed, w as u64, n as u64,
-            )),
+            Model::Open { arrival, stages } => {
+                Schedule::Open(OpenSchedule::new(stages, *arrival, seed, w, n))
+            }
             Model::Closed {
                 users,
                 duration,
@@ -95,7 +102,7 @@ impl Schedule {
 
 /// A stage as a piece of the cumulative count function N(t).
 #[derive(Debug, Clone, Copy)]
-struct Segment {
+struct Piece {
     start: f64,
     len: f64,
     r0: f64,
@@ -104,7 +111,7 @@ struct Segment {
 }
 
 pub struct OpenSchedule {
-    segments: Vec<Segment>,
+    segments: Vec<Piece>,
     total: f64,
     cursor: usize,
     poisson: Option<SmallRng>,
@@ -122,7 +129,7 @@ impl OpenSchedule {
         for s in stages {
             let len = s.duration.as_secs_f64();
             let r0 = if s.ramp { prev } else { s.rate };
-            segments.push(Segment {
+            segments.push(Piece {
                 start: t,
                 len,
                 r0,
@@ -350,5 +357,68 @@ mod tests {
         assert_eq!(s.pop().unwrap().index, 2);
         s.settled(b.user, Duration::from_millis(950));
         assert!(s.is_done(), "due after the end: not re-armed");
+    }
+    #[test]
+    fn segments_split_open_arrivals_and_closed_users_like_workers() {
+        use crate::engine::Segment;
+        let open_load = open(
+            vec![Stage {
+                duration: Duration::from_secs(3),
+                rate: 300.0,
+                ramp: false,
+            }],
+            ArrivalKind::Poisson,
+        );
+        let whole = all(&open_load, 1);
+        let mut split = Vec::new();
+        for index in 0..4 {
+            let seg = Segment { index, count: 4 };
+            for w in 0..3 {
+                let (r, m) = seg.stripe(w, 3);
+                let mut s = Schedule::striped(&open_load, 3, r, m);
+                while let Some(a) = s.pop() {
+                    assert_eq!(
+                        a.index % 4,
+                        u64::from(index),
+                        "arrival k belongs to segment k mod N"
+                    );
+                    split.push(a);
+                }
+            }
+        }
+        split.sort_by_key(|a| a.index);
+        assert_eq!(split, whole);
+
+        let closed = Load {
+            model: Model::Closed {
+                users: NonZeroU32::new(10).unwrap(),
+                duration: Duration::from_secs(1),
+                think_time: Duration::ZERO,
+            },
+            warmup: Duration::ZERO,
+            max_in_flight: NonZeroU32::new(10).unwrap(),
+        };
+        let mut users = Vec::new();
+        for index in 0..4 {
+            let seg = Segment { index, count: 4 };
+            for w in 0..2 {
+                let (r, m) = seg.stripe(w, 2);
+                let mut s = Schedule::striped(&closed, 1, r, m);
+                while let Some(a) = s.pop() {
+                    assert_eq!(
+                        a.index % 4,
+                        u64::from(index),
+                        "user u belongs to segment u mod N"
+                    );
+                    users.push(a.index);
+                }
+            }
+            assert_eq!(
+                users.iter().filter(|u| **u % 4 == u64::from(index)).count() as u64,
+                seg.share_of(10)
+            );
+        }
+        users.sort_unstable();
+        assert_eq!(users, (0..10).collect::<Vec<u64>>(), "every user once");
     }
 }

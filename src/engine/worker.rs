@@ -40,6 +40,8 @@ pub struct WorkerResult {
     pub completed: u64,
     pub errors: u64,
     pub dropped: u64,
+    /// Of `dropped`: due before the process started (a late segment).
+    pub missed: u64,
     pub log: Vec<LogRow>,
     pub log_truncated: bool,
     /// The first failure texts per operation × kind.
@@ -56,6 +58,7 @@ impl WorkerResult {
             completed: 0,
             errors: 0,
             dropped: 0,
+            missed: 0,
             log: Vec::new(),
             log_truncated: false,
             samples: ErrorSamples::new(ops),
@@ -118,7 +121,10 @@ impl Worker {
         let slots = ops * shared.slots();
         Worker {
             id,
-            schedule: Schedule::new(&shared.load, shared.seed, id, workers),
+            schedule: {
+                let (residue, modulus) = shared.segment.stripe(id, workers);
+                Schedule::striped(&shared.load, shared.seed, residue, modulus)
+            },
             connector: Rc::new(Connector::new(shared.addr, shared.tls.clone())),
             origin: Instant::from_std(origin),
             idle: Vec::new(),
@@ -224,6 +230,15 @@ impl Worker {
     }
 
     fn admit(&mut self, a: Arrival, now: Instant) {
+        if (a.at.as_micros() as u64) < self.shared.missed_before_us {
+            // Due before this process started: never sent, counted (a closed user goes on).
+            self.second.dropped += 1;
+            self.result.dropped += 1;
+            self.result.missed += 1;
+            self.schedule
+                .settled(a.user, now.saturating_duration_since(self.origin));
+            return;
+        }
         let queued = self.inflight.len() + self.pending.len();
         if queued >= self.shared.in_flight_cap {
             self.second.dropped += 1;

@@ -13,6 +13,8 @@ use redline_proxy::tcp::ConnEntry;
 use serde::{Deserialize, Serialize};
 
 pub use capacity::{Capacity, CapacityStep, LimitingClaim, StepClaim, StepOperation};
+mod segment;
+pub use segment::{MergeInfo, SegmentInfo};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -88,6 +90,12 @@ pub struct RunResult {
     /// `redline capacity`: the search's answer and steps; absent for other runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<Capacity>,
+    /// A segment of a distributed run (`redline run --segment I/N`); absent on plain runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<SegmentInfo>,
+    /// A merged result (`redline merge`): the segments it holds and those missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<MergeInfo>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -138,6 +146,9 @@ pub struct OperationStats {
     /// only in the run's `operations`, not per phase). Empty when nothing failed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub first_errors: Vec<FirstError>,
+    /// The service-time HdrHistogram, same encoding; kept by segment runs for `redline merge`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_histogram: Option<String>,
 }
 
 /// One failure message as the client saw it, the first time it was seen.
@@ -161,6 +172,10 @@ pub struct OpSecond {
     pub p50_ms: f64,
     pub p95_ms: f64,
     pub p99_ms: f64,
+    /// This second's latency HdrHistogram (µs, 2 digits), V2 compressed, base64; kept by segment
+    /// runs so `redline merge` can give exact per-second percentiles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -335,6 +335,8 @@ pub fn chaos_run(opts: Options) -> RunResult {
             "client log keeps the requests sent from 14.5 s to 16.5 s (bounded sample)".into(),
         ],
         capacity: None,
+        segment: None,
+        merged: None,
     };
     if opts.with_spec {
         result.spec = Some("specs/userservice.md".into());

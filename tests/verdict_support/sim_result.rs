@@ -217,5 +217,7 @@ pub fn assemble(
         fallback_windows: None,
         notes: Vec::new(),
         capacity: None,
+        segment: None,
+        merged: None,
     }
 }
