@@ -49,14 +49,19 @@ pub fn start(
                     worst_p99 = worst_p99.max(op.p99_ms);
                 }
             }
+            let length = info.length.as_secs_f64().ceil();
+            // The last second(s) drain the in-flight requests: the clock stops at the length.
+            let now = f64::from(b.t_s + 1).min(length);
+            let p99 = if worst_p99 > 0.0 {
+                format!("{worst_p99:.1} ms")
+            } else {
+                "–".to_string()
+            };
             let line = format!(
-                "\r\x1b[2Kstep {} {} · {} · {}/{:.0} s · p99 {:.1} ms so far · bracket {}",
+                "\r\x1b[2Kstep {} {} · {} · {now:.0}/{length:.0} s · p99 {p99} so far · bracket {}",
                 info.number,
                 info.phase.name(),
                 fmt_rate(info.rate),
-                b.t_s + 1,
-                info.length.as_secs_f64(),
-                worst_p99,
                 bracket(info.bracket)
             );
             let _ = err.write_all(line.as_bytes());

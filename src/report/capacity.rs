@@ -129,13 +129,20 @@ pub fn html(c: &Capacity, h: &mut String) {
         }
         h.push_str("</ul>\n");
     }
-    let caption = "Each judged percentile at each step's offered rate (dots: the search's steps, squares: its verification runs; filled when the step held), \
+    let mut caption = "Each judged percentile at each step's offered rate (dots: the search's steps, squares: its verification runs; filled when the step held), \
                    the claim as a dashed line, the capacity found (the knee) as a green vertical line and the \
-                   first rate that failed above it in red.";
+                   first rate that failed above it in red."
+        .to_string();
+    let hidden = super::charts::capacity::left_out(c);
+    if hidden > 0 {
+        caption.push_str(&format!(
+            " Drawn: the limiting claim and those that failed in the most steps; {hidden} other percentile claim(s) are in the table only."
+        ));
+    }
     let _ = writeln!(
         h,
         "<figure>\n<figcaption><h3>Latency against offered rate</h3><p>{}</p></figcaption>",
-        esc(caption)
+        esc(&caption)
     );
     match super::charts::capacity::chart(c) {
         Ok(svg) => h.push_str(&svg.replacen(

@@ -27,11 +27,18 @@ struct Point {
 /// Per claim id: (target, points in rate order).
 type Series = BTreeMap<String, (Option<f64>, Vec<Point>)>;
 
-fn series(c: &Capacity) -> Series {
-    let mut out: Series = BTreeMap::new();
+/// Most series one chart shows (one colour each).
+pub const MAX_SERIES: usize = 6;
+
+/// The percentile claims to draw: the limiting one first, then those that failed in the most
+/// steps, at most `MAX_SERIES`; timeouts (a maximum, seconds above the percentiles) are left out.
+/// With no failure at all, the first claims. Returns the series and how many claims were left out.
+fn series(c: &Capacity) -> (Series, usize) {
+    let mut all: Series = BTreeMap::new();
+    let mut failures: BTreeMap<String, usize> = BTreeMap::new();
     for s in &c.steps {
-        for k in &s.claims {
-            let e = out.entry(k.id.clone()).or_insert((k.target_ms, Vec::new()));
+        for k in s.claims.iter().filter(|k| !k.id.ends_with(".timeout")) {
+            let e = all.entry(k.id.clone()).or_insert((k.target_ms, Vec::new()));
             if let Some(m) = k.measured_ms {
                 e.1.push(Point {
                     rate: s.rate,
@@ -40,16 +47,36 @@ fn series(c: &Capacity) -> Series {
                     verify: s.phase == "verify",
                 });
             }
+            *failures.entry(k.id.clone()).or_default() += usize::from(k.status == "fail");
         }
     }
+    let limiting = c.limiting_claim.as_ref().map(|l| l.id.as_str());
+    let mut ids: Vec<&String> = all.keys().collect();
+    ids.sort_by_key(|id| {
+        (
+            Some(id.as_str()) != limiting,
+            std::cmp::Reverse(failures.get(*id).copied().unwrap_or(0)),
+        )
+    });
+    let keep: Vec<String> = ids.into_iter().take(MAX_SERIES).cloned().collect();
+    let left_out = all.len() - keep.len();
+    let mut out: Series = all
+        .into_iter()
+        .filter(|(id, _)| keep.contains(id))
+        .collect();
     for (_, points) in out.values_mut() {
         points.sort_by(|a, b| a.rate.total_cmp(&b.rate));
     }
-    out
+    (out, left_out)
+}
+
+/// How many judged percentile claims the chart leaves out (for the caption).
+pub fn left_out(c: &Capacity) -> usize {
+    series(c).1
 }
 
 pub fn chart(c: &Capacity) -> ChartResult {
-    let data = series(c);
+    let (data, _) = series(c);
     if data.values().all(|(_, p)| p.is_empty()) {
         return Err("no step measured a claimed percentile".into());
     }
@@ -134,7 +161,7 @@ pub fn chart(c: &Capacity) -> ChartResult {
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
+            .position(SeriesLabelPosition::LowerRight)
             .background_style(WHITE.mix(0.9))
             .border_style(GRID)
             .label_font(font(12))
