@@ -308,3 +308,15 @@ fn demo_error_classes_pass_where_the_run_produced_them() {
     assert_eq!(v.status, VerdictStatus::Inconclusive, "{v:?}");
     assert!(v.detail.contains("ready_path = \"/ready\""), "{}", v.detail);
 }
+
+#[test]
+fn demo_opening_after_a_closed_recovery_is_counted_from_its_own_failures() {
+    // demo3: the breaker closed at ~32.6 s; in the 30%-abort phase it opened at 37.5 s after a run
+    // of failures with hundreds of calls since it closed. Reading that opening as a failed half-open
+    // period counted every failure since the pause ("273 consecutive failures") and failed the
+    // consecutive-threshold claim of a breaker that is consecutive (serve-reference's).
+    let j = judge_demo(&fixture("demo3"));
+    let v = find(&j, "breaker.userservice.failure_threshold");
+    assert_ne!(v.status, VerdictStatus::Fail, "{}", dump(&j));
+    assert!(!v.measured.contains("273"), "{}", v.measured);
+}

@@ -135,11 +135,31 @@ pub fn counts_chart(
         .flat_map(|s| s.points.iter().map(|p| p.1))
         .fold(0.0f64, f64::max)
         .max(1.0)
-        // Headroom for the legend in the upper right, one line per series.
-        * (1.3 + 0.1 * series.len() as f64);
-    svg((WIDTH, HEIGHT), |root| {
+        // Headroom for the fault labels along the top.
+        * 1.25;
+    // The legend sits in rows above the plot: in its upper right corner it hid the data of the
+    // last seconds (sent, 2xx and the fault label during a late fault).
+    let legend_rows = legend_layout(series);
+    let legend_h = 22 * legend_rows.last().map_or(0, |(_, row)| row + 1) as u32;
+    svg((WIDTH, HEIGHT + legend_h), |root| {
+        for (s, (x, row)) in series.iter().zip(&legend_rows) {
+            let y = 14 + 22 * *row as i32;
+            let pieces: &[(i32, i32)] = if s.dashed {
+                &[(0, 8), (12, 22)]
+            } else {
+                &[(0, 22)]
+            };
+            for (a, b) in pieces {
+                root.draw(&PathElement::new(
+                    vec![(x + a, y), (x + b, y)],
+                    s.color.stroke_width(3),
+                ))?;
+            }
+            root.draw(&Text::new(s.name.clone(), (x + 28, y - 8), font(13)))?;
+        }
         let mut chart = ChartBuilder::on(root)
             .margin(12)
+            .margin_top(12 + legend_h)
             .margin_right(24)
             .x_label_area_size(34)
             .y_label_area_size(78)
@@ -168,14 +188,70 @@ pub fn counts_chart(
         for s in series {
             let color = s.color;
             let style = color.stroke_width(2);
-            let drawn = if s.dashed {
-                chart.draw_series(DashedLineSeries::new(s.points.iter().copied(), 6, 4, style))?
+            if s.dashed {
+                chart.draw_series(DashedLineSeries::new(s.points.iter().copied(), 6, 4, style))?;
             } else {
-                chart.draw_series(LineSeries::new(s.points.iter().copied(), style))?
-            };
-            drawn.label(s.name.clone()).legend(super::swatch(color));
+                chart.draw_series(LineSeries::new(s.points.iter().copied(), style))?;
+            }
         }
-        super::draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         Ok(())
     })
+}
+
+/// Where each series' legend entry goes: (x in pixels, row), left to right from the plot's left
+/// edge, wrapping to a new row before the chart's right edge.
+pub(super) fn legend_layout(series: &[Series]) -> Vec<(i32, usize)> {
+    let (left, right) = (90, WIDTH as i32 - 24);
+    let (mut x, mut row) = (left, 0);
+    let mut out = Vec::with_capacity(series.len());
+    for s in series {
+        // A swatch, the label at 13 px (about 7 px a character) and a gap.
+        let w = 28 + 7 * s.name.chars().count() as i32 + 24;
+        if x + w > right && x > left {
+            (x, row) = (left, row + 1);
+        }
+        out.push((x, row));
+        x += w;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(name: &str) -> Series {
+        Series {
+            name: name.into(),
+            color: BLUE,
+            dashed: false,
+            points: vec![],
+        }
+    }
+
+    #[test]
+    fn legend_entries_stay_inside_the_chart_and_do_not_overlap() {
+        let long = "a legend label long enough that a few of them fill a row";
+        let series: Vec<Series> = (0..6).map(|_| named(long)).collect();
+        let at = legend_layout(&series);
+        assert!(at.last().unwrap().1 >= 2, "{at:?}");
+        for (i, ((x, row), s)) in at.iter().zip(&series).enumerate() {
+            let end = x + 28 + 7 * s.name.chars().count() as i32;
+            assert!(end <= WIDTH as i32 - 24, "entry {i} ends at {end}");
+            if let Some((next_x, next_row)) = at.get(i + 1) {
+                assert!(next_row > row || *next_x > end, "{at:?}");
+            }
+        }
+        // The throughput chart's six entries fit one row.
+        let six = [
+            "sent",
+            "2xx",
+            "4xx",
+            "5xx",
+            "fallback answers (not errors)",
+            "errors (transport or 5xx)",
+        ];
+        let at = legend_layout(&six.map(named));
+        assert!(at.iter().all(|(_, row)| *row == 0), "{at:?}");
+    }
 }

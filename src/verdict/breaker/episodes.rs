@@ -496,7 +496,10 @@ fn build_episode(
 }
 
 /// The completion that settled a failed half-open period: the last answer of the calls let through
-/// since `since` (the pause's end), when one of them failed and it came after `a_i`.
+/// since `since` (the pause's end), when one of them failed and it came after `a_i`. More than
+/// `MAX_PROBES` calls since the pause are no half-open period: the breaker had closed again, and
+/// a later opening is a threshold's (counting every failure since the pause read a 30%-abort
+/// opening after a closed recovery as "273 consecutive failures" in `redline demo`).
 fn probe_decision(
     log: &[LogEntry],
     ends: &[(f64, bool, usize)],
@@ -507,6 +510,9 @@ fn probe_decision(
         return None;
     }
     let probes = |idx: usize| log[idx].t_ms >= since && log[idx].t_ms <= a_i;
+    if log.iter().filter(|e| e.t_ms >= since && e.t_ms <= a_i).count() > MAX_PROBES {
+        return None;
+    }
     let any_failed = ends.iter().any(|(_, failed, idx)| *failed && probes(*idx));
     let last = ends.iter().rposition(|(_, _, idx)| probes(*idx))?;
     (any_failed && ends[last].0 > a_i).then_some(last)
