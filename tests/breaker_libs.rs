@@ -3,15 +3,15 @@
 //! behind the real fault proxy of `redline run`, under a fault timeline chosen to exercise its rule.
 //! True claims must pass; deliberately wrong ones must fail on the verdict they are wrong about.
 //!
-//! The claims are built in code (the spec reader for each library's configuration form is issue
-//! 13's other half); `tests/fixtures/breakers/<library>.md` holds the same breaker as a user would
-//! paste it, for the switch to reading the spec.
+//! The true claims are read by `redline::spec::parse` from `tests/fixtures/breakers/<run>.md`, the
+//! breaker in its library's own configuration form as a user would paste it, after checking that
+//! the reader got the values the library was configured with; the wrong claims are edits of them.
 
 mod breaker_libs_support;
 
 use breaker_libs_support::*;
 use redline::result::VerdictStatus::{Fail, Pass};
-use redline::spec::claims::{Breaker, CloseRule, RateTrip};
+use redline::spec::claims::{Breaker, CloseRule, RateTrip, RecoveryGrowth};
 
 /// opossum: `errorThresholdPercentage` over a rolling `rollingCountTimeout` window, trips above it
 /// once `volumeThreshold` calls were made, half-open after `resetTimeout` with one trial call.
@@ -24,15 +24,19 @@ async fn opossum_rate_breaker_is_judged_by_its_rate_rule() {
         node_service("opossum", options, dep)
     })
     .await;
-    let truth = rate_claim(
-        "opossum",
-        0.5,
-        RateTrip::Above,
-        Some(1000.0),
-        None,
-        5,
-        1500.0,
-    );
+    let truth = run.spec_claim(&Breaker {
+        half_open_requests: Some(1),
+        close_rule: Some(CloseRule::FirstSuccess),
+        ..rate_claim(
+            "opossum",
+            0.5,
+            RateTrip::Above,
+            Some(1000.0),
+            None,
+            5,
+            1500.0,
+        )
+    });
     let j = run.judge(truth.clone());
     eprintln!("{}", dump(&j));
     no_fails(&j, "opossum judged against its own options");
@@ -106,7 +110,7 @@ async fn opossum_through_a_hang() {
         node_service("opossum", options, dep)
     })
     .await;
-    let truth = Breaker {
+    let truth = run.spec_claim(&Breaker {
         half_open_requests: Some(1),
         close_rule: Some(CloseRule::FirstSuccess),
         ..rate_claim(
@@ -118,7 +122,7 @@ async fn opossum_through_a_hang() {
             5,
             1500.0,
         )
-    };
+    });
     let j = run.judge(truth.clone());
     eprintln!("{}", dump(&j));
     no_fails(&j, "opossum through a hang, judged against its own options");
@@ -146,15 +150,19 @@ async fn cockatiel_sampling_breaker_is_judged_by_its_rate_rule() {
         node_service("cockatiel", options, dep)
     })
     .await;
-    let truth = rate_claim(
-        "cockatiel",
-        0.5,
-        RateTrip::Above,
-        Some(1000.0),
-        None,
-        5,
-        1500.0,
-    );
+    let truth = run.spec_claim(&Breaker {
+        half_open_requests: Some(1),
+        close_rule: Some(CloseRule::FirstSuccess),
+        ..rate_claim(
+            "cockatiel",
+            0.5,
+            RateTrip::Above,
+            Some(1000.0),
+            None,
+            5,
+            1500.0,
+        )
+    });
     let j = run.judge(truth.clone());
     eprintln!("{}", dump(&j));
     no_fails(&j, "cockatiel judged against its own options");
@@ -204,11 +212,12 @@ async fn cockatiel_count_breaker_with_growing_open_time() {
         node_service("cockatiel", options, dep)
     })
     .await;
-    let truth = Breaker {
+    let truth = run.spec_claim(&Breaker {
         recovery_multiplier: Some(2.0),
         recovery_max_ms: Some(4000.0),
+        half_open_requests: Some(1),
         ..rate_claim("cockatiel", 0.5, RateTrip::Above, None, Some(20), 10, 800.0)
-    };
+    });
     let j = run.judge(truth.clone());
     eprintln!("{}", dump(&j));
     no_fails(&j, "cockatiel CountBreaker judged against its own options");
@@ -258,7 +267,11 @@ fn consecutive_timeline() -> String {
 
 /// Checks a consecutive library: the true claim passes, a higher threshold and a rate claim fail.
 fn judge_consecutive(run: &LibRun, library: &str, n: u32, recovery_ms: f64) {
-    let truth = consecutive_claim(library, n, recovery_ms);
+    // All three close on the first call to succeed in half-open.
+    let truth = run.spec_claim(&Breaker {
+        close_rule: Some(CloseRule::FirstSuccess),
+        ..consecutive_claim(library, n, recovery_ms)
+    });
     let j = run.judge(truth.clone());
     eprintln!("{library}:\n{}", dump(&j));
     no_fails(&j, &format!("{library} judged against its own settings"));
@@ -374,14 +387,14 @@ async fn nginx_max_fails_within_fail_timeout() {
         nginx_service(dir, proxy_port, &backup, "max_fails=3 fail_timeout=2s")
     })
     .await;
-    let truth = Breaker {
+    let truth = run.spec_claim(&Breaker {
         kind: Some(redline::spec::claims::BreakerKind::FailuresInWindow),
         library: Some("nginx".into()),
         failure_threshold: Some(3),
         window_ms: Some(2000.0),
         recovery_timeout_ms: Some(2000.0),
         ..Breaker::default()
-    };
+    });
     let j = run.judge(truth.clone());
     eprintln!("{}", dump(&j));
     no_fails(&j, "nginx judged against its own max_fails/fail_timeout");
@@ -447,10 +460,11 @@ async fn resilience4j_emulated_rate_breaker_with_growth_and_three_probes() {
         emulated_service("resilience4j", design, port)
     })
     .await;
-    let truth = Breaker {
+    let truth = run.spec_claim(&Breaker {
         recovery_multiplier: Some(2.0),
         recovery_max_ms: Some(4000.0),
         half_open_requests: Some(3),
+        close_rule: Some(CloseRule::ProbeRateBelowThreshold),
         ..rate_claim(
             "resilience4j",
             0.5,
@@ -460,7 +474,7 @@ async fn resilience4j_emulated_rate_breaker_with_growth_and_three_probes() {
             10,
             1000.0,
         )
-    };
+    });
     let j = run.judge(truth.clone());
     eprintln!("{}", dump(&j));
     no_fails(&j, "resilience4j judged against its own configuration");
@@ -521,15 +535,18 @@ async fn hystrix_emulated_rate_breaker() {
         emulated_service("hystrix", design, port)
     })
     .await;
-    let truth = rate_claim(
-        "hystrix",
-        0.5,
-        RateTrip::AtLeast,
-        Some(2000.0),
-        None,
-        10,
-        1500.0,
-    );
+    let truth = run.spec_claim(&Breaker {
+        half_open_requests: Some(1),
+        ..rate_claim(
+            "hystrix",
+            0.5,
+            RateTrip::AtLeast,
+            Some(2000.0),
+            None,
+            10,
+            1500.0,
+        )
+    });
     let j = run.judge(truth.clone());
     eprintln!("{}", dump(&j));
     no_fails(&j, "Hystrix judged against its own properties");
@@ -566,15 +583,18 @@ async fn polly_emulated_rate_breaker() {
         emulated_service("polly", design, port)
     })
     .await;
-    let truth = rate_claim(
-        "polly",
-        0.5,
-        RateTrip::AtLeast,
-        Some(1000.0),
-        None,
-        8,
-        1500.0,
-    );
+    let truth = run.spec_claim(&Breaker {
+        half_open_requests: Some(1),
+        ..rate_claim(
+            "polly",
+            0.5,
+            RateTrip::AtLeast,
+            Some(1000.0),
+            None,
+            8,
+            1500.0,
+        )
+    });
     let j = run.judge(truth.clone());
     eprintln!("{}", dump(&j));
     no_fails(&j, "Polly judged against its own options");
@@ -622,11 +642,11 @@ async fn gobreaker_emulated_consecutive_breaker_with_two_probes() {
         emulated_service("gobreaker", design, port)
     })
     .await;
-    let truth = Breaker {
+    let truth = run.spec_claim(&Breaker {
         half_open_requests: Some(2),
         close_rule: Some(CloseRule::AllProbes),
         ..consecutive_claim("gobreaker", 5, 1500.0)
-    };
+    });
     let j = run.judge(truth.clone());
     eprintln!("{}", dump(&j));
     no_fails(&j, "gobreaker judged against its own Settings");
@@ -685,7 +705,7 @@ async fn resilience4j_emulated_slow_call_rate() {
         emulated_service("resilience4j-slow", design, port)
     })
     .await;
-    let truth = Breaker {
+    let truth = run.spec_claim(&Breaker {
         slow_call_ms: Some(150.0),
         slow_call_rate: Some(0.8),
         ..rate_claim(
@@ -697,7 +717,7 @@ async fn resilience4j_emulated_slow_call_rate() {
             10,
             1000.0,
         )
-    };
+    });
     let j = run.judge(truth.clone());
     eprintln!("{}", dump(&j));
     no_fails(&j, "resilience4j with its slow-call rule");
@@ -727,4 +747,99 @@ async fn resilience4j_emulated_slow_call_rate() {
         let detail = &find(&j, "breaker.users.opens").detail;
         assert!(detail.contains("slow calls"), "{what}\n{}", dump(&j));
     }
+}
+
+/// Envoy outlier detection: `consecutive_5xx: 3` ejects the only host for `base_ejection_time: 0.5s`
+/// × the number of times it was ejected, lifted at the first `interval: 0.25s` sweep after that; no
+/// half-open, so each return in an outage costs 3 failed calls and a longer ejection. Every 2nd call
+/// failing (never 3 in a row) leaves it in service.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn envoy_emulated_outlier_detection_with_linear_ejection_time() {
+    let design = emulated::Design::Envoy {
+        consecutive_5xx: 3,
+        base_ejection_ms: 500.0,
+        max_ejection_ms: 10_000.0,
+        interval_ms: 250.0,
+    };
+    let mut faults = fault(
+        "abort",
+        1.5,
+        2.0,
+        "status = 503\nevery = 2\nname = \"half\"",
+    );
+    faults.push_str(&fault("abort", 4.5, 5.0, "status = 503\nname = \"outage\""));
+    let run = run_lib("envoy", 15, 40, &faults, |_, port, _| {
+        emulated_service("envoy", design, port)
+    })
+    .await;
+    let truth = run.spec_claim(&Breaker {
+        recovery_growth: Some(RecoveryGrowth::Linear),
+        recovery_max_ms: Some(10_000.0),
+        ejection_sweep_ms: Some(250.0),
+        ..consecutive_claim("envoy", 3, 500.0)
+    });
+    let j = run.judge(truth.clone());
+    eprintln!("{}", dump(&j));
+    no_fails(&j, "Envoy judged against its own outlier_detection");
+    expect(
+        &j,
+        "breaker.users.failure_threshold",
+        Pass,
+        "3 consecutive 5xx",
+    );
+    expect(
+        &j,
+        "breaker.users.recovery_timeout",
+        Pass,
+        "500 ms × the ejection count, at the next sweep",
+    );
+    let timed = find(&j, "breaker.users.recovery_timeout");
+    assert!(
+        timed.measured.matches(", ").count() >= 2,
+        "the outage should show at least 3 ejections\n{}",
+        dump(&j)
+    );
+    // A fixed ejection time: the later ejections last too long.
+    let j = run.judge(Breaker {
+        recovery_growth: None,
+        ..truth.clone()
+    });
+    expect(
+        &j,
+        "breaker.users.recovery_timeout",
+        Fail,
+        "a fixed 500 ms ejection",
+    );
+    // Doubling instead of N × base: the 4th ejection would last 4 s, not 2 s.
+    let j = run.judge(Breaker {
+        recovery_growth: Some(RecoveryGrowth::Multiply),
+        recovery_multiplier: Some(2.0),
+        ..truth.clone()
+    });
+    expect(
+        &j,
+        "breaker.users.recovery_timeout",
+        Fail,
+        "a doubling ejection time",
+    );
+    let j = run.judge(Breaker {
+        recovery_timeout_ms: Some(1000.0),
+        ..truth.clone()
+    });
+    expect(
+        &j,
+        "breaker.users.recovery_timeout",
+        Fail,
+        "a 1 s base ejection time",
+    );
+    let j = run.judge(Breaker {
+        failure_threshold: Some(5),
+        ..truth.clone()
+    });
+    expect(
+        &j,
+        "breaker.users.failure_threshold",
+        Fail,
+        "5 consecutive 5xx",
+    );
 }

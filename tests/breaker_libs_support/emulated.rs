@@ -4,8 +4,12 @@
 //! half-open judged by their failure rate), Hystrix (`HealthCounts` over a bucketed rolling window,
 //! re-read every `healthSnapshot.intervalInMilliseconds`; a single test request after the sleep
 //! window), Polly v8 (`FailureRatio` over `SamplingDuration` with `MinimumThroughput`, checked on each
-//! failure) and gobreaker (`ReadyToTrip: ConsecutiveFailures > n`, `MaxRequests` in half-open, each
-//! a success to close).
+//! failure), gobreaker (`ReadyToTrip: ConsecutiveFailures > n`, `MaxRequests` in half-open, each
+//! a success to close) and Envoy outlier detection (ejected on `consecutive_5xx` consecutive 5xx for
+//! `base_ejection_time` × the number of times ejected, up to `max_ejection_time`, returned to
+//! service, with no half-open, at the first `interval` sweep after that; every sweep that finds the
+//! host in service takes one off the count; one host and `healthy_panic_threshold: 0`, so calls
+//! are refused while it is ejected).
 //!
 //! GET /items/N calls GET /users/N on the dependency (300 ms timeout) through the breaker: 200, 502
 //! when the call failed, 503 when the breaker refused it.
@@ -57,6 +61,12 @@ pub enum Design {
         timeout_ms: f64,
         max_requests: u32,
     },
+    Envoy {
+        consecutive_5xx: u32,
+        base_ejection_ms: f64,
+        max_ejection_ms: f64,
+        interval_ms: f64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -82,8 +92,15 @@ struct Breaker {
     /// Whether each recorded call (same order) was slow.
     slow: VecDeque<bool>,
     consecutive_failures: u32,
+    /// resilience4j: slow calls among the permitted calls of this half-open period.
+    half_open_slow: u32,
     /// Hystrix: the last health snapshot (calls, errors) and when it was taken.
     snapshot: (usize, usize, Instant),
+    /// Envoy: when the sweeps started (every `interval` from here), the ejection count and when
+    /// the host last returned to service.
+    started: Instant,
+    ejections: i32,
+    returned_at: Option<Instant>,
 }
 
 fn ms(d: f64) -> Duration {
@@ -112,7 +129,40 @@ impl Breaker {
             Design::Hystrix { sleep_ms, .. } => sleep_ms,
             Design::Polly { break_ms, .. } => break_ms,
             Design::Gobreaker { timeout_ms, .. } => timeout_ms,
+            Design::Envoy {
+                base_ejection_ms,
+                max_ejection_ms,
+                ..
+            } => (base_ejection_ms * f64::from(attempt)).min(max_ejection_ms.max(base_ejection_ms)),
         }
+    }
+
+    /// Envoy: the first sweep at or after `t`.
+    fn next_sweep(&self, t: Instant) -> Instant {
+        let Design::Envoy { interval_ms, .. } = self.design else {
+            return t;
+        };
+        let since = t.duration_since(self.started).as_secs_f64() * 1000.0;
+        self.started + ms((since / interval_ms).ceil() * interval_ms)
+    }
+
+    /// Envoy: ejects the host, one more on the count after the sweeps that found it in service.
+    fn eject(&mut self, now: Instant) {
+        let Design::Envoy { interval_ms, .. } = self.design else {
+            return;
+        };
+        if let Some(back) = self.returned_at {
+            // Sweeps strictly after the one that returned it, up to now.
+            let healthy =
+                (now.duration_since(back).as_secs_f64() * 1000.0 / interval_ms).floor() as i32;
+            self.ejections = (self.ejections - healthy).max(0);
+        }
+        self.ejections += 1;
+        let until = self.next_sweep(now + ms(self.open_ms(self.ejections)));
+        self.transition(State::Open {
+            until,
+            attempt: self.ejections,
+        });
     }
 
     fn transition(&mut self, to: State) {
@@ -120,6 +170,7 @@ impl Breaker {
         self.outcomes.clear();
         self.slow.clear();
         self.consecutive_failures = 0;
+        self.half_open_slow = 0;
     }
 
     fn open(&mut self, now: Instant, attempt: i32) {
@@ -132,6 +183,11 @@ impl Breaker {
         if let State::Open { until, attempt } = self.state {
             if now < until {
                 return None;
+            }
+            if let Design::Envoy { .. } = self.design {
+                self.transition(State::Closed);
+                self.returned_at = Some(until);
+                return Some(State::Closed);
             }
             self.transition(State::HalfOpen {
                 admitted: 0,
@@ -162,7 +218,9 @@ impl Breaker {
     fn record(&mut self, admitted_in: State, ok: bool, took_ms: f64, now: Instant) {
         match (admitted_in, self.state) {
             (State::Closed, State::Closed) => self.record_closed(ok, took_ms, now),
-            (State::HalfOpen { .. }, State::HalfOpen { .. }) => self.record_half_open(ok, now),
+            (State::HalfOpen { .. }, State::HalfOpen { .. }) => {
+                self.record_half_open(ok, took_ms, now)
+            }
             _ => {}
         }
     }
@@ -216,6 +274,14 @@ impl Breaker {
             Design::Gobreaker {
                 consecutive_over, ..
             } => self.consecutive_failures > consecutive_over,
+            Design::Envoy {
+                consecutive_5xx, ..
+            } => {
+                if self.consecutive_failures >= consecutive_5xx {
+                    self.eject(now);
+                }
+                false
+            }
             // Hystrix trips on its health snapshot, read when a request is admitted.
             Design::Hystrix { .. } => false,
         };
@@ -224,7 +290,7 @@ impl Breaker {
         }
     }
 
-    fn record_half_open(&mut self, ok: bool, now: Instant) {
+    fn record_half_open(&mut self, ok: bool, took_ms: f64, now: Instant) {
         let State::HalfOpen {
             admitted,
             done,
@@ -236,12 +302,20 @@ impl Breaker {
         };
         let (done, failed) = (done + 1, failed + u32::from(!ok));
         match self.design {
-            // The permitted calls' own failure rate decides, once all have answered.
+            // The permitted calls' own failure and slow-call rates decide, once all have answered
+            // (`checkIfThresholdsExceeded` in the half-open state, as when closed).
             Design::Resilience4j {
                 failure_rate,
                 half_open_calls,
+                slow,
                 ..
             } => {
+                if slow.is_some_and(|(slow_ms, _)| took_ms >= slow_ms) {
+                    self.half_open_slow += 1;
+                }
+                let slow_trip = slow.is_some_and(|(_, rate)| {
+                    f64::from(self.half_open_slow) / f64::from(done) >= rate
+                });
                 if done < half_open_calls {
                     self.state = State::HalfOpen {
                         admitted,
@@ -249,7 +323,7 @@ impl Breaker {
                         failed,
                         attempt,
                     };
-                } else if f64::from(failed) / f64::from(done) >= failure_rate {
+                } else if f64::from(failed) / f64::from(done) >= failure_rate || slow_trip {
                     self.open(now, attempt + 1);
                 } else {
                     self.transition(State::Closed);
@@ -340,7 +414,11 @@ pub fn start(design: Design, dep: String) -> Emulated {
         outcomes: VecDeque::new(),
         slow: VecDeque::new(),
         consecutive_failures: 0,
+        half_open_slow: 0,
         snapshot: (0, 0, Instant::now()),
+        started: Instant::now(),
+        ejections: 0,
+        returned_at: None,
     }));
     let task = tokio::spawn(async move {
         let listener = TcpListener::from_std(std_listener).unwrap();

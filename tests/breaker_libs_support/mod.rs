@@ -328,6 +328,15 @@ fn wait_output(mut cmd: Command, limit: Duration) -> (String, String) {
 }
 
 impl LibRun {
+    /// The breaker this run's fixture spec configures, checked against `expected` (see `spec_claim`).
+    pub fn spec_claim(&self, expected: &Breaker) -> Breaker {
+        let fixture = self
+            .spec_file
+            .trim_start_matches("tests/fixtures/breakers/")
+            .trim_end_matches(".md");
+        spec_claim(fixture, expected)
+    }
+
     /// Judges the run against one breaker claim on `users`.
     pub fn judge(&self, b: Breaker) -> Judgement {
         let claims = Claims {
@@ -424,4 +433,53 @@ pub fn dump(j: &Judgement) -> String {
         s.push_str(&format!("note: {n}\n"));
     }
     s
+}
+
+/// The one breaker `tests/fixtures/breakers/{fixture}.md` configures in its library's own form, read
+/// by `redline::spec::parse`. Every field `expected` sets must have been read with that value, so a
+/// reader regression fails here, before the run, naming the field.
+pub fn spec_claim(fixture: &str, expected: &Breaker) -> Breaker {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/breakers")
+        .join(format!("{fixture}.md"));
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let claims = redline::spec::parse(&text);
+    assert_eq!(
+        claims.breakers.len(),
+        1,
+        "{fixture}.md: expected one breaker, read {:#?}",
+        claims.breakers
+    );
+    let read = claims.breakers[0].clone();
+    macro_rules! same {
+        ($($field:ident),*) => {$(
+            if expected.$field.is_some() {
+                assert_eq!(
+                    read.$field, expected.$field,
+                    "{fixture}.md: the reader's {} differs from the library's configuration\n{read:#?}",
+                    stringify!($field)
+                );
+            }
+        )*};
+    }
+    same!(
+        kind,
+        library,
+        failure_threshold,
+        failure_rate,
+        rate_trips,
+        window_calls,
+        window_ms,
+        minimum_calls,
+        slow_call_ms,
+        slow_call_rate,
+        recovery_timeout_ms,
+        recovery_multiplier,
+        recovery_max_ms,
+        recovery_growth,
+        ejection_sweep_ms,
+        half_open_requests,
+        close_rule
+    );
+    read
 }

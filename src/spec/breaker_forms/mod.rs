@@ -161,6 +161,12 @@ const SIGNS: &[Signs] = &[
         lang: "",
     },
     Signs {
+        form: &python::PURGATORY,
+        words: &["purgatory"],
+        code: &["CircuitBreakerFactory("],
+        lang: "",
+    },
+    Signs {
         form: &python::CIRCUITBREAKER,
         words: &[],
         code: &[

@@ -1,6 +1,6 @@
 //! Python breakers: pybreaker `CircuitBreaker(fail_max=5, reset_timeout=60)` and the `circuitbreaker`
 //! package (`@circuit(failure_threshold=5, recovery_timeout=30)`, or class attributes). Python
-//! numbers are seconds; `timedelta(seconds=30)` reads too.
+//! numbers are seconds; `timedelta(seconds=30)` reads too. purgatory: `CircuitBreakerFactory(default_threshold=5, default_ttl=30)`.
 
 use super::values::SECONDS;
 use super::{calls, positional, Build, Entry, Field, Form, Found};
@@ -85,5 +85,37 @@ fn circuitbreaker(x: &mut Build) {
             .filter(|s| !s.is_empty())
             .collect();
     }
+    x.b.close_rule = Some(CloseRule::FirstSuccess);
+}
+
+pub(crate) const PURGATORY: Form = Form {
+    library: "purgatory",
+    field: purgatory_field,
+    scan: super::no_scan,
+    build: purgatory,
+    space_values: false,
+    name_inside: false,
+};
+
+/// `CircuitBreakerFactory(default_threshold=, default_ttl=)` and the per-circuit
+/// `get_breaker("name", threshold=, ttl=)` that overrides them.
+fn purgatory_field(e: &Entry) -> Option<Field> {
+    Some(match e.last().as_str() {
+        "defaultthreshold" | "threshold" => Field::Threshold,
+        "defaultttl" | "ttl" => Field::RecoveryMs,
+        _ => return None,
+    })
+}
+
+/// Defaults from purgatory's `CircuitBreakerFactory` (`default_threshold = 5`, `default_ttl = 30`
+/// seconds). Closed, each failure adds to a count that a success resets, and reaching the threshold
+/// opens it; after the ttl it is half-open and the first call to end decides: a success closes it,
+/// a failure opens it again (no probe count is claimed).
+fn purgatory(x: &mut Build) {
+    x.b.kind = Some(BreakerKind::Consecutive);
+    let n = x.count(Field::Threshold);
+    x.b.failure_threshold = x.or_default(n, "failure_threshold", 5, "default_threshold = 5");
+    let t = x.duration(Field::RecoveryMs, SECONDS);
+    x.b.recovery_timeout_ms = x.or_default(t, "recovery_timeout_ms", 30_000.0, "default_ttl = 30");
     x.b.close_rule = Some(CloseRule::FirstSuccess);
 }

@@ -1,8 +1,9 @@
-//! One verdict per breaker setting every kind shares: recovery timeout, half-open probes, resuming.
+//! One verdict per breaker setting every kind shares: recovery timeout (grown per reopening, or
+//! linearly per Envoy ejection), half-open probes, resuming.
 
 use super::episodes::{Episode, Observation, Outcome, Trigger};
 use crate::result::{RunResult, Verdict};
-use crate::spec::claims::Breaker;
+use crate::spec::claims::{Breaker, RecoveryGrowth};
 use crate::verdict::evidence;
 use crate::verdict::model::{Claim, JudgeContext};
 use crate::verdict::tolerance::{explain, fmt_ms, fmt_pct, fmt_t};
@@ -17,20 +18,61 @@ fn interarrival_ms(result: &RunResult, obs: &Observation, from_ms: f64, to_ms: f
 }
 
 /// The claimed open time of each episode: the first, grown by the multiplier for each reopening
-/// after a failed probe (resilience4j's exponential wait, cockatiel's backoff), up to the cap.
+/// after a failed probe (resilience4j's exponential wait, cockatiel's backoff), up to the cap; or,
+/// growing linearly (Envoy), `r` × the ejection count, capped at the larger of the cap and `r`.
 fn claimed_open_ms(b: &Breaker, r: f64, reopenings: i32) -> f64 {
+    let cap = b.recovery_max_ms.filter(|c| c.is_finite() && *c > 0.0);
+    if b.recovery_growth == Some(RecoveryGrowth::Linear) {
+        let grown = r * f64::from(reopenings + 1);
+        return cap.map_or(grown, |c| grown.min(c.max(r)));
+    }
     let m = b
         .recovery_multiplier
         .filter(|m| m.is_finite() && *m > 0.0)
         .unwrap_or(1.0);
     let grown = r * m.powi(reopenings);
-    b.recovery_max_ms
-        .filter(|c| c.is_finite() && *c > 0.0)
-        .map_or(grown, |cap| grown.min(cap))
+    cap.map_or(grown, |cap| grown.min(cap))
 }
 
-/// "1 s" or "1 s, ×2 per reopening up to 8 s".
+/// The growth step of each episode: reopenings after failed probes in a row (reset by an opening
+/// from a closed state), or for linear growth Envoy's ejection count: one more per ejection, one
+/// less for each sweep that found the host back in service (without a claimed sweep, reopenings).
+fn growth_steps(b: &Breaker, episodes: &[Episode]) -> Vec<i32> {
+    let sweep = b
+        .ejection_sweep_ms
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .filter(|_| b.recovery_growth == Some(RecoveryGrowth::Linear));
+    let mut steps: Vec<i32> = Vec::with_capacity(episodes.len());
+    let mut back_at: Option<f64> = None;
+    for e in episodes {
+        let before = steps.last().copied();
+        let step = match (sweep, before, back_at) {
+            // The count before this ejection was `prev + 1`, less the sweeps that found it back.
+            (Some(s), Some(prev), Some(back)) => {
+                let healthy = ((e.opened_at_ms - back) / s).floor().max(0.0) as i32;
+                (prev + 1 - healthy).max(0)
+            }
+            (Some(_), _, _) => 0,
+            (None, Some(prev), _) if e.trigger == Trigger::Probe => prev + 1,
+            (None, _, _) => 0,
+        };
+        steps.push(step);
+        back_at = e.resumed_at_ms;
+    }
+    steps
+}
+
+/// "1 s" or "1 s, ×2 per reopening up to 8 s" or "500 ms × the ejection count".
 fn describe_open(b: &Breaker, r: f64) -> String {
+    if b.recovery_growth == Some(RecoveryGrowth::Linear) {
+        return format!(
+            "{} × the number of times opened{}",
+            fmt_ms(r),
+            b.recovery_max_ms
+                .map(|c| format!(" up to {}", fmt_ms(c)))
+                .unwrap_or_default()
+        );
+    }
     match b
         .recovery_multiplier
         .filter(|m| m.is_finite() && *m > 0.0 && (*m - 1.0).abs() > 1e-9)
@@ -79,18 +121,12 @@ pub fn recovery(
     let c = Claim::new(id, claim, source, expected);
     // (episode, time open, request gap, claimed open time)
     let mut timed: Vec<(&Episode, f64, f64, f64)> = Vec::new();
-    let mut reopenings = 0;
-    for e in &obs.episodes {
-        reopenings = if e.trigger == Trigger::Probe {
-            reopenings + 1
-        } else {
-            0
-        };
+    for (e, step) in obs.episodes.iter().zip(growth_steps(b, &obs.episodes)) {
         let (Some(open), Some(resumed)) = (e.open_for_ms(), e.resumed_at_ms) else {
             continue;
         };
         let gap = interarrival_ms(result, obs, e.opened_at_ms, resumed);
-        timed.push((e, open, gap, claimed_open_ms(b, r, reopenings)));
+        timed.push((e, open, gap, claimed_open_ms(b, r, step)));
     }
     if timed.is_empty() {
         let detail = format!(
@@ -114,6 +150,18 @@ pub fn recovery(
     } else {
         0.0
     };
+    // Envoy returns an ejected host at the first sweep after its ejection time.
+    let sweep = b
+        .ejection_sweep_ms
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .unwrap_or(0.0);
+    if sweep > 0.0 {
+        rule.push_str(&format!(
+            " Ejections are lifted at sweeps every {}: it may run up to that over.",
+            fmt_ms(sweep)
+        ));
+    }
+    let coarse = coarse + sweep;
     let margin = |want: f64| tol.margin_ms(want) + jitter * want;
     let bad = timed.iter().find(|(_, open, slack, want)| {
         *open < want - margin(*want) || *open > want + margin(*want) + slack + coarse
