@@ -29,7 +29,7 @@ const COLS: [Col; 9] = [
     rcol("ANSWERED", 9),
     rcol("JUDGED", 6),
     col("HOLDS", 5),
-    rcol("P50/P95/P99", 17),
+    rcol("P50/P95/P99", 12),
     rcol("ERR", 5),
     col("FAILED", 20),
 ];
@@ -98,9 +98,22 @@ pub fn terminal(c: &Capacity, width: usize, lines: &mut Vec<String>) {
     for k in &c.criteria {
         lines.extend(text::wrap(&format!("  judged: {k}"), width));
     }
+    // The failed claims go under the table, wrapped: as a last column, six ids ran to 200 columns.
     let mut rows = rows(c);
-    let cols = text::fit(&COLS, &mut rows, width);
+    let failed: Vec<String> = rows
+        .iter_mut()
+        .map(|r| r.pop().unwrap_or_default())
+        .collect();
+    let cols = text::fit(&COLS[..COLS.len() - 1], &mut rows, width);
     lines.extend(text::table(&cols, &rows, &|_, _, s| s));
+    for (i, f) in failed.iter().enumerate().filter(|(_, f)| !f.is_empty()) {
+        let what = if f.starts_with("inconclusive") {
+            ""
+        } else {
+            "failed: "
+        };
+        lines.extend(text::wrap(&format!("  step {} {what}{f}", i + 1), width));
+    }
 }
 
 /// The Markdown renderer's own table writer (header, column alignment, rows).
@@ -171,4 +184,51 @@ pub fn html(c: &Capacity, h: &mut String) {
         h.push_str("</tr>\n");
     }
     h.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_steps_table_fits_the_terminal_width() {
+        let failed: Vec<String> = [
+            "get-item",
+            "list-items",
+            "create-item",
+            "update-item",
+            "delete-item",
+        ]
+        .iter()
+        .map(|op| format!("latency.{op}.p99"))
+        .collect();
+        let step = CapacityStep {
+            phase: "bisect".into(),
+            rate: 708.0,
+            achieved_rate: 711.2,
+            duration_s: 20.0,
+            holds: Some(false),
+            failed_claims: failed.clone(),
+            ..Default::default()
+        };
+        let c = Capacity {
+            steps: vec![step],
+            ..Default::default()
+        };
+        let mut lines = Vec::new();
+        terminal(&c, 80, &mut lines);
+        let table: Vec<&String> = lines.iter().skip_while(|l| !l.contains("STEP")).collect();
+        assert!(table.len() > 2, "{lines:#?}");
+        for l in &table {
+            assert!(
+                l.chars().count() <= 80,
+                "{} columns: {l}",
+                l.chars().count()
+            );
+        }
+        let all = lines.join(" ");
+        for id in &failed {
+            assert!(all.contains(id.as_str()), "{id} missing: {lines:#?}");
+        }
+    }
 }

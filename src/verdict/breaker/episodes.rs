@@ -510,7 +510,12 @@ fn probe_decision(
         return None;
     }
     let probes = |idx: usize| log[idx].t_ms >= since && log[idx].t_ms <= a_i;
-    if log.iter().filter(|e| e.t_ms >= since && e.t_ms <= a_i).count() > MAX_PROBES {
+    if log
+        .iter()
+        .filter(|e| e.t_ms >= since && e.t_ms <= a_i)
+        .count()
+        > MAX_PROBES
+    {
         return None;
     }
     let any_failed = ends.iter().any(|(_, failed, idx)| *failed && probes(*idx));
