@@ -10,7 +10,7 @@
 mod breaker_libs_support;
 
 use breaker_libs_support::*;
-use redline::result::VerdictStatus::{Fail, Pass};
+use redline::result::VerdictStatus::{Fail, Inconclusive, Pass};
 use redline::spec::claims::{Breaker, CloseRule, RateTrip, RecoveryGrowth};
 
 /// opossum: `errorThresholdPercentage` over a rolling `rollingCountTimeout` window, trips above it
@@ -550,11 +550,14 @@ async fn hystrix_emulated_rate_breaker() {
     let j = run.judge(truth.clone());
     eprintln!("{}", dump(&j));
     no_fails(&j, "Hystrix judged against its own properties");
-    expect(
-        &j,
-        "breaker.users.failure_rate",
-        Pass,
-        "50% of 10+ calls in 2 s",
+    // Pass, or inconclusive "at the window's bucketed edge": with Hystrix's 500 ms health snapshot
+    // over 10 buckets, an opening can fit the true rule only at the edge of what the proxy log can
+    // tell, and the verdict then says so instead of guessing (never Fail: checked just above).
+    let rate = find(&j, "breaker.users.failure_rate");
+    assert!(
+        rate.status == Pass || (rate.status == Inconclusive && rate.detail.contains("edge")),
+        "50% of 10+ calls in 2 s: {}",
+        dump(&j)
     );
     let j = run.judge(Breaker {
         failure_rate: Some(0.25),
