@@ -472,6 +472,13 @@ fn counts(result: &RunResult, ctx: &JudgeContext, o: &Objective, split: &PhaseSp
     }
 }
 
+/// "3 errors in 599", "1 error in 1": the counts behind a phase's rate. The fallback answers left
+/// out of `n` are named in the detail (the measured column is kept narrow).
+fn share(errors: u64, n: u64) -> String {
+    let e = if errors == 1 { "error" } else { "errors" };
+    format!("{errors} {e} in {n}")
+}
+
 fn judge_phase(o: &Objective, phase: &str, counts: Counts, out: &mut Judgement) {
     let Counts {
         n,
@@ -507,7 +514,7 @@ fn judge_phase(o: &Objective, phase: &str, counts: Counts, out: &mut Judgement) 
                 fmt_pct(1.0 - o.allowed)
             ),
             format!("≥ {}", fmt_pct(1.0 - o.allowed)),
-            format!("{} ({errors} errors in {n})", fmt_pct(1.0 - rate)),
+            format!("{} ({})", fmt_pct(1.0 - rate), share(errors, n)),
         )
     } else {
         (
@@ -516,7 +523,7 @@ fn judge_phase(o: &Objective, phase: &str, counts: Counts, out: &mut Judgement) 
                 fmt_pct(o.allowed)
             ),
             format!("≤ {}", fmt_pct(o.allowed)),
-            format!("{} ({errors} errors in {n})", fmt_pct(rate)),
+            format!("{} ({})", fmt_pct(rate), share(errors, n)),
         )
     };
     let excuse = match fallback {
@@ -537,27 +544,29 @@ fn judge_phase(o: &Objective, phase: &str, counts: Counts, out: &mut Judgement) 
             .push(c.inconclusive(format!("all {excused} were the fallback"), detail));
         return;
     }
+    // With the fallback answers left out, say so where the count is given.
+    let other = if excused > 0 { "non-fallback " } else { "" };
     let min = min_samples_for_rate(o.allowed);
     // A clear excess fails before `min` requests, but never on one or two errors: after the
     // fallback answers are left out a phase may hold a single other request.
     let improbable = errors >= 3 && poisson_tail(o.allowed * n as f64, errors) < 0.05;
     let (status, detail) = if rate > o.allowed && (improbable || n >= min) {
         (Fail, format!(
-            "{what} objective missed in phase '{phase}': {errors} of {n} requests failed ({}), allowed {}.{excuse} \
+            "{what} objective missed in phase '{phase}': {errors} of {n} {other}requests failed ({}), allowed {}.{excuse} \
              Errors are transport failures and 5xx answers.",
             fmt_pct(rate),
             fmt_pct(o.allowed)
         ))
     } else if rate > o.allowed {
         (Inconclusive, format!(
-            "{errors} of {n} requests failed in phase '{phase}' ({}), above the allowed {} but not enough requests to \
+            "{errors} of {n} {other}requests failed in phase '{phase}' ({}), above the allowed {} but not enough requests to \
              tell (needs {min}, 3/allowed, or a clearer excess).{excuse}",
             fmt_pct(rate),
             fmt_pct(o.allowed)
         ))
     } else if n < min {
         (Inconclusive, format!(
-            "{errors} of {n} requests failed in phase '{phase}'; a rate of {} is only believed on at least {min} \
+            "{errors} of {n} {other}requests failed in phase '{phase}'; a rate of {} is only believed on at least {min} \
              requests (3/allowed, the rule of three): run longer or faster.{excuse}",
             fmt_pct(o.allowed)
         ))
@@ -565,7 +574,7 @@ fn judge_phase(o: &Objective, phase: &str, counts: Counts, out: &mut Judgement) 
         (
             Pass,
             format!(
-                "{errors} of {n} requests failed in phase '{phase}' ({}).{excuse}",
+                "{errors} of {n} {other}requests failed in phase '{phase}' ({}).{excuse}",
                 fmt_pct(rate)
             ),
         )
