@@ -135,7 +135,9 @@ pub(crate) fn check_create(
         Some(p) => Protocol::parse(p).ok_or_else(|| {
             Reply::error(
                 400,
-                format!("bad request body: protocol must be \"tcp\" or \"http\", found {p:?}"),
+                format!(
+                    "bad request body: protocol must be \"tcp\", \"http\" or \"http2\" (alias \"grpc\"), found {p:?}"
+                ),
             )
         }),
     }
@@ -177,7 +179,7 @@ pub(crate) async fn create(
             }
             reg.add_tcp(cfg).await.map_err(registry_error)?
         }
-        Protocol::Http => {
+        Protocol::Http | Protocol::Http2 => {
             if !body.toxics.is_empty() {
                 return Err(Reply::error(
                     400,
@@ -185,12 +187,16 @@ pub(crate) async fn create(
                 ));
             }
             let mut faults = body.faults.clone();
+            let http2 = protocol == Protocol::Http2;
             for f in &mut faults {
                 f.validate().map_err(|e| Reply::error(400, e.to_string()))?;
+                f.check_protocol(http2)
+                    .map_err(|e| Reply::error(400, e.to_string()))?;
             }
             let cap = body.max_connections;
             let h = reg
                 .add_http(&body.name, &listen, &body.upstream, |cfg| {
+                    cfg.http2 = http2;
                     if let Some(n) = cap {
                         cfg.max_connections = n.max(1);
                     }
