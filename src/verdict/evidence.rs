@@ -116,8 +116,13 @@ fn parse_duration_ms(s: &str) -> Option<f64> {
 }
 
 /// True when the call failed as the service saw it: an injected fault, an upstream 5xx or error,
-/// or the service itself giving up.
+/// or the service itself giving up. A gRPC answer (HTTP 200) failed when its `grpc-status` is a
+/// server-side one (`redline_proxy::http::h2::grpc::is_server_failure`).
 pub fn is_failure(e: &LogEntry) -> bool {
+    let grpc = e.h2.as_ref().and_then(|h| h.grpc_status);
+    if let (Some(code), Outcome::Forwarded | Outcome::Aborted) = (grpc, e.outcome) {
+        return redline_proxy::http::h2::grpc::is_server_failure(code);
+    }
     match e.outcome {
         Outcome::Forwarded => e.status.or(e.upstream_status).is_some_and(|s| s >= 500),
         Outcome::Aborted => e.status.is_none_or(|s| s >= 500),

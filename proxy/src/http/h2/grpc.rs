@@ -25,6 +25,14 @@ pub const STATUS_NAMES: [&str; 17] = [
     "UNAUTHENTICATED",
 ];
 
+/// True for the codes a server (or the network) is to blame for, the ones gRPC's HTTP mapping
+/// puts in 5xx: UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS.
+/// The caller's own errors (INVALID_ARGUMENT, NOT_FOUND, ...) are not failures of the
+/// dependency, like a 4xx.
+pub fn is_server_failure(code: u32) -> bool {
+    matches!(code, 2 | 4 | 12 | 13 | 14 | 15)
+}
+
 /// A status by number (`14`) or name (`UNAVAILABLE`, `unavailable`, `Unavailable`).
 pub fn parse_status(text: &str) -> Option<u32> {
     let t = text.trim();
