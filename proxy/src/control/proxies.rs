@@ -59,7 +59,7 @@ fn http_only_cap() -> Reply {
     )
 }
 
-/// Toxiproxy's proxy shape; HTTP proxies add `"protocol": "http"` and have no toxics.
+/// Toxiproxy's proxy shape; HTTP proxies add `"protocol": "http"` (or `"http2"`) and have no toxics.
 pub(crate) fn proxy_json(name: &str, p: &ProxyHandle) -> Value {
     let toxics: Vec<Value> = match p {
         ProxyHandle::Tcp(t) => t.toxics().iter().map(Toxic::to_json).collect(),
@@ -73,7 +73,7 @@ pub(crate) fn proxy_json(name: &str, p: &ProxyHandle) -> Value {
         "toxics": toxics,
     });
     if let ProxyHandle::Http(h) = p {
-        v["protocol"] = json!("http");
+        v["protocol"] = json!(p.protocol().as_str());
         v["faults"] = serde_json::to_value(h.faults()).unwrap_or(Value::Null);
     }
     v
