@@ -321,6 +321,41 @@ pub fn quantile(values: &mut [f64], q: f64) -> Option<f64> {
 mod tests {
     use super::*;
 
+    fn grpc_call(outcome: Outcome, grpc_status: Option<u32>) -> LogEntry {
+        LogEntry {
+            seq: 0,
+            t_ms: 0.0,
+            method: "POST".into(),
+            path: "/catalog.v1.Items/Get".into(),
+            correlation_id: None,
+            fault: None,
+            outcome,
+            status: Some(200),
+            upstream_status: Some(200),
+            upstream_ms: None,
+            gave_up_ms: None,
+            total_ms: 1.0,
+            h2: Some(redline_proxy::log::H2Stream {
+                grpc_status,
+                ..Default::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn a_grpc_call_fails_by_its_grpc_status_not_its_http_200() {
+        assert!(!is_failure(&grpc_call(Outcome::Forwarded, Some(0))));
+        assert!(is_failure(&grpc_call(Outcome::Forwarded, Some(14))));
+        assert!(is_failure(&grpc_call(Outcome::Aborted, Some(4))));
+        assert!(is_failure(&grpc_call(Outcome::Forwarded, Some(13))));
+        // The caller's own errors are not the dependency failing (like a 4xx).
+        assert!(!is_failure(&grpc_call(Outcome::Forwarded, Some(5))));
+        assert!(!is_failure(&grpc_call(Outcome::Aborted, Some(3))));
+        // No status yet (a stream the caller cancelled) is judged by its outcome.
+        assert!(is_failure(&grpc_call(Outcome::CallerGaveUp, None)));
+        assert!(!is_failure(&grpc_call(Outcome::Forwarded, None)));
+    }
+
     #[test]
     fn durations_in_fault_params() {
         let p = serde_json::json!({"delay": "4s"});
