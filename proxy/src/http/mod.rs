@@ -59,6 +59,8 @@ pub struct HttpProxyConfig {
     pub header_read_timeout: Duration,
     /// HTTP/2 with prior knowledge (h2c) on both sides instead of HTTP/1.1 (see `h2`).
     pub http2: bool,
+    /// HTTP/2 only: TLS towards callers (and the upstream, if it says so) instead of h2c.
+    pub tls: Option<h2::H2Tls>,
 }
 
 impl HttpProxyConfig {
@@ -74,6 +76,7 @@ impl HttpProxyConfig {
             max_connections: default_max_connections(),
             header_read_timeout: Duration::from_secs(60),
             http2: false,
+            tls: None,
         }
     }
 }
@@ -115,6 +118,7 @@ pub(crate) struct Shared {
     /// Set: callers and upstream speak HTTP/2 (`h2`), and `h2_upstream` is the connection.
     http2: bool,
     h2_upstream: h2::upstream::H2Upstream,
+    h2_tls: Option<h2::H2Tls>,
     task: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -195,6 +199,7 @@ impl HttpProxy {
             pool: Arc::new(Pool::new(cfg.upstream, UPSTREAM_MAX_IDLE)),
             http2: cfg.http2,
             h2_upstream: h2::upstream::H2Upstream::default(),
+            h2_tls: cfg.tls.filter(|_| cfg.http2),
             task: Mutex::new(None),
         });
         let task = tokio::spawn(listener::run(shared.clone(), listener));

@@ -1,7 +1,7 @@
 """A real gRPC peer (grpcio from PyPI) for the HTTP/2 proxy tests, with no generated code:
 methods are registered and called with bytes in and out.
 
-  grpc_peer.py server            serves /test.Echo/Unary and /test.Echo/Other on 127.0.0.1:0,
+  grpc_peer.py server [CERT KEY] serves (over TLS with CERT and KEY, PEM files, if given) /test.Echo/Unary and /test.Echo/Other on 127.0.0.1:0,
                                  prints "port N", stops when stdin closes (or after 120 s);
                                  metadata `x-delay-ms` makes it answer that much later
   grpc_peer.py client ADDR JSON  runs the calls in JSON ([{id, method, case, deadline_s}]) at
@@ -9,6 +9,7 @@ methods are registered and called with bytes in and out.
                                  JSON line per call: id, code, details, ms, reply
   grpc_peer.py abandon ADDR MS   starts a call without a deadline, then exits after MS ms
                                  (the connection closes under the open stream)
+Env GRPC_TLS_CA (a PEM file) makes the client use TLS, verifying the name "localhost".
 """
 import json
 import os
@@ -24,7 +25,7 @@ def ident(b):
     return b
 
 
-def server():
+def server(tls=None):
     def unary(request, context):
         md = dict(context.invocation_metadata())
         delay = int(md.get("x-delay-ms", "0"))
@@ -41,7 +42,11 @@ def server():
     )
     srv = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
     srv.add_generic_rpc_handlers((handler,))
-    port = srv.add_insecure_port("127.0.0.1:0")
+    if tls:
+        key, cert = open(tls[1], "rb").read(), open(tls[0], "rb").read()
+        port = srv.add_secure_port("127.0.0.1:0", grpc.ssl_server_credentials([(key, cert)]))
+    else:
+        port = srv.add_insecure_port("127.0.0.1:0")
     srv.start()
     print("port", port, flush=True)
     done = threading.Event()
@@ -50,9 +55,17 @@ def server():
     srv.stop(0)
 
 
+def channel(addr):
+    ca = os.environ.get("GRPC_TLS_CA")
+    if not ca:
+        return grpc.insecure_channel(addr)
+    creds = grpc.ssl_channel_credentials(root_certificates=open(ca, "rb").read())
+    return grpc.secure_channel(addr, creds, options=[("grpc.ssl_target_name_override", "localhost")])
+
+
 def client(addr, calls):
     # One subchannel: every call is a stream on the same HTTP/2 connection.
-    with grpc.insecure_channel(addr) as ch:
+    with channel(addr) as ch:
         grpc.channel_ready_future(ch).result(timeout=10)
         started = []
         for c in calls:
@@ -88,7 +101,7 @@ def abandon(addr, ms):
 if __name__ == "__main__":
     mode = sys.argv[1]
     if mode == "server":
-        server()
+        server(sys.argv[2:4] if len(sys.argv) >= 4 else None)
     elif mode == "client":
         client(sys.argv[2], json.loads(sys.argv[3]))
     elif mode == "abandon":

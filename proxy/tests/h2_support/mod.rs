@@ -32,9 +32,15 @@ pub struct GrpcServer {
 
 impl GrpcServer {
     pub fn start() -> GrpcServer {
+        GrpcServer::start_with(&[])
+    }
+
+    /// Extra arguments: `[CERT, KEY]` (PEM files) serves over TLS.
+    pub fn start_with(args: &[&str]) -> GrpcServer {
         let mut child = Command::new(python())
             .arg(PEER)
             .arg("server")
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -78,7 +84,20 @@ pub struct CallResult {
 
 /// Runs `calls` (JSON list of {id, method, case, deadline_s, delay_ms}) at once on one channel.
 pub fn run_client(addr: SocketAddr, calls: &serde_json::Value) -> Vec<CallResult> {
-    let out = Command::new(python())
+    run_client_with(addr, calls, None)
+}
+
+/// `run_client` over TLS when `ca` (a PEM file) is given (the name verified is "localhost").
+pub fn run_client_with(
+    addr: SocketAddr,
+    calls: &serde_json::Value,
+    ca: Option<&std::path::Path>,
+) -> Vec<CallResult> {
+    let mut cmd = Command::new(python());
+    if let Some(ca) = ca {
+        cmd.env("GRPC_TLS_CA", ca);
+    }
+    let out = cmd
         .arg(PEER)
         .arg("client")
         .arg(addr.to_string())

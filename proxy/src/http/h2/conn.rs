@@ -1,4 +1,5 @@
-//! One HTTP/2 caller connection (cleartext, prior knowledge): hyper's HTTP/2 server runs each
+//! One HTTP/2 caller connection (h2c prior knowledge, or TLS with ALPN h2 when the proxy has a
+//! certificate; a TLS handshake must end within `TLS_HANDSHAKE`): hyper's HTTP/2 server runs each
 //! stream as its own task through `stream::handle`; this task ends the connection when the
 //! caller closes it, when the proxy goes down or stops (dropped abruptly, like HTTP/1.1's), or
 //! when a per-stream `down` fault asks for it.
@@ -13,6 +14,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::sync::{watch, Notify, OwnedSemaphorePermit};
+
+/// A caller that does not finish its TLS handshake in this long is dropped.
+const TLS_HANDSHAKE: Duration = Duration::from_secs(10);
 
 /// Shared between a connection's task and the records of its streams.
 pub(crate) struct H2Conn {
@@ -61,6 +65,22 @@ pub(crate) async fn serve(
     mut state: watch::Receiver<State>,
 ) {
     let _permit = permit;
+    let Some(tls) = shared.h2_tls.clone() else {
+        return serve_io(shared, tcp, state).await;
+    };
+    let accepted = tokio::select! {
+        a = tokio::time::timeout(TLS_HANDSHAKE, tls.acceptor.accept(tcp)) => a,
+        _ = state.changed() => return,
+    };
+    if let Ok(Ok(stream)) = accepted {
+        serve_io(shared, stream, state).await;
+    }
+}
+
+async fn serve_io<I>(shared: Arc<Shared>, io: I, mut state: watch::Receiver<State>)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let epoch = state.borrow_and_update().epoch;
     Counters::inc(&shared.counters.open_connections);
     let conn = Arc::new(H2Conn::new());
@@ -69,7 +89,7 @@ pub(crate) async fn serve(
         service_fn(move |req| stream::handle(shared.clone(), conn.clone(), req))
     };
     let served = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-        .serve_connection(TokioIo::new(tcp), svc);
+        .serve_connection(TokioIo::new(io), svc);
     tokio::pin!(served);
     loop {
         tokio::select! {

@@ -108,7 +108,11 @@ fn abort(mut rec: StreamRecord, a: &Abort) -> Response<ProxyBody> {
 async fn forward(shared: &Shared, mut rec: StreamRecord, req: Request<Incoming>) -> Answer {
     let target = shared.pool.target();
     let sent = Instant::now();
-    let answer = match shared.h2_upstream.sender(&target).await {
+    let answer = match shared
+        .h2_upstream
+        .sender(&target, shared.h2_tls.as_ref())
+        .await
+    {
         Ok(mut sender) => sender.send_request(req).await.map_err(Some),
         Err(_) => Err(None),
     };
