@@ -46,6 +46,7 @@ fn entry() -> impl Strategy<Value = LogEntry> {
                 upstream_ms: None,
                 gave_up_ms,
                 total_ms,
+                h2: None,
             },
         )
 }

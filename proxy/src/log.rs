@@ -56,6 +56,34 @@ pub struct LogEntry {
     pub gave_up_ms: Option<f64>,
     /// Milliseconds from arrival until the answer was complete (or the exchange ended).
     pub total_ms: f64,
+    /// HTTP/2 proxies only: what the stream carried beyond HTTP (gRPC deadline and status, and
+    /// how the caller cancelled). Absent on HTTP/1.1 entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub h2: Option<H2Stream>,
+}
+
+/// One HTTP/2 stream's gRPC details as the dependency side saw them.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct H2Stream {
+    /// The caller's deadline from its `grpc-timeout` header, in ms (absent: none was sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grpc_timeout_ms: Option<f64>,
+    /// `grpc-status` sent to the caller (the upstream's trailers or the fault's answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grpc_status: Option<u32>,
+    /// How the caller cancelled before the answer was complete (then `gave_up_ms` is when).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled: Option<Cancel>,
+}
+
+/// How an HTTP/2 caller gave up on a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cancel {
+    /// RST_STREAM on this stream while the connection stayed open (gRPC's CANCEL).
+    Stream,
+    /// The whole connection closed (or went away) with the stream open.
+    Connection,
 }
 
 mod book;

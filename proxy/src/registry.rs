@@ -23,12 +23,14 @@ pub enum ProxyHandle {
     Http(HttpProxy),
 }
 
-/// Which kind of proxy: Toxiproxy-style byte relay or per-request HTTP faults.
+/// Which kind of proxy: Toxiproxy-style byte relay, per-request HTTP/1.1 faults, or per-stream
+/// HTTP/2 faults (h2c with prior knowledge; gRPC rides on it, hence the alias `grpc`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
     Tcp,
     Http,
+    Http2,
 }
 
 impl Protocol {
@@ -36,6 +38,7 @@ impl Protocol {
         match s.to_ascii_lowercase().as_str() {
             "tcp" => Some(Protocol::Tcp),
             "http" => Some(Protocol::Http),
+            "http2" | "h2c" | "grpc" => Some(Protocol::Http2),
             _ => None,
         }
     }
@@ -44,6 +47,7 @@ impl Protocol {
         match self {
             Protocol::Tcp => "tcp",
             Protocol::Http => "http",
+            Protocol::Http2 => "http2",
         }
     }
 }
@@ -60,6 +64,7 @@ impl ProxyHandle {
     pub fn protocol(&self) -> Protocol {
         match self {
             ProxyHandle::Tcp(_) => Protocol::Tcp,
+            ProxyHandle::Http(p) if p.is_http2() => Protocol::Http2,
             ProxyHandle::Http(_) => Protocol::Http,
         }
     }

@@ -56,7 +56,11 @@ pub async fn run(
         logs: proxies
             .deps
             .iter()
-            .map(|d| (d.protocol == Protocol::Http).then(|| LogCollector::starting_at(d.log_from)))
+            .map(|d| {
+                d.protocol
+                    .is_http()
+                    .then(|| LogCollector::starting_at(d.log_from))
+            })
             .collect(),
         tcp: proxies.deps.iter().map(|_| TcpSeconds::default()).collect(),
         conns: proxies

@@ -234,6 +234,7 @@ mod tests {
             upstream_ms: None,
             gave_up_ms: gave_up,
             total_ms: 1.0,
+            h2: None,
         }
     }
 

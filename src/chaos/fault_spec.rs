@@ -52,6 +52,20 @@ pub fn plan_faults(plan: &Plan, file: &str) -> Result<Vec<PlannedFault>, Scenari
             .map_or(Protocol::Http, |d| d.protocol);
         let built = match protocol {
             Protocol::Http => http(index, f),
+            Protocol::Http2 => http(index, f).and_then(|(action, params)| {
+                if let Action::Http(spec) = &action {
+                    if let Err(e) = spec.check_protocol(true) {
+                        return Err(diag(
+                            f.pos,
+                            index,
+                            "kind",
+                            "a fault an HTTP/2 dependency takes",
+                            &e.to_string(),
+                        ));
+                    }
+                }
+                Ok((action, params))
+            }),
             Protocol::Tcp => tcp(index, f),
         };
         match built {

@@ -267,7 +267,7 @@ impl Proxies {
                 ProxyHandle::Tcp(p) => Some(p.connections_since(seq)),
                 ProxyHandle::Http(_) => None,
             }),
-            Endpoint::Remote { .. } if dep.protocol == Protocol::Http => Ok(None),
+            Endpoint::Remote { .. } if dep.protocol.is_http() => Ok(None),
             Endpoint::Remote { control, proxy } => {
                 let path = format!(
                     "/redline/proxies/{}/connections?since={seq}&limit=5000",
@@ -365,7 +365,11 @@ async fn start_local(
 ) -> Result<Arc<ProxyHandle>, String> {
     let _ops = reg.lock_ops().await;
     let started = match protocol {
-        Protocol::Http => reg.add_http(name, listen, upstream, |_| {}).await,
+        Protocol::Http | Protocol::Http2 => {
+            let http2 = protocol == Protocol::Http2;
+            reg.add_http(name, listen, upstream, |c| c.http2 = http2)
+                .await
+        }
         Protocol::Tcp => {
             reg.add_tcp(TcpProxyConfig::new(name, listen, upstream))
                 .await
@@ -389,11 +393,7 @@ async fn attach(
         .await
         .map_err(|e| e.to_string())?;
     let remote_protocol = shape["protocol"].as_str().unwrap_or("tcp");
-    let wanted = if protocol == Protocol::Http {
-        "http"
-    } else {
-        "tcp"
-    };
+    let wanted = protocol.as_str();
     if remote_protocol != wanted {
         return Err(format!(
             "it is a {remote_protocol} proxy, the scenario says protocol = {wanted:?}"
@@ -451,7 +451,7 @@ async fn attach(
                 .unwrap_or(0);
             (total, BTreeMap::new())
         }
-        Protocol::Http => {
+        Protocol::Http | Protocol::Http2 => {
             let path = format!("/redline/proxies/{}/log/summary", seg(proxy));
             let summary: LogSummary = control
                 .call("GET", &path, None)
@@ -489,7 +489,7 @@ async fn clear(d: &Dep) -> Result<(), String> {
                 )
                 .await
                 .map_err(|e| e.to_string())?;
-            if d.protocol == Protocol::Http {
+            if d.protocol.is_http() {
                 return control
                     .call("DELETE", &format!("/redline/proxies/{p}/faults"), None)
                     .await

@@ -19,6 +19,10 @@ use super::exit;
 pub enum Protocol {
     /// Per-request HTTP faults (`--fault`) and the dependency-side log.
     Http,
+    /// HTTP/2 with prior knowledge (h2c) on both sides, faults per stream: gRPC dependencies
+    /// (`--fault abort:grpc_status=UNAVAILABLE`).
+    #[value(alias = "grpc")]
+    Http2,
     /// Byte relay with Toxiproxy's toxics (`--toxic`).
     Tcp,
 }
@@ -94,7 +98,8 @@ struct ProxyPlan {
 }
 
 enum Kind {
-    Http(Vec<FaultSpec>),
+    /// The faults, and true for HTTP/2.
+    Http(Vec<FaultSpec>, bool),
     Tcp(Vec<Toxic>),
 }
 
@@ -150,7 +155,7 @@ fn proxy_plan(
     check_host_port("--listen", &listen)?;
     check_host_port("--upstream", &upstream)?;
     let kind = match protocol {
-        Protocol::Http => {
+        Protocol::Http | Protocol::Http2 => {
             if !toxics.is_empty() {
                 bail!("--toxic is for --protocol tcp; an http proxy takes --fault");
             }
@@ -158,9 +163,11 @@ fn proxy_plan(
             for f in faults {
                 let mut spec = FaultSpec::parse_cli(f).with_context(|| format!("--fault {f:?}"))?;
                 spec.validate().with_context(|| format!("--fault {f:?}"))?;
+                spec.check_protocol(protocol == Protocol::Http2)
+                    .with_context(|| format!("--fault {f:?}"))?;
                 specs.push(spec);
             }
-            Kind::Http(specs)
+            Kind::Http(specs, protocol == Protocol::Http2)
         }
         Protocol::Tcp => {
             if !faults.is_empty() {
@@ -258,10 +265,11 @@ async fn start_proxy(
     max_connections: Option<u32>,
 ) -> anyhow::Result<()> {
     let handle = match p.kind {
-        Kind::Http(faults) => {
+        Kind::Http(faults, http2) => {
             let h = registry
                 .add_http(&p.name, &p.listen, &p.upstream, |cfg| {
                     cfg.seed = seed;
+                    cfg.http2 = http2;
                     if let Some(n) = max_connections {
                         cfg.max_connections = n as usize;
                     }

@@ -119,12 +119,15 @@ fn dependency(node: &Node, path: &str, d: &mut Diagnostics) -> Option<Dependency
     let name = t.req_string("name", d);
     let protocol = match t.string("protocol", d).as_deref() {
         None | Some("http") => Some(Protocol::Http),
+        Some("http2" | "grpc" | "h2c") => Some(Protocol::Http2),
         Some("tcp") => Some(Protocol::Tcp),
         Some(other) => {
             d.push(
                 t.get("protocol")?.span.start,
                 &t.key("protocol"),
-                format!("expected \"http\" or \"tcp\", found {other:?}"),
+                format!(
+                    "expected \"http\", \"http2\" (alias \"grpc\") or \"tcp\", found {other:?}"
+                ),
             );
             None
         }

@@ -237,7 +237,25 @@ pub struct Pos {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
     Http,
+    /// HTTP/2 with prior knowledge (h2c), faults per stream: a gRPC dependency (`"grpc"`).
+    Http2,
     Tcp,
+}
+
+impl Protocol {
+    /// Per-request (or per-stream) faults and a request log: HTTP/1.1 or HTTP/2.
+    pub fn is_http(self) -> bool {
+        matches!(self, Protocol::Http | Protocol::Http2)
+    }
+
+    /// The proxy's name for it (`redline proxy`'s control API says the same).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Http => "http",
+            Protocol::Http2 => "http2",
+            Protocol::Tcp => "tcp",
+        }
+    }
 }
 
 /// One `[[dependency]]`: a fault proxy in front of a dependency of the service under test.
@@ -245,7 +263,7 @@ pub enum Protocol {
 pub struct Dependency {
     /// `name`: same name as the spec's dependency row.
     pub name: String,
-    /// `protocol` (default "http"): "http" or "tcp".
+    /// `protocol` (default "http"): "http", "http2" (alias "grpc", "h2c") or "tcp".
     pub protocol: Protocol,
     pub attach: DependencyProxy,
     pub pos: Pos,

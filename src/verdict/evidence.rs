@@ -116,8 +116,13 @@ fn parse_duration_ms(s: &str) -> Option<f64> {
 }
 
 /// True when the call failed as the service saw it: an injected fault, an upstream 5xx or error,
-/// or the service itself giving up.
+/// or the service itself giving up. A gRPC answer (HTTP 200) failed when its `grpc-status` is a
+/// server-side one (`redline_proxy::http::h2::grpc::is_server_failure`).
 pub fn is_failure(e: &LogEntry) -> bool {
+    let grpc = e.h2.as_ref().and_then(|h| h.grpc_status);
+    if let (Some(code), Outcome::Forwarded | Outcome::Aborted) = (grpc, e.outcome) {
+        return redline_proxy::http::h2::grpc::is_server_failure(code);
+    }
     match e.outcome {
         Outcome::Forwarded => e.status.or(e.upstream_status).is_some_and(|s| s >= 500),
         Outcome::Aborted => e.status.is_none_or(|s| s >= 500),
@@ -315,6 +320,41 @@ pub fn quantile(values: &mut [f64], q: f64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn grpc_call(outcome: Outcome, grpc_status: Option<u32>) -> LogEntry {
+        LogEntry {
+            seq: 0,
+            t_ms: 0.0,
+            method: "POST".into(),
+            path: "/catalog.v1.Items/Get".into(),
+            correlation_id: None,
+            fault: None,
+            outcome,
+            status: Some(200),
+            upstream_status: Some(200),
+            upstream_ms: None,
+            gave_up_ms: None,
+            total_ms: 1.0,
+            h2: Some(redline_proxy::log::H2Stream {
+                grpc_status,
+                ..Default::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn a_grpc_call_fails_by_its_grpc_status_not_its_http_200() {
+        assert!(!is_failure(&grpc_call(Outcome::Forwarded, Some(0))));
+        assert!(is_failure(&grpc_call(Outcome::Forwarded, Some(14))));
+        assert!(is_failure(&grpc_call(Outcome::Aborted, Some(4))));
+        assert!(is_failure(&grpc_call(Outcome::Forwarded, Some(13))));
+        // The caller's own errors are not the dependency failing (like a 4xx).
+        assert!(!is_failure(&grpc_call(Outcome::Forwarded, Some(5))));
+        assert!(!is_failure(&grpc_call(Outcome::Aborted, Some(3))));
+        // No status yet (a stream the caller cancelled) is judged by its outcome.
+        assert!(is_failure(&grpc_call(Outcome::CallerGaveUp, None)));
+        assert!(!is_failure(&grpc_call(Outcome::Forwarded, None)));
+    }
 
     #[test]
     fn durations_in_fault_params() {

@@ -3,8 +3,8 @@
 
 use super::model::{JudgeContext, Judgement};
 use super::{
-    alerts, breaker, error_classes, errors, fallback, health, latency, rate_limit, ready, retries,
-    throughput, timeout,
+    alerts, breaker, error_classes, errors, fallback, grpc_deadline, health, latency, rate_limit,
+    ready, retries, throughput, timeout,
 };
 use crate::result::RunResult;
 use crate::spec::Claims;
@@ -21,6 +21,7 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext) -> Judgeme
             .extend(obs.episodes.iter().map(breaker::Episode::to_result));
     }
     timeout::judge(result, claims, ctx, &mut out);
+    grpc_deadline::judge(result, claims, ctx, &mut out);
     breaker::judge(result, claims, ctx, &observed, &mut out);
     fallback::judge(result, claims, ctx, &observed, &mut out);
     retries::judge(result, claims, ctx, &observed, &mut out);

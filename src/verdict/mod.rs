@@ -14,6 +14,7 @@ mod error_classes;
 pub(crate) mod errors;
 mod evidence;
 mod fallback;
+mod grpc_deadline;
 mod health;
 pub mod histogram;
 mod judge;

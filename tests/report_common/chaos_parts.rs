@@ -160,6 +160,7 @@ pub fn dependency(reqs: &[Req]) -> DependencyReport {
             upstream_ms: None,
             gave_up_ms: Some(250.0),
             total_ms: 250.0,
+            h2: None,
         })
         .collect();
     DependencyReport {

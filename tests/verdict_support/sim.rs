@@ -385,6 +385,7 @@ impl Sim<'_> {
             upstream_ms: upstream_status.map(|_| total),
             gave_up_ms: gave_up,
             total_ms: total,
+            h2: None,
         });
         self.at(t + total, Ev::CallEnd(r, k, failed));
     }

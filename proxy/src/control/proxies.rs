@@ -59,7 +59,7 @@ fn http_only_cap() -> Reply {
     )
 }
 
-/// Toxiproxy's proxy shape; HTTP proxies add `"protocol": "http"` and have no toxics.
+/// Toxiproxy's proxy shape; HTTP proxies add `"protocol": "http"` (or `"http2"`) and have no toxics.
 pub(crate) fn proxy_json(name: &str, p: &ProxyHandle) -> Value {
     let toxics: Vec<Value> = match p {
         ProxyHandle::Tcp(t) => t.toxics().iter().map(Toxic::to_json).collect(),
@@ -73,7 +73,7 @@ pub(crate) fn proxy_json(name: &str, p: &ProxyHandle) -> Value {
         "toxics": toxics,
     });
     if let ProxyHandle::Http(h) = p {
-        v["protocol"] = json!("http");
+        v["protocol"] = json!(p.protocol().as_str());
         v["faults"] = serde_json::to_value(h.faults()).unwrap_or(Value::Null);
     }
     v
@@ -135,7 +135,9 @@ pub(crate) fn check_create(
         Some(p) => Protocol::parse(p).ok_or_else(|| {
             Reply::error(
                 400,
-                format!("bad request body: protocol must be \"tcp\" or \"http\", found {p:?}"),
+                format!(
+                    "bad request body: protocol must be \"tcp\", \"http\" or \"http2\" (alias \"grpc\"), found {p:?}"
+                ),
             )
         }),
     }
@@ -177,7 +179,7 @@ pub(crate) async fn create(
             }
             reg.add_tcp(cfg).await.map_err(registry_error)?
         }
-        Protocol::Http => {
+        Protocol::Http | Protocol::Http2 => {
             if !body.toxics.is_empty() {
                 return Err(Reply::error(
                     400,
@@ -185,12 +187,16 @@ pub(crate) async fn create(
                 ));
             }
             let mut faults = body.faults.clone();
+            let http2 = protocol == Protocol::Http2;
             for f in &mut faults {
                 f.validate().map_err(|e| Reply::error(400, e.to_string()))?;
+                f.check_protocol(http2)
+                    .map_err(|e| Reply::error(400, e.to_string()))?;
             }
             let cap = body.max_connections;
             let h = reg
                 .add_http(&body.name, &listen, &body.upstream, |cfg| {
+                    cfg.http2 = http2;
                     if let Some(n) = cap {
                         cfg.max_connections = n.max(1);
                     }

@@ -168,6 +168,30 @@ impl FaultSpec {
         self.limit.validate(&name)
     }
 
+    /// Refuses what the proxy's protocol cannot do: on HTTP/2, `truncate` and `throttle` (not
+    /// built for streams); on HTTP/1.1, an abort with a `grpc_status` (gRPC needs HTTP/2).
+    pub fn check_protocol(&self, http2: bool) -> Result<(), FaultError> {
+        let field = |field: &str, expected: &str, found: &str| FaultError::Field {
+            fault: self.name.clone(),
+            field: field.into(),
+            expected: expected.into(),
+            found: found.into(),
+        };
+        match &self.kind {
+            FaultKind::Truncate(_) | FaultKind::Throttle(_) if http2 => Err(field(
+                "type",
+                "a fault an HTTP/2 proxy applies per stream (latency, abort, hang, reset, down)",
+                self.kind.name(),
+            )),
+            FaultKind::Abort(a) if !http2 && a.grpc_status.is_some() => Err(field(
+                "grpc_status",
+                "an HTTP/2 proxy (protocol \"http2\" or \"grpc\"); this one speaks HTTP/1.1",
+                &a.grpc_status.unwrap_or_default().to_string(),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// True for a fault that applies to every request: a `down` like this closes the listener.
     pub fn is_unconditional(&self) -> bool {
         self.probability >= 1.0 && self.matcher.is_empty() && self.limit.is_empty()

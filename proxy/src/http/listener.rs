@@ -97,6 +97,15 @@ fn admit(shared: &Arc<Shared>, stream: TcpStream) {
 fn start(shared: &Arc<Shared>, stream: TcpStream, permit: tokio::sync::OwnedSemaphorePermit) {
     let _ = stream.set_nodelay(true);
     let state = shared.state.subscribe();
+    if shared.http2 {
+        tokio::spawn(super::h2::conn::serve(
+            shared.clone(),
+            stream,
+            permit,
+            state,
+        ));
+        return;
+    }
     tokio::spawn(conn::serve(shared.clone(), stream, permit, state));
 }
 

@@ -11,6 +11,7 @@ mod caller;
 mod conn;
 mod exchange;
 mod framing;
+pub mod h2;
 mod head;
 mod listener;
 mod record;
@@ -56,6 +57,10 @@ pub struct HttpProxyConfig {
     pub max_connections: usize,
     /// A caller must send a full request head within this (also bounds idle keep-alive).
     pub header_read_timeout: Duration,
+    /// HTTP/2 with prior knowledge (h2c) on both sides instead of HTTP/1.1 (see `h2`).
+    pub http2: bool,
+    /// HTTP/2 only: TLS towards callers (and the upstream, if it says so) instead of h2c.
+    pub tls: Option<h2::H2Tls>,
 }
 
 impl HttpProxyConfig {
@@ -70,6 +75,8 @@ impl HttpProxyConfig {
             clock_origin: Instant::now(),
             max_connections: default_max_connections(),
             header_read_timeout: Duration::from_secs(60),
+            http2: false,
+            tls: None,
         }
     }
 }
@@ -108,6 +115,10 @@ pub(crate) struct Shared {
     pub(crate) correlation_headers: Vec<String>,
     header_read_timeout: Duration,
     pool: Arc<Pool>,
+    /// Set: callers and upstream speak HTTP/2 (`h2`), and `h2_upstream` is the connection.
+    http2: bool,
+    h2_upstream: h2::upstream::H2Upstream,
+    h2_tls: Option<h2::H2Tls>,
     task: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -186,6 +197,9 @@ impl HttpProxy {
                 .collect(),
             header_read_timeout: cfg.header_read_timeout,
             pool: Arc::new(Pool::new(cfg.upstream, UPSTREAM_MAX_IDLE)),
+            http2: cfg.http2,
+            h2_upstream: h2::upstream::H2Upstream::default(),
+            h2_tls: cfg.tls.filter(|_| cfg.http2),
             task: Mutex::new(None),
         });
         let task = tokio::spawn(listener::run(shared.clone(), listener));
@@ -206,8 +220,14 @@ impl HttpProxy {
         self.shared.name.clone()
     }
 
+    /// True for an HTTP/2 (h2c) proxy.
+    pub fn is_http2(&self) -> bool {
+        self.shared.http2
+    }
+
     /// Installs a fault (validated; the name defaults to the kind). Applies from the next request.
     pub fn add_fault(&self, f: FaultSpec) -> Result<(), FaultError> {
+        f.check_protocol(self.shared.http2)?;
         let mut table = self.shared.table();
         table.add(f)?;
         self.shared.refresh(&table);
@@ -216,6 +236,7 @@ impl HttpProxy {
 
     /// Replaces the fault called `name` (its first/every counters restart).
     pub fn update_fault(&self, name: &str, f: FaultSpec) -> Result<(), FaultError> {
+        f.check_protocol(self.shared.http2)?;
         let mut table = self.shared.table();
         table.update(name, f)?;
         self.shared.refresh(&table);
@@ -313,5 +334,6 @@ impl HttpProxy {
         if let Some(task) = task {
             let _ = task.await;
         }
+        self.shared.h2_upstream.close();
     }
 }

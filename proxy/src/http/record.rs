@@ -46,6 +46,7 @@ impl Record {
                 upstream_ms: None,
                 gave_up_ms: None,
                 total_ms: 0.0,
+                h2: None,
             }),
             shared,
             conn,

@@ -22,6 +22,7 @@ fn call(t_ms: f64, failed: bool) -> LogEntry {
         upstream_ms: None,
         gave_up_ms: None,
         total_ms: 1.0,
+        h2: None,
     }
 }
 
