@@ -62,6 +62,34 @@ pub struct LogEntry {
     pub h2: Option<H2Stream>,
 }
 
+impl LogEntry {
+    /// A request as it arrives, before any fault or answer: forwarded until told otherwise. The
+    /// HTTP/1.1 and HTTP/2 records both start from this; `arrival` is measured from `origin`.
+    pub fn arrived(
+        origin: std::time::Instant,
+        arrival: std::time::Instant,
+        method: String,
+        path: String,
+        correlation_id: Option<String>,
+    ) -> LogEntry {
+        LogEntry {
+            seq: 0,
+            t_ms: arrival.saturating_duration_since(origin).as_secs_f64() * 1000.0,
+            method,
+            path,
+            correlation_id,
+            fault: None,
+            outcome: Outcome::Forwarded,
+            status: None,
+            upstream_status: None,
+            upstream_ms: None,
+            gave_up_ms: None,
+            total_ms: 0.0,
+            h2: None,
+        }
+    }
+}
+
 /// One HTTP/2 stream's gRPC details as the dependency side saw them.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct H2Stream {

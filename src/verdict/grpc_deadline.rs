@@ -12,14 +12,7 @@ use crate::result::{RunResult, Verdict};
 use crate::spec::claims::{Claims, Dependency};
 
 pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut Judgement) {
-    for d in claims
-        .dependencies
-        .iter()
-        .filter(|d| d.timeout_ms.is_some())
-    {
-        let Some(name) = evidence::scenario_dependency(result, ctx, &d.name) else {
-            continue;
-        };
+    for (d, name) in super::timeout::claimed_timeouts(result, claims, ctx) {
         let log = evidence::sorted_log(result, &name);
         let streams: Vec<&LogEntry> = log
             .iter()

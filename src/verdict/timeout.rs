@@ -26,17 +26,24 @@ fn held(e: &LogEntry) -> bool {
 }
 
 pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut Judgement) {
-    for d in claims
-        .dependencies
-        .iter()
-        .filter(|d| d.timeout_ms.is_some())
-    {
-        let Some(name) = evidence::scenario_dependency(result, ctx, &d.name) else {
-            continue;
-        };
+    for (d, name) in claimed_timeouts(result, claims, ctx) {
         out.verdicts
             .extend(judge_dependency(result, claims, ctx, d, &name));
     }
+}
+
+/// The dependencies with a claimed timeout that this run's scenario has, each with its scenario
+/// name: what both the give-up verdict and the gRPC deadline verdict judge.
+pub(super) fn claimed_timeouts<'a>(
+    result: &'a RunResult,
+    claims: &'a Claims,
+    ctx: &'a JudgeContext,
+) -> impl Iterator<Item = (&'a Dependency, String)> + 'a {
+    claims
+        .dependencies
+        .iter()
+        .filter(|d| d.timeout_ms.is_some())
+        .filter_map(|d| Some((d, evidence::scenario_dependency(result, ctx, &d.name)?)))
 }
 
 /// What the proxy saw of the calls held by slow faults, sorted by who ended them.

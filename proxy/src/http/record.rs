@@ -24,30 +24,19 @@ impl Record {
         arrival: Instant,
         req: &RequestHead,
     ) -> Record {
-        let t_ms = arrival
-            .saturating_duration_since(shared.clock_origin)
-            .as_secs_f64()
-            * 1000.0;
         let correlation_id = correlation_id(&shared.correlation_headers, |name| req.field(name));
         let path = req.path_and_query();
         let path = if path.is_empty() { "/" } else { path }.to_string();
+        let entry = LogEntry::arrived(
+            shared.clock_origin,
+            arrival,
+            req.method().to_string(),
+            path,
+            correlation_id,
+        );
         Record {
             arrival,
-            entry: Some(LogEntry {
-                seq: 0,
-                t_ms,
-                method: req.method().to_string(),
-                path,
-                correlation_id,
-                fault: None,
-                outcome: Outcome::Forwarded,
-                status: None,
-                upstream_status: None,
-                upstream_ms: None,
-                gave_up_ms: None,
-                total_ms: 0.0,
-                h2: None,
-            }),
+            entry: Some(entry),
             shared,
             conn,
             kind: None,

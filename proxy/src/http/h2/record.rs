@@ -30,10 +30,6 @@ impl StreamRecord {
         arrival: Instant,
         req: &hyper::Request<B>,
     ) -> StreamRecord {
-        let t_ms = arrival
-            .saturating_duration_since(shared.clock_origin)
-            .as_secs_f64()
-            * 1000.0;
         let headers = req.headers();
         let correlation_id = correlation_id(&shared.correlation_headers, |name| {
             headers.get(name).map(|v| v.as_bytes())
@@ -46,25 +42,21 @@ impl StreamRecord {
         let grpc_timeout_ms = headers
             .get("grpc-timeout")
             .and_then(|v| super::grpc::timeout_ms(v.as_bytes()));
-        StreamRecord {
-            entry: Some(LogEntry {
-                seq: 0,
-                t_ms,
-                method: req.method().as_str().to_string(),
+        let entry = LogEntry {
+            h2: Some(H2Stream {
+                grpc_timeout_ms,
+                ..H2Stream::default()
+            }),
+            ..LogEntry::arrived(
+                shared.clock_origin,
+                arrival,
+                req.method().as_str().to_string(),
                 path,
                 correlation_id,
-                fault: None,
-                outcome: Outcome::Forwarded,
-                status: None,
-                upstream_status: None,
-                upstream_ms: None,
-                gave_up_ms: None,
-                total_ms: 0.0,
-                h2: Some(H2Stream {
-                    grpc_timeout_ms,
-                    ..H2Stream::default()
-                }),
-            }),
+            )
+        };
+        StreamRecord {
+            entry: Some(entry),
             shared: shared.clone(),
             conn: conn.clone(),
             arrival,
