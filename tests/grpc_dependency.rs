@@ -102,22 +102,24 @@ fn run(timeout_claim: &str, tag: &str) -> (i32, Value, String) {
     out
 }
 
+/// The give-up, deadline and fallback verdicts of CatalogService, in that order.
+fn expect(vs: &[(String, String, String)], want: [&str; 3]) {
+    let ids = [
+        "timeout.catalogservice",
+        "timeout.catalogservice.grpc_deadline",
+        "fallback.catalogservice.status",
+    ];
+    for (id, want) in ids.into_iter().zip(want) {
+        assert_eq!(status_of(vs, id), want, "{id}: {vs:#?}");
+    }
+}
+
 #[test]
 fn a_grpc_deadline_and_fallback_are_judged_from_outside() {
     // True claims: a 300 ms deadline, 503 while the dependency is unavailable.
     let (code, result, said) = run("300ms", "true");
     let vs = verdicts(&result);
-    assert_eq!(status_of(&vs, "timeout.catalogservice"), "pass", "{vs:#?}");
-    assert_eq!(
-        status_of(&vs, "timeout.catalogservice.grpc_deadline"),
-        "pass",
-        "{vs:#?}"
-    );
-    assert_eq!(
-        status_of(&vs, "fallback.catalogservice.status"),
-        "pass",
-        "{vs:#?}"
-    );
+    expect(&vs, ["pass", "pass", "pass"]);
     assert_eq!(code, 0, "every claim holds: {vs:#?}\n{said}");
     // What the proxy logged: the deadline the service sent and its give-ups, from outside.
     let deps = &result["dependencies"];
@@ -144,16 +146,6 @@ fn a_grpc_deadline_and_fallback_are_judged_from_outside() {
     // A wrong claim: the spec declares 1 s, the service uses 300 ms.
     let (code, result, _) = run("1s", "wrong");
     let vs = verdicts(&result);
-    assert_eq!(status_of(&vs, "timeout.catalogservice"), "fail", "{vs:#?}");
-    assert_eq!(
-        status_of(&vs, "timeout.catalogservice.grpc_deadline"),
-        "fail",
-        "{vs:#?}"
-    );
-    assert_eq!(
-        status_of(&vs, "fallback.catalogservice.status"),
-        "pass",
-        "{vs:#?}"
-    );
+    expect(&vs, ["fail", "fail", "pass"]);
     assert_eq!(code, 1);
 }
