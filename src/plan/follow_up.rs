@@ -1,0 +1,1 @@
+//! One adaptive follow-up after a planned run (filled in by `redline run --plan`).
