@@ -17,6 +17,7 @@ pub mod plan;
 pub mod proxy;
 pub mod report;
 pub mod run;
+mod run_plan;
 pub mod segment;
 pub mod spec;
 pub mod stop;

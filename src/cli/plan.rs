@@ -79,6 +79,7 @@ pub fn make(
         base_text: &base_text,
         base_file: &base_file,
         budget_s: budget.as_secs_f64(),
+        focus: None,
     };
     match plan::plan(&input) {
         Ok(p) => Ok(p),

@@ -35,6 +35,8 @@ pub struct Input<'a> {
     pub base_text: &'a str,
     pub base_file: &'a str,
     pub budget_s: f64,
+    /// A follow-up: only the baseline and blocks it names (see `follow_up`).
+    pub focus: Option<&'a follow_up::Focus>,
 }
 
 /// A planned scenario and what it says about itself.
@@ -50,6 +52,8 @@ pub struct Planned {
     pub needs_longer: Vec<String>,
     /// Claims the plan cannot provoke, and why.
     pub not_planned: Vec<String>,
+    /// Labels of the blocks kept ("breaker on UserService").
+    pub blocks: Vec<String>,
     pub total_s: f64,
 }
 
@@ -85,7 +89,10 @@ pub fn plan(input: &Input) -> Result<Planned, Vec<String>> {
             ));
         }
     }
-    let rates = baseline::baseline(&base.plan, claims, input.spec_file, input.base_file);
+    let mut rates = baseline::baseline(&base.plan, claims, input.spec_file, input.base_file);
+    if input.focus.is_some_and(|f| !f.baseline) {
+        rates.needs.clear();
+    }
     let mut blocks: Vec<Block> = Vec::new();
     for d in &base.plan.dependencies {
         let dc = deps::claims_for(claims, &d.name);
@@ -122,6 +129,9 @@ pub fn plan(input: &Input) -> Result<Planned, Vec<String>> {
             ));
         }
     }
+    if let Some(f) = input.focus {
+        blocks.retain(|b| f.blocks.contains(&b.label));
+    }
     let has_claim = !rates.needs.is_empty() || !blocks.is_empty();
     if !has_claim && problems.is_empty() {
         problems.push(format!(
@@ -137,7 +147,7 @@ pub fn plan(input: &Input) -> Result<Planned, Vec<String>> {
     let mut fit =
         budget::fit(WARMUP_S, &rates, blocks, &recovery, input.budget_s).map_err(|e| vec![e])?;
     let mut needs_longer = Vec::new();
-    for a in &claims.alerts {
+    for a in claims.alerts.iter().filter(|_| input.focus.is_none()) {
         let Some(w) = alert_window_s(a) else { continue };
         let need = w.ceil() + 1.0;
         let spare = input.budget_s - fit.total_s(WARMUP_S, &recovery);
@@ -206,6 +216,7 @@ pub fn plan(input: &Input) -> Result<Planned, Vec<String>> {
         dropped: fit.dropped.clone(),
         needs_longer,
         not_planned,
+        blocks: fit.blocks.iter().map(|b| b.label.clone()).collect(),
         total_s: placed.total_s,
     })
 }
