@@ -125,44 +125,48 @@ mod tests {
 
     #[test]
     fn fixable_reasons_name_their_block_and_merge_replaces_only_decided_ones() {
-        let mut main = RunResult::default();
-        main.verdicts = vec![
-            v(
-                "latency.list-items.p99",
-                VerdictStatus::Inconclusive,
-                "769 samples",
-            ),
-            v(
-                "breaker.userservice.failure_threshold",
-                VerdictStatus::Inconclusive,
-                "5–6 failures",
-            ),
-            v(
-                "alert.slowresponses",
-                VerdictStatus::Inconclusive,
-                "held 0 of 15 s",
-            ),
-            v("retries.userservice.attempts", VerdictStatus::Pass, "3×9"),
-        ];
+        let mut main = RunResult {
+            verdicts: vec![
+                v(
+                    "latency.list-items.p99",
+                    VerdictStatus::Inconclusive,
+                    "769 samples",
+                ),
+                v(
+                    "breaker.userservice.failure_threshold",
+                    VerdictStatus::Inconclusive,
+                    "5–6 failures",
+                ),
+                v(
+                    "alert.slowresponses",
+                    VerdictStatus::Inconclusive,
+                    "held 0 of 15 s",
+                ),
+                v("retries.userservice.attempts", VerdictStatus::Pass, "3×9"),
+            ],
+            ..RunResult::default()
+        };
         let deps = vec!["UserService".to_string()];
         let f = focus(&main, &deps);
         assert!(f.baseline);
         assert_eq!(f.blocks, vec!["breaker on UserService"]);
         assert_eq!(f.ids.len(), 2);
-        let mut follow = RunResult::default();
-        follow.verdicts = vec![
-            v(
-                "latency.list-items.p99",
-                VerdictStatus::Pass,
-                "40 ms (1100 requests)",
-            ),
-            v(
-                "breaker.userservice.failure_threshold",
-                VerdictStatus::Inconclusive,
-                "4–5",
-            ),
-            v("alert.slowresponses", VerdictStatus::Pass, "quiet"),
-        ];
+        let follow = RunResult {
+            verdicts: vec![
+                v(
+                    "latency.list-items.p99",
+                    VerdictStatus::Pass,
+                    "40 ms (1100 requests)",
+                ),
+                v(
+                    "breaker.userservice.failure_threshold",
+                    VerdictStatus::Inconclusive,
+                    "4–5",
+                ),
+                v("alert.slowresponses", VerdictStatus::Pass, "quiet"),
+            ],
+            ..RunResult::default()
+        };
         let ids = merge(&mut main, &follow, &f, "out/follow-up");
         assert_eq!(ids, vec!["latency.list-items.p99"]);
         assert_eq!(main.verdicts[0].status, VerdictStatus::Pass);
