@@ -8,10 +8,12 @@ use super::timeline::{tenth_up, Block, Fault, Segment};
 use super::WARMUP_S;
 use crate::scenario::{phase_windows, Plan};
 use crate::spec::Claims;
+use crate::verdict::rules::HEALTH_GRACE_MS;
+use crate::verdict::DurationTolerance;
 
-/// The last recovery's share of the longest claimed open time: a breaker that reopened at the
-/// end of a fault closes within it, and the health verdict sees healthy again.
-const RECOVERY_OPEN_TIMES: f64 = 1.5;
+/// The last recovery outlasts the health verdict's allowance after the last fault (the longest
+/// claimed open time, its tolerance and the verdict's grace) by this much: one more health sample.
+const RECOVERY_AFTER_ALLOWANCE_S: f64 = 0.5;
 const MIN_RECOVERY_S: f64 = 3.0;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -32,7 +34,8 @@ pub fn final_recovery_s(claims: &Claims, blocks: &[Block]) -> f64 {
         .iter()
         .filter_map(|b| b.recovery_timeout_ms)
         .fold(0.0, f64::max);
-    tenth_up((RECOVERY_OPEN_TIMES * open / 1000.0).max(MIN_RECOVERY_S))
+    let allowance = open + DurationTolerance::default().margin_ms(open) + HEALTH_GRACE_MS;
+    tenth_up((allowance / 1000.0 + RECOVERY_AFTER_ALLOWANCE_S).max(MIN_RECOVERY_S))
 }
 
 pub fn place(rates: &Baseline, fit: &Fit, claims: &Claims) -> Placed {
@@ -78,9 +81,9 @@ pub fn place(rates: &Baseline, fit: &Fit, claims: &Claims) -> Placed {
                 length_s: rec,
                 rate: rates.rate,
                 why: format!(
-                    "{} times the longest claimed open time (at least {MIN_RECOVERY_S} s): breakers close, health \
-                     reports healthy again",
-                    RECOVERY_OPEN_TIMES
+                    "the health verdict's allowance after the last fault (the longest claimed open time, its \
+                     tolerance and {HEALTH_GRACE_MS} ms of grace) and {RECOVERY_AFTER_ALLOWANCE_S} s: breakers close, \
+                     health reports healthy again"
                 ),
             },
         ));

@@ -12,7 +12,7 @@ use crate::verdict::tolerance::fmt_ms;
 /// Open time when the spec claims none: long enough to see traffic stop.
 const UNCLAIMED_OPEN_MS: f64 = 5000.0;
 /// Seconds of demand after the breaker is expected to close (the verdict of calls resuming).
-const AFTER_CLOSE_S: f64 = 2.0;
+const AFTER_CLOSE_S: f64 = 1.0;
 
 /// The block for `d`'s breaker that opens after `n` consecutive failures; `cap` is the highest
 /// rate allowed (the baseline's).

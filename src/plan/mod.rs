@@ -26,7 +26,7 @@ use crate::verdict::rules::alert_window_s;
 use timeline::Block;
 
 /// Seconds at the start of the run excluded from statistics (connections open, caches warm).
-pub const WARMUP_S: f64 = 2.0;
+pub const WARMUP_S: f64 = 1.0;
 
 /// What `plan` is given.
 pub struct Input<'a> {

@@ -14,8 +14,6 @@ use crate::verdict::rules::MIN_COMPLETE;
 const SHARES: [f64; 6] = [0.5, 0.4, 0.3, 0.2, 0.1, 0.05];
 /// Openings of the breaker the phase may expect (each cuts retries short for an open time).
 const OPENINGS_ALLOWED: f64 = 0.5;
-/// Demand after the partial failure, before the next phase.
-const AFTER_S: f64 = 1.0;
 
 /// The retry block for `d` at `cap` requests per second.
 pub fn retries(d: &DepClaims, cap: f64) -> Option<Block> {
@@ -39,12 +37,6 @@ pub fn retries(d: &DepClaims, cap: f64) -> Option<Block> {
                 fmt2(r * length * share.powi(m as i32)),
                 fmt2(share)
             ),
-        },
-        Segment {
-            name: format!("after-retries:{dep}"),
-            length_s: AFTER_S,
-            rate: r,
-            why: "calls succeed again".to_string(),
         },
     ];
     let faults = vec![Fault {

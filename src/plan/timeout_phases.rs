@@ -7,8 +7,6 @@ use super::timeline::{rate, tenth_up, Block, Fault, Segment, TIMEOUT};
 use crate::verdict::rules::FALLBACK_MIN_REQUESTS;
 use crate::verdict::tolerance::fmt_ms;
 
-/// Demand after the hang ends, before the next phase.
-const AFTER_S: f64 = 1.0;
 
 pub fn timeout(d: &DepClaims, cap: f64) -> Option<Block> {
     let t = d.timeout_ms?;
@@ -38,12 +36,6 @@ pub fn timeout(d: &DepClaims, cap: f64) -> Option<Block> {
                     fmt_ms(t),
                     fmt_ms(chain_s * 1000.0)
                 ),
-            },
-            Segment {
-                name: format!("after-timeout:{dep}"),
-                length_s: AFTER_S,
-                rate: r,
-                why: "calls answer again".to_string(),
             },
         ],
         faults: vec![Fault {

@@ -3,6 +3,7 @@
 
 pub use super::breaker::MIN_GAP_MS;
 pub use super::fallback::MIN_REQUESTS as FALLBACK_MIN_REQUESTS;
+pub use super::health::GRACE_MS as HEALTH_GRACE_MS;
 pub use super::rate_limit::{BELOW as RATE_LIMIT_BELOW, BURST_ALLOWANCE};
 pub use super::retries::{expected_wait, max_attempts, policy_for, MIN_COMPLETE, MIN_WAITS};
 pub use super::throughput::MIN_SUSTAIN_S;
