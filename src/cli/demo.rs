@@ -102,7 +102,10 @@ pub fn execute(args: Args) -> anyhow::Result<u8> {
     };
     stopper.stamp(&mut outcome.result);
     for l in &longer {
-        outcome.result.notes.push(format!("plan: {l} (inconclusive for that reason)"));
+        outcome
+            .result
+            .notes
+            .push(format!("plan: {l} (inconclusive for that reason)"));
     }
     finish(&outcome.result, &out, &formats)?;
     print_breaker_story(&outcome.result.breaker_episodes);
@@ -127,7 +130,8 @@ fn planned() -> anyhow::Result<crate::plan::Planned> {
         budget_s: demo::BUDGET_S,
         focus: None,
     };
-    crate::plan::plan(&input).map_err(|e| anyhow::anyhow!("cannot plan the demo:\n  {}", e.join("\n  ")))
+    crate::plan::plan(&input)
+        .map_err(|e| anyhow::anyhow!("cannot plan the demo:\n  {}", e.join("\n  ")))
 }
 
 /// What is about to happen, from the plan itself (so a different `--scenario` is described right).

@@ -7,7 +7,6 @@ use super::timeline::{rate, tenth_up, Block, Fault, Segment, TIMEOUT};
 use crate::verdict::rules::FALLBACK_MIN_REQUESTS;
 use crate::verdict::tolerance::fmt_ms;
 
-
 pub fn timeout(d: &DepClaims, cap: f64) -> Option<Block> {
     let t = d.timeout_ms?;
     let chain_s = d.chain_ms(t) / 1000.0;
