@@ -10,6 +10,9 @@ use crate::verdict::rules::{MIN_SUSTAIN_S, RATE_LIMIT_BELOW};
 /// Highest rate the plan asks for when no claim bounds it: what one load generator sharing two
 /// cores with the service keeps on schedule.
 pub const CEILING_RPS: f64 = 500.0;
+/// The rate without any objective that needs samples: ten calls before the first fault in the shortest baseline, for the
+/// breaker verdicts' median gap, with five such gaps well under a second.
+const FLOOR_RPS: f64 = 10.0;
 /// Margin of a key's count per window under a rate limit, in standard deviations: requests are
 /// drawn at random from the mix, so a key's count in one window varies like a Poisson count.
 const KEY_SIGMAS: f64 = 4.0;
@@ -27,6 +30,9 @@ pub struct Need {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Baseline {
     pub rate: f64,
+    /// The highest rate the claims allow (rate limits, throughput, the ceiling): the dependency
+    /// phases' bound, even when the baseline itself runs slower.
+    pub cap: f64,
     /// What bounds the rate, for the plan's comment.
     pub rate_why: String,
     /// Longest first.
@@ -96,6 +102,20 @@ pub fn baseline(plan: &Plan, claims: &Claims, spec_file: &str, base_file: &str) 
             why = format!("the throughput claim of line {} ({rps:.0} req/s): not above what the service says it handles", t.line);
         }
     }
+    let all: Vec<crate::capacity::criteria::Need> = criteria(
+        plan,
+        Some((claims, spec_file)),
+        &Flags::default(),
+        base_file,
+    )
+    .map_or(Vec::new(), |c| c.needs);
+    let cap = super::timeline::rate(rate);
+    if all.is_empty() && claims.throughput.is_empty() && FLOOR_RPS < rate {
+        rate = FLOOR_RPS;
+        why = format!(
+            "{FLOOR_RPS}/s: no objective needs samples, so the least that shows the calls' rhythm"
+        );
+    }
     let rate = super::timeline::rate(rate);
     let mut needs = Vec::new();
     if let Ok(c) = criteria(
@@ -125,6 +145,7 @@ pub fn baseline(plan: &Plan, claims: &Claims, spec_file: &str, base_file: &str) 
     needs.sort_by(|a, b| b.length_s.total_cmp(&a.length_s));
     Baseline {
         rate,
+        cap,
         rate_why: why,
         needs,
     }

@@ -7,6 +7,7 @@
 use super::deps::{DepClaims, REACTION_MS};
 use super::timeline::{rate, tenth_up, Block, Fault, Segment, BREAKER};
 use crate::spec::claims::{Breaker, RecoveryGrowth};
+use crate::verdict::rules::FALLBACK_MIN_REQUESTS;
 use crate::verdict::tolerance::fmt_ms;
 
 /// Open time when the spec claims none: long enough to see traffic stop.
@@ -21,19 +22,27 @@ pub fn consecutive(d: &DepClaims, b: &Breaker, n: u32, cap: f64) -> Block {
     let open_ms = b.recovery_timeout_ms.unwrap_or(UNCLAIMED_OPEN_MS);
     let jitter = 1.0 + b.recovery_jitter.unwrap_or(0.0);
     let probes = b.half_open_requests.unwrap_or(1);
-    let chain = d.chain_ms(REACTION_MS);
-    // Twice one request's chain between requests, but at least 6 gaps per open time so the pause
-    // stands out from the calls around it.
-    let gap_s = (2.0 * chain / 1000.0).min(open_ms / 6000.0);
+    // No probe count claimed: nothing needs probes to overlap, and a library that lets every call
+    // through while half-open would reopen on each overlapping failure (a longer open time than
+    // it is configured with). Then the whole outage is a hang at spaced requests, each request's
+    // timed-out calls over before the next one arrives.
+    let single = b.half_open_requests.is_none() && d.timeout_ms.is_some();
+    let call_ms = if single { d.timeout_ms.unwrap_or(0.0) + REACTION_MS } else { REACTION_MS };
+    let chain = d.chain_ms(call_ms);
+    // Twice one request's chain between requests, but at least 2 requests per open time (6 when
+    // calls fail fast) so the opening is seen from both sides.
+    let per_open = if single { 2000.0 } else { 6000.0 };
+    let gap_s = (2.0 * chain / 1000.0).min(open_ms / per_open);
     let slow = rate((1.0 / gap_s).min(cap));
     let gap_s = 1.0 / slow;
     let to_open = n.div_ceil(m);
     let fault_at = tenth_up(1.5 * gap_s);
-    let abort_s = f64::from(to_open + 1) * gap_s;
+    let abort_s = f64::from(to_open + 1) * gap_s + if single { call_ms / 1000.0 } else { 0.0 };
     let opened_by = tenth_up(fault_at + abort_s);
     let open_s = open_ms * jitter / 1000.0;
     let second_s = second_opening_ms(b, open_ms) * jitter / 1000.0;
     let (hang, probe_s, fast) = match d.timeout_ms {
+        Some(t) if single => (false, t / 1000.0, slow),
         Some(t) => {
             let t_s = t / 1000.0;
             // k + 1 requests within one probe's call: every probe slot is taken, three times over.
@@ -42,20 +51,25 @@ pub fn consecutive(d: &DepClaims, b: &Breaker, n: u32, cap: f64) -> Block {
         }
         None => (false, REACTION_MS / 1000.0, slow),
     };
-    let fault_end = opened_by + open_s + probe_s + open_ms / 2000.0;
-    let closed_by = opened_by + open_s + probe_s + second_s + f64::from(probes) * probe_s;
+    // Openings the outage lasts through: enough requests answered while open for the fallback
+    // verdict twice over (a reopening by a failed probe starts the next).
+    let per_opening = (open_s * fast).max(1e-9);
+    let cycles = ((2.0 * FALLBACK_MIN_REQUESTS as f64 / per_opening).ceil()).max(1.0);
+    let fault_end = opened_by + cycles * (open_s + probe_s) + open_ms / 2000.0;
+    let closed_by = opened_by + cycles * (open_s + probe_s) + second_s + f64::from(probes) * probe_s;
     let end = tenth_up(closed_by + AFTER_CLOSE_S);
     let dep = &d.name;
     let mut faults = vec![Fault {
         dependency: dep.clone(),
         at_s: fault_at,
         duration_s: opened_by - fault_at,
-        kind: "abort",
+        kind: if single { "hang" } else { "abort" },
         probability: 1.0,
-        status: Some(503),
+        status: (!single).then_some(503),
         why: format!(
-            "every call fails at once: {n} consecutive failures take {to_open} request(s) of {m} attempt(s); one \
-             spare request"
+            "every call fails{}: {n} consecutive failures take {to_open} request(s) of {m} attempt(s); one \
+             spare request",
+            if single { " at its timeout" } else { " at once" }
         ),
     }];
     let hang_why = format!(
@@ -74,6 +88,12 @@ pub fn consecutive(d: &DepClaims, b: &Breaker, n: u32, cap: f64) -> Block {
             status: None,
             why: hang_why,
         });
+    } else if single {
+        faults[0].duration_s = tenth_up(fault_end - fault_at);
+        faults[0].why.push_str(
+            "; it lasts halfway into the second opening so the first probe fails (no probe count is claimed: \
+             requests stay spaced so probes never overlap)",
+        );
     } else {
         faults[0].duration_s = tenth_up(fault_end - fault_at);
         faults[0].why.push_str(

@@ -155,6 +155,7 @@ mod tests {
     fn percentiles_go_first_then_retries_then_shorter_needs() {
         let base = Baseline {
             rate: 200.0,
+            cap: 200.0,
             rate_why: String::new(),
             needs: vec![
                 need("P99 of a", 25.0),

@@ -99,7 +99,7 @@ pub fn plan(input: &Input) -> Result<Planned, Vec<String>> {
         if let Some(b) = dc.breaker {
             match (b.kind, b.failure_threshold) {
                 (None | Some(BreakerKind::Consecutive), Some(n)) => {
-                    blocks.push(breaker_phases::consecutive(&dc, b, n, rates.rate))
+                    blocks.push(breaker_phases::consecutive(&dc, b, n, rates.cap))
                 }
                 _ => not_planned.push(format!(
                     "breaker on {} (line {}): only consecutive-failure breakers are planned yet; its timeout and \
@@ -109,12 +109,12 @@ pub fn plan(input: &Input) -> Result<Planned, Vec<String>> {
             }
             let planned_breaker = blocks.last().is_some_and(|x| x.label.ends_with(&d.name));
             if !planned_breaker {
-                blocks.extend(timeout_phases::timeout(&dc, rates.rate));
+                blocks.extend(timeout_phases::timeout(&dc, rates.cap));
             }
         } else {
-            blocks.extend(timeout_phases::timeout(&dc, rates.rate));
+            blocks.extend(timeout_phases::timeout(&dc, rates.cap));
         }
-        blocks.extend(retry_phases::retries(&dc, rates.rate));
+        blocks.extend(retry_phases::retries(&dc, rates.cap));
     }
     for dep in &claims.dependencies {
         let named = base
