@@ -2,8 +2,8 @@
 //! open, 2 half-open probes), broken through a real fault proxy and read from the proxy's
 //! dependency log: the evidence a chaos run records and the breaker verdicts judge.
 
-use crate::refsvc;
 use crate::reference_proxy_support as rig;
+use crate::refsvc;
 
 use std::sync::Arc;
 use std::time::Duration;

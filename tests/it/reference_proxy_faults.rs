@@ -2,8 +2,8 @@
 //! settings (300 ms per attempt; 3 attempts, backoff 50 ms then 100 ms ± 20%; 100/s per key), under
 //! real faults injected by a real proxy, read from the proxy's dependency log and the client side.
 
-use crate::refsvc;
 use crate::reference_proxy_support as rig;
+use crate::refsvc;
 
 use std::sync::Arc;
 use std::time::Duration;

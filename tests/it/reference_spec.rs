@@ -6,7 +6,10 @@ use std::time::Duration;
 use redline::demo::service::config::parse_duration;
 use redline::demo::ReferenceConfig;
 
-const SPEC: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/specs/reference-service.md"));
+const SPEC: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/scenarios/specs/reference-service.md"
+));
 
 /// Cells of the first table row whose first cell is `first`.
 fn row(first: &str) -> Vec<String> {

@@ -12,7 +12,11 @@ use BreakerKind::{Consecutive, FailureRate, FailuresInWindow};
 
 macro_rules! fixture {
     ($name:literal) => {
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/specs/breaker-forms/", $name))
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/specs/breaker-forms/",
+            $name
+        ))
     };
 }
 
@@ -716,7 +720,10 @@ fn prose_rate_window_consecutive_and_bare_counts() {
 #[test]
 fn the_reference_spec_breaker_reads_as_before() {
     // The format's own keys: `failure_threshold` is consecutive failures by the format's definition.
-    let c = parse(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/specs/reference-service.md")));
+    let c = parse(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/specs/reference-service.md"
+    )));
     assert_eq!(c.breakers.len(), 1, "{:#?}", c.breakers);
     let b = &c.breakers[0];
     assert_eq!(

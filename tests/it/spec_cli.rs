@@ -101,7 +101,10 @@ fn json_has_the_issue_shape() {
     let claims: Claims = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         claims,
-        redline::spec::parse(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/specs/payments-gateway.md")))
+        redline::spec::parse(include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/specs/payments-gateway.md"
+        )))
     );
 }
 

@@ -9,7 +9,11 @@ use redline::spec::parse;
 
 macro_rules! corpus {
     ($file:literal) => {
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/spec_corpus/", $file))
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/spec_corpus/",
+            $file
+        ))
     };
 }
 

@@ -5,14 +5,38 @@
 pub use redline::spec::claims::{AlertCondition, BreakerKind, Claims, RateTrip};
 pub use redline::spec::parse;
 
-pub const PAYMENTS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/specs/payments-gateway.md"));
-pub const LEDGER: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/specs/ledger-reordered.md"));
-pub const NOTIFICATIONS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/specs/notifications-prose.md"));
-pub const CATALOG: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/specs/catalog-no-performance.md"));
-pub const BROKEN: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/specs/broken-values.md"));
-pub const ORDERS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/specs/orders-decorators.md"));
-pub const CHECKOUT: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/specs/checkout-variants.md"));
-pub const WALLET: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/specs/wallet-bullets.md"));
+pub const PAYMENTS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/specs/payments-gateway.md"
+));
+pub const LEDGER: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/specs/ledger-reordered.md"
+));
+pub const NOTIFICATIONS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/specs/notifications-prose.md"
+));
+pub const CATALOG: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/specs/catalog-no-performance.md"
+));
+pub const BROKEN: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/specs/broken-values.md"
+));
+pub const ORDERS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/specs/orders-decorators.md"
+));
+pub const CHECKOUT: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/specs/checkout-variants.md"
+));
+pub const WALLET: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/specs/wallet-bullets.md"
+));
 
 /// Equal up to float rounding (0.7 s is 700 ms give or take an ulp); None only equals None.
 pub fn close(actual: Option<f64>, expected: Option<f64>) -> bool {

@@ -8,7 +8,10 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::process::{Child, ChildStdin, Command, Stdio};
 
-pub const PEER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/h2_support/grpc_peer.py");
+pub const PEER: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/it/h2_support/grpc_peer.py"
+);
 
 pub use crate::support::python;
 
