@@ -76,6 +76,7 @@ pub fn collect(plan: &Plan, m: &Measurements, scenario_file: Option<String>) -> 
         duration_s,
         interrupted: m.interrupted,
         warmup_s: plan.load.warmup.as_secs_f64(),
+        http_version: m.http2.then(|| "2".to_string()),
         totals: Totals {
             sent: m.sent,
             completed: m.completed,

@@ -132,6 +132,8 @@ pub struct Measurements {
     pub gen: Arc<RequestGen>,
     /// The segment this process ran, when it ran one (`EngineOptions::segment`).
     pub segment: Option<Segment>,
+    /// The run spoke HTTP/2.
+    pub http2: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -265,6 +267,7 @@ pub async fn run(plan: &Plan, opts: EngineOptions) -> Result<Measurements, Engin
         samples: agg.samples,
         gen: shared.gen.clone(),
         segment: opts.segment,
+        http2: shared.http2,
     })
 }
 

@@ -43,6 +43,10 @@ pub struct RunResult {
     /// Seconds of warmup at the start: measured, in the timeline, but excluded from `operations`.
     #[serde(default)]
     pub warmup_s: f64,
+    /// The HTTP version the load spoke: "2" for HTTP/2 (`http = "2"`, or "auto" when the
+    /// server's ALPN chose h2); absent for HTTP/1.1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_version: Option<String>,
     pub totals: Totals,
     /// Keyed by the scenario's `[[request]] name`; statistics exclude the warmup.
     pub operations: BTreeMap<String, OperationStats>,
