@@ -15,6 +15,8 @@ mod tree;
 #[cfg(test)]
 mod header_tests;
 #[cfg(test)]
+mod http2_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
