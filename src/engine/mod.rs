@@ -162,7 +162,7 @@ pub(crate) struct Shared {
     /// HTTP/2: streams per connection at once.
     pub streams: usize,
     /// `host[:port]` as sent in `:authority`.
-    pub authority_header: String,
+    pub authority_header: http::uri::Authority,
     /// Per operation: its gRPC method, for gRPC requests.
     pub grpc: Vec<Option<http2::grpc::GrpcMethod>>,
     pub load: crate::scenario::Load,
@@ -371,7 +371,11 @@ fn shared(
         tls,
         http2,
         streams: plan.target.streams_per_connection.get() as usize,
-        authority_header: plan.target.base_url.authority(),
+        authority_header: http::uri::Authority::try_from(plan.target.base_url.authority())
+            .map_err(|e| EngineError::Resolve {
+                host: plan.target.base_url.authority(),
+                why: e.to_string(),
+            })?,
         grpc,
         load: plan.load.clone(),
         seed: plan.seed,

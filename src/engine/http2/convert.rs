@@ -7,6 +7,7 @@
 //! next to the several microseconds the h2 crate spends per stream.
 
 use bytes::Bytes;
+use http::uri::{Authority, Scheme};
 use http::{HeaderName, HeaderValue, Method, Request, Uri};
 
 /// Fields HTTP/2 forbids (connection-specific) or replaces with a pseudo-header.
@@ -19,9 +20,14 @@ const DROPPED: &[&str] = &[
     "upgrade",
 ];
 
-/// The HTTP/2 form of `wire` (one whole HTTP/1.1 request) sent to `scheme://authority`.
-/// `Err` only when `wire` is not a request `encode` could have written.
-pub fn to_h2(wire: &[u8], scheme: &str, authority: &str) -> Result<(Request<()>, Bytes), String> {
+/// The HTTP/2 form of `wire` (one whole HTTP/1.1 request) sent to `scheme://authority` (both
+/// parsed once per run; cloning them shares their bytes). `Err` only when `wire` is not a
+/// request `encode` could have written.
+pub fn to_h2(
+    wire: &[u8],
+    scheme: &Scheme,
+    authority: &Authority,
+) -> Result<(Request<()>, Bytes), String> {
     let mut fields = [httparse::EMPTY_HEADER; 64];
     let mut req = httparse::Request::new(&mut fields);
     let head_len = match req.parse(wire) {
@@ -32,8 +38,8 @@ pub fn to_h2(wire: &[u8], scheme: &str, authority: &str) -> Result<(Request<()>,
     let method =
         Method::from_bytes(req.method.unwrap_or("GET").as_bytes()).map_err(|e| e.to_string())?;
     let uri = Uri::builder()
-        .scheme(scheme)
-        .authority(authority)
+        .scheme(scheme.clone())
+        .authority(authority.clone())
         .path_and_query(req.path.unwrap_or("/"))
         .build()
         .map_err(|e| e.to_string())?;
@@ -65,7 +71,8 @@ mod tests {
     #[test]
     fn host_and_connection_fields_become_pseudo_headers_or_go() {
         let wire = b"POST /items?x=1 HTTP/1.1\r\nhost: 127.0.0.1:8443\r\nconnection: keep-alive\r\nx-key: k1\r\nte: gzip\r\ncontent-length: 2\r\n\r\n{}";
-        let (req, body) = to_h2(wire, "https", "127.0.0.1:8443").unwrap();
+        let authority = Authority::from_static("127.0.0.1:8443");
+        let (req, body) = to_h2(wire, &Scheme::HTTPS, &authority).unwrap();
         assert_eq!(req.method(), Method::POST);
         assert_eq!(req.uri().to_string(), "https://127.0.0.1:8443/items?x=1");
         assert_eq!(req.headers().get("x-key").unwrap(), "k1");
@@ -82,7 +89,7 @@ mod tests {
     #[test]
     fn te_trailers_is_kept_for_grpc() {
         let wire = b"GET / HTTP/1.1\r\nhost: h\r\nte: trailers\r\n\r\n";
-        let (req, body) = to_h2(wire, "http", "h:80").unwrap();
+        let (req, body) = to_h2(wire, &Scheme::HTTP, &Authority::from_static("h:80")).unwrap();
         assert_eq!(req.headers().get("te").unwrap(), "trailers");
         assert!(body.is_empty());
     }

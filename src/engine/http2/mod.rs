@@ -62,8 +62,8 @@ impl Lane {
 /// A worker's HTTP/2 connections.
 pub struct H2Pool {
     connector: Connector,
-    scheme: &'static str,
-    authority: String,
+    scheme: http::uri::Scheme,
+    authority: http::uri::Authority,
     lanes: RefCell<Vec<Rc<Lane>>>,
     /// Streams in flight over all lanes.
     active: Cell<usize>,
@@ -88,13 +88,17 @@ impl H2Pool {
     pub fn new(
         connector: Connector,
         tls: bool,
-        authority: String,
+        authority: http::uri::Authority,
         max_lanes: usize,
         streams: usize,
     ) -> Rc<H2Pool> {
         Rc::new(H2Pool {
             connector,
-            scheme: if tls { "https" } else { "http" },
+            scheme: if tls {
+                http::uri::Scheme::HTTPS
+            } else {
+                http::uri::Scheme::HTTP
+            },
             authority,
             lanes: RefCell::new(Vec::new()),
             active: Cell::new(0),
@@ -148,7 +152,7 @@ impl H2Pool {
         grpc: Option<&GrpcMethod>,
         left: Duration,
     ) -> Result<(Request<()>, Bytes), Failure> {
-        let (mut req, body) = convert::to_h2(wire, self.scheme, &self.authority)
+        let (mut req, body) = convert::to_h2(wire, &self.scheme, &self.authority)
             .map_err(|_| Failure::said(FailKind::Protocol, Said::BadPath))?;
         let Some(method) = grpc else {
             return Ok((req, body));
