@@ -10,13 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+pub use crate::support::free_port;
 
 /// A fresh folder under the temp dir, removed when dropped.
 pub struct TempDir(pub PathBuf);
@@ -181,25 +175,12 @@ pub fn redline_run(dir: &Path, scenario: &str) -> (i32, serde_json::Value, Strin
 
 const GRPC_SERVER: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/tests/load_grpc_support/grpc_server.py"
+    "/tests/it/load_grpc_support/grpc_server.py"
 );
 pub const ITEMS_PROTO: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/tests/load_grpc_support/items.proto"
+    "/tests/it/load_grpc_support/items.proto"
 );
-
-/// The venv made by .ci/install-test-deps if there is one, else the python3 on PATH.
-fn python() -> &'static str {
-    let venv = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/target/test-deps/python/bin/python3"
-    );
-    if Path::new(venv).exists() {
-        venv
-    } else {
-        "python3"
-    }
-}
 
 /// The grpcio server of `grpc_server.py`; `stop` ends it and returns what it printed after
 /// its port (its counts).
@@ -212,7 +193,7 @@ pub struct GrpcServer {
 
 impl GrpcServer {
     pub fn start(max_deadline_ms: u64) -> GrpcServer {
-        let mut child = Command::new(python())
+        let mut child = Command::new(crate::support::python())
             .arg(GRPC_SERVER)
             .arg(max_deadline_ms.to_string())
             .stdin(Stdio::piped())

@@ -2,7 +2,7 @@
 //! negotiating h2 or falling back to HTTP/1.1, h2c with prior knowledge, and many requests on
 //! few connections (nginx's access log names each request's connection and protocol).
 
-mod load_h2_support;
+use crate::load_h2_support;
 
 use std::collections::BTreeSet;
 

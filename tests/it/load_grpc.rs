@@ -3,7 +3,7 @@
 //! `headers`, `grpc-timeout` from the timeout, statuses counted by name, deadlines as timeouts,
 //! many calls in flight on one connection, and bad gRPC keys refused with file:line.
 
-mod load_h2_support;
+use crate::load_h2_support;
 
 use load_h2_support::{redline_run, GrpcServer, TempDir, ITEMS_PROTO};
 
