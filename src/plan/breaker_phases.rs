@@ -27,7 +27,11 @@ pub fn consecutive(d: &DepClaims, b: &Breaker, n: u32, cap: f64) -> Block {
     // it is configured with). Then the whole outage is a hang at spaced requests, each request's
     // timed-out calls over before the next one arrives.
     let single = b.half_open_requests.is_none() && d.timeout_ms.is_some();
-    let call_ms = if single { d.timeout_ms.unwrap_or(0.0) + REACTION_MS } else { REACTION_MS };
+    let call_ms = if single {
+        d.timeout_ms.unwrap_or(0.0) + REACTION_MS
+    } else {
+        REACTION_MS
+    };
     let chain = d.chain_ms(call_ms);
     // Twice one request's chain between requests, but at least 2 requests per open time (6 when
     // calls fail fast) so the opening is seen from both sides.
@@ -56,7 +60,8 @@ pub fn consecutive(d: &DepClaims, b: &Breaker, n: u32, cap: f64) -> Block {
     let per_opening = (open_s * fast).max(1e-9);
     let cycles = ((2.0 * FALLBACK_MIN_REQUESTS as f64 / per_opening).ceil()).max(1.0);
     let fault_end = opened_by + cycles * (open_s + probe_s) + open_ms / 2000.0;
-    let closed_by = opened_by + cycles * (open_s + probe_s) + second_s + f64::from(probes) * probe_s;
+    let closed_by =
+        opened_by + cycles * (open_s + probe_s) + second_s + f64::from(probes) * probe_s;
     let end = tenth_up(closed_by + AFTER_CLOSE_S);
     let dep = &d.name;
     let mut faults = vec![Fault {

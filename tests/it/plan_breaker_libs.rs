@@ -1,0 +1,156 @@
+//! `redline plan` + `redline run` against services built on breaker libraries nobody here wrote
+//! (pybreaker, circuitbreaker: real Python services from `tests/breaker_libs_support`), each with
+//! its fixture spec (the breaker in the library's own form) and a bare base scenario: every
+//! breaker, timeout and fallback verdict ends pass, none inconclusive, except the close rule the
+//! spec's library default states: with one half-open probe every close rule decides alike, which
+//! no phase can change (the verdict says so).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::breaker_libs_support::py_service;
+use crate::support::free_port;
+use redline::demo::{StubConfig, StubDependency};
+
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn redline(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_redline"))
+        .current_dir(root())
+        .args(args)
+        .output()
+        .expect("run redline")
+}
+
+/// Plans the fixture spec of `lib` over its service, runs the plan; (plan + report text, verdicts).
+async fn planned_run(lib: &str, options: &str) -> (String, Vec<(String, String)>) {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let dir = std::env::temp_dir().join(format!("redline-plan-lib-{lib}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let stub = StubDependency::start(StubConfig::ephemeral())
+        .await
+        .unwrap();
+    let proxy_port = free_port();
+    let svc = py_service(lib, options, &format!("http://127.0.0.1:{proxy_port}"));
+    let base = format!(
+        "name = \"plan-{lib}\"\n[target]\nbase_url = \"http://127.0.0.1:{}\"\nallowed_hosts = [\"127.0.0.1\"]\n\
+         timeout = \"2s\"\nrequest_id_header = \"x-request-id\"\n\
+         [[request]]\nname = \"get-item\"\npath = \"/items/{{{{random_int 1 100}}}}\"\nexpect_status = [200]\n\
+         [[dependency]]\nname = \"users\"\nlisten = \"127.0.0.1:{proxy_port}\"\nupstream = \"{}\"\n",
+        svc.port,
+        stub.addr()
+    );
+    let base_path = dir.join("base.toml");
+    std::fs::write(&base_path, base).unwrap();
+    let spec = format!("tests/fixtures/breakers/{lib}.md");
+    let planned = dir.join("planned.toml");
+    let p = |x: &Path| x.to_str().unwrap().to_string();
+    let out = redline(&[
+        "plan",
+        &spec,
+        "--scenario",
+        &p(&base_path),
+        "--budget",
+        "60s",
+        "--out",
+        &p(&planned),
+    ]);
+    let plan_log = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(0), "{plan_log}");
+    let outdir = dir.join("out");
+    let args: Vec<String> = [
+        "run",
+        &p(&planned),
+        "--spec",
+        &spec,
+        "--quiet",
+        "--format",
+        "json",
+        "--out",
+        &p(&outdir),
+    ]
+    .map(String::from)
+    .to_vec();
+    let run = tokio::task::spawn_blocking(move || {
+        redline(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    })
+    .await
+    .unwrap();
+    let text = std::fs::read_to_string(outdir.join("result.json")).unwrap_or_else(|e| {
+        panic!(
+            "{lib}: no result ({e})\n{plan_log}\n{}",
+            String::from_utf8_lossy(&run.stderr)
+        )
+    });
+    let result: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let verdicts = result["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["id"].as_str().unwrap().to_string(),
+                v["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    drop(svc);
+    drop(stub);
+    let _ = std::fs::remove_dir_all(&dir);
+    (
+        format!("{plan_log}\n{}", String::from_utf8_lossy(&run.stdout)),
+        verdicts,
+    )
+}
+
+fn every_resilience_verdict_passes(lib: &str, log: &str, verdicts: &[(String, String)]) {
+    let judged: Vec<_> = verdicts
+        .iter()
+        .filter(|(id, _)| {
+            ["breaker.", "timeout.", "fallback."]
+                .iter()
+                .any(|p| id.starts_with(p))
+        })
+        .collect();
+    assert!(judged.len() >= 6, "{lib}: {judged:?}\n{log}");
+    let not_pass: Vec<_> = judged
+        .iter()
+        .filter(|(id, s)| s != "pass" && !(id == "breaker.users.close_rule" && s == "inconclusive"))
+        .collect();
+    assert!(not_pass.is_empty(), "{lib}: {not_pass:?}\n{log}");
+    for id in [
+        "breaker.users.failure_threshold",
+        "breaker.users.recovery_timeout",
+        "timeout.users",
+    ] {
+        assert!(
+            verdicts.iter().any(|(v, s)| v == id && s == "pass"),
+            "{lib}: {id}\n{log}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pybreaker_service_planned_from_its_spec() {
+    let (log, verdicts) = planned_run(
+        "pybreaker",
+        r#"{"options": {"fail_max": 3, "reset_timeout": 1.5}}"#,
+    )
+    .await;
+    every_resilience_verdict_passes("pybreaker", &log, &verdicts);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn circuitbreaker_service_planned_from_its_spec() {
+    let (log, verdicts) = planned_run(
+        "circuitbreaker",
+        r#"{"options": {"failure_threshold": 3, "recovery_timeout": 1}}"#,
+    )
+    .await;
+    every_resilience_verdict_passes("circuitbreaker", &log, &verdicts);
+}
