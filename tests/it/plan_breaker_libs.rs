@@ -26,6 +26,16 @@ fn redline(args: &[&str]) -> std::process::Output {
         .expect("run redline")
 }
 
+/// A bare base: one request, the `users` dependency behind the run's proxy.
+fn base_text(lib: &str, svc_port: u16, proxy_port: u16, upstream: &str) -> String {
+    format!(
+        "name = \"plan-{lib}\"\n[target]\nbase_url = \"http://127.0.0.1:{svc_port}\"\nallowed_hosts = [\"127.0.0.1\"]\n\
+         timeout = \"2s\"\nrequest_id_header = \"x-request-id\"\n\
+         [[request]]\nname = \"get-item\"\npath = \"/items/{{{{random_int 1 100}}}}\"\nexpect_status = [200]\n\
+         [[dependency]]\nname = \"users\"\nlisten = \"127.0.0.1:{proxy_port}\"\nupstream = \"{upstream}\"\n"
+    )
+}
+
 /// Plans the fixture spec of `lib` over its service, runs the plan; (plan + report text, verdicts).
 async fn planned_run(lib: &str, options: &str) -> (String, Vec<(String, String)>) {
     let _turn = ONE_AT_A_TIME.lock().await;
@@ -37,14 +47,7 @@ async fn planned_run(lib: &str, options: &str) -> (String, Vec<(String, String)>
         .unwrap();
     let proxy_port = free_port();
     let svc = py_service(lib, options, &format!("http://127.0.0.1:{proxy_port}"));
-    let base = format!(
-        "name = \"plan-{lib}\"\n[target]\nbase_url = \"http://127.0.0.1:{}\"\nallowed_hosts = [\"127.0.0.1\"]\n\
-         timeout = \"2s\"\nrequest_id_header = \"x-request-id\"\n\
-         [[request]]\nname = \"get-item\"\npath = \"/items/{{{{random_int 1 100}}}}\"\nexpect_status = [200]\n\
-         [[dependency]]\nname = \"users\"\nlisten = \"127.0.0.1:{proxy_port}\"\nupstream = \"{}\"\n",
-        svc.port,
-        stub.addr()
-    );
+    let base = base_text(lib, svc.port, proxy_port, &stub.addr().to_string());
     let base_path = dir.join("base.toml");
     std::fs::write(&base_path, base).unwrap();
     let spec = format!("tests/fixtures/breakers/{lib}.md");
@@ -133,6 +136,75 @@ fn every_resilience_verdict_passes(lib: &str, log: &str, verdicts: &[(String, St
             "{lib}: {id}\n{log}"
         );
     }
+}
+
+/// `redline run BASE --spec SPEC --plan`: plans, writes planned.toml beside the result, runs it,
+/// and says no follow-up is needed when nothing fixable is left inconclusive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_plan_plans_runs_and_follows_up_only_when_needed() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let dir = std::env::temp_dir().join(format!("redline-run-plan-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let stub = StubDependency::start(StubConfig::ephemeral())
+        .await
+        .unwrap();
+    let proxy_port = free_port();
+    let options = r#"{"options": {"fail_max": 3, "reset_timeout": 1.5}}"#;
+    let svc = py_service(
+        "pybreaker",
+        options,
+        &format!("http://127.0.0.1:{proxy_port}"),
+    );
+    let base = dir.join("base.toml");
+    std::fs::write(
+        &base,
+        base_text("pybreaker", svc.port, proxy_port, &stub.addr().to_string()),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let args: Vec<String> = [
+        "run",
+        base.to_str().unwrap(),
+        "--spec",
+        "tests/fixtures/breakers/pybreaker.md",
+        "--plan",
+        "--budget",
+        "40s",
+        "--quiet",
+        "--format",
+        "json",
+        "--out",
+        out.to_str().unwrap(),
+    ]
+    .map(String::from)
+    .to_vec();
+    let run = tokio::task::spawn_blocking(move || {
+        redline(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    })
+    .await
+    .unwrap();
+    let err = String::from_utf8_lossy(&run.stderr).to_string();
+    assert_eq!(run.status.code(), Some(0), "{err}");
+    let planned =
+        std::fs::read_to_string(out.join("planned.toml")).expect("planned.toml beside the result");
+    assert!(planned.contains("# Planned by `redline plan"), "{planned}");
+    assert!(
+        err.contains("plan: ") && err.contains("fault:users:abort"),
+        "{err}"
+    );
+    assert!(err.contains("follow-up: none needed"), "{err}");
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("result.json")).unwrap()).unwrap();
+    let pass = result["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["id"] == "breaker.users.failure_threshold" && v["status"] == "pass");
+    assert!(pass, "{err}");
+    drop(svc);
+    drop(stub);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
