@@ -71,6 +71,7 @@ pub fn consecutive(d: &DepClaims, b: &Breaker, n: u32, cap: f64) -> Block {
         kind: if single { "hang" } else { "abort" },
         probability: 1.0,
         status: (!single).then_some(503),
+        every: None,
         why: format!(
             "every call fails{}: {n} consecutive failures take {to_open} request(s) of {m} attempt(s); one \
              spare request",
@@ -91,6 +92,7 @@ pub fn consecutive(d: &DepClaims, b: &Breaker, n: u32, cap: f64) -> Block {
             kind: "hang",
             probability: 1.0,
             status: None,
+            every: None,
             why: hang_why,
         });
     } else if single {

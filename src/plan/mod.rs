@@ -14,6 +14,7 @@ pub mod breaker_phases;
 pub mod budget;
 pub mod deps;
 pub mod follow_up;
+pub mod rate_breaker_phases;
 pub mod render;
 pub mod retry_phases;
 pub mod timeline;
@@ -101,14 +102,26 @@ pub fn plan(input: &Input) -> Result<Planned, Vec<String>> {
                 (None | Some(BreakerKind::Consecutive), Some(n)) => {
                     blocks.push(breaker_phases::consecutive(&dc, b, n, rates.cap))
                 }
+                (Some(BreakerKind::FailureRate | BreakerKind::FailuresInWindow), _) => {
+                    match rate_breaker_phases::rate_breaker(&dc, b, rates.cap) {
+                        Some(block) => blocks.push(block),
+                        None => not_planned.push(format!(
+                            "breaker on {} (line {}): its rule lacks a share, count or open time to plan by",
+                            d.name, b.line
+                        )),
+                    }
+                }
                 _ => not_planned.push(format!(
-                    "breaker on {} (line {}): only consecutive-failure breakers are planned yet; its timeout and \
-                     retries are",
+                    "breaker on {} (line {}): the spec states no rule to plan by (threshold or rate); its timeout \
+                     and retries are planned",
                     d.name, b.line
                 )),
             }
-            let planned_breaker = blocks.last().is_some_and(|x| x.label.ends_with(&d.name));
-            if !planned_breaker {
+            // A consecutive breaker's block hangs calls past the timeout; the others do not.
+            let hung = blocks.last().is_some_and(|x| {
+                x.label.ends_with(&d.name) && x.faults.iter().any(|f| f.kind == "hang")
+            });
+            if !hung {
                 blocks.extend(timeout_phases::timeout(&dc, rates.cap));
             }
         } else {

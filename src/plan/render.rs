@@ -109,6 +109,9 @@ pub fn render(
         if let Some(s) = f.status {
             let _ = writeln!(out, "status = {s}");
         }
+        if let Some(n) = f.every {
+            let _ = writeln!(out, "every = {n}");
+        }
     }
     out
 }

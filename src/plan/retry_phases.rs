@@ -46,6 +46,7 @@ pub fn retries(d: &DepClaims, cap: f64) -> Option<Block> {
         kind: "abort",
         probability: share,
         status: Some(503),
+        every: None,
         why: why_share,
     }];
     let p = d.retry?;

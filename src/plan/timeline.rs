@@ -24,6 +24,8 @@ pub struct Fault {
     pub probability: f64,
     /// The answer of an `abort` fault.
     pub status: Option<u16>,
+    /// Every Nth matching call only (the proxy's `every`): an exact share, never two in a row.
+    pub every: Option<u32>,
     pub why: String,
 }
 

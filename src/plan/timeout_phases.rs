@@ -44,6 +44,7 @@ pub fn timeout(d: &DepClaims, cap: f64) -> Option<Block> {
             kind: "hang",
             probability: 1.0,
             status: None,
+            every: None,
             why: format!("calls hang past the {} timeout", fmt_ms(t)),
         }],
         priority: TIMEOUT,
