@@ -12,8 +12,6 @@ use crate::breaker_libs_support::{node_service, py_service, Service};
 use crate::support::free_port;
 use redline::demo::{StubConfig, StubDependency};
 
-static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -48,7 +46,9 @@ async fn planned_run_of(
     options: &str,
     start: fn(&str, &str, &str) -> Service,
 ) -> (String, Vec<(String, String)>) {
-    let _turn = ONE_AT_A_TIME.lock().await;
+    let _turn = crate::breaker_libs_support::one_run_at_a_time()
+        .lock()
+        .await;
     let dir = std::env::temp_dir().join(format!("redline-plan-lib-{lib}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -172,7 +172,9 @@ fn passes_but(
 /// and says no follow-up is needed when nothing fixable is left inconclusive.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_plan_plans_runs_and_follows_up_only_when_needed() {
-    let _turn = ONE_AT_A_TIME.lock().await;
+    let _turn = crate::breaker_libs_support::one_run_at_a_time()
+        .lock()
+        .await;
     let dir = std::env::temp_dir().join(format!("redline-run-plan-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
