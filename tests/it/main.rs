@@ -53,6 +53,7 @@ mod spec_corpus;
 mod spec_fixtures;
 mod spec_props;
 mod spec_rate_prose;
+mod tidy;
 mod verdict_breaker;
 mod verdict_demo;
 mod verdict_rate_limit;
