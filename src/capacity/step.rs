@@ -228,6 +228,7 @@ mod tests {
             latency_ms,
 
             retry_after: false,
+            grpc_status: None,
         }
     }
 

@@ -13,6 +13,7 @@ mod chaos_common;
 mod common;
 mod distributed_support;
 mod grpc_dependency_support;
+mod load_h2_support;
 mod reference_proxy_support;
 mod refsvc;
 mod report_common;

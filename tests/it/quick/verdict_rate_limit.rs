@@ -40,6 +40,7 @@ fn traffic(
                 error: None,
                 latency_ms: 2.0,
                 retry_after: limited && retry_after,
+                grpc_status: None,
             }
         })
         .collect()

@@ -68,6 +68,7 @@ fn client() -> impl Strategy<Value = ClientLogEntry> {
                 error: status.is_none().then(|| "timeout".to_string()),
                 latency_ms,
                 retry_after,
+                grpc_status: None,
             },
         )
 }

@@ -301,6 +301,7 @@ pub fn chaos_run(opts: Options) -> RunResult {
         interrupted_by: None,
         run_id: None,
         warmup_s: WARMUP_S,
+        http_version: None,
         totals: Totals {
             sent: completed,
             completed,

@@ -193,6 +193,7 @@ pub fn client_log(reqs: &[Req]) -> Vec<ClientLogEntry> {
             error: (r.status != 200).then(|| "status_unexpected".into()),
             latency_ms: (r.latency_ms * 1000.0).round() / 1000.0,
             retry_after: false,
+            grpc_status: None,
         })
         .collect()
 }

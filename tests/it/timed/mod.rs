@@ -12,6 +12,8 @@ mod chaos_tcp_log;
 mod demo_cli;
 mod distributed;
 mod grpc_dependency;
+mod load_grpc;
+mod load_h2;
 mod proxy_cli;
 mod reference_api;
 mod reference_breaker;

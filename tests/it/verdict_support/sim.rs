@@ -506,6 +506,7 @@ impl Sim<'_> {
                     }),
                     latency_ms: end - r.sent,
                     retry_after,
+                    grpc_status: None,
                 }
             })
             .collect()

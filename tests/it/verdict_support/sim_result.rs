@@ -194,6 +194,7 @@ pub fn assemble(
         interrupted_by: None,
         run_id: None,
         warmup_s: 0.0,
+        http_version: None,
         totals,
         operations: by_name(op_stats(&all)),
         timeline: timeline(clients, end),
