@@ -74,8 +74,8 @@ fn redline(args: &[&str]) -> std::process::Output {
 
 /// Plans `spec` over a fresh reference service, runs it, returns (plan stderr, verdicts id -> status).
 fn plan_and_run(name: &str, spec: &str, budget: &str) -> (String, Vec<(String, String)>) {
-    // One run at a time with the breaker-library runs: none judges latency under another's load.
-    let _one = crate::breaker_libs_support::one_run_at_a_time().blocking_lock();
+    // Hundreds of requests per second with percentiles judged: the heavy-load lane.
+    let _one = crate::support::lanes::heavy_load();
     let dir = tmp(name);
     let (_dep, dep_url) = spawn(&["serve-dependency", "--port", "0"]);
     let proxy = free_port();
