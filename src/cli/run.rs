@@ -71,6 +71,9 @@ pub struct Args {
     /// seconds. A process that starts later counts the arrivals it missed as dropped.
     #[arg(long, value_name = "TIME")]
     pub start_at: Option<String>,
+    /// Keep no sample of response bodies (result.json's body_samples stays empty).
+    #[arg(long)]
+    pub no_bodies: bool,
 }
 
 fn parse_lease(text: &str) -> Result<Duration, String> {
@@ -165,6 +168,9 @@ fn prepare(args: &Args) -> anyhow::Result<Prepared> {
     super::ca_file::resolve(&mut plan, &args.scenario, &file)?;
     let mut faults = plan_faults(&plan, &file)?;
     check_hosts(&plan, &file)?;
+    if args.no_bodies {
+        plan.target.sample_bodies = false;
+    }
     let distributed = segment::prepare(
         args.segment.as_deref(),
         args.start_at.as_deref(),

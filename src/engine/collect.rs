@@ -91,6 +91,7 @@ pub fn collect(plan: &Plan, m: &Measurements, scenario_file: Option<String>) -> 
         phases,
         client_log,
         client_log_truncated: m.client_log_truncated,
+        body_samples: super::bodies::shape::shape(plan, &m.phases, &m.gen, m.bodies.clone()),
         spec: plan.spec.clone(),
         notes,
         ..RunResult::default()

@@ -20,6 +20,8 @@ pub type Conn = Http1;
 pub struct Connector {
     addr: SocketAddr,
     tls: Option<(TlsConnector, ServerName<'static>)>,
+    /// Whether connections capture answers' bodies (the body samples).
+    pub bodies: bool,
 }
 
 impl Connector {
@@ -30,6 +32,7 @@ impl Connector {
         Connector {
             addr,
             tls: tls.map(|(config, name)| (TlsConnector::from(config), name)),
+            bodies: false,
         }
     }
 
@@ -45,13 +48,14 @@ impl Connector {
                 tls.connect(name.clone(), tcp).await.map_err(Failure::tls)?,
             )),
         };
-        Ok(Http1::new(io))
+        Ok(Http1::new(io, self.bodies))
     }
 }
 
 /// Sends the request encoded in `wbuf` on `conn` (or on a new connection if there is none or
 /// the server closed it while idle), reads the whole response, and gives the connection back
-/// if it can carry another request. Bounded by `deadline`.
+/// with every answer (`Conn::reusable` says whether it can carry another request: if not, the
+/// worker drops it once it read the answer's captured body). Bounded by `deadline`.
 pub async fn exchange(
     connector: &Connector,
     conn: Option<Conn>,
@@ -89,8 +93,10 @@ async fn attempt(
     };
     conn.wbuf = wbuf;
     match conn.exchange(head_request).await {
-        Ok((answer, true)) => (Some(conn), Ok(answer)),
-        Ok((answer, false)) => (None, Ok(answer)),
+        Ok((answer, reusable)) => {
+            conn.reusable = reusable;
+            (Some(conn), Ok(answer))
+        }
         Err(kind) => (None, Err(kind)),
     }
 }
@@ -169,7 +175,7 @@ mod tests {
         let (conn, first, _) = send(&connector, None, Duration::from_millis(200)).await;
         assert_eq!(first.map(|a| a.status).map_err(|f| f.kind()), Ok(200));
         assert!(
-            conn.is_some(),
+            conn.as_ref().is_some_and(|c| c.reusable),
             "keep-alive answer: the connection is reused"
         );
         let (_, second, took) = send(&connector, conn, Duration::from_millis(700)).await;

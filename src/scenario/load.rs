@@ -32,6 +32,9 @@ const TARGET: &[&str] = &[
     "ca_file",
     "health_path",
     "ready_path",
+    "sample_bodies",
+    "secret_fields",
+    "traceparent",
 ];
 const LOAD: &[&str] = &[
     "model",
@@ -142,6 +145,9 @@ fn target(t: &TableReader, d: &mut Diagnostics) -> Option<Target> {
     let ca_file = ca_file(t, base.as_ref(), insecure_tls, d);
     let health_path = endpoint_path(t, "health_path", d);
     let ready_path = endpoint_path(t, "ready_path", d);
+    let sample_bodies = t.bool("sample_bodies", d).unwrap_or(true);
+    let secret_fields = t.strings("secret_fields", d).unwrap_or_default();
+    let traceparent = t.bool("traceparent", d);
     Some(Target {
         base_url: base?,
         allowed_hosts: allowed?,
@@ -154,6 +160,9 @@ fn target(t: &TableReader, d: &mut Diagnostics) -> Option<Target> {
         ca_file,
         health_path,
         ready_path,
+        sample_bodies,
+        secret_fields,
+        traceparent,
     })
 }
 
