@@ -295,6 +295,16 @@ pub struct ErrorBody {
     pub line: usize,
 }
 
+impl ErrorBody {
+    /// The line of field `name`, else the body's.
+    pub fn field_line(&self, name: &str) -> usize {
+        self.fields
+            .iter()
+            .find(|f| f.name == name)
+            .map_or(self.line, |f| f.line)
+    }
+}
+
 /// One field of an error body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BodyField {

@@ -10,6 +10,7 @@ mod alert_breaker;
 mod alert_seconds;
 mod alerts;
 mod breaker;
+mod error_bodies;
 mod error_classes;
 pub(crate) mod errors;
 mod evidence;
