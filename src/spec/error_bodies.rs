@@ -257,7 +257,8 @@ fn json_form(b: &Block, lines: &[(usize, String)]) -> Option<ErrorBody> {
     let obj = value.as_object()?;
     let has = |k: &str| obj.contains_key(k);
     let codeish = has("error_code") || has("code") || has("error");
-    if !(codeish && (has("message") || has("detail")) || b.under(&["error"]) && codeish) {
+    let error_like = codeish && (has("message") || has("detail") || b.under(&["error"]));
+    if !error_like {
         return None;
     }
     let mut body = new_body("json example", None, lines.first().map_or(b.line, |l| l.0));
