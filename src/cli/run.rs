@@ -203,6 +203,12 @@ fn prepare(args: &Args) -> anyhow::Result<Prepared> {
         .and_then(|(claims, _)| judge::adopt_ready_path(&mut plan, claims))
         .into_iter()
         .collect();
+    if let Some(note) = spec
+        .as_ref()
+        .and_then(|(claims, _)| judge::adopt_traceparent(&mut plan, claims))
+    {
+        notes.push(note);
+    }
     // A segment measured a share of the load: the spec is judged once, on the merge.
     let spec = match spec {
         Some((_, path)) if distributed.is_split() => {

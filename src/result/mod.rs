@@ -318,6 +318,9 @@ pub struct ClientLogEntry {
     pub request: String,
     /// The value sent in `request_id_header`, if one was sent.
     pub request_id: Option<String>,
+    /// The trace id sent in the request's W3C `traceparent`, when the engine sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
     pub status: Option<u16>,
     /// Error kind if the request failed (same names as `error_kinds`).
     pub error: Option<String>,

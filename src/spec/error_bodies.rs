@@ -12,6 +12,8 @@ pub(crate) fn read(blocks: &[Block], claims: &mut Claims) {
     let mut example: Option<ErrorBody> = None;
     let mut problem: Option<usize> = None;
     let mut retry_prose: Vec<u16> = Vec::new();
+    let mut listed: Option<ErrorBody> = None;
+    let mut request_id_header = false;
     for b in blocks {
         match &b.kind {
             Kind::Code { lang, lines } => {
@@ -33,6 +35,10 @@ pub(crate) fn read(blocks: &[Block], claims: &mut Claims) {
                 {
                     problem = Some(b.text.first_line());
                 }
+                if listed.is_none() {
+                    listed = prose_form(&b.text.s, b.text.first_line());
+                }
+                request_id_header |= lower.contains("x-request-id");
                 if lower.contains("retry-after") {
                     retry_prose.extend(statuses(&lower));
                 }
@@ -46,12 +52,25 @@ pub(crate) fn read(blocks: &[Block], claims: &mut Claims) {
             _ => {}
         }
     }
-    let mut body = match (typed, example, problem) {
+    let mut body = match (typed, example.or(listed), problem) {
         (Some(t), _, _) => t,
         (None, _, Some(line)) => problem_details(line),
         (None, Some(e), None) => e,
         (None, None, None) => return,
     };
+    // The caller's `x-request-id` named in the spec and a `request_id` field: the field echoes it.
+    if body.request_id_field.is_none() && request_id_header {
+        body.request_id_field = body
+            .fields
+            .iter()
+            .find(|f| {
+                matches!(
+                    f.name.as_str(),
+                    "request_id" | "requestId" | "correlation_id"
+                )
+            })
+            .map(|f| f.name.clone());
+    }
     for s in retry_prose {
         if !body.retry_after_statuses.contains(&s) {
             body.retry_after_statuses.push(s);
@@ -281,6 +300,46 @@ fn json_form(b: &Block, lines: &[(usize, String)]) -> Option<ErrorBody> {
             ty: ty.to_string(),
             required: true,
             nullable: v.is_null(),
+            line,
+        });
+    }
+    Some(body)
+}
+
+/// Prose listing the fields: "Error bodies are `{"error_code", "message", "request_id"}`".
+fn prose_form(text: &str, line: usize) -> Option<ErrorBody> {
+    let lower = text.to_ascii_lowercase();
+    if !(lower.contains("error bod")
+        || lower.contains("error response")
+        || lower.contains("errors carry"))
+    {
+        return None;
+    }
+    let open = text.find('{')?;
+    let close = open + text[open..].find('}')?;
+    let names: Vec<&str> = text[open + 1..close]
+        .split(',')
+        .map(|n| n.trim().trim_matches(['"', '\'', '`']).trim())
+        .map(|n| {
+            n.split(':')
+                .next()
+                .unwrap_or(n)
+                .trim()
+                .trim_matches(['"', '\''])
+        })
+        .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        .collect();
+    if names.is_empty() {
+        return None;
+    }
+    let mut body = new_body("field list", None, line);
+    for name in names {
+        promises(&mut body, name, "");
+        body.fields.push(BodyField {
+            name: name.to_string(),
+            ty: "any".to_string(),
+            required: true,
+            nullable: true,
             line,
         });
     }

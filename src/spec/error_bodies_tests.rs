@@ -96,3 +96,28 @@ fn json_example_and_rfc_7807() {
         .error_body
         .is_none());
 }
+
+#[test]
+fn field_list_in_prose_like_the_reference_spec() {
+    let c = parse("# S\n\nThe service forwards `x-request-id` on every call.\n\nError bodies are `{\"error_code\", \"message\", \"request_id\", \"retry_after\"}`; 429 and 503 answers also\ncarry a `Retry-After` header in whole seconds.\n");
+    let b = c.error_body.unwrap();
+    assert_eq!(b.form, "field list");
+    let names: Vec<&str> = b.fields.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["error_code", "message", "request_id", "retry_after"]
+    );
+    assert_eq!(b.request_id_field.as_deref(), Some("request_id"));
+    assert_eq!(b.retry_after_statuses, [429, 503]);
+    assert_eq!(b.retry_after_field.as_deref(), Some("retry_after"));
+    let r = parse(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scenarios/specs/reference-service.md"
+        ))
+        .unwrap(),
+    );
+    let b = r.error_body.expect("the reference spec's error body");
+    assert_eq!(b.fields.len(), 4);
+    assert!(r.trace_propagation_line.is_some(), "forwards traceparent");
+}

@@ -376,6 +376,7 @@ mod tests {
                     t_ms: *t_ms,
                     request: "get".into(),
                     request_id: None,
+                    trace_id: None,
                     status: Some(*s),
                     error: None,
                     latency_ms: 1.0,

@@ -4,7 +4,7 @@
 use super::model::{JudgeContext, Judgement};
 use super::{
     alerts, breaker, error_bodies, error_classes, errors, fallback, grpc_deadline, health, latency,
-    rate_limit, ready, retries, throughput, timeout,
+    rate_limit, ready, retries, throughput, timeout, trace,
 };
 use crate::result::RunResult;
 use crate::spec::Claims;
@@ -31,6 +31,7 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext) -> Judgeme
     alerts::judge(result, claims, ctx, &observed, &mut out);
     error_classes::judge(result, claims, ctx, &mut out);
     error_bodies::judge(result, claims, ctx, &mut out);
+    trace::judge(result, claims, ctx, &mut out);
     ready::judge(result, claims, ctx, &mut out);
     out
 }

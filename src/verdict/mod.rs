@@ -30,6 +30,7 @@ mod series;
 mod throughput;
 mod timeout;
 pub mod tolerance;
+mod trace;
 
 pub use judge::judge;
 pub(crate) use model::Claim;
