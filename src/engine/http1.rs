@@ -39,30 +39,29 @@ enum Framing {
 
 pub struct Http1 {
     io: Io,
-    rbuf: Vec<u8>,
+    /// A boxed slice, not a Vec: the connection is moved with every exchange, and 8 bytes less
+    /// keep it (with the capture's box) the size it had before body sampling.
+    rbuf: Box<[u8]>,
     /// Unconsumed bytes are `rbuf[rpos..rlen]`.
     rpos: usize,
     rlen: usize,
     /// The encoded request; lent to the worker between exchanges so it can encode into it.
     pub wbuf: Vec<u8>,
-    /// The last answer's body (first 4 KiB) and content type, for the body samples (boxed: the
-    /// connection lives in every exchange future, which is kept small).
+    /// The last answer's body (first 4 KiB) and content type, for the body samples, and whether
+    /// the connection can carry another request (boxed: the connection lives in every exchange
+    /// future, which is kept small).
     pub capture: Box<Capture>,
-    /// Whether the connection can carry another request (false: the worker drops it after
-    /// reading `capture`).
-    pub reusable: bool,
 }
 
 impl Http1 {
     pub fn new(io: Io, capture: bool) -> Self {
         Http1 {
             io,
-            rbuf: vec![0; READ_CHUNK],
+            rbuf: vec![0; READ_CHUNK].into_boxed_slice(),
             rpos: 0,
             rlen: 0,
             wbuf: Vec::with_capacity(512),
             capture: Box::new(Capture::new(capture)),
-            reusable: true,
         }
     }
 
@@ -136,7 +135,9 @@ impl Http1 {
                 self.rlen -= self.rpos;
                 self.rpos = 0;
             } else if self.rbuf.len() < MAX_HEAD {
-                self.rbuf.resize(self.rbuf.len() * 2, 0);
+                let mut grown = std::mem::take(&mut self.rbuf).into_vec();
+                grown.resize(grown.len() * 2, 0);
+                self.rbuf = grown.into_boxed_slice();
             } else {
                 return Err(Failure::said(FailKind::Protocol, Said::HeadTooLarge));
             }

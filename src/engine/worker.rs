@@ -315,7 +315,7 @@ impl Worker {
             }
         }
         match d.conn {
-            Some(c) if c.reusable => self.idle.push(c),
+            Some(c) if c.capture.reusable => self.idle.push(c),
             _ => self.open_conns -= 1,
         }
         self.inflight_ops[d.op] -= 1;

@@ -17,12 +17,16 @@ pub struct Capture {
     pub total: u64,
     /// The `Content-Type` value as sent (cut at `TYPE_CAP`).
     pub content_type: Vec<u8>,
+    /// Whether the connection can carry another request after this answer (false: the worker
+    /// drops it once it read the body). Kept here, not on the connection, which stays small.
+    pub reusable: bool,
 }
 
 impl Capture {
     pub fn new(on: bool) -> Self {
         Capture {
             on,
+            reusable: true,
             ..Capture::default()
         }
     }
