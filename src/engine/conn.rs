@@ -124,7 +124,11 @@ mod tests {
     /// +160 instructions/request of memcpy under callgrind).
     #[test]
     fn a_connection_stays_104_bytes() {
-        assert!(std::mem::size_of::<Conn>() <= 104, "{}", std::mem::size_of::<Conn>());
+        assert!(
+            std::mem::size_of::<Conn>() <= 104,
+            "{}",
+            std::mem::size_of::<Conn>()
+        );
     }
 
     /// A server on one connection that answers `answers` requests at once, then reads the

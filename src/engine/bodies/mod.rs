@@ -1,7 +1,8 @@
 //! Bounded body sampling: per request × phase × status, the first `FIRST` answers' bodies and a
 //! uniform reservoir of `RESERVOIR` more (seeded), each cut at `capture::BODY_CAP`, at most
 //! `MAX_KEYS` keys per worker. A worker offers every answer; an answer that is not kept costs a
-//! key lookup, a count and (once the reservoir is full) one random draw. Merged at the end of
+//! key lookup, a count and one comparison (Li's Algorithm L draws the position of the next
+//! answer to keep, so no random number is drawn per answer). Merged at the end of
 //! the run (`merge`); `shape` turns the merge into `result.body_samples`, redacted.
 
 pub mod capture;
@@ -53,6 +54,10 @@ pub struct Slot {
     pub seen: u64,
     pub first: Vec<Kept>,
     pub reservoir: Vec<Kept>,
+    /// Algorithm L: the position (among answers after the first) of the next one kept, and its
+    /// running weight.
+    next: u64,
+    w: f64,
 }
 
 /// What an answer offers: everything but the body bytes, which are in the capture.
@@ -98,6 +103,8 @@ impl BodySampler {
                         seen: 0,
                         first: Vec::new(),
                         reservoir: Vec::new(),
+                        next: 0,
+                        w: 1.0,
                     });
                     self.slots.len() - 1
                 }
@@ -114,20 +121,42 @@ impl BodySampler {
             s.first.push(kept(&o, false));
             return;
         }
+        let position = s.seen - FIRST as u64;
         if s.reservoir.len() < RESERVOIR {
             s.reservoir.push(kept(&o, true));
+            if s.reservoir.len() == RESERVOIR {
+                s.w = 1.0;
+                skip(s, position, &mut self.rng);
+            }
             return;
         }
-        let after_first = s.seen - FIRST as u64;
-        let j = self.rng.gen_range(0..after_first);
-        if (j as usize) < RESERVOIR {
-            s.reservoir[j as usize] = kept(&o, true);
+        if position == s.next {
+            let j = self.rng.gen_range(0..RESERVOIR);
+            s.reservoir[j] = kept(&o, true);
+            skip(s, position, &mut self.rng);
         }
     }
 
     pub fn into_slots(self) -> Vec<Slot> {
         self.slots
     }
+}
+
+/// Algorithm L (Li 1994): shrinks the weight and draws how many answers pass before the next
+/// one replaces a reservoir entry; each answer after the first ends up kept with probability
+/// RESERVOIR / answers.
+#[cold]
+fn skip(s: &mut Slot, position: u64, rng: &mut SmallRng) {
+    let u = |rng: &mut SmallRng| rng.gen::<f64>().max(f64::MIN_POSITIVE);
+    s.w *= (u(rng).ln() / RESERVOIR as f64).exp();
+    let gap = (u(rng).ln() / (1.0 - s.w).ln()).floor();
+    s.next = position
+        + 1
+        + if gap.is_finite() {
+            gap.min(1e15) as u64
+        } else {
+            u64::MAX / 2
+        };
 }
 
 #[cold]
@@ -203,6 +232,8 @@ fn merge_key(key: Key, parts: Vec<Slot>, rng: &mut SmallRng) -> Slot {
         seen,
         first: firsts,
         reservoir,
+        next: 0,
+        w: 1.0,
     }
 }
 
@@ -261,6 +292,24 @@ mod tests {
         }
         for h in &hits[3..] {
             assert!((300..500).contains(h), "{hits:?}");
+        }
+    }
+
+    #[test]
+    fn reservoir_stays_uniform_over_a_long_stream() {
+        // 1000 answers after the first: each tenth of the stream holds about 4/10 of the keeps.
+        let mut tenths = [0u32; 10];
+        for seed in 0..2000 {
+            let mut s = BodySampler::new(seed);
+            for i in 0..1003 {
+                offer(&mut s, 200, i, "x");
+            }
+            for k in &s.into_slots()[0].reservoir {
+                tenths[((k.index - 3) / 100) as usize] += 1;
+            }
+        }
+        for t in tenths {
+            assert!((680..920).contains(&t), "{tenths:?}");
         }
     }
 
