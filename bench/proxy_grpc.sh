@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/proxy_grpc.sh: latency the HTTP/2 fault proxy adds to one unary gRPC call, in one run:
 # the same calls, one at a time on one connection each, to a real gRPC server (Python grpcio,
-# proxy/tests/h2_support/grpc_peer.py) directly, through `http_proxy --http2` and through HAProxy
+# proxy/tests/it/h2_support/grpc_peer.py) directly, through `http_proxy --http2` and through HAProxy
 # (h2c on both sides, the reference), alternated in rounds (proxy/examples/grpc_unary.rs) so all
 # see the same machine. Target: added p50 under 50 us.
 #
@@ -38,7 +38,7 @@ PROXY_PORT=$(free_port); HAP_PORT=$(free_port)
 
 # The server stops when its stdin closes: hold it open with a fifo.
 mkfifo "$FIFO"
-taskset -c 0 "$PY" "$ROOT/proxy/tests/h2_support/grpc_peer.py" server <"$FIFO" >"$FIFO.out" & PIDS+=($!)
+taskset -c 0 "$PY" "$ROOT/proxy/tests/it/h2_support/grpc_peer.py" server <"$FIFO" >"$FIFO.out" & PIDS+=($!)
 exec 3>"$FIFO"
 for _ in $(seq 1 100); do grep -q '^port ' "$FIFO.out" 2>/dev/null && break; sleep 0.1; done
 SERVER_PORT=$(awk '/^port /{print $2}' "$FIFO.out"); rm -f "$FIFO.out"

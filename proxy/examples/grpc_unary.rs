@@ -4,7 +4,7 @@
 //! what each proxy adds.
 //!
 //! Usage: grpc_unary CALLS_PER_ROUND ROUNDS DIRECT VIA...   (env METHOD, default
-//! /test.Echo/Unary: the bytes-in bytes-out method of proxy/tests/h2_support/grpc_peer.py)
+//! /test.Echo/Unary: the bytes-in bytes-out method of proxy/tests/it/h2_support/grpc_peer.py)
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};

@@ -229,6 +229,7 @@ mod tests {
             latency_ms,
 
             retry_after: false,
+            grpc_status: None,
         }
     }
 

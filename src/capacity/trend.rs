@@ -114,6 +114,7 @@ mod tests {
             error: None,
             latency_ms,
             retry_after: false,
+            grpc_status: None,
         }
     }
 

@@ -195,7 +195,9 @@ fn prepare(args: &Args) -> anyhow::Result<Prepared> {
     let file = args.scenario.display().to_string();
     let text = std::fs::read_to_string(&args.scenario)
         .with_context(|| format!("cannot read scenario {file}"))?;
-    let plan = crate::scenario::parse(&text, &file)?;
+    let mut plan = crate::scenario::parse(&text, &file)?;
+    super::ca_file::resolve(&mut plan, &args.scenario, &file)?;
+    super::grpc_protos::resolve(&mut plan, &args.scenario, &file)?;
     plan_faults(&plan, &file)?;
     check_hosts(&plan, &file)?;
     let spec = match judge::spec_path(args.spec.as_deref(), &plan, &args.scenario) {

@@ -11,6 +11,7 @@ mod ca_file;
 pub mod capacity;
 pub mod demo;
 pub mod fault;
+mod grpc_protos;
 pub mod merge;
 mod panic_cleanup;
 pub mod proxy;

@@ -166,6 +166,7 @@ fn prepare(args: &Args) -> anyhow::Result<Prepared> {
         .with_context(|| format!("cannot read scenario {file}"))?;
     let mut plan = scenario::parse(&text, &file)?;
     super::ca_file::resolve(&mut plan, &args.scenario, &file)?;
+    super::grpc_protos::resolve(&mut plan, &args.scenario, &file)?;
     let mut faults = plan_faults(&plan, &file)?;
     check_hosts(&plan, &file)?;
     if args.no_bodies {

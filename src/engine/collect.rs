@@ -58,6 +58,7 @@ pub fn collect(plan: &Plan, m: &Measurements, scenario_file: Option<String>) -> 
             error: r.fail.map(|k| k.name().to_string()),
             latency_ms: r.latency_us as f64 / 1000.0,
             retry_after: r.retry_after,
+            grpc_status: r.grpc_status,
         })
         .collect();
     let mut notes = Vec::new();
@@ -76,6 +77,7 @@ pub fn collect(plan: &Plan, m: &Measurements, scenario_file: Option<String>) -> 
         duration_s,
         interrupted: m.interrupted,
         warmup_s: plan.load.warmup.as_secs_f64(),
+        http_version: m.http2.then(|| "2".to_string()),
         totals: Totals {
             sent: m.sent,
             completed: m.completed,
@@ -137,6 +139,16 @@ fn operation(operation: Option<String>, s: &SlotStats) -> OperationStats {
             .iter()
             .filter(|k| s.kinds[**k as usize] > 0)
             .map(|k| (k.name().to_string(), s.kinds[*k as usize]))
+            .collect(),
+        grpc_status: s
+            .grpc
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(code, n)| {
+                let name = super::http2::grpc::status_name(code as u8);
+                (name.to_string(), *n)
+            })
             .collect(),
         latency_ms: percentiles(&s.latency),
         service_time_ms: percentiles(&s.service),

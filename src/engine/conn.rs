@@ -38,6 +38,11 @@ impl Connector {
 
     /// Opens a connection (TCP connect, and the TLS handshake for https).
     pub async fn connect(&self) -> Result<Conn, Failure> {
+        Ok(Http1::new(self.connect_io().await?, self.bodies))
+    }
+
+    /// The stream of a new connection, for either protocol.
+    pub async fn connect_io(&self) -> Result<Io, Failure> {
         let tcp = TcpStream::connect(self.addr)
             .await
             .map_err(Failure::connect)?;
@@ -48,7 +53,7 @@ impl Connector {
                 tls.connect(name.clone(), tcp).await.map_err(Failure::tls)?,
             )),
         };
-        Ok(Http1::new(io, self.bodies))
+        Ok(io)
     }
 }
 

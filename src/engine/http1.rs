@@ -26,6 +26,8 @@ const READ_CHUNK: usize = 16 * 1024;
 pub struct Answer {
     pub status: u16,
     pub retry_after: bool,
+    /// `grpc-status` of an HTTP/2 gRPC answer (headers or trailers); None otherwise.
+    pub grpc_status: Option<u8>,
 }
 
 /// How the response body is delimited.
@@ -292,6 +294,7 @@ fn head_of(
         Answer {
             status,
             retry_after,
+            grpc_status: None,
         },
         framing,
         close,
@@ -396,7 +399,8 @@ mod tests {
             a,
             Answer {
                 status: 503,
-                retry_after: true
+                retry_after: true,
+                grpc_status: None,
             }
         );
         assert!(close);

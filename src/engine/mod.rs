@@ -11,6 +11,7 @@ pub mod collect;
 mod conn;
 pub mod failure;
 mod http1;
+pub mod http2;
 mod io;
 pub mod request;
 pub mod run;
@@ -29,7 +30,7 @@ use rustls::pki_types::ServerName;
 use tokio::sync::{mpsc, watch};
 
 use crate::result::TimelineBucket;
-use crate::scenario::{phase_windows, Model, PhaseWindow, Plan, Scheme};
+use crate::scenario::{phase_windows, HttpVersion, Model, PhaseWindow, Plan, Scheme};
 
 pub use request::RequestGen;
 pub use run::{run_scenario, RunError, RunOptions};
@@ -135,6 +136,8 @@ pub struct Measurements {
     pub gen: Arc<RequestGen>,
     /// The segment this process ran, when it ran one (`EngineOptions::segment`).
     pub segment: Option<Segment>,
+    /// The run spoke HTTP/2.
+    pub http2: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +150,8 @@ pub enum EngineError {
     Request(#[from] request::BuildError),
     #[error("cannot start a worker thread: {0}")]
     Thread(std::io::Error),
+    #[error("request `{name}`: {why}")]
+    Grpc { name: String, why: String },
 }
 
 /// What every worker shares (read-only).
@@ -156,6 +161,14 @@ pub(crate) struct Shared {
     /// host:port of the base URL, for failure texts.
     pub authority: String,
     pub tls: Option<(Arc<rustls::ClientConfig>, ServerName<'static>)>,
+    /// Speak HTTP/2 (`http = "2"`, or "auto" when the server's ALPN chose h2).
+    pub http2: bool,
+    /// HTTP/2: streams per connection at once.
+    pub streams: usize,
+    /// `host[:port]` as sent in `:authority`.
+    pub authority_header: http::uri::Authority,
+    /// Per operation: its gRPC method, for gRPC requests.
+    pub grpc: Vec<Option<http2::grpc::GrpcMethod>>,
     pub load: crate::scenario::Load,
     pub seed: u64,
     /// This process's share of the run (`Segment::WHOLE` when alone).
@@ -200,7 +213,8 @@ pub async fn run(plan: &Plan, opts: EngineOptions) -> Result<Measurements, Engin
     let addr = resolve(plan).await?;
     let segment = opts.segment.unwrap_or(Segment::WHOLE);
     let workers = worker_count(plan, opts.workers, segment);
-    let mut shared = shared(plan, &opts.phases, addr, workers, segment)?;
+    let http2 = negotiate(plan, addr).await?;
+    let mut shared = shared(plan, &opts.phases, addr, workers, segment, http2)?;
     shared.missed_before_us = opts.missed_before.as_micros() as u64;
     let shared = Arc::new(shared);
     let (tx, rx) = mpsc::unbounded_channel();
@@ -260,6 +274,7 @@ pub async fn run(plan: &Plan, opts: EngineOptions) -> Result<Measurements, Engin
         bodies: bodies::merge(agg.bodies, plan.seed),
         gen: shared.gen.clone(),
         segment: opts.segment,
+        http2: shared.http2,
     })
 }
 
@@ -287,25 +302,68 @@ async fn resolve(plan: &Plan) -> Result<SocketAddr, EngineError> {
     addrs.next().ok_or_else(|| err("no address".into()))
 }
 
+/// The TLS setup of a run (None for http://), offering `alpn`.
+fn tls_for(
+    plan: &Plan,
+    alpn: &[&[u8]],
+) -> Result<Option<(Arc<rustls::ClientConfig>, ServerName<'static>)>, EngineError> {
+    match plan.target.base_url.scheme {
+        Scheme::Http => Ok(None),
+        Scheme::Https => {
+            let ca = plan.target.ca_file.as_ref().map(|c| c.path.as_path());
+            let config = tls::client_config_alpn(plan.target.insecure_tls, ca, alpn)
+                .map_err(EngineError::Tls)?;
+            let name = ServerName::try_from(plan.target.base_url.host.clone())
+                .map_err(|e| EngineError::Tls(e.to_string()))?;
+            Ok(Some((config, name)))
+        }
+    }
+}
+
+/// Whether the run speaks HTTP/2: "2" does; "1.1" does not; "auto" on https:// asks the
+/// server once, before the run, with ALPN offering h2 and http/1.1, and every connection then
+/// speaks what it chose (HTTP/1.1 when the probe cannot connect: the run's own connections
+/// then report why). "auto" on http:// is HTTP/1.1 (no ALPN without TLS).
+async fn negotiate(plan: &Plan, addr: SocketAddr) -> Result<bool, EngineError> {
+    match plan.target.http {
+        HttpVersion::Http1 => Ok(false),
+        HttpVersion::Http2 => Ok(true),
+        HttpVersion::Auto => {
+            let Some(tls) = tls_for(plan, tls::ALPN_AUTO)? else {
+                return Ok(false);
+            };
+            let probe = conn::Connector::new(addr, Some(tls));
+            let within = plan.target.timeout.min(Duration::from_secs(5));
+            let io = tokio::time::timeout(within, probe.connect_io()).await;
+            Ok(matches!(io, Ok(Ok(io::Io::Tls(t))) if t.get_ref().1.alpn_protocol() == Some(b"h2")))
+        }
+    }
+}
+
 fn shared(
     plan: &Plan,
     phases: &[PhaseWindow],
     addr: SocketAddr,
     workers: usize,
     segment: Segment,
+    http2: bool,
 ) -> Result<Shared, EngineError> {
     let us = |d: Duration| d.as_micros() as u64;
-    let tls = match plan.target.base_url.scheme {
-        Scheme::Http => None,
-        Scheme::Https => {
-            let ca = plan.target.ca_file.as_ref().map(|c| c.path.as_path());
-            let config =
-                tls::client_config(plan.target.insecure_tls, ca).map_err(EngineError::Tls)?;
-            let name = ServerName::try_from(plan.target.base_url.host.clone())
-                .map_err(|e| EngineError::Tls(e.to_string()))?;
-            Some((config, name))
-        }
-    };
+    let alpn = if http2 { tls::ALPN_H2 } else { tls::ALPN_H1 };
+    let tls = tls_for(plan, alpn)?;
+    let grpc = plan
+        .requests
+        .iter()
+        .map(|r| match &r.grpc {
+            None => Ok(None),
+            Some(g) => http2::grpc::load(&g.proto, &g.method)
+                .map(Some)
+                .map_err(|why| EngineError::Grpc {
+                    name: r.name.clone(),
+                    why,
+                }),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let run_id = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos() ^ d.as_secs() as u32);
@@ -318,6 +376,14 @@ fn shared(
         addr,
         authority: authority(&plan.target.base_url),
         tls,
+        http2,
+        streams: plan.target.streams_per_connection.get() as usize,
+        authority_header: http::uri::Authority::try_from(plan.target.base_url.authority())
+            .map_err(|e| EngineError::Resolve {
+                host: plan.target.base_url.authority(),
+                why: e.to_string(),
+            })?,
+        grpc,
         load: plan.load.clone(),
         seed: plan.seed,
         segment,

@@ -20,9 +20,11 @@ pub enum FailKind {
     StatusUnexpected,
     /// Still pending or in flight when the run was interrupted.
     Cancelled,
+    /// A gRPC answer whose `grpc-status` is not OK (DEADLINE_EXCEEDED counts as `Timeout`).
+    GrpcStatus,
 }
 
-pub const KINDS: usize = 7;
+pub const KINDS: usize = 8;
 
 impl FailKind {
     pub const ALL: [FailKind; KINDS] = [
@@ -33,6 +35,7 @@ impl FailKind {
         FailKind::Protocol,
         FailKind::StatusUnexpected,
         FailKind::Cancelled,
+        FailKind::GrpcStatus,
     ];
 
     /// The name used in result.json (`error_kinds`, `client_log[].error`).
@@ -45,6 +48,7 @@ impl FailKind {
             FailKind::Protocol => "protocol",
             FailKind::StatusUnexpected => "status_unexpected",
             FailKind::Cancelled => "cancelled",
+            FailKind::GrpcStatus => "grpc_status",
         }
     }
 }
@@ -67,7 +71,12 @@ pub struct SlotStats {
     pub kinds: [u64; KINDS],
     pub latency: Histogram<u64>,
     pub service: Histogram<u64>,
+    /// gRPC answers by `grpc-status` (0..=16; other codes as 2, UNKNOWN).
+    pub grpc: [u64; GRPC_CODES],
 }
+
+/// gRPC status codes 0 (OK) ..= 16 (UNAUTHENTICATED).
+pub const GRPC_CODES: usize = 17;
 
 impl SlotStats {
     pub fn new() -> Self {
@@ -78,7 +87,19 @@ impl SlotStats {
             kinds: [0; KINDS],
             latency: histogram(3),
             service: histogram(3),
+            grpc: [0; GRPC_CODES],
         }
+    }
+
+    /// Counts one gRPC answer's status.
+    #[inline]
+    pub fn record_grpc(&mut self, code: u8) {
+        let i = if (code as usize) < GRPC_CODES {
+            code as usize
+        } else {
+            2
+        };
+        self.grpc[i] += 1;
     }
 
     #[inline]
@@ -115,6 +136,9 @@ impl SlotStats {
             *a += b;
         }
         for (a, b) in self.kinds.iter_mut().zip(&other.kinds) {
+            *a += b;
+        }
+        for (a, b) in self.grpc.iter_mut().zip(&other.grpc) {
             *a += b;
         }
         // Same fixed bounds on both sides, so adding cannot fail.
@@ -229,4 +253,5 @@ pub struct LogRow {
     pub fail: Option<FailKind>,
     pub latency_us: u64,
     pub retry_after: bool,
+    pub grpc_status: Option<u8>,
 }

@@ -10,9 +10,23 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
+/// ALPN offers: HTTP/1.1 only, HTTP/2 only, or both (h2 preferred) for `http = "auto"`.
+pub const ALPN_H1: &[&[u8]] = &[b"http/1.1"];
+pub const ALPN_H2: &[&[u8]] = &[b"h2"];
+pub const ALPN_AUTO: &[&[u8]] = &[b"h2", b"http/1.1"];
+
 /// A client config for HTTP/1.1 over TLS: any certificate when `insecure`, else the public
 /// roots and the CA certificates of `ca_file`, if given.
 pub fn client_config(insecure: bool, ca_file: Option<&Path>) -> Result<Arc<ClientConfig>, String> {
+    client_config_alpn(insecure, ca_file, ALPN_H1)
+}
+
+/// The same, offering the protocols `alpn` in the handshake.
+pub fn client_config_alpn(
+    insecure: bool,
+    ca_file: Option<&Path>,
+    alpn: &[&[u8]],
+) -> Result<Arc<ClientConfig>, String> {
     let provider = Arc::new(ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -34,7 +48,7 @@ pub fn client_config(insecure: bool, ca_file: Option<&Path>) -> Result<Arc<Clien
         }
         builder.with_root_certificates(roots).with_no_client_auth()
     };
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Ok(Arc::new(config))
 }
 

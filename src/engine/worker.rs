@@ -20,6 +20,7 @@ use super::bodies::{BodySampler, Key, Offer, NO_PHASE};
 use super::conn::{exchange, Answer, Conn, Connector};
 use super::failure::samples::ErrorSamples;
 use super::failure::{Context, Failure, Said};
+use super::http2::{self, H2Pool};
 use super::schedule::{Arrival, Schedule};
 use super::stats::{FailKind, LogRow, SecondAcc, SlotStats};
 use super::Shared;
@@ -102,6 +103,8 @@ pub struct Worker {
     origin: Instant,
     schedule: Schedule,
     connector: Rc<Connector>,
+    /// HTTP/2 runs: the worker's multiplexed connections (then `idle` stays empty).
+    h2: Option<Rc<H2Pool>>,
     idle: Vec<Conn>,
     open_conns: usize,
     pending: VecDeque<Arrival>,
@@ -112,6 +115,8 @@ pub struct Worker {
     second: SecondAcc,
     result: WorkerResult,
     buf: String,
+    /// HTTP/2: the reused buffer each request is first encoded into.
+    h2_wire: Vec<u8>,
 }
 
 impl Worker {
@@ -136,6 +141,15 @@ impl Worker {
                 c.bodies = shared.bodies;
                 c
             }),
+            h2: shared.http2.then(|| {
+                H2Pool::new(
+                    Connector::new(shared.addr, shared.tls.clone()),
+                    shared.tls.is_some(),
+                    shared.authority_header.clone(),
+                    shared.conn_cap,
+                    shared.streams,
+                )
+            }),
             origin: Instant::from_std(origin),
             idle: Vec::new(),
             open_conns: 0,
@@ -147,6 +161,7 @@ impl Worker {
             second: SecondAcc::new(0, ops),
             result: WorkerResult::empty(ops, slots, shared.seed ^ id as u64),
             buf: String::with_capacity(256),
+            h2_wire: Vec::with_capacity(512),
             shared,
         }
     }
@@ -265,7 +280,10 @@ impl Worker {
     }
 
     fn has_conn(&self) -> bool {
-        !self.idle.is_empty() || self.open_conns < self.shared.conn_cap
+        match &self.h2 {
+            Some(pool) => pool.has_room(),
+            None => !self.idle.is_empty() || self.open_conns < self.shared.conn_cap,
+        }
     }
 
     fn start(&mut self, a: Arrival, now: Instant) {
@@ -274,6 +292,9 @@ impl Worker {
             let op = self.shared.gen.op_of(a.index);
             let late = Failure::said(FailKind::Timeout, Said::QueuedPastTimeout);
             return self.settle_failure(op, &a, now, None, late);
+        }
+        if self.h2.is_some() {
+            return self.start_h2(a, now, deadline);
         }
         let mut conn = self.idle.pop();
         // The idle connection lends its write buffer; a new connection gets a new one.
@@ -308,6 +329,37 @@ impl Worker {
         }));
     }
 
+    /// Starts arrival `a` as one stream on the worker's HTTP/2 connections.
+    fn start_h2(&mut self, a: Arrival, now: Instant, deadline: Instant) {
+        let mut wire = std::mem::take(&mut self.h2_wire);
+        let (op, encoded) = self.shared.gen.encode(a.index, &mut wire, &mut self.buf);
+        let pool = self.h2.clone().expect("an HTTP/2 worker has a pool");
+        let grpc = self.shared.grpc[op].as_ref();
+        let prepared = match encoded {
+            Err(_) => Err(Failure::said(FailKind::Protocol, Said::BadPath)),
+            Ok(()) => pool.prepare(&wire, grpc, deadline.saturating_duration_since(now)),
+        };
+        self.h2_wire = wire;
+        let (req, body) = match prepared {
+            Ok(p) => p,
+            Err(f) => return self.settle_failure(op, &a, now, None, f),
+        };
+        let slot = pool.take();
+        self.inflight_ops[op] += 1;
+        let is_grpc = grpc.is_some();
+        self.inflight.push(Box::pin(async move {
+            let result = http2::exchange(slot, req, body, deadline, is_grpc).await;
+            Done {
+                conn: None,
+                result,
+                arrival: a,
+                op,
+                sent_at: now,
+                end: Instant::now(),
+            }
+        }));
+    }
+
     fn on_done(&mut self, d: Done) {
         if let (Some(c), Ok(answer)) = (&d.conn, &d.result) {
             if c.capture.on {
@@ -316,7 +368,9 @@ impl Worker {
         }
         match d.conn {
             Some(c) if c.capture.reusable => self.idle.push(c),
-            _ => self.open_conns -= 1,
+            Some(_) => self.open_conns -= 1,
+            None if self.h2.is_none() => self.open_conns -= 1,
+            None => {}
         }
         self.inflight_ops[d.op] -= 1;
         match d.result {
@@ -369,9 +423,9 @@ impl Worker {
         let from = sent_at.map_or(intended, |s| s.max(intended));
         let latency_us = end.saturating_duration_since(from).as_micros() as u64;
         let service_us = sent_at.map(|s| end.saturating_duration_since(s).as_micros() as u64);
-        let (status, retry_after) = match result {
-            Ok(ans) => (Some(ans.status), ans.retry_after),
-            Err(_) => (None, false),
+        let (status, retry_after, grpc) = match result {
+            Ok(ans) => (Some(ans.status), ans.retry_after, ans.grpc_status),
+            Err(_) => (None, false, None),
         };
         let fail = match result {
             Ok(ans)
@@ -382,6 +436,14 @@ impl Worker {
             {
                 Some(FailKind::StatusUnexpected)
             }
+            Ok(Answer {
+                grpc_status: Some(code),
+                ..
+            }) if code != 0 => Some(if code == http2::grpc::DEADLINE_EXCEEDED {
+                FailKind::Timeout
+            } else {
+                FailKind::GrpcStatus
+            }),
             Ok(_) => None,
             Err(kind) => Some(kind),
         };
@@ -389,10 +451,16 @@ impl Worker {
         let base = op * slots;
         if t_us >= sh.warmup_us {
             self.result.slots[base].record(status, fail, latency_us, service_us);
+            if let Some(code) = grpc {
+                self.result.slots[base].record_grpc(code);
+            }
         }
         for (k, (from, to)) in sh.windows_us.iter().enumerate() {
             if *from <= t_us && t_us < *to {
                 self.result.slots[base + 1 + k].record(status, fail, latency_us, service_us);
+                if let Some(code) = grpc {
+                    self.result.slots[base + 1 + k].record_grpc(code);
+                }
             }
         }
         let s = &mut self.second;
@@ -414,6 +482,8 @@ impl Worker {
             self.result.errors += 1;
             if kind == FailKind::StatusUnexpected && self.result.samples.open(op, kind) {
                 self.sample_status(op, status, end);
+            } else if grpc.is_some() && self.result.samples.open(op, kind) {
+                self.sample_grpc(op, kind, grpc, end);
             }
         }
         // A closed-model user thinks from the moment its request settled, whatever the outcome.
@@ -430,6 +500,7 @@ impl Worker {
                     fail,
                     latency_us,
                     retry_after,
+                    grpc_status: grpc,
                 };
                 self.result.log.push(row);
             } else {
@@ -476,6 +547,16 @@ impl Worker {
         self.result
             .samples
             .offer(op, FailKind::StatusUnexpected, text, at_us);
+    }
+
+    /// Offers a gRPC answer whose status is not OK to the samples.
+    #[cold]
+    #[inline(never)]
+    fn sample_grpc(&mut self, op: usize, kind: FailKind, code: Option<u8>, end: Instant) {
+        let code = code.unwrap_or(2);
+        let text = format!("grpc-status {code} {}", http2::grpc::status_name(code));
+        let at_us = end.saturating_duration_since(self.origin).as_micros() as u64;
+        self.result.samples.offer(op, kind, text, at_us);
     }
 
     /// Sends the finished second to the aggregator and starts the next one.

@@ -45,6 +45,10 @@ pub struct RunResult {
     /// Seconds of warmup at the start: measured, in the timeline, but excluded from `operations`.
     #[serde(default)]
     pub warmup_s: f64,
+    /// The HTTP version the load spoke: "2" for HTTP/2 (`http = "2"`, or "auto" when the
+    /// server's ALPN chose h2); absent for HTTP/1.1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_version: Option<String>,
     pub totals: Totals,
     /// Keyed by the scenario's `[[request]] name`; statistics exclude the warmup.
     pub operations: BTreeMap<String, OperationStats>,
@@ -141,6 +145,9 @@ pub struct OperationStats {
     pub status: BTreeMap<String, u64>,
     /// Failures by kind ("timeout": n, "connect": n, "status_unexpected": n ...).
     pub error_kinds: BTreeMap<String, u64>,
+    /// gRPC requests: answers by `grpc-status` name ("OK": n, "UNAVAILABLE": n); empty otherwise.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub grpc_status: BTreeMap<String, u64>,
     /// Latency from the intended send time (includes queueing in the generator).
     pub latency_ms: Percentiles,
     /// Latency from the actual send time.
@@ -329,6 +336,9 @@ pub struct ClientLogEntry {
     /// True when a `Retry-After` header was present in the response.
     #[serde(default)]
     pub retry_after: bool,
+    /// gRPC requests: the answer's `grpc-status` code (0 = OK, 14 = UNAVAILABLE ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grpc_status: Option<u8>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

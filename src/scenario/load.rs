@@ -6,7 +6,8 @@ use std::time::Duration;
 use super::error::Diagnostics;
 use super::tree::{Kind, Node, TableReader};
 use super::{
-    chaos, Arrival, BaseUrl, CaFile, Load, Model, Plan, Pos, Scheme, Stage, Target, Template,
+    chaos, Arrival, BaseUrl, CaFile, HttpVersion, Load, Model, Plan, Pos, Scheme, Stage, Target,
+    Template,
 };
 
 const TOP: &[&str] = &[
@@ -32,6 +33,8 @@ const TARGET: &[&str] = &[
     "ca_file",
     "health_path",
     "ready_path",
+    "http",
+    "streams_per_connection",
     "sample_bodies",
     "secret_fields",
     "traceparent",
@@ -68,6 +71,9 @@ pub(super) fn plan(root: &Node, d: &mut Diagnostics) -> Option<Plan> {
     let requests = super::request::requests(&top, d);
     let warmup_end = load.as_ref().map(|l| (l.warmup, l.duration()));
     let chaos = chaos::chaos(&top, warmup_end, d);
+    if let (Some(t), Some(rs)) = (&target, &requests) {
+        grpc_needs_http2(&top, t, rs, d);
+    }
     Some(Plan {
         name: name?,
         seed,
@@ -145,6 +151,10 @@ fn target(t: &TableReader, d: &mut Diagnostics) -> Option<Target> {
     let ca_file = ca_file(t, base.as_ref(), insecure_tls, d);
     let health_path = endpoint_path(t, "health_path", d);
     let ready_path = endpoint_path(t, "ready_path", d);
+    let http = http_version(t, d);
+    let streams = t
+        .int("streams_per_connection", 1, 1_000_000, d)
+        .map_or(100, |v| v as u32);
     let sample_bodies = t.bool("sample_bodies", d).unwrap_or(true);
     let secret_fields = t.strings("secret_fields", d).unwrap_or_default();
     let traceparent = t.bool("traceparent", d);
@@ -160,10 +170,69 @@ fn target(t: &TableReader, d: &mut Diagnostics) -> Option<Target> {
         ca_file,
         health_path,
         ready_path,
+        http,
+        streams_per_connection: NonZeroU32::new(streams)?,
         sample_bodies,
         secret_fields,
         traceparent,
     })
+}
+
+/// gRPC runs over HTTP/2 only: a scenario with a `grpc` request must say `http = "2"`.
+fn grpc_needs_http2(
+    top: &TableReader,
+    t: &Target,
+    requests: &[super::RequestSpec],
+    d: &mut Diagnostics,
+) {
+    let Some(r) = requests.iter().find(|r| r.grpc.is_some()) else {
+        return;
+    };
+    if t.http == HttpVersion::Http2 {
+        return;
+    }
+    let target = top.get("target");
+    let at = target
+        .and_then(|n| match &n.kind {
+            Kind::Table(entries) => entries
+                .iter()
+                .find(|e| e.key == "http")
+                .map(|e| e.node.span.start),
+            _ => None,
+        })
+        .or(target.map(|n| n.span.start))
+        .unwrap_or(0);
+    let found = match t.http {
+        HttpVersion::Auto => "\"auto\"",
+        _ => "\"1.1\"",
+    };
+    d.push(
+        at,
+        "target.http",
+        format!(
+            "expected \"2\" for gRPC (request {:?} calls {}), found {found}",
+            r.name,
+            r.grpc.as_ref().map_or("", |g| g.method.as_str())
+        ),
+    );
+}
+
+/// `http`: "1.1" (default), "2" or "auto".
+fn http_version(t: &TableReader, d: &mut Diagnostics) -> HttpVersion {
+    match t.string("http", d).as_deref() {
+        None | Some("1.1") => HttpVersion::Http1,
+        Some("2") => HttpVersion::Http2,
+        Some("auto") => HttpVersion::Auto,
+        Some(other) => {
+            let at = t.get("http").map_or(0, |n| n.span.start);
+            d.push(
+                at,
+                &t.key("http"),
+                format!("expected \"1.1\", \"2\" or \"auto\", found {other:?}"),
+            );
+            HttpVersion::Http1
+        }
+    }
 }
 
 /// `ca_file`: a non-empty path, for an https target that checks certificates. The file itself

@@ -15,6 +15,8 @@ mod tree;
 #[cfg(test)]
 mod header_tests;
 #[cfg(test)]
+mod http2_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
@@ -85,6 +87,23 @@ pub struct Target {
     /// `traceparent`: send a W3C `traceparent` with every request. None (unset): `redline run
     /// --spec` turns it on when the spec promises trace propagation.
     pub traceparent: Option<bool>,
+    /// `http` (default "1.1"): "1.1", "2" (h2c with prior knowledge on http://, ALPN h2 on
+    /// https://) or "auto" (ALPN offers h2 and http/1.1 on https://; HTTP/1.1 on http://).
+    pub http: HttpVersion,
+    /// `streams_per_connection` (default 100): concurrent HTTP/2 streams on one connection
+    /// (`max_connections` connections carry at most this many requests each at once).
+    pub streams_per_connection: NonZeroU32,
+}
+
+/// `[target] http`: which HTTP version the engine speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpVersion {
+    /// "1.1" (the default).
+    Http1,
+    /// "2": HTTP/2 only.
+    Http2,
+    /// "auto": HTTP/2 when TLS ALPN selects it, else HTTP/1.1.
+    Auto,
 }
 
 /// `[target] ca_file`: the path and where the scenario names it (for file:line messages).
@@ -223,6 +242,20 @@ pub struct RequestSpec {
     pub body: Template,
     /// `expect_status` (default: any 2xx or 3xx): other statuses count as errors.
     pub expect_status: Vec<u16>,
+    /// `grpc = { method, proto, message }`: a gRPC unary call (then `path` is `/method`, the
+    /// method POST and `body` the message template; `path`, `method` and `body` are not written).
+    pub grpc: Option<GrpcCall>,
+}
+
+/// `[[request]] grpc`: one unary call of a method declared in a `.proto` file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GrpcCall {
+    /// "catalog.v1.Items/Get": the service's full name, "/", the method.
+    pub method: String,
+    /// The `.proto` file as written; `redline run` resolves it against the scenario's folder.
+    pub proto: std::path::PathBuf,
+    /// Where `proto` is written (for file:line messages about the file's content).
+    pub pos: Pos,
 }
 
 impl RequestSpec {

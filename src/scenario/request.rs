@@ -6,7 +6,7 @@ use std::num::NonZeroU32;
 use super::error::Diagnostics;
 use super::load::header_list;
 use super::tree::{int_in, Kind, Node, TableReader};
-use super::{RequestSpec, Template};
+use super::{GrpcCall, Pos, RequestSpec, Template};
 
 const REQUEST: &[&str] = &[
     "name",
@@ -17,7 +17,9 @@ const REQUEST: &[&str] = &[
     "headers",
     "body",
     "expect_status",
+    "grpc",
 ];
+const GRPC: &[&str] = &["method", "proto", "message"];
 
 pub(super) fn requests(top: &TableReader, d: &mut Diagnostics) -> Option<Vec<RequestSpec>> {
     let Some(node) = top.get("request") else {
@@ -73,6 +75,9 @@ fn request(item: &Node, path: &str, d: &mut Diagnostics) -> Option<RequestSpec> 
             &r.key("method"),
             format!("expected an HTTP method such as \"GET\", found {method:?}"),
         );
+    }
+    if let Some(g) = r.get("grpc") {
+        return grpc_request(&r, g, name, operation, weight, d);
     }
     let path_t = r.req_string("path", d).and_then(|p| {
         let at = r.get("path").map_or(item.span.start, |n| n.span.start);
@@ -132,5 +137,97 @@ fn request(item: &Node, path: &str, d: &mut Diagnostics) -> Option<RequestSpec> 
         header_templates,
         body: body?,
         expect_status: expect_status?,
+        grpc: None,
+    })
+}
+
+/// A `grpc = { method, proto, message }` request: POST `/method` with the message template as
+/// its body (JSON, encoded per request from the `.proto`). `path`, `method` and `body` would
+/// contradict it; `expect_status` too (the HTTP status of a gRPC answer is 200).
+fn grpc_request(
+    r: &TableReader,
+    node: &Node,
+    name: Option<String>,
+    operation: Option<String>,
+    weight: u32,
+    d: &mut Diagnostics,
+) -> Option<RequestSpec> {
+    for key in ["path", "method", "body", "expect_status"] {
+        if let Some(n) = r.get(key) {
+            d.push(
+                n.span.start,
+                &r.key(key),
+                format!(
+                    "expected no `{key}` in a request with `grpc` (the call sets it), found one"
+                ),
+            );
+        }
+    }
+    let g = TableReader::new(node, &r.key("grpc"), GRPC, d)?;
+    let method = g.req_string("method", d).and_then(|m| {
+        let ok = m.split_once('/').is_some_and(|(service, call)| {
+            let ident = |s: &str| {
+                !s.is_empty()
+                    && s.split('.').all(|part| {
+                        part.chars()
+                            .next()
+                            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                            && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    })
+            };
+            ident(service) && ident(call) && !call.contains('.')
+        });
+        if !ok {
+            let at = g.get("method").map_or(node.span.start, |n| n.span.start);
+            d.push(
+                at,
+                &g.key("method"),
+                format!("expected \"package.Service/Method\", found {m:?}"),
+            );
+            return None;
+        }
+        Some(m)
+    });
+    let proto = g.req_string("proto", d).and_then(|p| {
+        let at = g.get("proto").map_or(node.span.start, |n| n.span.start);
+        if p.trim().is_empty() {
+            d.push(
+                at,
+                &g.key("proto"),
+                "expected the path of a .proto file, found \"\"",
+            );
+            return None;
+        }
+        let (line, column) = d.line_col(at);
+        Some((p, Pos { line, column }))
+    });
+    let message = match g.string("message", d) {
+        Some(m) => {
+            let at = g.get("message").map_or(node.span.start, |n| n.span.start);
+            Template::parse_with_env(&m, d.env)
+                .map_err(|why| d.push(at, &g.key("message"), format!("invalid template: {why}")))
+                .ok()
+        }
+        None => Template::parse("{}").ok(),
+    };
+    let (headers, header_templates) = header_list(r, "headers", d);
+    let method = method?;
+    let path = Template::parse(&format!("/{method}")).ok()?;
+    let (proto, pos) = proto?;
+    Some(RequestSpec {
+        name: name?,
+        operation,
+        weight: NonZeroU32::new(weight)?,
+        method: "POST".into(),
+        path,
+        headers,
+        header_templates,
+        body: message?,
+        expect_status: vec![200],
+        grpc: Some(GrpcCall {
+            method,
+            proto: proto.into(),
+            pos,
+        }),
     })
 }

@@ -164,7 +164,8 @@ fn share(toks: &[Token], verbs: &[&str]) -> Option<(f64, Option<String>, usize)>
         return None;
     }
     (0..toks.len()).find_map(|i| {
-        let (f, next) = percent_at(toks, i)?;
+        // A share over 100% ("1,000% of checkouts succeed") is no objective: 1 - 10 is no error rate.
+        let (f, next) = percent_at(toks, i).filter(|(f, _)| (0.0..=1.0).contains(f))?;
         if !toks.get(next).is_some_and(|t| t.is_word("of")) {
             return None;
         }

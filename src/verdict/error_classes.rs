@@ -381,6 +381,7 @@ mod tests {
                     error: None,
                     latency_ms: 1.0,
                     retry_after: false,
+                    grpc_status: None,
                 })
                 .collect(),
             ..RunResult::default()

@@ -14,6 +14,7 @@ fn client(id: &str, trace: &str) -> ClientLogEntry {
         error: None,
         latency_ms: 1.0,
         retry_after: false,
+        grpc_status: None,
     }
 }
 

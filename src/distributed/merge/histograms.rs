@@ -50,6 +50,7 @@ pub fn merge_operation(
         out.errors += op.errors;
         add_counts(&mut out.status, &op.status);
         add_counts(&mut out.error_kinds, &op.error_kinds);
+        add_counts(&mut out.grpc_status, &op.grpc_status);
     }
     let latency = sum(parts.iter().map(|(file, op)| {
         (

@@ -128,6 +128,7 @@ pub fn merge(mut parts: Vec<Part>) -> Result<RunResult, String> {
         duration_s,
         interrupted: results.iter().any(|(_, r)| r.interrupted),
         warmup_s: lead.warmup_s,
+        http_version: lead.http_version.clone(),
         totals,
         operations,
         timeline,

@@ -53,6 +53,7 @@ pub fn hint(plan: &Plan, kind: FailKind, text: &str, stats: &SlotStats) -> Optio
                 .to_string(),
         ),
         FailKind::Cancelled => None,
+        FailKind::GrpcStatus => None,
     }
 }
 

@@ -25,6 +25,8 @@ enum Cause {
     Io(std::io::Error),
     /// The response head did not parse.
     Head(httparse::Error),
+    /// The HTTP/2 connection or stream failed (protocol error, reset, GOAWAY, I/O).
+    H2(h2::Error),
     /// A failure the engine detected itself.
     Said(FailKind, Said),
 }
@@ -44,6 +46,9 @@ pub enum Said {
     QueuedPastTimeout,
     BadPath,
     Cancelled,
+    NoH2Alpn,
+    BadGrpcMessage,
+    NoGrpcStatus,
 }
 
 impl Said {
@@ -65,6 +70,11 @@ impl Said {
             }
             Said::BadPath => "the rendered path holds a space or control character (not sent)",
             Said::Cancelled => "still waiting or in flight when the run was stopped",
+            Said::NoH2Alpn => "the server did not select h2 in the TLS handshake (ALPN)",
+            Said::BadGrpcMessage => {
+                "the rendered gRPC message does not fit the method's input type (not sent)"
+            }
+            Said::NoGrpcStatus => "a gRPC answer without grpc-status in its headers or trailers",
         }
     }
 }
@@ -94,6 +104,11 @@ impl Failure {
         Failure(Box::new(Cause::Head(e)))
     }
 
+    /// The HTTP/2 connection or stream failed.
+    pub fn h2(e: h2::Error) -> Failure {
+        Failure(Box::new(Cause::H2(e)))
+    }
+
     /// The kind this failure counts as.
     pub fn kind(&self) -> FailKind {
         use std::io::ErrorKind::*;
@@ -108,6 +123,15 @@ impl Failure {
                 _ => FailKind::Protocol,
             },
             Cause::Head(_) => FailKind::Protocol,
+            Cause::H2(e) => match e.get_io().map(|io| io.kind()) {
+                Some(ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof) => {
+                    FailKind::Reset
+                }
+                Some(TimedOut) => FailKind::Timeout,
+                Some(_) => FailKind::Protocol,
+                None if e.is_go_away() || e.is_reset() => FailKind::Reset,
+                None => FailKind::Protocol,
+            },
             Cause::Said(kind, _) => *kind,
         }
     }
@@ -120,6 +144,7 @@ impl Failure {
             Cause::Tls(e) => format!("{} for {}", chain(e), ctx.authority),
             Cause::Io(e) => chain(e),
             Cause::Head(e) => format!("malformed response head: {e}"),
+            Cause::H2(e) => format!("HTTP/2: {}", chain(e)),
             Cause::Said(_, s @ (Said::NoAnswerInTime | Said::QueuedPastTimeout)) => {
                 format!(
                     "{} (timeout = {})",
