@@ -25,6 +25,7 @@ mod chaos_ready;
 mod chaos_run;
 mod chaos_safety;
 mod chaos_tcp_log;
+mod claims_fastapi;
 mod claims_reference;
 mod demo_cli;
 mod distributed;
