@@ -79,6 +79,9 @@ pub struct Args {
     /// With --plan: the longest the planned run and its follow-up may take together.
     #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = super::plan::parse_budget)]
     pub budget: Duration,
+    /// Keep no sample of response bodies (result.json's body_samples stays empty).
+    #[arg(long)]
+    pub no_bodies: bool,
 }
 
 fn parse_lease(text: &str) -> Result<Duration, String> {
@@ -177,6 +180,9 @@ fn prepare(args: &Args) -> anyhow::Result<Prepared> {
     super::grpc_protos::resolve(&mut plan, &args.scenario, &file)?;
     let mut faults = plan_faults(&plan, &file)?;
     check_hosts(&plan, &file)?;
+    if args.no_bodies {
+        plan.target.sample_bodies = false;
+    }
     let distributed = segment::prepare(
         args.segment.as_deref(),
         args.start_at.as_deref(),
@@ -209,6 +215,12 @@ fn prepare(args: &Args) -> anyhow::Result<Prepared> {
         .and_then(|(claims, _)| judge::adopt_ready_path(&mut plan, claims))
         .into_iter()
         .collect();
+    if let Some(note) = spec
+        .as_ref()
+        .and_then(|(claims, _)| judge::adopt_traceparent(&mut plan, claims))
+    {
+        notes.push(note);
+    }
     // A segment measured a share of the load: the spec is judged once, on the merge.
     let spec = match spec {
         Some((_, path)) if distributed.is_split() => {
