@@ -43,6 +43,7 @@ pub fn rate_breaker(d: &DepClaims, b: &Breaker, cap: f64) -> Option<Block> {
         _ => return None,
     };
     let below_s = tenth_up(WINDOWS * window_s);
+    let quiet = rate(0.5 / window_s);
     let clean_s = tenth_up(window_s + 0.5);
     let open_s = open_ms / 1000.0;
     let probe_s = d.timeout_ms.unwrap_or(50.0) / 1000.0;
@@ -94,9 +95,18 @@ pub fn rate_breaker(d: &DepClaims, b: &Breaker, cap: f64) -> Option<Block> {
     let segments = vec![
         Segment {
             name: format!("breaker-below:{dep}"),
-            length_s: below_s + clean_s,
+            length_s: below_s,
             rate: r,
             why: why.clone(),
+        },
+        Segment {
+            name: format!("breaker-quiet:{dep}"),
+            length_s: clean_s,
+            rate: quiet,
+            why: format!(
+                "{quiet}/s: at most one call per window before the outage, so the window holds only its failures \
+                 and the rule is crossed at once, not at its edge"
+            ),
         },
         Segment {
             name: format!("breaker-outage:{dep}"),
@@ -127,7 +137,7 @@ pub fn rate_breaker(d: &DepClaims, b: &Breaker, cap: f64) -> Option<Block> {
                 fmt_ms(t)
             ),
         });
-        segments[1].length_s = abort_len;
+        segments[2].length_s = abort_len;
         segments.push(Segment {
             name: format!("breaker-probes:{dep}"),
             length_s: tenth_up(hang_len + after_s),

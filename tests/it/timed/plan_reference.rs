@@ -76,8 +76,11 @@ fn redline(args: &[&str]) -> std::process::Output {
 
 /// Plans `spec` over a fresh reference service, runs it, returns (plan stderr, verdicts id -> status).
 fn plan_and_run(name: &str, spec: &str, budget: &str) -> (String, Vec<(String, String)>) {
-    // Hundreds of requests per second with percentiles judged: the heavy-load lane.
-    let _one = crate::support::lanes::heavy_load();
+    // Hundreds of requests per second with percentiles and pauses judged: the library lane (the
+    // other planned runs, the breaker-library runs) and then the heavy-load lane, so none of them
+    // overlaps it (nothing takes them in the other order).
+    let _libraries = crate::breaker_libs_support::one_run_at_a_time().blocking_lock();
+    let _heavy = crate::support::lanes::heavy_load();
     let dir = tmp(name);
     let (_dep, dep_url) = spawn(&["serve-dependency", "--port", "0"]);
     let proxy = free_port();
