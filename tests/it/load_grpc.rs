@@ -5,7 +5,7 @@
 
 use crate::load_h2_support;
 
-use load_h2_support::{redline_run, GrpcServer, TempDir, ITEMS_PROTO};
+use load_h2_support::{redline_run, redline_run_with, GrpcServer, TempDir, ITEMS_PROTO};
 
 fn scenario(port: u16, timeout: &str, conns: u32, rate: u32, requests: &str) -> String {
     format!(
@@ -51,6 +51,47 @@ fn unary_calls_carry_the_message_metadata_and_deadline_and_count_statuses() {
     assert!(log
         .iter()
         .all(|e| e["grpc_status"] == 0 || e["grpc_status"] == 14));
+}
+
+/// A spec's error rate counts a gRPC answer by its grpc-status (HTTP says 200 to every call):
+/// 20% UNAVAILABLE fails "below 1%" and passes "below 30%".
+#[test]
+fn a_spec_error_rate_counts_grpc_failures() {
+    let dir = TempDir::new("load-grpc-spec");
+    with_proto(&dir);
+    let server = GrpcServer::start(2000);
+    let mut outcomes = Vec::new();
+    for limit in ["1%", "30%"] {
+        let spec = dir.0.join("spec.md");
+        std::fs::write(
+            &spec,
+            format!("# Catalog\n\n## Errors\n\nThe error rate stays below {limit}.\n"),
+        )
+        .unwrap();
+        let spec = spec.display().to_string();
+        let text = scenario(server.port, "2s", 1, 200, GET);
+        let (code, result, said) = redline_run_with(&dir.0, &text, &["--spec", &spec]);
+        let errors: Vec<String> = result["verdicts"]
+            .as_array()
+            .unwrap_or(&Vec::new())
+            .iter()
+            .filter(|v| v["id"].as_str().is_some_and(|id| id.starts_with("errors")))
+            .map(|v| format!("{} {}", v["id"], v["status"]))
+            .collect();
+        assert!(!errors.is_empty(), "no errors verdict: {said}");
+        outcomes.push((code, errors));
+    }
+    server.stop();
+    assert!(
+        outcomes[0].1.iter().any(|v| v.ends_with("\"fail\"")),
+        "{outcomes:?}"
+    );
+    assert_eq!(outcomes[0].0, 1, "{outcomes:?}");
+    assert!(
+        outcomes[1].1.iter().all(|v| v.ends_with("\"pass\"")),
+        "{outcomes:?}"
+    );
+    assert_eq!(outcomes[1].0, 0, "{outcomes:?}");
 }
 
 #[test]
