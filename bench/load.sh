@@ -26,6 +26,7 @@
 # then (req/s and CPU columns are meaningless); a few seconds are enough: CALLGRIND=1 bench/load.sh 3.
 #
 # REDLINE=/path/to/redline uses that binary instead of building this tree (to compare builds).
+# REDLINE_ARGS="--no-bodies" adds flags to its `redline run`.
 #
 # Compare ratios within one run: absolute figures move with whatever else the machine does.
 set -euo pipefail
@@ -161,7 +162,8 @@ PY
 }
 
 echo "redline: ${DURATION}s, $CONNS connections" >&2
-timed "$REDLINE" run "$WORK/bench.toml" --quiet --out "$WORK/out" > "$WORK/redline.txt"
+# shellcheck disable=SC2086  # REDLINE_ARGS is a list of flags
+timed "$REDLINE" run "$WORK/bench.toml" --quiet --out "$WORK/out" ${REDLINE_ARGS:-} > "$WORK/redline.txt"
 row redline $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["totals"]["completed"], r["duration_s"])' "$WORK/out/result.json")
 
 echo "wrk: ${DURATION}s, $CONNS connections" >&2

@@ -341,6 +341,7 @@ mod tests {
             method: "POST".into(),
             path: "/catalog.v1.Items/Get".into(),
             correlation_id: None,
+            trace_id: None,
             fault: None,
             outcome,
             status: Some(200),
