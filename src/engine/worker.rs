@@ -281,8 +281,8 @@ impl Worker {
 
     fn has_conn(&self) -> bool {
         match &self.h2 {
-            Some(pool) => pool.has_room(),
             None => !self.idle.is_empty() || self.open_conns < self.shared.conn_cap,
+            Some(pool) => pool.has_room(),
         }
     }
 
@@ -329,7 +329,9 @@ impl Worker {
         }));
     }
 
-    /// Starts arrival `a` as one stream on the worker's HTTP/2 connections.
+    /// Starts arrival `a` as one stream on the worker's HTTP/2 connections. Kept out of line
+    /// so the HTTP/1.1 `start` stays as small as it was.
+    #[inline(never)]
     fn start_h2(&mut self, a: Arrival, now: Instant, deadline: Instant) {
         let mut wire = std::mem::take(&mut self.h2_wire);
         let (op, encoded) = self.shared.gen.encode(a.index, &mut wire, &mut self.buf);

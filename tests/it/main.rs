@@ -1,6 +1,11 @@
-//! The one integration-test binary of the redline crate: one module per area, the shared
-//! harness in `support`, helpers that several areas share beside it (issue 19: one binary links
+//! The one integration-test binary of the redline crate: the areas in two groups, the shared
+//! harness in `support`, and the helpers several areas share beside it (issue 19: one binary links
 //! once, and its tests overlap instead of running binary after binary).
+//!
+//! libtest starts tests in name order, so `quick::` (CPU-bound: specs read, results judged and
+//! rendered) is handed out first and is over in seconds; `timed::` (real servers and processes on
+//! real-time schedules, some queued on a lane) starts after it and never shares the cores with a
+//! burst of CPU-bound tests, which would stall the services whose pauses the verdicts time.
 
 mod breaker_libs_support;
 mod capacity_support;
@@ -17,52 +22,5 @@ mod verdict_support;
 
 mod support;
 
-mod body_samples;
-mod breaker_libs;
-mod capacity;
-mod chaos_gameday;
-mod chaos_ready;
-mod chaos_run;
-mod chaos_safety;
-mod chaos_tcp_log;
-mod claims_fastapi;
-mod claims_reference;
-mod demo_cli;
-mod distributed;
-mod grpc_dependency;
-mod load_grpc;
-mod load_h2;
-mod proxy_cli;
-mod reference_api;
-mod reference_breaker;
-mod reference_cli;
-mod reference_proxy_breaker;
-mod reference_proxy_faults;
-mod reference_resilience;
-mod reference_spec;
-mod report_agreement;
-mod report_baseline;
-mod report_cli;
-mod report_fixtures;
-mod report_formats;
-mod report_schema;
-mod report_snapshots;
-mod run_cli;
-mod run_engine;
-mod run_errors;
-mod run_header_templates;
-mod run_http1;
-mod run_scenarios;
-mod spec_breaker_forms;
-mod spec_cli;
-mod spec_corpus;
-mod spec_fixtures;
-mod spec_props;
-mod spec_rate_prose;
-mod verdict_breaker;
-mod verdict_demo;
-mod verdict_rate_limit;
-mod verdict_real;
-mod verdict_retries;
-mod verdict_robust;
-mod verdict_slo;
+mod quick;
+mod timed;

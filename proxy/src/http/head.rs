@@ -2,6 +2,9 @@
 //! header map, no copy), and re-encoded for the next hop without the hop-by-hop headers
 //! (RFC 9110 section 7.6.1). Bodies are relayed in their own framing, so `Transfer-Encoding`
 //! goes through unless a chunked answer must be decoded for an HTTP/1.0 caller.
+//!
+//! Over 600 lines only with its unit tests (the code ends near line 520): heads are one parser and
+//! one encoder, and the tests sit beside them.
 
 use super::framing::Framing;
 use bytes::{Bytes, BytesMut};

@@ -128,15 +128,7 @@ async fn created_disabled_does_not_listen() {
 async fn proxy_update_disables_enables_and_repoints() {
     let api = api().await;
     let up = echo_server().await.to_string();
-    let p = api
-        .call(
-            "POST",
-            "/proxies",
-            Some(json!({"name": "db", "upstream": up})),
-        )
-        .await
-        .json();
-    let listen = p["listen"].as_str().unwrap().to_string();
+    let (_, listen) = api.create_proxy("db", &up).await;
 
     let down = api
         .call("POST", "/proxies/db", Some(json!({"enabled": false})))
@@ -199,14 +191,7 @@ async fn proxy_update_disables_enables_and_repoints() {
 async fn proxy_delete() {
     let api = api().await;
     let up = echo_server().await.to_string();
-    let p = api
-        .call(
-            "POST",
-            "/proxies",
-            Some(json!({"name": "db", "upstream": up})),
-        )
-        .await
-        .json();
+    let (p, _) = api.create_proxy("db", &up).await;
     let gone = api.call("DELETE", "/proxies/db", None).await;
     assert_eq!((gone.status, gone.text.as_str()), (204, ""));
     assert!(echo_through(p["listen"].as_str().unwrap(), b"x")
@@ -220,15 +205,7 @@ async fn proxy_delete() {
 async fn toxic_lifecycle_and_errors() {
     let api = api().await;
     let up = echo_server().await.to_string();
-    let p = api
-        .call(
-            "POST",
-            "/proxies",
-            Some(json!({"name": "db", "upstream": up})),
-        )
-        .await
-        .json();
-    let listen = p["listen"].as_str().unwrap().to_string();
+    let (_, listen) = api.create_proxy("db", &up).await;
 
     let t = api
         .call(
@@ -385,15 +362,7 @@ async fn toxic_lifecycle_and_errors() {
 async fn reset_reenables_and_clears() {
     let api = api().await;
     let up = echo_server().await.to_string();
-    let p = api
-        .call(
-            "POST",
-            "/proxies",
-            Some(json!({"name": "db", "upstream": up})),
-        )
-        .await
-        .json();
-    let listen = p["listen"].as_str().unwrap().to_string();
+    let (_, listen) = api.create_proxy("db", &up).await;
     api.call(
         "POST",
         "/proxies/db/toxics",

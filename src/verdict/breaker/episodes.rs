@@ -4,6 +4,9 @@
 //!
 //! Failures are counted per dependency CALL (log entry), in the order the service learned of them
 //! (its give-up time or the answer's end), because retries multiply calls and hung calls fail late.
+//!
+//! Over 600 lines: one walk over the dependency log finds, builds and settles the episodes, and
+//! its steps share the `Observation` they fill; the next addition should split it.
 
 use std::collections::BTreeSet;
 

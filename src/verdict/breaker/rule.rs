@@ -58,6 +58,11 @@ pub enum Rule {
         /// How long after the rule is met the library may still admit calls: Hystrix re-reads its
         /// health counts only every `metrics.healthSnapshot.intervalInMilliseconds` (500 ms).
         lag_ms: f64,
+        /// Whether the library's time window may hold more than its nominal length when it decides:
+        /// cockatiel's SamplingBreaker opens a bucket at the first call a bucket's length after the
+        /// last one opened, so its five buckets span up to five call gaps more than `duration`. Then
+        /// the long reading must trip too before the breaker must have opened.
+        window_runs_over: bool,
     },
     Count {
         failures: u32,
@@ -93,6 +98,7 @@ impl Rule {
                         .filter(|(ms, r)| *ms > 0.0 && *r > 0.0 && *r <= 1.0),
                     counts_in_flight,
                     lag_ms: if hystrix { HYSTRIX_SNAPSHOT_MS } else { 0.0 },
+                    window_runs_over: library.as_deref().is_some_and(|l| l.contains("cockatiel")),
                 })
             }
             BreakerKind::FailuresInWindow => {
@@ -276,14 +282,16 @@ impl Calls<'_> {
         match rule.window() {
             Window::Calls(n) => vec![(Window::Calls(n), true)],
             Window::Time(w) => {
-                let gran = match rule {
-                    Rule::Count { granularity_ms, .. } => *granularity_ms,
-                    Rule::Rate { .. } => 0.0,
+                let (gran, long_must) = match rule {
+                    Rule::Count { granularity_ms, .. } => (*granularity_ms, false),
+                    Rule::Rate {
+                        window_runs_over, ..
+                    } => (0.0, *window_runs_over),
                 };
                 vec![
                     (Window::Time(w * (1.0 - WINDOW_SHORT)), true),
                     (Window::Time(w), true),
-                    (Window::Time(w * (1.0 + WINDOW_LONG) + gran), false),
+                    (Window::Time(w * (1.0 + WINDOW_LONG) + gran), long_must),
                 ]
             }
         }

@@ -1,5 +1,5 @@
 """A small service whose front door is HTTP/1.1 and whose dependency is gRPC (grpcio from PyPI),
-for tests/it/grpc_dependency.rs.
+for tests/it/timed/grpc_dependency.rs.
 
   grpc_service.py dependency
       the gRPC dependency: /catalog.v1.Items/Get answers "item:<request>" at once; prints

@@ -1,4 +1,4 @@
-//! Support for tests/it/grpc_dependency.rs: the Python processes (`grpc_service.py`: a gRPC
+//! Support for tests/it/timed/grpc_dependency.rs: the Python processes (`grpc_service.py`: a gRPC
 //! dependency, and an HTTP/1.1 service that calls it with a deadline and falls back) and a
 //! `redline run --spec` over them.
 

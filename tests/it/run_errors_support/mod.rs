@@ -1,4 +1,4 @@
-//! Servers on 127.0.0.1:0 that fail in one way each, for `tests/it/run_errors.rs`: HTTPS with a
+//! Servers on 127.0.0.1:0 that fail in one way each, for `tests/it/timed/run_errors.rs`: HTTPS with a
 //! certificate from a private CA (its PEM returned), one that resets every connection, one that
 //! reads requests and never answers, and one that answers every request with a fixed status.
 //! Each runs on its own threads until the test process ends.

@@ -14,7 +14,7 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use redline_proxy::control::ControlServer;
 use redline_proxy::registry::Registry;
-use serde_json::Value;
+use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -71,6 +71,17 @@ impl Api {
             headers,
         )
         .await
+    }
+
+    /// `POST /proxies` for a TCP proxy `name` in front of `upstream`, which must answer 201: the
+    /// proxy's JSON and the address it listens on.
+    pub async fn create_proxy(&self, name: &str, upstream: &str) -> (Value, String) {
+        let body = json!({"name": name, "upstream": upstream});
+        let r = self.call("POST", "/proxies", Some(body)).await;
+        assert_eq!(r.status, 201, "creating {name}: {}", r.text);
+        let p = r.json();
+        let listen = p["listen"].as_str().unwrap().to_string();
+        (p, listen)
     }
 }
 

@@ -19,11 +19,10 @@ use distributed_support::{
 use redline::result::{RunResult, VerdictStatus};
 use serde_json::Value;
 
-/// Tests here run several processes at full rate: one at a time, so they do not load each other.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
+/// Tests here run several processes at full rate: one at a time, and not beside a capacity search,
+/// so they do not load each other (the heavy-load lane).
 fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+    crate::support::lanes::heavy_load()
 }
 
 fn validate(result: &RunResult, what: &str) {

@@ -6,20 +6,17 @@
 //!
 //! Margins: the model uses the service time the server actually spent (tokio's timer rounds each
 //! sleep up by up to 1 ms) plus 1 ms of client and loopback time per answer; the searches run one
-//! at a time (a lock) so that they do not share the 2 cores with each other.
+//! at a time (the heavy-load lane, shared with the distributed runs) so that they do not share
+//! the 2 cores with each other.
 
 use crate::capacity_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use capacity_support::{knee, start, Pool};
 use redline::result::{Capacity, RunResult};
-
-/// One search at a time: two at once would share the cores and move each other's knee.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// Client and loopback time added to each answer in the model (ms).
 const CLIENT_MS: f64 = 1.0;
@@ -121,7 +118,7 @@ fn known_capacity(
     poisson: bool,
     min: f64,
 ) -> (f64, f64, Searched) {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = crate::support::lanes::heavy_load();
     let server = start(vec![Pool {
         prefix: "/",
         workers,
@@ -198,7 +195,7 @@ fn eight_workers_of_40ms_at_p95_100ms_uniform_and_poisson() {
 
 #[test]
 fn a_target_that_slows_down_is_not_sustainable_at_the_rate_it_started_with() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = crate::support::lanes::heavy_load();
     // 4 workers of 10 ms at first (about 364 req/s), 4% slower every second: half that after 25 s.
     let server = start(vec![Pool {
         prefix: "/",
@@ -257,7 +254,7 @@ fn a_target_that_slows_down_is_not_sustainable_at_the_rate_it_started_with() {
 
 #[test]
 fn with_two_operations_the_slower_one_is_named_as_the_limit() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = crate::support::lanes::heavy_load();
     // /fast: 4 workers of 5 ms (800 req/s); /slow: 4 workers of 40 ms (100 req/s). Half the mix
     // each, so /slow saturates near 200 req/s in total while /fast is at an eighth of its own.
     let server = start(vec![
@@ -365,7 +362,7 @@ fn with_two_operations_the_slower_one_is_named_as_the_limit() {
 
 #[test]
 fn a_signal_writes_the_partial_search_and_bad_input_exits_2() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = crate::support::lanes::heavy_load();
     let server = start(vec![Pool {
         prefix: "/",
         workers: 4,
