@@ -307,7 +307,7 @@ fn code_check(
         shown.push("...".into());
     }
     CodeCheck::Wrong {
-        measured: format!("{}/{n} bodies with {code}", n - wrong.len()),
+        measured: format!("{}/{n} bodies carry the code", n - wrong.len()),
         detail: format!(
             "The status is {status} as claimed, but {} of {n} sampled {status} bodies carry another code than {code} ({}).",
             wrong.len(),
@@ -448,7 +448,7 @@ mod tests {
         r.body_samples[0].samples[1] = body("NOT_FOUND");
         let j = verdicts(&r, &c);
         assert_eq!(j.verdicts[0].status, Fail, "{:?}", j.verdicts[0]);
-        assert_eq!(j.verdicts[0].measured, "1/2 bodies with CODE");
+        assert_eq!(j.verdicts[0].measured, "1/2 bodies carry the code");
         assert!(j.verdicts[0].detail.contains("get: NOT_FOUND"));
     }
 

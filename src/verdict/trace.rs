@@ -31,7 +31,7 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
             "trace.propagation",
             "trace context is propagated to downstream services",
             source,
-            "each dependency call carries its request's trace id",
+            "the request's trace id per call",
         );
         let why = if result.client_log.is_empty() {
             "The run kept no client log, so calls cannot be tied to the requests that caused them."
@@ -53,7 +53,7 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
             format!("trace.{}", slug(name)),
             format!("calls to {name} carry the caller's trace context"),
             source.clone(),
-            "each call's traceparent has its request's trace id",
+            "the request's trace id per call",
         );
         if calls.is_empty() {
             out.verdicts.push(c.inconclusive(

@@ -143,6 +143,15 @@ impl Drop for Nginx {
 /// `redline run SCENARIO --out DIR/out` to its end (60 s bound): (exit code, result.json or
 /// Null, what it printed).
 pub fn redline_run(dir: &Path, scenario: &str) -> (i32, serde_json::Value, String) {
+    redline_run_with(dir, scenario, &[])
+}
+
+/// The same with more arguments (`--spec FILE` ...).
+pub fn redline_run_with(
+    dir: &Path,
+    scenario: &str,
+    args: &[&str],
+) -> (i32, serde_json::Value, String) {
     let file = dir.join("scenario.toml");
     std::fs::write(&file, scenario).unwrap();
     let out = dir.join("out");
@@ -151,6 +160,7 @@ pub fn redline_run(dir: &Path, scenario: &str) -> (i32, serde_json::Value, Strin
         .arg("run")
         .arg(&file)
         .arg("--quiet")
+        .args(args)
         .arg("--out")
         .arg(&out)
         .stdout(Stdio::piped())
