@@ -3,7 +3,6 @@
 //! The long ones queue on their own lane (a lock); see ARCHITECTURE.md, Tests.
 
 mod breaker_libs;
-mod capacity;
 mod chaos_gameday;
 mod chaos_ready;
 mod chaos_run;
