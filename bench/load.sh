@@ -26,6 +26,7 @@
 # then (req/s and CPU columns are meaningless); a few seconds are enough: CALLGRIND=1 bench/load.sh 3.
 #
 # REDLINE=/path/to/redline uses that binary instead of building this tree (to compare builds).
+# REDLINE_ARGS="--no-bodies" adds flags to its `redline run`.
 #
 # Compare ratios within one run: absolute figures move with whatever else the machine does.
 set -euo pipefail
@@ -55,6 +56,9 @@ cleanup() { [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null; wait 2>/dev/nu
 trap cleanup EXIT
 
 mkdir -p "$WORK/html" "$WORK/tmp"
+# mktemp -d makes a 0700 folder: nginx's unprivileged worker could not read the page and every
+# answer was a 403 (figures before this line was added measured 403s, for every tool alike).
+chmod 755 "$WORK" "$WORK/html"
 printf 'redline benchmark page: a small static body served from memory by nginx.\n' > "$WORK/html/index.html"
 cat > "$WORK/nginx.conf" <<CONF
 worker_processes 1;
@@ -81,6 +85,9 @@ for _ in $(seq 50); do
     (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break
     sleep 0.1
 done
+# The page must be served: a benchmark of error answers is not the one we mean to run.
+status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/index.html" || true)
+[ "$status" = 200 ] || { echo "nginx answered $status for /index.html, not 200" >&2; exit 1; }
 
 if [ -z "${REDLINE:-}" ]; then
     echo "building redline (release)..." >&2
@@ -161,7 +168,8 @@ PY
 }
 
 echo "redline: ${DURATION}s, $CONNS connections" >&2
-timed "$REDLINE" run "$WORK/bench.toml" --quiet --out "$WORK/out" > "$WORK/redline.txt"
+# shellcheck disable=SC2086  # REDLINE_ARGS is a list of flags
+timed "$REDLINE" run "$WORK/bench.toml" --quiet --out "$WORK/out" ${REDLINE_ARGS:-} > "$WORK/redline.txt"
 row redline $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["totals"]["completed"], r["duration_s"])' "$WORK/out/result.json")
 
 echo "wrk: ${DURATION}s, $CONNS connections" >&2

@@ -16,6 +16,10 @@
 # h2load: its "finished in"), CPU us/req the whole process's user + sys time over its
 # completed requests (redline's start-up and reports included).
 #
+# CALLGRIND=1 runs each tool under valgrind's callgrind and prints user-space instructions per
+# request (all threads, start-up included): the figure that does not move with machine load.
+# Tools run some 20x slower then (req/s and CPU columns are meaningless): CALLGRIND=1 bench/load_h2.sh 3.
+#
 # REDLINE=/path/to/redline uses that binary instead of building this tree.
 #
 # Compare ratios within one run: absolute figures move with whatever else the machine does.
@@ -47,13 +51,15 @@ cleanup() { [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null; wait 2>/dev/nu
 trap cleanup EXIT
 
 mkdir -p "$WORK/html" "$WORK/tmp"
+# nginx's worker runs as an unprivileged user: mktemp's 0700 folder would make every answer a 403.
+chmod 755 "$WORK" "$WORK/html"
 printf 'redline benchmark page: a small static body served from memory by nginx.\n' > "$WORK/html/index.html"
 if [ "$TLS" = 1 ]; then
     openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/key.pem" -out "$WORK/cert.pem" -days 1 \
         -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
     LISTEN="listen 127.0.0.1:$PORT ssl http2; ssl_certificate $WORK/cert.pem; ssl_certificate_key $WORK/key.pem;"
     URL="https://127.0.0.1:$PORT"
-    TARGET_TLS="ca_file = \"$WORK/cert.pem\""
+    TARGET_TLS="insecure_tls = true"
 else
     LISTEN="listen 127.0.0.1:$PORT http2;"
     URL="http://127.0.0.1:$PORT"
@@ -111,12 +117,23 @@ name = "index"
 path = "/index.html"
 TOML
 
+if [ "${CALLGRIND:-0}" = 1 ]; then
+    command -v valgrind >/dev/null 2>&1 || { echo "CALLGRIND=1 needs valgrind (apt-get install valgrind)" >&2; exit 1; }
+fi
+
 # Runs "$@" pinned to the tool core; leaves "elapsed user sys" in $WORK/time.
 timed() {
-    /usr/bin/time -f '%e %U %S' -o "$WORK/time" taskset -c "$TOOL_CORE" "$@"
+    if [ "${CALLGRIND:-0}" = 1 ]; then
+        rm -f "$WORK"/cg.*
+        /usr/bin/time -f '%e %U %S' -o "$WORK/time" taskset -c "$TOOL_CORE" \
+            valgrind -q --tool=callgrind --callgrind-out-file="$WORK/cg.%p" "$@"
+    else
+        /usr/bin/time -f '%e %U %S' -o "$WORK/time" taskset -c "$TOOL_CORE" "$@"
+    fi
 }
 
 rows=()
+cgrows=()
 row() { # name requests window_s
     read -r elapsed user sys < "$WORK/time"
     rows+=("$(python3 - "$1" "$2" "$3" "$user" "$sys" <<'PY'
@@ -126,6 +143,11 @@ cpu = us + sy
 print(f"{name:<10} {int(reqs):>11} {reqs/window:>11.0f} {us:>7.2f} {sy:>7.2f} {cpu*1e6/max(reqs,1):>10.2f}")
 PY
 )")
+    if [ "${CALLGRIND:-0}" = 1 ]; then
+        local ir
+        ir=$(cat "$WORK"/cg.* | awk '/^summary:/ {s += $2} END {print s + 0}')
+        cgrows+=("$(printf '%-10s %14.0f' "$1" "$(python3 -c "print($ir / max($2, 1))")")")
+    fi
 }
 
 echo "redline: ${DURATION}s, $CONNS connections x $STREAMS streams ($URL)" >&2
@@ -157,6 +179,12 @@ echo
 printf '%-10s %11s %11s %7s %7s %10s\n' tool requests "req/s" "user s" "sys s" "CPU us/req"
 printf '%s\n' "${rows[@]}"
 echo
+if [ "${CALLGRIND:-0}" = 1 ]; then
+    echo "user-space instructions per request (callgrind, every thread, start-up included):"
+    printf '%-10s %14s\n' tool "instr/req"
+    printf '%s\n' "${cgrows[@]}"
+    echo
+fi
 echo "HTTP/2 ($([ "$TLS" = 1 ] && echo 'TLS, ALPN h2' || echo 'h2c, prior knowledge')), $CONNS connections x $STREAMS streams;"
 echo "nginx on core $NGINX_CORE, tools on core $TOOL_CORE; req/s over each tool's own measurement window;"
 echo "CPU = user + sys of the whole tool process from /usr/bin/time."

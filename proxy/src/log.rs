@@ -56,6 +56,10 @@ pub struct LogEntry {
     pub gave_up_ms: Option<f64>,
     /// Milliseconds from arrival until the answer was complete (or the exchange ended).
     pub total_ms: f64,
+    /// The trace id of the request's W3C `traceparent`, when it carried a well-formed one
+    /// (whatever `correlation_id` is): a caller's trace propagation is judged on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
     /// HTTP/2 proxies only: what the stream carried beyond HTTP (gRPC deadline and status, and
     /// how the caller cancelled). Absent on HTTP/1.1 entries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -85,6 +89,7 @@ impl LogEntry {
             upstream_ms: None,
             gave_up_ms: None,
             total_ms: 0.0,
+            trace_id: None,
             h2: None,
         }
     }

@@ -223,6 +223,7 @@ mod tests {
             t_ms,
             request: "r".into(),
             request_id: None,
+            trace_id: None,
             status: Some(200),
             error: None,
             latency_ms,

@@ -109,6 +109,7 @@ mod tests {
             t_ms,
             request: request.into(),
             request_id: None,
+            trace_id: None,
             status: Some(200),
             error: None,
             latency_ms,

@@ -221,6 +221,7 @@ mod tests {
             method: "GET".into(),
             path: "/users/1".into(),
             correlation_id: None,
+            trace_id: None,
             fault: fault.map(str::to_string),
             outcome: if fault.is_some() {
                 Outcome::Aborted

@@ -38,6 +38,19 @@ pub fn adopt_ready_path(plan: &mut Plan, claims: &Claims) -> Option<String> {
     ))
 }
 
+/// When the scenario leaves `traceparent` unset and the spec promises trace propagation, every
+/// request carries a W3C `traceparent` so the promise can be judged. Returns the note.
+pub fn adopt_traceparent(plan: &mut Plan, claims: &Claims) -> Option<String> {
+    let line = claims.trace_propagation_line?;
+    if plan.target.traceparent.is_some() {
+        return None;
+    }
+    plan.target.traceparent = Some(true);
+    Some(format!(
+        "traceparent sent with every request: the spec promises trace propagation (line {line})"
+    ))
+}
+
 /// Judges `claims` against a finished run and writes the verdicts, breaker episodes and notes
 /// into `result` (with `spec` set to `spec_file`); true when a verdict failed.
 pub fn judge_into(

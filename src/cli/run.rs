@@ -71,6 +71,9 @@ pub struct Args {
     /// seconds. A process that starts later counts the arrivals it missed as dropped.
     #[arg(long, value_name = "TIME")]
     pub start_at: Option<String>,
+    /// Keep no sample of response bodies (result.json's body_samples stays empty).
+    #[arg(long)]
+    pub no_bodies: bool,
 }
 
 fn parse_lease(text: &str) -> Result<Duration, String> {
@@ -166,6 +169,9 @@ fn prepare(args: &Args) -> anyhow::Result<Prepared> {
     super::grpc_protos::resolve(&mut plan, &args.scenario, &file)?;
     let mut faults = plan_faults(&plan, &file)?;
     check_hosts(&plan, &file)?;
+    if args.no_bodies {
+        plan.target.sample_bodies = false;
+    }
     let distributed = segment::prepare(
         args.segment.as_deref(),
         args.start_at.as_deref(),
@@ -198,6 +204,12 @@ fn prepare(args: &Args) -> anyhow::Result<Prepared> {
         .and_then(|(claims, _)| judge::adopt_ready_path(&mut plan, claims))
         .into_iter()
         .collect();
+    if let Some(note) = spec
+        .as_ref()
+        .and_then(|(claims, _)| judge::adopt_traceparent(&mut plan, claims))
+    {
+        notes.push(note);
+    }
     // A segment measured a share of the load: the spec is judged once, on the merge.
     let spec = match spec {
         Some((_, path)) if distributed.is_split() => {

@@ -88,8 +88,10 @@ pub fn prepare(text: &str, file: &str) -> Result<DemoPlan, DemoError> {
     }
     let faults = plan_faults(&plan, file)?;
     // A `--scenario` without `ready_path` still judges the spec's /ready.
-    let notes = chaos::judge::adopt_ready_path(&mut plan, &crate::spec::parse(SPEC))
+    let claims = crate::spec::parse(SPEC);
+    let notes = chaos::judge::adopt_ready_path(&mut plan, &claims)
         .into_iter()
+        .chain(chaos::judge::adopt_traceparent(&mut plan, &claims))
         .collect();
     Ok(DemoPlan {
         plan,

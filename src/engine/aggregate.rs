@@ -27,6 +27,8 @@ pub(super) struct Aggregate {
     pub log: Vec<LogRow>,
     pub log_truncated: bool,
     pub samples: ErrorSamples,
+    /// Each worker's body samples, merged by `bodies::merge`.
+    pub bodies: Vec<Vec<super::bodies::Slot>>,
 }
 
 pub(super) async fn aggregate(
@@ -52,6 +54,7 @@ pub(super) async fn aggregate(
         log: Vec::new(),
         log_truncated: false,
         samples: ErrorSamples::new(n_ops),
+        bodies: Vec::new(),
     };
     let mut open: BTreeMap<u32, SecondAcc> = BTreeMap::new();
     let mut reported: Vec<Option<u32>> = vec![None; workers];
@@ -67,7 +70,7 @@ pub(super) async fn aggregate(
                     }
                 }
             }
-            Report::Finished(w, result) => {
+            Report::Finished(w, mut result) => {
                 finished[w] = true;
                 agg.end = agg.end.max(result.end);
                 agg.sent += result.sent;
@@ -81,6 +84,9 @@ pub(super) async fn aggregate(
                 agg.log.extend_from_slice(&result.log);
                 agg.log_truncated |= result.log_truncated;
                 agg.samples.merge(&result.samples);
+                let bodies =
+                    std::mem::replace(&mut result.bodies, super::bodies::BodySampler::new(0));
+                agg.bodies.push(bodies.into_slots());
             }
         }
         // Close every second that all still-running workers have reported.

@@ -53,6 +53,7 @@ pub fn collect(plan: &Plan, m: &Measurements, scenario_file: Option<String>) -> 
             t_ms: r.t_us as f64 / 1000.0,
             request: plan.requests[r.op as usize].name.clone(),
             request_id: m.gen.request_id_string(r.index),
+            trace_id: m.gen.trace_id_string(r.index),
             status: r.status,
             error: r.fail.map(|k| k.name().to_string()),
             latency_ms: r.latency_us as f64 / 1000.0,
@@ -93,6 +94,7 @@ pub fn collect(plan: &Plan, m: &Measurements, scenario_file: Option<String>) -> 
         phases,
         client_log,
         client_log_truncated: m.client_log_truncated,
+        body_samples: super::bodies::shape::shape(plan, &m.phases, &m.gen, m.bodies.clone()),
         spec: plan.spec.clone(),
         notes,
         ..RunResult::default()

@@ -12,6 +12,7 @@ use std::mem::MaybeUninit;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use super::bodies::capture::Capture;
 use super::failure::{Failure, Said};
 use super::io::Io;
 use super::stats::FailKind;
@@ -40,22 +41,29 @@ enum Framing {
 
 pub struct Http1 {
     io: Io,
-    rbuf: Vec<u8>,
+    /// A boxed slice, not a Vec: the connection is moved with every exchange, and 8 bytes less
+    /// keep it (with the capture's box) the size it had before body sampling.
+    rbuf: Box<[u8]>,
     /// Unconsumed bytes are `rbuf[rpos..rlen]`.
     rpos: usize,
     rlen: usize,
     /// The encoded request; lent to the worker between exchanges so it can encode into it.
     pub wbuf: Vec<u8>,
+    /// The last answer's body (first 4 KiB) and content type, for the body samples, and whether
+    /// the connection can carry another request (boxed: the connection lives in every exchange
+    /// future, which is kept small).
+    pub capture: Box<Capture>,
 }
 
 impl Http1 {
-    pub fn new(io: Io) -> Self {
+    pub fn new(io: Io, capture: bool) -> Self {
         Http1 {
             io,
-            rbuf: vec![0; READ_CHUNK],
+            rbuf: vec![0; READ_CHUNK].into_boxed_slice(),
             rpos: 0,
             rlen: 0,
             wbuf: Vec::with_capacity(512),
+            capture: Box::new(Capture::new(capture)),
         }
     }
 
@@ -75,7 +83,7 @@ impl Http1 {
         let reusable = match framing {
             Framing::None => true,
             Framing::Length(n) => {
-                self.skip(n).await?;
+                self.skip(n, true).await?;
                 true
             }
             Framing::Chunked => {
@@ -83,7 +91,10 @@ impl Http1 {
                 true
             }
             Framing::UntilClose => {
+                self.capture.body(&self.rbuf[self.rpos..self.rlen]);
+                self.rpos = self.rlen;
                 while self.fill().await? > 0 {
+                    self.capture.body(&self.rbuf[self.rpos..self.rlen]);
                     self.rpos = self.rlen;
                 }
                 false
@@ -126,7 +137,9 @@ impl Http1 {
                 self.rlen -= self.rpos;
                 self.rpos = 0;
             } else if self.rbuf.len() < MAX_HEAD {
-                self.rbuf.resize(self.rbuf.len() * 2, 0);
+                let mut grown = std::mem::take(&mut self.rbuf).into_vec();
+                grown.resize(grown.len() * 2, 0);
+                self.rbuf = grown.into_boxed_slice();
             } else {
                 return Err(Failure::said(FailKind::Protocol, Said::HeadTooLarge));
             }
@@ -152,7 +165,8 @@ impl Http1 {
                 let parser = httparse::ParserConfig::default();
                 match parser.parse_response_with_uninit_headers(&mut resp, buf, &mut headers) {
                     Ok(httparse::Status::Complete(len)) => {
-                        let parsed = head_of(&resp, head_request)?;
+                        self.capture.reset();
+                        let parsed = head_of(&resp, head_request, &mut self.capture)?;
                         self.rpos += len;
                         return Ok(parsed);
                     }
@@ -166,11 +180,15 @@ impl Http1 {
         }
     }
 
-    /// Discards `n` body bytes.
-    async fn skip(&mut self, mut n: u64) -> Result<(), Failure> {
+    /// Discards `n` body bytes (`body`: body content, offered to the capture; else framing).
+    async fn skip(&mut self, mut n: u64, body: bool) -> Result<(), Failure> {
         loop {
             let have = (self.rlen - self.rpos) as u64;
             let take = have.min(n);
+            if body {
+                self.capture
+                    .body(&self.rbuf[self.rpos..self.rpos + take as usize]);
+            }
             self.rpos += take as usize;
             n -= take;
             if n == 0 {
@@ -217,7 +235,8 @@ impl Http1 {
                     }
                 }
             }
-            self.skip(size + 2).await?;
+            self.skip(size, true).await?;
+            self.skip(2, false).await?;
         }
     }
 }
@@ -226,6 +245,7 @@ impl Http1 {
 fn head_of(
     resp: &httparse::Response<'_, '_>,
     head_request: bool,
+    capture: &mut Capture,
 ) -> Result<(Answer, Framing, bool), Failure> {
     let fail = |said| Failure::said(FailKind::Protocol, said);
     let status = resp.code.ok_or_else(|| fail(Said::NoStatus))?;
@@ -252,6 +272,8 @@ fn head_of(
                 .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"));
         } else if name.eq_ignore_ascii_case(b"retry-after") {
             retry_after = true;
+        } else if capture.on && name.eq_ignore_ascii_case(b"content-type") {
+            capture.content_type(h.value);
         }
     }
     let framing = if head_request || (100..200).contains(&status) || status == 204 || status == 304
@@ -343,7 +365,7 @@ mod tests {
         let mut headers = [httparse::EMPTY_HEADER; 16];
         let mut resp = httparse::Response::new(&mut headers);
         resp.parse(raw).unwrap();
-        head_of(&resp, head_request).unwrap()
+        head_of(&resp, head_request, &mut Capture::new(true)).unwrap()
     }
 
     #[test]

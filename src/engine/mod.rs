@@ -6,6 +6,7 @@
 //! `run_scenario` does both for the CLI.
 
 mod aggregate;
+pub mod bodies;
 pub mod collect;
 mod conn;
 pub mod failure;
@@ -18,6 +19,7 @@ pub mod schedule;
 pub mod segment;
 pub mod stats;
 pub(crate) mod tls;
+pub mod trace;
 mod worker;
 
 use std::net::SocketAddr;
@@ -128,6 +130,8 @@ pub struct Measurements {
     pub client_log_truncated: bool,
     /// The first failure texts per operation × kind (whole run, warmup included).
     pub samples: failure::samples::ErrorSamples,
+    /// Sampled response bodies per request × phase × status, merged (whole run).
+    pub bodies: Vec<bodies::Slot>,
     /// Builds requests; also renders request ids for the client log.
     pub gen: Arc<RequestGen>,
     /// The segment this process ran, when it ran one (`EngineOptions::segment`).
@@ -179,6 +183,8 @@ pub(crate) struct Shared {
     /// Per operation: `expects[op][status]`.
     pub expects: Vec<Vec<bool>>,
     pub log: LogPolicy,
+    /// Whether answers' bodies are sampled (`[target] sample_bodies`, `--no-bodies`).
+    pub bodies: bool,
 }
 
 impl Shared {
@@ -265,6 +271,7 @@ pub async fn run(plan: &Plan, opts: EngineOptions) -> Result<Measurements, Engin
         client_log: agg.log,
         client_log_truncated: agg.log_truncated,
         samples: agg.samples,
+        bodies: bodies::merge(agg.bodies, plan.seed),
         gen: shared.gen.clone(),
         segment: opts.segment,
         http2: shared.http2,
@@ -399,6 +406,7 @@ fn shared(
             .map(|r| (0..1000).map(|s| r.expects(s as u16)).collect())
             .collect(),
         log: log_policy(plan, workers),
+        bodies: plan.target.sample_bodies,
     })
 }
 

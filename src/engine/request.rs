@@ -36,6 +36,8 @@ pub struct RequestGen {
     /// `x-request-id: ` when ids are sent.
     id_prefix: Option<Vec<u8>>,
     run_id: u32,
+    /// Whether each request carries a W3C `traceparent` (`[target] traceparent`).
+    trace: bool,
 }
 
 /// What a request looks like, for tests and logs.
@@ -105,6 +107,7 @@ impl RequestGen {
             cumulative,
             id_prefix,
             run_id,
+            trace: plan.target.traceparent == Some(true),
         })
     }
 
@@ -184,6 +187,9 @@ impl RequestGen {
             out.extend_from_slice(&id[..n]);
             out.extend_from_slice(b"\r\n");
         }
+        if self.trace {
+            super::trace::write_header(self.run_id, self.seed, index, out);
+        }
         let body: &[u8] = match &p.static_body {
             Some(b) => b,
             None => {
@@ -212,6 +218,12 @@ impl RequestGen {
         let mut buf = [0u8; 25];
         let n = write_id(self.run_id, index, &mut buf);
         Some(String::from_utf8_lossy(&buf[..n]).into_owned())
+    }
+
+    /// The trace id sent in request `index`'s `traceparent`, when the engine sends one.
+    pub fn trace_id_string(&self, index: u64) -> Option<String> {
+        self.trace
+            .then(|| super::trace::trace_id_string(self.run_id, self.seed, index))
     }
 
     /// Path and body of request `index` as text (tests, diagnostics).

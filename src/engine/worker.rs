@@ -16,6 +16,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
+use super::bodies::{BodySampler, Key, Offer, NO_PHASE};
 use super::conn::{exchange, Answer, Conn, Connector};
 use super::failure::samples::ErrorSamples;
 use super::failure::{Context, Failure, Said};
@@ -47,12 +48,14 @@ pub struct WorkerResult {
     pub log_truncated: bool,
     /// The first failure texts per operation × kind.
     pub samples: ErrorSamples,
+    /// Sampled response bodies (empty with `--no-bodies`).
+    pub bodies: BodySampler,
     /// When the worker's last request settled, since t = 0.
     pub end: Duration,
 }
 
 impl WorkerResult {
-    fn empty(ops: usize, slots: usize) -> WorkerResult {
+    fn empty(ops: usize, slots: usize, seed: u64) -> WorkerResult {
         WorkerResult {
             slots: (0..slots).map(|_| SlotStats::new()).collect(),
             sent: 0,
@@ -63,6 +66,7 @@ impl WorkerResult {
             log: Vec::new(),
             log_truncated: false,
             samples: ErrorSamples::new(ops),
+            bodies: BodySampler::new(seed),
             end: Duration::ZERO,
         }
     }
@@ -84,6 +88,8 @@ const EARLY: Duration = Duration::from_micros(500);
 
 type InFlight = Pin<Box<dyn Future<Output = Done>>>;
 
+// `Done` is moved once per request out of the in-flight set; boxing it would allocate per request.
+#[allow(clippy::large_enum_variant)]
 enum Event {
     Stop,
     StopGone,
@@ -130,7 +136,11 @@ impl Worker {
                 let (residue, modulus) = shared.segment.stripe(id, workers);
                 Schedule::striped(&shared.load, shared.seed, residue, modulus)
             },
-            connector: Rc::new(Connector::new(shared.addr, shared.tls.clone())),
+            connector: Rc::new({
+                let mut c = Connector::new(shared.addr, shared.tls.clone());
+                c.bodies = shared.bodies;
+                c
+            }),
             h2: shared.http2.then(|| {
                 H2Pool::new(
                     Connector::new(shared.addr, shared.tls.clone()),
@@ -149,7 +159,7 @@ impl Worker {
             stop,
             tx,
             second: SecondAcc::new(0, ops),
-            result: WorkerResult::empty(ops, slots),
+            result: WorkerResult::empty(ops, slots, shared.seed ^ id as u64),
             buf: String::with_capacity(256),
             h2_wire: Vec::with_capacity(512),
             shared,
@@ -271,8 +281,8 @@ impl Worker {
 
     fn has_conn(&self) -> bool {
         match &self.h2 {
-            Some(pool) => pool.has_room(),
             None => !self.idle.is_empty() || self.open_conns < self.shared.conn_cap,
+            Some(pool) => pool.has_room(),
         }
     }
 
@@ -319,7 +329,9 @@ impl Worker {
         }));
     }
 
-    /// Starts arrival `a` as one stream on the worker's HTTP/2 connections.
+    /// Starts arrival `a` as one stream on the worker's HTTP/2 connections. Kept out of line
+    /// so the HTTP/1.1 `start` stays as small as it was.
+    #[inline(never)]
     fn start_h2(&mut self, a: Arrival, now: Instant, deadline: Instant) {
         let mut wire = std::mem::take(&mut self.h2_wire);
         let (op, encoded) = self.shared.gen.encode(a.index, &mut wire, &mut self.buf);
@@ -351,8 +363,14 @@ impl Worker {
     }
 
     fn on_done(&mut self, d: Done) {
+        if let (Some(c), Ok(answer)) = (&d.conn, &d.result) {
+            if c.capture.on {
+                self.offer_body(d.op, &d.arrival, answer, c);
+            }
+        }
         match d.conn {
-            Some(c) => self.idle.push(c),
+            Some(c) if c.capture.reusable => self.idle.push(c),
+            Some(_) => self.open_conns -= 1,
             None if self.h2.is_none() => self.open_conns -= 1,
             None => {}
         }
@@ -367,6 +385,29 @@ impl Worker {
                 self.start(a, now);
             }
         }
+    }
+
+    /// Offers an answer's captured body to the body samples.
+    #[inline]
+    fn offer_body(&mut self, op: usize, a: &Arrival, answer: &Answer, c: &Conn) {
+        let t_us = a.at.as_micros() as u64;
+        let phase = self
+            .shared
+            .windows_us
+            .iter()
+            .position(|(from, to)| *from <= t_us && t_us < *to)
+            .map_or(NO_PHASE, |k| k as u16);
+        self.result.bodies.offer(Offer {
+            key: Key {
+                op: op as u32,
+                phase,
+                status: answer.status,
+            },
+            index: a.index,
+            t_us,
+            retry_after: answer.retry_after,
+            capture: &c.capture,
+        });
     }
 
     /// Records one settled request everywhere it counts.
@@ -549,7 +590,7 @@ impl Worker {
         self.result.end = Instant::now().saturating_duration_since(self.origin);
         let last = std::mem::replace(&mut self.second, SecondAcc::new(0, 0));
         let _ = self.tx.send(Report::Second(self.id, last));
-        let result = std::mem::replace(&mut self.result, WorkerResult::empty(0, 0));
+        let result = std::mem::replace(&mut self.result, WorkerResult::empty(0, 0, 0));
         let _ = self.tx.send(Report::Finished(self.id, Box::new(result)));
     }
 }

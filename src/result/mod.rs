@@ -4,6 +4,7 @@
 //! optional fields is fine; renaming or removing one means bumping `SCHEMA_VERSION` and the JSON
 //! Schema in `schema/result.schema.json`.
 
+mod bodies;
 mod capacity;
 
 use std::collections::BTreeMap;
@@ -12,6 +13,7 @@ use redline_proxy::log::LogEntry;
 use redline_proxy::tcp::ConnEntry;
 use serde::{Deserialize, Serialize};
 
+pub use bodies::{BodySample, BodySampleSet};
 pub use capacity::{Capacity, CapacityStep, LimitingClaim, StepClaim, StepOperation};
 mod segment;
 pub use segment::{MergeInfo, SegmentInfo};
@@ -67,6 +69,9 @@ pub struct RunResult {
     pub client_log: Vec<ClientLogEntry>,
     #[serde(default)]
     pub client_log_truncated: bool,
+    /// A bounded sample of response bodies per request × phase × status (`--no-bodies`: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub body_samples: Vec<BodySampleSet>,
     /// Samples of the target's health endpoint (when the scenario names `health_path`), in time order.
     #[serde(default)]
     pub health: Vec<HealthSample>,
@@ -320,6 +325,9 @@ pub struct ClientLogEntry {
     pub request: String,
     /// The value sent in `request_id_header`, if one was sent.
     pub request_id: Option<String>,
+    /// The trace id sent in the request's W3C `traceparent`, when the engine sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
     pub status: Option<u16>,
     /// Error kind if the request failed (same names as `error_kinds`).
     pub error: Option<String>,

@@ -35,6 +35,9 @@ const TARGET: &[&str] = &[
     "ready_path",
     "http",
     "streams_per_connection",
+    "sample_bodies",
+    "secret_fields",
+    "traceparent",
 ];
 const LOAD: &[&str] = &[
     "model",
@@ -152,6 +155,9 @@ fn target(t: &TableReader, d: &mut Diagnostics) -> Option<Target> {
     let streams = t
         .int("streams_per_connection", 1, 1_000_000, d)
         .map_or(100, |v| v as u32);
+    let sample_bodies = t.bool("sample_bodies", d).unwrap_or(true);
+    let secret_fields = t.strings("secret_fields", d).unwrap_or_default();
+    let traceparent = t.bool("traceparent", d);
     Some(Target {
         base_url: base?,
         allowed_hosts: allowed?,
@@ -166,6 +172,9 @@ fn target(t: &TableReader, d: &mut Diagnostics) -> Option<Target> {
         ready_path,
         http,
         streams_per_connection: NonZeroU32::new(streams)?,
+        sample_bodies,
+        secret_fields,
+        traceparent,
     })
 }
 

@@ -78,6 +78,15 @@ pub struct Target {
     /// `ready_path`: the target's readiness endpoint, sampled beside `health_path` during chaos
     /// runs; when unset, `redline run` and `redline demo` take the spec's ready path, if it states one.
     pub ready_path: Option<String>,
+    /// `sample_bodies` (default true; `redline run --no-bodies` sets false): keep a bounded
+    /// sample of response bodies in result.json.
+    pub sample_bodies: bool,
+    /// `secret_fields`: JSON field names whose values are redacted in sampled bodies (besides
+    /// the built-in ones: password, token, secret, ...).
+    pub secret_fields: Vec<String>,
+    /// `traceparent`: send a W3C `traceparent` with every request. None (unset): `redline run
+    /// --spec` turns it on when the spec promises trace propagation.
+    pub traceparent: Option<bool>,
     /// `http` (default "1.1"): "1.1", "2" (h2c with prior knowledge on http://, ALPN h2 on
     /// https://) or "auto" (ALPN offers h2 and http/1.1 on https://; HTTP/1.1 on http://).
     pub http: HttpVersion,

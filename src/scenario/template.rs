@@ -15,6 +15,8 @@ pub struct Template {
     source: String,
     /// Whether an `{{env NAME}}` was resolved into the literal parts.
     secret: bool,
+    /// The values `{{env NAME}}` resolved to (redacted wherever a sampled body repeats them).
+    env_values: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +62,7 @@ impl Template {
     pub fn parse_with_env(text: &str, env: EnvLookup) -> Result<Template, String> {
         let mut parts = Vec::new();
         let mut secret = false;
+        let mut env_values = Vec::new();
         let mut rest = text;
         while let Some(open) = rest.find("{{") {
             push_literal(&mut parts, &rest[..open]);
@@ -70,7 +73,9 @@ impl Template {
             let inner = after[..close].trim();
             match env_name(inner)? {
                 Some(name) => {
-                    push_literal(&mut parts, &env(name)?);
+                    let value = env(name)?;
+                    push_literal(&mut parts, &value);
+                    env_values.push(value);
                     secret = true;
                 }
                 None => parts.push(placeholder(inner)?),
@@ -82,6 +87,7 @@ impl Template {
             parts,
             source: text.to_string(),
             secret,
+            env_values,
         })
     }
 
@@ -93,6 +99,11 @@ impl Template {
     /// Whether a value read from the environment is part of this template.
     pub fn has_env(&self) -> bool {
         self.secret
+    }
+
+    /// The values read from the environment into this template (never shown: redacted).
+    pub fn env_values(&self) -> &[String] {
+        &self.env_values
     }
 
     /// The text when the template has no placeholders (so callers can build it once).

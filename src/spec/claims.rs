@@ -34,6 +34,13 @@ pub struct Claims {
     /// also sets `availability` / `error_rate_max` (the first stated wins there).
     #[serde(default)]
     pub objectives: Vec<Objective>,
+    /// What every error answer's body carries (an `ErrorResponse` dataclass or interface, a JSON
+    /// example under an error heading, or RFC 7807 named in prose).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_body: Option<ErrorBody>,
+    /// "Propagate trace context to downstream services": where the spec promises it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_propagation_line: Option<usize>,
     /// What could not be read, and why.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -266,6 +273,48 @@ pub struct RateLimit {
     pub per_s: f64,
     /// Who the limit is counted per ("user", "ip", "api key"), if stated.
     pub per_key: Option<String>,
+    pub line: usize,
+}
+
+/// The shape of an error answer's body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// How the spec states it: `dataclass`, `interface`, `json example`, `rfc 7807`.
+    pub form: String,
+    /// The type's name when it has one (`ErrorResponse`).
+    pub name: Option<String>,
+    pub fields: Vec<BodyField>,
+    /// The field that echoes the request's correlation id (`request_id`), when the spec says so.
+    pub request_id_field: Option<String>,
+    /// Statuses whose answers carry `retry_after` / `Retry-After` ("for 429, 503").
+    pub retry_after_statuses: Vec<u16>,
+    /// The retry-after field's name when the body has one.
+    pub retry_after_field: Option<String>,
+    /// RFC 7807 / 9457: `application/problem+json`, members optional, `status` equal to the answer's.
+    pub problem_details: bool,
+    pub line: usize,
+}
+
+impl ErrorBody {
+    /// The line of field `name`, else the body's.
+    pub fn field_line(&self, name: &str) -> usize {
+        self.fields
+            .iter()
+            .find(|f| f.name == name)
+            .map_or(self.line, |f| f.line)
+    }
+}
+
+/// One field of an error body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BodyField {
+    pub name: String,
+    /// `string`, `integer`, `number`, `boolean`, `object`, `array`, `datetime` or `any`.
+    pub ty: String,
+    /// Present in every error answer.
+    pub required: bool,
+    /// May be null (`int | None`, `Optional[...]`, `string | null`).
+    pub nullable: bool,
     pub line: usize,
 }
 

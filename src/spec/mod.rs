@@ -13,6 +13,7 @@ pub mod claims;
 mod code_objectives;
 mod dependencies;
 mod dependency_list;
+mod error_bodies;
 mod errors;
 mod health;
 mod html_tables;
@@ -64,6 +65,7 @@ pub fn parse(source: &str) -> Claims {
     retry_prose::read(&blocks, &mut claims);
     rate_limits::read(&blocks, &mut claims);
     errors::read(&blocks, &mut claims);
+    error_bodies::read(&blocks, &mut claims);
     alerts::read(&blocks, &mut claims);
     objectives::read(&blocks, &mut claims);
     health::read(&blocks, &mut claims);

@@ -1,7 +1,8 @@
 //! Error classes (error type -> HTTP status): judged only where the run produced the situation.
 //! A class whose status the client saw, and which is the only class with that status, passes; a
 //! class naming a dependency is judged on the answers given while that dependency was faulted.
-//! Error codes and retry advice live in bodies, which the result does not keep: never judged.
+//! A class with an error code is also judged on the sampled bodies of answers with its status
+//! (`code_check`): a body with another code fails it; without sampled bodies the code is unchecked.
 
 use std::collections::BTreeMap;
 
@@ -151,9 +152,30 @@ fn one(
             "The spec gives no HTTP status for this error, so there is nothing to compare an answer with.",
         );
     };
-    let unchecked = class.code.as_deref().map_or(String::new(), |code| {
-        format!(" Its error code {code} is not checked: the result records statuses, not bodies.")
-    });
+    let inside_faults: Vec<evidence::FaultWindow> = claims
+        .dependencies
+        .iter()
+        .find(|d| mentions(&class.error_type, &d.name))
+        .and_then(|d| evidence::scenario_dependency(result, ctx, &d.name))
+        .map(|n| evidence::fault_windows(result, &n))
+        .unwrap_or_default();
+    let code = class
+        .code
+        .as_deref()
+        .map(|code| code_check(result, status, code, &inside_faults));
+    let unchecked = match &code {
+        Some(CodeCheck::Unchecked(t)) | Some(CodeCheck::Carried(t)) => t.clone(),
+        _ => String::new(),
+    };
+    let shared_status = claims
+        .error_classes
+        .iter()
+        .any(|o| o.status == Some(status) && o.error_type != class.error_type);
+    if let Some(CodeCheck::Wrong { measured, detail }) = code {
+        if !shared_status {
+            return c.fail(measured, detail);
+        }
+    }
     let sharing: Vec<&str> = claims
         .error_classes
         .iter()
@@ -234,6 +256,66 @@ fn one(
     }
 }
 
+/// What the sampled bodies of `status` answers say about a class's code.
+enum CodeCheck {
+    /// No body of such an answer was sampled: the sentence saying so.
+    Unchecked(String),
+    /// Every sampled body carried the code: the sentence saying so.
+    Carried(String),
+    Wrong {
+        measured: String,
+        detail: String,
+    },
+}
+
+/// The code of every sampled body of a `status` answer (inside `windows` when there are any).
+fn code_check(
+    result: &RunResult,
+    status: u16,
+    code: &str,
+    windows: &[evidence::FaultWindow],
+) -> CodeCheck {
+    let bodies: Vec<(&str, Option<&str>)> = result
+        .body_samples
+        .iter()
+        .filter(|s| s.status == status)
+        .flat_map(|s| s.samples.iter().map(move |b| (s.request.as_str(), b)))
+        .filter(|(_, b)| windows.is_empty() || windows.iter().any(|w| w.contains(b.t_ms)))
+        .map(|(r, b)| (r, b.json.as_ref().and_then(super::error_bodies::code_of)))
+        .collect();
+    if bodies.is_empty() {
+        let why = if result.body_samples.is_empty() {
+            "no response bodies were kept"
+        } else {
+            "no body of such an answer was sampled"
+        };
+        return CodeCheck::Unchecked(format!(" Its error code {code} is not checked: {why}."));
+    }
+    let wrong: Vec<String> = bodies
+        .iter()
+        .filter(|(_, c)| *c != Some(code))
+        .map(|(r, c)| format!("{r}: {}", c.unwrap_or("no code")))
+        .collect();
+    let n = bodies.len();
+    if wrong.is_empty() {
+        return CodeCheck::Carried(format!(
+            " All {n} sampled {status} bodies carry the code {code}."
+        ));
+    }
+    let mut shown: Vec<String> = wrong.iter().take(3).cloned().collect();
+    if wrong.len() > 3 {
+        shown.push("...".into());
+    }
+    CodeCheck::Wrong {
+        measured: format!("{}/{n} bodies carry the code", n - wrong.len()),
+        detail: format!(
+            "The status is {status} as claimed, but {} of {n} sampled {status} bodies carry another code than {code} ({}).",
+            wrong.len(),
+            shown.join(", ")
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,6 +376,7 @@ mod tests {
                     t_ms: *t_ms,
                     request: "get".into(),
                     request_id: None,
+                    trace_id: None,
                     status: Some(*s),
                     error: None,
                     latency_ms: 1.0,
@@ -332,6 +415,41 @@ mod tests {
             j.verdicts[1].detail
         );
         assert!(j.notes.is_empty(), "{:?}", j.notes);
+    }
+
+    #[test]
+    fn the_code_is_checked_on_sampled_bodies() {
+        let c = claims(vec![class("NotFound", Some(404))]);
+        let mut r = run(&[(200, 90), (404, 7)], &[], false);
+        let body = |code: &str| crate::result::BodySample {
+            kind: "first".into(),
+            t_ms: 10.0,
+            request_id: None,
+            trace_id: None,
+            retry_after: false,
+            content_type: Some("application/json".into()),
+            bytes: 20,
+            truncated: false,
+            json: Some(serde_json::json!({ "error_code": code })),
+            text: None,
+        };
+        r.body_samples = vec![crate::result::BodySampleSet {
+            request: "get".into(),
+            phase: None,
+            status: 404,
+            seen: 7,
+            samples: vec![body("CODE"), body("CODE")],
+        }];
+        let j = verdicts(&r, &c);
+        assert_eq!(j.verdicts[0].status, Pass);
+        assert!(j.verdicts[0]
+            .detail
+            .contains("All 2 sampled 404 bodies carry the code CODE"));
+        r.body_samples[0].samples[1] = body("NOT_FOUND");
+        let j = verdicts(&r, &c);
+        assert_eq!(j.verdicts[0].status, Fail, "{:?}", j.verdicts[0]);
+        assert_eq!(j.verdicts[0].measured, "1/2 bodies carry the code");
+        assert!(j.verdicts[0].detail.contains("get: NOT_FOUND"));
     }
 
     #[test]

@@ -99,7 +99,9 @@ fn objectives(claims: &Claims, ctx: &JudgeContext) -> Vec<Objective> {
 }
 
 /// Errors as this module counts them: failures other than an unexpected status (and requests the
-/// generator cancelled at the end of the run), plus 5xx answers.
+/// generator cancelled at the end of the run), plus 5xx answers and gRPC answers whose status is
+/// a server-side failure (UNAVAILABLE, INTERNAL ...: the 5xx of gRPC; DEADLINE_EXCEEDED is
+/// already counted as a timeout).
 fn errors_of(s: &OperationStats, excused: Option<u16>) -> (u64, u64) {
     let transport: u64 = s
         .error_kinds
@@ -115,6 +117,11 @@ fn errors_of(s: &OperationStats, excused: Option<u16>) -> (u64, u64) {
         if Some(code) == excused {
             fallback += n;
         } else if code >= 500 {
+            server += n;
+        }
+    }
+    for (name, n) in &s.grpc_status {
+        if evidence::grpc_answer_failed(name) {
             server += n;
         }
     }
@@ -257,9 +264,10 @@ fn classify<'a>(
     let excused =
         windows.any(|w| c.status == Some(w.status) && c.t_ms >= w.from_ms && c.t_ms < w.to_ms);
     let transport = c.status.is_none() && c.error.is_some();
+    let grpc_failed = c.grpc_status.is_some_and(evidence::grpc_code_failed);
     if excused {
         Answer::Fallback
-    } else if transport || c.status.is_some_and(|s| s >= 500) {
+    } else if transport || grpc_failed || c.status.is_some_and(|s| s >= 500) {
         Answer::Error
     } else {
         Answer::Ok

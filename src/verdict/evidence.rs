@@ -115,6 +115,19 @@ fn parse_duration_ms(s: &str) -> Option<f64> {
     Some(value * factor)
 }
 
+/// A client's gRPC answer (HTTP 200) by its `grpc-status` code: a server-side failure
+/// (UNAVAILABLE, INTERNAL, DEADLINE_EXCEEDED ...) is an error as a 5xx is.
+pub fn grpc_code_failed(code: u8) -> bool {
+    redline_proxy::http::h2::grpc::is_server_failure(u32::from(code))
+}
+
+/// `operations.*.grpc_status` counts by name: the server-side failures other than
+/// DEADLINE_EXCEEDED, which the engine already counts as a `timeout`.
+pub fn grpc_answer_failed(name: &str) -> bool {
+    redline_proxy::http::h2::grpc::parse_status(name)
+        .is_some_and(|code| code != 4 && redline_proxy::http::h2::grpc::is_server_failure(code))
+}
+
 /// True when the call failed as the service saw it: an injected fault, an upstream 5xx or error,
 /// or the service itself giving up. A gRPC answer (HTTP 200) failed when its `grpc-status` is a
 /// server-side one (`redline_proxy::http::h2::grpc::is_server_failure`).
@@ -328,6 +341,7 @@ mod tests {
             method: "POST".into(),
             path: "/catalog.v1.Items/Get".into(),
             correlation_id: None,
+            trace_id: None,
             fault: None,
             outcome,
             status: Some(200),
@@ -340,6 +354,16 @@ mod tests {
                 ..Default::default()
             }),
         }
+    }
+
+    #[test]
+    fn a_clients_grpc_answer_fails_by_a_server_side_status() {
+        assert!(grpc_code_failed(14) && grpc_code_failed(4) && grpc_code_failed(13));
+        assert!(!grpc_code_failed(0) && !grpc_code_failed(5) && !grpc_code_failed(3));
+        assert!(grpc_answer_failed("UNAVAILABLE") && grpc_answer_failed("INTERNAL"));
+        // Counted as `timeout` by the engine already; NOT_FOUND is the client's (a 4xx).
+        assert!(!grpc_answer_failed("DEADLINE_EXCEEDED") && !grpc_answer_failed("NOT_FOUND"));
+        assert!(!grpc_answer_failed("OK"));
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod alert_breaker;
 mod alert_seconds;
 mod alerts;
 mod breaker;
+mod error_bodies;
 mod error_classes;
 pub(crate) mod errors;
 mod evidence;
@@ -29,6 +30,7 @@ mod series;
 mod throughput;
 mod timeout;
 pub mod tolerance;
+mod trace;
 
 pub use judge::judge;
 pub(crate) use model::Claim;

@@ -27,13 +27,14 @@ impl Record {
         let correlation_id = correlation_id(&shared.correlation_headers, |name| req.field(name));
         let path = req.path_and_query();
         let path = if path.is_empty() { "/" } else { path }.to_string();
-        let entry = LogEntry::arrived(
+        let mut entry = LogEntry::arrived(
             shared.clock_origin,
             arrival,
             req.method().to_string(),
             path,
             correlation_id,
         );
+        entry.trace_id = req.field("traceparent").and_then(trace_id);
         Record {
             arrival,
             entry: Some(entry),
@@ -123,6 +124,13 @@ pub(crate) fn correlation_id<'a>(
         return Some(value.to_string());
     }
     None
+}
+
+/// The trace id of a `traceparent` value: 32 lowercase-able hex digits, not all zero.
+pub(crate) fn trace_id(value: &[u8]) -> Option<String> {
+    let trace = std::str::from_utf8(value).ok()?.trim().split('-').nth(1)?;
+    let hex = trace.len() == 32 && trace.bytes().all(|b| b.is_ascii_hexdigit());
+    (hex && trace.bytes().any(|b| b != b'0')).then(|| trace.to_ascii_lowercase())
 }
 
 #[cfg(test)]

@@ -81,6 +81,7 @@ mod tests {
             method: "GET".into(),
             path: "/".into(),
             correlation_id: None,
+            trace_id: None,
             fault: None,
             outcome,
             status,

@@ -1,10 +1,11 @@
 //! `merge`: the parts of one distributed run -> one `RunResult`, as if one process had run the
 //! whole schedule. Checks first (`check`), then exact sums: counts, histograms added
 //! (`histograms`), timelines summed second by second (`timeline`), client logs merged in time
-//! order (bounded like a run's), and the dependency side (faults, dependency logs, health and
+//! order (bounded like a run's), body samples re-sampled per key (`bodies`), and the dependency side (faults, dependency logs, health and
 //! readiness samples) taken from segment 0, the only one that drives faults. Verdicts are left
 //! for the caller to judge on the merged result.
 
+mod bodies;
 mod check;
 pub mod histograms;
 mod timeline;
@@ -137,6 +138,13 @@ pub fn merge(mut parts: Vec<Part>) -> Result<RunResult, String> {
         dependencies: zero.map(|z| z.dependencies.clone()).unwrap_or_default(),
         client_log,
         client_log_truncated,
+        body_samples: bodies::merge(
+            &results
+                .iter()
+                .map(|(_, r)| r.body_samples.as_slice())
+                .collect::<Vec<_>>(),
+            lead.seed,
+        ),
         health: zero.map(|z| z.health.clone()).unwrap_or_default(),
         ready: zero.and_then(|z| z.ready.clone()),
         notes,

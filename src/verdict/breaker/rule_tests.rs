@@ -11,6 +11,7 @@ fn call(t_ms: f64, failed: bool) -> LogEntry {
         method: "GET".into(),
         path: "/users/1".into(),
         correlation_id: None,
+        trace_id: None,
         fault: None,
         outcome: if failed {
             Outcome::Aborted

@@ -30,14 +30,16 @@ impl Drop for TempDir {
     }
 }
 
-/// One nginx process (`master_process off`) on three ports: `h2_tls` (TLS, ALPN h2 or
-/// http/1.1), `h1_tls` (TLS, HTTP/1.1 only), `h2c` (cleartext HTTP/2 with prior knowledge).
+/// One nginx process (`master_process off`) on four ports: `h2_tls` (TLS, ALPN h2 or
+/// http/1.1), `h1_tls` (TLS, HTTP/1.1 only), `h2c` (cleartext HTTP/2 with prior knowledge) and
+/// `h2c_short` (h2c closing each connection with GOAWAY after 20 requests).
 /// The access log has one line per request: "connection-serial protocol status".
 pub struct Nginx {
     child: Child,
     pub h2_tls: u16,
     pub h1_tls: u16,
     pub h2c: u16,
+    pub h2c_short: u16,
     pub cert: PathBuf,
     log: PathBuf,
 }
@@ -61,7 +63,7 @@ impl Nginx {
         let cert = d.join("cert.pem");
         std::fs::write(&cert, key.cert.pem()).unwrap();
         std::fs::write(d.join("key.pem"), key.key_pair.serialize_pem()).unwrap();
-        let (h2_tls, h1_tls, h2c) = (free_port(), free_port(), free_port());
+        let (h2_tls, h1_tls, h2c, h2c_short) = (free_port(), free_port(), free_port(), free_port());
         let root = if unsafe { libc::geteuid() } == 0 {
             "user root;\n"
         } else {
@@ -81,7 +83,8 @@ impl Nginx {
                keepalive_requests 100000;\n\
                server {{ listen 127.0.0.1:{h2_tls} ssl http2; {tls} }}\n\
                server {{ listen 127.0.0.1:{h1_tls} ssl; {tls} }}\n\
-               server {{ listen 127.0.0.1:{h2c} http2; root {d}/html; }}\n}}\n",
+               server {{ listen 127.0.0.1:{h2c} http2; root {d}/html; }}\n\
+               server {{ listen 127.0.0.1:{h2c_short} http2; keepalive_requests 20; root {d}/html; }}\n}}\n",
             d = d.display(),
             log = log.display(),
         );
@@ -97,7 +100,7 @@ impl Nginx {
             .spawn()
             .expect("start nginx");
         let deadline = Instant::now() + Duration::from_secs(10);
-        for port in [h2_tls, h1_tls, h2c] {
+        for port in [h2_tls, h1_tls, h2c, h2c_short] {
             while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
                 assert!(Instant::now() < deadline, "nginx did not listen on {port}");
                 std::thread::sleep(Duration::from_millis(50));
@@ -108,6 +111,7 @@ impl Nginx {
             h2_tls,
             h1_tls,
             h2c,
+            h2c_short,
             cert,
             log,
         }
@@ -139,6 +143,15 @@ impl Drop for Nginx {
 /// `redline run SCENARIO --out DIR/out` to its end (60 s bound): (exit code, result.json or
 /// Null, what it printed).
 pub fn redline_run(dir: &Path, scenario: &str) -> (i32, serde_json::Value, String) {
+    redline_run_with(dir, scenario, &[])
+}
+
+/// The same with more arguments (`--spec FILE` ...).
+pub fn redline_run_with(
+    dir: &Path,
+    scenario: &str,
+    args: &[&str],
+) -> (i32, serde_json::Value, String) {
     let file = dir.join("scenario.toml");
     std::fs::write(&file, scenario).unwrap();
     let out = dir.join("out");
@@ -147,6 +160,7 @@ pub fn redline_run(dir: &Path, scenario: &str) -> (i32, serde_json::Value, Strin
         .arg("run")
         .arg(&file)
         .arg("--quiet")
+        .args(args)
         .arg("--out")
         .arg(&out)
         .stdout(Stdio::piped())

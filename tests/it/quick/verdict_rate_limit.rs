@@ -36,6 +36,7 @@ fn traffic(
                 t_ms,
                 request: request.into(),
                 request_id: Some(format!("{request}-{i}")),
+                trace_id: None,
                 status: Some(if limited { 429 } else { 200 }),
                 error: None,
                 latency_ms: 2.0,

@@ -90,6 +90,25 @@ fn h2c_with_prior_knowledge_on_a_cleartext_port() {
     assert_eq!(conns.len(), 1, "max_connections = 1: {conns:?}");
 }
 
+/// nginx ends each connection with GOAWAY after 20 requests: the engine opens new ones and a
+/// stream the server refused unprocessed is sent again, so no request fails.
+#[test]
+fn connections_the_server_ends_with_goaway_are_replaced_without_errors() {
+    let dir = TempDir::new("load-h2-goaway");
+    let nginx = Nginx::start(&dir.0);
+    let url = format!("http://127.0.0.1:{}", nginx.h2c_short);
+    let (code, result, said) = redline_run(&dir.0, &scenario(&url, "2", "", 2, 600));
+    assert_eq!(code, 0, "{said}");
+    assert_eq!(result["totals"]["errors"], 0, "{}", op(&result));
+    assert_eq!(op(&result)["status"]["200"], 600, "{said}");
+    let conns: BTreeSet<u64> = nginx.requests().iter().map(|(c, _, _)| *c).collect();
+    assert!(
+        conns.len() >= 30,
+        "600 requests at 20 per connection: {}",
+        conns.len()
+    );
+}
+
 #[test]
 fn http2_against_a_server_without_h2_fails_saying_so() {
     let dir = TempDir::new("load-h2-noalpn");

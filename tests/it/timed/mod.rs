@@ -2,12 +2,15 @@
 //! reference service behind a fault proxy, breaker libraries, capacity searches, distributed runs.
 //! The long ones queue on their own lane (a lock); see ARCHITECTURE.md, Tests.
 
+mod body_samples;
 mod breaker_libs;
 mod chaos_gameday;
 mod chaos_ready;
 mod chaos_run;
 mod chaos_safety;
 mod chaos_tcp_log;
+mod claims_fastapi;
+mod claims_reference;
 mod demo_cli;
 mod distributed;
 mod grpc_dependency;

@@ -378,6 +378,7 @@ impl Sim<'_> {
             method: "GET".into(),
             path: "/users/1".into(),
             correlation_id: self.svc.forward_ids.then(|| format!("r{r}")),
+            trace_id: None,
             fault: fault_name.map(str::to_string),
             outcome,
             status,
@@ -497,6 +498,7 @@ impl Sim<'_> {
                     t_ms: r.sent,
                     request: REQ.into(),
                     request_id: Some(format!("r{i}")),
+                    trace_id: None,
                     status,
                     // As the engine reports an answer outside `expect_status`.
                     error: error.or_else(|| {

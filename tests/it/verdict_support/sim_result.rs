@@ -203,6 +203,7 @@ pub fn assemble(
         dependencies: BTreeMap::from([(DEP.to_string(), dependency(log, end))]),
         client_log: clients.to_vec(),
         client_log_truncated: false,
+        body_samples: Vec::new(),
         health: health
             .iter()
             .map(|(t, ok)| HealthSample {

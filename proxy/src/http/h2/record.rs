@@ -43,6 +43,9 @@ impl StreamRecord {
             .get("grpc-timeout")
             .and_then(|v| super::grpc::timeout_ms(v.as_bytes()));
         let entry = LogEntry {
+            trace_id: headers
+                .get("traceparent")
+                .and_then(|v| crate::http::record::trace_id(v.as_bytes())),
             h2: Some(H2Stream {
                 grpc_timeout_ms,
                 ..H2Stream::default()
