@@ -6,9 +6,10 @@
 //! rendered) is handed out first and is over in seconds; `timed::` (real servers and processes on
 //! real-time schedules, some queued on a lane) starts after it and never shares the cores with a
 //! burst of CPU-bound tests, which would stall the services whose pauses the verdicts time.
+//!
+//! The capacity searches are the one area with a binary of their own (`tests/capacity/`).
 
 mod breaker_libs_support;
-mod capacity_support;
 mod chaos_common;
 mod common;
 mod distributed_support;

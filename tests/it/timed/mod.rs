@@ -4,7 +4,6 @@
 
 mod body_samples;
 mod breaker_libs;
-mod capacity;
 mod chaos_gameday;
 mod chaos_ready;
 mod chaos_run;

@@ -1,4 +1,4 @@
-//! Targets of known capacity for `tests/it/timed/capacity.rs`: an HTTP server on 127.0.0.1:0 whose paths
+//! Targets of known capacity for `tests/capacity/capacity.rs`: an HTTP server on 127.0.0.1:0 whose paths
 //! each have a pool of C workers with a fixed service time S (an M/D/C queue: FIFO waiting for a
 //! worker, then S), optionally slowing down over time (a leak); and the queue's model, simulated.
 
