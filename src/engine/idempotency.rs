@@ -16,6 +16,9 @@ use crate::scenario::{Plan, RequestSpec, Scheme};
 /// Probes every marked request of `plan` (plain HTTP only: an `https` target gets a note instead).
 pub async fn probe_all(plan: &Plan, notes: &mut Vec<String>) -> Vec<IdempotencyProbe> {
     let mut out = Vec::new();
+    if plan.requests.iter().all(|r| r.idempotency.is_none()) {
+        return out;
+    }
     for (i, r) in plan.requests.iter().enumerate() {
         let Some(idem) = &r.idempotency else { continue };
         if plan.target.base_url.scheme == Scheme::Https {
