@@ -18,6 +18,8 @@ mod header_tests;
 #[cfg(test)]
 mod http2_tests;
 #[cfg(test)]
+mod idempotency_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
