@@ -32,11 +32,21 @@ pub async fn probe_all(plan: &Plan, notes: &mut Vec<String>) -> Vec<IdempotencyP
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
         let key = format!("redline-{:x}-{i}-{nanos:x}", plan.seed);
-        let send = |kind: &'static str| one(plan, r, &idem.header, key.clone(), kind, i as u64);
-        let (first, concurrent) = tokio::join!(send("first"), send("concurrent"));
+        let send = |kind: &'static str, n: u64| {
+            let tag = Tag {
+                trace_id: format!("{:016x}{:016x}", fnv1a(key.as_bytes()), n + 1),
+                request_id: plan
+                    .target
+                    .request_id_header
+                    .as_ref()
+                    .map(|h| (h.clone(), format!("{key}-{n}"))),
+            };
+            one(plan, r, &idem.header, key.clone(), kind, i as u64, tag)
+        };
+        let (first, concurrent) = tokio::join!(send("first", 0), send("concurrent", 1));
         let mut answers = vec![first, concurrent];
-        for _ in 1..idem.replay {
-            answers.push(send("after").await);
+        for n in 1..idem.replay {
+            answers.push(send("after", u64::from(n) + 1).await);
         }
         out.push(IdempotencyProbe {
             request: r.name.clone(),
@@ -48,6 +58,12 @@ pub async fn probe_all(plan: &Plan, notes: &mut Vec<String>) -> Vec<IdempotencyP
     out
 }
 
+/// What ties one send to the dependency calls it caused: its trace id and request id.
+struct Tag {
+    trace_id: String,
+    request_id: Option<(String, String)>,
+}
+
 async fn one(
     plan: &Plan,
     r: &RequestSpec,
@@ -55,11 +71,14 @@ async fn one(
     key: String,
     kind: &'static str,
     i: u64,
+    tag: Tag,
 ) -> ProbeAnswer {
     let timeout = plan.target.timeout.max(Duration::from_millis(100));
-    let res = tokio::time::timeout(timeout, send(plan, r, header, &key, i)).await;
+    let res = tokio::time::timeout(timeout, send(plan, r, header, &key, i, &tag)).await;
     let mut a = ProbeAnswer {
         kind: kind.into(),
+        trace_id: tag.trace_id,
+        request_id: tag.request_id.map(|(_, v)| v),
         ..ProbeAnswer::default()
     };
     match res {
@@ -81,6 +100,7 @@ async fn send(
     header: &str,
     key: &str,
     i: u64,
+    tag: &Tag,
 ) -> Result<(u16, Bytes), String> {
     let url = &plan.target.base_url;
     let seq = u64::MAX - i;
@@ -103,7 +123,14 @@ async fn send(
         t.render(seq, &mut rng, &mut v);
         req = req.header(name.as_str(), v);
     }
+    if let Some((name, value)) = &tag.request_id {
+        req = req.header(name.as_str(), value.as_str());
+    }
     let req = req
+        .header(
+            "traceparent",
+            format!("00-{}-{:016x}-01", tag.trace_id, i + 1),
+        )
         .header(header, key)
         .body(Full::new(Bytes::from(body)))
         .map_err(|e| format!("cannot build the request: {e}"))?;

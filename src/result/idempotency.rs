@@ -29,6 +29,12 @@ pub struct ProbeAnswer {
     pub body_digest: Option<String>,
     #[serde(default)]
     pub body_bytes: usize,
+    /// The W3C trace id this send carried (its own per send, so a dependency call is tied to it).
+    #[serde(default)]
+    pub trace_id: String,
+    /// The request id this send carried, when the target names `request_id_header`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }

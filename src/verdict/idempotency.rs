@@ -1,10 +1,12 @@
 //! Idempotency keys ("accept an `Idempotency-Key` and replay the stored response"): every replay
 //! of a probe's key (one sent concurrently with the first, the others after it) got the first
-//! answer's status and the same body (digest). One verdict per probed `[[request]]`.
+//! answer's status and the same body (digest), and no replay made a dependency call (the proxy
+//! log's calls are tied to each send by its own trace id or request id). One verdict per probed
+//! `[[request]]`.
 
 use super::matching::slug;
 use super::model::{spec_source, Claim, JudgeContext, Judgement};
-use crate::result::{ProbeAnswer, RunResult};
+use crate::result::{IdempotencyProbe, ProbeAnswer, RunResult};
 use crate::spec::claims::Claims;
 
 pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut Judgement) {
@@ -48,13 +50,28 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
             })
             .collect();
         let same = replays.len() - differ.len();
+        let (calls, repeated) = dependency_calls(result, p);
         let measured = format!("{same}/{} replays same", replays.len());
         let status = first.status.unwrap_or_default();
-        if differ.is_empty() {
+        if !repeated.is_empty() {
+            out.verdicts.push(c.fail(
+                format!("{measured}, deps called again"),
+                format!(
+                    "Key {}: the side effect happened again: {}.{}",
+                    p.key,
+                    repeated.join("; "),
+                    if differ.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" Replays that differ: {}.", differ.join("; "))
+                    }
+                ),
+            ));
+        } else if differ.is_empty() {
             out.verdicts.push(c.pass(
                 measured,
                 format!(
-                    "Key {} sent {} times (one concurrent with the first): every answer was {status} with the same {}-byte body.",
+                    "Key {} sent {} times (one concurrent with the first): every answer was {status} with the same {}-byte body.{calls}",
                     p.key,
                     p.answers.len(),
                     first.body_bytes
@@ -72,4 +89,40 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
             ));
         }
     }
+}
+
+/// What the dependencies saw of the probe: a sentence on the first send's calls, and one entry per
+/// dependency a replay called again.
+fn dependency_calls(result: &RunResult, p: &IdempotencyProbe) -> (String, Vec<String>) {
+    let tied = |a: &ProbeAnswer, e: &redline_proxy::log::LogEntry| {
+        e.trace_id.as_deref() == Some(a.trace_id.as_str())
+            || e.correlation_id
+                .as_deref()
+                .is_some_and(|c| c == a.trace_id || a.request_id.as_deref() == Some(c))
+    };
+    let (mut firsts, mut repeated) = (Vec::new(), Vec::new());
+    for (name, report) in &result.dependencies {
+        let count = |a: &ProbeAnswer| report.log.iter().filter(|e| tied(a, e)).count();
+        let first = p.answers.first().map_or(0, count);
+        let again: usize = p.answers.iter().skip(1).map(count).sum();
+        if first > 0 {
+            firsts.push(format!("{name} {first}"));
+        }
+        if again > 0 {
+            repeated.push(format!(
+                "{name} saw {again} call(s) from replays (first send: {first})"
+            ));
+        }
+    }
+    let calls = if result.dependencies.is_empty() {
+        String::new()
+    } else if firsts.is_empty() {
+        " No dependency call was tied to the key.".to_string()
+    } else {
+        format!(
+            " Dependency calls of the first send: {}; the replays made none.",
+            firsts.join(", ")
+        )
+    };
+    (calls, repeated)
 }
