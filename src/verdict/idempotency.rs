@@ -32,6 +32,13 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
             ));
             continue;
         };
+        if first.status.is_some_and(|s| s >= 500) {
+            out.verdicts.push(c.inconclusive(
+                format!("first answer {}", first.status.unwrap_or_default()),
+                format!("The first send got {}: a server error is no stored answer to replay (was a dependency down after the load?).", show(first)),
+            ));
+            continue;
+        }
         if claims.idempotency_line.is_none() {
             out.verdicts.push(c.inconclusive(
                 "no promise in the spec",
@@ -117,7 +124,7 @@ fn dependency_calls(result: &RunResult, p: &IdempotencyProbe) -> (String, Vec<St
     let calls = if result.dependencies.is_empty() {
         String::new()
     } else if firsts.is_empty() {
-        " No dependency call was tied to the key.".to_string()
+        " No dependency call was tied to the key (the dependency log keeps calls around fault windows only).".to_string()
     } else {
         format!(
             " Dependency calls of the first send: {}; the replays made none.",
