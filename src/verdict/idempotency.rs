@@ -62,7 +62,7 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
         let status = first.status.unwrap_or_default();
         if !repeated.is_empty() {
             out.verdicts.push(c.fail(
-                format!("{measured}, deps called again"),
+                format!("{same}/{} same, deps called again", replays.len()),
                 format!(
                     "Key {}: the side effect happened again: {}.{}",
                     p.key,
