@@ -8,6 +8,7 @@ pub mod cli;
 pub mod demo;
 pub mod distributed;
 pub mod engine;
+pub mod plan;
 pub mod report;
 pub mod result;
 pub mod scenario;

@@ -30,8 +30,8 @@ pub struct Args {
     /// [default: all]. result.json is always written.
     #[arg(long, value_delimiter = ',')]
     pub format: Vec<String>,
-    /// Run this scenario instead of the built-in one (e.g. a shorter schedule). Its target and its
-    /// one `[[dependency]]` (UserService) are replaced by the demo's own services.
+    /// Run this hand-written scenario instead of the planned one (e.g. scenarios/demo.toml). Its
+    /// target and its one `[[dependency]]` (UserService) are replaced by the demo's own services.
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<PathBuf>,
 }
@@ -44,8 +44,16 @@ pub fn execute(args: Args) -> anyhow::Result<u8> {
     if formats.is_empty() {
         formats = Format::ALL.to_vec();
     }
+    let mut longer = Vec::new();
     let prepared = match &args.scenario {
-        None => demo::prepare(demo::SCENARIO, demo::SCENARIO_FILE),
+        None => {
+            let planned = planned()?;
+            if !args.quiet {
+                super::plan::summary(&planned, &mut std::io::stderr().lock())?;
+            }
+            longer = planned.needs_longer.clone();
+            demo::prepare(&planned.toml, demo::BASE_FILE)
+        }
         Some(path) => {
             let file = path.display().to_string();
             let text = std::fs::read_to_string(path)
@@ -93,9 +101,37 @@ pub fn execute(args: Args) -> anyhow::Result<u8> {
         }
     };
     stopper.stamp(&mut outcome.result);
+    for l in &longer {
+        outcome
+            .result
+            .notes
+            .push(format!("plan: {l} (inconclusive for that reason)"));
+    }
     finish(&outcome.result, &out, &formats)?;
     print_breaker_story(&outcome.result.breaker_episodes);
+    if !longer.is_empty() {
+        println!(
+            "inconclusive because they need a run longer than the demo's {} s: {}",
+            demo::BUDGET_S,
+            longer.join("; ")
+        );
+    }
     Ok(exit_code(&outcome.result, outcome.failed, None))
+}
+
+/// The demo's run, planned from the embedded base and spec within `demo::BUDGET_S`.
+fn planned() -> anyhow::Result<crate::plan::Planned> {
+    let claims = crate::spec::parse(demo::SPEC);
+    let input = crate::plan::Input {
+        claims: &claims,
+        spec_file: demo::SPEC_FILE,
+        base_text: demo::BASE,
+        base_file: demo::BASE_FILE,
+        budget_s: demo::BUDGET_S,
+        focus: None,
+    };
+    crate::plan::plan(&input)
+        .map_err(|e| anyhow::anyhow!("cannot plan the demo:\n  {}", e.join("\n  ")))
 }
 
 /// What is about to happen, from the plan itself (so a different `--scenario` is described right).

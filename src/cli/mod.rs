@@ -14,9 +14,11 @@ pub mod fault;
 mod grpc_protos;
 pub mod merge;
 mod panic_cleanup;
+pub mod plan;
 pub mod proxy;
 pub mod report;
 pub mod run;
+mod run_plan;
 pub mod segment;
 pub mod spec;
 pub mod stop;
@@ -51,6 +53,8 @@ enum Command {
     Demo(demo::Args),
     /// Run a scenario against its target and write result.json.
     Run(run::Args),
+    /// Design the run that judges a spec's claims within a time budget, from a base scenario.
+    Plan(plan::Args),
     /// Search the highest rate at which every latency and error claim holds (bracket, bisect, verify).
     Capacity(capacity::Args),
     /// Merge the result.json files of a distributed run's segments into one result, judged once.
@@ -75,6 +79,7 @@ pub fn main() -> ExitCode {
     let outcome: anyhow::Result<u8> = match cli.command {
         Command::Demo(args) => demo::execute(args),
         Command::Run(args) => run::execute(args),
+        Command::Plan(args) => plan::execute(args),
         Command::Capacity(args) => capacity::execute(args),
         Command::Merge(args) => merge::execute(args),
         Command::Spec(args) => spec::execute(args),

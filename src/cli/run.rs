@@ -24,7 +24,7 @@ use crate::spec::Claims;
 use super::segment::{self, SegmentRun};
 use super::{exit, panic_cleanup, stop};
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// The scenario TOML file.
     pub scenario: PathBuf,
@@ -71,6 +71,14 @@ pub struct Args {
     /// seconds. A process that starts later counts the arrivals it missed as dropped.
     #[arg(long, value_name = "TIME")]
     pub start_at: Option<String>,
+    /// Treat SCENARIO as a base (target, requests, dependencies): plan the run from the spec's
+    /// claims as `redline plan` does, print the plan, run it, and follow up once on claims left
+    /// inconclusive for a reason another phase fixes.
+    #[arg(long)]
+    pub plan: bool,
+    /// With --plan: the longest the planned run and its follow-up may take together.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = super::plan::parse_budget)]
+    pub budget: Duration,
     /// Keep no sample of response bodies (result.json's body_samples stays empty).
     #[arg(long)]
     pub no_bodies: bool,
@@ -100,6 +108,9 @@ struct Prepared {
 }
 
 pub fn execute(args: Args) -> anyhow::Result<u8> {
+    if args.plan {
+        return super::run_plan::execute(args);
+    }
     let p = prepare(&args)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

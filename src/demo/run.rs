@@ -23,6 +23,12 @@ use super::{ReferenceConfig, ReferenceService, StubConfig, StubDependency};
 pub const SCENARIO: &str = include_str!("../../scenarios/demo.toml");
 /// How the embedded scenario is named in the result and in verdict sources.
 pub const SCENARIO_FILE: &str = "scenarios/demo.toml";
+/// The bare base scenario `redline demo` plans its run from (`plan::plan`), built into the binary.
+pub const BASE: &str = include_str!("../../scenarios/reference-base.toml");
+/// How the embedded base is named in the result and in verdict sources.
+pub const BASE_FILE: &str = "scenarios/reference-base.toml";
+/// The planned demo's budget: its whole schedule stays under a minute.
+pub const BUDGET_S: f64 = 57.5;
 /// The reference service's spec, built into the binary.
 pub const SPEC: &str = include_str!("../../scenarios/specs/reference-service.md");
 /// How the embedded spec is named in verdict sources ("scenarios/specs/reference-service.md:112").

@@ -11,7 +11,7 @@ use crate::result::{RunResult, Verdict};
 use crate::spec::claims::{Alert, AlertCondition};
 
 /// A breaker-open rule ("Breaker open for more than 30s"): Some(duration in s, if any).
-pub(super) fn breaker_rule(text: &str) -> Option<Option<f64>> {
+pub(crate) fn breaker_rule(text: &str) -> Option<Option<f64>> {
     let lower = text.to_ascii_lowercase();
     let about = (lower.contains("breaker") || lower.contains("circuit")) && lower.contains("open");
     if !about {

@@ -14,7 +14,7 @@ use crate::result::{ClientLogEntry, RunResult, Verdict};
 use crate::spec::claims::{Claims, Dependency};
 
 /// Fewest client requests during unavailability for a fallback verdict.
-const MIN_REQUESTS: usize = 5;
+pub const MIN_REQUESTS: usize = 5;
 /// Share of those requests that must match the fallback.
 const MIN_MATCH: f64 = 0.95;
 

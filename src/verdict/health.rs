@@ -9,7 +9,7 @@ use crate::result::{HealthSample, RunResult, Verdict};
 use crate::spec::claims::Claims;
 
 /// Grace after a fault starts before the endpoint must notice (failures take a timeout to show).
-const GRACE_MS: f64 = 2000.0;
+pub const GRACE_MS: f64 = 2000.0;
 /// Share of samples during the fault that must report a problem.
 const MIN_UNHEALTHY: f64 = 0.8;
 

@@ -27,6 +27,7 @@ mod rate_limit;
 mod ready;
 mod ready_samples;
 mod retries;
+pub mod rules;
 mod series;
 mod throughput;
 mod timeout;

@@ -10,11 +10,11 @@ use crate::result::{ClientLogEntry, RunResult, Verdict, VerdictStatus};
 use crate::spec::claims::{Claims, RateLimit};
 
 /// Below 90% of the limit no 429 may appear; above 110% they must. In between is too close to call.
-const BELOW: f64 = 0.9;
-const ABOVE: f64 = 1.1;
+pub const BELOW: f64 = 0.9;
+pub const ABOVE: f64 = 1.1;
 /// Most a limiter may let through in one window and still keep its claim (a bucket holding one
 /// window's worth of tokens, refilled during the window); the same bound judges `let_through`.
-const BURST_ALLOWANCE: f64 = 2.0;
+pub const BURST_ALLOWANCE: f64 = 2.0;
 
 /// Names under which a limit covers every request not given another one.
 fn is_default_tier(name: &str) -> bool {

@@ -94,7 +94,10 @@ pub fn wait_bounds(expected: f64, jitter: f64) -> (f64, f64) {
 }
 
 /// Fewest retry waits for a passing backoff verdict (a failing one needs only one early retry).
-const MIN_WAITS: usize = 5;
+pub const MIN_WAITS: usize = 5;
+
+/// Fewest requests that failed on every attempt for the attempt count to be judged.
+pub const MIN_COMPLETE: usize = 3;
 
 /// One client request's attempts at the dependency.
 struct Group<'a> {
@@ -321,10 +324,10 @@ fn count_verdict(
         }
         return c.fail(measured, detail);
     }
-    if complete.len() < 3 {
+    if complete.len() < MIN_COMPLETE {
         let detail = format!(
             "Only {} request(s) failed on every attempt to {dep} without the breaker or the client cutting their retries short; at \
-             least 3 are needed: use a fault that fails only some calls (probability 0.3–0.5) so requests retry \
+             least {MIN_COMPLETE} are needed: use a fault that fails only some calls (probability 0.3–0.5) so requests retry \
              while the breaker stays closed.",
             complete.len()
         );

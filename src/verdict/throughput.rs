@@ -9,7 +9,7 @@ use crate::result::{RunResult, Verdict};
 use crate::spec::claims::{Claims, Throughput};
 
 /// Seconds a rate must be held to count as sustained.
-const MIN_SUSTAIN_S: usize = 10;
+pub const MIN_SUSTAIN_S: usize = 10;
 /// Share of the offered requests the service must answer in the same seconds to have kept up
 /// (the rest is the edge of the window: answers that land in the next second).
 const KEPT_UP: f64 = 0.97;

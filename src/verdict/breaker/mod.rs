@@ -18,5 +18,5 @@ mod rule_verdict;
 mod verdicts;
 
 pub use claims::{breaker_target, judge};
-pub use episodes::{observe_all, Episode, Observation};
+pub use episodes::{observe_all, Episode, Observation, MIN_GAP_MS};
 pub use opened::down_throughout;

@@ -230,6 +230,11 @@ pub fn below_above_outage(below_every: u32, at: [f64; 3], lens: [f64; 3]) -> Str
 /// keep, and two of them at once on a 2-core machine shared with builds blur the pauses they show.
 static ONE_RUN_AT_A_TIME: std::sync::OnceLock<tokio::sync::Mutex<()>> = std::sync::OnceLock::new();
 
+/// The same turn for other areas' runs of real services (`plan_reference`, `plan_breaker_libs`).
+pub fn one_run_at_a_time() -> &'static tokio::sync::Mutex<()> {
+    ONE_RUN_AT_A_TIME.get_or_init(|| tokio::sync::Mutex::new(()))
+}
+
 /// What a test gets back: the judged run.
 pub struct LibRun {
     pub result: RunResult,

@@ -17,6 +17,8 @@ mod distributed;
 mod grpc_dependency;
 mod load_grpc;
 mod load_h2;
+mod plan_breaker_libs;
+mod plan_reference;
 mod proxy_cli;
 mod reference_api;
 mod reference_breaker;
