@@ -12,6 +12,7 @@ mod conn;
 pub mod failure;
 mod http1;
 pub mod http2;
+pub mod idempotency;
 mod io;
 pub mod request;
 pub mod run;

@@ -46,5 +46,9 @@ pub async fn run_scenario(plan: &Plan, options: RunOptions) -> Result<RunResult,
         engine.phases = phases;
     }
     let measurements = super::run(plan, engine).await?;
-    Ok(collect(plan, &measurements, options.scenario_file))
+    let mut result = collect(plan, &measurements, options.scenario_file);
+    if plan.requests.iter().any(|r| r.idempotency.is_some()) && !result.interrupted {
+        result.idempotency = super::idempotency::probe_all(plan, &mut result.notes).await;
+    }
+    Ok(result)
 }

@@ -6,6 +6,7 @@
 
 mod bodies;
 mod capacity;
+mod idempotency;
 
 use std::collections::BTreeMap;
 
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 pub use bodies::{BodySample, BodySampleSet};
 pub use capacity::{Capacity, CapacityStep, LimitingClaim, StepClaim, StepOperation};
+pub use idempotency::{IdempotencyProbe, ProbeAnswer};
 mod segment;
 pub use segment::{MergeInfo, SegmentInfo};
 
@@ -72,6 +74,9 @@ pub struct RunResult {
     /// A bounded sample of response bodies per request × phase × status (`--no-bodies`: none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub body_samples: Vec<BodySampleSet>,
+    /// Per `[[request]] idempotency`: the probe's sends of one key (absent when none is marked).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub idempotency: Vec<IdempotencyProbe>,
     /// Samples of the target's health endpoint (when the scenario names `health_path`), in time order.
     #[serde(default)]
     pub health: Vec<HealthSample>,

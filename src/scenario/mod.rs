@@ -6,6 +6,7 @@
 mod chaos;
 pub mod duration;
 mod error;
+mod idempotency;
 mod load;
 pub mod phases;
 mod request;
@@ -16,6 +17,8 @@ mod tree;
 mod header_tests;
 #[cfg(test)]
 mod http2_tests;
+#[cfg(test)]
+mod idempotency_tests;
 #[cfg(test)]
 mod tests;
 
@@ -245,6 +248,18 @@ pub struct RequestSpec {
     /// `grpc = { method, proto, message }`: a gRPC unary call (then `path` is `/method`, the
     /// method POST and `body` the message template; `path`, `method` and `body` are not written).
     pub grpc: Option<GrpcCall>,
+    /// `idempotency = { header, replay }`: after the load, the request is sent once more with a
+    /// fresh key, and the same key again `replay` times (one concurrent with the first answer).
+    pub idempotency: Option<Idempotency>,
+}
+
+/// `[[request]] idempotency`: the key header and how many times the key is replayed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Idempotency {
+    /// `header` (default "Idempotency-Key").
+    pub header: String,
+    /// `replay` (default 2, 1..=16): sends of the same key besides the first.
+    pub replay: u32,
 }
 
 /// `[[request]] grpc`: one unary call of a method declared in a `.proto` file.

@@ -18,6 +18,7 @@ const REQUEST: &[&str] = &[
     "body",
     "expect_status",
     "grpc",
+    "idempotency",
 ];
 const GRPC: &[&str] = &["method", "proto", "message"];
 
@@ -127,7 +128,12 @@ fn request(item: &Node, path: &str, d: &mut Diagnostics) -> Option<RequestSpec> 
             None
         }
     };
+    let idempotency = match r.get("idempotency") {
+        None => None,
+        Some(n) => Some(super::idempotency::idempotency(&r, n, d)?),
+    };
     Some(RequestSpec {
+        idempotency,
         name: name?,
         operation,
         weight: NonZeroU32::new(weight)?,
@@ -224,6 +230,7 @@ fn grpc_request(
         header_templates,
         body: message?,
         expect_status: vec![200],
+        idempotency: None,
         grpc: Some(GrpcCall {
             method,
             proto: proto.into(),

@@ -41,6 +41,9 @@ pub struct Claims {
     /// "Propagate trace context to downstream services": where the spec promises it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_propagation_line: Option<usize>,
+    /// "Accept an `Idempotency-Key` and replay the stored response": where the spec promises it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_line: Option<usize>,
     /// What could not be read, and why.
     pub diagnostics: Vec<Diagnostic>,
 }

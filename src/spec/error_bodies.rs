@@ -42,6 +42,11 @@ pub(crate) fn read(blocks: &[Block], claims: &mut Claims) {
                 if lower.contains("retry-after") {
                     retry_prose.extend(statuses(&lower));
                 }
+                if claims.idempotency_line.is_none()
+                    && (lower.contains("idempotency-key") || lower.contains("idempotency key"))
+                {
+                    claims.idempotency_line = Some(b.text.first_line());
+                }
                 if claims.trace_propagation_line.is_none()
                     && (lower.contains("propagate") || lower.contains("forward"))
                     && (lower.contains("trace") || lower.contains("traceparent"))

@@ -3,8 +3,8 @@
 
 use super::model::{JudgeContext, Judgement};
 use super::{
-    alerts, breaker, error_bodies, error_classes, errors, fallback, grpc_deadline, health, latency,
-    rate_limit, ready, retries, throughput, timeout, trace,
+    alerts, breaker, error_bodies, error_classes, errors, fallback, grpc_deadline, health,
+    idempotency, latency, rate_limit, ready, retries, throughput, timeout, trace,
 };
 use crate::result::RunResult;
 use crate::spec::Claims;
@@ -32,6 +32,7 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext) -> Judgeme
     error_classes::judge(result, claims, ctx, &mut out);
     error_bodies::judge(result, claims, ctx, &mut out);
     trace::judge(result, claims, ctx, &mut out);
+    idempotency::judge(result, claims, ctx, &mut out);
     ready::judge(result, claims, ctx, &mut out);
     out
 }

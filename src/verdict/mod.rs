@@ -18,6 +18,7 @@ mod fallback;
 mod grpc_deadline;
 mod health;
 pub mod histogram;
+mod idempotency;
 mod judge;
 mod latency;
 pub mod matching;

@@ -15,18 +15,26 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
     let Some(line) = claims.trace_propagation_line else {
         return;
     };
+    // The idempotency probe's sends carry their own trace ids (and request ids): theirs too.
+    let probes = result.idempotency.iter().flat_map(|p| &p.answers);
     let by_request: BTreeMap<&str, &str> = result
         .client_log
         .iter()
         .filter_map(|c| Some((c.request_id.as_deref()?, c.trace_id.as_deref()?)))
+        .chain(
+            probes
+                .clone()
+                .filter_map(|a| Some((a.request_id.as_deref()?, a.trace_id.as_str()))),
+        )
         .collect();
     let traces: BTreeSet<&str> = result
         .client_log
         .iter()
         .filter_map(|c| c.trace_id.as_deref())
+        .chain(probes.map(|a| a.trace_id.as_str()))
         .collect();
     let source = spec_source(ctx, line);
-    if traces.is_empty() {
+    if !result.client_log.iter().any(|c| c.trace_id.is_some()) {
         let c = Claim::new(
             "trace.propagation",
             "trace context is propagated to downstream services",

@@ -3,7 +3,8 @@
 //! Order per request: health and readiness answer at once (never limited, never call UserService);
 //! then the body is read (so the connection stays reusable whatever the answer), the client key is
 //! rate limited, the route is matched, UserService is asked for the caller's profile, and only then
-//! is the operation's simulated work done.
+//! is the operation's simulated work done. A POST with an `Idempotency-Key` seen before gets the
+//! stored answer before any of that (`idempotency`).
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -88,9 +89,24 @@ pub async fn handle(state: Arc<AppState>, peer: SocketAddr, req: Request<Incomin
             _ => {}
         }
     }
-    serve(&state, peer, req, &rid)
-        .await
-        .unwrap_or_else(|e| error_reply(e, &rid))
+    let key = (req.method() == Method::POST)
+        .then(|| {
+            req.headers()
+                .get("idempotency-key")?
+                .to_str()
+                .ok()
+                .map(str::to_string)
+        })
+        .flatten();
+    let answer = async {
+        serve(&state, peer, req, &rid)
+            .await
+            .unwrap_or_else(|e| error_reply(e, &rid))
+    };
+    match key {
+        Some(key) => state.keys.answer(&key, &rid, answer).await,
+        None => answer.await,
+    }
 }
 
 async fn serve(

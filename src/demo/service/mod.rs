@@ -9,6 +9,7 @@ pub mod config;
 pub mod dependency_client;
 mod handlers;
 pub mod health;
+mod idempotency;
 pub mod rate_limit;
 pub mod retry;
 pub mod store;
@@ -46,6 +47,7 @@ pub(crate) struct AppState {
     pub started: Instant,
     pub shutting_down: AtomicBool,
     pub next_request_id: AtomicU64,
+    pub keys: idempotency::Keys,
 }
 
 /// Entry point of the reference service.
@@ -71,6 +73,7 @@ impl ReferenceService {
             started: Instant::now(),
             shutting_down: AtomicBool::new(false),
             next_request_id: AtomicU64::new(1),
+            keys: idempotency::Keys::default(),
             cfg,
         });
         let shared = Arc::clone(&state);

@@ -4,6 +4,7 @@ x-request-id, timestamp, retry_after), an idempotency middleware replays the sto
 repeated Idempotency-Key, and FastAPI's default handler answers validation errors (422) with its
 own {"detail": [...]} shape. Listens on 127.0.0.1, a free port, printed as "port N"."""
 
+import asyncio
 import datetime
 import socket
 import sys
@@ -14,6 +15,8 @@ from fastapi.responses import JSONResponse, Response
 
 app = FastAPI()
 stored = {}
+orders = {"n": 0}
+keyed = asyncio.Lock()  # a replay sent while the first is in flight waits for its answer
 
 
 @app.exception_handler(HTTPException)
@@ -34,12 +37,13 @@ async def idempotency(request: Request, call_next):
     key = request.headers.get("idempotency-key")
     if request.method != "POST" or not key:
         return await call_next(request)
-    if key in stored:
-        status, body, ctype = stored[key]
-        return Response(body, status_code=status, media_type=ctype)
-    resp = await call_next(request)
-    body = b"".join([chunk async for chunk in resp.body_iterator])
-    stored[key] = (resp.status_code, body, resp.headers.get("content-type"))
+    async with keyed:
+        if key in stored:
+            status, body, ctype = stored[key]
+            return Response(body, status_code=status, media_type=ctype)
+        resp = await call_next(request)
+        body = b"".join([chunk async for chunk in resp.body_iterator])
+        stored[key] = (resp.status_code, body, resp.headers.get("content-type"))
     return Response(body, status_code=resp.status_code, media_type=resp.headers.get("content-type"))
 
 
@@ -57,7 +61,8 @@ async def busy():
 
 @app.post("/orders")
 async def create_order():
-    return JSONResponse({"order": len(stored) + 1}, status_code=201)
+    orders["n"] += 1
+    return JSONResponse({"order": orders["n"]}, status_code=201)
 
 
 if __name__ == "__main__":

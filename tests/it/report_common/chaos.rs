@@ -327,6 +327,7 @@ pub fn chaos_run(opts: Options) -> RunResult {
         client_log: super::chaos_parts::client_log(&reqs),
         client_log_truncated: true,
         body_samples: Vec::new(),
+        idempotency: Vec::new(),
         health: super::chaos_parts::health(&episodes),
         ready: None,
         spec: None,

@@ -52,6 +52,8 @@ const SPEC: &str = r#"# Backend Spec: Orders
 |------------|-------------|------------|-------|
 | NotFound | 404 | NOT_FOUND | No |
 
+POST /orders accepts an `Idempotency-Key` header and replays the stored response.
+
 Every error answer carries an `ErrorResponse`:
 
 ```typescript
@@ -141,4 +143,25 @@ async fn a_fastapi_apps_error_bodies_true_and_wrong_claims() {
         verdict(&r, "error_body.retry_after.503").0,
         VerdictStatus::Pass
     );
+}
+
+/// The app's middleware replays the stored answer of a repeated `Idempotency-Key` (a concurrent
+/// replay waits for the first): true. The same probe with a header the app does not read gets a
+/// new order per send (another body): the deliberately wrong claim fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fastapi_apps_idempotency_keys_true_and_wrong_claims() {
+    let order = |idem: &str| {
+        format!("[[request]]\nname = \"order\"\nmethod = \"POST\"\npath = \"/orders\"\nweight = 1\nexpect_status = [201]\nidempotency = {idem}\n")
+    };
+    let r = run("fastapi-idem", SPEC, &order("{ replay = 2 }")).await;
+    let (status, detail) = verdict(&r, "idempotency.order");
+    assert_eq!(status, VerdictStatus::Pass, "{detail}");
+    assert_eq!(r.idempotency[0].answers.len(), 3);
+    assert_eq!(r.idempotency[0].answers[1].kind, "concurrent");
+
+    let wrong = order("{ header = \"X-Idem-Key\", replay = 2 }");
+    let r = run("fastapi-idem-wrong", SPEC, &wrong).await;
+    let (status, detail) = verdict(&r, "idempotency.order");
+    assert_eq!(status, VerdictStatus::Fail, "{detail}");
+    assert!(detail.contains("another body"), "{detail}");
 }

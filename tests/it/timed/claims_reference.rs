@@ -21,13 +21,13 @@ fn spec() -> String {
     .unwrap()
 }
 
-async fn run(name: &str, spec: &str) -> RunResult {
+async fn run(name: &str, spec: &str, extra: &str) -> RunResult {
     let rig = Rig::start().await;
     let dir = temp_dir(name);
     std::fs::write(dir.join("svc.md"), spec).unwrap();
     let scenario = format!(
         "spec = \"svc.md\"\n{}",
-        rig.scenario("{ duration = \"4s\", rate = 40 }", FAULT)
+        rig.scenario("{ duration = \"4s\", rate = 40 }", extra)
     );
     let child = redline_run(&dir, &scenario, &["--quiet"]).spawn().unwrap();
     let (code, stdout, stderr) =
@@ -51,7 +51,7 @@ fn verdict(r: &RunResult, id: &str) -> (VerdictStatus, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reference_spec_answer_claims_pass_and_wrong_ones_fail() {
-    let r = run("claims-true", &spec()).await;
+    let r = run("claims-true", &spec(), FAULT).await;
     let kept: usize = r.body_samples.iter().map(|s| s.samples.len()).sum();
     eprintln!(
         "body samples: {} keys, {kept} bodies, {} bytes of JSON",
@@ -87,7 +87,7 @@ async fn the_reference_spec_answer_claims_pass_and_wrong_ones_fail() {
             "| NotFoundError | 404 | ITEM_MISSING |",
         );
     assert_ne!(wrong, spec(), "the edits apply");
-    let r = run("claims-wrong", &wrong).await;
+    let r = run("claims-wrong", &wrong, FAULT).await;
     let (status, detail) = verdict(&r, "error_body.404");
     assert_eq!(status, VerdictStatus::Fail);
     assert!(detail.contains("no error_detail"), "{detail}");
@@ -96,4 +96,40 @@ async fn the_reference_spec_answer_claims_pass_and_wrong_ones_fail() {
     assert_eq!(status, VerdictStatus::Fail);
     assert!(detail.contains("RESOURCE_NOT_FOUND"), "{detail}");
     assert_eq!(verdict(&r, "error_body.request_id").0, VerdictStatus::Pass);
+}
+
+/// A light latency fault only (an abort would leave the breaker open for the probe after the
+/// load): the dependency log keeps the calls around fault windows, the probe's among them.
+/// The reference service keeps the first answer to an `Idempotency-Key`: the probe's concurrent
+/// and later replays get it, and UserService is called for the first send only (tied through the
+/// proxy log's trace ids). A header the service does not read makes a new item per send and a
+/// UserService call per replay: the deliberately wrong claim fails on both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_services_idempotency_keys_true_and_wrong_claims() {
+    let create = |idem: &str| {
+        format!("[[request]]\nname = \"create\"\nmethod = \"POST\"\npath = \"/items\"\nweight = 1\nheaders = {{ content-type = \"application/json\" }}\nbody = '{{\"name\": \"n{{{{seq}}}}\", \"value\": 1}}'\nexpect_status = [201]\nidempotency = {idem}\n")
+    };
+    let slow = "[[fault]]\ndependency = \"UserService\"\nat = \"1s\"\nduration = \"1s\"\nkind = \"latency\"\ndelay = \"20ms\"\n";
+    let r = run(
+        "idem-true",
+        &spec(),
+        &format!("{slow}{}", create("{ replay = 2 }")),
+    )
+    .await;
+    let (status, detail) = verdict(&r, "idempotency.create");
+    assert_eq!(status, VerdictStatus::Pass, "{detail}");
+    assert!(
+        detail.contains("UserService 1; the replays made none"),
+        "{detail}"
+    );
+
+    let wrong = create("{ header = \"X-Other-Key\", replay = 2 }");
+    let r = run("idem-wrong", &spec(), &format!("{slow}{wrong}")).await;
+    let (status, detail) = verdict(&r, "idempotency.create");
+    assert_eq!(status, VerdictStatus::Fail, "{detail}");
+    assert!(
+        detail.contains("UserService saw 2 call(s) from replays"),
+        "{detail}"
+    );
+    assert!(detail.contains("another body"), "{detail}");
 }

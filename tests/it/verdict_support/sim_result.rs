@@ -204,6 +204,7 @@ pub fn assemble(
         client_log: clients.to_vec(),
         client_log_truncated: false,
         body_samples: Vec::new(),
+        idempotency: Vec::new(),
         health: health
             .iter()
             .map(|(t, ok)| HealthSample {
