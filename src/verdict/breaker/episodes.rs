@@ -161,6 +161,12 @@ pub struct Observation {
     /// Sequence numbers present in the raw log (health checks included), to tell dropped entries
     /// from filtered ones.
     pub seqs: BTreeSet<u64>,
+    /// The breaker claimed on this dependency is a library whose one half-open test call closes it
+    /// on success, releasing every call that waited meanwhile (cockatiel: `CircuitBreakerPolicy`
+    /// awaits `state.test`, then re-executes the waiters once closed). Calls after that success
+    /// are a closed breaker's, however few failures then reopen it (a `SamplingBreaker` resets its
+    /// windows on that success, so a handful of calls may reach its minimum volume).
+    pub closes_on_first_success: bool,
 }
 
 /// Observes every dependency with a log or a fault.
@@ -246,10 +252,32 @@ pub fn observe(
             })
             .reduce(f64::min),
         seqs,
+        closes_on_first_success: closes_on_first_success(result, claims, ctx, dependency),
     };
     let slack = median.map_or(250.0, |m| (5.0 * m).max(250.0));
     find_episodes(result, &mut obs, slack);
     obs
+}
+
+/// Whether a breaker claim naming this dependency (or naming none) is cockatiel's (see
+/// `Observation::closes_on_first_success`).
+fn closes_on_first_success(
+    result: &RunResult,
+    claims: &Claims,
+    ctx: &JudgeContext,
+    dependency: &str,
+) -> bool {
+    claims.breakers.iter().any(|b| {
+        let cockatiel = b
+            .library
+            .as_deref()
+            .is_some_and(|l| l.to_ascii_lowercase().contains("cockatiel"));
+        let here = b.dependency.as_deref().is_none_or(|d| {
+            evidence::scenario_dependency(result, ctx, d)
+                .is_some_and(|s| crate::verdict::matching::same_name(&s, dependency))
+        });
+        cockatiel && here
+    })
 }
 
 fn calls_per_request(result: &RunResult, before: &[LogEntry], first_fault_ms: f64) -> f64 {
@@ -593,7 +621,9 @@ fn settle_outcomes(result: &RunResult, obs: &mut Observation, ends: &[(f64, bool
         let reopened = match obs.episodes.get(e + 1) {
             Some(n) => {
                 let no_success_first = first_success.is_none_or(|s| s >= n.opened_at_ms);
-                let too_few = admitted.len() <= MAX_PROBES && n.failures_max < first_count;
+                let too_few = !(obs.closes_on_first_success && first_success.is_some())
+                    && admitted.len() <= MAX_PROBES
+                    && n.failures_max < first_count;
                 (no_success_first || too_few) && admitted.iter().any(evidence::is_failure)
             }
             None => false,
