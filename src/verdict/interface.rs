@@ -59,12 +59,10 @@ fn conflict(p: &ConflictProbe, claims: &Claims, ctx: &JudgeContext) -> Verdict {
         );
     };
     let version = p.version.as_ref().map(Value::to_string).unwrap_or_default();
+    let current = kind("current").and_then(|a| a.status).unwrap_or_default();
     let head = format!(
-        "{} {} read at {} = {version}, updated once with it (answered {}), then resent:",
-        p.path,
-        p.field,
-        p.field,
-        kind("current").map(show).unwrap_or_default()
+        "GET {} read {} = {version}; the update with it got {current}; resent with {} = {version}, it",
+        p.path, p.field, p.field
     );
     judged(&c, stale, want, code, &head, "stale")
 }
