@@ -207,3 +207,7 @@ fn cut(s: &str) -> String {
     out.push('…');
     out
 }
+
+#[cfg(test)]
+#[path = "interface_tests.rs"]
+mod tests;
