@@ -51,6 +51,35 @@ pub fn adopt_traceparent(plan: &mut Plan, claims: &Claims) -> Option<String> {
     ))
 }
 
+/// When a request is marked `probe_limits`, the probe needs the spec's stated limits: they are
+/// copied into the plan. Returns the note naming them (or saying the spec states none).
+pub fn adopt_limits(plan: &mut Plan, claims: &Claims) -> Option<String> {
+    if !plan.requests.iter().any(|r| r.probe_limits) {
+        return None;
+    }
+    if claims.limits.is_empty() {
+        return Some("probe_limits: the spec states no limit to probe beyond".into());
+    }
+    plan.stated_limits = claims
+        .limits
+        .iter()
+        .map(|l| crate::scenario::ProbeLimit {
+            name: l.name.clone(),
+            body: l.kind == crate::spec::claims::LimitKind::Body,
+            max: l.max,
+        })
+        .collect();
+    let named: Vec<String> = claims
+        .limits
+        .iter()
+        .map(|l| format!("{} max {} (line {})", l.name, l.max, l.line))
+        .collect();
+    Some(format!(
+        "probe_limits: one send beyond each stated limit after the load: {}",
+        named.join(", ")
+    ))
+}
+
 /// Judges `claims` against a finished run and writes the verdicts, breaker episodes and notes
 /// into `result` (with `spec` set to `spec_file`); true when a verdict failed.
 pub fn judge_into(

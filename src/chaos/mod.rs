@@ -162,19 +162,24 @@ async fn drive(
         },
     };
     let measured = crate::engine::run(&run_plan, engine).await;
-    // The idempotency probe runs before the proxies stop, so their logs see its calls.
+    // The after-load probes (idempotency, conflict, limits) run before the proxies stop, so their logs see its calls.
     let mut probe_notes = Vec::new();
     let first_segment = opts.segment.as_ref().is_none_or(|(s, _)| s.index == 0);
-    let probes = if measured.is_ok() && first_segment {
-        crate::engine::idempotency::probe_all(&run_plan, &mut probe_notes).await
+    let (probes, (conflicts, limits)) = if measured.is_ok() && first_segment {
+        (
+            crate::engine::idempotency::probe_all(&run_plan, &mut probe_notes).await,
+            crate::engine::interface_probes::probe_all(&run_plan, &mut probe_notes).await,
+        )
     } else {
-        Vec::new()
+        Default::default()
     };
     // The load is over (or never started): stop the timeline, then leave clean passthrough.
     let done = sides.finish(proxies, origin).await;
     let m = measured?;
     let mut result = collect(&run_plan, &m, opts.scenario_file.clone());
     result.idempotency = probes;
+    result.conflicts = conflicts;
+    result.limits = limits;
     result.notes.extend(probe_notes);
     if let Some((segment, hash)) = &opts.segment {
         result.segment = Some(segment_info(*segment, hash, opts.start_at, clock, m.missed));

@@ -221,6 +221,12 @@ fn prepare(args: &Args) -> anyhow::Result<Prepared> {
     {
         notes.push(note);
     }
+    if let Some(note) = spec
+        .as_ref()
+        .and_then(|(claims, _)| judge::adopt_limits(&mut plan, claims))
+    {
+        notes.push(note);
+    }
     // A segment measured a share of the load: the spec is judged once, on the merge.
     let spec = match spec {
         Some((_, path)) if distributed.is_split() => {

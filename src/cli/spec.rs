@@ -123,6 +123,7 @@ pub fn write_tables(c: &Claims, path: &str, out: &mut dyn Write) -> std::io::Res
         retries(c),
         rate_limits(c),
         errors(c),
+        interface(c),
         alerts(c),
         objectives(c),
     ];
@@ -338,6 +339,40 @@ fn errors(c: &Claims) -> Family {
         "Error classes",
         &["line", "error type", "status", "code", "retry"],
         rows.collect(),
+    )
+}
+
+/// The version conflict and the stated limits the after-load probes check.
+fn interface(c: &Claims) -> Family {
+    let answer = |status: Option<u16>, code: &Option<String>| match (status, code) {
+        (Some(s), Some(code)) => format!("{s} {code}"),
+        (Some(s), None) => s.to_string(),
+        (None, _) => "a 4xx".into(),
+    };
+    let conflict = c.conflict.iter().map(|k| {
+        vec![
+            k.line.to_string(),
+            "stale version".into(),
+            "-".into(),
+            answer(Some(k.status), &k.code),
+        ]
+    });
+    let limits = c.limits.iter().map(|l| {
+        let beyond = if l.capped {
+            "capped".to_string()
+        } else {
+            format!("rejected {}", answer(l.status, &l.code))
+        };
+        let max = match l.kind {
+            crate::spec::claims::LimitKind::Body => format!("{} bytes", l.max),
+            crate::spec::claims::LimitKind::Query => l.max.to_string(),
+        };
+        vec![l.line.to_string(), l.name.clone(), max, beyond]
+    });
+    (
+        "Interface promises (stale_version, probe_limits)",
+        &["line", "promise", "max", "beyond it"],
+        conflict.chain(limits).collect(),
     )
 }
 

@@ -98,6 +98,7 @@ pub fn prepare(text: &str, file: &str) -> Result<DemoPlan, DemoError> {
     let notes = chaos::judge::adopt_ready_path(&mut plan, &claims)
         .into_iter()
         .chain(chaos::judge::adopt_traceparent(&mut plan, &claims))
+        .chain(chaos::judge::adopt_limits(&mut plan, &claims))
         .collect();
     Ok(DemoPlan {
         plan,

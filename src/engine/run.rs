@@ -50,5 +50,9 @@ pub async fn run_scenario(plan: &Plan, options: RunOptions) -> Result<RunResult,
     if plan.requests.iter().any(|r| r.idempotency.is_some()) && !result.interrupted {
         result.idempotency = super::idempotency::probe_all(plan, &mut result.notes).await;
     }
+    if !result.interrupted {
+        (result.conflicts, result.limits) =
+            super::interface_probes::probe_all(plan, &mut result.notes).await;
+    }
     Ok(result)
 }

@@ -1,5 +1,5 @@
 //! `result.idempotency`: what the idempotency probe of each marked request got back (status and
-//! a digest of the body per send of the same key).
+//! a digest of the body per send of the same key). `ProbeAnswer` is every after-load probe's send.
 
 use serde::{Deserialize, Serialize};
 
@@ -37,4 +37,8 @@ pub struct ProbeAnswer {
     pub request_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The body's first 2 KiB as text, kept by the conflict and limit probes (their verdicts read
+    /// the error code in it); absent for idempotency sends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
 }

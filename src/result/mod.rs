@@ -7,6 +7,7 @@
 mod bodies;
 mod capacity;
 mod idempotency;
+mod probes;
 
 use std::collections::BTreeMap;
 
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 pub use bodies::{BodySample, BodySampleSet};
 pub use capacity::{Capacity, CapacityStep, LimitingClaim, StepClaim, StepOperation};
 pub use idempotency::{IdempotencyProbe, ProbeAnswer};
+pub use probes::{ConflictProbe, LimitProbe};
 mod segment;
 pub use segment::{MergeInfo, SegmentInfo};
 
@@ -77,6 +79,12 @@ pub struct RunResult {
     /// Per `[[request]] idempotency`: the probe's sends of one key (absent when none is marked).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub idempotency: Vec<IdempotencyProbe>,
+    /// Per `[[request]] stale_version`: the read, the current update and the stale resend.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<ConflictProbe>,
+    /// Per `[[request]] probe_limits` and stated limit: the one send beyond it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub limits: Vec<LimitProbe>,
     /// Samples of the target's health endpoint (when the scenario names `health_path`), in time order.
     #[serde(default)]
     pub health: Vec<HealthSample>,

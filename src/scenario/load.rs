@@ -85,6 +85,7 @@ pub(super) fn plan(root: &Node, d: &mut Diagnostics) -> Option<Plan> {
         faults: chaos.faults,
         phases: chaos.phases,
         slos: chaos.slos,
+        stated_limits: Vec::new(),
     })
 }
 

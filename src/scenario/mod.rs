@@ -9,6 +9,7 @@ mod error;
 mod idempotency;
 mod load;
 pub mod phases;
+mod probes;
 mod request;
 pub mod template;
 mod tree;
@@ -19,6 +20,8 @@ mod header_tests;
 mod http2_tests;
 #[cfg(test)]
 mod idempotency_tests;
+#[cfg(test)]
+mod probes_tests;
 #[cfg(test)]
 mod tests;
 
@@ -51,6 +54,19 @@ pub struct Plan {
     pub phases: Vec<PhaseSpec>,
     /// `[[slo]]` entries: objectives stated in the scenario itself.
     pub slos: Vec<Slo>,
+    /// Limits the `probe_limits` requests are probed beyond: never written in the TOML, set by
+    /// `chaos::judge::adopt_limits` from the spec's stated limits (empty: nothing to probe).
+    pub stated_limits: Vec<ProbeLimit>,
+}
+
+/// One stated limit as the probe needs it: a query parameter's max, or a body's byte cap.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProbeLimit {
+    /// The query parameter, or "body".
+    pub name: String,
+    /// True for a body cap (then `name` is "body").
+    pub body: bool,
+    pub max: u64,
 }
 
 /// `[target]`: where requests go and how.
@@ -251,6 +267,21 @@ pub struct RequestSpec {
     /// `idempotency = { header, replay }`: after the load, the request is sent once more with a
     /// fresh key, and the same key again `replay` times (one concurrent with the first answer).
     pub idempotency: Option<Idempotency>,
+    /// `stale_version = true` or `{ field = "version" }` (on an update whose JSON body names the
+    /// version it read): after the load, the request's path is read with a GET for the current
+    /// `field`, the update is sent once with it, then again with the now-stale one.
+    pub stale_version: Option<StaleVersion>,
+    /// `probe_limits = true`: after the load, one send beyond each limit the spec states (a
+    /// pagination parameter one over its max in the query, a body one byte over its cap).
+    pub probe_limits: bool,
+}
+
+/// `[[request]] stale_version`: the JSON field holding the item's version (in the GET answer and
+/// in the update's body).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaleVersion {
+    /// `field` (default "version").
+    pub field: String,
 }
 
 /// `[[request]] idempotency`: the key header and how many times the key is replayed.

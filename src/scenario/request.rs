@@ -19,6 +19,8 @@ const REQUEST: &[&str] = &[
     "expect_status",
     "grpc",
     "idempotency",
+    "stale_version",
+    "probe_limits",
 ];
 const GRPC: &[&str] = &["method", "proto", "message"];
 
@@ -132,8 +134,18 @@ fn request(item: &Node, path: &str, d: &mut Diagnostics) -> Option<RequestSpec> 
         None => None,
         Some(n) => Some(super::idempotency::idempotency(&r, n, d)?),
     };
+    let stale_version = match r.get("stale_version") {
+        None => None,
+        Some(n) => super::probes::stale_version(&r, n, d)?,
+    };
+    let probe_limits = r.bool("probe_limits", d);
+    if r.get("probe_limits").is_some() && probe_limits.is_none() {
+        return None;
+    }
     Some(RequestSpec {
         idempotency,
+        stale_version,
+        probe_limits: probe_limits.unwrap_or(false),
         name: name?,
         operation,
         weight: NonZeroU32::new(weight)?,
@@ -231,6 +243,8 @@ fn grpc_request(
         body: message?,
         expect_status: vec![200],
         idempotency: None,
+        stale_version: None,
+        probe_limits: false,
         grpc: Some(GrpcCall {
             method,
             proto: proto.into(),

@@ -44,6 +44,12 @@ pub struct Claims {
     /// "Accept an `Idempotency-Key` and replay the stored response": where the spec promises it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotency_line: Option<usize>,
+    /// "If the item has moved on, the answer is 409": the status (and code) a stale update gets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflict: Option<ConflictClaim>,
+    /// Limits stated in the interface: a pagination parameter's max, a request body's size cap.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub limits: Vec<StatedLimit>,
     /// What could not be read, and why.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -380,4 +386,39 @@ pub struct Throughput {
 pub struct Diagnostic {
     pub line: usize,
     pub message: String,
+}
+
+/// What an update naming a stale version gets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConflictClaim {
+    pub status: u16,
+    /// The error code, from the sentence or the error class with that status.
+    pub code: Option<String>,
+    pub line: usize,
+}
+
+/// Where a stated limit applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitKind {
+    /// A query parameter (`limit`, `per_page`): its value at most `max`.
+    Query,
+    /// The request body: at most `max` bytes.
+    Body,
+}
+
+/// One limit stated in prose and what happens one beyond it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatedLimit {
+    /// The parameter as written, or "body".
+    pub name: String,
+    pub kind: LimitKind,
+    pub max: u64,
+    /// "Capped": a larger value is served at the max (else it is rejected).
+    pub capped: bool,
+    /// The rejection's status when stated.
+    pub status: Option<u16>,
+    /// Its error code, from the sentence or the error class with that status.
+    pub code: Option<String>,
+    pub line: usize,
 }

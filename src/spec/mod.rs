@@ -17,6 +17,7 @@ mod error_bodies;
 mod errors;
 mod health;
 mod html_tables;
+mod interface_limits;
 mod latency;
 mod latency_tables;
 mod lookup;
@@ -66,6 +67,7 @@ pub fn parse(source: &str) -> Claims {
     rate_limits::read(&blocks, &mut claims);
     errors::read(&blocks, &mut claims);
     error_bodies::read(&blocks, &mut claims);
+    interface_limits::read(&blocks, &mut claims);
     alerts::read(&blocks, &mut claims);
     objectives::read(&blocks, &mut claims);
     health::read(&blocks, &mut claims);

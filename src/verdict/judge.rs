@@ -4,7 +4,7 @@
 use super::model::{JudgeContext, Judgement};
 use super::{
     alerts, breaker, error_bodies, error_classes, errors, fallback, grpc_deadline, health,
-    idempotency, latency, rate_limit, ready, retries, throughput, timeout, trace,
+    idempotency, interface, latency, rate_limit, ready, retries, throughput, timeout, trace,
 };
 use crate::result::RunResult;
 use crate::spec::Claims;
@@ -33,6 +33,7 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext) -> Judgeme
     error_bodies::judge(result, claims, ctx, &mut out);
     trace::judge(result, claims, ctx, &mut out);
     idempotency::judge(result, claims, ctx, &mut out);
+    interface::judge(result, claims, ctx, &mut out);
     ready::judge(result, claims, ctx, &mut out);
     out
 }

@@ -19,6 +19,7 @@ mod grpc_deadline;
 mod health;
 pub mod histogram;
 mod idempotency;
+mod interface;
 mod judge;
 mod latency;
 pub mod matching;

@@ -15,8 +15,13 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
     let Some(line) = claims.trace_propagation_line else {
         return;
     };
-    // The idempotency probe's sends carry their own trace ids (and request ids): theirs too.
-    let probes = result.idempotency.iter().flat_map(|p| &p.answers);
+    // The after-load probes' sends carry their own trace ids (and request ids): theirs too.
+    let probes = result
+        .idempotency
+        .iter()
+        .flat_map(|p| &p.answers)
+        .chain(result.conflicts.iter().flat_map(|p| &p.answers))
+        .chain(result.limits.iter().map(|p| &p.answer));
     let by_request: BTreeMap<&str, &str> = result
         .client_log
         .iter()

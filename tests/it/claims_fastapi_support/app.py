@@ -2,7 +2,9 @@
 HTTPException into an ErrorResponse body (error_code, message, request_id echoed from
 x-request-id, timestamp, retry_after), an idempotency middleware replays the stored answer of a
 repeated Idempotency-Key, and FastAPI's default handler answers validation errors (422) with its
-own {"detail": [...]} shape. Listens on 127.0.0.1, a free port, printed as "port N"."""
+own {"detail": [...]} shape. Things carry a `rev`: a PUT naming another rev than the stored one
+gets 409 VERSION_CONFLICT; `GET /things?limit=` serves at most 100 (a larger limit is capped).
+Listens on 127.0.0.1, a free port, printed as "port N"."""
 
 import asyncio
 import datetime
@@ -12,10 +14,12 @@ import sys
 import uvicorn
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 app = FastAPI()
 stored = {}
 orders = {"n": 0}
+things = {i: {"id": i, "name": f"thing-{i}", "rev": 1} for i in range(1, 151)}
 keyed = asyncio.Lock()  # a replay sent while the first is in flight waits for its answer
 
 
@@ -23,7 +27,7 @@ keyed = asyncio.Lock()  # a replay sent while the first is in flight waits for i
 async def error_response(request: Request, exc: HTTPException):
     retry = exc.headers.get("Retry-After") if exc.headers else None
     body = {
-        "error_code": {404: "NOT_FOUND", 503: "UPSTREAM_DOWN"}.get(exc.status_code, "ERROR"),
+        "error_code": {404: "NOT_FOUND", 409: "VERSION_CONFLICT", 503: "UPSTREAM_DOWN"}.get(exc.status_code, "ERROR"),
         "message": str(exc.detail),
         "request_id": request.headers.get("x-request-id", ""),
         "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(),
@@ -63,6 +67,35 @@ async def busy():
 async def create_order():
     orders["n"] += 1
     return JSONResponse({"order": orders["n"]}, status_code=201)
+
+
+class ThingUpdate(BaseModel):
+    name: str
+    rev: int
+
+
+@app.get("/things")
+async def list_things(limit: int = 20):
+    limit = max(1, min(limit, 100))
+    return {"things": list(things.values())[:limit], "limit": limit}
+
+
+@app.get("/things/{thing_id}")
+async def get_thing(thing_id: int):
+    if thing_id not in things:
+        raise HTTPException(status_code=404, detail=f"thing {thing_id} not found")
+    return things[thing_id]
+
+
+@app.put("/things/{thing_id}")
+async def update_thing(thing_id: int, update: ThingUpdate):
+    thing = things.get(thing_id)
+    if thing is None:
+        raise HTTPException(status_code=404, detail=f"thing {thing_id} not found")
+    if update.rev != thing["rev"]:
+        raise HTTPException(status_code=409, detail=f"thing {thing_id} is at rev {thing['rev']}")
+    thing.update(name=update.name, rev=thing["rev"] + 1)
+    return thing
 
 
 if __name__ == "__main__":

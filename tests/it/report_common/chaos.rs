@@ -328,6 +328,8 @@ pub fn chaos_run(opts: Options) -> RunResult {
         client_log_truncated: true,
         body_samples: Vec::new(),
         idempotency: Vec::new(),
+        conflicts: Vec::new(),
+        limits: Vec::new(),
         health: super::chaos_parts::health(&episodes),
         ready: None,
         spec: None,

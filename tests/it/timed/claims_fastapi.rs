@@ -165,3 +165,61 @@ async fn a_fastapi_apps_idempotency_keys_true_and_wrong_claims() {
     assert_eq!(status, VerdictStatus::Fail, "{detail}");
     assert!(detail.contains("another body"), "{detail}");
 }
+
+const THINGS_SPEC: &str = r#"# Backend Spec: Things
+
+## Error Handling
+
+| Error Type | HTTP Status | Error Code | Retry |
+|------------|-------------|------------|-------|
+| NotFound | 404 | NOT_FOUND | No |
+| StaleRev | 409 | VERSION_CONFLICT | No |
+
+## Interface
+
+PUT /things/{id} carries the `rev` it read: an update naming a stale rev is answered 409.
+
+`limit` is at most 100; a larger one is capped at 100.
+"#;
+
+/// The app's versioned things and capped listing, probed after the load: the conflict probe reads
+/// `rev` with a GET, updates once with it and resends (409 VERSION_CONFLICT), the limit probe asks
+/// `limit=101` and gets 100 things. The true spec passes both; a spec naming another code and a
+/// cap of 50 (the app serves 51) fails both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fastapi_apps_version_conflicts_and_limit_cap_true_and_wrong_claims() {
+    let extra = "[[request]]\nname = \"rename\"\nmethod = \"PUT\"\npath = \"/things/{{random_int 1 150}}\"\n\
+headers = { content-type = \"application/json\" }\nbody = '{\"name\": \"r\", \"rev\": 1}'\nexpect_status = [200, 409]\n\
+stale_version = { field = \"rev\" }\n\
+[[request]]\nname = \"things\"\npath = \"/things?limit=10\"\nprobe_limits = true\n";
+    let r = run("fastapi-probes", THINGS_SPEC, extra).await;
+    let (status, detail) = verdict(&r, "conflict.rename");
+    assert_eq!(status, VerdictStatus::Pass, "{detail}");
+    assert!(detail.contains("409 VERSION_CONFLICT"), "{detail}");
+    assert_eq!(
+        r.conflicts[0].answers[1].status,
+        Some(200),
+        "the current rev is accepted"
+    );
+    let (status, detail) = verdict(&r, "limit.things.limit");
+    assert_eq!(status, VerdictStatus::Pass, "{detail}");
+    assert_eq!(r.limits[0].items, Some(100));
+
+    let wrong = THINGS_SPEC
+        .replace("| 409 | VERSION_CONFLICT |", "| 409 | CONFLICT |")
+        .replace(
+            "at most 100; a larger one is capped at 100",
+            "at most 50; a larger one is capped at 50",
+        );
+    assert_ne!(wrong, THINGS_SPEC, "the edits apply");
+    let r = run("fastapi-probes-wrong", &wrong, extra).await;
+    let (status, detail) = verdict(&r, "conflict.rename");
+    assert_eq!(status, VerdictStatus::Fail);
+    assert!(
+        detail.contains("its code is VERSION_CONFLICT, not CONFLICT"),
+        "{detail}"
+    );
+    let (status, detail) = verdict(&r, "limit.things.limit");
+    assert_eq!(status, VerdictStatus::Fail);
+    assert!(detail.contains("with 51 items"), "{detail}");
+}

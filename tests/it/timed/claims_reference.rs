@@ -133,3 +133,59 @@ async fn the_reference_services_idempotency_keys_true_and_wrong_claims() {
     );
     assert!(detail.contains("another body"), "{detail}");
 }
+
+/// After the load the conflict probe reads an item's version, updates it once with it and resends
+/// the update (now stale); the limit probes send `per_page=101` on a list and a 65537-byte body on
+/// a create. The reference service answers 409 CONFLICT, 400 VALIDATION_FAILED and 413
+/// PAYLOAD_TOO_LARGE, as its spec says. A copy of the spec with another conflict code, a max of 50
+/// and a 32 KiB cap fails exactly those three verdicts (51 and 32769 bytes are served).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_services_conflicts_and_limits_true_and_wrong_claims() {
+    let extra = "[[request]]\nname = \"update\"\nmethod = \"PUT\"\npath = \"/items/{{random_int 1 100}}\"\nweight = 1\n\
+headers = { content-type = \"application/json\" }\nbody = '{\"name\": \"r\", \"value\": 1, \"version\": 1}'\nexpect_status = [200, 409]\nstale_version = true\n\
+[[request]]\nname = \"list\"\npath = \"/items?page=1&per_page=25\"\nweight = 1\nexpect_status = [200]\nprobe_limits = true\n\
+[[request]]\nname = \"create\"\nmethod = \"POST\"\npath = \"/items\"\nweight = 1\nheaders = { content-type = \"application/json\" }\n\
+body = '{\"name\": \"n\", \"value\": 1}'\nexpect_status = [201]\nprobe_limits = true\n";
+    let r = run("probes-true", &spec(), extra).await;
+    for (id, measured) in [
+        ("conflict.update", "stale 409 CONFLICT"),
+        ("limit.list.per-page", "beyond 400 VALIDATION_FAILED"),
+        ("limit.create.body", "beyond 413 PAYLOAD_TOO_LARGE"),
+    ] {
+        let v = r.verdicts.iter().find(|v| v.id == id).unwrap();
+        assert_eq!(verdict(&r, id).0, VerdictStatus::Pass, "{id}");
+        assert_eq!(v.measured, measured, "{id}");
+    }
+    // No stray verdicts: the list gets no body probe, the create no per_page one.
+    assert!(!r
+        .verdicts
+        .iter()
+        .any(|v| v.id == "limit.list.body" || v.id == "limit.create.per-page"));
+    let wrong = spec()
+        .replace(
+            "| VersionConflict | 409 | CONFLICT |",
+            "| VersionConflict | 409 | STALE_VERSION |",
+        )
+        .replace("`per_page` is at most 100", "`per_page` is at most 50")
+        .replace("request body over\n64 KiB", "request body over\n32 KiB");
+    assert_ne!(wrong, spec(), "the edits apply");
+    let r = run("probes-wrong", &wrong, extra).await;
+    let (status, detail) = verdict(&r, "conflict.update");
+    assert_eq!(status, VerdictStatus::Fail);
+    assert!(
+        detail.contains("its code is CONFLICT, not STALE_VERSION"),
+        "{detail}"
+    );
+    let (status, detail) = verdict(&r, "limit.list.per-page");
+    assert_eq!(status, VerdictStatus::Fail);
+    assert!(
+        detail.contains("per_page=51 (max 50): answered 200"),
+        "{detail}"
+    );
+    let (status, detail) = verdict(&r, "limit.create.body");
+    assert_eq!(status, VerdictStatus::Fail);
+    assert!(
+        detail.contains("32769-byte body (max 32768): answered 201"),
+        "{detail}"
+    );
+}

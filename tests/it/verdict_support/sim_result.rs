@@ -205,6 +205,8 @@ pub fn assemble(
         client_log_truncated: false,
         body_samples: Vec::new(),
         idempotency: Vec::new(),
+        conflicts: Vec::new(),
+        limits: Vec::new(),
         health: health
             .iter()
             .map(|(t, ok)| HealthSample {
