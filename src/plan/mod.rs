@@ -5,7 +5,8 @@
 //! One file per job: `base` (the user's scenario kept), `baseline` (rate and length),
 //! `deps` (what is claimed per dependency), `breaker_phases`, `timeout_phases`, `retry_phases`,
 //! `budget` (what is dropped when it does not fit), `assemble` (blocks onto the run's clock),
-//! `render` (the commented TOML), `follow_up` (one adaptive phase after a run).
+//! `probes` (request variations that provoke error classes), `render` (the commented TOML),
+//! `follow_up` (one adaptive phase after a run).
 
 pub mod assemble;
 pub mod base;
@@ -14,6 +15,7 @@ pub mod breaker_phases;
 pub mod budget;
 pub mod deps;
 pub mod follow_up;
+pub mod probes;
 pub mod rate_breaker_phases;
 pub mod render;
 pub mod retry_phases;
@@ -60,10 +62,20 @@ pub struct Planned {
 
 /// Plans the run; Err is every reason nothing can be planned (exit 2).
 pub fn plan(input: &Input) -> Result<Planned, Vec<String>> {
-    let base = base::read(input.base_text, input.base_file).map_err(|e| vec![e])?;
+    let mut base = base::read(input.base_text, input.base_file).map_err(|e| vec![e])?;
     let claims = input.claims;
     let mut problems = Vec::new();
     let mut not_planned = Vec::new();
+    let probed = probes::plan(&base.plan, claims);
+    not_planned.extend(probed.not_planned.iter().cloned());
+    if !probed.probes.is_empty() && input.focus.is_none() {
+        let factor = probes::weight_factor(&base.plan, probed.probes.len());
+        let text = probes::apply(&base.text, &base.plan, &probed.probes, factor);
+        let replaced = std::mem::take(&mut base.replaced);
+        base = base::read(&text, input.base_file)
+            .map_err(|e| vec![format!("internal error: the probes do not parse: {e}")])?;
+        base.replaced = replaced;
+    }
     let covered = |op: &str| {
         base.plan.requests.iter().any(|r| {
             same_name(op, &r.name) || r.operation.as_deref().is_some_and(|o| same_name(op, o))
@@ -188,15 +200,11 @@ pub fn plan(input: &Input) -> Result<Planned, Vec<String>> {
             ));
         }
     }
-    if !claims.error_classes.is_empty() {
-        not_planned.push(
-            "error classes: provoked only by what the base's requests send (no request variations are planned)"
-                .to_string(),
-        );
-    }
     if !claims.rate_limits.is_empty() {
         not_planned.push(
-            "rate limits: judged below the limit only (the baseline keeps every key under it); no burst is planned"
+            "rate limits: judged below the limit only (the baseline keeps every key under it); no burst is planned: \
+             a burst on one key needs a request sent during one phase only, and a scenario's requests share every \
+             stage by weight, so a burst stage would push every key past the limit"
                 .to_string(),
         );
     }

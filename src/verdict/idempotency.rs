@@ -1,8 +1,9 @@
 //! Idempotency keys ("accept an `Idempotency-Key` and replay the stored response"): every replay
 //! of a probe's key (one sent concurrently with the first, the others after it) got the first
-//! answer's status and the same body (digest), and no replay made a dependency call (the proxy
-//! log's calls are tied to each send by its own trace id or request id). One verdict per probed
-//! `[[request]]`.
+//! answer's status and the same body (digest), and the sends together made no more dependency
+//! calls than one of them (the proxy log's calls are tied to each send by its own trace id or
+//! request id; the first and the concurrent send race, so either may be the one served). One
+//! verdict per probed `[[request]]`.
 
 use super::matching::slug;
 use super::model::{spec_source, Claim, JudgeContext, Judgement};
@@ -110,10 +111,14 @@ fn dependency_calls(result: &RunResult, p: &IdempotencyProbe) -> (String, Vec<St
     let (mut firsts, mut repeated) = (Vec::new(), Vec::new());
     for (name, report) in &result.dependencies {
         let count = |a: &ProbeAnswer| report.log.iter().filter(|e| tied(a, e)).count();
-        let first = p.answers.first().map_or(0, count);
-        let again: usize = p.answers.iter().skip(1).map(count).sum();
-        if first > 0 {
-            firsts.push(format!("{name} {first}"));
+        // The first send and the one concurrent with it race: whichever the service served first
+        // made the calls, so the side effect is repeated only by calls beyond one send's.
+        let counts: Vec<usize> = p.answers.iter().map(count).collect();
+        let first = counts.first().copied().unwrap_or(0);
+        let served = counts.iter().copied().max().unwrap_or(0);
+        let again = counts.iter().sum::<usize>() - served;
+        if served > 0 {
+            firsts.push(format!("{name} {served}"));
         }
         if again > 0 {
             repeated.push(format!(
@@ -127,9 +132,79 @@ fn dependency_calls(result: &RunResult, p: &IdempotencyProbe) -> (String, Vec<St
         " No dependency call was tied to the key (the dependency log keeps calls around fault windows only).".to_string()
     } else {
         format!(
-            " Dependency calls of the first send: {}; the replays made none.",
+            " Dependency calls of the send served first: {}; the replays made none.",
             firsts.join(", ")
         )
     };
     (calls, repeated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::DependencyReport;
+
+    fn answer(kind: &str, trace: &str) -> ProbeAnswer {
+        ProbeAnswer {
+            kind: kind.into(),
+            status: Some(201),
+            trace_id: trace.into(),
+            ..ProbeAnswer::default()
+        }
+    }
+
+    /// A UserService log with one call per trace id in `calls`.
+    fn run(calls: &[&str]) -> RunResult {
+        let log = calls
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                serde_json::from_value(serde_json::json!({
+                    "seq": i, "t_ms": 1.0, "method": "GET", "path": "/users/k",
+                    "correlation_id": null, "fault": null, "outcome": "forwarded", "status": 200,
+                    "upstream_status": 200, "upstream_ms": 1.0, "gave_up_ms": null,
+                    "total_ms": 1.0, "trace_id": t
+                }))
+                .unwrap()
+            })
+            .collect();
+        let dep = DependencyReport {
+            log,
+            ..DependencyReport::default()
+        };
+        RunResult {
+            dependencies: [("UserService".to_string(), dep)].into(),
+            ..RunResult::default()
+        }
+    }
+
+    fn probe() -> IdempotencyProbe {
+        IdempotencyProbe {
+            request: "create".into(),
+            header: "Idempotency-Key".into(),
+            key: "k".into(),
+            answers: vec![
+                answer("first", "a"),
+                answer("concurrent", "b"),
+                answer("after", "c"),
+            ],
+        }
+    }
+
+    #[test]
+    fn the_concurrent_send_may_be_the_one_served() {
+        // The concurrent send reached the service first: one send's calls, no repeat.
+        let (calls, repeated) = dependency_calls(&run(&["b"]), &probe());
+        assert!(repeated.is_empty(), "{repeated:?}");
+        assert!(
+            calls.contains("UserService 1; the replays made none"),
+            "{calls}"
+        );
+        // Every send called it: the side effect happened twice more.
+        let (_, repeated) = dependency_calls(&run(&["a", "b", "c"]), &probe());
+        assert_eq!(
+            repeated,
+            ["UserService saw 2 call(s) from replays (first send: 1)"]
+        );
+    }
 }

@@ -143,7 +143,14 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
                 .as_deref()
                 .is_some_and(|o| same_name(o, op) || same_name(o, name))
         });
-        if !known && !claims.latency.is_empty() {
+        // A request only ever answered with error statuses probes an error class, not latency.
+        let probe = result.operations.get(name).is_some_and(|s| {
+            !s.status.is_empty()
+                && s.status
+                    .keys()
+                    .all(|c| c.parse::<u16>().is_ok_and(|c| c >= 400))
+        });
+        if !known && !probe && !claims.latency.is_empty() {
             out.notes.push(format!("request '{name}' exercises operation '{op}', which matches no latency row of the spec"));
         }
     }
@@ -417,5 +424,46 @@ fn judge_timeout(
             fmt_ms(timeout)
         );
         with_numbers(c.fail(measured, detail), timeout, Some(max), n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::OperationStats;
+    use crate::spec::claims::LatencyTarget;
+
+    #[test]
+    fn an_error_probe_is_no_operation_without_a_latency_row() {
+        let stats = |codes: &[(&str, u64)]| OperationStats {
+            status: codes.iter().map(|(c, n)| (c.to_string(), *n)).collect(),
+            ..OperationStats::default()
+        };
+        let result = RunResult {
+            operations: [
+                ("probe-404-get".to_string(), stats(&[("404", 3)])),
+                ("export".to_string(), stats(&[("200", 5), ("404", 1)])),
+            ]
+            .into(),
+            ..RunResult::default()
+        };
+        let claims = Claims {
+            latency: vec![LatencyTarget {
+                operation: "GET item".into(),
+                p99_ms: Some(100.0),
+                line: 3,
+                ..LatencyTarget::default()
+            }],
+            ..Claims::default()
+        };
+        let mut out = Judgement::default();
+        judge(&result, &claims, &JudgeContext::default(), &mut out);
+        let unmatched: Vec<&String> = out
+            .notes
+            .iter()
+            .filter(|n| n.contains("matches no latency row"))
+            .collect();
+        assert_eq!(unmatched.len(), 1, "{:?}", out.notes);
+        assert!(unmatched[0].contains("'export'"), "{:?}", out.notes);
     }
 }

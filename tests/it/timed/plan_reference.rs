@@ -1,7 +1,7 @@
 //! `redline plan` + `redline run` against the real reference service (processes on 127.0.0.1,
 //! the run's own fault proxy in front of the real stub UserService), from a bare base scenario:
 //! the true spec's latency, timeout, fallback, retry and breaker claims all pass, none
-//! inconclusive; a deliberately wrong spec fails on exactly the figures it got wrong; a halved
+//! inconclusive, and the error classes the plan's probes provoke pass; a deliberately wrong spec fails on exactly the figures it got wrong; a halved
 //! budget says what it dropped; bad input exits 2 saying what is missing.
 
 use std::io::{BufRead, BufReader};
@@ -173,10 +173,22 @@ fn the_plan_judges_every_latency_and_resilience_claim_of_the_true_spec() {
         "breaker.userservice.half_open_requests",
         "retries.userservice.attempts",
         "latency.delete-item.p50",
+        // Provoked by the plan's request variations: a body that is not JSON, an id past the
+        // base's range, a method no base request sends.
+        "error_class.validationerror",
+        "error_class.notfounderror",
+        "error_class.methodnotallowed",
     ] {
         assert!(
             verdicts.iter().any(|(v, s)| v == id && s == "pass"),
             "{id}\n{log}"
+        );
+    }
+    // The classes no variation of the bare base provokes are named with the reason.
+    for class in ["UnknownCaller (401", "PayloadTooLarge (413"] {
+        assert!(
+            log.contains(&format!("error class {class}")),
+            "{class}\n{log}"
         );
     }
 }
