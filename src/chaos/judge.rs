@@ -118,6 +118,7 @@ pub fn context(plan: &Plan, claims: &Claims, spec_file: &str, scenario_file: &st
                 operation: r.operation.clone(),
                 rate_key: key,
                 rate_limit: None,
+                grpc_method: r.grpc.as_ref().map(|g| g.method.clone()),
             },
         );
     }

@@ -208,7 +208,7 @@ fn dependencies(c: &Claims) -> Family {
         let (kind, fallback, status, health) = (
             opt(&d.kind),
             opt(&d.fallback),
-            opt(&d.fallback_status),
+            d.fallback_statuses().unwrap_or_else(|| "-".into()),
             opt(&d.health_check),
         );
         vec![

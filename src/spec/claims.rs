@@ -123,10 +123,37 @@ pub struct Dependency {
     pub fallback: Option<String>,
     /// The HTTP status the fallback answers with, when it names one ("Return 503" -> 503).
     pub fallback_status: Option<u16>,
+    /// The gRPC status the fallback answers with, when it names one ("Return UNAVAILABLE",
+    /// "Status.UNAVAILABLE", "gRPC status 14" -> 14). Never OK: a successful degraded answer has none.
+    #[serde(default)]
+    pub fallback_grpc_status: Option<u8>,
     /// True when the fallback says the dependency is critical (no fallback: "N/A (critical)").
     pub critical: bool,
     pub health_check: Option<String>,
     pub line: usize,
+}
+
+impl Dependency {
+    /// The statuses the fallback names, as a person reads them: "503", "UNAVAILABLE" (gRPC),
+    /// "503 or UNAVAILABLE"; None when it names none.
+    pub fn fallback_statuses(&self) -> Option<String> {
+        fallback_statuses(self.fallback_status, self.fallback_grpc_status)
+    }
+}
+
+/// An HTTP and a gRPC fallback status as a person reads them: "503", "UNAVAILABLE",
+/// "503 or UNAVAILABLE"; None when both are None.
+pub fn fallback_statuses(http: Option<u16>, grpc: Option<u8>) -> Option<String> {
+    let grpc = grpc.map(|c| {
+        redline_proxy::http::h2::grpc::STATUS_NAMES
+            .get(usize::from(c))
+            .map_or_else(|| format!("gRPC {c}"), |n| n.to_string())
+    });
+    match (http, grpc) {
+        (Some(s), Some(g)) => Some(format!("{s} or {g}")),
+        (Some(s), None) => Some(s.to_string()),
+        (None, g) => g,
+    }
 }
 
 /// One circuit breaker as the spec states it. `kind` says which rule opens it; only the fields that

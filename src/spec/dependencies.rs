@@ -1,7 +1,9 @@
-//! Dependency claims: the dependencies table (timeout, fallback and its HTTP status, critical, health check).
+//! Dependency claims: the dependencies table (timeout, fallback and its HTTP or gRPC status,
+//! critical, health check).
 
 use super::claims::{Claims, Dependency};
 use super::diag;
+use super::grpc_status::grpc_status;
 use super::latency::unreadable_duration;
 use super::markdown::{Block, Kind};
 use super::names::words;
@@ -74,14 +76,15 @@ pub(crate) fn read(blocks: &[Block], claims: &mut Claims) {
                     }
                 },
             };
-            let (fallback, fallback_status, critical) = read_fallback(cell(row, fallback));
+            let f = read_fallback(cell(row, fallback));
             claims.dependencies.push(Dependency {
                 name,
                 kind: non_blank(cell(row, kind_col)),
                 timeout_ms,
-                fallback,
-                fallback_status,
-                critical,
+                fallback: f.text,
+                fallback_status: f.status,
+                fallback_grpc_status: f.grpc_status,
+                critical: f.critical,
                 health_check: non_blank(cell(row, health_col)),
                 line: row.line,
             });
@@ -93,8 +96,18 @@ fn non_blank(text: &str) -> Option<String> {
     (!is_blank(text)).then(|| text.to_string())
 }
 
-/// "Return 503" -> (Some("Return 503"), Some(503), false); "N/A (critical)" -> (None, None, true).
-pub(crate) fn read_fallback(text: &str) -> (Option<String>, Option<u16>, bool) {
+/// A fallback cell or clause as read: what it says, the statuses it names, and "critical".
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Fallback {
+    pub text: Option<String>,
+    pub status: Option<u16>,
+    pub grpc_status: Option<u8>,
+    pub critical: bool,
+}
+
+/// "Return 503" -> status 503; "Return UNAVAILABLE" -> gRPC status 14; "N/A (critical)" -> no
+/// fallback, critical.
+pub(crate) fn read_fallback(text: &str) -> Fallback {
     let critical = words(text).iter().any(|w| w == "critical");
     let head = text
         .split('(')
@@ -107,28 +120,58 @@ pub(crate) fn read_fallback(text: &str) -> (Option<String>, Option<u16>, bool) {
         .iter()
         .all(|w| w == "critical" || w == "none" || w == "no" || w == "fallback");
     if is_blank(head) || (critical && only_critical) {
-        return (None, None, critical);
+        return Fallback {
+            critical,
+            ..Fallback::default()
+        };
     }
-    (Some(text.to_string()), http_status(text), critical)
+    Fallback {
+        text: Some(text.to_string()),
+        status: http_status(text),
+        grpc_status: grpc_status(text),
+        critical,
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::read_fallback;
+    use super::{read_fallback, Fallback};
+
+    fn said(text: &str, status: Option<u16>, grpc_status: Option<u8>) -> Fallback {
+        Fallback {
+            text: Some(text.into()),
+            status,
+            grpc_status,
+            critical: false,
+        }
+    }
 
     #[test]
     fn fallbacks() {
         assert_eq!(
             read_fallback("Return 503"),
-            (Some("Return 503".into()), Some(503), false)
+            said("Return 503", Some(503), None)
         );
-        assert_eq!(read_fallback("N/A (critical)"), (None, None, true));
-        assert_eq!(read_fallback("Critical - no fallback"), (None, None, true));
+        let critical = Fallback {
+            critical: true,
+            ..Fallback::default()
+        };
+        assert_eq!(read_fallback("N/A (critical)"), critical);
+        assert_eq!(read_fallback("Critical - no fallback"), critical);
         assert_eq!(
             read_fallback("Bypass cache"),
-            (Some("Bypass cache".into()), None, false)
+            said("Bypass cache", None, None)
         );
-        assert_eq!(read_fallback("-"), (None, None, false));
-        assert_eq!(read_fallback(""), (None, None, false));
+        assert_eq!(read_fallback("-"), Fallback::default());
+        assert_eq!(read_fallback(""), Fallback::default());
+    }
+
+    #[test]
+    fn grpc_fallbacks_beside_http_ones() {
+        let f = read_fallback("Return UNAVAILABLE");
+        assert_eq!(f, said("Return UNAVAILABLE", None, Some(14)));
+        let f = read_fallback("Status.UNAVAILABLE (HTTP 503 for REST callers)");
+        assert_eq!((f.status, f.grpc_status), (Some(503), Some(14)));
+        assert_eq!(read_fallback("gRPC status 8").grpc_status, Some(8));
     }
 }

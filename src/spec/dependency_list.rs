@@ -67,6 +67,7 @@ fn read_item(text: &str, line: usize) -> Option<Dependency> {
         timeout_ms: None,
         fallback: None,
         fallback_status: None,
+        fallback_grpc_status: None,
         critical: false,
         health_check: None,
         line,
@@ -78,10 +79,11 @@ fn read_item(text: &str, line: usize) -> Option<Dependency> {
         }
         if let Some(lead) = FALLBACK_LEADS.iter().find(|l| lower.starts_with(*l)) {
             let what = clause[lead.len()..].trim_start_matches([':', ' ']);
-            let (fallback, status, critical) = read_fallback(what);
-            dep.fallback = fallback;
-            dep.fallback_status = status;
-            dep.critical |= critical;
+            let f = read_fallback(what);
+            dep.fallback = f.text;
+            dep.fallback_status = f.status;
+            dep.fallback_grpc_status = f.grpc_status;
+            dep.critical |= f.critical;
         } else if words(clause).iter().any(|w| w == "critical") {
             dep.critical = true;
         } else if let Some(h) = lower
@@ -128,6 +130,15 @@ mod tests {
         assert_eq!((d.timeout_ms, d.critical), (Some(2000.0), true));
         let d = read_item("Payments: 1s timeout; fallback: return 503", 5).unwrap();
         assert_eq!(d.fallback_status, Some(503));
+        let d = read_item(
+            "Inventory (gRPC): 800ms timeout, fallback: return UNAVAILABLE",
+            6,
+        )
+        .unwrap();
+        assert_eq!(
+            (d.timeout_ms, d.fallback_grpc_status),
+            (Some(800.0), Some(14))
+        );
         assert!(read_item("We talk to many services: all of them", 6).is_none());
     }
 }

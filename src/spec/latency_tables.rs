@@ -12,6 +12,7 @@ use super::units::{duration_cell, Cell};
 
 const OPERATION: &[&[&str]] = &[
     &["operation"],
+    &["rpc"],
     &["endpoint"],
     &["method"],
     &["route"],

@@ -15,6 +15,7 @@ mod dependencies;
 mod dependency_list;
 mod error_bodies;
 mod errors;
+mod grpc_status;
 mod health;
 mod html_tables;
 mod interface_limits;

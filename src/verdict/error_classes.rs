@@ -341,6 +341,7 @@ mod tests {
                 timeout_ms: None,
                 fallback: None,
                 fallback_status: None,
+                fallback_grpc_status: None,
                 critical: false,
                 health_check: None,
                 line: 5,

@@ -121,6 +121,31 @@ pub fn grpc_code_failed(code: u8) -> bool {
     redline_proxy::http::h2::grpc::is_server_failure(u32::from(code))
 }
 
+/// A gRPC status code by its name ("UNAVAILABLE"), or "gRPC status N" past the known ones.
+pub fn grpc_name(code: u8) -> String {
+    redline_proxy::http::h2::grpc::STATUS_NAMES
+        .get(usize::from(code))
+        .map_or_else(|| format!("gRPC status {code}"), |n| n.to_string())
+}
+
+/// Whether a client's answer (`status`, and `grpc_status` for a gRPC call) is a fallback that
+/// names the HTTP status `http` and/or the gRPC status `grpc`: a gRPC answer matches by its gRPC
+/// status; an HTTP status matches the answer's own, but a gRPC call's HTTP 200 is no fallback
+/// 200 when its gRPC status says it failed. The fallback verdict and the error-rate split both
+/// use this rule.
+pub fn is_fallback_answer(
+    http: Option<u16>,
+    grpc: Option<u8>,
+    status: Option<u16>,
+    grpc_status: Option<u8>,
+) -> bool {
+    let Some(x) = status else {
+        return false;
+    };
+    grpc.is_some_and(|g| grpc_status == Some(g))
+        || http.is_some_and(|h| h == x && (h >= 400 || grpc_status.is_none_or(|g| g == 0)))
+}
+
 /// `operations.*.grpc_status` counts by name: the server-side failures other than
 /// DEADLINE_EXCEEDED, which the engine already counts as a `timeout`.
 pub fn grpc_answer_failed(name: &str) -> bool {

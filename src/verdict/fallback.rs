@@ -1,5 +1,6 @@
 //! Fallback: while the dependency is unavailable (breaker open, or the fault window when no breaker
-//! opened) clients get the claimed fallback (a status such as 503, or a successful degraded answer),
+//! opened) clients get the claimed fallback (a status such as 503, a gRPC status such as UNAVAILABLE to
+//! a gRPC caller, or a successful degraded answer),
 //! and while the breaker is open they get it fast (far below the dependency timeout).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,32 +20,64 @@ pub const MIN_REQUESTS: usize = 5;
 const MIN_MATCH: f64 = 0.95;
 
 enum Expect {
-    Status(u16),
+    /// The status(es) the fallback names: an HTTP one, a gRPC one, or both (each caller is
+    /// answered in its own protocol).
+    Status {
+        http: Option<u16>,
+        grpc: Option<u8>,
+    },
     AnyServerError,
     Success,
 }
 
 impl Expect {
     fn of(d: &Dependency) -> Option<Expect> {
-        match (d.fallback_status, &d.fallback, d.critical) {
-            (Some(s), _, _) => Some(Expect::Status(s)),
-            (None, _, true) => Some(Expect::AnyServerError),
-            (None, Some(_), false) => Some(Expect::Success),
-            (None, None, false) => None,
+        match (
+            d.fallback_status,
+            d.fallback_grpc_status,
+            &d.fallback,
+            d.critical,
+        ) {
+            (http, grpc, _, _) if http.is_some() || grpc.is_some() => {
+                Some(Expect::Status { http, grpc })
+            }
+            (_, _, _, true) => Some(Expect::AnyServerError),
+            (_, _, Some(_), false) => Some(Expect::Success),
+            (_, _, None, false) => None,
         }
     }
-    fn accepts(&self, status: Option<u16>) -> bool {
-        match (self, status) {
-            (Expect::Status(s), Some(x)) => *s == x,
-            (Expect::AnyServerError, Some(x)) => x >= 500,
-            (Expect::Success, Some(x)) => (200..300).contains(&x),
-            (_, None) => false,
+    /// Whether a client's answer is the fallback. A gRPC answer (HTTP 200 with a `grpc-status`)
+    /// is judged by its gRPC status: a degraded success is OK, an HTTP status names the HTTP
+    /// answer only.
+    fn accepts(&self, c: &ClientLogEntry) -> bool {
+        let Some(x) = c.status else {
+            return false;
+        };
+        let grpc_ok = c.grpc_status.is_none_or(|g| g == 0);
+        match self {
+            Expect::Status { http, grpc } => {
+                evidence::is_fallback_answer(*http, *grpc, c.status, c.grpc_status)
+            }
+            Expect::AnyServerError => {
+                x >= 500 || c.grpc_status.is_some_and(evidence::grpc_code_failed)
+            }
+            Expect::Success => (200..300).contains(&x) && grpc_ok,
         }
     }
     fn describe(&self) -> String {
         match self {
-            Expect::Status(s) => format!("status {s}"),
-            Expect::AnyServerError => "a 5xx error (no fallback: critical)".into(),
+            Expect::Status { http, grpc } => {
+                let grpc = grpc.map(|g| format!("gRPC status {}", evidence::grpc_name(g)));
+                match (http, grpc) {
+                    (Some(h), Some(g)) => format!("status {h} or {g}"),
+                    (Some(h), None) => format!("status {h}"),
+                    (None, Some(g)) => g,
+                    (None, None) => "a status".into(),
+                }
+            }
+            Expect::AnyServerError => {
+                "a 5xx error or a server-side gRPC status (no fallback: critical)".into()
+            }
             Expect::Success => "a successful degraded answer (2xx)".into(),
         }
     }
@@ -220,14 +253,15 @@ fn status_verdict(
 ) -> Verdict {
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for c in entries {
-        let key = match (c.status, &c.error) {
-            (Some(s), _) => s.to_string(),
-            (None, Some(e)) => e.clone(),
-            (None, None) => "no answer".into(),
+        let key = match (c.status, c.grpc_status, &c.error) {
+            (Some(_), Some(g), _) => evidence::grpc_name(g),
+            (Some(s), None, _) => s.to_string(),
+            (None, _, Some(e)) => e.clone(),
+            (None, _, None) => "no answer".into(),
         };
         *seen.entry(key).or_default() += 1;
     }
-    let matched = entries.iter().filter(|c| expect.accepts(c.status)).count();
+    let matched = entries.iter().filter(|c| expect.accepts(c)).count();
     let share = matched as f64 / entries.len() as f64;
     let breakdown = seen
         .iter()
@@ -245,7 +279,7 @@ fn status_verdict(
         .is_some_and(|f| f.to_ascii_lowercase().contains("retry-after"));
     let missing_ra = entries
         .iter()
-        .filter(|c| expect.accepts(c.status) && !c.retry_after)
+        .filter(|c| expect.accepts(c) && !c.retry_after)
         .count();
     if share < MIN_MATCH {
         let detail = format!(
@@ -324,5 +358,50 @@ fn fast_inner(
             fmt_t(open[0].0)
         );
         c.fail(measured, detail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, grpc_status: Option<u8>) -> ClientLogEntry {
+        ClientLogEntry {
+            t_ms: 0.0,
+            request: "get".into(),
+            request_id: None,
+            trace_id: None,
+            status: Some(status),
+            error: None,
+            latency_ms: 1.0,
+            retry_after: false,
+            grpc_status,
+        }
+    }
+
+    fn dependency(fallback: &str) -> Dependency {
+        let f = crate::spec::parse(&format!(
+            "## Dependencies\n\n| Dependency | Timeout | Fallback |\n|---|---|---|\n| Inv | 1s | {fallback} |\n"
+        ));
+        f.dependencies[0].clone()
+    }
+
+    #[test]
+    fn a_grpc_fallback_is_the_grpc_status_of_a_grpc_answer() {
+        let unavailable = answer(200, Some(14));
+        let e = Expect::of(&dependency("Return UNAVAILABLE")).unwrap();
+        assert!(e.accepts(&unavailable));
+        assert!(!e.accepts(&answer(200, Some(13))) && !e.accepts(&answer(503, None)));
+        assert_eq!(e.describe(), "gRPC status UNAVAILABLE");
+        // An HTTP fallback is not met by a gRPC answer's HTTP 200.
+        let http = Expect::of(&dependency("Return 503")).unwrap();
+        assert!(http.accepts(&answer(503, None)) && !http.accepts(&unavailable));
+        let both = Expect::of(&dependency("503 / Status.UNAVAILABLE")).unwrap();
+        assert!(both.accepts(&answer(503, None)) && both.accepts(&unavailable));
+        // A degraded success to a gRPC caller is OK, not a failed call's HTTP 200.
+        let degraded = Expect::of(&dependency("Serve the cached item")).unwrap();
+        assert!(degraded.accepts(&answer(200, Some(0))) && !degraded.accepts(&unavailable));
+        let critical = Expect::of(&dependency("N/A (critical)")).unwrap();
+        assert!(critical.accepts(&unavailable) && !critical.accepts(&answer(200, Some(5))));
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use hdrhistogram::Histogram;
 
 use super::histogram;
-use super::matching::{same_name, slug};
+use super::matching::{grpc_method_names, same_name, slug, RequestNames};
 use super::model::{scenario_source, spec_source, Claim, JudgeContext, Judgement};
 use super::tolerance::{explain, fmt_ms, min_samples_for_quantile};
 use crate::result::{OperationStats, PhaseKind, RunResult, VerdictStatus::*};
@@ -103,33 +103,43 @@ fn targets(claims: &Claims, ctx: &JudgeContext) -> Vec<Target> {
     out
 }
 
-/// Every request name in the run, with the operation it exercises.
-fn request_names(result: &RunResult, ctx: &JudgeContext) -> Vec<(String, String)> {
+/// Every request name in the run, with the operation it exercises and, for a gRPC request
+/// without an `operation`, its method's names.
+fn request_names(result: &RunResult, ctx: &JudgeContext) -> Vec<RequestNames> {
     let mut names: BTreeSet<String> = result.operations.keys().cloned().collect();
     for p in &result.phases {
         names.extend(p.operations.keys().cloned());
     }
+    let methods: Vec<&str> = ctx
+        .requests
+        .values()
+        .filter_map(|r| r.grpc_method.as_deref())
+        .collect();
     names
         .into_iter()
         .map(|name| {
-            let op = ctx
-                .requests
-                .get(&name)
-                .and_then(|r| r.operation.clone())
-                .or_else(|| {
-                    result
-                        .operations
-                        .get(&name)
-                        .and_then(|s| s.operation.clone())
-                })
-                .or_else(|| {
-                    result
-                        .phases
-                        .iter()
-                        .find_map(|p| p.operations.get(&name)?.operation.clone())
-                })
-                .unwrap_or_else(|| name.clone());
-            (name, op)
+            let info = ctx.requests.get(&name);
+            let stated = info.and_then(|r| r.operation.clone()).or_else(|| {
+                result
+                    .operations
+                    .get(&name)
+                    .and_then(|s| s.operation.clone())
+                    .or_else(|| {
+                        result
+                            .phases
+                            .iter()
+                            .find_map(|p| p.operations.get(&name)?.operation.clone())
+                    })
+            });
+            let grpc = match (&stated, info.and_then(|r| r.grpc_method.as_deref())) {
+                (None, Some(m)) => grpc_method_names(m, &methods),
+                _ => Vec::new(),
+            };
+            RequestNames {
+                operation: stated.unwrap_or_else(|| name.clone()),
+                name,
+                grpc,
+            }
         })
         .collect()
 }
@@ -137,12 +147,11 @@ fn request_names(result: &RunResult, ctx: &JudgeContext) -> Vec<(String, String)
 pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut Judgement) {
     let names = request_names(result, ctx);
     let targets = targets(claims, ctx);
-    for (name, op) in &names {
-        let known = targets.iter().any(|t| {
-            t.operation
-                .as_deref()
-                .is_some_and(|o| same_name(o, op) || same_name(o, name))
-        });
+    for r in &names {
+        let known = targets
+            .iter()
+            .any(|t| t.operation.as_deref().is_some_and(|o| r.named(o)));
+        let (name, op) = (&r.name, &r.operation);
         // A request only ever answered with error statuses probes an error class, not latency.
         let probe = result.operations.get(name).is_some_and(|s| {
             !s.status.is_empty()
@@ -157,11 +166,8 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
     for t in &targets {
         let reqs: Vec<&str> = names
             .iter()
-            .filter(|(name, op)| match &t.operation {
-                Some(o) => same_name(o, op) || same_name(o, name),
-                None => true,
-            })
-            .map(|(n, _)| n.as_str())
+            .filter(|r| t.operation.as_deref().is_none_or(|o| r.named(o)))
+            .map(|r| r.name.as_str())
             .collect();
         let label = t
             .operation
@@ -182,7 +188,8 @@ pub fn judge(result: &RunResult, claims: &Claims, ctx: &JudgeContext, out: &mut 
             ));
             let detail = format!(
                 "No [[request]] exercises '{label}': set `operation = \"{label}\"` on the request that calls it \
-                 (names match ignoring case, spaces and punctuation)."
+                 (names match ignoring case, spaces and punctuation; a gRPC request also by its method: \
+                 `catalog.v1.Items/Get`, `Items/Get` or `Get`)."
             );
             out.verdicts.push(
                 Claim::new(
@@ -465,5 +472,44 @@ mod tests {
             .collect();
         assert_eq!(unmatched.len(), 1, "{:?}", out.notes);
         assert!(unmatched[0].contains("'export'"), "{:?}", out.notes);
+    }
+
+    #[test]
+    fn a_grpc_request_exercises_the_row_that_names_its_method() {
+        let result = RunResult {
+            operations: [("get-item".to_string(), OperationStats::default())].into(),
+            ..RunResult::default()
+        };
+        let mut ctx = JudgeContext::default();
+        ctx.requests.insert(
+            "get-item".into(),
+            crate::verdict::RequestInfo {
+                grpc_method: Some("catalog.v1.Items/GetItem".into()),
+                ..Default::default()
+            },
+        );
+        let row = |op: &str| LatencyTarget {
+            operation: op.into(),
+            p50_ms: Some(100.0),
+            line: 3,
+            ..LatencyTarget::default()
+        };
+        for op in ["GetItem", "/catalog.v1.Items/GetItem", "Items/GetItem"] {
+            let claims = Claims {
+                latency: vec![row(op)],
+                ..Claims::default()
+            };
+            let mut out = Judgement::default();
+            judge(&result, &claims, &ctx, &mut out);
+            assert!(out.notes.is_empty(), "{op}: {:?}", out.notes);
+            assert!(out.verdicts.iter().all(|v| v.measured != "none"), "{op}");
+        }
+        let claims = Claims {
+            latency: vec![row("ListItems")],
+            ..Claims::default()
+        };
+        let mut out = Judgement::default();
+        judge(&result, &claims, &ctx, &mut out);
+        assert_eq!(out.notes.len(), 2, "{:?}", out.notes);
     }
 }

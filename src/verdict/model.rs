@@ -55,6 +55,9 @@ pub struct RequestInfo {
     pub rate_key: Option<String>,
     /// The spec rate limit (by name: "default", "anon", "POST /orders") that applies to this request.
     pub rate_limit: Option<String>,
+    /// A gRPC request's method ("catalog.v1.Items/Get"): a latency row may name it as
+    /// "catalog.v1.Items/Get", "Items/Get" or "Get" without an `operation`.
+    pub grpc_method: Option<String>,
 }
 
 /// A scenario `[[slo]]` entry: adds a claim, or overrides the spec's for the same operation and field.

@@ -14,6 +14,7 @@ mod chaos_common;
 mod common;
 mod distributed_support;
 mod grpc_dependency_support;
+mod grpc_front_support;
 mod load_h2_support;
 mod reference_proxy_support;
 mod refsvc;

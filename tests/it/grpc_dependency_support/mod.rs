@@ -22,8 +22,13 @@ pub struct Py {
 
 impl Py {
     pub fn start(args: &[&str]) -> Py {
+        Py::script(SCRIPT, args)
+    }
+
+    /// `script` with `args`, once it printed "port N" (grpc_front_support runs its own script).
+    pub fn script(script: &str, args: &[&str]) -> Py {
         let mut child = Command::new(python())
-            .arg(SCRIPT)
+            .arg(script)
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

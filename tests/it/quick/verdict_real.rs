@@ -42,6 +42,7 @@ fn spec(n: u32, recovery_ms: f64, probes: u32) -> Claims {
             timeout_ms: Some(300.0),
             fallback: Some("Return 503".into()),
             fallback_status: Some(503),
+            fallback_grpc_status: None,
             critical: false,
             health_check: Some("/health".into()),
             line: 37,
@@ -114,6 +115,7 @@ fn ctx() -> JudgeContext {
             operation: Some(op.into()),
             rate_key: Some(key.into()),
             rate_limit: None,
+            grpc_method: None,
         };
         ctx.requests.insert(name.into(), info);
     }

@@ -14,6 +14,7 @@ mod claims_reference;
 mod demo_cli;
 mod distributed;
 mod grpc_dependency;
+mod grpc_front;
 mod load_grpc;
 mod load_h2;
 mod plan_breaker_libs;

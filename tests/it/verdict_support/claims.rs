@@ -15,6 +15,7 @@ pub fn reference(n: u32, recovery_ms: f64, probes: u32) -> Claims {
             timeout_ms: Some(1000.0),
             fallback: Some("Return 503 with Retry-After".into()),
             fallback_status: Some(503),
+            fallback_grpc_status: None,
             critical: false,
             health_check: Some("/health".into()),
             line: 20,
