@@ -1,17 +1,19 @@
-//! Error-rate and availability objectives, judged per phase. Errors are transport failures and 5xx
-//! answers; in a fault window the spec's own fallback status for the failing dependency is the
-//! promised behaviour and is not counted against the objective (the detail says so).
+//! Error-rate and availability objectives, judged per phase (and over the whole run for the phases
+//! too short alone: `objective_rows`). Errors are transport failures and 5xx answers
+//! (`error_split`); in a fault window the spec's own fallback status for the failing dependency is
+//! the promised behaviour and is not counted against the objective (the detail says so).
 
 use super::breaker::Observation;
 use super::evidence;
 use super::matching::{normalize, same_name, slug};
 use super::model::{scenario_source, spec_source, Claim, JudgeContext, Judgement};
+use super::objective_rows::{self, PhaseCounts};
 use super::tolerance::{fmt_pct, min_samples_for_rate, poisson_tail};
-use std::collections::BTreeMap;
 
-use crate::result::{
-    ClientLogEntry, FallbackWindow, OperationStats, PhaseKind, RunResult, VerdictStatus::*,
+pub(crate) use super::error_split::{
+    logged_answers, phase_views, split_phase, Answer, PhaseSplit, Split,
 };
+use crate::result::{FallbackWindow, PhaseKind, RunResult, VerdictStatus::*};
 use crate::spec::claims::{Claims, ObjectiveKind};
 
 #[derive(Debug, Clone)]
@@ -98,229 +100,6 @@ fn objectives(claims: &Claims, ctx: &JudgeContext) -> Vec<Objective> {
     out
 }
 
-/// Errors as this module counts them: failures other than an unexpected status (and requests the
-/// generator cancelled at the end of the run), plus 5xx answers and gRPC answers whose status is
-/// a server-side failure (UNAVAILABLE, INTERNAL ...: the 5xx of gRPC; DEADLINE_EXCEEDED is
-/// already counted as a timeout).
-fn errors_of(s: &OperationStats, excused: Option<u16>) -> (u64, u64) {
-    let transport: u64 = s
-        .error_kinds
-        .iter()
-        .filter(|(k, _)| !k.contains("status") && k.as_str() != "cancelled")
-        .map(|(_, v)| v)
-        .sum();
-    let (mut server, mut fallback) = (0, 0);
-    for (code, n) in &s.status {
-        let Ok(code) = code.parse::<u16>() else {
-            continue;
-        };
-        if Some(code) == excused {
-            fallback += n;
-        } else if code >= 500 {
-            server += n;
-        }
-    }
-    for (name, n) in &s.grpc_status {
-        if evidence::grpc_answer_failed(name) {
-            server += n;
-        }
-    }
-    (transport + server, fallback)
-}
-
-/// One request name's answers in one phase, by the error-rate rule.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Split {
-    /// Requests settled (those the generator cancelled at the end of the run left out).
-    pub requests: u64,
-    /// Transport failures and 5xx answers that were not the promised fallback.
-    pub errors: u64,
-    /// Answers with the spec's fallback status while its dependency was down.
-    pub fallback: u64,
-}
-
-impl Split {
-    pub fn add(&mut self, other: Split) {
-        self.requests += other.requests;
-        self.errors += other.errors;
-        self.fallback += other.fallback;
-    }
-}
-
-/// A phase's answers split per request name, and how the fallback answers were told apart.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct PhaseSplit {
-    pub per_request: BTreeMap<String, Split>,
-    /// The fallback status excused in this phase and how (None: no window overlaps the phase).
-    pub excused: Option<(u16, &'static str)>,
-}
-
-/// Splits one phase's answers (`ops`, the phase's statistics per request name, over
-/// [from_s, to_s)) into errors and fallback answers, given the windows in which a fallback status
-/// was the promised answer. The error-rate verdicts and the report's tables both count this way,
-/// so a table never shows as errors what a verdict left out. With the client log covering the
-/// phase each request is placed in time; without it, every answer with the fallback status in a
-/// phase that overlaps a window is taken as the fallback.
-pub(crate) fn split_phase(
-    result: &RunResult,
-    from_s: f64,
-    to_s: f64,
-    ops: &BTreeMap<String, OperationStats>,
-    windows: &[FallbackWindow],
-) -> PhaseSplit {
-    let (from, to) = (from_s * 1000.0, to_s * 1000.0);
-    let overlapping: Vec<&FallbackWindow> = windows
-        .iter()
-        .filter(|w| w.from_ms < to && w.to_ms > from)
-        .collect();
-    if overlapping.is_empty() {
-        return PhaseSplit {
-            per_request: split_stats(ops, None),
-            excused: None,
-        };
-    }
-    let status = overlapping[0].status;
-    if evidence::client_log_covers(result, from, to) {
-        PhaseSplit {
-            per_request: split_log(result, from, to, &overlapping),
-            excused: Some((
-                status,
-                "sent while the dependency was down or its breaker open",
-            )),
-        }
-    } else {
-        PhaseSplit {
-            per_request: split_stats(ops, Some(status)),
-            excused: Some((
-                status,
-                "no client log to tell them apart, so every one in this phase was taken as the fallback",
-            )),
-        }
-    }
-}
-
-fn split_stats(
-    ops: &BTreeMap<String, OperationStats>,
-    excused: Option<u16>,
-) -> BTreeMap<String, Split> {
-    ops.iter()
-        .map(|(name, s)| {
-            let (errors, fallback) = errors_of(s, excused);
-            let requests = s
-                .count
-                .saturating_sub(s.error_kinds.get("cancelled").copied().unwrap_or(0));
-            (
-                name.clone(),
-                Split {
-                    requests,
-                    errors,
-                    fallback,
-                },
-            )
-        })
-        .collect()
-}
-
-fn split_log(
-    result: &RunResult,
-    from: f64,
-    to: f64,
-    windows: &[&FallbackWindow],
-) -> BTreeMap<String, Split> {
-    let mut out: BTreeMap<String, Split> = BTreeMap::new();
-    for c in evidence::client_entries(result, from, to) {
-        let answer = classify(c, windows.iter().copied());
-        if answer == Answer::Cancelled {
-            continue;
-        }
-        let split = out.entry(c.request.clone()).or_default();
-        split.requests += 1;
-        match answer {
-            Answer::Fallback => split.fallback += 1,
-            Answer::Error => split.errors += 1,
-            Answer::Ok | Answer::Cancelled => {}
-        }
-    }
-    out
-}
-
-/// What one logged request was, by the error-rate rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Answer {
-    Ok,
-    Error,
-    Fallback,
-    /// Cancelled by the generator at the end of the run: not counted.
-    Cancelled,
-}
-
-fn classify<'a>(
-    c: &ClientLogEntry,
-    mut windows: impl Iterator<Item = &'a FallbackWindow>,
-) -> Answer {
-    if c.error.as_deref() == Some("cancelled") {
-        return Answer::Cancelled;
-    }
-    let excused =
-        windows.any(|w| c.status == Some(w.status) && c.t_ms >= w.from_ms && c.t_ms < w.to_ms);
-    let transport = c.status.is_none() && c.error.is_some();
-    let grpc_failed = c.grpc_status.is_some_and(evidence::grpc_code_failed);
-    if excused {
-        Answer::Fallback
-    } else if transport || grpc_failed || c.status.is_some_and(|s| s >= 500) {
-        Answer::Error
-    } else {
-        Answer::Ok
-    }
-}
-
-/// Every logged request with its send time (ms) and what it was by the error-rate rule, when
-/// the client log holds the whole run; None otherwise (a bounded sample cannot be counted).
-pub(crate) fn logged_answers(
-    result: &RunResult,
-    windows: &[FallbackWindow],
-) -> Option<Vec<(f64, Answer)>> {
-    if !evidence::client_log_covers(result, 0.0, result.duration_s * 1000.0) {
-        return None;
-    }
-    Some(
-        result
-            .client_log
-            .iter()
-            .map(|c| (c.t_ms, classify(c, windows.iter())))
-            .collect(),
-    )
-}
-
-/// The phases the rule is applied to: the run's phases, or the whole run as one when it has none.
-/// (name, kind, from_s, to_s, statistics per request name).
-pub(crate) fn phase_views(result: &RunResult) -> Vec<PhaseView<'_>> {
-    if result.phases.is_empty() {
-        vec![(
-            "run".into(),
-            PhaseKind::Custom,
-            0.0,
-            result.duration_s,
-            &result.operations,
-        )]
-    } else {
-        result
-            .phases
-            .iter()
-            .map(|p| (p.name.clone(), p.kind, p.from_s, p.to_s, &p.operations))
-            .collect()
-    }
-}
-
-/// (name, kind, from_s, to_s, statistics per request name) of one phase.
-pub(crate) type PhaseView<'a> = (
-    String,
-    PhaseKind,
-    f64,
-    f64,
-    &'a BTreeMap<String, OperationStats>,
-);
-
 pub fn judge(
     result: &RunResult,
     claims: &Claims,
@@ -337,6 +116,7 @@ pub fn judge(
     let phases = phase_views(result);
     for o in &objectives {
         let before = out.verdicts.len();
+        let mut judged: Vec<(String, Counts)> = Vec::new();
         for (name, kind, from_s, to_s, ops) in &phases {
             // A scenario objective for this very phase replaces the general one there.
             let overridden = |x: &Objective| {
@@ -356,7 +136,16 @@ pub fn judge(
             // while a dependency is down (fault window or breaker open) is not an error.
             let excusing: &[FallbackWindow] = if o.phase.is_none() { &windows } else { &[] };
             let split = split_phase(result, *from_s, *to_s, ops, excusing);
-            judge_phase(o, name, counts(result, ctx, o, &split), out);
+            judged.push((name.clone(), counts(result, ctx, o, &split)));
+        }
+        let plain: Vec<(String, PhaseCounts)> = judged
+            .iter()
+            .map(|(name, c)| (name.clone(), c.plain()))
+            .collect();
+        let min = min_samples_for_rate(o.allowed);
+        for row in objective_rows::arrange(&plain, min, o.allowed, o.phase.is_some()) {
+            let parts: Vec<&Counts> = row.counts_of.iter().map(|&i| &judged[i].1).collect();
+            judge_phase(o, &row.phase, Counts::sum(&parts), &row.note, out);
         }
         if let Some(w) = &o.window {
             for v in &mut out.verdicts[before..] {
@@ -427,10 +216,41 @@ fn fallback_windows(
 }
 
 /// Requests, errors, excused fallbacks, and how the excusal was decided.
+#[derive(Debug, Clone, Copy)]
 struct Counts {
     n: u64,
     errors: u64,
     fallback: Option<(u16, u64, &'static str)>,
+}
+
+impl Counts {
+    fn plain(&self) -> PhaseCounts {
+        PhaseCounts {
+            n: self.n,
+            errors: self.errors,
+            fallback: self.fallback.map_or(0, |(_, k, _)| k),
+        }
+    }
+
+    /// Several phases' counts as one (the pooled row); the first excusal names the status.
+    fn sum(parts: &[&Counts]) -> Counts {
+        let mut out = Counts {
+            n: 0,
+            errors: 0,
+            fallback: None,
+        };
+        for c in parts {
+            out.n += c.n;
+            out.errors += c.errors;
+            if let Some((status, k, how)) = c.fallback {
+                match &mut out.fallback {
+                    Some((_, total, _)) => *total += k,
+                    None => out.fallback = Some((status, k, how)),
+                }
+            }
+        }
+        out
+    }
 }
 
 fn wanted_request(ctx: &JudgeContext, o: &Objective, name: &str, op: Option<&str>) -> bool {
@@ -487,7 +307,8 @@ fn share(errors: u64, n: u64) -> String {
     format!("{errors} {e} in {n}")
 }
 
-fn judge_phase(o: &Objective, phase: &str, counts: Counts, out: &mut Judgement) {
+/// One row: a phase, or the whole run's phases pooled (`note` says which, and what was left out).
+fn judge_phase(o: &Objective, phase: &str, counts: Counts, note: &str, out: &mut Judgement) {
     let Counts {
         n,
         errors,
@@ -541,6 +362,7 @@ fn judge_phase(o: &Objective, phase: &str, counts: Counts, out: &mut Judgement) 
         ),
         _ => String::new(),
     };
+    let excuse = format!("{excuse}{note}");
     if n == 0 {
         let detail = format!(
             "Every request of phase '{phase}' was answered with the fallback while the dependency was down, so the \

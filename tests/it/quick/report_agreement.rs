@@ -6,7 +6,7 @@
 use std::io::Read;
 
 use redline::report::{Format, Report};
-use redline::result::{RunResult, VerdictStatus};
+use redline::result::RunResult;
 
 /// tests/verdict_fixtures/demo1.json.gz (a real demo run, verdicts stripped), judged again as
 /// `redline demo` judges it, with the judgement written into the result.
@@ -48,37 +48,37 @@ fn phase_rows_count_errors_and_fallbacks_as_the_verdicts_did() {
     );
     let report = Report::new(&run);
     assert!(report.shows_fallback());
-    let mut checked = 0;
+    let (mut checked, mut left_out) = (0, 0);
     for phase in &report.phases {
+        if phase.kind == redline::result::PhaseKind::Warmup {
+            continue;
+        }
         let id = format!(
             "errors.global.{}",
             redline::verdict::matching::slug(&phase.name)
         );
+        let a = phase.answers;
         let Some(v) = run.verdicts.iter().find(|v| v.id == id) else {
+            // A phase answered only with the fallback holds no evidence about the rate: no row,
+            // and a row of the objective names it; the tables count the same answers as fallback.
+            assert_eq!((a.fallback, a.errors), (a.requests, 0), "{}", phase.name);
+            let named = run
+                .verdicts
+                .iter()
+                .filter(|v| v.id.starts_with("errors.global."))
+                .any(|v| v.detail.contains(&format!("'{}'", phase.name)));
+            assert!(named, "{} is named by no error-rate row", phase.name);
+            left_out += 1;
             continue;
         };
-        let a = phase.answers;
-        if let Some(all) = v.measured.strip_prefix("all ") {
-            // "all 536 were the fallback": the verdict left every request of the phase out.
-            assert_eq!(v.status, VerdictStatus::Inconclusive);
-            let n: u64 = all.split_whitespace().next().unwrap().parse().unwrap();
-            assert_eq!(
-                (a.fallback, a.requests, a.errors),
-                (n, n, 0),
-                "{}",
-                phase.name
-            );
-            checked += 1;
-            continue;
-        }
         let (errors, n) = errors_in(&v.measured);
         assert_eq!(a.errors, errors, "{}: {v:?}", phase.name);
         assert_eq!(a.requests - a.fallback, n, "{}: {v:?}", phase.name);
         checked += 1;
     }
     assert!(
-        checked >= 3,
-        "only {checked} phases had an error-rate verdict"
+        checked >= 2 && left_out >= 2,
+        "{checked} phases had an error-rate verdict, {left_out} were left out"
     );
     // The fault phases were answered with the fallback: the tables must not call that an error.
     let fault = report
