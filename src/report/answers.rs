@@ -164,7 +164,8 @@ mod tests {
     fn fallback_answers_are_counted_apart_only_inside_their_windows() {
         let window = crate::result::FallbackWindow {
             dependency: "UserService".into(),
-            status: 503,
+            status: Some(503),
+            grpc_status: None,
             from_ms: 10_000.0,
             to_ms: 20_000.0,
         };

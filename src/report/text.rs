@@ -152,7 +152,8 @@ pub fn answers_legend(report: &Report) -> String {
     }
     let mut deps: Vec<String> = Vec::new();
     for w in windows {
-        let d = format!("{} from {}", w.status, w.dependency);
+        let answer = crate::spec::claims::fallback_statuses(w.status, w.grpc_status);
+        let d = format!("{} from {}", answer.unwrap_or_default(), w.dependency);
         if !deps.contains(&d) {
             deps.push(d);
         }

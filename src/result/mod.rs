@@ -400,8 +400,12 @@ pub struct VerdictNumbers {
 pub struct FallbackWindow {
     /// The scenario's `[[dependency]] name`.
     pub dependency: String,
-    /// The spec's fallback status for it.
-    pub status: u16,
+    /// The spec's HTTP fallback status for it (absent when the spec names only a gRPC one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// The spec's gRPC fallback status for it (14 = UNAVAILABLE), the answer to gRPC calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grpc_status: Option<u8>,
     /// From and to, ms since t = 0 (the client log's clock), to-exclusive.
     pub from_ms: f64,
     pub to_ms: f64,

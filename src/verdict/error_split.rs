@@ -11,8 +11,10 @@ use crate::result::{ClientLogEntry, FallbackWindow, OperationStats, PhaseKind, R
 /// generator cancelled at the end of the run), plus 5xx answers and gRPC answers whose status is
 /// a server-side failure (UNAVAILABLE, INTERNAL ...: the 5xx of gRPC; DEADLINE_EXCEEDED is
 /// already counted as a timeout).
-fn errors_of(s: &OperationStats, excused: Option<u16>) -> (u64, u64) {
-    let transport: u64 = s
+fn errors_of(s: &OperationStats, excused: Option<&FallbackWindow>) -> (u64, u64) {
+    let http = excused.and_then(|w| w.status);
+    let grpc = excused.and_then(|w| w.grpc_status);
+    let mut transport: u64 = s
         .error_kinds
         .iter()
         .filter(|(k, _)| !k.contains("status") && k.as_str() != "cancelled")
@@ -23,14 +25,21 @@ fn errors_of(s: &OperationStats, excused: Option<u16>) -> (u64, u64) {
         let Ok(code) = code.parse::<u16>() else {
             continue;
         };
-        if Some(code) == excused {
+        if Some(code) == http {
             fallback += n;
         } else if code >= 500 {
             server += n;
         }
     }
+    // A gRPC fallback (UNAVAILABLE) is told by name; DEADLINE_EXCEEDED was counted as a timeout.
     for (name, n) in &s.grpc_status {
-        if evidence::grpc_answer_failed(name) {
+        let code = redline_proxy::http::h2::grpc::parse_status(name);
+        if grpc.is_some_and(|g| code == Some(u32::from(g))) {
+            fallback += n;
+            if code == Some(4) {
+                transport = transport.saturating_sub(*n);
+            }
+        } else if evidence::grpc_answer_failed(name) {
             server += n;
         }
     }
@@ -56,12 +65,27 @@ impl Split {
     }
 }
 
+/// The statuses a fallback window promises (HTTP and/or gRPC), said as "503", "UNAVAILABLE".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Promised {
+    pub http: Option<u16>,
+    pub grpc: Option<u8>,
+}
+
+impl std::fmt::Display for Promised {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = crate::spec::claims::fallback_statuses(self.http, self.grpc);
+        f.write_str(text.as_deref().unwrap_or("?"))
+    }
+}
+
 /// A phase's answers split per request name, and how the fallback answers were told apart.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PhaseSplit {
     pub per_request: BTreeMap<String, Split>,
-    /// The fallback status excused in this phase and how (None: no window overlaps the phase).
-    pub excused: Option<(u16, &'static str)>,
+    /// The fallback status excused in this phase ("503", "UNAVAILABLE") and how (None: no window
+    /// overlaps the phase).
+    pub excused: Option<(Promised, &'static str)>,
 }
 
 /// Splits one phase's answers (`ops`, the phase's statistics per request name, over
@@ -88,7 +112,11 @@ pub(crate) fn split_phase(
             excused: None,
         };
     }
-    let status = overlapping[0].status;
+    let first = overlapping[0];
+    let status = Promised {
+        http: first.status,
+        grpc: first.grpc_status,
+    };
     if evidence::client_log_covers(result, from, to) {
         PhaseSplit {
             per_request: split_log(result, from, to, &overlapping),
@@ -99,7 +127,7 @@ pub(crate) fn split_phase(
         }
     } else {
         PhaseSplit {
-            per_request: split_stats(ops, Some(status)),
+            per_request: split_stats(ops, Some(first)),
             excused: Some((
                 status,
                 "no client log to tell them apart, so every one in this phase was taken as the fallback",
@@ -110,7 +138,7 @@ pub(crate) fn split_phase(
 
 fn split_stats(
     ops: &BTreeMap<String, OperationStats>,
-    excused: Option<u16>,
+    excused: Option<&FallbackWindow>,
 ) -> BTreeMap<String, Split> {
     ops.iter()
         .map(|(name, s)| {
@@ -170,8 +198,11 @@ fn classify<'a>(
     if c.error.as_deref() == Some("cancelled") {
         return Answer::Cancelled;
     }
-    let excused =
-        windows.any(|w| c.status == Some(w.status) && c.t_ms >= w.from_ms && c.t_ms < w.to_ms);
+    let excused = windows.any(|w| {
+        evidence::is_fallback_answer(w.status, w.grpc_status, c.status, c.grpc_status)
+            && c.t_ms >= w.from_ms
+            && c.t_ms < w.to_ms
+    });
     let transport = c.status.is_none() && c.error.is_some();
     let grpc_failed = c.grpc_status.is_some_and(evidence::grpc_code_failed);
     if excused {
@@ -229,3 +260,67 @@ pub(crate) type PhaseView<'a> = (
     f64,
     &'a BTreeMap<String, OperationStats>,
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(status: Option<u16>, grpc_status: Option<u8>) -> FallbackWindow {
+        FallbackWindow {
+            dependency: "Inventory".into(),
+            status,
+            grpc_status,
+            from_ms: 1000.0,
+            to_ms: 2000.0,
+        }
+    }
+
+    fn call(t_ms: f64, grpc_status: u8) -> ClientLogEntry {
+        ClientLogEntry {
+            t_ms,
+            request: "get".into(),
+            request_id: None,
+            trace_id: None,
+            status: Some(200),
+            error: (grpc_status != 0).then(|| "grpc_status".into()),
+            latency_ms: 1.0,
+            retry_after: false,
+            grpc_status: Some(grpc_status),
+        }
+    }
+
+    #[test]
+    fn a_grpc_fallback_is_excused_by_its_grpc_status_in_its_window() {
+        let grpc = [window(None, Some(14))];
+        assert_eq!(classify(&call(1500.0, 14), grpc.iter()), Answer::Fallback);
+        assert_eq!(classify(&call(2500.0, 14), grpc.iter()), Answer::Error);
+        assert_eq!(classify(&call(1500.0, 13), grpc.iter()), Answer::Error);
+        // An HTTP 503 fallback does not excuse a gRPC call's UNAVAILABLE.
+        let http = [window(Some(503), None)];
+        assert_eq!(classify(&call(1500.0, 14), http.iter()), Answer::Error);
+        // Without a client log the counts by grpc-status name are split the same way.
+        let s = OperationStats {
+            count: 10,
+            status: [("200".to_string(), 10)].into(),
+            error_kinds: [("grpc_status".to_string(), 6), ("timeout".to_string(), 1)].into(),
+            grpc_status: [
+                ("OK".to_string(), 3),
+                ("UNAVAILABLE".to_string(), 6),
+                ("DEADLINE_EXCEEDED".to_string(), 1),
+            ]
+            .into(),
+            ..OperationStats::default()
+        };
+        assert_eq!(errors_of(&s, Some(&grpc[0])), (1, 6));
+        assert_eq!(errors_of(&s, Some(&window(None, Some(4)))), (6, 1));
+        assert_eq!(errors_of(&s, None), (7, 0));
+        assert_eq!(
+            Promised {
+                http: None,
+                grpc: Some(14)
+            }
+            .to_string(),
+            "UNAVAILABLE"
+        );
+    }
+}

@@ -11,7 +11,7 @@ use super::objective_rows::{self, PhaseCounts};
 use super::tolerance::{fmt_pct, min_samples_for_rate, poisson_tail};
 
 pub(crate) use super::error_split::{
-    logged_answers, phase_views, split_phase, Answer, PhaseSplit, Split,
+    logged_answers, phase_views, split_phase, Answer, PhaseSplit, Promised, Split,
 };
 use crate::result::{FallbackWindow, PhaseKind, RunResult, VerdictStatus::*};
 use crate::spec::claims::{Claims, ObjectiveKind};
@@ -194,14 +194,17 @@ fn fallback_windows(
     let run_end = result.duration_s * 1000.0;
     let mut out = Vec::new();
     for obs in observed {
-        let Some(status) =
-            evidence::spec_dependency(claims, ctx, &obs.dependency).and_then(|d| d.fallback_status)
-        else {
+        let Some(d) = evidence::spec_dependency(claims, ctx, &obs.dependency) else {
             continue;
         };
+        let (status, grpc_status) = (d.fallback_status, d.fallback_grpc_status);
+        if status.is_none() && grpc_status.is_none() {
+            continue;
+        }
         let window = |from_ms: f64, to_ms: f64| FallbackWindow {
             dependency: obs.dependency.clone(),
             status,
+            grpc_status,
             from_ms,
             to_ms,
         };
@@ -220,7 +223,7 @@ fn fallback_windows(
 struct Counts {
     n: u64,
     errors: u64,
-    fallback: Option<(u16, u64, &'static str)>,
+    fallback: Option<(Promised, u64, &'static str)>,
 }
 
 impl Counts {
@@ -329,7 +332,7 @@ fn judge_phase(o: &Objective, phase: &str, counts: Counts, note: &str, out: &mut
     let label = o.operation.clone().unwrap_or_else(|| "the service".into());
     // The excused fallback answers are neither errors nor successes: they are the fallback
     // verdict's evidence, so the rate is over the other requests only.
-    let excused = fallback.map_or(0, |(_, k, _)| k);
+    let excused = fallback.as_ref().map_or(0, |(_, k, _)| *k);
     let n = n - excused.min(n);
     let rate = if n == 0 {
         0.0

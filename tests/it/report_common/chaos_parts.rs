@@ -383,7 +383,8 @@ fn resilience(result: &RunResult) -> Vec<Verdict> {
 pub fn fallback_windows(result: &RunResult) -> Vec<FallbackWindow> {
     let window = |from_ms: f64, to_ms: f64| FallbackWindow {
         dependency: "UserService".into(),
-        status: 503,
+        status: Some(503),
+        grpc_status: None,
         from_ms,
         to_ms,
     };

@@ -102,6 +102,9 @@ fn expect(vs: &[(String, String, String)], want: [&str; 5]) {
         "fallback.inventoryservice.status",
     ];
     for (id, want) in ids.into_iter().zip(want) {
+        if let Some((_, s, d)) = vs.iter().find(|(i, _, _)| i == id) {
+            println!("{id}: {s}: {d}");
+        }
         assert_eq!(status_of(vs, id), want, "{id}: {vs:#?}");
     }
 }
