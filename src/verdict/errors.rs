@@ -5,7 +5,7 @@
 
 use super::breaker::Observation;
 use super::evidence;
-use super::matching::{normalize, same_name, slug};
+use super::matching::{grpc_aliases, normalize, same_name, slug};
 use super::model::{scenario_source, spec_source, Claim, JudgeContext, Judgement};
 use super::objective_rows::{self, PhaseCounts};
 use super::tolerance::{fmt_pct, min_samples_for_rate, poisson_tail};
@@ -262,10 +262,15 @@ fn wanted_request(ctx: &JudgeContext, o: &Objective, name: &str, op: Option<&str
         .get(name)
         .and_then(|r| r.operation.as_deref())
         .or(op);
+    let grpc = grpc_aliases(&ctx.requests, name, op);
     match &o.operation {
         None => true,
         Some(want) => {
-            let names = |w: &str| same_name(w, name) || op.is_some_and(|x| same_name(w, x));
+            let names = |w: &str| {
+                same_name(w, name)
+                    || op.is_some_and(|x| same_name(w, x))
+                    || grpc.iter().any(|g| same_name(w, g))
+            };
             // "99.95% of checkouts succeed": the spec counts checkouts, the scenario names "checkout".
             names(want) || singular(want).is_some_and(|w| names(&w))
         }
@@ -414,4 +419,55 @@ fn judge_phase(o: &Objective, phase: &str, counts: Counts, note: &str, out: &mut
     };
     out.verdicts
         .push(Claim::new(id, claim, o.source.clone(), expected).judged(status, measured, detail));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::OperationStats;
+    use crate::spec::claims::Objective as SpecObjective;
+
+    #[test]
+    fn an_operations_objective_covers_the_grpc_request_of_that_method() {
+        let result = RunResult {
+            duration_s: 10.0,
+            operations: [(
+                "catalog-read".to_string(),
+                OperationStats {
+                    count: 100,
+                    status: [("200".to_string(), 100)].into(),
+                    ..OperationStats::default()
+                },
+            )]
+            .into(),
+            ..RunResult::default()
+        };
+        let claims = Claims {
+            objectives: vec![SpecObjective {
+                kind: ObjectiveKind::ErrorBudget,
+                operation: Some("GetItem".into()),
+                max_error_rate: 0.05,
+                window: None,
+                window_s: None,
+                line: 4,
+            }],
+            ..Claims::default()
+        };
+        let mut ctx = JudgeContext::default();
+        ctx.requests.insert(
+            "catalog-read".into(),
+            crate::verdict::RequestInfo {
+                grpc_method: Some("shop.v1.Catalog/GetItem".into()),
+                ..Default::default()
+            },
+        );
+        let mut out = Judgement::default();
+        judge(&result, &claims, &ctx, &[], &mut out);
+        let v: Vec<_> = out.verdicts.iter().map(|v| (&v.id, v.status)).collect();
+        assert!(
+            v.iter()
+                .any(|(id, s)| id.starts_with("errors.getitem") && *s == Pass),
+            "{v:?}"
+        );
+    }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use hdrhistogram::Histogram;
 
 use super::histogram;
-use super::matching::{grpc_method_names, same_name, slug, RequestNames};
+use super::matching::{grpc_aliases, same_name, slug, RequestNames};
 use super::model::{scenario_source, spec_source, Claim, JudgeContext, Judgement};
 use super::tolerance::{explain, fmt_ms, min_samples_for_quantile};
 use crate::result::{OperationStats, PhaseKind, RunResult, VerdictStatus::*};
@@ -110,11 +110,6 @@ fn request_names(result: &RunResult, ctx: &JudgeContext) -> Vec<RequestNames> {
     for p in &result.phases {
         names.extend(p.operations.keys().cloned());
     }
-    let methods: Vec<&str> = ctx
-        .requests
-        .values()
-        .filter_map(|r| r.grpc_method.as_deref())
-        .collect();
     names
         .into_iter()
         .map(|name| {
@@ -131,10 +126,7 @@ fn request_names(result: &RunResult, ctx: &JudgeContext) -> Vec<RequestNames> {
                             .find_map(|p| p.operations.get(&name)?.operation.clone())
                     })
             });
-            let grpc = match (&stated, info.and_then(|r| r.grpc_method.as_deref())) {
-                (None, Some(m)) => grpc_method_names(m, &methods),
-                _ => Vec::new(),
-            };
+            let grpc = grpc_aliases(&ctx.requests, &name, stated.as_deref());
             RequestNames {
                 operation: stated.unwrap_or_else(|| name.clone()),
                 name,

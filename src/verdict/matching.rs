@@ -77,6 +77,26 @@ pub fn grpc_method_names(method: &str, others: &[&str]) -> Vec<String> {
     out
 }
 
+/// The method names a spec row may give request `name` (`grpc_method_names`) when it is a gRPC
+/// request and neither the scenario nor the result states its operation (`stated`).
+pub fn grpc_aliases(
+    requests: &std::collections::BTreeMap<String, super::model::RequestInfo>,
+    name: &str,
+    stated: Option<&str>,
+) -> Vec<String> {
+    let methods: Vec<&str> = requests
+        .values()
+        .filter_map(|r| r.grpc_method.as_deref())
+        .collect();
+    match (
+        stated,
+        requests.get(name).and_then(|r| r.grpc_method.as_deref()),
+    ) {
+        (None, Some(m)) => grpc_method_names(m, &methods),
+        _ => Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
